@@ -1,0 +1,245 @@
+"""Settings: one pydantic model, layered defaults < TOML file < environment < CLI.
+
+The TOML keys and the environment names are a contract with operators and with
+the original (Rust) coordinator, so both are listed here once, as data. Any bad
+value becomes a `ConfigError` whose message is one line naming the key, where
+the value came from and what is allowed; `__main__` prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as one line for the operator."""
+
+
+_OBJECT_ID_RE = re.compile(r"^0x[0-9a-fA-F]{1,64}$")
+
+
+def normalize_object_id(value: str) -> str:
+    """Sui ids are 32 bytes; `0x2` and `0x000...02` are the same id."""
+    if not _OBJECT_ID_RE.match(value):
+        raise ValueError("must be 0x followed by 1 to 64 hex digits")
+    return "0x" + value[2:].lower().rjust(64, "0")
+
+
+ObjectId = Annotated[str, AfterValidator(normalize_object_id)]
+
+_MODULE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
+
+
+def _check_rpc_url(value: str) -> str:
+    if value.startswith("unix:"):
+        if len(value) <= len("unix:"):
+            raise ValueError("unix: needs a socket path, e.g. unix:/run/sui.sock")
+        return value
+    match = re.match(r"^(http|https)://([^/:\s]+|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?/?$", value)
+    if not match or (match.group(3) and not 0 < int(match.group(3)) < 65536):
+        raise ValueError("must be http://host:port, https://host:port or unix:/path")
+    return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SuiSettings(_Section):
+    rpc_url: Annotated[str, AfterValidator(_check_rpc_url)] = "https://fullnode.testnet.sui.io:443"
+    package_id: ObjectId
+    modules: list[str] = Field(default_factory=lambda: ["agent", "jobs"], min_length=1)
+    registry_id: ObjectId | None = None
+    stream: Literal["auto", "events", "checkpoints"] = "auto"
+    idle_timeout_secs: float = Field(default=30.0, gt=0, le=3600)
+    rpc_timeout_secs: float = Field(default=30.0, gt=0, le=600)
+    # None: a first start (no stored cursor) begins at the chain tip.
+    start_checkpoint: int | None = Field(default=None, ge=0)
+
+    @field_validator("registry_id", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("modules")
+    @classmethod
+    def _check_modules(cls, value: list[str]) -> list[str]:
+        for module in value:
+            if not _MODULE_RE.match(module):
+                raise ValueError(f"{module!r} is not a Move module name")
+        return value
+
+
+class DockerSettings(_Section):
+    use_tee: bool = False
+    container_timeout_secs: int = Field(default=300, gt=0, le=7 * 24 * 3600)
+    max_concurrent: int = Field(default=4, ge=1, le=1024)
+    pull_policy: Literal["always", "if-not-present", "never"] = "if-not-present"
+    tee_poll_interval_secs: float = Field(default=5.0, gt=0, le=600)
+
+
+class RpcSettings(_Section):
+    socket_path: Path = Path("/tmp/coordinator.sock")
+
+
+class JobsSettings(_Section):
+    max_attempts: int = Field(default=3, ge=1, le=255)
+
+
+class StateSettings(_Section):
+    dir: Path = Path("state")
+
+
+class StatusSettings(_Section):
+    mode: Literal["auto", "live", "plain", "off"] = "auto"
+
+
+class LogSettings(_Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+
+class SimnetSettings(_Section):
+    """The embedded Sui simulator (see config/local.toml)."""
+
+    enabled: bool = False
+    listen: str = "127.0.0.1:9000"
+
+
+class Settings(_Section):
+    sui: SuiSettings
+    docker: DockerSettings = DockerSettings()
+    rpc: RpcSettings = RpcSettings()
+    jobs: JobsSettings = JobsSettings()
+    state: StateSettings = StateSettings()
+    status: StatusSettings = StatusSettings()
+    log: LogSettings = LogSettings()
+    simnet: SimnetSettings = SimnetSettings()
+
+    @model_validator(mode="after")
+    def _simnet_needs_plaintext(self) -> Settings:
+        if self.simnet.enabled and not self.sui.rpc_url.startswith("http://"):
+            raise ValueError("with [simnet] enabled, sui.rpc_url must be http://<simnet.listen>")
+        return self
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a setting came from, so an error can point at it."""
+
+    key: str  # dotted TOML key, e.g. "sui.package_id"
+    origin: str  # e.g. "env COORDINATION_PACKAGE_ID" or "--package-id"
+
+
+def _to_list(value: str) -> list[str]:
+    return [value]
+
+
+# Environment names of the original coordinator -> (TOML key, conversion).
+ENV_KEYS: dict[str, tuple[str, Any]] = {
+    "SUI_RPC_URL": ("sui.rpc_url", str),
+    "COORDINATION_PACKAGE_ID": ("sui.package_id", str),
+    "COORDINATION_MODULE": ("sui.modules", _to_list),
+    "DOCKER_USE_TEE": ("docker.use_tee", str),
+    "CONTAINER_TIMEOUT_SECS": ("docker.container_timeout_secs", str),
+    "LOG_LEVEL": ("log.level", str),
+}
+
+# Command-line flags (argparse dest) -> TOML key.
+CLI_KEYS: dict[str, str] = {
+    "rpc_url": "sui.rpc_url",
+    "package_id": "sui.package_id",
+    "module": "sui.modules",
+    "container_timeout": "docker.container_timeout_secs",
+}
+
+
+def _set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
+    section, _, name = key.partition(".")
+    node = tree.setdefault(section, {})
+    if not isinstance(node, dict):
+        raise ConfigError(f"config: [{section}] must be a table, not {type(node).__name__}")
+    node[name] = value
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config: file {path} not found") from None
+    except OSError as exc:
+        raise ConfigError(f"config: cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
+
+
+def load_settings(
+    config_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    cli: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge the layers and validate once; raise `ConfigError` on any bad input."""
+    env = os.environ if env is None else env
+    tree: dict[str, Any] = read_toml(config_path) if config_path else {}
+    origin = f"file {config_path}" if config_path else "defaults"
+    sources: dict[str, _Source] = {}
+
+    for name, (key, convert) in ENV_KEYS.items():
+        if name in env:
+            _set_dotted(tree, key, convert(env[name]))
+            sources[key] = _Source(key, f"env {name}")
+    for dest, key in CLI_KEYS.items():
+        value = (cli or {}).get(dest)
+        if value is not None:
+            if key == "sui.modules":
+                value = [value]
+            _set_dotted(tree, key, value)
+            sources[key] = _Source(key, "--" + dest.replace("_", "-"))
+
+    try:
+        return Settings.model_validate(tree)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, sources, origin)) from None
+
+
+def _one_line(exc: ValidationError, sources: dict[str, _Source], origin: str) -> str:
+    """The first error, as `config: <key>: <what is wrong> (from <where>)`."""
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"]]
+    # Skip list indexes and validator names so the key reads as in the TOML file.
+    key = ".".join(part for part in loc[:2] if not part.isdigit())
+    where = sources[key].origin if key in sources else origin
+    kind = error["type"]
+    if kind == "missing":
+        hint = "is required"
+        if key == "sui.package_id":
+            hint += " (set it in the file, COORDINATION_PACKAGE_ID or --package-id)"
+        return f"config: {key} {hint}"
+    if kind == "extra_forbidden":
+        return f"config: unknown key {'.'.join(loc)} (in {where})"
+    message = error["msg"].removeprefix("Value error, ")
+    if "input" in error and not isinstance(error["input"], dict):
+        message += f", got {error['input']!r}"
+    label = key or "config"
+    return f"config: {label}: {message} (from {where})"

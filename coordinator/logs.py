@@ -1,0 +1,34 @@
+"""Logging: stdlib `logging`, a rich handler on a TTY, plain lines otherwise.
+
+Plain lines (timestamp, level, logger, message) suit journald and the enclave
+console, where colour codes and redraws would be noise.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def setup_logging(level: str, *, tty: bool | None = None) -> None:
+    """Configure the root logger once for the whole process."""
+    if tty is None:
+        tty = sys.stderr.isatty()
+    handler: logging.Handler
+    if tty:
+        handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(PLAIN_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Third-party chatter (docker's urllib3, purerpc's h2) only at debug.
+    for noisy in ("urllib3", "docker", "hpack", "h2", "purerpc"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

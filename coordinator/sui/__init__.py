@@ -1,0 +1,1 @@
+"""Everything that talks to a Sui fullnode: endpoint, channel, calls, ingest."""

@@ -1,0 +1,63 @@
+# Shared set-up for scripts/test, scripts/run and scripts/bench (sourced, not run).
+# Everything a fresh machine lacks is installed here: Debian packages, the
+# virtualenv with the project, a running Docker engine, the local test images.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+# Debian packages the project needs: the Docker engine, a local registry for
+# pull tests, busybox for test images, debootstrap for the agent image.
+APT_PACKAGES=(docker.io docker-registry busybox-static debootstrap)
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        say "need root for: $*"; return 1; fi
+}
+
+ensure_apt_packages() {
+    local missing=() pkg
+    for pkg in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    say "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -q >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        "${missing[@]}" >/dev/null
+}
+
+# Create or reuse .venv; reinstall only when pyproject.toml changed. A venv
+# installed with the test extras also serves `ensure_venv ""`.
+ensure_venv() {
+    local extras="$1" hash
+    [ -x "$PY" ] || { say "creating $VENV"; python3 -m venv "$VENV"; }
+    hash="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+    if [ -f "$VENV/.installed-$hash-$extras" ] || { [ -z "$extras" ] && compgen -G "$VENV/.installed-$hash-*" >/dev/null; }; then
+        return 0
+    fi
+    say "installing the project into .venv${extras:+ with [$extras]}"
+    "$PY" -m pip install -q --disable-pip-version-check -e "$ROOT${extras:+[$extras]}"
+    rm -f "$VENV"/.installed-*
+    touch "$VENV/.installed-$hash-$extras"
+}
+
+# A reachable Docker engine: start dockerd in the background when it is
+# installed but not running, then wait until it answers.
+ensure_docker() {
+    docker info >/dev/null 2>&1 && return 0
+    ensure_apt_packages
+    if ! docker info >/dev/null 2>&1; then
+        say "starting dockerd (log: /var/log/silvana-dockerd.log)"
+        as_root sh -c 'nohup setsid dockerd >/var/log/silvana-dockerd.log 2>&1 </dev/null &'
+        local i
+        for i in $(seq 1 60); do
+            docker info >/dev/null 2>&1 && return 0
+            sleep 1
+        done
+        say "dockerd did not answer within 60 s; see /var/log/silvana-dockerd.log"
+        return 1
+    fi
+}

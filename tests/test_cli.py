@@ -1,0 +1,85 @@
+"""The command line as an operator uses it: a real process, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# A loopback port nothing listens on: connecting fails at once, like a dead node.
+DEAD_NODE = "http://127.0.0.1:9"
+
+
+def coordinator(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    full_env = {k: v for k, v in os.environ.items() if k not in ("COORDINATION_PACKAGE_ID",)}
+    full_env.update(env or {})
+    return subprocess.Popen(
+        [sys.executable, "-m", "coordinator", *args],
+        cwd=ROOT, env=full_env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+
+
+def wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 20) -> list[str]:
+    assert proc.stderr is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        if needle in line:
+            return lines
+    raise AssertionError(f"{needle!r} not seen; got:\n{''.join(lines)}")
+
+
+def test_bad_package_id_from_env_is_one_line_and_exit_2() -> None:
+    proc = coordinator("--config", "config/testnet.toml", env={"COORDINATION_PACKAGE_ID": "zz"})
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert err.count("\n") == 1 and "package_id" in err and "Traceback" not in err
+
+
+def test_unknown_key_and_wrong_type_exit_2(tmp_path: Path) -> None:
+    for text, key in [('[sui]\npackage_id = "0x1"\ntypo = 1\n', "sui.typo"),
+                      ('[sui]\npackage_id = "0x1"\n[jobs]\nmax_attempts = "x"\n',
+                       "jobs.max_attempts")]:
+        path = tmp_path / "bad.toml"
+        path.write_text(text)
+        proc = coordinator("--config", str(path))
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 2
+        assert err.count("\n") == 1 and key in err and "Traceback" not in err
+
+
+def test_unreachable_node_retries_with_backoff_and_sigint_exits_0() -> None:
+    proc = coordinator("--config", "config/testnet.toml", "--rpc-url", DEAD_NODE)
+    try:
+        lines = wait_for_line(proc, "reconnecting in")
+        lines += wait_for_line(proc, "reconnecting in")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    output = "".join(lines) + err
+    assert proc.returncode == 0, output
+    assert "cannot reach http://127.0.0.1:9" in output
+    assert "draining" in output
+    assert "Traceback" not in output
+
+
+def test_sigterm_exits_0() -> None:
+    proc = coordinator("--config", "config/testnet.toml", "--rpc-url", DEAD_NODE)
+    try:
+        wait_for_line(proc, "reconnecting in")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "SIGTERM: draining" in err

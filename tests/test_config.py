@@ -1,0 +1,107 @@
+"""Settings: layering, the original env names and flags, and one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coordinator.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PKG = "0x" + "ab" * 32
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_with_only_package_id() -> None:
+    settings = load_settings(None, env={"COORDINATION_PACKAGE_ID": "0x2"})
+    assert settings.sui.package_id == "0x" + "0" * 63 + "2"
+    assert settings.sui.modules == ["agent", "jobs"]
+    assert settings.docker.container_timeout_secs == 300
+    assert settings.log.level == "info"
+    assert settings.docker.pull_policy == "if-not-present"
+    assert str(settings.rpc.socket_path) == "/tmp/coordinator.sock"
+
+
+def test_layers_defaults_toml_env_cli(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        f'[sui]\npackage_id = "{PKG}"\nrpc_url = "http://127.0.0.1:1"\n'
+        "[docker]\ncontainer_timeout_secs = 10\nuse_tee = false\n",
+    )
+    from_file = load_settings(path, env={})
+    assert from_file.sui.rpc_url == "http://127.0.0.1:1"
+    assert from_file.docker.container_timeout_secs == 10
+
+    env = {"SUI_RPC_URL": "http://127.0.0.1:2", "CONTAINER_TIMEOUT_SECS": "20",
+           "DOCKER_USE_TEE": "true", "COORDINATION_MODULE": "main", "LOG_LEVEL": "DEBUG"}
+    from_env = load_settings(path, env=env)
+    assert from_env.sui.rpc_url == "http://127.0.0.1:2"
+    assert from_env.docker.container_timeout_secs == 20
+    assert from_env.docker.use_tee is True
+    assert from_env.sui.modules == ["main"]
+    assert from_env.log.level == "debug"
+
+    cli = {"rpc_url": "unix:/run/sui.sock", "container_timeout": 30, "module": "jobs",
+           "package_id": "0xFF"}
+    from_cli = load_settings(path, env=env, cli=cli)
+    assert from_cli.sui.rpc_url == "unix:/run/sui.sock"
+    assert from_cli.docker.container_timeout_secs == 30
+    assert from_cli.sui.modules == ["jobs"]
+    assert from_cli.sui.package_id == "0x" + "0" * 62 + "ff"
+
+
+def test_shipped_configs_load() -> None:
+    testnet = load_settings(ROOT / "config" / "testnet.toml", env={})
+    assert testnet.sui.rpc_url.startswith("https://")
+    assert testnet.sui.registry_id is None
+    mainnet = load_settings(
+        ROOT / "config" / "mainnet.toml", env={"COORDINATION_PACKAGE_ID": "0x1"}
+    )
+    assert mainnet.sui.rpc_url == "https://fullnode.mainnet.sui.io:443"
+    local = load_settings(ROOT / "config" / "local.toml", env={})
+    assert local.simnet.enabled
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "expected"),
+    [
+        ('[sui]\npackage_id = "zz"\n', {},
+         "config: sui.package_id: must be 0x followed by 1 to 64"),
+        ('[sui]\npackage_id = "0x1"\n', {"COORDINATION_PACKAGE_ID": "zz"},
+         "(from env COORDINATION_PACKAGE_ID)"),
+        ('[sui]\npackage_id = "0x' + "1" * 65 + '"\n', {}, "sui.package_id"),
+        ('[sui]\npackage_id = "0x1"\nbogus = 1\n', {}, "config: unknown key sui.bogus"),
+        ('[sui]\npackage_id = "0x1"\n[nope]\nx = 1\n', {}, "config: unknown key nope"),
+        ('[sui]\npackage_id = "0x1"\n[docker]\nmax_concurrent = "four"\n', {},
+         "config: docker.max_concurrent:"),
+        ('[sui]\npackage_id = "0x1"\nstream = "grpc"\n', {}, "config: sui.stream: Input should be"),
+        ('[sui]\npackage_id = "0x1"\nrpc_url = "ftp://x"\n', {}, "config: sui.rpc_url: must be"),
+        ('[sui]\npackage_id = "0x1"\nmodules = ["ok", "1x"]\n', {}, "'1x' is not a Move module"),
+        ('[sui]\npackage_id = "0x1"\nregistry_id = "0xq"\n', {}, "config: sui.registry_id"),
+        ('[sui]\npackage_id = "0x1"\n[status]\nmode = "loud"\n', {}, "config: status.mode"),
+        ('[sui]\npackage_id = "0x1"\n', {"CONTAINER_TIMEOUT_SECS": "-1"},
+         "docker.container_timeout_secs: Input should be greater than 0"),
+        ('[sui]\npackage_id = "0x1"\n', {"DOCKER_USE_TEE": "maybe"}, "config: docker.use_tee"),
+        ("[sui]\n", {}, "config: sui.package_id is required"),
+        ("[sui\n", {}, "is not valid TOML"),
+        ("sui = 1\n", {}, "config: sui:"),
+    ],
+)
+def test_bad_values_give_one_line(tmp_path: Path, toml: str, env: dict[str, str],
+                                  expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, toml), env=env)
+    message = str(caught.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_missing_file_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^config: file .*nope.toml not found$"):
+        load_settings(tmp_path / "nope.toml", env={})

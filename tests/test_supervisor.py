@@ -1,0 +1,210 @@
+"""The supervision primitive: policies, backoff, intensity, cancellation.
+
+Time is trio's autojump clock, so backoff delays of many seconds take none.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+
+import pytest
+import trio
+import trio.testing
+
+from coordinator.supervisor import (
+    ChildSpec,
+    Options,
+    Restart,
+    RestartIntensityExceeded,
+    supervise,
+)
+
+FAST = Options(max_restarts=100, max_seconds=1000, backoff_initial=1.0, backoff_max=8.0)
+
+
+class Boom(Exception):
+    pass
+
+
+def counting(
+    runs: list[float], *, crash: bool, stop_after: int | None = None
+) -> Callable[[], Awaitable[None]]:
+    """A child that records the time of each run, then crashes or returns."""
+
+    async def child() -> None:
+        runs.append(trio.current_time())
+        if stop_after is not None and len(runs) >= stop_after:
+            await trio.sleep_forever()
+        if crash:
+            raise Boom(f"run {len(runs)} failed")
+
+    return child
+
+
+async def test_permanent_child_restarts_after_return_and_crash(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    returned: list[float] = []
+    crashed: list[float] = []
+    with trio.move_on_after(100):
+        await supervise("t", [
+            ChildSpec("returns", counting(returned, crash=False, stop_after=3)),
+            ChildSpec("crashes", counting(crashed, crash=True, stop_after=3)),
+        ], FAST)
+    assert len(returned) == 3
+    assert len(crashed) == 3
+
+
+async def test_transient_restarts_only_after_crash(autojump_clock: trio.testing.MockClock) -> None:
+    crashed: list[float] = []
+    returned: list[float] = []
+    with trio.move_on_after(100) as scope:
+        await supervise("t", [
+            ChildSpec("crashes", counting(crashed, crash=True, stop_after=3), Restart.TRANSIENT),
+            ChildSpec("returns", counting(returned, crash=False), Restart.TRANSIENT),
+        ], FAST)
+    assert scope.cancelled_caught  # the crashing child ends up running forever
+    assert len(crashed) == 3
+    assert len(returned) == 1
+
+
+async def test_temporary_never_restarts_and_supervisor_returns(
+    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    crashed: list[float] = []
+    returned: list[float] = []
+    with trio.fail_after(100):
+        await supervise("tree", [
+            ChildSpec("crashes", counting(crashed, crash=True), Restart.TEMPORARY),
+            ChildSpec("returns", counting(returned, crash=False), Restart.TEMPORARY),
+        ], FAST)
+    assert (len(crashed), len(returned)) == (1, 1)
+    assert "tree: child crashes crashed: Boom: run 1 failed" in caplog.text
+
+
+async def test_backoff_grows_exponentially_with_jitter_and_caps(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    runs: list[float] = []
+    with trio.move_on_after(1000):
+        await supervise("t", [ChildSpec("c", counting(runs, crash=True, stop_after=8))], FAST)
+    gaps = [b - a for a, b in itertools.pairwise(runs)]
+    expected = [1, 2, 4, 8, 8, 8, 8]  # initial 1 s, doubling, capped at 8 s
+    assert len(gaps) == len(expected)
+    for gap, base in zip(gaps, expected, strict=True):
+        assert base * 0.8 <= gap <= base * 1.2, (gaps, expected)
+    assert len({round(g, 6) for g in gaps[3:]}) > 1, "jitter makes capped delays differ"
+
+
+async def test_backoff_resets_after_healthy_run(autojump_clock: trio.testing.MockClock) -> None:
+    runs: list[float] = []
+
+    async def child() -> None:
+        runs.append(trio.current_time())
+        if len(runs) == 4:
+            await trio.sleep(60)  # a healthy run, longer than healthy_after_secs
+        if len(runs) >= 6:
+            await trio.sleep_forever()
+        raise Boom("again")
+
+    options = Options(max_restarts=100, max_seconds=1000, backoff_initial=1.0,
+                      backoff_max=100, healthy_after_secs=30)
+    with trio.move_on_after(1000):
+        await supervise("t", [ChildSpec("c", child)], options)
+    gaps = [b - a for a, b in itertools.pairwise(runs)]
+    # 1, 2, then 4 s; run 4 lasted 60 s, so the next delay is back to ~1 s.
+    assert 0.8 <= gaps[0] <= 1.2 and 3.2 <= gaps[2] <= 4.8
+    assert 60.8 <= gaps[3] <= 61.2
+    assert 1.6 <= gaps[4] <= 2.4
+
+
+async def test_intensity_limit_escalates_and_stops_siblings(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    sibling_stopped = trio.Event()
+
+    async def sibling() -> None:
+        try:
+            await trio.sleep_forever()
+        finally:
+            sibling_stopped.set()
+
+    runs: list[float] = []
+    options = Options(max_restarts=3, max_seconds=60, backoff_initial=1, backoff_max=1)
+    with pytest.raises(RestartIntensityExceeded) as caught:
+        await supervise("tree", [
+            ChildSpec("sibling", sibling),
+            ChildSpec("looper", counting(runs, crash=True)),
+        ], options)
+    assert len(runs) == 4  # the first run and 3 restarts; the 4th crash gives up
+    assert sibling_stopped.is_set()
+    assert caught.value.child == "looper"
+    assert "more than 3 restarts in 60 s" in str(caught.value)
+    assert "Boom: run 4 failed" in str(caught.value)
+
+
+async def test_restarts_spread_out_stay_under_intensity(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    runs: list[float] = []
+    # 2 restarts allowed per 5 s, but backoff of ~10 s between them: never exceeded.
+    options = Options(max_restarts=2, max_seconds=5, backoff_initial=10, backoff_max=10)
+    with trio.move_on_after(200):
+        await supervise("t", [ChildSpec("c", counting(runs, crash=True))], options)
+    assert len(runs) >= 15
+
+
+async def test_escalation_through_nested_supervisors(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    inner_runs: list[float] = []
+    inner_options = Options(max_restarts=1, max_seconds=60, backoff_initial=1, backoff_max=1)
+    outer_options = Options(max_restarts=2, max_seconds=600, backoff_initial=1, backoff_max=1)
+
+    async def inner() -> None:
+        await supervise("inner", [ChildSpec("c", counting(inner_runs, crash=True))],
+                        inner_options)
+
+    with pytest.raises(RestartIntensityExceeded) as caught:
+        await supervise("outer", [ChildSpec("inner", inner)], outer_options)
+    # Outer restarted "inner" twice; each inner run gave up after 2 runs.
+    assert len(inner_runs) == 6
+    assert caught.value.supervisor == "outer"
+    assert "supervisor 'inner' gave up" in caught.value.reason
+
+
+async def test_cancellation_propagates_through_the_tree(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    started: list[str] = []
+    stopped: list[str] = []
+
+    def leaf(name: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            started.append(name)
+            try:
+                await trio.sleep_forever()
+            finally:
+                stopped.append(name)
+        return run
+
+    async def subtree() -> None:
+        await supervise("sub", [ChildSpec("a", leaf("a")), ChildSpec("b", leaf("b"))])
+
+    with trio.move_on_after(5) as scope:
+        await supervise("root", [ChildSpec("sub", subtree), ChildSpec("c", leaf("c"))])
+    assert scope.cancelled_caught
+    assert sorted(started) == ["a", "b", "c"]
+    assert sorted(stopped) == ["a", "b", "c"]  # each stopped once, none restarted
+
+
+async def test_cancelled_child_is_not_counted_as_a_crash(
+    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    with trio.move_on_after(1):
+        await supervise("t", [ChildSpec("c", trio.sleep_forever)])
+    assert "crashed" not in caplog.text
+    assert "restarting" not in caplog.text
