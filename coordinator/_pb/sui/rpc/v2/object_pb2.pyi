@@ -1,0 +1,26 @@
+from google.protobuf import struct_pb2 as _struct_pb2
+from coordinator._pb.sui.rpc.v2 import bcs_pb2 as _bcs_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Object(_message.Message):
+    __slots__ = ("bcs", "object_id", "version", "digest", "object_type", "contents", "json")
+    BCS_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONTENTS_FIELD_NUMBER: _ClassVar[int]
+    JSON_FIELD_NUMBER: _ClassVar[int]
+    bcs: _bcs_pb2.Bcs
+    object_id: str
+    version: int
+    digest: str
+    object_type: str
+    contents: _bcs_pb2.Bcs
+    json: _struct_pb2.Value
+    def __init__(self, bcs: _Optional[_Union[_bcs_pb2.Bcs, _Mapping]] = ..., object_id: _Optional[str] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., object_type: _Optional[str] = ..., contents: _Optional[_Union[_bcs_pb2.Bcs, _Mapping]] = ..., json: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...

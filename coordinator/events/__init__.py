@@ -1,0 +1,61 @@
+"""Coordination events: the BCS codec and the typed models of the Move events.
+
+Import from here; ``bcs`` and ``models`` are the implementation split.
+"""
+
+from coordinator.events.bcs import BcsError, Codec, Reader, Writer
+from coordinator.events.models import (
+    EVENT_MODELS,
+    AgentCreatedEvent,
+    AgentDeletedEvent,
+    AgentUpdatedEvent,
+    AppInstanceCreatedEvent,
+    BcsEvent,
+    DefaultMethodRemovedEvent,
+    DefaultMethodSetEvent,
+    DeveloperCreatedEvent,
+    DeveloperDeletedEvent,
+    DeveloperUpdatedEvent,
+    JobCompletedEvent,
+    JobCreatedEvent,
+    JobDeletedEvent,
+    JobFailedEvent,
+    JobStatus,
+    JobUpdatedEvent,
+    MethodAddedEvent,
+    MethodRemovedEvent,
+    MethodUpdatedEvent,
+    UnknownEventType,
+    decode_event,
+    normalize_address,
+)
+
+__all__ = [
+    "EVENT_MODELS",
+    "AgentCreatedEvent",
+    "AgentDeletedEvent",
+    "AgentUpdatedEvent",
+    "AppInstanceCreatedEvent",
+    "BcsError",
+    "BcsEvent",
+    "Codec",
+    "DefaultMethodRemovedEvent",
+    "DefaultMethodSetEvent",
+    "DeveloperCreatedEvent",
+    "DeveloperDeletedEvent",
+    "DeveloperUpdatedEvent",
+    "JobCompletedEvent",
+    "JobCreatedEvent",
+    "JobDeletedEvent",
+    "JobFailedEvent",
+    "JobStatus",
+    "JobUpdatedEvent",
+    "MethodAddedEvent",
+    "MethodRemovedEvent",
+    "MethodUpdatedEvent",
+    "Reader",
+    "UnknownEventType",
+    "Writer",
+    "decode_event",
+    "normalize_address",
+]

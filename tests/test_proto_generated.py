@@ -1,0 +1,329 @@
+"""The generated protobuf code in coordinator/_pb: up to date, right numbers, working bindings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncGenerator, Iterator
+from concurrent import futures
+from contextlib import aclosing
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.abc
+import grpc
+import purerpc
+import pytest
+import trio
+from google.protobuf import descriptor_pool
+from google.protobuf.descriptor import Descriptor
+from purerpc.server import ConnectionHandler
+
+from coordinator._pb.silvana.coordinator.v1 import coordinator_grpc, coordinator_pb2
+from coordinator._pb.sui.rpc.v2 import (
+    checkpoint_pb2,
+    event_pb2,
+    executed_transaction_pb2,
+    filter_pb2,
+    ledger_service_grpc,
+    ledger_service_pb2,
+    object_pb2,
+    query_options_pb2,
+    state_service_grpc,
+    state_service_pb2,
+    subscription_service_grpc,
+    subscription_service_pb2,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMITTED = ROOT / "coordinator" / "_pb"
+
+
+def generated_files(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def test_committed_code_matches_generator(tmp_path: Path) -> None:
+    fresh = tmp_path / "_pb"
+    subprocess.run(
+        [str(ROOT / "scripts" / "gen-proto"), str(fresh)],
+        check=True,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
+    expected, committed = generated_files(fresh), generated_files(COMMITTED)
+    stale = sorted(name for name in expected if committed.get(name) != expected[name])
+    extra = sorted(set(committed) - set(expected))
+    assert not stale and not extra, (
+        f"coordinator/_pb is out of date; run scripts/gen-proto. "
+        f"Stale or missing: {stale}; not generated: {extra}"
+    )
+
+
+def test_generator_output_is_deterministic(tmp_path: Path) -> None:
+    runs = []
+    for name in ("a", "b"):
+        subprocess.run(
+            [str(ROOT / "scripts" / "gen-proto"), str(tmp_path / name)],
+            check=True,
+            env={**os.environ, "PYTHON": sys.executable},
+        )
+        runs.append(generated_files(tmp_path / name))
+    assert runs[0] == runs[1]
+    assert not any(str(tmp_path).encode() in content for content in runs[0].values())
+
+
+@pytest.mark.parametrize(
+    ("message", "field", "number", "presence"),
+    [
+        (event_pb2.Event.DESCRIPTOR, "contents", 5, True),
+        (event_pb2.Event.DESCRIPTOR, "event_index", 10, True),
+        (event_pb2.TransactionEvents.DESCRIPTOR, "events", 3, False),
+        (object_pb2.Object.DESCRIPTOR, "json", 100, True),
+        (checkpoint_pb2.Checkpoint.DESCRIPTOR, "transactions", 6, False),
+        (checkpoint_pb2.CheckpointSummary.DESCRIPTOR, "timestamp", 9, True),
+        (executed_transaction_pb2.ExecutedTransaction.DESCRIPTOR, "transaction_index", 10, True),
+        (subscription_service_pb2.SubscribeCheckpointsResponse.DESCRIPTOR, "cursor", 1, True),
+        (subscription_service_pb2.SubscribeCheckpointsResponse.DESCRIPTOR, "checkpoint", 2, True),
+        (subscription_service_pb2.SubscribeEventsResponse.DESCRIPTOR, "watermark", 2, True),
+        (ledger_service_pb2.GetServiceInfoResponse.DESCRIPTOR, "server", 8, True),
+        (ledger_service_pb2.ListEventsRequest.DESCRIPTOR, "options", 5, True),
+        (ledger_service_pb2.ListEventsResponse.DESCRIPTOR, "end", 3, True),
+        (filter_pb2.EventLiteral.DESCRIPTOR, "event_stream_head", 5, True),
+        (filter_pb2.TransactionLiteral.DESCRIPTOR, "event_type", 7, True),
+        (state_service_pb2.DynamicField.DESCRIPTOR, "child_object", 9, True),
+        (coordinator_pb2.Job.DESCRIPTOR, "attempts", 12, False),
+        (coordinator_pb2.Job.DESCRIPTOR, "description", 2, True),
+        (coordinator_pb2.GetJobRequest.DESCRIPTOR, "session_id", 4, True),
+        (coordinator_pb2.GetJobResponse.DESCRIPTOR, "job", 1, True),
+        (coordinator_pb2.FailJobRequest.DESCRIPTOR, "error", 3, False),
+    ],
+)
+def test_field_numbers(message: Descriptor, field: str, number: int, presence: bool) -> None:
+    descriptor = message.fields_by_name[field]
+    assert descriptor.number == number
+    assert descriptor.has_presence == presence
+
+
+def test_names_match_upstream() -> None:
+    assert event_pb2.Event.DESCRIPTOR.full_name == "sui.rpc.v2.Event"
+    assert [d.name for d in filter_pb2.EventLiteral.DESCRIPTOR.oneofs] == ["predicate"]
+    get_checkpoint = ledger_service_pb2.GetCheckpointRequest.DESCRIPTOR
+    assert get_checkpoint.oneofs_by_name["checkpoint_id"].fields == [
+        get_checkpoint.fields_by_name["sequence_number"],
+        get_checkpoint.fields_by_name["digest"],
+    ]
+    assert query_options_pb2.Ordering.Name(1) == "ORDERING_DESCENDING"
+    assert query_options_pb2.QueryEndReason.Name(5) == "QUERY_END_REASON_LEDGER_TIP"
+    assert set(coordinator_pb2.Job.DESCRIPTOR.fields_by_number) == set(range(1, 15)) - {11}
+
+
+UNARY, STREAM = purerpc.Cardinality.UNARY_UNARY, purerpc.Cardinality.UNARY_STREAM
+
+
+@pytest.mark.parametrize(
+    ("servicer", "stub", "name", "methods"),
+    [
+        (
+            ledger_service_grpc.LedgerServiceServicer,
+            ledger_service_grpc.LedgerServiceStub,
+            "sui.rpc.v2.LedgerService",
+            {
+                "GetServiceInfo": UNARY,
+                "GetObject": UNARY,
+                "GetTransaction": UNARY,
+                "GetCheckpoint": UNARY,
+                "ListEvents": STREAM,
+            },
+        ),
+        (
+            subscription_service_grpc.SubscriptionServiceServicer,
+            subscription_service_grpc.SubscriptionServiceStub,
+            "sui.rpc.v2.SubscriptionService",
+            {"SubscribeCheckpoints": STREAM, "SubscribeEvents": STREAM},
+        ),
+        (
+            state_service_grpc.StateServiceServicer,
+            state_service_grpc.StateServiceStub,
+            "sui.rpc.v2.StateService",
+            {"ListDynamicFields": UNARY},
+        ),
+        (
+            coordinator_grpc.CoordinatorServiceServicer,
+            coordinator_grpc.CoordinatorServiceStub,
+            "silvana.coordinator.v1.CoordinatorService",
+            {"GetJob": UNARY, "CompleteJob": UNARY, "FailJob": UNARY, "GetStatus": UNARY},
+        ),
+    ],
+)
+def test_purerpc_bindings(
+    servicer: type[Any], stub: type[Any], name: str, methods: dict[str, purerpc.Cardinality]
+) -> None:
+    service = servicer().service
+    assert service.name == name
+    assert {m: bound.signature.cardinality for m, bound in service.methods.items()} == methods
+    for method, bound in service.methods.items():
+        rpc = descriptor_pool.Default().FindServiceByName(name).methods_by_name[method]
+        assert bound.signature.request_type.DESCRIPTOR is rpc.input_type
+        assert bound.signature.response_type.DESCRIPTOR is rpc.output_type
+        assert callable(getattr(stub, method))
+
+
+# --- Round trips against an independent gRPC implementation (grpcio) on 127.0.0.1 ---
+
+
+def serialize(message: Any) -> bytes:
+    data: bytes = message.SerializeToString()
+    return data
+
+
+def checkpoint(sequence: int) -> checkpoint_pb2.Checkpoint:
+    event = event_pb2.Event(
+        event_type="0x1::coordination::JobCreatedEvent",
+        contents={"value": b"\x01\x02"},
+        event_index=0,
+    )
+    return checkpoint_pb2.Checkpoint(
+        sequence_number=sequence,
+        transactions=[{"digest": f"tx{sequence}", "events": {"events": [event]}}],
+    )
+
+
+@pytest.fixture
+def grpcio_sui() -> Iterator[tuple[int, list[Any]]]:
+    """A grpcio server with GetServiceInfo and SubscribeCheckpoints; yields (port, requests)."""
+    requests: list[Any] = []
+
+    def get_service_info(request: Any, context: grpc.ServicerContext) -> Any:
+        requests.append((request, dict(context.invocation_metadata())))
+        return ledger_service_pb2.GetServiceInfoResponse(chain="testnet", checkpoint_height=12)
+
+    def subscribe_checkpoints(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        requests.append(request)
+        response = subscription_service_pb2.SubscribeCheckpointsResponse
+        yield response(cursor=10, checkpoint=checkpoint(10))
+        yield response(cursor=11)  # progress only
+        yield response(cursor=12, checkpoint=checkpoint(12))
+        context.abort(grpc.StatusCode.UNAVAILABLE, "stream reset")
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    server.add_generic_rpc_handlers(
+        [
+            grpc.method_handlers_generic_handler(
+                "sui.rpc.v2.LedgerService",
+                {
+                    "GetServiceInfo": grpc.unary_unary_rpc_method_handler(
+                        get_service_info,
+                        request_deserializer=ledger_service_pb2.GetServiceInfoRequest.FromString,
+                        response_serializer=serialize,
+                    ),
+                },
+            ),
+            grpc.method_handlers_generic_handler(
+                "sui.rpc.v2.SubscriptionService",
+                {
+                    "SubscribeCheckpoints": grpc.unary_stream_rpc_method_handler(
+                        subscribe_checkpoints,
+                        request_deserializer=subscription_service_pb2.SubscribeCheckpointsRequest.FromString,
+                        response_serializer=serialize,
+                    ),
+                },
+            ),
+        ]
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield port, requests
+    finally:
+        server.stop(grace=None)
+
+
+async def test_stub_unary_against_grpcio(grpcio_sui: tuple[int, list[Any]]) -> None:
+    port, requests = grpcio_sui
+    with trio.fail_after(10):
+        async with purerpc.insecure_channel("127.0.0.1", port) as channel:
+            stub = ledger_service_grpc.LedgerServiceStub(channel)
+            info = await stub.GetServiceInfo(
+                ledger_service_pb2.GetServiceInfoRequest(), metadata=[("x-silvana", "test")]
+            )
+            assert (info.chain, info.checkpoint_height) == ("testnet", 12)
+            assert not info.HasField("epoch")
+            assert requests[0][1]["x-silvana"] == "test"
+
+            with pytest.raises(purerpc.UnimplementedError):
+                await stub.GetObject(ledger_service_pb2.GetObjectRequest(object_id="0x5"))
+
+
+async def test_stub_server_stream_against_grpcio(grpcio_sui: tuple[int, list[Any]]) -> None:
+    port, requests = grpcio_sui
+    request = subscription_service_pb2.SubscribeCheckpointsRequest(
+        read_mask={"paths": ["transactions.events.events.contents"]},
+        filter={"terms": [{"literals": [{"emit_module": {"module": "0x1::coordination"}}]}]},
+    )
+    frames = []
+    with trio.fail_after(10):
+        async with purerpc.insecure_channel("127.0.0.1", port) as channel:
+            stub = subscription_service_grpc.SubscriptionServiceStub(channel)
+            with pytest.raises(purerpc.UnavailableError, match="stream reset"):
+                async with aclosing(stub.SubscribeCheckpoints(request)) as stream:
+                    async for frame in stream:
+                        frames.append(frame)
+
+    assert requests == [request]
+    assert [f.cursor for f in frames] == [10, 11, 12]
+    assert all(f.HasField("cursor") for f in frames)
+    assert [f.HasField("checkpoint") for f in frames] == [True, False, True]
+    event = frames[2].checkpoint.transactions[0].events.events[0]
+    assert (event.contents.value, event.event_index) == (b"\x01\x02", 0)
+    assert event.HasField("event_index") and not event.HasField("checkpoint")
+
+
+async def test_servicer_answers_grpcio_client(nursery: trio.Nursery) -> None:
+    """Our Servicer under purerpc: overridden streams work, the rest answer UNIMPLEMENTED."""
+
+    class Subscriptions(subscription_service_grpc.SubscriptionServiceServicer):
+        async def SubscribeCheckpoints(
+            self, input_message: subscription_service_pb2.SubscribeCheckpointsRequest
+        ) -> AsyncGenerator[subscription_service_pb2.SubscribeCheckpointsResponse, None]:
+            for cursor in (1, 2):
+                yield subscription_service_pb2.SubscribeCheckpointsResponse(cursor=cursor)
+
+    service = Subscriptions().service
+    # purerpc.Server binds every interface; serve its connection handler on 127.0.0.1 only.
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    handler = ConnectionHandler({service.name: service}, purerpc.Server())
+    nursery.start_soon(listener.serve, handler)
+
+    def call() -> tuple[list[int], grpc.StatusCode]:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            subscribe = channel.unary_stream(
+                "/sui.rpc.v2.SubscriptionService/SubscribeCheckpoints",
+                request_serializer=serialize,
+                response_deserializer=subscription_service_pb2.SubscribeCheckpointsResponse.FromString,
+            )
+            cursors = [
+                f.cursor
+                for f in subscribe(
+                    subscription_service_pb2.SubscribeCheckpointsRequest(), timeout=10
+                )
+            ]
+            events = channel.unary_stream(
+                "/sui.rpc.v2.SubscriptionService/SubscribeEvents",
+                request_serializer=serialize,
+                response_deserializer=subscription_service_pb2.SubscribeEventsResponse.FromString,
+            )
+            with pytest.raises(grpc.RpcError) as error:
+                list(events(subscription_service_pb2.SubscribeEventsRequest(), timeout=10))
+            return cursors, error.value.code()
+
+    with trio.fail_after(20):
+        cursors, code = await trio.to_thread.run_sync(call)
+    assert cursors == [1, 2]
+    assert code == grpc.StatusCode.UNIMPLEMENTED

@@ -1,0 +1,64 @@
+"""The sqlite store: instance id, cursor, seen events, pruning, durability."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coordinator.store import EventId, Ledger, Store
+
+PKG = "0x" + "11" * 32
+
+
+async def test_instance_id_is_made_once_and_kept(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+    first = await store.run(Ledger.instance_id)
+    assert first == await store.run(Ledger.instance_id)
+    await store.close()
+    reopened = await Store.open(tmp_path)
+    assert await reopened.run(Ledger.instance_id) == first
+    await reopened.close()
+
+
+async def test_cursor_only_moves_forward_and_prunes_seen(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+    await store.run(lambda ledger: ledger.bind_package(PKG))
+    assert await store.run(Ledger.cursor) is None
+
+    def handle(ledger: Ledger) -> list[bool]:
+        return [ledger.mark_seen(EventId("A", 0), 5), ledger.mark_seen(EventId("A", 0), 5),
+                ledger.mark_seen(EventId("B", 1), 7)]
+
+    assert await store.run(handle) == [True, False, True]
+    await store.run(lambda ledger: ledger.set_cursor(6))
+    await store.run(lambda ledger: ledger.set_cursor(3))  # never backwards
+    assert await store.run(Ledger.cursor) == 6
+    assert await store.run(Ledger.seen_count) == 1  # A#0 at checkpoint 5 was pruned
+    assert await store.run(lambda ledger: ledger.seen(EventId("B", 1)))
+    await store.close()
+
+
+async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+
+    def half_done(ledger: Ledger) -> None:
+        ledger.mark_seen(EventId("C", 2), 9)
+        raise RuntimeError("crash in the middle")
+
+    with pytest.raises(RuntimeError):
+        await store.run(half_done)
+    assert not await store.run(lambda ledger: ledger.seen(EventId("C", 2)))
+    await store.close()
+
+
+async def test_another_package_starts_afresh(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+    assert await store.run(lambda ledger: ledger.bind_package(PKG)) is True
+    await store.run(lambda ledger: ledger.set_cursor(100))
+    assert await store.run(lambda ledger: ledger.bind_package(PKG)) is True
+    assert await store.run(Ledger.cursor) == 100
+    other = "0x" + "22" * 32
+    assert await store.run(lambda ledger: ledger.bind_package(other)) is False
+    assert await store.run(Ledger.cursor) is None
+    await store.close()
