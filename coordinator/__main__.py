@@ -46,11 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     setup_logging(settings.log.level)
-    try:
-        return trio.run(app.run, settings)
-    except app.SimulatorNotBuilt as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+    return trio.run(app.run, settings)
 
 
 if __name__ == "__main__":

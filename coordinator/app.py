@@ -1,11 +1,15 @@
 """The daemon's supervision tree: every child task of the coordinator is here.
 
-    run(settings)                 root: signals -> graceful drain
+    run(settings)                 root: store, signals -> graceful drain
     └── supervise("coordinator")
-        ├── ingest      (permanent)  Sui connection -> events
-        ├── dispatcher  (permanent)  events -> jobs -> container supervisors
+        ├── simnet      (permanent, optional)  the embedded Sui simulator
+        ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
+        ├── dispatcher  (permanent)  deliveries -> store (exactly once) -> jobs
         ├── rpc         (permanent)  CoordinatorService on the Unix socket
         └── status      (permanent)  live view or plain summary lines
+
+Ingest and dispatcher meet at a bounded channel: a slow dispatcher slows the
+stream instead of growing memory.
 
 Shutdown: the first SIGINT/SIGTERM starts a drain (no new work; running
 containers get `DRAIN_GRACE_SECS` to finish), then the tree is cancelled and
@@ -21,20 +25,21 @@ from dataclasses import dataclass, field
 import trio
 
 from coordinator.config import Settings
+from coordinator.dispatcher import Dispatcher, LedgerWrite
+from coordinator.events.parser import CoordinationEvent, EventParser
+from coordinator.simnet.server import run_simnet, simnet_from_settings
 from coordinator.status import ChainStatus, DaemonStatus, run_status
-from coordinator.sui.ingest import run_ingest
+from coordinator.store import Ledger, Store
+from coordinator.sui.ingest import Delivery, Ingest
 from coordinator.supervisor import ChildSpec, RestartIntensityExceeded, supervise
 
 log = logging.getLogger("coordinator")
 
 DRAIN_GRACE_SECS = 30.0
+DELIVERY_BUFFER = 1024
 EXIT_OK = 0
 EXIT_GAVE_UP = 1
 EXIT_INTERRUPTED = 130
-
-
-class SimulatorNotBuilt(Exception):
-    """config asked for the embedded simulator, which this build lacks."""
 
 
 @dataclass
@@ -45,19 +50,35 @@ class Lifecycle:
     drained: trio.Event = field(default_factory=trio.Event)
 
 
+def record_only(event: CoordinationEvent) -> list[LedgerWrite]:
+    """Events are recorded (seen, counted, logged) and nothing more, for now."""
+    return []
+
+
 async def run(settings: Settings) -> int:
     """Run the daemon until a signal or an unrecoverable error; return the exit code."""
-    if settings.simnet.enabled:
-        raise SimulatorNotBuilt(
-            "[simnet] is enabled, but the embedded Sui simulator is not built yet; "
-            "use config/testnet.toml or a local fullnode for now"
-        )
-    status = DaemonStatus(chain=ChainStatus(endpoint=settings.sui.rpc_url))
-    lifecycle = Lifecycle()
+    store = await Store.open(settings.state.dir)
+    try:
+        return await _run_tree(settings, store)
+    finally:
+        with trio.CancelScope(shield=True):
+            await store.close()
 
-    async def dispatcher() -> None:
-        # Job dispatch and container supervisors come next; with no containers
-        # to wait for, a drain is over as soon as it starts.
+
+async def _run_tree(settings: Settings, store: Store) -> int:
+    package_id = settings.sui.package_id
+    if not await store.run(lambda ledger: ledger.bind_package(package_id)):
+        log.warning("the state in %s was for another package; starting afresh", store.path)
+    cursor = await store.run(Ledger.cursor)
+    status = DaemonStatus(chain=ChainStatus(endpoint=settings.sui.rpc_url), cursor=cursor)
+    lifecycle = Lifecycle()
+    deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
+    parser = EventParser(package_id, settings.sui.modules)
+    ingest = Ingest(settings.sui, status.chain, parser, deliveries_in, cursor)
+    dispatcher = Dispatcher(store, deliveries_out, status, record_only)
+
+    async def drain_watch() -> None:
+        # No containers yet: a drain is over as soon as it starts.
         await lifecycle.draining.wait()
         lifecycle.drained.set()
         await trio.sleep_forever()
@@ -66,9 +87,14 @@ async def run(settings: Settings) -> int:
         log.info("the socket service is not built yet; no socket at %s", settings.rpc.socket_path)
         await trio.sleep_forever()
 
-    children = [
-        ChildSpec("ingest", lambda: run_ingest(settings.sui, status.chain)),
-        ChildSpec("dispatcher", dispatcher),
+    children = []
+    if settings.simnet.enabled:
+        simnet = simnet_from_settings(settings)
+        children.append(ChildSpec("simnet", lambda: run_simnet(settings, simnet)))
+    children += [
+        ChildSpec("ingest", ingest.run),
+        ChildSpec("dispatcher", dispatcher.run),
+        ChildSpec("drain", drain_watch),
         ChildSpec("rpc", rpc),
         ChildSpec("status", lambda: run_status(settings.status.mode, status)),
     ]

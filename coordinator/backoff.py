@@ -19,13 +19,17 @@ class Backoff:
     rng: random.Random = field(default_factory=random.Random, repr=False)
     attempts: int = 0
 
-    def next_delay(self) -> float:
-        """The delay before the next attempt; each call counts one failure."""
+    def delay(self, attempt: int) -> float:
+        """The delay after failure number `attempt` (0 = the first)."""
         # The exponent is capped so a long outage cannot overflow the float.
-        base = min(self.maximum, self.initial * self.factor ** min(self.attempts, 64))
-        self.attempts += 1
+        base = min(self.maximum, self.initial * self.factor ** min(attempt, 64))
         spread = base * self.jitter
         return max(0.0, base + self.rng.uniform(-spread, spread))
+
+    def next_delay(self) -> float:
+        """The delay before the next attempt; each call counts one failure."""
+        self.attempts += 1
+        return self.delay(self.attempts - 1)
 
     def reset(self) -> None:
         self.attempts = 0

@@ -92,10 +92,101 @@ class DockerSettings(_Section):
     max_concurrent: int = Field(default=4, ge=1, le=1024)
     pull_policy: Literal["always", "if-not-present", "never"] = "if-not-present"
     tee_poll_interval_secs: float = Field(default=5.0, gt=0, le=600)
+    # None: required in TEE mode only; see `digest_required`.
+    require_digest: bool | None = None
+    pull_timeout_secs: float = Field(default=1800.0, gt=0, le=24 * 3600)
+    stop_grace_secs: int = Field(default=10, ge=0, le=3600)
+    pids_limit: int = Field(default=512, ge=16, le=4_194_304)
+    cap_add: list[str] = Field(default_factory=list, max_length=64)
+    log_limit_bytes: int = Field(default=1 << 20, ge=4096, le=256 << 20)
+    network_mode: str = "bridge"
+    container_socket_path: str = "/tmp/coordinator.sock"
+
+    @property
+    def digest_required(self) -> bool:
+        """Whether an agent method without `docker_sha256` is refused."""
+        return self.use_tee if self.require_digest is None else self.require_digest
+
+    @field_validator("cap_add")
+    @classmethod
+    def _check_caps(cls, value: list[str]) -> list[str]:
+        # capabilities(7); "ALL" is left out on purpose: that is privileged mode.
+        known = (
+            "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP "
+            "LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK "
+            "IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT "
+            "SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL "
+            "SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON "
+            "BPF CHECKPOINT_RESTORE"
+        ).split()
+        caps = []
+        for name in value:
+            cap = name.upper().removeprefix("CAP_")
+            if cap not in known:
+                raise ValueError(f"{name!r} is not a Linux capability name (e.g. NET_ADMIN)")
+            caps.append(cap)
+        return caps
+
+    @field_validator("network_mode")
+    @classmethod
+    def _check_network_mode(cls, value: str) -> str:
+        # bridge, host, none, or the name of a user-defined Docker network.
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", value):
+            raise ValueError("must be bridge, host, none or a Docker network name")
+        return value
+
+    @field_validator("container_socket_path")
+    @classmethod
+    def _check_socket_path(cls, value: str) -> str:
+        # 107: a Unix socket path (sun_path) holds 108 bytes with the final NUL.
+        if not value.startswith("/") or len(value) > 107 or "\0" in value:
+            raise ValueError("must be an absolute path of at most 107 characters")
+        return value
 
 
 class RpcSettings(_Section):
     socket_path: Path = Path("/tmp/coordinator.sock")
+    # Permissions of the socket file: a string of octal digits in the file ("0600",
+    # "660"), an int here. A bare TOML integer is refused: 600 and 0o600 differ.
+    socket_mode: int = 0o600
+    # Group of the socket file (a name or a numeric gid); None keeps the default.
+    socket_group: str | None = None
+    # Socket calls served at once; more wait for a free slot.
+    max_concurrent_requests: int = Field(default=64, ge=1, le=4096)
+
+    @field_validator("socket_path")
+    @classmethod
+    def _check_rpc_socket_path(cls, value: Path) -> Path:
+        # A Unix socket path (sun_path) holds 108 bytes with the final NUL.
+        raw = os.fsencode(value)
+        if not raw or len(raw) > 107 or b"\0" in raw:
+            raise ValueError("must be a path of 1 to 107 bytes")
+        return value
+
+    @field_validator("socket_mode", mode="before")
+    @classmethod
+    def _parse_socket_mode(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError('must be a string of octal digits, e.g. "0600" (quote it)')
+        if isinstance(value, str):
+            digits = value.removeprefix("0o")
+            if not re.fullmatch(r"[0-7]{1,4}", digits) or int(digits, 8) > 0o777:
+                raise ValueError('must be octal permissions from "0000" to "0777", e.g. "0600"')
+            return int(digits, 8)
+        return value
+
+    @field_validator("socket_group", mode="before")
+    @classmethod
+    def _check_socket_group(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return str(value)
+        if isinstance(value, str) and not re.fullmatch(
+            r"[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?", value
+        ):
+            raise ValueError("must be a group name or a numeric gid")
+        return value
 
 
 class JobsSettings(_Section):
@@ -124,6 +215,23 @@ class SimnetSettings(_Section):
 
     enabled: bool = False
     listen: str = "127.0.0.1:9000"
+    # A scenario file (registry content, job schedule, faults); see config/simnet/demo.toml.
+    scenario: Path | None = None
+    # Seconds between checkpoints; 0 seals only on demand. When set, wins over the scenario.
+    checkpoint_interval_secs: float = Field(default=1.0, ge=0, le=3600)
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or int(port) > 65535:
+            raise ValueError("must be host:port, e.g. 127.0.0.1:9000")
+        return value
+
+    @field_validator("scenario", mode="before")
+    @classmethod
+    def _empty_scenario_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
 
 class Settings(_Section):

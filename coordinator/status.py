@@ -8,6 +8,7 @@ never slow the daemon.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 
 import trio
@@ -23,6 +24,11 @@ class ChainStatus:
     state: str = "starting"  # starting | connecting | connected | reconnecting
     last_error: str = ""
     reconnect_at: float | None = None  # trio clock time of the next attempt
+    tip: int = 0  # highest checkpoint the node reported
+    delivered: int | None = None  # last checkpoint whose events all went to dispatch
+    backfill_from: int | None = None  # a backfill in progress covers these checkpoints
+    backfill_to: int | None = None
+    malformed: int = 0  # payloads of our package that did not decode
 
     def connecting(self) -> None:
         self.state, self.reconnect_at = "connecting", None
@@ -48,10 +54,20 @@ class DaemonStatus:
     chain: ChainStatus
     started_at: float = field(default_factory=trio.current_time)
     draining: bool = False
+    cursor: int | None = None  # durably handled through this checkpoint
+    events_by_type: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0  # replayed events skipped by the dispatcher
 
     def summary(self) -> str:
         uptime = trio.current_time() - self.started_at
         parts = [f"chain {self.chain.describe()}", f"up {uptime:.0f} s"]
+        if self.cursor is not None:
+            lag = max(0, self.chain.tip - self.cursor)
+            parts.append(f"cursor {self.cursor} (tip {self.chain.tip}, lag {lag})")
+        if self.events_by_type:
+            parts.append(f"events {sum(self.events_by_type.values())}")
+        if self.chain.malformed:
+            parts.append(f"malformed {self.chain.malformed}")
         if self.draining:
             parts.append("draining")
         return "; ".join(parts)

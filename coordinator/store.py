@@ -12,6 +12,7 @@ Two layers, with the sync/async boundary made explicit:
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import trio
+
+from coordinator.domain import AgentKey, AgentMethod, Job, JobState
 
 T = TypeVar("T")
 
@@ -39,7 +42,49 @@ CREATE TABLE IF NOT EXISTS seen_events (
     PRIMARY KEY (tx_digest, event_index)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS seen_events_checkpoint ON seen_events (checkpoint);
+CREATE TABLE IF NOT EXISTS jobs (
+    app_instance        TEXT    NOT NULL,
+    job_id              INTEGER NOT NULL,
+    developer           TEXT    NOT NULL,
+    agent               TEXT    NOT NULL,
+    agent_method        TEXT    NOT NULL,
+    app                 TEXT    NOT NULL,
+    app_instance_method TEXT    NOT NULL,
+    description         TEXT,
+    sequences           TEXT    NOT NULL,  -- JSON array of u64
+    data                BLOB    NOT NULL,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL,
+    state               TEXT    NOT NULL,
+    attempts            INTEGER NOT NULL,
+    last_error          TEXT    NOT NULL,
+    session_id          TEXT,
+    not_before          REAL    NOT NULL,
+    lease_until         REAL    NOT NULL,
+    finished_at         REAL,  -- wall clock when it became terminal, for pruning
+    PRIMARY KEY (app_instance, job_id)
+);
+CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+-- Agent methods learned from chain; agent_method '' is the agent's default.
+CREATE TABLE IF NOT EXISTS agent_methods (
+    developer     TEXT    NOT NULL,
+    agent         TEXT    NOT NULL,
+    agent_method  TEXT    NOT NULL,
+    docker_image  TEXT    NOT NULL,
+    docker_sha256 TEXT,
+    min_memory_gb INTEGER NOT NULL,
+    min_cpu_cores INTEGER NOT NULL,
+    requires_tee  INTEGER NOT NULL,
+    agent_id      TEXT    NOT NULL,
+    PRIMARY KEY (developer, agent, agent_method)
+);
 """
+
+_JOB_COLUMNS = (
+    "app_instance", "job_id", "developer", "agent", "agent_method", "app",
+    "app_instance_method", "description", "sequences", "data", "created_at", "updated_at",
+    "state", "attempts", "last_error", "session_id", "not_before", "lease_until",
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -120,6 +165,71 @@ class Ledger:
 
     def seen_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM seen_events").fetchone()[0])
+
+    # --- jobs ---
+
+    def save_jobs(self, jobs: list[Job], now: float) -> None:
+        for job in jobs:
+            self.save_job(job, now)
+
+    def save_job(self, job: Job, now: float) -> None:
+        values = [getattr(job, name) for name in _JOB_COLUMNS]
+        values[_JOB_COLUMNS.index("sequences")] = json.dumps(list(job.sequences))
+        values[_JOB_COLUMNS.index("state")] = job.state.value
+        finished = now if job.state.terminal else None
+        placeholders = ", ".join("?" * (len(_JOB_COLUMNS) + 1))
+        self._db.execute(
+            f"INSERT OR REPLACE INTO jobs ({', '.join(_JOB_COLUMNS)}, finished_at) "
+            f"VALUES ({placeholders})",
+            (*values, finished),
+        )
+
+    def jobs(self) -> list[Job]:
+        """Every job not yet pruned, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs ORDER BY created_at, rowid"
+        )
+        jobs = []
+        for row in rows:
+            fields = dict(zip(_JOB_COLUMNS, row, strict=True))
+            fields["sequences"] = tuple(json.loads(fields["sequences"]))
+            fields["state"] = JobState(fields["state"])
+            fields["data"] = bytes(fields["data"])
+            jobs.append(Job(**fields))
+        return jobs
+
+    def prune_finished_jobs(self, keep: int) -> int:
+        """Forget all but the `keep` most recently finished jobs."""
+        cursor = self._db.execute(
+            "DELETE FROM jobs WHERE finished_at IS NOT NULL AND rowid NOT IN "
+            "(SELECT rowid FROM jobs WHERE finished_at IS NOT NULL "
+            " ORDER BY finished_at DESC LIMIT ?)",
+            (keep,),
+        )
+        return cursor.rowcount
+
+    # --- agent methods ---
+
+    def save_method(self, key: AgentKey, method: AgentMethod | None) -> None:
+        """Store (or, with None, forget) how to run `key`."""
+        if method is None:
+            self._db.execute(
+                "DELETE FROM agent_methods WHERE developer = ? AND agent = ? AND agent_method = ?",
+                key,
+            )
+            return
+        self._db.execute(
+            "INSERT OR REPLACE INTO agent_methods VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*key, method.docker_image, method.docker_sha256, method.min_memory_gb,
+             method.min_cpu_cores, int(method.requires_tee), method.agent_id),
+        )
+
+    def methods(self) -> dict[AgentKey, AgentMethod]:
+        rows = self._db.execute("SELECT * FROM agent_methods")
+        return {
+            AgentKey(dev, agent, name): AgentMethod(image, sha, mem, cpu, bool(tee), agent_id)
+            for dev, agent, name, image, sha, mem, cpu, tee, agent_id in rows
+        }
 
 
 class Store:

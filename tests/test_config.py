@@ -105,3 +105,37 @@ def test_bad_values_give_one_line(tmp_path: Path, toml: str, env: dict[str, str]
 def test_missing_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"^config: file .*nope.toml not found$"):
         load_settings(tmp_path / "nope.toml", env={})
+
+
+def test_docker_container_keys() -> None:
+    defaults = load_settings(None, env={"COORDINATION_PACKAGE_ID": "0x2"}).docker
+    assert (defaults.stop_grace_secs, defaults.pids_limit, defaults.log_limit_bytes) == (
+        10, 512, 1 << 20)
+    assert defaults.cap_add == [] and defaults.network_mode == "bridge"
+    # require_digest unset follows the mode; set, it wins in either mode.
+    assert defaults.digest_required is False
+    tee = load_settings(None, env={"COORDINATION_PACKAGE_ID": "0x2", "DOCKER_USE_TEE": "1"})
+    assert tee.docker.digest_required is True
+    from coordinator.config import DockerSettings
+
+    pinned = DockerSettings(use_tee=True, require_digest=False, cap_add=["cap_net_admin"])
+    assert pinned.digest_required is False and pinned.cap_add == ["NET_ADMIN"]
+
+
+@pytest.mark.parametrize(
+    ("docker_toml", "expected"),
+    [
+        ('cap_add = ["ALL"]', "config: docker.cap_add: 'ALL' is not a Linux capability"),
+        ('network_mode = "bridge; rm"', "config: docker.network_mode: must be bridge, host"),
+        ("pids_limit = 0", "config: docker.pids_limit: Input should be greater than"),
+        ("log_limit_bytes = 10", "config: docker.log_limit_bytes:"),
+        ('container_socket_path = "relative.sock"', "docker.container_socket_path: must be"),
+        ('require_digest = "sometimes"', "config: docker.require_digest:"),
+    ],
+)
+def test_bad_docker_keys(tmp_path: Path, docker_toml: str, expected: str) -> None:
+    toml = f'[sui]\npackage_id = "0x1"\n[docker]\n{docker_toml}\n'
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, toml), env={})
+    assert expected in str(caught.value)
+    assert "\n" not in str(caught.value)

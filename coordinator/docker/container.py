@@ -1,0 +1,462 @@
+"""The per-container supervisor: one Trio task per agent container.
+
+    create -> attach -> start -> wait inside a cancel scope of timeout_secs
+    (standard: Docker's wait call; TEE: poll inspect) -> on timeout stop
+    (SIGTERM, grace, SIGKILL) -> outcome from inspect -> remove
+
+Output is read through `attach`, opened before the start, so every byte passes
+through a bounded tail buffer and the dropped count is exact; Docker's own
+json-file log (kept for `docker logs` while it runs) is rotated, so the
+daemon's disk is bounded too. Clean-up is shielded and has its own deadline:
+a cancelled supervisor (shutdown, job cancelled) still stops and removes its
+container. Whatever a crash leaves behind, the labels let `reap_orphans` find.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import trio
+from docker.types import LogConfig, Mount
+
+from coordinator.config import DockerSettings
+from coordinator.docker.engine import DockerEngine, DockerError, DockerNotFound, retrying
+from coordinator.docker.images import ImagePolicy, ProgressCallback, prepare_image
+
+log = logging.getLogger(__name__)
+
+LABEL_COORDINATOR = "silvana.coordinator"
+LABEL_JOB = "silvana.job"
+LABEL_SESSION = "silvana.session"
+
+# After the container exits, how long its remaining output may take to arrive.
+LOG_DRAIN_SECS = 10.0
+DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One agent container for one job: what the job and its agent method ask for."""
+
+    job_id: int
+    session_id: str
+    developer: str
+    agent: str
+    agent_method: str
+    app_instance: str
+    job_data: bytes
+    image: str  # an image id from prepare_image (prepare_and_run: the method's docker_image)
+    memory_gb: int = 0  # the method's min_memory_gb; 0 = no limit
+    cpu_cores: int = 0  # the method's min_cpu_cores; 0 = no limit
+    # Replaces memory_gb when set; whole GiB are too coarse for some callers (tests).
+    memory_limit_bytes: int | None = None
+    command: tuple[str, ...] | None = None  # None: the image's own CMD (agents)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.developer, self.agent, self.agent_method)
+
+    @property
+    def memory_bytes(self) -> int:
+        if self.memory_limit_bytes is not None:
+            return self.memory_limit_bytes
+        return self.memory_gb << 30
+
+
+@dataclass(frozen=True)
+class ContainerOptions:
+    """How this coordinator runs every agent container."""
+
+    instance_id: str
+    host_socket_path: Path  # the CoordinatorService socket, bind-mounted
+    container_socket_path: str = "/tmp/coordinator.sock"
+    timeout_secs: float = 300.0
+    stop_grace_secs: int = 10
+    use_tee: bool = False
+    tee_poll_interval_secs: float = 5.0
+    network_mode: str = "bridge"  # standard mode only; TEE mode uses the host's
+    pids_limit: int = 512
+    cap_add: tuple[str, ...] = ()  # every other capability is dropped
+    log_limit_bytes: int = 1 << 20
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(
+        cls, settings: DockerSettings, *, instance_id: str, host_socket_path: Path
+    ) -> ContainerOptions:
+        return cls(
+            instance_id=instance_id,
+            host_socket_path=host_socket_path,
+            container_socket_path=settings.container_socket_path,
+            timeout_secs=settings.container_timeout_secs,
+            stop_grace_secs=settings.stop_grace_secs,
+            use_tee=settings.use_tee,
+            tee_poll_interval_secs=settings.tee_poll_interval_secs,
+            network_mode=settings.network_mode,
+            pids_limit=settings.pids_limit,
+            cap_add=tuple(settings.cap_add),
+            log_limit_bytes=settings.log_limit_bytes,
+        )
+
+
+@dataclass(frozen=True)
+class ContainerOutcome:
+    container_id: str
+    exit_code: int | None
+    duration_secs: float
+    reason: str  # one line for the job record and the operator
+    oom_killed: bool
+    timed_out: bool
+    logs: bytes  # the tail of stdout and stderr, interleaved as written
+    logs_dropped_bytes: int  # output before that tail
+    started_at: datetime | None  # as the engine recorded them
+    finished_at: datetime | None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out and not self.oom_killed
+
+
+class LogTail:
+    """The last `limit` bytes of a stream, and how many bytes before them were dropped."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.dropped = 0
+        self._buffer = bytearray()
+        self._lock = threading.Lock()  # fed by a worker thread, read by Trio
+
+    def feed(self, chunk: bytes) -> None:
+        with self._lock:
+            self._buffer += chunk
+            excess = len(self._buffer) - self.limit
+            if excess > 0:
+                # CPython drops a bytearray's head by moving its start, not by copying.
+                del self._buffer[:excess]
+                self.dropped += excess
+
+    def snapshot(self) -> tuple[bytes, int]:
+        with self._lock:
+            return bytes(self._buffer), self.dropped
+
+
+async def run_container(
+    engine: DockerEngine, spec: ContainerSpec, options: ContainerOptions
+) -> ContainerOutcome:
+    """Run one agent container to its end and return what happened.
+
+    Raises `DockerError` when the container cannot be created or started
+    (`DockerUnavailable`: the engine is away; retry later). The container is
+    removed on every path, cancellation included.
+    """
+    # Shielded (it has its own deadline) so a cancellation cannot lose the id
+    # of a container the engine has already made.
+    with trio.CancelScope(shield=True):
+        container_id = await _create(engine, spec, options)
+    log.info("job %d: container %s created from %s", spec.job_id, container_id[:12], spec.image)
+    try:
+        return await _supervise(engine, container_id, spec, options)
+    finally:
+        with trio.CancelScope(shield=True):
+            await _clean_up(engine, container_id, options)
+
+
+async def prepare_and_run(
+    engine: DockerEngine,
+    spec: ContainerSpec,
+    options: ContainerOptions,
+    policy: ImagePolicy,
+    docker_sha256: str | None,
+    progress: ProgressCallback | None = None,
+) -> ContainerOutcome:
+    """`prepare_image(spec.image)`, then `run_container` from the verified image
+    id: an image that fails verification never gets a container."""
+    image = await prepare_image(engine, spec.image, docker_sha256, policy, progress)
+    return await run_container(engine, replace(spec, image=image.id), options)
+
+
+async def _create(engine: DockerEngine, spec: ContainerSpec, options: ContainerOptions) -> str:
+    api = engine.client.api
+    cpus = spec.cpu_cores
+    if engine.cpus and cpus > engine.cpus:
+        log.warning(
+            "job %d: the method asks for %d CPU cores, the engine has %d; limiting to %d",
+            spec.job_id, cpus, engine.cpus, engine.cpus,
+        )
+        cpus = engine.cpus
+    memory = spec.memory_bytes
+    host_config = api.create_host_config(
+        mounts=[
+            Mount(
+                target=options.container_socket_path,
+                source=str(options.host_socket_path),
+                type="bind",
+            )
+        ],
+        mem_limit=memory or None,
+        memswap_limit=memory or None,  # equal to the limit: no swap on top of it
+        nano_cpus=cpus * 1_000_000_000 or None,
+        pids_limit=options.pids_limit,
+        cap_drop=["ALL"],
+        cap_add=list(options.cap_add) or None,
+        security_opt=["no-new-privileges"],
+        privileged=False,
+        network_mode="host" if options.use_tee else options.network_mode,
+        # For `docker logs` while it runs; our record comes from attach. Two
+        # files of twice our tail hold at least that tail in json-file form.
+        log_config=LogConfig(
+            type="json-file",
+            config={"max-size": str(2 * options.log_limit_bytes), "max-file": "2"},
+        ),
+    )
+    environment = {
+        **options.extra_env,
+        "JOB_ID": str(spec.job_id),
+        "JOB_DATA": "0x" + spec.job_data.hex(),
+        "DEVELOPER": spec.developer,
+        "AGENT": spec.agent,
+        "METHOD": spec.agent_method,
+        "APP_INSTANCE": spec.app_instance,
+        "SESSION_ID": spec.session_id,
+        "COORDINATOR_SOCKET": options.container_socket_path,
+    }
+    labels = {
+        LABEL_COORDINATOR: options.instance_id,
+        LABEL_JOB: str(spec.job_id),
+        LABEL_SESSION: spec.session_id,
+    }
+    created = await engine.call(
+        api.create_container,
+        spec.image,
+        command=list(spec.command) if spec.command is not None else None,
+        environment=environment,
+        labels=labels,
+        host_config=host_config,
+    )
+    return str(created["Id"])
+
+
+async def _supervise(
+    engine: DockerEngine, container_id: str, spec: ContainerSpec, options: ContainerOptions
+) -> ContainerOutcome:
+    api = engine.client.api
+    tail = LogTail(options.log_limit_bytes)
+    logs_done = trio.Event()
+    stream = await engine.call(
+        api.attach, container_id, stdout=True, stderr=True, stream=True, logs=False
+    )
+
+    async def pump_logs() -> None:
+        budget = options.timeout_secs + options.stop_grace_secs + 2 * engine.call_timeout
+        try:
+            await engine.call(_feed, stream, tail, timeout=budget + LOG_DRAIN_SECS, long=True)
+        except DockerError as exc:
+            log.warning("job %d: reading the container's output failed: %s", spec.job_id, exc)
+        finally:
+            logs_done.set()
+
+    failure: Exception | None = None
+    timed_out = False
+    started = trio.current_time()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(pump_logs)
+        try:
+            await engine.call(api.start, container_id)
+            started = trio.current_time()
+            with trio.move_on_after(options.timeout_secs) as deadline:
+                if options.use_tee:
+                    await _poll_until_exit(engine, container_id, options.tee_poll_interval_secs)
+                else:
+                    await _wait_until_exit(engine, container_id, options.timeout_secs)
+            if deadline.cancelled_caught:
+                timed_out = True
+                log.warning(
+                    "job %d: container %s timed out after %g s; stopping it (grace %g s)",
+                    spec.job_id, container_id[:12], options.timeout_secs, options.stop_grace_secs,
+                )
+                await _stop(engine, container_id, options.stop_grace_secs)
+            with trio.move_on_after(LOG_DRAIN_SECS):
+                await logs_done.wait()
+            if not logs_done.is_set():
+                log.warning("job %d: output still arriving after exit; cut short", spec.job_id)
+        except Exception as exc:
+            failure = exc  # raised below as itself, not inside an exception group
+        finally:
+            # Unblocks the reading thread whether or not the output has ended.
+            with contextlib.suppress(OSError):
+                stream.close()
+            nursery.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    ended = trio.current_time()
+
+    state = (await engine.call(api.inspect_container, container_id))["State"]
+    logs, dropped = tail.snapshot()
+    started_at = _timestamp(state.get("StartedAt"))
+    finished_at = _timestamp(state.get("FinishedAt"))
+    duration = (
+        (finished_at - started_at).total_seconds()
+        if started_at and finished_at
+        else ended - started
+    )
+    outcome = ContainerOutcome(
+        container_id=container_id,
+        exit_code=state.get("ExitCode"),
+        duration_secs=duration,
+        reason=_reason(state, timed_out, spec, options),
+        oom_killed=bool(state.get("OOMKilled")),
+        timed_out=timed_out,
+        logs=logs,
+        logs_dropped_bytes=dropped,
+        started_at=started_at,
+        finished_at=finished_at,
+    )
+    log.info(
+        "job %d: container %s: %s (%.1f s, %d bytes of output kept, %d dropped)",
+        spec.job_id, container_id[:12], outcome.reason, duration, len(logs), dropped,
+    )
+    return outcome
+
+
+def _feed(stream: Iterable[bytes], tail: LogTail) -> None:
+    for chunk in stream:
+        tail.feed(chunk)
+
+
+async def _wait_until_exit(engine: DockerEngine, container_id: str, limit_secs: float) -> None:
+    # The caller's cancel scope is the real deadline; docker-py's own timeout
+    # (a little longer) only makes sure an abandoned thread ends.
+    budget = limit_secs + engine.call_timeout
+    wait = partial(engine.client.api.wait, container_id, timeout=budget)
+    await retrying(
+        lambda: engine.call(wait, timeout=budget, long=True),
+        what=f"waiting for container {container_id[:12]}",
+    )
+
+
+async def _poll_until_exit(engine: DockerEngine, container_id: str, interval: float) -> None:
+    inspect = engine.client.api.inspect_container
+    while True:
+        attrs = await retrying(
+            lambda: engine.call(inspect, container_id),
+            what=f"polling container {container_id[:12]}",
+        )
+        if attrs["State"].get("Status") in ("exited", "dead"):
+            return
+        await trio.sleep(interval)
+
+
+async def _stop(engine: DockerEngine, container_id: str, grace: int) -> None:
+    """SIGTERM, then SIGKILL after `grace` (Docker's stop); a plain kill if that fails."""
+    api = engine.client.api
+    try:
+        await engine.call(
+            partial(api.stop, container_id, timeout=grace),
+            timeout=grace + engine.call_timeout,
+        )
+    except DockerNotFound:
+        return
+    except DockerError as exc:
+        log.warning("stopping container %s failed (%s); killing it", container_id[:12], exc)
+        try:
+            await engine.call(api.kill, container_id)
+        except DockerError as kill_exc:
+            log.warning("killing container %s failed: %s", container_id[:12], kill_exc)
+
+
+async def stop_and_remove(engine: DockerEngine, container_id: str, grace: int) -> bool:
+    """Stop (SIGTERM, `grace`, SIGKILL) and remove a container, waiting out a
+    short engine outage; False, with the error logged, if it is still there."""
+
+    async def attempt() -> None:
+        # Stop returns at once for an exited container.
+        await _stop(engine, container_id, grace)
+        await engine.call(
+            partial(engine.client.api.remove_container, container_id, v=True, force=True)
+        )
+
+    budget = grace + 4 * engine.call_timeout
+    try:
+        with trio.fail_after(budget):
+            await retrying(attempt, what=f"removing container {container_id[:12]}")
+    except DockerNotFound:
+        pass
+    except DockerError as exc:
+        log.error("removing container %s failed: %s", container_id[:12], exc)
+        return False
+    except trio.TooSlowError:
+        log.error("container %s was not removed within %g s", container_id[:12], budget)
+        return False
+    return True
+
+
+async def _clean_up(engine: DockerEngine, container_id: str, options: ContainerOptions) -> None:
+    if not await stop_and_remove(engine, container_id, options.stop_grace_secs):
+        log.error(
+            "container %s is left behind; the next start reaps it (label %s=%s)",
+            container_id[:12], LABEL_COORDINATOR, options.instance_id,
+        )
+    if options.use_tee:
+        await _drop_page_cache()
+
+
+_page_cache_warned = False
+
+
+async def _drop_page_cache() -> None:
+    """TEE hygiene: nothing of the last job stays in the page cache for the next."""
+    global _page_cache_warned
+
+    def drop() -> str | None:
+        os.sync()
+        try:
+            DROP_CACHES.write_text("3\n")
+        except OSError as exc:
+            return exc.strerror or str(exc)
+        return None
+
+    with trio.move_on_after(60):
+        problem = await trio.to_thread.run_sync(drop, abandon_on_cancel=True)
+        if problem and not _page_cache_warned:
+            _page_cache_warned = True
+            log.warning(
+                "TEE clean-up: cannot drop the page cache (%s: %s); data of finished jobs "
+                "may stay in memory (this warning is shown once)",
+                DROP_CACHES, problem,
+            )
+
+
+def _reason(
+    state: Mapping[str, Any], timed_out: bool, spec: ContainerSpec, options: ContainerOptions
+) -> str:
+    code = state.get("ExitCode")
+    if timed_out:
+        how = (
+            f"killed after the {options.stop_grace_secs:g} s grace"
+            if code == 137
+            else f"stopped by SIGTERM, exit code {code}"
+        )
+        return f"timed out after {options.timeout_secs:g} s; {how}"
+    if state.get("OOMKilled"):
+        return f"out of memory (limit {spec.memory_bytes >> 20} MiB); exit code {code}"
+    if state.get("Error"):
+        return f"failed: {state['Error']}"
+    return f"exited with code {code}"
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    """Docker's RFC 3339 times carry nanoseconds; Python parses up to micro."""
+    if not value or value.startswith("0001-"):
+        return None
+    main, dot, rest = value.rstrip("Z").partition(".")
+    fraction = rest[:6] if dot else ""
+    return datetime.fromisoformat(f"{main}{'.' + fraction if fraction else ''}+00:00")

@@ -1,0 +1,100 @@
+"""The coordinator's own vocabulary: plain values shared by the store, the job
+layer, the registry, the socket service and the container supervisors.
+
+Boundary models (config, chain events, RPC messages) are pydantic or protobuf;
+inside the daemon a job is this small mutable dataclass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class AgentKey(NamedTuple):
+    """Jobs queue and containers run per (developer, agent, agent method)."""
+
+    developer: str
+    agent: str
+    agent_method: str
+
+    def __str__(self) -> str:
+        return f"{self.developer}/{self.agent}/{self.agent_method}"
+
+
+class JobRef(NamedTuple):
+    """Job ids are numbered per app instance, so a job is named by both."""
+
+    app_instance: str
+    job_id: int
+
+    def __str__(self) -> str:
+        return f"{self.job_id}@{self.app_instance[:12]}"
+
+
+class JobState(StrEnum):
+    PENDING = "pending"  # waiting for a container (or for its retry time)
+    RUNNING = "running"  # handed to a container session
+    COMPLETED = "completed"
+    DEAD = "dead"  # failed with no attempts left; the last error is kept
+    DROPPED = "dropped"  # completed or deleted on chain by someone else
+
+    @property
+    def terminal(self) -> bool:
+        return self not in (JobState.PENDING, JobState.RUNNING)
+
+
+@dataclass
+class Job:
+    app_instance: str
+    job_id: int
+    developer: str
+    agent: str
+    agent_method: str
+    app: str = ""
+    app_instance_method: str = ""
+    description: str | None = None
+    sequences: tuple[int, ...] = ()
+    data: bytes = b""
+    created_at: int = 0  # chain time, ms
+    updated_at: int = 0
+    state: JobState = JobState.PENDING
+    attempts: int = 0
+    last_error: str = ""
+    session_id: str | None = None
+    # Wall-clock seconds: a retried job waits until then; a job handed out
+    # without a session must be settled before `lease_until`.
+    not_before: float = 0.0
+    lease_until: float = 0.0
+
+    @property
+    def ref(self) -> JobRef:
+        return JobRef(self.app_instance, self.job_id)
+
+    @property
+    def key(self) -> AgentKey:
+        return AgentKey(self.developer, self.agent, self.agent_method)
+
+
+@dataclass(frozen=True)
+class AgentMethod:
+    """How to run an agent method: the chain's `AgentMethod` struct."""
+
+    docker_image: str
+    docker_sha256: str | None = None
+    min_memory_gb: int = 0
+    min_cpu_cores: int = 0
+    requires_tee: bool = False
+    agent_id: str = ""  # the Agent object, to invalidate on AgentUpdated/Deleted
+
+
+@dataclass
+class Session:
+    """One agent container's right to take and settle jobs of its key."""
+
+    session_id: str
+    key: AgentKey
+    started_at: float
+    held: set[JobRef] = field(default_factory=set)
+    failed: set[JobRef] = field(default_factory=set)

@@ -1,0 +1,398 @@
+"""The job state machine and the queues, one per (developer, agent, method).
+
+    pending -> running -> completed
+                       -> failed -> pending (attempts left, after a backoff)
+                                 -> dead    (no attempts left; the error is kept)
+    pending | running  -> dropped (completed or deleted on chain by another coordinator)
+
+`JobBook` holds the working state in memory, on the Trio thread only; every
+method that changes a job returns the jobs it changed, and the caller writes
+them to the store (the dispatcher inside its batch transaction, the socket
+service and the container supervisors through `JobBook.persist`). The store
+is the truth across restarts: `JobBook.load` rebuilds the book, and jobs that
+a dead process left running are failed and retried.
+
+Sessions tie jobs to one agent container. The trigger job goes to the
+container by env; more come through GetJob; CompleteJob/FailJob settle them;
+when the container ends, `close_session` settles the rest by its outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import trio
+
+from coordinator.backoff import Backoff
+from coordinator.domain import AgentKey, Job, JobRef, JobState, Session
+from coordinator.events.models import (
+    JobCompletedEvent,
+    JobCreatedEvent,
+    JobDeletedEvent,
+    JobFailedEvent,
+    JobUpdatedEvent,
+)
+from coordinator.events.parser import CoordinationEvent
+from coordinator.store import Store
+
+log = logging.getLogger("coordinator.jobs")
+
+# sqlite stores signed 64-bit integers; a larger chain job id is refused.
+MAX_JOB_ID = 2**63 - 1
+# Finished jobs kept for status and inspection; older ones are forgotten.
+KEEP_FINISHED = 1000
+RECENT_OUTCOMES = 20
+
+
+class JobError(Exception):
+    """A request about jobs that cannot be honoured; the message says why."""
+
+
+class SessionDenied(JobError):
+    """Unknown session, or a session of another key."""
+
+
+class JobNotFound(JobError):
+    pass
+
+
+class JobNotRunning(JobError):
+    """The job exists but is not running in this session (already settled?)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a job ended, for the status view."""
+
+    ref: JobRef
+    key: AgentKey
+    state: JobState
+    reason: str
+    at: float
+
+
+class JobBook:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        max_attempts: int,
+        lease_secs: float,
+        retry: Backoff | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.max_attempts = max_attempts
+        self.lease_secs = lease_secs
+        self.retry = retry or Backoff(initial=2.0, maximum=120.0)
+        self.clock = clock
+        self.jobs: dict[JobRef, Job] = {}
+        self.sessions: dict[str, Session] = {}
+        self.outcomes: deque[Outcome] = deque(maxlen=RECENT_OUTCOMES)
+        # Pending jobs per key, oldest first (a dict keeps insertion order).
+        self._pending: dict[AgentKey, dict[JobRef, None]] = {}
+        # The app instance of the last job event per transaction: JobUpdated
+        # and JobDeleted do not name it, the event before them does.
+        self._tx_app_instance: tuple[str, str] | None = None
+        self.changed = trio.Event()  # set when new work may be ready
+
+    # --- loading and saving -------------------------------------------------
+
+    @classmethod
+    async def load(cls, store: Store, *, max_attempts: int, lease_secs: float) -> JobBook:
+        book = cls(store, max_attempts=max_attempts, lease_secs=lease_secs)
+        jobs = await store.run(lambda ledger: ledger.jobs())
+        recovered: list[Job] = []
+        for job in jobs:
+            book.jobs[job.ref] = job
+            if job.state is JobState.RUNNING:
+                # Its container was reaped (or is gone): the process died under it.
+                recovered += book._fail(job, "coordinator restarted")
+            elif job.state is JobState.PENDING:
+                book._enqueue(job)
+        await book.persist(recovered)
+        if recovered:
+            log.warning("%d job(s) were running when the coordinator stopped; failed "
+                        "and retried: %s", len(recovered), ", ".join(str(j.ref) for j in recovered))
+        return book
+
+    async def persist(self, jobs: Iterable[Job]) -> None:
+        changed = list(jobs)
+        if not changed:
+            return
+        now = self.clock()
+        await self.store.run(lambda ledger: ledger.save_jobs(changed, now))
+
+    def _wake(self) -> None:
+        self.changed.set()
+        self.changed = trio.Event()
+
+    # --- queues ---------------------------------------------------------------
+
+    def _enqueue(self, job: Job) -> None:
+        self._pending.setdefault(job.key, {})[job.ref] = None
+
+    def _dequeue(self, job: Job) -> None:
+        queue = self._pending.get(job.key)
+        if queue is not None:
+            queue.pop(job.ref, None)
+            if not queue:
+                del self._pending[job.key]
+
+    def next_pending(self, key: AgentKey) -> Job | None:
+        """The oldest pending job of `key` whose retry time has come."""
+        now = self.clock()
+        for ref in self._pending.get(key, ()):
+            job = self.jobs[ref]
+            if job.not_before <= now:
+                return job
+        return None
+
+    def ready_keys(self) -> list[AgentKey]:
+        """Keys with a job ready now, the one with the oldest such job first."""
+        ready = []
+        for key in self._pending:
+            job = self.next_pending(key)
+            if job is not None:
+                ready.append((job.created_at, key))
+        return [key for _, key in sorted(ready)]
+
+    def next_retry_at(self) -> float | None:
+        """When the earliest waiting retry becomes ready (wall clock)."""
+        now = self.clock()
+        times = [
+            self.jobs[ref].not_before
+            for queue in self._pending.values() for ref in queue
+            if self.jobs[ref].not_before > now
+        ]
+        return min(times, default=None)
+
+    def pending_keys(self) -> list[AgentKey]:
+        return list(self._pending)
+
+    # --- chain events (the dispatcher) --------------------------------------
+
+    def on_chain_event(self, event: CoordinationEvent) -> list[Job]:
+        """Apply a `jobs` module event; return the jobs it changed."""
+        payload = event.event
+        tx = event.position.tx_digest
+        if isinstance(payload, JobCreatedEvent):
+            self._tx_app_instance = (tx, payload.app_instance)
+            return self._created(payload)
+        if isinstance(payload, JobFailedEvent | JobCompletedEvent):
+            self._tx_app_instance = (tx, payload.app_instance)
+            if isinstance(payload, JobFailedEvent):
+                job = self.jobs.get(JobRef(payload.app_instance, payload.job_id))
+                if job is not None:
+                    job.last_error = payload.error
+                return [job] if job is not None else []
+            return self._drop(JobRef(payload.app_instance, payload.job_id), "completed on chain")
+        if isinstance(payload, JobUpdatedEvent | JobDeletedEvent):
+            job = self._find(payload.job_id, tx)
+            if job is None:
+                return []
+            if isinstance(payload, JobDeletedEvent):
+                return self._drop(job.ref, "deleted on chain")
+            if payload.status.kind == "pending" and job.state is not JobState.PENDING:
+                return self._requeue(job)
+        return []
+
+    def _find(self, job_id: int, tx: str) -> Job | None:
+        if self._tx_app_instance is not None and self._tx_app_instance[0] == tx:
+            return self.jobs.get(JobRef(self._tx_app_instance[1], job_id))
+        matches = [job for ref, job in self.jobs.items() if ref.job_id == job_id]
+        return matches[0] if len(matches) == 1 else None
+
+    def _created(self, event: JobCreatedEvent) -> list[Job]:
+        if event.job_id > MAX_JOB_ID:
+            log.warning("job id %d of app instance %s is out of range; skipped",
+                        event.job_id, event.app_instance)
+            return []
+        ref = JobRef(event.app_instance, event.job_id)
+        if ref in self.jobs:
+            return []
+        job = Job(
+            app_instance=event.app_instance, job_id=event.job_id, developer=event.developer,
+            agent=event.agent, agent_method=event.agent_method, app=event.app,
+            app_instance_method=event.app_instance_method, description=event.description,
+            sequences=tuple(event.sequences or ()), data=event.data,
+            created_at=event.created_at, updated_at=event.created_at,
+        )
+        self.jobs[ref] = job
+        self._enqueue(job)
+        self._wake()
+        return [job]
+
+    def _drop(self, ref: JobRef, reason: str) -> list[Job]:
+        job = self.jobs.get(ref)
+        if job is None or job.state.terminal:
+            return []
+        self._dequeue(job)
+        self._release(job)
+        job.state = JobState.DROPPED
+        self._record(job, reason)
+        return [job]
+
+    def _requeue(self, job: Job) -> list[Job]:
+        self._release(job)
+        job.state = JobState.PENDING
+        self._enqueue(job)
+        self._wake()
+        return [job]
+
+    def _release(self, job: Job) -> None:
+        if job.session_id is not None and job.session_id in self.sessions:
+            self.sessions[job.session_id].held.discard(job.ref)
+        job.session_id = None
+
+    # --- sessions (containers and the socket service) ------------------------
+
+    def open_session(self, key: AgentKey) -> tuple[Session, Job] | None:
+        """Start a session for a new container with the next ready job as trigger."""
+        job = self.next_pending(key)
+        if job is None:
+            return None
+        session = Session(uuid.uuid4().hex, key, started_at=self.clock())
+        self.sessions[session.session_id] = session
+        self._start(job, session)
+        return session, job
+
+    def _start(self, job: Job, session: Session | None) -> None:
+        self._dequeue(job)
+        job.state = JobState.RUNNING
+        if session is None:
+            job.session_id, job.lease_until = None, self.clock() + self.lease_secs
+        else:
+            job.session_id = session.session_id
+            session.held.add(job.ref)
+
+    def take(self, key: AgentKey, session_id: str | None) -> Job | None:
+        """GetJob: the next ready job of `key`, now running for that session.
+
+        Without a session (the original agents' call) the job is leased and
+        fails if not settled within `lease_secs`.
+        """
+        session = self._session(session_id, key) if session_id is not None else None
+        job = self.next_pending(key)
+        if job is not None:
+            self._start(job, session)
+        return job
+
+    def _session(self, session_id: str, key: AgentKey | None = None) -> Session:
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise SessionDenied(f"session {session_id!r} does not belong to a running agent")
+        if key is not None and session.key != key:
+            raise SessionDenied(f"session {session_id!r} belongs to {session.key}, not {key}")
+        return session
+
+    def _held(self, session_id: str | None, job_id: int) -> Job:
+        """The running job `job_id` of this session (or a leased one without)."""
+        if session_id is not None:
+            session = self._session(session_id)
+            for ref in session.held:
+                if ref.job_id == job_id:
+                    return self.jobs[ref]
+            known = [job for ref, job in self.jobs.items() if ref.job_id == job_id]
+        else:
+            known = [job for ref, job in self.jobs.items()
+                     if ref.job_id == job_id and job.session_id is None]
+            running = [job for job in known if job.state is JobState.RUNNING]
+            if running:
+                return running[0]
+        if not known:
+            raise JobNotFound(f"job {job_id} is not known to this coordinator")
+        raise JobNotRunning(f"job {job_id} is {known[0].state.value}, not running in this session")
+
+    def complete(self, session_id: str | None, job_id: int) -> Job:
+        job = self._held(session_id, job_id)
+        self._release(job)
+        job.state = JobState.COMPLETED
+        self._record(job, "completed")
+        return job
+
+    def fail(self, session_id: str | None, job_id: int, error: str) -> list[Job]:
+        job = self._held(session_id, job_id)
+        if session_id is not None:
+            self.sessions[session_id].failed.add(job.ref)
+        return self._fail(job, error)
+
+    def _fail(self, job: Job, error: str) -> list[Job]:
+        self._release(job)
+        job.attempts += 1
+        job.last_error = error
+        if job.attempts >= self.max_attempts:
+            job.state = JobState.DEAD
+            self._record(job, f"dead after {job.attempts} attempts: {error}")
+        else:
+            job.state = JobState.PENDING
+            job.not_before = self.clock() + self.retry.delay(job.attempts - 1)
+            self._enqueue(job)
+            self._record(job, f"attempt {job.attempts} failed, retrying: {error}")
+            self._wake()
+        return [job]
+
+    def close_session(self, session_id: str, failure: str | None) -> list[Job]:
+        """The container ended: with `failure` None (exit 0) its running jobs
+        complete, otherwise they fail with that reason."""
+        session = self.sessions.pop(session_id, None)
+        if session is None:
+            return []
+        changed: list[Job] = []
+        for ref in sorted(session.held):
+            job = self.jobs[ref]
+            job.session_id = None
+            if failure is None:
+                job.state = JobState.COMPLETED
+                self._record(job, "completed (container exited 0)")
+                changed.append(job)
+            else:
+                changed += self._fail(job, failure)
+        self._wake()  # the key may have more work, and a slot is free
+        return changed
+
+    def abandon_session(self, session_id: str, reason: str) -> list[Job]:
+        """Shutdown: the session's running jobs go back to pending, no attempt spent."""
+        session = self.sessions.pop(session_id, None)
+        if session is None:
+            return []
+        changed = []
+        for ref in sorted(session.held):
+            job = self.jobs[ref]
+            job.session_id = None
+            job.state = JobState.PENDING
+            self._enqueue(job)
+            self._record(job, reason)
+            changed.append(job)
+        return changed
+
+    def expire_leases(self) -> list[Job]:
+        """Fail jobs handed out without a session and not settled in time."""
+        now = self.clock()
+        expired = [job for job in self.jobs.values()
+                   if job.state is JobState.RUNNING and job.session_id is None
+                   and job.lease_until <= now]
+        changed: list[Job] = []
+        for job in expired:
+            changed += self._fail(job, f"not settled within {self.lease_secs:g} s of GetJob")
+        return changed
+
+    def forget_finished(self) -> None:
+        """Keep memory bounded: drop all but the newest finished jobs."""
+        finished = [ref for ref, job in self.jobs.items() if job.state.terminal]
+        for ref in finished[:-KEEP_FINISHED] if len(finished) > KEEP_FINISHED else []:
+            del self.jobs[ref]
+
+    # --- status -------------------------------------------------------------
+
+    def _record(self, job: Job, reason: str) -> None:
+        self.outcomes.append(Outcome(job.ref, job.key, job.state, reason, self.clock()))
+        log.info("job %s (%s): %s", job.ref, job.key, reason)
+
+    def counts(self) -> Counter[str]:
+        return Counter(job.state.value for job in self.jobs.values())

@@ -1,0 +1,185 @@
+"""Agent methods: what image runs a (developer, agent, method), and how.
+
+The cache is fed by the agent module's events and persisted, so a restart
+knows every method it saw. On a miss, with `sui.registry_id` configured, the
+method is looked up on chain (registry -> developer -> agent objects, see
+`ChainLookup`), and a miss there is remembered for a while; without it, the
+job waits ("unknown agent method") until a MethodAddedEvent arrives.
+
+The default method of an agent is stored under the method name "" and serves
+jobs whose method name is empty.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import trio
+from google.protobuf import json_format
+
+from coordinator.dispatcher import LedgerWrite
+from coordinator.domain import AgentKey, AgentMethod
+from coordinator.events.bcs import Writer
+from coordinator.events.models import (
+    AgentDeletedEvent,
+    AgentUpdatedEvent,
+    DefaultMethodRemovedEvent,
+    DefaultMethodSetEvent,
+    MethodAddedEvent,
+    MethodRemovedEvent,
+    MethodUpdatedEvent,
+)
+from coordinator.events.parser import CoordinationEvent
+from coordinator.store import Ledger, Store
+from coordinator.sui.client import SuiClient, SuiError, SuiNotFound
+
+log = logging.getLogger("coordinator.registry")
+
+# A method not found on chain is not asked for again before this.
+MISS_TTL_SECS = 60.0
+
+
+class Registry:
+    def __init__(
+        self,
+        methods: dict[AgentKey, AgentMethod],
+        lookup: ChainLookup | None = None,
+        clock: Callable[[], float] = trio.current_time,
+    ) -> None:
+        self.methods = methods
+        self.lookup = lookup
+        self.clock = clock
+        self._misses: dict[AgentKey, float] = {}
+        self.changed = trio.Event()  # set when a method appears or changes
+
+    @classmethod
+    async def load(cls, store: Store, lookup: ChainLookup | None) -> Registry:
+        return cls(await store.run(Ledger.methods), lookup)
+
+    def __len__(self) -> int:
+        return len(self.methods)
+
+    def cached(self, key: AgentKey) -> AgentMethod | None:
+        return self.methods.get(key)
+
+    async def resolve(self, key: AgentKey) -> AgentMethod | None:
+        """The method from cache, else from chain when configured (cached too)."""
+        method = self.methods.get(key)
+        if method is not None or self.lookup is None:
+            return method
+        missed_at = self._misses.get(key)
+        if missed_at is not None and self.clock() - missed_at < MISS_TTL_SECS:
+            return None
+        try:
+            method = await self.lookup.method(key)
+        except SuiError as exc:
+            log.warning("looking up %s on chain failed: %s", key, exc)
+            method = None
+        if method is None:
+            self._misses[key] = self.clock()
+            return None
+        self.methods[key] = method
+        log.info("agent method %s found on chain: %s", key, method.docker_image)
+        return method
+
+    def _set(self, key: AgentKey, method: AgentMethod | None) -> list[LedgerWrite]:
+        if method is None:
+            self.methods.pop(key, None)
+        else:
+            self.methods[key] = method
+            self._misses.pop(key, None)
+            self.changed.set()
+            self.changed = trio.Event()
+        return [lambda ledger: ledger.save_method(key, method)]
+
+    def on_chain_event(self, event: CoordinationEvent) -> list[LedgerWrite]:
+        """Apply an `agent` module event; return the writes that persist it."""
+        payload = event.event
+        if isinstance(payload, MethodAddedEvent | MethodUpdatedEvent | DefaultMethodSetEvent):
+            name = "" if isinstance(payload, DefaultMethodSetEvent) else payload.method_name
+            method = AgentMethod(
+                docker_image=payload.docker_image, docker_sha256=payload.docker_sha256,
+                min_memory_gb=payload.min_memory_gb, min_cpu_cores=payload.min_cpu_cores,
+                requires_tee=payload.requires_tee, agent_id=payload.agent_id,
+            )
+            return self._set(AgentKey(payload.developer_name, payload.agent_name, name), method)
+        if isinstance(payload, MethodRemovedEvent):
+            key = AgentKey(payload.developer_name, payload.agent_name, payload.method_name)
+            return self._set(key, None)
+        if isinstance(payload, DefaultMethodRemovedEvent):
+            return self._set(AgentKey(payload.developer_name, payload.agent_name, ""), None)
+        if isinstance(payload, AgentUpdatedEvent | AgentDeletedEvent):
+            # The agent changed as a whole: forget its methods; events that
+            # follow (or a chain lookup) say what holds now.
+            stale = [key for key, m in self.methods.items() if m.agent_id == payload.id]
+            return [write for key in stale for write in self._set(key, None)]
+        return []
+
+
+def _bcs_string(value: str) -> bytes:
+    writer = Writer()
+    writer.string(value)
+    return writer.getvalue()
+
+
+def _json(message: Any) -> Any:
+    return json_format.MessageToDict(message)
+
+
+class ChainLookup:
+    """Finds an agent method by names on chain, from the SilvanaRegistry object:
+    registry.developers (table) -> Developer.agents (table) -> Agent.methods."""
+
+    def __init__(self, connect: Callable[[], Any], registry_id: str) -> None:
+        # `connect()` gives an async context manager yielding a SuiClient.
+        self._connect = connect
+        self.registry_id = registry_id
+
+    async def method(self, key: AgentKey) -> AgentMethod | None:
+        async with self._connect() as client:
+            registry = _json((await client.get_object(self.registry_id, ["json"])).json)
+            developer_id = await _table_child(client, registry["developers"]["id"], key.developer)
+            if developer_id is None:
+                return None
+            developer = _json((await client.get_object(developer_id, ["json"])).json)
+            agent_id = await _table_child(client, developer["agents"]["id"], key.agent)
+            if agent_id is None:
+                return None
+            agent = _json((await client.get_object(agent_id, ["json"])).json)
+        if key.agent_method == "":
+            value = agent.get("default_method")
+        else:
+            entries = agent.get("methods", {}).get("contents", [])
+            value = next((e["value"] for e in entries if e.get("key") == key.agent_method), None)
+        if not value:
+            return None
+        return AgentMethod(
+            docker_image=str(value["docker_image"]),
+            docker_sha256=value.get("docker_sha256") or None,
+            min_memory_gb=int(value.get("min_memory_gb", 0)),
+            min_cpu_cores=int(value.get("min_cpu_cores", 0)),
+            requires_tee=bool(value.get("requires_tee", False)),
+            agent_id=agent_id,
+        )
+
+
+async def _table_child(client: SuiClient, table_id: str, name: str) -> str | None:
+    """The object stored under `name` in an ObjectTable<String, _>."""
+    wanted = _bcs_string(name)
+    page_token: bytes | None = None
+    while True:
+        try:
+            page = await client.list_dynamic_fields(
+                table_id, page_size=100, page_token=page_token,
+                read_mask=["name", "child_id", "field_id"],
+            )
+        except SuiNotFound:
+            return None
+        for field in page.dynamic_fields:
+            if field.name.value == wanted:
+                return field.child_id or field.field_id
+        if not page.next_page_token:
+            return None
+        page_token = page.next_page_token

@@ -1,0 +1,42 @@
+"""The embedded Sui simulator: a purerpc server of the coordinator's Sui v2 subset.
+
+It speaks the real wire format (the messages of proto/sui/rpc/v2) and models
+what the coordinator watches: checkpoints sealed at an interval, the
+coordination package's events encoded as BCS exactly as its Move layouts, the
+registry, developers, agents, app instances and jobs as objects, and faults
+on demand. For tests, the demo, and trying the coordinator by hand.
+
+    sim = Simnet(checkpoint_interval_secs=0)          # seal on demand
+    sim.register_developer("dev"); sim.register_agent("dev", "agent")
+    sim.add_method("dev", "agent", "prove", docker_image="img:latest")
+    sim.create_app_instance("app")
+    job = sim.create_job("app", developer="dev", agent="agent", method="prove", data=b"\\x01")
+    sim.seal()
+    await serve(sim, "127.0.0.1", 9000)   # or run_simnet(settings, simnet_from_settings(settings))
+
+Modules: `chain` (checkpoints, cursors), `objects` (Move objects, JSON,
+dynamic fields), `sim` (the Simnet and its actions), `faults`, `filters`
+(filters and read masks), `messages` (records -> protobuf), `services` (the
+Sui servicers), `admin` (SimnetAdmin), `scenario` (TOML files), `server`.
+"""
+
+from coordinator.simnet.faults import SUI_METHODS, Faults
+from coordinator.simnet.scenario import Scenario, ScenarioError, build_simnet, load_scenario
+from coordinator.simnet.server import parse_listen, run_simnet, serve
+from coordinator.simnet.sim import DEFAULT_PACKAGE_ID, Simnet, SimnetError, UnknownObject
+
+__all__ = [
+    "DEFAULT_PACKAGE_ID",
+    "SUI_METHODS",
+    "Faults",
+    "Scenario",
+    "ScenarioError",
+    "Simnet",
+    "SimnetError",
+    "UnknownObject",
+    "build_simnet",
+    "load_scenario",
+    "parse_listen",
+    "run_simnet",
+    "serve",
+]

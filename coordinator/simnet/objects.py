@@ -1,0 +1,316 @@
+"""Move objects of the coordination package, as the simulator holds them.
+
+Only what the coordinator reads is modelled: the `SilvanaRegistry` shared
+object, developers, agents (methods in a VecMap, an optional default method),
+app instances with their `Jobs`, and jobs. Each object renders the JSON a Sui
+fullnode returns in `Object.json` (u64 as strings, u8/u16/u32 as numbers,
+`Option` as the value or null, VecMap/VecSet as `{contents: [...]}`, a UID as
+its id, an `ObjectTable` as `{id, size}`, `vector<u8>` as base64, an enum as
+`{"@variant": Name, ...}`).
+
+`ObjectTable<K, V>` entries are dynamic object fields of the table's UID:
+`ObjectStore.dynamic_fields(table id)` lists them with the key as BCS, the
+way `StateService/ListDynamicFields` does.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from coordinator.events import JobStatus, Writer
+from coordinator.simnet.chain import hash_parts
+
+STRING_TYPE = "0x1::string::String"
+U64_TYPE = "u64"
+ID_TYPE = "0x2::object::ID"
+
+Json = dict[str, Any]
+
+
+def _u64(value: int) -> str:
+    return str(value)
+
+
+def _table(table_id: str, size: int) -> Json:
+    return {"id": table_id, "size": _u64(size)}
+
+
+def string_key(name: str) -> bytes:
+    writer = Writer()
+    writer.string(name)
+    return writer.getvalue()
+
+
+def u64_key(value: int) -> bytes:
+    writer = Writer()
+    writer.u64(value)
+    return writer.getvalue()
+
+
+class Ids:
+    """Deterministic object ids: the same seed gives the same ids in the same order."""
+
+    def __init__(self, seed: str) -> None:
+        self._seed = seed
+        self._count = 0
+
+    def new(self) -> str:
+        self._count += 1
+        return "0x" + hash_parts(b"object", self._seed, self._count).hex()
+
+
+@dataclass
+class AgentMethod:
+    docker_image: str
+    docker_sha256: str | None = None
+    min_memory_gb: int = 1
+    min_cpu_cores: int = 1
+    requires_tee: bool = False
+
+    def json(self) -> Json:
+        return {
+            "docker_image": self.docker_image,
+            "docker_sha256": self.docker_sha256,
+            "min_memory_gb": self.min_memory_gb,
+            "min_cpu_cores": self.min_cpu_cores,
+            "requires_tee": self.requires_tee,
+        }
+
+
+@dataclass
+class MoveObject:
+    """A Sui object: id, object version (bumped on every change) and its Move struct."""
+
+    id: str
+    object_version: int
+    type_name: ClassVar[str] = ""  # module::Struct
+
+    def json(self) -> Json:
+        raise NotImplementedError
+
+
+@dataclass
+class Agent(MoveObject):
+    type_name: ClassVar[str] = "agent::Agent"
+    name: str = ""
+    image: str | None = None
+    description: str | None = None
+    site: str | None = None
+    chains: tuple[str, ...] = ()
+    methods: dict[str, AgentMethod] = field(default_factory=dict)
+    default_method: AgentMethod | None = None
+    created_at: int = 0
+    updated_at: int = 0
+    version: int = 1
+
+    def json(self) -> Json:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "image": self.image,
+            "description": self.description,
+            "site": self.site,
+            "chains": list(self.chains),
+            "methods": {
+                "contents": [
+                    {"key": name, "value": method.json()} for name, method in self.methods.items()
+                ]
+            },
+            "default_method": self.default_method.json() if self.default_method else None,
+            "created_at": _u64(self.created_at),
+            "updated_at": _u64(self.updated_at),
+            "version": _u64(self.version),
+        }
+
+
+@dataclass
+class Developer(MoveObject):
+    type_name: ClassVar[str] = "developer::Developer"
+    name: str = ""
+    github: str = ""
+    image: str | None = None
+    description: str | None = None
+    site: str | None = None
+    owner: str = ""
+    agents_table: str = ""
+    agents: dict[str, Agent] = field(default_factory=dict)
+    created_at: int = 0
+    updated_at: int = 0
+    version: int = 1
+
+    def json(self) -> Json:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "github": self.github,
+            "image": self.image,
+            "description": self.description,
+            "site": self.site,
+            "agents": _table(self.agents_table, len(self.agents)),
+            "owner": self.owner,
+            "created_at": _u64(self.created_at),
+            "updated_at": _u64(self.updated_at),
+            "version": _u64(self.version),
+        }
+
+
+@dataclass
+class Job(MoveObject):
+    type_name: ClassVar[str] = "jobs::Job"
+    job_id: int = 0
+    description: str | None = None
+    developer: str = ""
+    agent: str = ""
+    agent_method: str = ""
+    app: str = ""
+    app_instance: str = ""
+    app_instance_method: str = ""
+    sequences: tuple[int, ...] | None = None
+    data: bytes = b""
+    status: JobStatus = field(default_factory=lambda: JobStatus(kind="pending"))
+    attempts: int = 0
+    created_at: int = 0
+    updated_at: int = 0
+
+    def json(self) -> Json:
+        status: Json = {"@variant": self.status.kind.capitalize()}
+        if self.status.error is not None:
+            status["pos0"] = self.status.error
+        return {
+            "id": self.id,
+            "job_id": _u64(self.job_id),
+            "description": self.description,
+            "developer": self.developer,
+            "agent": self.agent,
+            "agent_method": self.agent_method,
+            "app": self.app,
+            "app_instance": self.app_instance,
+            "app_instance_method": self.app_instance_method,
+            "sequences": None if self.sequences is None else [_u64(s) for s in self.sequences],
+            "data": base64.b64encode(self.data).decode(),
+            "status": status,
+            "attempts": self.attempts,
+            "created_at": _u64(self.created_at),
+            "updated_at": _u64(self.updated_at),
+        }
+
+
+@dataclass
+class AppInstance(MoveObject):
+    type_name: ClassVar[str] = "app_instance::AppInstance"
+    name: str = ""  # the scenario's handle; on chain the app name identifies it
+    app: str = ""
+    admin: str = ""
+    jobs_uid: str = ""
+    jobs_table: str = ""
+    jobs: dict[int, Job] = field(default_factory=dict)
+    pending_jobs: list[int] = field(default_factory=list)
+    next_job_id: int = 1
+    max_attempts: int = 3
+    created_at: int = 0
+    updated_at: int = 0
+
+    @property
+    def app_instance(self) -> str:
+        """The string jobs carry: Move's `address.to_string()`, 64 hex digits without 0x."""
+        return self.id.removeprefix("0x")
+
+    def json(self) -> Json:
+        return {
+            "id": self.id,
+            "silvana_app_name": self.app,
+            "admin": self.admin,
+            "jobs": {
+                "id": self.jobs_uid,
+                "jobs": _table(self.jobs_table, len(self.jobs)),
+                "pending_jobs": {"contents": [_u64(j) for j in self.pending_jobs]},
+                "next_job_id": _u64(self.next_job_id),
+                "max_attempts": self.max_attempts,
+            },
+            "created_at": _u64(self.created_at),
+            "updated_at": _u64(self.updated_at),
+        }
+
+
+@dataclass
+class Registry(MoveObject):
+    type_name: ClassVar[str] = "registry::SilvanaRegistry"
+    name: str = "silvana"
+    version: int = 1
+    admin: str = ""
+    developers_table: str = ""
+    developers: dict[str, Developer] = field(default_factory=dict)
+    developers_index_table: str = ""
+    apps_table: str = ""
+    apps_index_table: str = ""
+
+    def json(self) -> Json:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "admin": self.admin,
+            "developers": _table(self.developers_table, len(self.developers)),
+            "developers_index": _table(self.developers_index_table, 0),
+            "apps": _table(self.apps_table, 0),
+            "apps_index": _table(self.apps_index_table, 0),
+        }
+
+
+@dataclass(frozen=True)
+class DynamicFieldRecord:
+    """One entry of an ObjectTable: a dynamic object field of the table's UID."""
+
+    parent: str
+    field_id: str
+    key_type: str
+    key_bcs: bytes
+    child: MoveObject
+
+
+# A table: (type of its keys, its entries as (BCS of the key, child object)).
+Entries = Callable[[], Iterable[tuple[bytes, MoveObject]]]
+
+
+class ObjectStore:
+    """Live objects by id, and the ObjectTables whose entries ListDynamicFields lists."""
+
+    def __init__(self, package_id: str) -> None:
+        self.package_id = package_id
+        self._objects: dict[str, MoveObject] = {}
+        self._tables: dict[str, tuple[str, Entries]] = {}
+
+    def add(self, obj: MoveObject) -> None:
+        self._objects[obj.id] = obj
+
+    def remove(self, object_id: str) -> None:
+        self._objects.pop(object_id, None)
+
+    def get(self, object_id: str) -> MoveObject | None:
+        return self._objects.get(object_id)
+
+    def object_type(self, obj: MoveObject) -> str:
+        return f"{self.package_id}::{obj.type_name}"
+
+    def add_table(self, table_id: str, key_type: str, entries: Entries) -> None:
+        self._tables[table_id] = (key_type, entries)
+
+    def dynamic_fields(self, parent: str) -> list[DynamicFieldRecord]:
+        """The table's entries ordered by field id (as Sui orders them); [] for other ids."""
+        if parent not in self._tables:
+            return []
+        key_type, entries = self._tables[parent]
+        fields = [
+            DynamicFieldRecord(
+                parent=parent,
+                field_id="0x" + hash_parts(b"field", parent, key_type, key).hex(),
+                key_type=key_type,
+                key_bcs=key,
+                child=child,
+            )
+            for key, child in entries()
+        ]
+        return sorted(fields, key=lambda f: f.field_id)

@@ -1,0 +1,331 @@
+"""Scenario files: what a simulator starts with and what it does over time (TOML).
+
+    [chain]                 # all optional
+    package_id = "0x5117a7a"
+    checkpoint_interval_secs = 1.0
+    noise = true            # events of other packages/modules in the checkpoints
+    event_module = "entry"  # Event.module: "entry" (the Move call's, as on Sui) or "type"
+    retain_checkpoints = 1000
+
+    [faults]                # all optional; see coordinator.simnet.faults.Faults
+    drop_stream_after_frames = 37
+
+    [[developers]]
+    name = "AddExampleDev"
+    [[developers.agents]]
+    name = "AddAgent"
+    [[developers.agents.methods]]
+    name = "prove"
+    docker_image = "silvana-demo/agent:latest"
+    default = true
+
+    [[app_instances]]
+    name = "add-demo"
+
+    [[jobs]]
+    at_secs = 3             # or at_checkpoint = 12 (exactly one of them)
+    developer = "AddExampleDev"
+    agent = "AddAgent"
+    method = "prove"
+    app_instance = "add-demo"
+    data = "0x0102"
+
+Every key is checked; a mistake is one line naming the key
+(`scenario demo.toml: jobs[1].data: ...`), raised as `ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from coordinator.events import normalize_address
+from coordinator.simnet.faults import SUI_METHODS, Faults
+from coordinator.simnet.sim import EventModule, Simnet
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used, phrased as one line."""
+
+
+def _hex(value: str) -> bytes:
+    if not value.startswith("0x"):
+        raise ValueError("must be 0x-prefixed hex, e.g. 0x0102")
+    try:
+        return bytes.fromhex(value[2:])
+    except ValueError:
+        raise ValueError("must be 0x-prefixed hex with an even number of digits") from None
+
+
+Address = Annotated[str, AfterValidator(normalize_address)]
+Name = Annotated[str, Field(min_length=1, max_length=256)]
+U16 = Annotated[int, Field(ge=0, le=0xFFFF)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _unique(items: list[Any], what: str) -> None:
+    counts = Counter(item.name for item in items)
+    twice = sorted(name for name, count in counts.items() if count > 1)
+    if twice:
+        raise ValueError(f"{what} names must be unique; repeated: {twice}")
+
+
+class MethodSpec(_Strict):
+    name: Name
+    docker_image: Name
+    docker_sha256: str | None = None
+    min_memory_gb: U16 = 1
+    min_cpu_cores: U16 = 1
+    requires_tee: bool = False
+    default: bool = False
+
+
+class AgentSpec(_Strict):
+    name: Name
+    image: str | None = None
+    description: str | None = None
+    site: str | None = None
+    chains: list[str] = Field(default_factory=list)
+    methods: list[MethodSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_methods(self) -> Self:
+        _unique(self.methods, "method")
+        if sum(method.default for method in self.methods) > 1:
+            raise ValueError("at most one method can be the default")
+        return self
+
+
+class DeveloperSpec(_Strict):
+    name: Name
+    github: str = ""
+    image: str | None = None
+    description: str | None = None
+    site: str | None = None
+    agents: list[AgentSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_agents(self) -> Self:
+        _unique(self.agents, "agent")
+        return self
+
+
+class AppInstanceSpec(_Strict):
+    name: Name
+    app: str | None = None  # the Silvana app name; defaults to `name`
+    admin: Address | None = None
+    max_attempts: int = Field(default=3, ge=1, le=255)
+
+
+class JobSpec(_Strict):
+    at_secs: float | None = Field(default=None, ge=0, le=7 * 24 * 3600)
+    at_checkpoint: int | None = Field(default=None, ge=1)
+    developer: Name
+    agent: Name
+    method: Name
+    app_instance: Name
+    data: bytes = b""  # 0x-prefixed hex in the file
+    description: str | None = None
+    app_instance_method: str | None = None
+    sequences: list[Annotated[int, Field(ge=0, lt=1 << 64)]] | None = None
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _data_hex(cls, value: object) -> object:
+        return _hex(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_time(self) -> Self:
+        if (self.at_secs is None) == (self.at_checkpoint is None):
+            raise ValueError("give exactly one of at_secs and at_checkpoint")
+        return self
+
+
+class ChainSpec(_Strict):
+    package_id: Address | None = None
+    registry_id: Address | None = None
+    checkpoint_interval_secs: float | None = Field(default=None, ge=0, le=3600)
+    noise: bool = False
+    event_module: EventModule = "entry"
+    retain_checkpoints: int | None = Field(default=None, ge=1)
+
+
+class FaultsSpec(_Strict):
+    drop_stream_after_frames: int = Field(default=0, ge=0)
+    stall_stream_after_frames: int = Field(default=0, ge=0)
+    stall_secs: float = Field(default=3600.0, ge=0, le=7 * 24 * 3600)
+    unavailable_every: int = Field(default=0, ge=0)
+    unavailable_burst: int = Field(default=0, ge=0)
+    unimplemented: list[str] = Field(default_factory=list)
+    index_lag_checkpoints: int = Field(default=0, ge=0)
+
+    @field_validator("unimplemented")
+    @classmethod
+    def _known_methods(cls, value: list[str]) -> list[str]:
+        for method in value:
+            if method not in SUI_METHODS:
+                raise ValueError(f"{method!r} is not one of {sorted(SUI_METHODS)}")
+        return value
+
+    def build(self) -> Faults:
+        return Faults(**{**self.model_dump(), "unimplemented": frozenset(self.unimplemented)})
+
+
+class Scenario(_Strict):
+    chain: ChainSpec = ChainSpec()
+    faults: FaultsSpec = FaultsSpec()
+    developers: list[DeveloperSpec] = Field(default_factory=list)
+    app_instances: list[AppInstanceSpec] = Field(default_factory=list)
+    jobs: list[JobSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Self:
+        _unique(self.developers, "developer")
+        _unique(self.app_instances, "app instance")
+        known = {app.name for app in self.app_instances}
+        for job in self.jobs:
+            # Developer, agent and method may be unknown on purpose (a job the
+            # coordinator cannot place); a job needs its app instance, though.
+            if job.app_instance not in known:
+                raise ValueError(
+                    f"a job names app instance {job.app_instance!r}, "
+                    f"which is not in [[app_instances]]"
+                )
+        return self
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and validate a scenario file; `ScenarioError` (one line) when unusable."""
+    try:
+        with path.open("rb") as file:
+            tree = tomllib.load(file)
+    except FileNotFoundError:
+        raise ScenarioError(f"scenario {path}: file not found") from None
+    except OSError as exc:
+        raise ScenarioError(f"scenario {path}: cannot read it: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"scenario {path}: not valid TOML: {exc}") from None
+    try:
+        return Scenario.model_validate(tree)
+    except ValidationError as exc:
+        raise ScenarioError(f"scenario {path}: {_one_line(exc)}") from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    key = ""
+    for part in error["loc"]:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        elif not part.startswith(("function-", "literal[")):
+            key += f".{part}" if key else part
+    if error["type"] == "extra_forbidden":
+        return f"unknown key {key}"
+    if error["type"] == "missing":
+        return f"{key} is required"
+    message = error["msg"].removeprefix("Value error, ")
+    if "input" in error and not isinstance(error["input"], dict | list):
+        message += f", got {error['input']!r}"
+    return f"{key}: {message}" if key else message
+
+
+def build_simnet(
+    scenario: Scenario | None,
+    *,
+    package_id: str | None = None,
+    registry_id: str | None = None,
+    checkpoint_interval_secs: float | None = None,
+) -> Simnet:
+    """A simulator set up as the scenario says; arguments given here win over its [chain].
+
+    The registry content is created and sealed into checkpoint 1 at once; the
+    job schedule is armed and runs once `Simnet.run()` starts.
+    """
+    scenario = scenario or Scenario()
+    chain = scenario.chain
+    interval = checkpoint_interval_secs
+    if interval is None:
+        interval = 1.0 if chain.checkpoint_interval_secs is None else chain.checkpoint_interval_secs
+    kwargs: dict[str, Any] = {}
+    if package_id or chain.package_id:
+        kwargs["package_id"] = package_id or chain.package_id
+    sim = Simnet(
+        registry_id=registry_id or chain.registry_id,
+        checkpoint_interval_secs=interval,
+        faults=scenario.faults.build(),
+        noise=chain.noise,
+        event_module=chain.event_module,
+        retain_checkpoints=chain.retain_checkpoints,
+        **kwargs,
+    )
+    populate(sim, scenario)
+    return sim
+
+
+def populate(sim: Simnet, scenario: Scenario) -> None:
+    """Create the scenario's registry and app instances (sealed) and arm its jobs."""
+    for dev in scenario.developers:
+        sim.register_developer(
+            dev.name, github=dev.github, image=dev.image, description=dev.description, site=dev.site
+        )
+        for agent in dev.agents:
+            sim.register_agent(
+                dev.name,
+                agent.name,
+                image=agent.image,
+                description=agent.description,
+                site=agent.site,
+                chains=agent.chains,
+            )
+            for method in agent.methods:
+                sim.add_method(
+                    dev.name,
+                    agent.name,
+                    method.name,
+                    docker_image=method.docker_image,
+                    docker_sha256=method.docker_sha256,
+                    min_memory_gb=method.min_memory_gb,
+                    min_cpu_cores=method.min_cpu_cores,
+                    requires_tee=method.requires_tee,
+                )
+                if method.default:
+                    sim.set_default_method(dev.name, agent.name, method.name)
+    for app in scenario.app_instances:
+        sim.create_app_instance(
+            app.name, app=app.app, admin=app.admin, max_attempts=app.max_attempts
+        )
+    if sim.chain.pending:
+        sim.seal()
+    for job in scenario.jobs:
+        action = partial(
+            sim.create_job,
+            job.app_instance,
+            developer=job.developer,
+            agent=job.agent,
+            method=job.method,
+            data=job.data,
+            description=job.description,
+            app_instance_method=job.app_instance_method,
+            sequences=job.sequences,
+        )
+        if job.at_checkpoint is not None:
+            sim.at_checkpoint(job.at_checkpoint, action)
+        else:
+            assert job.at_secs is not None
+            sim.after_secs(job.at_secs, action)

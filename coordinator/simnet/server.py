@@ -1,0 +1,96 @@
+"""Serve a `Simnet` over gRPC (HTTP/2, plaintext) on one TCP address.
+
+Sui's LedgerService, SubscriptionService and StateService plus our
+SimnetAdmin share the listener. `run_simnet` is the daemon's optional
+`simnet` child.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import trio
+
+from coordinator.config import Settings
+from coordinator.purerpc_unix import serve_tcp
+from coordinator.simnet.admin import AdminService
+from coordinator.simnet.scenario import build_simnet, load_scenario
+from coordinator.simnet.services import LedgerService, StateService, SubscriptionService
+from coordinator.simnet.sim import Simnet
+
+log = logging.getLogger("coordinator.simnet")
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """`host:port` (`[v6]:port` too) -> (host, port); ValueError otherwise."""
+    host, _, port = listen.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{listen!r} is not host:port")
+    return host, int(port)
+
+
+async def serve(
+    sim: Simnet,
+    host: str,
+    port: int,
+    *,
+    task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Run the simulator's clock and serve it on host:port only (port 0: any free one);
+    `task_status.started` gets the bound "host:port"."""
+    services = (
+        LedgerService(sim),
+        SubscriptionService(sim),
+        StateService(sim),
+        AdminService(sim),
+    )
+    async with trio.open_nursery() as nursery:
+        await nursery.start(sim.run)
+        bound = await nursery.start(serve_tcp, host, port, *services)
+        address = f"[{host}]:{bound}" if ":" in host else f"{host}:{bound}"
+        log.info(
+            "simnet listening on %s (chain id %s, package %s, registry %s, tip %d)",
+            address,
+            sim.chain.chain_id,
+            sim.package_id,
+            sim.registry.id,
+            sim.chain.tip.sequence_number,
+        )
+        task_status.started(address)
+
+
+def simnet_from_settings(settings: Settings) -> Simnet:
+    """The simulator `[simnet]` describes; `ScenarioError` for a bad scenario file.
+
+    The chain uses the coordinator's `sui.package_id` (and `sui.registry_id`
+    when set), so the two agree whatever the scenario says.
+    """
+    config = settings.simnet
+    scenario = load_scenario(config.scenario) if config.scenario else None
+    if scenario and scenario.chain.package_id not in (None, settings.sui.package_id):
+        log.warning(
+            "scenario package %s differs from sui.package_id; using %s",
+            scenario.chain.package_id,
+            settings.sui.package_id,
+        )
+    interval_set = "checkpoint_interval_secs" in config.model_fields_set
+    return build_simnet(
+        scenario,
+        package_id=settings.sui.package_id,
+        registry_id=settings.sui.registry_id,
+        checkpoint_interval_secs=config.checkpoint_interval_secs if interval_set else None,
+    )
+
+
+async def run_simnet(
+    settings: Settings,
+    sim: Simnet,
+    *,
+    task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """The daemon's `simnet` child: serve `sim` on `[simnet] listen`, forever.
+    The chain lives in `sim`, so it survives restarts of the child. Reports
+    the bound "host:port"."""
+    host, port = parse_listen(settings.simnet.listen)
+    await serve(sim, host, port, task_status=task_status)

@@ -1,0 +1,207 @@
+"""Silvana demo agent: runs inside silvana-demo/agent (built by
+scripts/build-agent-image) with Debian's python3, python3-grpcio and
+python3-protobuf (4.21).
+
+Contract (see ../shared/DESIGN.md, "Contracts with agent containers"):
+  env JOB_ID, JOB_DATA (hex, 0x-prefixed)  the trigger job, handed by env
+  env DEVELOPER, AGENT, METHOD             the key asked for in GetJob
+  env APP_INSTANCE, SESSION_ID             SESSION_ID goes into every call
+  env COORDINATOR_SOCKET                   the bind-mounted Unix socket
+  env AGENT_MODE (optional)                comma-separated: `complete`
+      (default), `fail` (FailJob for every job), `sleep:<secs>` (sleep first)
+  env AGENT_RPC_TIMEOUT_SECS (optional)    deadline of each call, default 10
+
+It first does the env job, then calls GetJob until the response has no `job`,
+and settles each job with CompleteJob (or FailJob). The work of every method
+is the demo proof: the SHA-256 of the job's data. One line per job on stdout:
+  job <id> <method> sha256=<hex> len=<n> -> completed|failed|refused: <why>
+Exit status: 0 when no job is left, 1 on an RPC error, 2 on a bad environment.
+
+No generated code is shipped (our protoc's gencode needs protobuf 7): the
+service is read from coordinator.binpb, a FileDescriptorSet next to this file,
+and the message classes are built from it at run time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from pathlib import Path
+
+import grpc
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+SERVICE = "silvana.coordinator.v1.CoordinatorService"
+DESCRIPTORS = Path(__file__).with_name("coordinator.binpb")
+
+
+class AgentError(Exception):
+    """A reason to stop, printed as one line; `status` is the exit status."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def out(line: str) -> None:
+    print(line, flush=True)
+
+
+def env(name: str, required: bool = True) -> str:
+    value = os.environ.get(name, "")
+    if required and not value:
+        raise AgentError(f"environment variable {name} is not set", status=2)
+    return value
+
+
+def message_classes(pool: descriptor_pool.DescriptorPool):  # type: ignore[no-untyped-def]
+    """descriptor -> message class, for Debian's protobuf 4.21 and newer ones."""
+    if hasattr(message_factory, "GetMessageClass"):  # protobuf >= 4.22
+        return message_factory.GetMessageClass
+    return message_factory.MessageFactory(pool).GetPrototype
+
+
+class Coordinator:
+    """The CoordinatorService client, built from the descriptor set."""
+
+    def __init__(self, socket: str, timeout: float) -> None:
+        files = descriptor_pb2.FileDescriptorSet.FromString(DESCRIPTORS.read_bytes())
+        pool = descriptor_pool.DescriptorPool()
+        for file in files.file:
+            pool.AddSerializedFile(file.SerializeToString())
+        message_class = message_classes(pool)
+        self.timeout = timeout
+        self.channel = grpc.insecure_channel(f"unix:{socket}")
+        self.calls = {}
+        for method in pool.FindServiceByName(SERVICE).methods:
+            request = message_class(method.input_type)
+            response = message_class(method.output_type)
+            stub = self.channel.unary_unary(
+                f"/{SERVICE}/{method.name}",
+                request_serializer=request.SerializeToString,
+                response_deserializer=response.FromString,
+            )
+            self.calls[method.name] = (request, stub)
+
+    def wait_ready(self, socket: str) -> None:
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=self.timeout)
+        except grpc.FutureTimeoutError:
+            raise AgentError(
+                f"coordinator socket {socket} did not answer within {self.timeout:g} s"
+            ) from None
+
+    def call(self, name: str, **fields):  # type: ignore[no-untyped-def]
+        request, stub = self.calls[name]
+        try:
+            return stub(request(**fields), timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise AgentError(f"{name} failed: {exc.code().name}: {exc.details()}") from None
+
+
+def prove(data: bytes) -> str:
+    """The demo work: anyone can check it from the job's data."""
+    return f"sha256={hashlib.sha256(data).hexdigest()} len={len(data)}"
+
+
+def parse_mode(text: str) -> tuple[bool, float]:
+    fail, sleep = False, 0.0
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if part == "fail":
+            fail = True
+        elif part == "complete":
+            fail = False
+        elif part.startswith("sleep:"):
+            try:
+                sleep = float(part.removeprefix("sleep:"))
+            except ValueError:
+                raise AgentError(f"AGENT_MODE: bad sleep time in {part!r}", status=2) from None
+        else:
+            raise AgentError(
+                f"AGENT_MODE: unknown mode {part!r} (allowed: complete, fail, sleep:<secs>)",
+                status=2,
+            )
+    return fail, sleep
+
+
+def run() -> int:
+    fail, sleep = parse_mode(os.environ.get("AGENT_MODE", ""))
+    developer, agent, method = env("DEVELOPER"), env("AGENT"), env("METHOD")
+    session = env("SESSION_ID", required=False)
+    socket = env("COORDINATOR_SOCKET")
+    try:
+        timeout = float(os.environ.get("AGENT_RPC_TIMEOUT_SECS", "10"))
+    except ValueError:
+        raise AgentError("AGENT_RPC_TIMEOUT_SECS must be a number of seconds", status=2) from None
+    env_job = None
+    if job_id := env("JOB_ID", required=False):
+        try:
+            data = bytes.fromhex(env("JOB_DATA", required=False).removeprefix("0x"))
+            env_job = (int(job_id), data)
+        except ValueError:
+            raise AgentError(
+                "JOB_ID must be a number and JOB_DATA 0x-prefixed hex", status=2
+            ) from None
+
+    out(
+        f"agent: {developer}/{agent}/{method} app_instance={env('APP_INSTANCE', False) or '-'} "
+        f"session={session or '-'} mode={'fail' if fail else 'complete'}"
+    )
+    if sleep > 0:
+        out(f"agent: sleeping {sleep:g} s")
+        time.sleep(sleep)
+
+    if not os.path.exists(socket):
+        raise AgentError(f"coordinator socket {socket} does not exist (not bind-mounted?)")
+    coordinator = Coordinator(socket, timeout)
+    coordinator.wait_ready(socket)
+    counts = {"completed": 0, "failed": 0, "refused": 0}
+
+    def handle(job_id: int, job_method: str, data: bytes) -> None:
+        result = prove(data)
+        if fail:
+            reply = coordinator.call(
+                "FailJob",
+                session_id=session,
+                job_id=job_id,
+                error=f"demo agent failure: job {job_id} failed on purpose (AGENT_MODE=fail)",
+            )
+            outcome = "failed"
+        else:
+            reply = coordinator.call("CompleteJob", session_id=session, job_id=job_id)
+            outcome = "completed"
+        if not reply.success:
+            outcome = f"refused: {reply.message or 'no reason given'}"
+            counts["refused"] += 1
+        else:
+            counts[outcome] += 1
+        out(f"job {job_id} {job_method} {result} -> {outcome}")
+
+    if env_job is not None:
+        handle(env_job[0], method, env_job[1])
+    request = {"developer": developer, "agent": agent, "agent_method": method}
+    if session:
+        request["session_id"] = session
+    while True:
+        response = coordinator.call("GetJob", **request)
+        if not response.HasField("job"):
+            break
+        job = response.job
+        handle(job.job_id, job.agent_method or method, job.data)
+    out("agent: no job left; " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+    coordinator.channel.close()
+    return 0
+
+
+def main() -> int:
+    try:
+        return run()
+    except AgentError as exc:
+        print(f"agent: error: {exc}", file=sys.stderr, flush=True)
+        return exc.status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

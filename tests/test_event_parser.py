@@ -1,0 +1,106 @@
+"""Sui Event/Checkpoint messages -> typed coordination events."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from coordinator._pb.sui.rpc.v2 import (
+    bcs_pb2,
+    checkpoint_pb2,
+    event_pb2,
+    executed_transaction_pb2,
+)
+from coordinator.events import JobCreatedEvent, JobStatus, JobUpdatedEvent
+from coordinator.events.parser import EventParser, split_event_type
+
+PKG = "0x" + "0" * 60 + "abcd"
+OTHER = "0x" + "1" * 64
+
+
+def job_created(job_id: int) -> JobCreatedEvent:
+    return JobCreatedEvent(
+        job_id=job_id, description=None, developer="dev", agent="agent", agent_method="prove",
+        app="app", app_instance="0x1", app_instance_method="m", sequences=None,
+        data=b"\x01\x02", status=JobStatus(kind="pending"), created_at=5,
+    )
+
+
+def event(type_: str, contents: bytes, **position: int | str) -> event_pb2.Event:
+    message = event_pb2.Event(event_type=type_, contents=bcs_pb2.Bcs(name=type_, value=contents),
+                              sender="0x" + "2" * 64)
+    for key, value in position.items():
+        setattr(message, key, value)
+    return message
+
+
+def test_split_event_type_normalises_and_strips_generics() -> None:
+    assert split_event_type("0xabcd::jobs::JobCreatedEvent") == (PKG, "jobs", "JobCreatedEvent")
+    assert split_event_type("0xabcd::m::E<0x2::sui::SUI>") == (PKG, "m", "E")
+    with pytest.raises(ValueError):
+        split_event_type("jobs::JobCreatedEvent")
+
+
+def test_parses_our_event_with_its_position() -> None:
+    parser = EventParser("0xABCD", ["jobs"])
+    message = event("0xabcd::jobs::JobCreatedEvent", job_created(7).to_bcs(), checkpoint=42,
+                    transaction_digest="TX", transaction_index=3, event_index=1)
+    parsed = parser.parse(message)
+    assert parsed is not None
+    assert parsed.event == job_created(7)
+    assert (parsed.position.checkpoint, parsed.position.tx_digest, parsed.position.tx_index,
+            parsed.position.event_index) == (42, "TX", 3, 1)
+    assert parsed.type_name == "jobs::JobCreatedEvent"
+    assert parser.by_type["jobs::JobCreatedEvent"] == 1
+
+
+def test_filters_other_packages_and_modules_client_side() -> None:
+    parser = EventParser(PKG, ["jobs"])
+    payload = job_created(1).to_bcs()
+    assert parser.parse(event(f"{OTHER}::jobs::JobCreatedEvent", payload)) is None
+    assert parser.parse(event(f"{PKG}::agent::MethodAddedEvent", b"")) is None
+    assert parser.parse(event("garbage", payload)) is None
+    assert parser.malformed == 0
+
+
+def test_unknown_type_of_our_package_is_kept_without_a_model() -> None:
+    parser = EventParser(PKG, ["jobs"])
+    parsed = parser.parse(event(f"{PKG}::jobs::JobStartedEvent", b"\x00"))
+    assert parsed is not None and parsed.event is None
+
+
+def test_malformed_payload_is_counted_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    parser = EventParser(PKG, ["jobs"])
+    truncated = job_created(1).to_bcs()[:-3]
+    message = event(f"{PKG}::jobs::JobCreatedEvent", truncated, checkpoint=9,
+                    transaction_digest="TXB", event_index=0)
+    assert parser.parse(message) is None
+    assert parser.parse(message) is None  # replayed: counted again, logged once
+    assert parser.malformed == 2
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1
+    assert "malformed jobs::JobCreatedEvent at checkpoint 9 tx TXB event 0" in lines[0]
+    assert "JobCreatedEvent" in lines[0] and "offset" in lines[0]
+
+
+def test_checkpoint_events_get_positions_in_chain_order() -> None:
+    parser = EventParser(PKG, ["jobs"])
+    updated = JobUpdatedEvent(job_id=3, status=JobStatus(kind="failed", error="x"), attempts=1,
+                              updated_at=2)
+    checkpoint = checkpoint_pb2.Checkpoint(sequence_number=77, transactions=[
+        executed_transaction_pb2.ExecutedTransaction(
+            digest="T0", events=event_pb2.TransactionEvents(events=[
+                event(f"{OTHER}::jobs::JobCreatedEvent", b""),
+                event(f"{PKG}::jobs::JobCreatedEvent", job_created(1).to_bcs()),
+            ])),
+        executed_transaction_pb2.ExecutedTransaction(
+            digest="T1", events=event_pb2.TransactionEvents(events=[
+                event(f"{PKG}::jobs::JobUpdatedEvent", updated.to_bcs()),
+            ])),
+    ])
+    parsed = list(parser.from_checkpoint(checkpoint))
+    assert [(p.position.checkpoint, p.position.tx_digest, p.position.tx_index,
+             p.position.event_index) for p in parsed] == [(77, "T0", 0, 1), (77, "T1", 1, 0)]
+    assert parsed[1].event == updated

@@ -1,0 +1,180 @@
+"""The job state machine: queues, sessions, retries, chain events, recovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coordinator.domain import AgentKey, JobRef, JobState
+from coordinator.events import (
+    JobCompletedEvent,
+    JobCreatedEvent,
+    JobDeletedEvent,
+    JobFailedEvent,
+    JobStatus,
+    JobUpdatedEvent,
+)
+from coordinator.events.models import BcsEvent
+from coordinator.events.parser import CoordinationEvent, LedgerPosition
+from coordinator.jobs import JobBook, JobNotFound, JobNotRunning, SessionDenied
+from coordinator.store import Store
+
+KEY = AgentKey("dev", "agent", "prove")
+OTHER = AgentKey("dev", "agent", "verify")
+APP = "0x" + "a" * 64
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def chain(payload: BcsEvent, tx: str = "tx", index: int = 0) -> CoordinationEvent:
+    return CoordinationEvent(LedgerPosition(1, tx, 0, index), "jobs", type(payload).__name__,
+                             "0x1", payload)
+
+
+def created(job_id: int, key: AgentKey = KEY, app: str = APP) -> CoordinationEvent:
+    return chain(JobCreatedEvent(
+        job_id=job_id, description=None, developer=key.developer, agent=key.agent,
+        agent_method=key.agent_method, app="app", app_instance=app, app_instance_method="m",
+        sequences=(1, 2), data=bytes([job_id]), status=JobStatus(kind="pending"),
+        created_at=job_id,
+    ), tx=f"create-{job_id}-{app}")
+
+
+@pytest.fixture
+async def book(tmp_path: Path) -> JobBook:
+    store = await Store.open(tmp_path)
+    book = JobBook(store, max_attempts=3, lease_secs=60, clock=Clock())
+    book.retry.jitter = 0
+    return book
+
+
+async def test_created_jobs_queue_per_key_oldest_first(book: JobBook) -> None:
+    for job_id, key in [(1, KEY), (2, OTHER), (3, KEY)]:
+        assert [j.job_id for j in book.on_chain_event(created(job_id, key))] == [job_id]
+    assert book.on_chain_event(created(1)) == []  # replay: nothing new
+    assert book.ready_keys() == [KEY, OTHER]
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, trigger = opened
+    assert trigger.job_id == 1 and trigger.state is JobState.RUNNING
+    taken = book.take(KEY, session.session_id)
+    assert taken is not None and taken.job_id == 3
+    assert book.take(KEY, session.session_id) is None
+    assert book.counts() == {"running": 2, "pending": 1}
+
+
+async def test_sessions_are_checked(book: JobBook) -> None:
+    book.on_chain_event(created(1))
+    book.on_chain_event(created(2, OTHER))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, _ = opened
+    with pytest.raises(SessionDenied, match="does not belong"):
+        book.take(KEY, "nope")
+    with pytest.raises(SessionDenied, match="belongs to dev/agent/prove"):
+        book.take(OTHER, session.session_id)
+    with pytest.raises(JobNotFound):
+        book.complete(session.session_id, 99)
+    with pytest.raises(JobNotRunning):
+        book.complete(session.session_id, 2)  # pending job of another key
+
+
+async def test_fail_retries_with_backoff_then_dead(book: JobBook) -> None:
+    clock = book.clock
+    assert isinstance(clock, Clock)
+    book.on_chain_event(created(1))
+    for attempt in range(1, 4):
+        opened = book.open_session(KEY)
+        assert opened is not None, f"attempt {attempt} should be ready"
+        session, job = opened
+        [failed] = book.fail(session.session_id, job.job_id, f"boom {attempt}")
+        assert failed.attempts == attempt
+        book.close_session(session.session_id, None)
+        if attempt < 3:
+            assert failed.state is JobState.PENDING
+            assert book.open_session(KEY) is None  # waiting for its retry time
+            retry_at = book.next_retry_at()
+            assert retry_at == pytest.approx(clock.now + 2.0 * 2 ** (attempt - 1))
+            clock.now = retry_at
+    assert failed.state is JobState.DEAD
+    assert failed.last_error == "boom 3"
+    assert book.counts() == {"dead": 1}
+
+
+async def test_close_session_settles_held_jobs(book: JobBook) -> None:
+    for job_id in (1, 2, 3):
+        book.on_chain_event(created(job_id))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, _ = opened
+    book.take(KEY, session.session_id)
+    book.complete(session.session_id, 2)
+    changed = book.close_session(session.session_id, None)
+    assert [(j.job_id, j.state) for j in changed] == [(1, JobState.COMPLETED)]
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, _job = opened
+    changed = book.close_session(session.session_id, "exit code 1")
+    assert [(j.job_id, j.state, j.last_error) for j in changed] == [
+        (3, JobState.PENDING, "exit code 1")]
+    with pytest.raises(SessionDenied):
+        book.take(KEY, session.session_id)  # the session is gone
+
+
+async def test_chain_events_requeue_and_drop(book: JobBook) -> None:
+    book.on_chain_event(created(1))
+    book.on_chain_event(created(2))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, _job = opened
+    # Another coordinator's agent failed job 1 on chain; it is pending again.
+    book.on_chain_event(chain(JobFailedEvent(job_id=1, app_instance=APP, error="e", attempts=1,
+                                             failed_at=2), tx="f"))
+    [requeued] = book.on_chain_event(chain(JobUpdatedEvent(
+        job_id=1, status=JobStatus(kind="pending"), attempts=1, updated_at=2), tx="f", index=1))
+    assert requeued.state is JobState.PENDING and requeued.last_error == "e"
+    assert session.held == set()
+    # Job 2 was completed on chain elsewhere.
+    book.on_chain_event(chain(JobCompletedEvent(job_id=2, app_instance=APP, completed_at=3),
+                              tx="c"))
+    book.on_chain_event(chain(JobDeletedEvent(job_id=2, deleted_at=3), tx="c", index=1))
+    assert book.jobs[JobRef(APP, 2)].state is JobState.DROPPED
+    assert book.ready_keys() == [KEY]
+
+
+async def test_leased_job_without_session_expires(book: JobBook) -> None:
+    clock = book.clock
+    assert isinstance(clock, Clock)
+    book.on_chain_event(created(1))
+    job = book.take(KEY, None)
+    assert job is not None and job.state is JobState.RUNNING
+    assert book.expire_leases() == []
+    clock.now += 61
+    [expired] = book.expire_leases()
+    assert expired.state is JobState.PENDING and "not settled within 60 s" in expired.last_error
+
+
+async def test_recovery_fails_jobs_left_running(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+    book = JobBook(store, max_attempts=3, lease_secs=60)
+    await book.persist(book.on_chain_event(created(1)) + book.on_chain_event(created(2)))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    await book.persist([opened[1]])
+    # The process dies here; a new one loads the store.
+    again = await JobBook.load(store, max_attempts=3, lease_secs=60)
+    job = again.jobs[JobRef(APP, 1)]
+    assert job.state is JobState.PENDING and job.attempts == 1
+    assert job.last_error == "coordinator restarted"
+    assert again.jobs[JobRef(APP, 2)].state is JobState.PENDING
+    reloaded = await JobBook.load(store, max_attempts=3, lease_secs=60)
+    assert reloaded.jobs[JobRef(APP, 1)].attempts == 1  # the recovery was persisted
+    assert reloaded.jobs[JobRef(APP, 1)].data == bytes([1])
+    assert reloaded.jobs[JobRef(APP, 1)].sequences == (1, 2)

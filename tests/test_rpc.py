@@ -1,0 +1,558 @@
+"""CoordinatorService on the Unix socket, called by grpcio (an independent gRPC
+implementation) and by our own purerpc client.
+
+Sockets live in short directories under /tmp: an AF_UNIX path holds at most
+107 bytes, and pytest's tmp_path can be longer than that.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import shutil
+import socket
+import stat
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import grpc
+import purerpc
+import pytest
+import trio
+from google.protobuf import json_format
+from pydantic import ValidationError
+
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import CoordinatorServiceStub
+from coordinator.config import RpcSettings
+from coordinator.domain import AgentKey, Job, JobRef, JobState
+from coordinator.events import JobCreatedEvent, JobStatus
+from coordinator.events.parser import CoordinationEvent, LedgerPosition
+from coordinator.jobs import JobBook
+from coordinator.purerpc_unix import unix_channel
+from coordinator.rpc import CoordinatorService, SocketPathError, serve
+from coordinator.store import Store
+
+KEY = AgentKey("AddExampleDev", "AddAgent", "prove")
+OTHER = AgentKey("AddExampleDev", "AddAgent", "verify")
+APP = "0x" + "a" * 64
+SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
+# What the original coordinator's README tells agents (and grpcurl users) to send.
+ORIGINAL_GET_JOB = '{"developer": "AddExampleDev", "agent": "AddAgent", "agent_method": "prove"}'
+
+
+def created(job_id: int, key: AgentKey = KEY, description: str | None = "add") -> CoordinationEvent:
+    payload = JobCreatedEvent(
+        job_id=job_id, description=description, developer=key.developer, agent=key.agent,
+        agent_method=key.agent_method, app="AddApp", app_instance=APP,
+        app_instance_method="add", sequences=(7, 8), data=bytes([1, 2, job_id % 256]),
+        status=JobStatus(kind="pending"), created_at=1_700_000_000_000 + job_id,
+    )
+    return CoordinationEvent(LedgerPosition(1, f"tx-{job_id}", 0, 0), "jobs",
+                             "JobCreatedEvent", "0x1", payload)
+
+
+# --- fixtures ---------------------------------------------------------------
+
+
+@pytest.fixture
+def sock_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="silvana-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = await Store.open(tmp_path / "state")
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def book(store: Store) -> JobBook:
+    book = JobBook(store, max_attempts=3, lease_secs=60)
+    book.retry.jitter = 0
+    return book
+
+
+def status_of(book: JobBook) -> Callable[[], pb.GetStatusResponse]:
+    def status() -> pb.GetStatusResponse:
+        return pb.GetStatusResponse(instance_id="test-instance",
+                                    jobs_by_state=dict(book.counts()))
+    return status
+
+
+def settings_in(sock_dir: Path, **kwargs: Any) -> RpcSettings:
+    return RpcSettings(socket_path=sock_dir / "coordinator.sock", **kwargs)
+
+
+@pytest.fixture
+async def served(
+    nursery: trio.Nursery, book: JobBook, sock_dir: Path
+) -> tuple[str, CoordinatorService]:
+    service = CoordinatorService(book, status_of(book), max_concurrent_requests=8)
+    path = await nursery.start(serve, settings_in(sock_dir), service)
+    return str(path), service
+
+
+class GrpcClient:
+    """Generic grpcio calls with our messages; blocking calls run in a thread."""
+
+    def __init__(self, path: str) -> None:
+        self.channel = grpc.insecure_channel(f"unix:{path}")
+
+    def method(self, name: str, response: type[Any]) -> Any:
+        return self.channel.unary_unary(
+            SERVICE + name,
+            request_serializer=lambda message: message.SerializeToString(),
+            response_deserializer=response.FromString,
+        )
+
+    async def call(self, name: str, request: Any, response: type[Any]) -> Any:
+        method = self.method(name, response)
+        return await trio.to_thread.run_sync(lambda: method(request, timeout=10))
+
+    async def get_job(self, request: pb.GetJobRequest) -> pb.GetJobResponse:
+        result: pb.GetJobResponse = await self.call("GetJob", request, pb.GetJobResponse)
+        return result
+
+    async def complete(self, session_id: str, job_id: int) -> pb.CompleteJobResponse:
+        request = pb.CompleteJobRequest(session_id=session_id, job_id=job_id)
+        result: pb.CompleteJobResponse = await self.call(
+            "CompleteJob", request, pb.CompleteJobResponse)
+        return result
+
+    async def fail(self, session_id: str, job_id: int, error: str) -> pb.FailJobResponse:
+        request = pb.FailJobRequest(session_id=session_id, job_id=job_id, error=error)
+        result: pb.FailJobResponse = await self.call("FailJob", request, pb.FailJobResponse)
+        return result
+
+    async def error_of(self, name: str, request: Any, response: type[Any]) -> grpc.RpcError:
+        with pytest.raises(grpc.RpcError) as info:
+            await self.call(name, request, response)
+        return info.value
+
+    def close(self) -> None:
+        self.channel.close()
+
+
+@pytest.fixture
+def client(served: tuple[str, CoordinatorService]) -> Iterator[GrpcClient]:
+    client = GrpcClient(served[0])
+    yield client
+    client.close()
+
+
+def original_request() -> pb.GetJobRequest:
+    return json_format.Parse(ORIGINAL_GET_JOB, pb.GetJobRequest())
+
+
+async def stored(book: JobBook, ref: JobRef) -> Job:
+    jobs = await book.store.run(lambda ledger: ledger.jobs())
+    return next(job for job in jobs if job.ref == ref)
+
+
+# --- the calls, from grpcio -------------------------------------------------------------
+
+
+async def test_original_get_job_without_session(book: JobBook, client: GrpcClient) -> None:
+    empty = await client.get_job(original_request())
+    assert not empty.HasField("job")  # nothing pending: an empty response, not an error
+
+    book.on_chain_event(created(5))
+    book.on_chain_event(created(6, description=None))
+    reply = await client.get_job(original_request())
+    assert reply.HasField("job")
+    job = reply.job
+    assert job.job_id == 5 and job.HasField("description") and job.description == "add"
+    assert (job.developer, job.agent, job.agent_method) == tuple(KEY)
+    assert (job.app, job.app_instance, job.app_instance_method) == ("AddApp", APP, "add")
+    assert list(job.sequences) == [7, 8] and job.data == bytes([1, 2, 5])
+    assert job.attempts == 0
+    assert job.created_at == job.updated_at == 1_700_000_000_005
+    # Persisted before the answer: the store already has it running (leased).
+    assert (await stored(book, JobRef(APP, 5))).state is JobState.RUNNING
+
+    second = await client.get_job(original_request())
+    assert second.job.job_id == 6 and not second.job.HasField("description")
+    assert not (await client.get_job(original_request())).HasField("job")
+
+    # Without a session, the leased job is settled with an empty session id.
+    done = await client.complete("", 5)
+    assert done.success and "completed" in done.message
+    assert (await stored(book, JobRef(APP, 5))).state is JobState.COMPLETED
+
+
+async def test_sessions_are_enforced(book: JobBook, client: GrpcClient) -> None:
+    for job_id in (1, 2, 3):
+        book.on_chain_event(created(job_id))
+    book.on_chain_event(created(4, OTHER))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, trigger = opened
+    assert trigger.job_id == 1
+
+    def request(session_id: str, key: AgentKey = KEY) -> pb.GetJobRequest:
+        return pb.GetJobRequest(developer=key.developer, agent=key.agent,
+                                agent_method=key.agent_method, session_id=session_id)
+
+    wrong = await client.error_of("GetJob", request("0123abcd"), pb.GetJobResponse)
+    assert wrong.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert "does not belong to a running agent" in wrong.details()
+    other_key = await client.error_of("GetJob", request(session.session_id, OTHER),
+                                      pb.GetJobResponse)
+    assert other_key.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert str(KEY) in other_key.details()
+
+    reply = await client.get_job(request(session.session_id))
+    assert reply.job.job_id == 2
+    assert book.jobs[JobRef(APP, 2)].session_id == session.session_id
+
+    # Settling needs the session that holds the job.
+    denied = await client.error_of(
+        "CompleteJob", pb.CompleteJobRequest(session_id="ffff", job_id=2),
+        pb.CompleteJobResponse)
+    assert denied.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert (await client.complete(session.session_id, 2)).success
+    twice = await client.error_of(
+        "CompleteJob", pb.CompleteJobRequest(session_id=session.session_id, job_id=2),
+        pb.CompleteJobResponse)
+    assert twice.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert "job 2 is completed" in twice.details()
+    unknown = await client.error_of(
+        "CompleteJob", pb.CompleteJobRequest(session_id=session.session_id, job_id=999),
+        pb.CompleteJobResponse)
+    assert unknown.code() is grpc.StatusCode.NOT_FOUND
+    assert "job 999 is not known" in unknown.details()
+    unknown_fail = await client.error_of(
+        "FailJob", pb.FailJobRequest(session_id="", job_id=999, error="x"), pb.FailJobResponse)
+    assert unknown_fail.code() is grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"developer": ""}, "developer must not be empty"),
+        ({"agent": ""}, "agent must not be empty"),
+        ({"agent_method": ""}, "agent_method must not be empty"),
+        ({"developer": "x" * 129}, "developer is longer than 128"),
+        ({"agent": "Add\nAgent"}, "agent must not contain control"),
+        ({"agent_method": "prove\u202e"}, "agent_method must not contain control"),
+        ({"session_id": ""}, "session_id must be 1 to 64 hex"),
+        ({"session_id": "not hex!"}, "session_id must be 1 to 64 hex"),
+        ({"session_id": "a" * 65}, "session_id must be 1 to 64 hex"),
+    ],
+)
+async def test_get_job_validation(
+    client: GrpcClient, fields: dict[str, str], named: str
+) -> None:
+    request = original_request()
+    for name, value in fields.items():
+        setattr(request, name, value)
+    error = await client.error_of("GetJob", request, pb.GetJobResponse)
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert named in error.details()
+
+
+async def test_settle_validation(client: GrpcClient) -> None:
+    bad = await client.error_of(
+        "CompleteJob", pb.CompleteJobRequest(session_id="zz", job_id=1), pb.CompleteJobResponse)
+    assert bad.code() is grpc.StatusCode.INVALID_ARGUMENT and "session_id" in bad.details()
+    bad = await client.error_of(
+        "FailJob", pb.FailJobRequest(session_id="0x12", job_id=1), pb.FailJobResponse)
+    assert bad.code() is grpc.StatusCode.INVALID_ARGUMENT and "session_id" in bad.details()
+
+
+async def test_fail_job_requeues_and_counts_the_attempt(
+    book: JobBook, client: GrpcClient
+) -> None:
+    book.on_chain_event(created(1))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, _ = opened
+    error = "proof failed:\n\tline 2\x1b[31m red\x00" + "é" * 5000
+    reply = await client.fail(session.session_id, 1, error)
+    assert reply.success and "retried" in reply.message
+    job = book.jobs[JobRef(APP, 1)]
+    assert job.state is JobState.PENDING and job.attempts == 1
+    kept = job.last_error
+    assert kept.startswith("proof failed:\n\tline 2[31m red")  # ESC and NUL stripped
+    assert kept.endswith("[truncated]") and len(kept.encode()) <= 4096
+    assert (await stored(book, job.ref)).attempts == 1  # persisted before the answer
+
+    # Taken again without a session (after its retry time), failed until dead.
+    for attempt in (2, 3):
+        job.not_before = 0
+        again = await client.get_job(original_request())
+        assert again.job.job_id == 1 and again.job.attempts == attempt - 1
+        reply = await client.fail("", 1, "")
+        assert reply.success
+    assert book.jobs[job.ref].state is JobState.DEAD and "dead after 3" in reply.message
+    assert job.last_error  # an empty error text is replaced by a placeholder
+
+
+async def test_get_status_returns_the_snapshot(book: JobBook, client: GrpcClient) -> None:
+    book.on_chain_event(created(1))
+    status = await client.call("GetStatus", pb.GetStatusRequest(), pb.GetStatusResponse)
+    assert status.instance_id == "test-instance"
+    assert dict(status.jobs_by_state) == {"pending": 1}
+
+
+async def test_unknown_method_is_unimplemented(client: GrpcClient) -> None:
+    method = client.channel.unary_unary(SERVICE + "Nope", request_serializer=None,
+                                        response_deserializer=None)
+    with pytest.raises(grpc.RpcError) as info:
+        await trio.to_thread.run_sync(lambda: method(b"", timeout=10))
+    assert info.value.code() is grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_concurrent_get_jobs_are_queued_not_refused(
+    book: JobBook, nursery: trio.Nursery, sock_dir: Path
+) -> None:
+    for job_id in range(1, 51):
+        book.on_chain_event(created(job_id))
+    limit = 4
+    service = CoordinatorService(book, status_of(book), max_concurrent_requests=limit)
+    in_flight = peak = 0
+    persist = book.persist
+
+    async def slow_persist(jobs: Any) -> None:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            await trio.sleep(0.005)
+            await persist(jobs)
+        finally:
+            in_flight -= 1
+
+    book.persist = slow_persist  # type: ignore[method-assign]
+    path = await nursery.start(serve, settings_in(sock_dir), service)
+    client = GrpcClient(path)
+    get_job = client.method("GetJob", pb.GetJobResponse)
+
+    def call_all() -> list[pb.GetJobResponse]:
+        futures = [get_job.future(original_request(), timeout=60) for _ in range(200)]
+        return [future.result() for future in futures]
+
+    try:
+        with trio.fail_after(60):
+            replies = await trio.to_thread.run_sync(call_all)
+    finally:
+        client.close()
+    assert len(replies) == 200
+    ids = [reply.job.job_id for reply in replies if reply.HasField("job")]
+    assert sorted(ids) == list(range(1, 51))  # each job handed out exactly once
+    assert 1 < peak <= limit
+
+
+async def test_many_threads_at_once(book: JobBook, client: GrpcClient) -> None:
+    """The same through 200 blocking calls from a thread pool (many streams at once)."""
+    for job_id in range(1, 21):
+        book.on_chain_event(created(job_id))
+    get_job = client.method("GetJob", pb.GetJobResponse)
+
+    def call_all() -> list[pb.GetJobResponse]:
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            return list(pool.map(lambda _: get_job(original_request(), timeout=60),
+                                 range(200)))
+
+    with trio.fail_after(60):
+        replies = await trio.to_thread.run_sync(call_all)
+    ids = sorted(reply.job.job_id for reply in replies if reply.HasField("job"))
+    assert ids == list(range(1, 21))
+
+
+# --- the same service through our purerpc client ------------------------------------------
+
+
+async def test_purerpc_client_over_unix_channel(
+    book: JobBook, served: tuple[str, CoordinatorService]
+) -> None:
+    book.on_chain_event(created(1))
+    async with unix_channel(served[0]) as channel:
+        stub = CoordinatorServiceStub(channel)
+        reply = await stub.GetJob(original_request())
+        assert reply.job.job_id == 1 and reply.job.data == bytes([1, 2, 1])
+        assert not (await stub.GetJob(original_request())).HasField("job")
+        with pytest.raises(purerpc.PermissionDeniedError) as denied:
+            await stub.GetJob(pb.GetJobRequest(developer="AddExampleDev", agent="AddAgent",
+                                               agent_method="prove", session_id="abc123"))
+        assert "does not belong" in denied.value.status.status_message
+        with pytest.raises(purerpc.InvalidArgumentError) as invalid:
+            await stub.GetJob(pb.GetJobRequest(agent="AddAgent", agent_method="prove"))
+        assert invalid.value.status.status_message == "developer must not be empty"
+        done = await stub.CompleteJob(pb.CompleteJobRequest(job_id=1))
+        assert done.success
+        with pytest.raises(purerpc.FailedPreconditionError):
+            await stub.CompleteJob(pb.CompleteJobRequest(job_id=1))
+
+
+# --- the socket file --------------------------------------------------------------------
+
+
+async def test_socket_is_owner_only_by_default(
+    served: tuple[str, CoordinatorService]
+) -> None:
+    info = os.lstat(served[0])
+    assert stat.S_ISSOCK(info.st_mode)
+    assert stat.S_IMODE(info.st_mode) == 0o600
+
+
+async def test_socket_mode_and_group(book: JobBook, sock_dir: Path) -> None:
+    gid = os.getgid()
+    umask = _umask()
+    settings = settings_in(sock_dir, socket_mode="0660", socket_group=str(gid))
+    service = CoordinatorService(book, status_of(book))
+    async with trio.open_nursery() as nursery:
+        path = await nursery.start(serve, settings, service)
+        info = os.lstat(path)
+        assert stat.S_IMODE(info.st_mode) == 0o660 and info.st_gid == gid
+        assert _umask() == umask  # the bind's umask was put back
+        nursery.cancel_scope.cancel()
+    name = grp.getgrgid(gid).gr_name
+    settings = settings_in(sock_dir, socket_mode="640", socket_group=name)
+    async with trio.open_nursery() as nursery:
+        path = await nursery.start(serve, settings, service)
+        assert stat.S_IMODE(os.lstat(path).st_mode) == 0o640
+        nursery.cancel_scope.cancel()
+
+
+async def test_unknown_group_is_refused(book: JobBook, sock_dir: Path) -> None:
+    settings = settings_in(sock_dir, socket_group="no-such-group-silvana")
+    with pytest.raises(SocketPathError, match="no group named 'no-such-group-silvana'"):
+        await serve(settings, CoordinatorService(book, status_of(book)))
+    assert not settings.socket_path.exists()
+
+
+def _make_file(path: Path) -> None:
+    path.write_text("keep me")
+
+
+def _make_dir(path: Path) -> None:
+    path.mkdir()
+
+
+def _make_symlink(path: Path) -> None:
+    path.symlink_to(path.parent / "elsewhere.sock")
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [(_make_file, "is a regular file"), (_make_dir, "is a directory"),
+     (_make_symlink, "is a symlink")],
+)
+async def test_non_sockets_are_refused(
+    book: JobBook, sock_dir: Path, make: Callable[[Path], None], what: str
+) -> None:
+    settings = settings_in(sock_dir)
+    make(settings.socket_path)
+    before = os.lstat(settings.socket_path)
+    with pytest.raises(SocketPathError) as info:
+        await serve(settings, CoordinatorService(book, status_of(book)))
+    message = str(info.value)
+    assert what in message and str(settings.socket_path) in message and "\n" not in message
+    after = os.lstat(settings.socket_path)  # left exactly as it was
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+
+
+async def test_stale_socket_is_replaced(
+    book: JobBook, sock_dir: Path, nursery: trio.Nursery
+) -> None:
+    settings = settings_in(sock_dir)
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(settings.socket_path))
+    dead.close()  # the file stays; nobody listens: what a killed process leaves
+    os.chmod(settings.socket_path, 0o604)  # to tell it from ours (inodes get reused)
+    path = await nursery.start(serve, settings, CoordinatorService(book, status_of(book)))
+    assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600
+    client = GrpcClient(path)
+    try:
+        assert not (await client.get_job(original_request())).HasField("job")
+    finally:
+        client.close()
+
+
+async def test_live_socket_is_not_taken_over(
+    book: JobBook, sock_dir: Path, served: tuple[str, CoordinatorService]
+) -> None:
+    settings = settings_in(sock_dir)  # the same path `served` listens on
+    with pytest.raises(SocketPathError, match="another coordinator is listening on"):
+        await serve(settings, CoordinatorService(book, status_of(book)))
+    assert stat.S_ISSOCK(os.lstat(served[0]).st_mode)  # the first one keeps its socket
+
+
+async def test_parent_directory_is_created(book: JobBook, sock_dir: Path) -> None:
+    settings = RpcSettings(socket_path=sock_dir / "run" / "silvana" / "c.sock")
+    async with trio.open_nursery() as nursery:
+        path = await nursery.start(serve, settings, CoordinatorService(book, status_of(book)))
+        parent = os.stat(os.path.dirname(path))
+        assert stat.S_IMODE(parent.st_mode) == 0o755 & ~_umask()
+        nursery.cancel_scope.cancel()
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+async def test_socket_is_removed_on_shutdown(book: JobBook, sock_dir: Path) -> None:
+    settings = settings_in(sock_dir)
+    service = CoordinatorService(book, status_of(book))
+    async with trio.open_nursery() as nursery:
+        path = await nursery.start(serve, settings, service)
+        client = GrpcClient(path)
+        try:
+            assert not (await client.get_job(original_request())).HasField("job")
+        finally:
+            client.close()
+        nursery.cancel_scope.cancel()
+    with pytest.raises(FileNotFoundError):
+        os.lstat(path)
+
+    # A socket that is no longer ours (a successor replaced it) is left alone.
+    async with trio.open_nursery() as nursery:
+        path = await nursery.start(serve, settings, service)
+        os.unlink(path)
+        successor = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        successor.bind(path)
+        nursery.cancel_scope.cancel()
+    assert stat.S_ISSOCK(os.lstat(path).st_mode)
+    successor.close()
+
+
+# --- configuration ---------------------------------------------------------------------
+
+
+def test_rpc_settings() -> None:
+    default = RpcSettings()
+    assert default.socket_mode == 0o600 and default.socket_group is None
+    assert default.max_concurrent_requests == 64
+    assert RpcSettings.model_validate({"socket_mode": "660"}).socket_mode == 0o660
+    assert RpcSettings.model_validate({"socket_mode": "0o640"}).socket_mode == 0o640
+    assert RpcSettings(socket_group="docker").socket_group == "docker"
+    assert RpcSettings.model_validate({"socket_group": 999}).socket_group == "999"
+    assert RpcSettings(socket_group="").socket_group is None
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"socket_mode": 600}, "quote it"),
+        ({"socket_mode": "0800"}, "octal permissions"),
+        ({"socket_mode": "1777"}, "octal permissions"),
+        ({"socket_mode": ""}, "octal permissions"),
+        ({"socket_group": "bad group"}, "group name or a numeric gid"),
+        ({"max_concurrent_requests": 0}, "greater than or equal to 1"),
+        ({"max_concurrent_requests": 5000}, "less than or equal to 4096"),
+        ({"socket_path": "/tmp/" + "x" * 120}, "1 to 107 bytes"),
+    ],
+)
+def test_rpc_settings_refused(values: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        RpcSettings.model_validate(values)
