@@ -16,6 +16,8 @@ import trio
 from coordinator import __version__, app
 from coordinator.config import ConfigError, load_settings
 from coordinator.logs import setup_logging
+from coordinator.rpc import SocketPathError
+from coordinator.simnet.scenario import ScenarioError
 
 EXIT_CONFIG = 2
 
@@ -46,7 +48,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     setup_logging(settings.log.level)
-    return trio.run(app.run, settings)
+    try:
+        return trio.run(app.run, settings)
+    except (SocketPathError, ScenarioError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        # A signal that arrived while the tree was already stopping (trio
+        # re-raises what its receiver did not consume): exit at once.
+        return app.EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

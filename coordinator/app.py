@@ -1,35 +1,45 @@
 """The daemon's supervision tree: every child task of the coordinator is here.
 
-    run(settings)                 root: store, signals -> graceful drain
+    run(settings)                 root: store, job book, registry, signals -> drain
     └── supervise("coordinator")
         ├── simnet      (permanent, optional)  the embedded Sui simulator
         ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
-        ├── dispatcher  (permanent)  deliveries -> store (exactly once) -> jobs
+        ├── dispatcher  (permanent)  deliveries -> registry, job book, store (exactly once)
+        ├── runner      (permanent)  ready jobs -> containers nursery
+        │   └── one task per agent container (temporary): image -> run -> settle jobs
         ├── rpc         (permanent)  CoordinatorService on the Unix socket
         └── status      (permanent)  live view or plain summary lines
 
 Ingest and dispatcher meet at a bounded channel: a slow dispatcher slows the
-stream instead of growing memory.
+stream instead of growing memory. The job book and the registry are shared
+state on the Trio thread; the store makes them durable.
 
-Shutdown: the first SIGINT/SIGTERM starts a drain (no new work; running
-containers get `DRAIN_GRACE_SECS` to finish), then the tree is cancelled and
-`run` returns 0. A second signal cancels the tree at once.
+Shutdown: the first SIGINT/SIGTERM starts a drain (no new containers; running
+ones get `DRAIN_GRACE_SECS` to finish), then the tree is cancelled (containers
+still running are stopped and removed, their jobs kept pending) and `run`
+returns 0. A second signal cancels the tree at once.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
-from dataclasses import dataclass, field
+import time
 
 import trio
 
 from coordinator.config import Settings
 from coordinator.dispatcher import Dispatcher, LedgerWrite
 from coordinator.events.parser import CoordinationEvent, EventParser
+from coordinator.jobs import JobBook
+from coordinator.registry import ChainLookup, Registry
+from coordinator.rpc import CoordinatorService, clear_socket_path, serve
+from coordinator.runner import Runner
 from coordinator.simnet.server import run_simnet, simnet_from_settings
 from coordinator.status import ChainStatus, DaemonStatus, run_status
 from coordinator.store import Ledger, Store
+from coordinator.sui.client import connect
+from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.ingest import Delivery, Ingest
 from coordinator.supervisor import ChildSpec, RestartIntensityExceeded, supervise
 
@@ -40,19 +50,6 @@ DELIVERY_BUFFER = 1024
 EXIT_OK = 0
 EXIT_GAVE_UP = 1
 EXIT_INTERRUPTED = 130
-
-
-@dataclass
-class Lifecycle:
-    """Shared by the children so they can see a drain begin and report its end."""
-
-    draining: trio.Event = field(default_factory=trio.Event)
-    drained: trio.Event = field(default_factory=trio.Event)
-
-
-def record_only(event: CoordinationEvent) -> list[LedgerWrite]:
-    """Events are recorded (seen, counted, logged) and nothing more, for now."""
-    return []
 
 
 async def run(settings: Settings) -> int:
@@ -66,26 +63,52 @@ async def run(settings: Settings) -> int:
 
 
 async def _run_tree(settings: Settings, store: Store) -> int:
-    package_id = settings.sui.package_id
-    if not await store.run(lambda ledger: ledger.bind_package(package_id)):
+    sui = settings.sui
+    await clear_socket_path(str(settings.rpc.socket_path))
+    if not await store.run(lambda ledger: ledger.bind_package(sui.package_id)):
         log.warning("the state in %s was for another package; starting afresh", store.path)
     cursor = await store.run(Ledger.cursor)
-    status = DaemonStatus(chain=ChainStatus(endpoint=settings.sui.rpc_url), cursor=cursor)
-    lifecycle = Lifecycle()
+    instance_id = await store.run(Ledger.instance_id)
+    book = await JobBook.load(
+        store, max_attempts=settings.jobs.max_attempts,
+        lease_secs=settings.docker.container_timeout_secs,
+    )
+    lookup = None
+    if sui.registry_id is not None:
+        endpoint = Endpoint.parse(sui.rpc_url)
+        lookup = ChainLookup(lambda: connect(endpoint, timeout=sui.rpc_timeout_secs),
+                             sui.registry_id)
+    registry = await Registry.load(store, lookup)
+
+    draining = trio.Event()
+    status = DaemonStatus(ChainStatus(endpoint=sui.rpc_url), instance_id=instance_id,
+                          cursor=cursor, book=book, registry=registry)
     deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
-    parser = EventParser(package_id, settings.sui.modules)
-    ingest = Ingest(settings.sui, status.chain, parser, deliveries_in, cursor)
-    dispatcher = Dispatcher(store, deliveries_out, status, record_only)
+    parser = EventParser(sui.package_id, sui.modules)
 
-    async def drain_watch() -> None:
-        # No containers yet: a drain is over as soon as it starts.
-        await lifecycle.draining.wait()
-        lifecycle.drained.set()
-        await trio.sleep_forever()
+    async def chain_changed(chain_id: str) -> bool:
+        if await store.run(lambda ledger: ledger.bind_chain(chain_id)):
+            return False
+        await book.persist(book.drop_unfinished("the chain was reset"))
+        status.cursor = None
+        return True
 
-    async def rpc() -> None:
-        log.info("the socket service is not built yet; no socket at %s", settings.rpc.socket_path)
-        await trio.sleep_forever()
+    ingest = Ingest(sui, status.chain, parser, deliveries_in, cursor, chain_changed)
+
+    def handle(event: CoordinationEvent) -> list[LedgerWrite]:
+        writes = registry.on_chain_event(event)
+        changed = book.on_chain_event(event)
+        if changed:
+            now = time.time()
+            writes.append(lambda ledger: ledger.save_jobs(changed, now))
+        return writes
+
+    dispatcher = Dispatcher(store, deliveries_out, status, handle)
+    runner = Runner(settings, book, registry, instance_id, draining)
+    status.runner = runner
+    service = CoordinatorService(
+        book, status.snapshot, max_concurrent_requests=settings.rpc.max_concurrent_requests
+    )
 
     children = []
     if settings.simnet.enabled:
@@ -94,10 +117,12 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     children += [
         ChildSpec("ingest", ingest.run),
         ChildSpec("dispatcher", dispatcher.run),
-        ChildSpec("drain", drain_watch),
-        ChildSpec("rpc", rpc),
+        ChildSpec("runner", runner.run),
+        ChildSpec("rpc", lambda: serve(settings.rpc, service)),
         ChildSpec("status", lambda: run_status(settings.status.mode, status)),
     ]
+    log.info("coordinator %s: package %s, modules %s, state %s", instance_id, sui.package_id,
+             ", ".join(sui.modules), store.path)
 
     exit_code = EXIT_OK
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
@@ -107,10 +132,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
                 nonlocal exit_code
                 async for signum in signals:
                     name = signal.Signals(signum).name
-                    if not lifecycle.draining.is_set():
+                    if not draining.is_set():
                         log.info("%s: draining (a second signal exits at once)", name)
                         status.draining = True
-                        lifecycle.draining.set()
+                        draining.set()
                         root.start_soon(finish_drain)
                     else:
                         log.warning("%s again: exiting now", name)
@@ -119,7 +144,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
 
             async def finish_drain() -> None:
                 with trio.move_on_after(DRAIN_GRACE_SECS) as grace:
-                    await lifecycle.drained.wait()
+                    await runner.idle.wait()
                 if grace.cancelled_caught:
                     log.warning("drain grace of %.0f s is over; stopping anyway", DRAIN_GRACE_SECS)
                 log.info("stopped")

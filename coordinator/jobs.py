@@ -24,7 +24,7 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import trio
 
@@ -74,6 +74,8 @@ class Outcome:
     state: JobState
     reason: str
     at: float
+    exit_code: int | None = None  # of the container, when one ran to its end
+    duration_secs: float = 0.0
 
 
 class JobBook:
@@ -172,8 +174,8 @@ class JobBook:
         ]
         return min(times, default=None)
 
-    def pending_keys(self) -> list[AgentKey]:
-        return list(self._pending)
+    def pending_count(self, key: AgentKey) -> int:
+        return len(self._pending.get(key, ()))
 
     # --- chain events (the dispatcher) --------------------------------------
 
@@ -237,6 +239,13 @@ class JobBook:
         job.state = JobState.DROPPED
         self._record(job, reason)
         return [job]
+
+    def drop_unfinished(self, reason: str) -> list[Job]:
+        """Drop every pending or running job (their chain is gone)."""
+        changed: list[Job] = []
+        for ref in list(self.jobs):
+            changed += self._drop(ref, reason)
+        return changed
 
     def _requeue(self, job: Job) -> list[Job]:
         self._release(job)
@@ -337,7 +346,14 @@ class JobBook:
             self._wake()
         return [job]
 
-    def close_session(self, session_id: str, failure: str | None) -> list[Job]:
+    def close_session(
+        self,
+        session_id: str,
+        failure: str | None,
+        *,
+        exit_code: int | None = None,
+        duration_secs: float = 0.0,
+    ) -> list[Job]:
         """The container ended: with `failure` None (exit 0) its running jobs
         complete, otherwise they fail with that reason."""
         session = self.sessions.pop(session_id, None)
@@ -353,6 +369,10 @@ class JobBook:
                 changed.append(job)
             else:
                 changed += self._fail(job, failure)
+            if self.outcomes and self.outcomes[-1].ref == ref:
+                self.outcomes[-1] = replace(
+                    self.outcomes[-1], exit_code=exit_code, duration_secs=duration_secs
+                )
         self._wake()  # the key may have more work, and a slot is free
         return changed
 

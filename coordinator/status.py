@@ -10,8 +10,16 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import trio
+
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+
+if TYPE_CHECKING:
+    from coordinator.jobs import JobBook
+    from coordinator.registry import Registry
+    from coordinator.runner import Runner
 
 log = logging.getLogger("coordinator.status")
 
@@ -52,11 +60,70 @@ class ChainStatus:
 @dataclass
 class DaemonStatus:
     chain: ChainStatus
+    instance_id: str = ""
     started_at: float = field(default_factory=trio.current_time)
     draining: bool = False
     cursor: int | None = None  # durably handled through this checkpoint
     events_by_type: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0  # replayed events skipped by the dispatcher
+    # The parts that own job and container state; the snapshot reads them.
+    book: JobBook | None = None
+    runner: Runner | None = None
+    registry: Registry | None = None
+
+    def snapshot(self) -> pb.GetStatusResponse:
+        """Everything an operator sees, as the GetStatus message: the live view,
+        the plain lines and `python -m coordinator status` all render this."""
+        now = trio.current_time()
+        chain = self.chain
+        message = pb.GetStatusResponse(
+            instance_id=self.instance_id,
+            uptime_secs=now - self.started_at,
+            connection=pb.SuiConnection(
+                state=chain.state, endpoint=chain.endpoint, last_error=chain.last_error,
+                reconnect_in_secs=max(0.0, (chain.reconnect_at or now) - now),
+            ),
+            cursor=self.cursor or 0, has_cursor=self.cursor is not None,
+            chain_tip=chain.tip,
+            events_by_type=dict(self.events_by_type),
+            malformed_events=chain.malformed, duplicate_events=self.duplicates,
+            backfilling=chain.backfill_from is not None,
+            backfill_from=chain.backfill_from or 0, backfill_to=chain.backfill_to or 0,
+            draining=self.draining,
+        )
+        if self.registry is not None:
+            message.registry_size = len(self.registry)
+        if self.book is not None:
+            message.jobs_by_state.update(self.book.counts())
+            for outcome in reversed(self.book.outcomes):
+                message.recent_outcomes.append(pb.JobOutcome(
+                    job_id=outcome.ref.job_id, state=outcome.state.value, reason=outcome.reason,
+                    exit_code=outcome.exit_code or 0, duration_secs=outcome.duration_secs,
+                    developer=outcome.key.developer, agent=outcome.key.agent,
+                    agent_method=outcome.key.agent_method,
+                    app_instance=outcome.ref.app_instance,
+                ))
+        if self.runner is not None:
+            message.docker_state = self.runner.docker_state
+            for running in self.runner.running.values():
+                key = running.session.key
+                message.running.append(pb.RunningContainer(
+                    job_id=running.trigger.job_id, developer=key.developer, agent=key.agent,
+                    agent_method=key.agent_method, image=running.method.docker_image,
+                    session_id=running.session.session_id,
+                    elapsed_secs=now - running.started_at, timeout_secs=running.timeout_secs,
+                    memory_gb=running.method.min_memory_gb,
+                    cpu_cores=running.method.min_cpu_cores, tee=running.tee,
+                    pull_bytes_done=running.pull.bytes_done if running.pull else 0,
+                    pull_bytes_total=running.pull.bytes_total if running.pull else 0,
+                ))
+            for key, reason in self.runner.waiting.items():
+                pending = self.book.pending_count(key) if self.book is not None else 0
+                message.waiting.append(pb.WaitingKey(
+                    developer=key.developer, agent=key.agent, agent_method=key.agent_method,
+                    reason=reason, pending=pending,
+                ))
+        return message
 
     def summary(self) -> str:
         uptime = trio.current_time() - self.started_at

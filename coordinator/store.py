@@ -131,9 +131,23 @@ class Ledger:
         if previous == package_id:
             return True
         self._set_meta("package_id", package_id)
-        self._db.execute("DELETE FROM meta WHERE key = 'cursor'")
+        self._db.execute("DELETE FROM meta WHERE key IN ('cursor', 'chain_id')")
         self._db.execute("DELETE FROM seen_events")
         return previous is None
+
+    def bind_chain(self, chain_id: str) -> bool:
+        """Tie the cursor to the chain the node serves (GetServiceInfo.chain_id).
+        Another chain (a reset simulator, testnet state used on mainnet) makes
+        the cursor meaningless: it is dropped, and False says so."""
+        previous = self._meta("chain_id")
+        if previous == chain_id:
+            return True
+        self._set_meta("chain_id", chain_id)
+        if previous is None:
+            return True
+        self._db.execute("DELETE FROM meta WHERE key = 'cursor'")
+        self._db.execute("DELETE FROM seen_events")
+        return False
 
     def cursor(self) -> int | None:
         """The last checkpoint whose events are all durably handled."""

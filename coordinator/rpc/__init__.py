@@ -5,7 +5,7 @@
     await nursery.start(serve, settings.rpc, service)   # SocketPathError: exit 2
 """
 
-from coordinator.rpc.server import SocketPathError, serve
+from coordinator.rpc.server import SocketPathError, clear_socket_path, serve
 from coordinator.rpc.service import CoordinatorService, job_message
 
-__all__ = ["CoordinatorService", "SocketPathError", "job_message", "serve"]
+__all__ = ["CoordinatorService", "SocketPathError", "clear_socket_path", "job_message", "serve"]

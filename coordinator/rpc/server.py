@@ -62,8 +62,10 @@ def _resolve_group(group: str | None) -> int | None:
         raise SocketPathError(f"rpc.socket_group: there is no group named {group!r}") from None
 
 
-async def _clear(path: str) -> None:
-    """Make room for our socket at `path`, or refuse."""
+async def clear_socket_path(path: str) -> None:
+    """Make room for our socket at `path` (a stale socket is removed), or raise
+    `SocketPathError`. The daemon calls it before starting its tree, so an
+    unusable path stops it at once with that message."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -176,7 +178,7 @@ async def serve(
     """
     path = os.fspath(settings.socket_path)
     gid = _resolve_group(settings.socket_group)
-    await _clear(path)
+    await clear_socket_path(path)
     _make_parent(path)
     sock, ours = _bind(path, settings.socket_mode, gid)
     try:

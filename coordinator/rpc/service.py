@@ -61,8 +61,8 @@ def _invalid(message: str) -> NoReturn:
     raise purerpc.InvalidArgumentError(message)
 
 
-def _check_name(field: str, value: str) -> str:
-    if not value:
+def _check_name(field: str, value: str, *, may_be_empty: bool = False) -> str:
+    if not value and not may_be_empty:
         _invalid(f"{field} must not be empty")
     if len(value) > MAX_NAME_CHARS:
         _invalid(f"{field} is longer than {MAX_NAME_CHARS} characters")
@@ -79,7 +79,7 @@ def _check_session(field: str, value: str) -> str:
 
 
 def _optional_session(value: str) -> str | None:
-    """CompleteJob / FailJob: an empty session id means "no session"."""
+    """An empty session id means "no session"."""
     return _check_session("session_id", value) if value else None
 
 
@@ -172,13 +172,12 @@ class CoordinatorService(CoordinatorServiceServicer):
         key = AgentKey(
             _check_name("developer", request.developer),
             _check_name("agent", request.agent),
-            _check_name("agent_method", request.agent_method),
+            # Empty: the agent's default method (jobs created without a method name).
+            _check_name("agent_method", request.agent_method, may_be_empty=True),
         )
-        session_id = (
-            _check_session("session_id", request.session_id)
-            if request.HasField("session_id")
-            else None
-        )
+        # Empty means none, as in CompleteJob/FailJob: an agent may pass
+        # SESSION_ID straight from an unset environment variable.
+        session_id = _optional_session(request.session_id)
 
         async def call() -> pb.GetJobResponse:
             try:

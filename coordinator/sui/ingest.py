@@ -21,7 +21,7 @@ record. Public fullnodes reset streams about every 30 s; that is routine.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -87,12 +87,16 @@ class Ingest:
         parser: EventParser,
         out: trio.MemorySendChannel[Delivery],
         cursor: int | None,
+        chain_changed: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.settings = settings
         self.chain = chain
         self.parser = parser
         self.out = out
         self.delivered = cursor
+        # Told the node's chain id on every connect; True: another chain than
+        # the stored cursor's, which is then forgotten.
+        self.chain_changed = chain_changed
         # Events delivered for checkpoints above `delivered`, by identity.
         self._in_progress: dict[EventId, int] = {}
         self._events_api = settings.stream != "checkpoints"
@@ -127,6 +131,10 @@ class Ingest:
     async def _session(self, client: SuiClient) -> None:
         info = await client.service_info()
         self.chain.tip = info.checkpoint_height
+        if self.chain_changed is not None and await self.chain_changed(info.chain_id):
+            log.warning("%s serves another chain (%s) than the stored cursor's; starting afresh",
+                        self.endpoint, info.chain_id)
+            self.delivered, self._in_progress = None, {}
         if self.delivered is None:
             start = self.settings.start_checkpoint
             first = info.checkpoint_height + 1 if start is None else start

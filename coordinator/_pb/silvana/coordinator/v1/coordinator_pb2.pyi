@@ -93,7 +93,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes")
+    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining")
     class JobsByStateEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -119,6 +119,14 @@ class GetStatusResponse(_message.Message):
     REGISTRY_SIZE_FIELD_NUMBER: _ClassVar[int]
     RUNNING_FIELD_NUMBER: _ClassVar[int]
     RECENT_OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FIELD_NUMBER: _ClassVar[int]
+    MALFORMED_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    DOCKER_STATE_FIELD_NUMBER: _ClassVar[int]
+    BACKFILL_FROM_FIELD_NUMBER: _ClassVar[int]
+    BACKFILL_TO_FIELD_NUMBER: _ClassVar[int]
+    BACKFILLING_FIELD_NUMBER: _ClassVar[int]
+    DRAINING_FIELD_NUMBER: _ClassVar[int]
     instance_id: str
     uptime_secs: float
     connection: SuiConnection
@@ -130,7 +138,29 @@ class GetStatusResponse(_message.Message):
     registry_size: int
     running: _containers.RepeatedCompositeFieldContainer[RunningContainer]
     recent_outcomes: _containers.RepeatedCompositeFieldContainer[JobOutcome]
-    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ...) -> None: ...
+    waiting: _containers.RepeatedCompositeFieldContainer[WaitingKey]
+    malformed_events: int
+    duplicate_events: int
+    docker_state: str
+    backfill_from: int
+    backfill_to: int
+    backfilling: bool
+    draining: bool
+    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ...) -> None: ...
+
+class WaitingKey(_message.Message):
+    __slots__ = ("developer", "agent", "agent_method", "reason", "pending")
+    DEVELOPER_FIELD_NUMBER: _ClassVar[int]
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    AGENT_METHOD_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    PENDING_FIELD_NUMBER: _ClassVar[int]
+    developer: str
+    agent: str
+    agent_method: str
+    reason: str
+    pending: int
+    def __init__(self, developer: _Optional[str] = ..., agent: _Optional[str] = ..., agent_method: _Optional[str] = ..., reason: _Optional[str] = ..., pending: _Optional[int] = ...) -> None: ...
 
 class SuiConnection(_message.Message):
     __slots__ = ("state", "endpoint", "last_error", "reconnect_in_secs")
@@ -145,7 +175,7 @@ class SuiConnection(_message.Message):
     def __init__(self, state: _Optional[str] = ..., endpoint: _Optional[str] = ..., last_error: _Optional[str] = ..., reconnect_in_secs: _Optional[float] = ...) -> None: ...
 
 class RunningContainer(_message.Message):
-    __slots__ = ("job_id", "developer", "agent", "agent_method", "image", "session_id", "elapsed_secs", "timeout_secs", "memory_gb", "cpu_cores", "tee")
+    __slots__ = ("job_id", "developer", "agent", "agent_method", "image", "session_id", "elapsed_secs", "timeout_secs", "memory_gb", "cpu_cores", "tee", "pull_bytes_done", "pull_bytes_total")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     DEVELOPER_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
@@ -157,6 +187,8 @@ class RunningContainer(_message.Message):
     MEMORY_GB_FIELD_NUMBER: _ClassVar[int]
     CPU_CORES_FIELD_NUMBER: _ClassVar[int]
     TEE_FIELD_NUMBER: _ClassVar[int]
+    PULL_BYTES_DONE_FIELD_NUMBER: _ClassVar[int]
+    PULL_BYTES_TOTAL_FIELD_NUMBER: _ClassVar[int]
     job_id: int
     developer: str
     agent: str
@@ -168,18 +200,28 @@ class RunningContainer(_message.Message):
     memory_gb: int
     cpu_cores: int
     tee: bool
-    def __init__(self, job_id: _Optional[int] = ..., developer: _Optional[str] = ..., agent: _Optional[str] = ..., agent_method: _Optional[str] = ..., image: _Optional[str] = ..., session_id: _Optional[str] = ..., elapsed_secs: _Optional[float] = ..., timeout_secs: _Optional[float] = ..., memory_gb: _Optional[int] = ..., cpu_cores: _Optional[int] = ..., tee: _Optional[bool] = ...) -> None: ...
+    pull_bytes_done: int
+    pull_bytes_total: int
+    def __init__(self, job_id: _Optional[int] = ..., developer: _Optional[str] = ..., agent: _Optional[str] = ..., agent_method: _Optional[str] = ..., image: _Optional[str] = ..., session_id: _Optional[str] = ..., elapsed_secs: _Optional[float] = ..., timeout_secs: _Optional[float] = ..., memory_gb: _Optional[int] = ..., cpu_cores: _Optional[int] = ..., tee: _Optional[bool] = ..., pull_bytes_done: _Optional[int] = ..., pull_bytes_total: _Optional[int] = ...) -> None: ...
 
 class JobOutcome(_message.Message):
-    __slots__ = ("job_id", "state", "reason", "exit_code", "duration_secs")
+    __slots__ = ("job_id", "state", "reason", "exit_code", "duration_secs", "developer", "agent", "agent_method", "app_instance")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
     DURATION_SECS_FIELD_NUMBER: _ClassVar[int]
+    DEVELOPER_FIELD_NUMBER: _ClassVar[int]
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    AGENT_METHOD_FIELD_NUMBER: _ClassVar[int]
+    APP_INSTANCE_FIELD_NUMBER: _ClassVar[int]
     job_id: int
     state: str
     reason: str
     exit_code: int
     duration_secs: float
-    def __init__(self, job_id: _Optional[int] = ..., state: _Optional[str] = ..., reason: _Optional[str] = ..., exit_code: _Optional[int] = ..., duration_secs: _Optional[float] = ...) -> None: ...
+    developer: str
+    agent: str
+    agent_method: str
+    app_instance: str
+    def __init__(self, job_id: _Optional[int] = ..., state: _Optional[str] = ..., reason: _Optional[str] = ..., exit_code: _Optional[int] = ..., duration_secs: _Optional[float] = ..., developer: _Optional[str] = ..., agent: _Optional[str] = ..., agent_method: _Optional[str] = ..., app_instance: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,232 @@
+"""The runner child: ready jobs -> one supervised agent container per key.
+
+It owns the containers nursery. Whenever the job book or the registry says
+something changed (a new job, a container ended, a method appeared), and at
+least once a second for retry times and leases, it starts a container for
+every key that has a ready job, a known agent method and a free slot (at most
+`docker.max_concurrent` in all, one per key). Each container's task prepares
+the image (pull/load, digest check), runs the container to its end and
+settles the session's jobs by the outcome.
+
+A drain (first SIGINT/SIGTERM) stops new starts and waits for running
+containers; when the grace is over the nursery is cancelled, every container
+is stopped and removed, and its jobs go back to pending with no attempt spent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import trio
+
+from coordinator.backoff import Backoff
+from coordinator.config import Settings
+from coordinator.docker import (
+    ContainerOptions,
+    ContainerSlots,
+    ContainerSpec,
+    DockerEngine,
+    DockerError,
+    DockerUnavailable,
+    ImageError,
+    ImagePolicy,
+    PullProgress,
+    prepare_and_run,
+    reap_orphans,
+    retrying,
+)
+from coordinator.domain import AgentKey, AgentMethod, Job, Session
+from coordinator.jobs import JobBook
+from coordinator.registry import Registry
+
+log = logging.getLogger("coordinator.runner")
+
+HOUSEKEEPING_SECS = 1.0
+WAITING_UNKNOWN_METHOD = "unknown agent method"
+WAITING_TEE = "the method requires TEE; this coordinator is not in TEE mode"
+
+
+@dataclass
+class RunningContainer:
+    """What the status view shows of one running agent container."""
+
+    session: Session
+    trigger: Job
+    method: AgentMethod
+    started_at: float  # trio clock
+    timeout_secs: float
+    tee: bool
+    pull: PullProgress | None = None
+
+
+class Runner:
+    def __init__(
+        self,
+        settings: Settings,
+        book: JobBook,
+        registry: Registry,
+        instance_id: str,
+        draining: trio.Event,
+    ) -> None:
+        self.settings = settings
+        self.book = book
+        self.registry = registry
+        self.instance_id = instance_id
+        self.draining = draining
+        self.slots = ContainerSlots(settings.docker.max_concurrent)
+        self.policy = ImagePolicy.from_settings(settings.docker)
+        self.options = ContainerOptions.from_settings(
+            settings.docker, instance_id=instance_id, host_socket_path=settings.rpc.socket_path
+        )
+        self.running: dict[str, RunningContainer] = {}
+        self.waiting: dict[AgentKey, str] = {}  # keys with ready jobs that cannot start, why
+        self.docker_state = "connecting"
+        # After the engine failed a start: no new starts before this (trio clock).
+        self.docker_retry_at = 0.0
+        self._docker_backoff = Backoff(initial=1.0, maximum=30.0)
+        self.idle = trio.Event()  # set while no container runs (the drain waits on it)
+        self.idle.set()
+
+    async def run(self) -> None:
+        engine = await retrying(
+            lambda: DockerEngine.connect(max_containers=self.settings.docker.max_concurrent),
+            what="connecting to the Docker engine",
+        )
+        try:
+            self.docker_state = "connected"
+            reaped = await reap_orphans(
+                engine, self.instance_id, stop_grace_secs=self.settings.docker.stop_grace_secs
+            )
+            for container in reaped:
+                log.warning("removed container %s left by an earlier run (job %s)",
+                            container.container_id[:12], container.job_id)
+            async with trio.open_nursery() as containers:
+                await self._schedule(engine, containers)
+            # Drained: nothing more to run in this process; the root stops us.
+            await trio.sleep_forever()
+        finally:
+            with trio.CancelScope(shield=True):
+                await engine.aclose()
+
+    async def _schedule(self, engine: DockerEngine, containers: trio.Nursery) -> None:
+        while not self.draining.is_set():
+            await self.book.persist(self.book.expire_leases())
+            self.book.forget_finished()
+            if trio.current_time() >= self.docker_retry_at:
+                await self._start_ready(engine, containers)
+            with trio.move_on_after(self._next_wake()):
+                async with trio.open_nursery() as wake:
+                    for event in (self.book.changed, self.registry.changed, self.draining):
+                        wake.start_soon(_set_then_cancel, event, wake.cancel_scope)
+        if self.running:
+            log.info("draining: waiting for %d running container(s)", len(self.running))
+
+    def _next_wake(self) -> float:
+        retry_at = self.book.next_retry_at()
+        if retry_at is None:
+            return HOUSEKEEPING_SECS
+        return max(0.0, min(HOUSEKEEPING_SECS, retry_at - time.time()))
+
+    async def _start_ready(self, engine: DockerEngine, containers: trio.Nursery) -> None:
+        self.waiting = {}
+        for key in self.book.ready_keys():
+            if self.slots.in_use >= self.slots.max_concurrent:
+                return
+            if self.slots.busy(key) or any(r.session.key == key for r in self.running.values()):
+                continue
+            # An empty method name resolves to the agent's default method.
+            method = await self.registry.resolve(key)
+            if method is None:
+                self.waiting[key] = WAITING_UNKNOWN_METHOD
+                continue
+            if method.requires_tee and not self.settings.docker.use_tee:
+                self.waiting[key] = WAITING_TEE
+                continue
+            opened = self.book.open_session(key)
+            if opened is None:
+                continue
+            session, trigger = opened
+            await self.book.persist([trigger])
+            self.running[session.session_id] = RunningContainer(
+                session, trigger, method, trio.current_time(),
+                self.settings.docker.container_timeout_secs, self.settings.docker.use_tee,
+            )
+            self.idle = trio.Event()
+            containers.start_soon(self._supervise, engine, session, trigger, method)
+
+    async def _supervise(
+        self, engine: DockerEngine, session: Session, trigger: Job, method: AgentMethod
+    ) -> None:
+        spec = ContainerSpec(
+            job_id=trigger.job_id, session_id=session.session_id,
+            developer=trigger.developer, agent=trigger.agent,
+            agent_method=trigger.agent_method, app_instance=trigger.app_instance,
+            job_data=trigger.data, image=method.docker_image,
+            memory_gb=method.min_memory_gb, cpu_cores=method.min_cpu_cores,
+        )
+        entry = self.running[session.session_id]
+
+        def progress(pull: PullProgress) -> None:
+            entry.pull = pull
+
+        failure: str | None
+        exit_code: int | None = None
+        duration = 0.0
+        try:
+            async with self.slots.hold(session.key):
+                outcome = await prepare_and_run(
+                    engine, spec, self.options, self.policy, method.docker_sha256, progress
+                )
+            failure = None if outcome.succeeded else outcome.reason
+            exit_code, duration = outcome.exit_code, outcome.duration_secs
+            self._docker_backoff.reset()
+            self.docker_state = "connected"
+            log.info("container for %s (job %s) ended: %s", session.key, trigger.ref,
+                     outcome.reason)
+            if outcome.logs_dropped_bytes:
+                log.info("container logs: kept the last %d bytes, dropped %d",
+                         len(outcome.logs), outcome.logs_dropped_bytes)
+        except ImageError as exc:
+            failure = f"image {method.docker_image}: {exc}"
+        except DockerUnavailable as exc:
+            # Not the job's fault: back to pending, no attempt spent; the
+            # runner waits before starting anything again.
+            delay = self._docker_backoff.next_delay()
+            self.docker_state = f"unavailable ({exc}); retrying in {delay:.0f} s"
+            self.docker_retry_at = trio.current_time() + delay
+            log.warning("docker: %s; job %s goes back to pending", self.docker_state, trigger.ref)
+            with trio.CancelScope(shield=True):
+                await self.book.persist(
+                    self.book.abandon_session(session.session_id, "docker unavailable")
+                )
+            self._finished(session)
+            return
+        except DockerError as exc:
+            failure = f"docker: {exc}"
+        except BaseException:
+            # Shutdown: the container was stopped and removed on the way out;
+            # its jobs were not at fault, so they wait for the next run.
+            with trio.CancelScope(shield=True):
+                await self.book.persist(
+                    self.book.abandon_session(session.session_id, "coordinator shutting down")
+                )
+                self._finished(session)
+            raise
+        changed = self.book.close_session(
+            session.session_id, failure, exit_code=exit_code, duration_secs=duration
+        )
+        with trio.CancelScope(shield=True):
+            await self.book.persist(changed)
+        self._finished(session)
+
+    def _finished(self, session: Session) -> None:
+        self.running.pop(session.session_id, None)
+        if not self.running:
+            self.idle.set()
+
+
+async def _set_then_cancel(event: trio.Event, scope: trio.CancelScope) -> None:
+    await event.wait()
+    scope.cancel()
