@@ -86,6 +86,13 @@ class SuiSettings(_Section):
         return value
 
 
+# The environment the coordinator gives every agent container (the design's contract).
+AGENT_CONTRACT_ENV = frozenset({
+    "JOB_ID", "JOB_DATA", "DEVELOPER", "AGENT", "METHOD", "APP_INSTANCE", "SESSION_ID",
+    "COORDINATOR_SOCKET",
+})
+
+
 class DockerSettings(_Section):
     use_tee: bool = False
     container_timeout_secs: int = Field(default=300, gt=0, le=7 * 24 * 3600)
@@ -101,6 +108,8 @@ class DockerSettings(_Section):
     log_limit_bytes: int = Field(default=1 << 20, ge=4096, le=256 << 20)
     network_mode: str = "bridge"
     container_socket_path: str = "/tmp/coordinator.sock"
+    # Extra environment for every agent container (values are never logged).
+    agent_env: dict[str, str] = Field(default_factory=dict, max_length=64)
 
     @property
     def digest_required(self) -> bool:
@@ -126,6 +135,18 @@ class DockerSettings(_Section):
                 raise ValueError(f"{name!r} is not a Linux capability name (e.g. NET_ADMIN)")
             caps.append(cap)
         return caps
+
+    @field_validator("agent_env")
+    @classmethod
+    def _check_agent_env(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,127}", name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            if name in AGENT_CONTRACT_ENV:
+                raise ValueError(f"{name} is set by the coordinator for every job")
+            if len(text) > 4096 or "\0" in text:
+                raise ValueError(f"the value of {name} must be at most 4096 characters, no NUL")
+        return value
 
     @field_validator("network_mode")
     @classmethod

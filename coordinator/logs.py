@@ -14,6 +14,17 @@ from rich.logging import RichHandler
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
+_console: Console | None = None
+
+
+def log_console() -> Console:
+    """The one console of the process (stderr): log lines and the live view
+    share it, so rich keeps the view below the scrolling log."""
+    global _console
+    if _console is None:
+        _console = Console(stderr=True)
+    return _console
+
 
 def setup_logging(level: str, *, tty: bool | None = None) -> None:
     """Configure the root logger once for the whole process."""
@@ -21,7 +32,7 @@ def setup_logging(level: str, *, tty: bool | None = None) -> None:
         tty = sys.stderr.isatty()
     handler: logging.Handler
     if tty:
-        handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
+        handler = RichHandler(console=log_console(), show_path=False, rich_tracebacks=False)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     else:
         handler = logging.StreamHandler(sys.stderr)

@@ -1,8 +1,10 @@
 """What the daemon shows an operator: a shared status record and its reporter.
 
 Children write their part of `DaemonStatus` (plain attribute updates on the one
-Trio thread, so no locks); the reporter only reads it, so a slow terminal can
-never slow the daemon.
+Trio thread, so no locks); `DaemonStatus.snapshot` reads it all into the
+GetStatus message, and the reporter only renders snapshots (see
+`coordinator.console`) at a bounded rate, so a slow terminal can never slow
+the daemon.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import trio
+from rich.live import Live
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from coordinator.console import EventRate, live_view, summary_line
+from coordinator.logs import log_console
 
 if TYPE_CHECKING:
     from coordinator.jobs import JobBook
@@ -23,7 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("coordinator.status")
 
-PLAIN_INTERVAL_SECS = 10.0
+PLAIN_INTERVAL_SECS = 5.0
+LIVE_FPS = 2
 
 
 @dataclass
@@ -47,14 +53,6 @@ class ChainStatus:
     def reconnecting(self, delay: float, error: str) -> None:
         self.state, self.last_error = "reconnecting", error
         self.reconnect_at = trio.current_time() + delay
-
-    def describe(self) -> str:
-        text = f"{self.state} {self.endpoint}"
-        if self.reconnect_at is not None:
-            text += f" (retry in {max(0.0, self.reconnect_at - trio.current_time()):.0f} s)"
-        if self.last_error and self.state != "connected":
-            text += f", last error: {self.last_error}"
-        return text
 
 
 @dataclass
@@ -125,26 +123,24 @@ class DaemonStatus:
                 ))
         return message
 
-    def summary(self) -> str:
-        uptime = trio.current_time() - self.started_at
-        parts = [f"chain {self.chain.describe()}", f"up {uptime:.0f} s"]
-        if self.cursor is not None:
-            lag = max(0, self.chain.tip - self.cursor)
-            parts.append(f"cursor {self.cursor} (tip {self.chain.tip}, lag {lag})")
-        if self.events_by_type:
-            parts.append(f"events {sum(self.events_by_type.values())}")
-        if self.chain.malformed:
-            parts.append(f"malformed {self.chain.malformed}")
-        if self.draining:
-            parts.append("draining")
-        return "; ".join(parts)
-
 
 async def run_status(mode: str, status: DaemonStatus) -> None:
-    """Report periodically. `off` reports nothing; the other modes print plain
-    summary lines for now (the live view builds on the same record)."""
+    """Show the status: a live view redrawn at most `LIVE_FPS` times a second
+    on a terminal (`live`, or `auto` on a TTY), else a summary line every
+    `PLAIN_INTERVAL_SECS` (`plain`, or `auto` elsewhere); `off` shows nothing.
+    Each redraw renders one snapshot; nothing here owns daemon state."""
+    rate = EventRate()
     if mode == "off":
         await trio.sleep_forever()
+    console = log_console()
+    if mode == "live" or (mode == "auto" and console.is_terminal):
+        # Logs go through the same console, so rich prints them above the view.
+        with Live(console=console, auto_refresh=False, transient=False) as live:
+            while True:
+                snapshot = status.snapshot()
+                live.update(live_view(snapshot, rate.update(snapshot)), refresh=True)
+                await trio.sleep(1 / LIVE_FPS)
     while True:
         await trio.sleep(PLAIN_INTERVAL_SECS)
-        log.info("%s", status.summary())
+        snapshot = status.snapshot()
+        log.info("%s", summary_line(snapshot, rate.update(snapshot)))

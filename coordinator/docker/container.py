@@ -105,6 +105,7 @@ class ContainerOptions:
             pids_limit=settings.pids_limit,
             cap_add=tuple(settings.cap_add),
             log_limit_bytes=settings.log_limit_bytes,
+            extra_env=dict(settings.agent_env),
         )
 
 

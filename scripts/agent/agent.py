@@ -8,7 +8,8 @@ Contract (see ../shared/DESIGN.md, "Contracts with agent containers"):
   env APP_INSTANCE, SESSION_ID             SESSION_ID goes into every call
   env COORDINATOR_SOCKET                   the bind-mounted Unix socket
   env AGENT_MODE (optional)                comma-separated: `complete`
-      (default), `fail` (FailJob for every job), `sleep:<secs>` (sleep first)
+      (default), `fail` (FailJob for every job), `sleep:<secs>` (sleep first),
+      `work:<secs>` (each job takes that long, like real proving work)
   env AGENT_RPC_TIMEOUT_SECS (optional)    deadline of each call, default 10
 
 It first does the env job, then calls GetJob until the response has no `job`,
@@ -106,28 +107,31 @@ def prove(data: bytes) -> str:
     return f"sha256={hashlib.sha256(data).hexdigest()} len={len(data)}"
 
 
-def parse_mode(text: str) -> tuple[bool, float]:
-    fail, sleep = False, 0.0
+def parse_mode(text: str) -> tuple[bool, float, float]:
+    """AGENT_MODE -> (fail every job, sleep before starting, work time per job)."""
+    fail, times = False, {"sleep": 0.0, "work": 0.0}
     for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition(":")
         if part == "fail":
             fail = True
         elif part == "complete":
             fail = False
-        elif part.startswith("sleep:"):
+        elif name in times and value:
             try:
-                sleep = float(part.removeprefix("sleep:"))
+                times[name] = float(value)
             except ValueError:
-                raise AgentError(f"AGENT_MODE: bad sleep time in {part!r}", status=2) from None
+                raise AgentError(f"AGENT_MODE: bad time in {part!r}", status=2) from None
         else:
             raise AgentError(
-                f"AGENT_MODE: unknown mode {part!r} (allowed: complete, fail, sleep:<secs>)",
+                f"AGENT_MODE: unknown mode {part!r} "
+                "(allowed: complete, fail, sleep:<secs>, work:<secs>)",
                 status=2,
             )
-    return fail, sleep
+    return fail, times["sleep"], times["work"]
 
 
 def run() -> int:
-    fail, sleep = parse_mode(os.environ.get("AGENT_MODE", ""))
+    fail, sleep, work = parse_mode(os.environ.get("AGENT_MODE", ""))
     developer, agent, method = env("DEVELOPER"), env("AGENT"), env("METHOD")
     session = env("SESSION_ID", required=False)
     socket = env("COORDINATOR_SOCKET")
@@ -160,6 +164,7 @@ def run() -> int:
     counts = {"completed": 0, "failed": 0, "refused": 0}
 
     def handle(job_id: int, job_method: str, data: bytes) -> None:
+        time.sleep(work)
         result = prove(data)
         if fail:
             reply = coordinator.call(

@@ -1,0 +1,193 @@
+"""Rendering a status snapshot (`GetStatusResponse`) for people.
+
+Two forms of the same facts: `summary_line` for plain logs (journald, the
+enclave console) and `live_view` for a terminal, a rich renderable redrawn by
+`coordinator.status` inside the daemon and by `python -m coordinator status`
+outside it. Both read only the snapshot, so they show the same thing.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+
+RECENT_ROWS = 8
+STATE_STYLE = {
+    "connected": "bold green", "connecting": "yellow", "reconnecting": "bold red",
+    "starting": "yellow",
+}
+JOB_STYLE = {"completed": "green", "dead": "bold red", "pending": "yellow", "running": "cyan",
+             "dropped": "dim"}
+
+
+@dataclass
+class EventRate:
+    """Events per second over the last `window_secs` of snapshots (a snapshot
+    has only totals; chain events come in bursts, so a short window jumps)."""
+
+    window_secs: float = 30.0
+    samples: deque[tuple[float, int]] = field(default_factory=deque)
+
+    def update(self, snapshot: pb.GetStatusResponse) -> float:
+        now, total = snapshot.uptime_secs, sum(snapshot.events_by_type.values())
+        self.samples.append((now, total))
+        while len(self.samples) > 2 and self.samples[1][0] <= now - self.window_secs:
+            self.samples.popleft()
+        first_time, first_total = self.samples[0]
+        return (total - first_total) / (now - first_time) if now > first_time else 0.0
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m"
+
+
+def _cursor(snapshot: pb.GetStatusResponse) -> str:
+    if not snapshot.has_cursor:
+        return "cursor none"
+    lag = max(0, snapshot.chain_tip - snapshot.cursor)
+    return f"cursor {snapshot.cursor} (tip {snapshot.chain_tip}, lag {lag})"
+
+
+def _connection(connection: pb.SuiConnection) -> str:
+    text = f"{connection.state} {connection.endpoint}"
+    if connection.reconnect_in_secs > 0:
+        text += f", retry in {connection.reconnect_in_secs:.0f} s"
+    if connection.last_error and connection.state != "connected":
+        text += f", last error: {connection.last_error}"
+    return text
+
+
+def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
+    """One line with the essentials, for plain logs."""
+    jobs = ", ".join(f"{n} {state}" for state, n in sorted(snapshot.jobs_by_state.items()))
+    parts = [
+        f"chain {_connection(snapshot.connection)}",
+        _cursor(snapshot),
+        f"events {sum(snapshot.events_by_type.values())} ({rate:.1f}/s)",
+        f"jobs {jobs or 'none'}",
+        f"containers {len(snapshot.running)}",
+        f"registry {snapshot.registry_size}",
+        f"up {_duration(snapshot.uptime_secs)}",
+    ]
+    if snapshot.backfilling:
+        parts.append(f"backfilling {snapshot.backfill_from}..{snapshot.backfill_to}")
+    if snapshot.malformed_events:
+        parts.append(f"malformed {snapshot.malformed_events}")
+    if snapshot.waiting:
+        parts.append("waiting " + ", ".join(
+            f"{w.developer}/{w.agent}/{w.agent_method}: {w.reason}" for w in snapshot.waiting))
+    if snapshot.draining:
+        parts.append("DRAINING")
+    return "; ".join(parts)
+
+
+def _chain_panel(snapshot: pb.GetStatusResponse, rate: float) -> Panel:
+    connection = snapshot.connection
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    state = Text(connection.state, style=STATE_STYLE.get(connection.state, ""))
+    if connection.reconnect_in_secs > 0:
+        state.append(f"  retry in {connection.reconnect_in_secs:.0f} s", style="yellow")
+    grid.add_row("endpoint", connection.endpoint)
+    grid.add_row("state", state)
+    if connection.last_error and connection.state != "connected":
+        grid.add_row("last error", Text(connection.last_error, style="red"))
+    grid.add_row("cursor", _cursor(snapshot).removeprefix("cursor "))
+    if snapshot.backfilling:
+        span = max(1, snapshot.backfill_to - snapshot.backfill_from + 1)
+        done = max(0, min(span, snapshot.cursor - snapshot.backfill_from + 1))
+        bar = Table.grid(padding=(0, 1))
+        bar.add_row(ProgressBar(total=span, completed=done, width=30),
+                    f"{snapshot.backfill_from}..{snapshot.backfill_to}")
+        grid.add_row("backfill", bar)
+    events = ", ".join(f"{name.split('::')[-1]} {n}"
+                       for name, n in sorted(snapshot.events_by_type.items()))
+    grid.add_row("events", f"{events or 'none yet'}  ({rate:.1f}/s)")
+    if snapshot.malformed_events or snapshot.duplicate_events:
+        grid.add_row("skipped", f"{snapshot.malformed_events} malformed, "
+                                f"{snapshot.duplicate_events} duplicates")
+    grid.add_row("registry", f"{snapshot.registry_size} agent methods")
+    grid.add_row("docker", snapshot.docker_state or "?")
+    return Panel(grid, title="chain", title_align="left")
+
+
+def _jobs_panel(snapshot: pb.GetStatusResponse) -> Panel:
+    counts = Text()
+    for state in ("pending", "running", "completed", "dead", "dropped"):
+        counts.append(f"{state} {snapshot.jobs_by_state.get(state, 0)}   ",
+                      style=JOB_STYLE[state])
+    parts: list[RenderableType] = [counts]
+    for waiting in snapshot.waiting:
+        parts.append(Text(f"waiting: {waiting.developer}/{waiting.agent}/"
+                          f"{waiting.agent_method} ({waiting.pending} pending): {waiting.reason}",
+                          style="yellow"))
+    return Panel(Group(*parts), title="jobs", title_align="left")
+
+
+def _containers_table(snapshot: pb.GetStatusResponse) -> Table:
+    table = Table(title="running containers", title_justify="left", expand=True)
+    for column in ("job", "developer/agent/method", "image", "elapsed of timeout",
+                   "limits", "TEE"):
+        table.add_column(column)
+    for running in snapshot.running:
+        elapsed = Table.grid(padding=(0, 1))
+        elapsed.add_row(
+            ProgressBar(total=max(1.0, running.timeout_secs), completed=running.elapsed_secs,
+                        width=12),
+            f"{_duration(running.elapsed_secs)}/{_duration(running.timeout_secs)}",
+        )
+        image: RenderableType = running.image
+        if running.pull_bytes_total:
+            pull = Table.grid(padding=(0, 1))
+            pull.add_row(running.image)
+            pull.add_row(ProgressBar(total=running.pull_bytes_total,
+                                     completed=running.pull_bytes_done, width=12))
+            image = pull
+        limits = (f"{running.memory_gb or '-'} GiB, {running.cpu_cores or '-'} CPU")
+        table.add_row(str(running.job_id),
+                      f"{running.developer}/{running.agent}/{running.agent_method}",
+                      image, elapsed, limits, "yes" if running.tee else "no")
+    if not snapshot.running:
+        table.add_row("-", "none running", "", "", "", "")
+    return table
+
+
+def _outcomes_table(snapshot: pb.GetStatusResponse) -> Table:
+    table = Table(title="recent job outcomes", title_justify="left", expand=True)
+    for column in ("job", "developer/agent/method", "state", "exit", "took", "reason"):
+        table.add_column(column)
+    for outcome in list(snapshot.recent_outcomes)[:RECENT_ROWS]:
+        table.add_row(
+            str(outcome.job_id), f"{outcome.developer}/{outcome.agent}/{outcome.agent_method}",
+            Text(outcome.state, style=JOB_STYLE.get(outcome.state, "")),
+            str(outcome.exit_code) if outcome.duration_secs else "-",
+            f"{outcome.duration_secs:.1f}s" if outcome.duration_secs else "-",
+            outcome.reason,
+        )
+    if not snapshot.recent_outcomes:
+        table.add_row("-", "none yet", "", "", "", "")
+    return table
+
+
+def live_view(snapshot: pb.GetStatusResponse, rate: float) -> RenderableType:
+    """The whole status as a rich renderable for a terminal."""
+    title = Text(f"Silvana coordinator {snapshot.instance_id}", style="bold")
+    title.append(f"   up {_duration(snapshot.uptime_secs)}", style="dim")
+    if snapshot.draining:
+        title.append("   DRAINING", style="bold yellow")
+    return Group(title, _chain_panel(snapshot, rate), _jobs_panel(snapshot),
+                 _containers_table(snapshot), _outcomes_table(snapshot))
