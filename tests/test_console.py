@@ -1,0 +1,122 @@
+"""What an operator sees: the summary line, the live view, `status` from outside."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+import trio
+import trio.testing
+from rich.console import Console
+
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from coordinator.config import RpcSettings
+from coordinator.console import EventRate, live_view, summary_line
+from coordinator.jobs import JobBook
+from coordinator.rpc import CoordinatorService, serve
+from coordinator.status import ChainStatus, DaemonStatus, run_status
+from coordinator.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def busy_snapshot() -> pb.GetStatusResponse:
+    return pb.GetStatusResponse(
+        instance_id="abc123", uptime_secs=125,
+        connection=pb.SuiConnection(state="reconnecting", endpoint="http://127.0.0.1:9000",
+                                    last_error="connect failed: refused",
+                                    reconnect_in_secs=4),
+        cursor=150, has_cursor=True, chain_tip=200,
+        jobs_by_state={"pending": 3, "running": 1, "completed": 7, "dead": 1},
+        events_by_type={"jobs::JobCreatedEvent": 12, "agent::MethodAddedEvent": 1},
+        registry_size=2, malformed_events=1, docker_state="connected",
+        backfilling=True, backfill_from=101, backfill_to=200,
+        running=[pb.RunningContainer(job_id=9, developer="D", agent="A", agent_method="prove",
+                                     image="silvana-demo/agent:latest", elapsed_secs=30,
+                                     timeout_secs=120, memory_gb=1, cpu_cores=2, tee=True,
+                                     pull_bytes_done=50, pull_bytes_total=100)],
+        recent_outcomes=[pb.JobOutcome(job_id=8, state="dead", reason="dead after 3 attempts: x",
+                                       exit_code=1, duration_secs=2.5, developer="D", agent="A",
+                                       agent_method="prove")],
+        waiting=[pb.WaitingKey(developer="D", agent="B", agent_method="m",
+                               reason="unknown agent method", pending=2)],
+    )
+
+
+def test_summary_line_has_the_essentials() -> None:
+    line = summary_line(busy_snapshot(), 1.5)
+    for part in ["chain reconnecting http://127.0.0.1:9000, retry in 4 s",
+                 "last error: connect failed: refused", "cursor 150 (tip 200, lag 50)",
+                 "events 13 (1.5/s)", "jobs 7 completed, 1 dead, 3 pending, 1 running",
+                 "containers 1", "registry 2", "backfilling 101..200", "malformed 1",
+                 "waiting D/B/m: unknown agent method", "up 2m05s"]:
+        assert part in line, part
+    assert "\n" not in line
+
+
+def test_live_view_shows_every_section() -> None:
+    console = Console(record=True, width=160, color_system=None)
+    console.print(live_view(busy_snapshot(), 0.5))
+    text = console.export_text()
+    for part in ["Silvana coordinator abc123", "reconnecting", "retry in 4 s",
+                 "connect failed: refused", "150 (tip 200, lag 50)", "backfill",
+                 "101..200", "JobCreatedEvent 12", "(0.5/s)", "2 agent methods",
+                 "pending 3", "dead 1", "waiting: D/B/m (2 pending): unknown agent method",
+                 "running containers", "D/A/prove", "silvana-demo/agent:latest",
+                 "30s/2m00s", "1 GiB, 2 CPU", "yes", "recent job outcomes",
+                 "dead after 3 attempts: x", "2.5s"]:
+        assert part in text, part
+
+
+def test_event_rate_is_over_a_window() -> None:
+    rate = EventRate(window_secs=10)
+    assert rate.update(pb.GetStatusResponse(uptime_secs=1)) == 0
+    rate.update(pb.GetStatusResponse(uptime_secs=2, events_by_type={"x": 10}))
+    assert rate.update(pb.GetStatusResponse(uptime_secs=6, events_by_type={"x": 21})) == 4.2
+    rate.update(pb.GetStatusResponse(uptime_secs=30, events_by_type={"x": 21}))
+    # The burst has left the 10 s window.
+    assert rate.update(pb.GetStatusResponse(uptime_secs=31, events_by_type={"x": 21})) == 0
+
+
+async def test_plain_mode_logs_a_summary_line_every_few_seconds(
+    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="coordinator.status")
+    status = DaemonStatus(ChainStatus(endpoint="http://127.0.0.1:9"), cursor=7)
+    status.events_by_type["jobs::JobCreatedEvent"] = 3
+    with trio.move_on_after(11):
+        await run_status("plain", status)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2
+    assert "cursor 7" in lines[0] and "events 3" in lines[0]
+
+
+async def test_status_command_asks_a_running_daemon(tmp_path: Path) -> None:
+    socket_dir = tempfile.mkdtemp(prefix="silvana-", dir="/tmp")
+    path = Path(socket_dir) / "c.sock"
+    book = JobBook(await Store.open(tmp_path), max_attempts=3, lease_secs=60)
+    status = DaemonStatus(ChainStatus(endpoint="http://127.0.0.1:9000"), instance_id="i-1",
+                          cursor=42, book=book)
+    status.chain.state, status.chain.tip = "connected", 45
+    service = CoordinatorService(book, status.snapshot)
+
+    def status_command(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "coordinator", "status", *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=30)
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(serve, RpcSettings(socket_path=path), service)
+        done = await trio.to_thread.run_sync(status_command, "--socket", str(path))
+        nursery.cancel_scope.cancel()
+    assert done.returncode == 0, done.stderr
+    assert "chain connected http://127.0.0.1:9000" in done.stdout
+    assert "cursor 42 (tip 45, lag 3)" in done.stdout
+
+    missing = await trio.to_thread.run_sync(status_command, "--socket", str(path))
+    assert missing.returncode == 1
+    assert missing.stderr.startswith(f"error: no coordinator answered on {path}")
+    assert missing.stderr.count("\n") == 1
