@@ -3,6 +3,7 @@
     run(settings)                 root: store, job book, registry, signals -> drain
     └── supervise("coordinator")
         ├── simnet      (permanent, optional)  the embedded Sui simulator
+        ├── forwarder   (permanent, optional)  enclave: loopback TCP -> vsock to the fullnode
         ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
         ├── dispatcher  (permanent)  deliveries -> registry, job book, store (exactly once)
         ├── runner      (permanent)  ready jobs -> containers nursery
@@ -17,7 +18,8 @@ state on the Trio thread; the store makes them durable.
 Shutdown: the first SIGINT/SIGTERM starts a drain (no new containers; running
 ones get `DRAIN_GRACE_SECS` to finish), then the tree is cancelled (containers
 still running are stopped and removed, their jobs kept pending) and `run`
-returns 0. A second signal cancels the tree at once.
+returns 0. A second signal cancels the tree at once: running containers are
+killed and removed on the way out (no stop grace), and `run` returns 130.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import trio
 
 from coordinator.config import Settings
 from coordinator.dispatcher import Dispatcher, LedgerWrite
+from coordinator.enclave.forwarder import run_forwarder
 from coordinator.events.parser import CoordinationEvent, EventParser
 from coordinator.jobs import JobBook
 from coordinator.registry import ChainLookup, Registry
@@ -89,7 +92,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     async def chain_changed(chain_id: str) -> bool:
         if await store.run(lambda ledger: ledger.bind_chain(chain_id)):
             return False
-        await book.persist(book.drop_unfinished("the chain was reset"))
+        book.forget_chain()
         status.cursor = None
         return True
 
@@ -111,11 +114,28 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     )
 
     children = []
+    # Ingest waits for the embedded chain, so its first connect finds it.
+    chain_ready = trio.Event()
     if settings.simnet.enabled:
         simnet = simnet_from_settings(settings)
-        children.append(ChildSpec("simnet", lambda: run_simnet(settings, simnet)))
+
+        async def simnet_child() -> None:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(run_simnet, settings, simnet)
+                chain_ready.set()
+
+        children.append(ChildSpec("simnet", simnet_child))
+    else:
+        chain_ready.set()
+
+    async def ingest_child() -> None:
+        await chain_ready.wait()
+        await ingest.run()
+
+    if settings.enclave.vsock_proxy is not None:
+        children.append(ChildSpec("forwarder", lambda: run_forwarder(settings.enclave)))
     children += [
-        ChildSpec("ingest", ingest.run),
+        ChildSpec("ingest", ingest_child),
         ChildSpec("dispatcher", dispatcher.run),
         ChildSpec("runner", runner.run),
         ChildSpec("rpc", lambda: serve(settings.rpc, service)),
@@ -140,6 +160,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
                     else:
                         log.warning("%s again: exiting now", name)
                         exit_code = EXIT_INTERRUPTED
+                        runner.exit_now.set()  # containers: killed, not given a grace
                         root.cancel_scope.cancel()
 
             async def finish_drain() -> None:

@@ -108,6 +108,11 @@ class DockerSettings(_Section):
     log_limit_bytes: int = Field(default=1 << 20, ge=4096, le=256 << 20)
     network_mode: str = "bridge"
     container_socket_path: str = "/tmp/coordinator.sock"
+    # The path of rpc.socket_path on the Docker engine's host: the agent
+    # containers' bind-mount source. None: rpc.socket_path itself. Set it when
+    # the coordinator runs in a container whose socket directory is a host
+    # directory mounted at another path (see README, Nitro Enclave).
+    host_socket_path: Path | None = None
     # Extra environment for every agent container (values are never logged).
     agent_env: dict[str, str] = Field(default_factory=dict, max_length=64)
 
@@ -154,6 +159,15 @@ class DockerSettings(_Section):
         # bridge, host, none, or the name of a user-defined Docker network.
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", value):
             raise ValueError("must be bridge, host, none or a Docker network name")
+        return value
+
+    @field_validator("host_socket_path", mode="before")
+    @classmethod
+    def _check_host_socket_path(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str) and (not value.startswith("/") or "\0" in value):
+            raise ValueError("must be an absolute path")
         return value
 
     @field_validator("container_socket_path")
@@ -255,6 +269,63 @@ class SimnetSettings(_Section):
         return None if value == "" else value
 
 
+_VSOCK_U32 = 0xFFFF_FFFF  # VMADDR_CID_ANY / VMADDR_PORT_ANY: not an address
+
+
+def _split_host_port(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or int(port) > 65535:  # 0: any free port (tests)
+        raise ValueError("must be host:port, e.g. 127.0.0.1:443")
+    return host, int(port)
+
+
+class EnclaveSettings(_Section):
+    """TEE: the TCP-to-vsock forwarder to the parent's vsock-proxy (README, Nitro Enclave)."""
+
+    # "CID:PORT" of the parent's vsock-proxy (CID 3 is the parent instance);
+    # None: no forwarder.
+    vsock_proxy: str | None = None
+    # The local TCP address the forwarder serves; the fullnode's host name maps
+    # to it (the entrypoint writes /etc/hosts), so sui.rpc_url keeps that name.
+    listen: str = "127.0.0.1:443"
+    max_connections: int = Field(default=64, ge=1, le=4096)
+    connect_timeout_secs: float = Field(default=10.0, gt=0, le=600)
+    # A connection with no bytes either way for this long is closed.
+    idle_timeout_secs: float = Field(default=600.0, gt=0, le=24 * 3600)
+
+    @field_validator("vsock_proxy", mode="before")
+    @classmethod
+    def _check_vsock_proxy(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str):
+            match = re.fullmatch(r"(\d{1,10}):(\d{1,10})", value)
+            if not match or not all(0 < int(part) < _VSOCK_U32 for part in match.groups()):
+                raise ValueError('must be "CID:PORT" (decimal, e.g. "3:8443")')
+        return value
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        host, _ = _split_host_port(value)
+        if not (host == "::1" or re.fullmatch(r"127\.\d{1,3}\.\d{1,3}\.\d{1,3}", host)):
+            raise ValueError("must be a loopback address and port, e.g. 127.0.0.1:443")
+        return value
+
+    @property
+    def vsock_address(self) -> tuple[int, int] | None:
+        """(cid, port) of `vsock_proxy`, or None."""
+        if self.vsock_proxy is None:
+            return None
+        cid, _, port = self.vsock_proxy.partition(":")
+        return int(cid), int(port)
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        return _split_host_port(self.listen)
+
+
 class Settings(_Section):
     sui: SuiSettings
     docker: DockerSettings = DockerSettings()
@@ -264,11 +335,35 @@ class Settings(_Section):
     status: StatusSettings = StatusSettings()
     log: LogSettings = LogSettings()
     simnet: SimnetSettings = SimnetSettings()
+    enclave: EnclaveSettings = EnclaveSettings()
+
+    @property
+    def host_socket_path(self) -> Path:
+        """The agent containers' bind-mount source: where the engine's host sees the socket."""
+        return self.docker.host_socket_path or self.rpc.socket_path
 
     @model_validator(mode="after")
     def _simnet_needs_plaintext(self) -> Settings:
         if self.simnet.enabled and not self.sui.rpc_url.startswith("http://"):
             raise ValueError("with [simnet] enabled, sui.rpc_url must be http://<simnet.listen>")
+        return self
+
+    @model_validator(mode="after")
+    def _forwarder_serves_rpc_url(self) -> Settings:
+        # With a forwarder, the fullnode is reached at [enclave] listen under
+        # its own name (for TLS): sui.rpc_url's port must be the listen port.
+        if self.enclave.vsock_proxy is not None:
+            url = self.sui.rpc_url
+            match = re.match(r"^https?://(?:[^/:\s]+|\[[0-9a-fA-F:]+\])(?::(\d+))?", url)
+            if match is None:
+                raise ValueError("with [enclave] vsock_proxy, sui.rpc_url must be https://host:port")
+            default = 443 if url.startswith("https") else 80
+            port = int(match.group(1) or default)
+            if port != self.enclave.listen_address[1]:
+                raise ValueError(
+                    f"with [enclave] vsock_proxy, sui.rpc_url's port ({port}) must be the "
+                    f"port of enclave.listen ({self.enclave.listen})"
+                )
         return self
 
 

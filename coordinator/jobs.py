@@ -240,12 +240,14 @@ class JobBook:
         self._record(job, reason)
         return [job]
 
-    def drop_unfinished(self, reason: str) -> list[Job]:
-        """Drop every pending or running job (their chain is gone)."""
-        changed: list[Job] = []
-        for ref in list(self.jobs):
-            changed += self._drop(ref, reason)
-        return changed
+    def forget_chain(self) -> None:
+        """The chain was reset (the store already forgot its jobs): job ids
+        start again, so no job of the old chain may shadow a new one.
+        Containers still running keep their sessions but hold no job."""
+        for session in self.sessions.values():
+            session.held.clear()
+        self.jobs.clear()
+        self._pending.clear()
 
     def _requeue(self, job: Job) -> list[Job]:
         self._release(job)

@@ -11,6 +11,8 @@ settles the session's jobs by the outcome.
 A drain (first SIGINT/SIGTERM) stops new starts and waits for running
 containers; when the grace is over the nursery is cancelled, every container
 is stopped and removed, and its jobs go back to pending with no attempt spent.
+After `exit_now` is set (a second signal) the containers are killed instead
+of stopped with `docker.stop_grace_secs`.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from coordinator.registry import Registry
 log = logging.getLogger("coordinator.runner")
 
 HOUSEKEEPING_SECS = 1.0
+OUTPUT_LINES = 20  # of an agent's output tail, logged when its container fails
 WAITING_UNKNOWN_METHOD = "unknown agent method"
 WAITING_TEE = "the method requires TEE; this coordinator is not in TEE mode"
 
@@ -77,8 +80,11 @@ class Runner:
         self.draining = draining
         self.slots = ContainerSlots(settings.docker.max_concurrent)
         self.policy = ImagePolicy.from_settings(settings.docker)
+        # Set by the root on a second signal: containers are killed on the way out.
+        self.exit_now = trio.Event()
         self.options = ContainerOptions.from_settings(
-            settings.docker, instance_id=instance_id, host_socket_path=settings.rpc.socket_path
+            settings.docker, instance_id=instance_id, host_socket_path=settings.host_socket_path,
+            exit_now=self.exit_now,
         )
         self.running: dict[str, RunningContainer] = {}
         self.waiting: dict[AgentKey, str] = {}  # keys with ready jobs that cannot start, why
@@ -99,9 +105,9 @@ class Runner:
             reaped = await reap_orphans(
                 engine, self.instance_id, stop_grace_secs=self.settings.docker.stop_grace_secs
             )
-            for container in reaped:
-                log.warning("removed container %s left by an earlier run (job %s)",
-                            container.container_id[:12], container.job_id)
+            if reaped:
+                # The job book already failed their jobs ("coordinator restarted").
+                log.info("%d container(s) of an earlier run removed", len(reaped))
             async with trio.open_nursery() as containers:
                 await self._schedule(engine, containers)
             # Drained: nothing more to run in this process; the root stops us.
@@ -185,9 +191,8 @@ class Runner:
             self.docker_state = "connected"
             log.info("container for %s (job %s) ended: %s", session.key, trigger.ref,
                      outcome.reason)
-            if outcome.logs_dropped_bytes:
-                log.info("container logs: kept the last %d bytes, dropped %d",
-                         len(outcome.logs), outcome.logs_dropped_bytes)
+            _log_output(outcome.logs, outcome.logs_dropped_bytes,
+                        logging.DEBUG if failure is None else logging.WARNING)
         except ImageError as exc:
             failure = f"image {method.docker_image}: {exc}"
         except DockerUnavailable as exc:
@@ -225,6 +230,17 @@ class Runner:
         self.running.pop(session.session_id, None)
         if not self.running:
             self.idle.set()
+
+
+def _log_output(output: bytes, dropped: int, level: int) -> None:
+    """The tail of an agent's output: the operator's first clue when it failed."""
+    if not log.isEnabledFor(level):
+        return
+    lines = output.decode("utf-8", "replace").splitlines()[-OUTPUT_LINES:]
+    printable = ["".join(c if c.isprintable() else "?" for c in line) for line in lines]
+    note = f" ({dropped} earlier bytes dropped)" if dropped else ""
+    log.log(level, "agent output, last %d lines%s:\n  %s", len(printable), note,
+            "\n  ".join(printable))
 
 
 async def _set_then_cancel(event: trio.Event, scope: trio.CancelScope) -> None:

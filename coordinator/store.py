@@ -138,7 +138,7 @@ class Ledger:
     def bind_chain(self, chain_id: str) -> bool:
         """Tie the cursor to the chain the node serves (GetServiceInfo.chain_id).
         Another chain (a reset simulator, testnet state used on mainnet) makes
-        the cursor meaningless: it is dropped, and False says so."""
+        the cursor and the jobs meaningless: they are dropped, and False says so."""
         previous = self._meta("chain_id")
         if previous == chain_id:
             return True
@@ -147,6 +147,8 @@ class Ledger:
             return True
         self._db.execute("DELETE FROM meta WHERE key = 'cursor'")
         self._db.execute("DELETE FROM seen_events")
+        # Job ids restart with the chain: an old job would shadow a new one.
+        self._db.execute("DELETE FROM jobs")
         return False
 
     def cursor(self) -> int | None:

@@ -62,3 +62,25 @@ async def test_another_package_starts_afresh(tmp_path: Path) -> None:
     assert await store.run(lambda ledger: ledger.bind_package(other)) is False
     assert await store.run(Ledger.cursor) is None
     await store.close()
+
+
+async def test_another_chain_forgets_cursor_seen_events_and_jobs(tmp_path: Path) -> None:
+    from coordinator.domain import Job
+
+    store = await Store.open(tmp_path)
+    assert await store.run(lambda ledger: ledger.bind_chain("chain-A")) is True
+
+    def fill(ledger: Ledger) -> None:
+        ledger.set_cursor(10)
+        ledger.mark_seen(EventId("T", 0), 11)
+        ledger.save_jobs([Job(app_instance="app", job_id=1, developer="d", agent="a",
+                              agent_method="m")], now=0.0)
+
+    await store.run(fill)
+    assert await store.run(lambda ledger: ledger.bind_chain("chain-A")) is True
+    assert await store.run(Ledger.cursor) == 10
+    assert await store.run(lambda ledger: ledger.bind_chain("chain-B")) is False
+    assert await store.run(Ledger.cursor) is None
+    assert await store.run(Ledger.seen_count) == 0
+    assert await store.run(Ledger.jobs) == []
+    await store.close()

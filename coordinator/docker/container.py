@@ -9,7 +9,8 @@ through a bounded tail buffer and the dropped count is exact; Docker's own
 json-file log (kept for `docker logs` while it runs) is rotated, so the
 daemon's disk is bounded too. Clean-up is shielded and has its own deadline:
 a cancelled supervisor (shutdown, job cancelled) still stops and removes its
-container. Whatever a crash leaves behind, the labels let `reap_orphans` find.
+container (SIGTERM and `stop_grace_secs`; at once when `ContainerOptions.exit_now`
+is set). Whatever a crash leaves behind, the labels let `reap_orphans` find.
 """
 
 from __future__ import annotations
@@ -88,10 +89,18 @@ class ContainerOptions:
     cap_add: tuple[str, ...] = ()  # every other capability is dropped
     log_limit_bytes: int = 1 << 20
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # Set when the coordinator must exit at once (a second SIGINT/SIGTERM): a
+    # container cancelled from then on is killed and removed, with no stop grace.
+    exit_now: trio.Event | None = None
 
     @classmethod
     def from_settings(
-        cls, settings: DockerSettings, *, instance_id: str, host_socket_path: Path
+        cls,
+        settings: DockerSettings,
+        *,
+        instance_id: str,
+        host_socket_path: Path,
+        exit_now: trio.Event | None = None,
     ) -> ContainerOptions:
         return cls(
             instance_id=instance_id,
@@ -106,6 +115,7 @@ class ContainerOptions:
             cap_add=tuple(settings.cap_add),
             log_limit_bytes=settings.log_limit_bytes,
             extra_env=dict(settings.agent_env),
+            exit_now=exit_now,
         )
 
 
@@ -401,7 +411,8 @@ async def stop_and_remove(engine: DockerEngine, container_id: str, grace: int) -
 
 
 async def _clean_up(engine: DockerEngine, container_id: str, options: ContainerOptions) -> None:
-    if not await stop_and_remove(engine, container_id, options.stop_grace_secs):
+    hurry = options.exit_now is not None and options.exit_now.is_set()
+    if not await stop_and_remove(engine, container_id, 0 if hurry else options.stop_grace_secs):
         log.error(
             "container %s is left behind; the next start reaps it (label %s=%s)",
             container_id[:12], LABEL_COORDINATOR, options.instance_id,

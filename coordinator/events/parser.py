@@ -9,7 +9,7 @@ to stop: it is logged once with its ledger position, counted and skipped.
 from __future__ import annotations
 
 import logging
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -23,7 +23,9 @@ from coordinator.store import EventId
 
 log = logging.getLogger("coordinator.events")
 
-# How many malformed positions are remembered so a replay does not log twice.
+# How many malformed events are remembered so a replay (a reconnect re-reading
+# the tip checkpoint, a backfill overlapping a cut stream) neither logs nor
+# counts one twice.
 _LOGGED_LIMIT = 4096
 
 
@@ -75,8 +77,7 @@ class EventParser:
         self.package_id = normalize_address(package_id)
         self.modules = frozenset(modules)
         self.malformed = 0
-        self.by_type: Counter[str] = Counter()
-        self._logged: OrderedDict[LedgerPosition, None] = OrderedDict()
+        self._logged: OrderedDict[EventId, None] = OrderedDict()
 
     def parse(
         self,
@@ -92,8 +93,13 @@ class EventParser:
         Position fields missing from the message (a checkpoint's events carry
         none) come from the keyword arguments.
         """
+        event_type = event.event_type
+        # Fast path: nodes spell addresses in full, and nearly every event on
+        # chain is someone else's, so compare the text before parsing it.
+        if event_type[66:68] == "::" and event_type[:66].lower() != self.package_id:
+            return None
         try:
-            package, module, name = split_event_type(event.event_type)
+            package, module, name = split_event_type(event_type)
         except ValueError:
             return None  # a foreign or garbled type is not ours to judge
         if package != self.package_id or module not in self.modules:
@@ -114,7 +120,6 @@ class EventParser:
             except (BcsError, ValidationError, ValueError) as exc:
                 self._malformed(position, f"{module}::{name}", exc)
                 return None
-        self.by_type[f"{module}::{name}"] += 1
         return CoordinationEvent(position, module, name, event.sender, decoded)
 
     def _decode(self, model: type[BcsEvent], event: event_pb2.Event) -> BcsEvent:
@@ -126,10 +131,12 @@ class EventParser:
         raise ValueError("event has neither BCS contents nor json")
 
     def _malformed(self, position: LedgerPosition, type_name: str, exc: Exception) -> None:
-        self.malformed += 1
-        if position in self._logged:
+        """Log and count a bad payload once per event (its identity), however often
+        it is read again."""
+        if position.event_id in self._logged:
             return
-        self._logged[position] = None
+        self.malformed += 1
+        self._logged[position.event_id] = None
         if len(self._logged) > _LOGGED_LIMIT:
             self._logged.popitem(last=False)
         reason = str(exc).splitlines()[0]

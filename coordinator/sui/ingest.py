@@ -88,6 +88,8 @@ class Ingest:
         out: trio.MemorySendChannel[Delivery],
         cursor: int | None,
         chain_changed: Callable[[str], Awaitable[bool]] | None = None,
+        *,
+        backoff: Backoff | None = None,
     ) -> None:
         self.settings = settings
         self.chain = chain
@@ -97,6 +99,8 @@ class Ingest:
         # Told the node's chain id on every connect; True: another chain than
         # the stored cursor's, which is then forgotten.
         self.chain_changed = chain_changed
+        # Waits between reconnects; tests pass a fast one.
+        self.backoff = backoff if backoff is not None else Backoff(maximum=60.0)
         # Events delivered for checkpoints above `delivered`, by identity.
         self._in_progress: dict[EventId, int] = {}
         self._events_api = settings.stream != "checkpoints"
@@ -105,15 +109,19 @@ class Ingest:
 
     async def run(self) -> None:
         """Forever: connect, backfill, follow the stream; on failure back off."""
-        backoff = Backoff(maximum=60.0)
+        backoff = self.backoff
         while True:
             self.chain.connecting()
-            started = trio.current_time()
+            started, delivered_before = trio.current_time(), self.delivered
             try:
                 async with connect(self.endpoint, timeout=self.settings.rpc_timeout_secs) as client:
                     await self._session(client)
             except SuiError as exc:
-                healthy = trio.current_time() - started >= HEALTHY_AFTER_SECS
+                # Healthy: it made progress, or lasted. A node that cuts every
+                # stream after a while (public fullnodes: ~30 s) is not failing.
+                healthy = (
+                    delivered_before is not None and self.delivered != delivered_before
+                ) or trio.current_time() - started >= HEALTHY_AFTER_SECS
                 if healthy:
                     backoff.reset()
                 if isinstance(exc, SuiRejected):

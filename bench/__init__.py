@@ -1,0 +1,1 @@
+"""Benchmarks of the coordinator (scripts/bench); see README, "Benchmarks"."""

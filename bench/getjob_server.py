@@ -1,0 +1,155 @@
+"""The two GetJob servers compared by bench/getjob.py, each run as its own process.
+
+    python -m bench.getjob_server ours|grpcio SOCKET JOBS memory|disk
+
+Both answer `silvana.coordinator.v1.CoordinatorService/GetJob` for a `JobBook`
+loaded with JOBS pending jobs of one key, with the same work per call:
+
+- validate the request with the service's own checks (names, session id);
+- `JobBook.take(key, None)`: the oldest pending job, now running (leased);
+- write that job's row with `Ledger.save_jobs` in one sqlite transaction, on a
+  connection made the same way for both (`memory`: an in-memory database, so
+  the comparison is the RPC stacks; `disk`: a file in WAL mode with
+  synchronous=FULL, as `Store.open` makes it: one fsync per call);
+- answer with `job_message(job)`.
+
+`ours` is the daemon's code unchanged: `CoordinatorService` served by
+`coordinator.rpc.serve` (purerpc on Trio); the sqlite write runs in a worker
+thread through `Store.run`. `grpcio` is `grpc.server` with a generic handler
+calling the same functions from its thread pool, the book and the sqlite
+connection behind one lock (the book is not thread-safe).
+
+It prints `ready` once the socket accepts calls and serves until killed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import threading
+import time
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+import purerpc
+import trio
+
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from coordinator.config import RpcSettings
+from coordinator.domain import AgentKey, Job
+from coordinator.jobs import JobBook
+from coordinator.rpc import CoordinatorService, job_message, serve
+from coordinator.rpc.service import _check_name, _optional_session
+from coordinator.store import DB_FILE, SCHEMA, Ledger, Store
+
+SERVICE = "silvana.coordinator.v1.CoordinatorService"
+KEY = AgentKey("BenchDeveloper", "BenchAgent", "prove")
+APP_INSTANCE = "0x" + "ab" * 32
+
+
+def make_jobs(count: int) -> list[Job]:
+    """Pending jobs shaped like the demo's: a few hundred bytes each."""
+    now = int(time.time() * 1000)
+    return [
+        Job(
+            app_instance=APP_INSTANCE, job_id=n, developer=KEY.developer, agent=KEY.agent,
+            agent_method=KEY.agent_method, app="bench", app_instance_method="prove",
+            description=f"bench job {n}", sequences=(n, n + 1), data=bytes(range(256)),
+            created_at=now + n, updated_at=now + n,
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+def connect(kind: str, directory: Path) -> sqlite3.Connection:
+    """The same connection settings for both servers (disk: those of `Store.open`)."""
+    if kind == "memory":
+        db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    else:
+        db = sqlite3.connect(directory / DB_FILE, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = FULL")
+        db.execute("PRAGMA busy_timeout = 5000")
+    db.executescript(SCHEMA)
+    return db
+
+
+async def load_book(db: sqlite3.Connection, directory: Path, jobs: int) -> tuple[Store, JobBook]:
+    store = Store(db, directory / DB_FILE)
+    pending = make_jobs(jobs)
+    await store.run(lambda ledger: ledger.save_jobs(pending, time.time()))
+    book = await JobBook.load(store, max_attempts=3, lease_secs=3600)
+    return store, book
+
+
+async def serve_ours(socket_path: str, jobs: int, kind: str) -> None:
+    directory = Path(socket_path).parent
+    _, book = await load_book(connect(kind, directory), directory, jobs)
+    service = CoordinatorService(book, pb.GetStatusResponse)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(serve, RpcSettings(socket_path=Path(socket_path)), service)
+        print("ready", flush=True)
+
+
+def serve_grpcio(socket_path: str, jobs: int, kind: str) -> None:
+    directory = Path(socket_path).parent
+    db = connect(kind, directory)
+    _, book = trio.run(load_book, db, directory, jobs)
+    lock = threading.Lock()
+
+    def get_job(request: pb.GetJobRequest, context: grpc.ServicerContext) -> pb.GetJobResponse:
+        try:
+            key = AgentKey(
+                _check_name("developer", request.developer),
+                _check_name("agent", request.agent),
+                _check_name("agent_method", request.agent_method, may_be_empty=True),
+            )
+            session_id = _optional_session(request.session_id)
+        except purerpc.RpcFailedError as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        with lock:
+            job = book.take(key, session_id)
+            if job is None:
+                return pb.GetJobResponse()
+            now = time.time()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                Ledger(db).save_jobs([job], now)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        return pb.GetJobResponse(job=job_message(job))
+
+    handler = grpc.method_handlers_generic_handler(SERVICE, {
+        "GetJob": grpc.unary_unary_rpc_method_handler(
+            get_job,
+            request_deserializer=pb.GetJobRequest.FromString,
+            response_serializer=pb.GetJobResponse.SerializeToString,
+        ),
+    })
+    # As many handler threads as our service serves calls at once.
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=64))
+    server.add_generic_rpc_handlers((handler,))
+    server.add_insecure_port(f"unix:{socket_path}")
+    server.start()
+    print("ready", flush=True)
+    server.wait_for_termination()
+
+
+def main(argv: list[str]) -> int:
+    impl, socket_path, jobs, kind = argv
+    if kind not in ("memory", "disk"):
+        raise SystemExit("store must be memory or disk")
+    if impl == "ours":
+        trio.run(serve_ours, socket_path, int(jobs), kind)
+    elif impl == "grpcio":
+        serve_grpcio(socket_path, int(jobs), kind)
+    else:
+        raise SystemExit("impl must be ours or grpcio")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

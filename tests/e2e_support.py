@@ -1,0 +1,267 @@
+"""Helpers of the end-to-end tests (tests/test_e2e*.py): the real agent image and
+variants of it, a daemon's config file, GetStatus from the host with grpcio,
+and the daemon as a process.
+
+Nothing is faked but the chain: the simulator stands in for Sui; Docker, the
+agent image (scripts/build-agent-image), the Unix socket and the daemon are real.
+Sockets live in short directories under /tmp (sun_path holds 108 bytes).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import grpc
+import pytest
+import trio
+from docker.errors import NotFound
+
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from coordinator.store import DB_FILE
+from tests.conftest import ROOT
+
+AGENT_IMAGE = "silvana-demo/agent:latest"
+SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
+LABEL_COORDINATOR = "silvana.coordinator"
+
+
+# --- images ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", name="agent_image")
+def agent_image_fixture(docker_client: docker.DockerClient) -> str:
+    # docker_client first: a missing engine fails under CI=true. Cached: a no-op
+    # when the image matches the script, the agent and the proto.
+    subprocess.run([str(ROOT / "scripts" / "build-agent-image")], check=True)
+    return AGENT_IMAGE
+
+
+@pytest.fixture(scope="session", name="agent_variant")
+def agent_variant_fixture(
+    docker_client: docker.DockerClient, agent_image: str
+) -> Iterator[Callable[[str], str]]:
+    """`agent_variant("fail")`: the demo agent image with `ENV AGENT_MODE=fail`
+    baked in, tagged locally (silvana-e2e/agent:<random>), removed at the end."""
+    made: dict[str, str] = {}
+
+    def variant(mode: str) -> str:
+        if mode not in made:
+            tag = f"silvana-e2e/agent:{uuid.uuid4().hex[:12]}"
+            container = docker_client.containers.create(agent_image)
+            try:
+                repository, _, name = tag.partition(":")
+                container.commit(repository=repository, tag=name,
+                                 changes=[f"ENV AGENT_MODE={mode}"])
+            finally:
+                container.remove(force=True)
+            made[mode] = tag
+        return made[mode]
+
+    yield variant
+    for tag in made.values():
+        try:
+            docker_client.images.remove(tag, noprune=False)
+        except NotFound:
+            pass
+
+
+# --- the daemon's files ----------------------------------------------------------
+
+
+@pytest.fixture(name="sock_dir")
+def sock_dir_fixture() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="silvana-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Daemon:
+    """Where one coordinator's files are."""
+
+    config: Path
+    socket: Path
+    state: Path
+
+    @property
+    def db(self) -> Path:
+        return self.state / DB_FILE
+
+
+def write_config(
+    directory: Path, socket_dir: Path, rpc_url: str, *, extra: str = "", **docker: Any
+) -> Daemon:
+    """A config file for a daemon on the chain at `rpc_url` (read from its
+    start), with short Docker grace times; `docker` keys override [docker]."""
+    sock = socket_dir / "coordinator.sock"
+    state = directory / "state"
+    docker_keys = {"container_timeout_secs": 60, "max_concurrent": 2, "stop_grace_secs": 1,
+                   **docker}
+    docker_lines = "\n".join(f"{key} = {value!r}" for key, value in docker_keys.items())
+    text = f"""
+[sui]
+rpc_url = "{rpc_url}"
+package_id = "0x5117a7a"
+modules = ["agent", "jobs"]
+start_checkpoint = 0
+idle_timeout_secs = 10
+
+[docker]
+{docker_lines}
+
+[rpc]
+socket_path = "{sock}"
+
+[state]
+dir = "{state}"
+
+[status]
+mode = "off"
+
+[log]
+level = "info"
+{extra}
+"""
+    config = directory / "coordinator.toml"
+    config.write_text(text)
+    return Daemon(config, sock, state)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+# --- what an operator checks ----------------------------------------------------
+
+
+def get_status(socket_path: Path, timeout: float = 5.0) -> pb.GetStatusResponse:
+    """GetStatus from the host, with grpcio (not our purerpc)."""
+    with grpc.insecure_channel(f"unix:{socket_path}") as channel:
+        call = channel.unary_unary(
+            SERVICE + "GetStatus",
+            request_serializer=pb.GetStatusRequest.SerializeToString,
+            response_deserializer=pb.GetStatusResponse.FromString,
+        )
+        response: pb.GetStatusResponse = call(pb.GetStatusRequest(), timeout=timeout)
+        return response
+
+
+async def status_when(
+    socket_path: Path,
+    condition: Callable[[pb.GetStatusResponse], bool],
+    within: float,
+    what: str,
+) -> pb.GetStatusResponse:
+    """Poll GetStatus until `condition` holds; fail naming `what` and the last status."""
+    last: pb.GetStatusResponse | None = None
+    error = ""
+    with trio.move_on_after(within):
+        while True:
+            try:
+                last = await trio.to_thread.run_sync(get_status, socket_path)
+                error = ""
+                if condition(last):
+                    return last
+            except grpc.RpcError as exc:  # not listening yet
+                error = f"{exc.code().name}: {exc.details()}"
+            await trio.sleep(0.2)
+    raise AssertionError(f"not within {within:g} s: {what}; last status: {last} {error}")
+
+
+def stored_jobs(db: Path) -> list[dict[str, Any]]:
+    """The jobs table as the daemon left it."""
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute("SELECT * FROM jobs ORDER BY app_instance, job_id").fetchall()
+    return [dict(row) for row in rows]
+
+
+def containers_of(client: docker.DockerClient, instance_id: str) -> list[Any]:
+    found: list[Any] = client.containers.list(
+        all=True, filters={"label": f"{LABEL_COORDINATOR}={instance_id}"}
+    )
+    return found
+
+
+def instance_id_of(daemon: Daemon) -> str | None:
+    """The coordinator instance id kept in the daemon's state, once it started."""
+    if not daemon.db.exists():
+        return None
+    with sqlite3.connect(daemon.db) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'instance_id'").fetchone()
+    return None if row is None else str(row[0])
+
+
+@pytest.fixture(name="daemons")
+def daemons_fixture(docker_client: docker.DockerClient) -> Iterator[list[Daemon]]:
+    """Tests append every daemon they start; whatever containers of those are
+    left (a failed test, a killed daemon) are removed afterwards."""
+    started: list[Daemon] = []
+    yield started
+    for daemon in started:
+        instance_id = instance_id_of(daemon)
+        for container in containers_of(docker_client, instance_id) if instance_id else []:
+            container.remove(force=True)
+
+
+# --- the daemon as a process -------------------------------------------------------
+
+
+class DaemonProcess:
+    """`python -m coordinator --config FILE`, its stderr in a file."""
+
+    def __init__(self, daemon: Daemon, log_path: Path, *args: str) -> None:
+        self.daemon = daemon
+        self.log_path = log_path
+        env = {k: v for k, v in os.environ.items() if k not in ("COORDINATION_PACKAGE_ID",)}
+        env["PYTHONPATH"] = str(ROOT)
+        with log_path.open("ab") as log_file:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "coordinator", "--config", str(daemon.config), *args],
+                cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    async def wait(self, within: float) -> int:
+        """The exit status (negative: killed by that signal)."""
+        deadline = time.monotonic() + within
+        while (code := self.process.poll()) is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"the daemon did not exit within {within:g} s; its log:\n{self.log()}")
+            await trio.sleep(0.1)
+        return code
+
+    async def wait_for_log(self, needle: str, within: float) -> None:
+        deadline = time.monotonic() + within
+        while needle not in self.log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{needle!r} not in the daemon's log:\n{self.log()}")
+            await trio.sleep(0.1)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()

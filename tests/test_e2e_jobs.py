@@ -1,0 +1,242 @@
+"""The job flow end to end, with nothing faked but the chain (issue 5, "Done when").
+
+The daemon runs in-process (`app.run(settings)`, settings from a TOML file as
+an operator writes it); the simulator runs next to it on 127.0.0.1 and the
+test acts on chain through it (register an agent method, create jobs). Docker,
+the demo agent image (scripts/build-agent-image: Debian's python3-grpcio
+calling GetJob/CompleteJob/FailJob with its SESSION_ID over the bind-mounted
+socket) and the Unix socket are real. What is checked is what an operator
+sees: GetStatus from the host with grpcio, the daemon's log lines, and the
+jobs table of its sqlite file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+import trio
+
+from coordinator import app
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from coordinator.config import load_settings
+from coordinator.domain import JobRef
+from coordinator.simnet import Simnet, serve
+from tests.e2e_support import (  # noqa: F401 (the *_fixture names are fixtures)
+    Daemon,
+    agent_image_fixture,
+    agent_variant_fixture,
+    containers_of,
+    daemons_fixture,
+    sock_dir_fixture,
+    status_when,
+    stored_jobs,
+    write_config,
+)
+
+pytestmark = pytest.mark.docker
+
+DEV, AGENT, METHOD = "AddExampleDev", "AddAgent", "prove"
+APP = "add-demo"
+
+
+def job_events(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
+    """Every change of a job's state the daemon logged: (job id, reason), in order."""
+    return [
+        (record.args[0].job_id, str(record.args[2]))
+        for record in caplog.records
+        if record.name == "coordinator.jobs" and record.msg == "job %s (%s): %s"
+        and isinstance(record.args, tuple) and isinstance(record.args[0], JobRef)
+    ]
+
+
+def handed_out(caplog: pytest.LogCaptureFixture) -> Counter[int]:
+    """How often each job went to an agent: by env to a new container (its
+    trigger job), or in a GetJob answer."""
+    counts: Counter[int] = Counter()
+    for record in caplog.records:
+        if not isinstance(record.args, tuple) or not record.args:
+            continue
+        first = record.args[0]
+        if record.name == "coordinator.docker.container" and "created from" in record.msg:
+            assert isinstance(first, int)
+            counts[first] += 1
+        elif record.name == "coordinator.rpc" and record.msg.startswith("GetJob: job %s"):
+            assert isinstance(first, JobRef)
+            counts[first.job_id] += 1
+    return counts
+
+
+def chain(agent_image: str | None) -> Simnet:
+    """A simulator with our developer, agent and app instance; with the method
+    `prove` running `agent_image` unless None."""
+    sim = Simnet(checkpoint_interval_secs=0.2)
+    sim.register_developer(DEV)
+    sim.register_agent(DEV, AGENT)
+    if agent_image is not None:
+        sim.add_method(DEV, AGENT, METHOD, docker_image=agent_image)
+    sim.create_app_instance(APP)
+    return sim
+
+
+async def start(
+    nursery: trio.Nursery, sim: Simnet, tmp_path: Path, sock_dir: Path, **config: Any
+) -> Daemon:
+    """Serve `sim`, then run the daemon on it in `nursery`; its files."""
+    target = await nursery.start(serve, sim, "127.0.0.1", 0)
+    daemon = write_config(tmp_path, sock_dir, f"http://{target}", **config)
+    settings = load_settings(daemon.config, env={})
+    nursery.start_soon(app.run, settings)
+    return daemon
+
+
+def create_jobs(sim: Simnet, count: int) -> list[int]:
+    return [
+        sim.create_job(APP, developer=DEV, agent=AGENT, method=METHOD,
+                       data=bytes([n % 256, 7]), description=f"job {n}").job_id
+        for n in range(count)
+    ]
+
+
+def outcome_reasons(status: pb.GetStatusResponse) -> dict[int, list[str]]:
+    reasons: dict[int, list[str]] = {}
+    for outcome in status.recent_outcomes:
+        reasons.setdefault(outcome.job_id, []).append(outcome.reason)
+    return reasons
+
+
+async def test_twenty_jobs_are_completed_by_the_agent_each_exactly_once(
+    agent_image: str, docker_client: docker.DockerClient, tmp_path: Path, sock_dir: Path,
+    daemons: list[Daemon], caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="coordinator")
+    caplog.set_level(logging.DEBUG, logger="coordinator.rpc")  # GetJob hand-outs
+    sim = chain(agent_image)
+    async with trio.open_nursery() as nursery:
+        daemon = await start(nursery, sim, tmp_path, sock_dir)
+        daemons.append(daemon)
+        ids = create_jobs(sim, 20)
+        status = await status_when(
+            daemon.socket,
+            lambda s: s.jobs_by_state["completed"] == 20 and not s.running,
+            within=90, what="20 jobs completed, no container running",
+        )
+        nursery.cancel_scope.cancel()
+
+    assert dict(status.jobs_by_state) == {"completed": 20}
+    assert not status.waiting
+    assert sorted(o.job_id for o in status.recent_outcomes) == ids
+    assert {o.state for o in status.recent_outcomes} == {"completed"}
+    # Each job went to an agent once and was completed once, by the agent's
+    # CompleteJob ("completed"), not by the container's exit ("... exited 0").
+    assert handed_out(caplog) == Counter(ids)
+    # The agent asked with its container's SESSION_ID (the log shows 8 hex digits of it).
+    sessions = {record.args[2] for record in caplog.records if record.name == "coordinator.rpc"
+                and record.msg.startswith("GetJob: job %s") and isinstance(record.args, tuple)}
+    assert sessions and "none" not in sessions, sessions
+    events = job_events(caplog)
+    assert sorted(events) == [(job_id, "completed") for job_id in ids], events
+    # One container did them all, or a few did (a new one starts when jobs
+    # arrive after the last one asked for more); each ended with status 0.
+    ended = [r.getMessage() for r in caplog.records
+             if r.name == "coordinator.runner" and "ended:" in r.msg]
+    assert ended and all(line.endswith("exited with code 0") for line in ended), ended
+    # What the daemon keeps across restarts agrees.
+    rows = stored_jobs(daemon.db)
+    assert [(r["job_id"], r["state"], r["attempts"], r["last_error"]) for r in rows] == [
+        (job_id, "completed", 0, "") for job_id in ids
+    ]
+    assert containers_of(docker_client, status.instance_id) == []
+    assert not daemon.socket.exists()
+
+
+async def test_an_agent_that_fails_every_job_uses_every_attempt_then_the_job_is_dead(
+    agent_variant: Callable[[str], str], docker_client: docker.DockerClient, tmp_path: Path,
+    sock_dir: Path, daemons: list[Daemon], caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="coordinator")
+    sim = chain(agent_variant("fail"))
+    async with trio.open_nursery() as nursery:
+        daemon = await start(nursery, sim, tmp_path, sock_dir,
+                             extra="[jobs]\nmax_attempts = 3\n")
+        daemons.append(daemon)
+        ids = create_jobs(sim, 4)
+        status = await status_when(
+            daemon.socket, lambda s: s.jobs_by_state["dead"] == 4 and not s.running,
+            within=90, what="4 jobs dead, no container running",
+        )
+        nursery.cancel_scope.cancel()
+
+    assert dict(status.jobs_by_state) == {"dead": 4}
+    # GetStatus shows each death with the agent's own words.
+    reasons = outcome_reasons(status)
+    for job_id in ids:
+        assert any(
+            reason.startswith("dead after 3 attempts: demo agent failure: ")
+            and f"job {job_id} failed on purpose" in reason
+            for reason in reasons[job_id]
+        ), reasons[job_id]
+    # Three attempts each, every one failed by the agent, none after the third.
+    events = job_events(caplog)
+    for job_id in ids:
+        mine = [reason for jid, reason in events if jid == job_id]
+        assert [reason.split(": ", 1)[0] for reason in mine] == [
+            "attempt 1 failed, retrying", "attempt 2 failed, retrying", "dead after 3 attempts"
+        ], mine
+        assert all("demo agent failure" in reason for reason in mine), mine
+    rows = stored_jobs(daemon.db)
+    assert [(r["job_id"], r["state"], r["attempts"]) for r in rows] == [
+        (job_id, "dead", 3) for job_id in ids
+    ]
+    for row in rows:
+        assert row["last_error"] == (f"demo agent failure: job {row['job_id']} failed on "
+                                     "purpose (AGENT_MODE=fail)")
+    assert containers_of(docker_client, status.instance_id) == []
+
+
+async def test_a_job_of_an_unknown_method_waits_then_runs_when_the_method_is_added(
+    agent_image: str, docker_client: docker.DockerClient, tmp_path: Path, sock_dir: Path,
+    daemons: list[Daemon], caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="coordinator")
+    sim = chain(None)
+    async with trio.open_nursery() as nursery:
+        daemon = await start(nursery, sim, tmp_path, sock_dir)
+        daemons.append(daemon)
+        [job_id] = create_jobs(sim, 1)
+
+        def waiting(s: pb.GetStatusResponse) -> bool:
+            return any((w.developer, w.agent, w.agent_method, w.reason, w.pending)
+                       == (DEV, AGENT, METHOD, "unknown agent method", 1) for w in s.waiting)
+
+        status = await status_when(daemon.socket, waiting, within=30,
+                                   what="the job's key waiting for its method")
+        assert dict(status.jobs_by_state) == {"pending": 1}
+        assert not status.running
+        # It keeps waiting (no container, no attempt spent) while nothing changes.
+        await trio.sleep(2)
+        status = await status_when(daemon.socket, waiting, within=5, what="still waiting")
+        assert dict(status.jobs_by_state) == {"pending": 1} and not status.running
+        assert containers_of(docker_client, status.instance_id) == []
+
+        sim.add_method(DEV, AGENT, METHOD, docker_image=agent_image)
+        added = trio.current_time()
+        status = await status_when(
+            daemon.socket, lambda s: s.jobs_by_state["completed"] == 1 and not s.running,
+            within=60, what="the job completed once its method arrived",
+        )
+        took = trio.current_time() - added
+        nursery.cancel_scope.cancel()
+
+    assert not status.waiting
+    assert outcome_reasons(status) == {job_id: ["completed"]}
+    # "As soon as": a checkpoint, a container start and the agent's two calls.
+    assert took < 30, took
+    assert [(r["job_id"], r["state"], r["attempts"]) for r in stored_jobs(daemon.db)] == [
+        (job_id, "completed", 0)
+    ]

@@ -1,0 +1,201 @@
+"""The coordinator image (scripts/build-image) end to end, standing in for the
+enclave: `docker run --network host` with the host's Docker socket mounted
+and SILVANA_ENCLAVE_HOST_DOCKER=1 (no dockerd of its own), in TEE mode,
+against the simulator on 127.0.0.1 (run by this test).
+
+The daemon's socket lives in a host directory mounted into the coordinator's
+container at another path (/run/silvana); `docker.host_socket_path` names the
+host path, which is what the agent containers' bind mount must use, since the
+host's engine resolves it. Checked: jobs completed by the agent over that
+socket (GetStatus from the host through the same directory), the agent
+containers started with host networking and the host path mounted, TEE mode
+in the status, and a clean stop (SIGTERM -> drain -> exit 0).
+
+The image is built by the test if needed (cold about a minute, a no-op when
+nothing changed, seconds after a code-only change). When the Debian archive
+no longer serves the locked package versions (build-image exits 3), the test
+is skipped with that reason: refresh the lock (scripts/build-image
+--update-lock). `SILVANA_CHECK_REPRODUCIBLE=1` also runs
+scripts/check-reproducible (two cold builds, about two minutes).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+import trio
+
+from coordinator.simnet import Simnet, serve
+from tests.conftest import ROOT
+from tests.e2e_support import (  # noqa: F401 (the *_fixture names are fixtures)
+    agent_image_fixture,
+    containers_of,
+    sock_dir_fixture,
+    status_when,
+)
+
+pytestmark = pytest.mark.docker
+
+IMAGE = "silvana-coordinator:latest"
+DEV, AGENT, METHOD, APP = "AddExampleDev", "AddAgent", "prove", "add-demo"
+EXIT_STALE_LOCK = 3
+
+
+@pytest.fixture(scope="session", name="coordinator_image")
+def coordinator_image_fixture(docker_client: docker.DockerClient) -> str:
+    result = subprocess.run([str(ROOT / "scripts" / "build-image")], check=False,
+                            capture_output=True, text=True)
+    if result.returncode == EXIT_STALE_LOCK:
+        pytest.skip("the Debian archive no longer serves config/enclave/debian-packages.lock: "
+                    "run scripts/build-image --update-lock")
+    assert result.returncode == 0, f"scripts/build-image failed:\n{result.stderr[-4000:]}"
+    return IMAGE
+
+
+def test_image_contents(coordinator_image: str, docker_client: docker.DockerClient) -> None:
+    """The image has dockerd, ip and our Python dependencies at the locked versions,
+    and runs the enclave entrypoint."""
+    script = (
+        "import importlib.metadata as m, shutil;"
+        "print(shutil.which('dockerd'), shutil.which('ip'), m.version('pydantic'),"
+        " m.version('trio'))"
+    )
+    out = docker_client.containers.run(coordinator_image, entrypoint=["python3", "-c", script],
+                                       remove=True).decode().split()
+    locked = (ROOT / "config" / "enclave" / "requirements.lock").read_text()
+    assert [Path(p).name for p in out[:2]] == ["dockerd", "ip"], out
+    assert f"pydantic=={out[2]} " in locked and f"trio=={out[3]} " in locked
+    config = docker_client.images.get(coordinator_image).attrs["Config"]
+    assert config["Entrypoint"] == ["python3", "-m", "coordinator.enclave"]
+    layers = docker_client.images.get(coordinator_image).attrs["RootFS"]["Layers"]
+    assert len(layers) == 1
+
+
+def _watch_agents(client: docker.DockerClient, seen: dict[str, Any], stop: threading.Event) -> None:
+    """Record every agent container (label silvana.job) while it exists."""
+    while not stop.is_set():
+        for container in client.containers.list(all=True, filters={"label": "silvana.job"}):
+            seen.setdefault(container.id, container.attrs)
+        stop.wait(0.1)
+
+
+async def test_the_image_runs_the_job_flow_in_tee_mode(
+    coordinator_image: str, agent_image: str, docker_client: docker.DockerClient,
+    tmp_path: Path, sock_dir: Path,
+) -> None:
+    sim = Simnet(checkpoint_interval_secs=0.2)
+    sim.register_developer(DEV)
+    sim.register_agent(DEV, AGENT)
+    sim.add_method(DEV, AGENT, METHOD, docker_image=agent_image)
+    sim.create_app_instance(APP)
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    host_socket = sock_dir / "coordinator.sock"
+    name = f"silvana-e2e-enclave-{uuid.uuid4().hex[:8]}"
+    seen: dict[str, Any] = {}
+    stop_watch = threading.Event()
+    container = None
+    async with trio.open_nursery() as nursery:
+        target = await nursery.start(serve, sim, "127.0.0.1", 0)
+        (config_dir / "coordinator.toml").write_text(f"""
+[sui]
+rpc_url = "http://{target}"
+package_id = "0x5117a7a"
+start_checkpoint = 0
+idle_timeout_secs = 10
+
+[docker]
+use_tee = true
+# The demo agent image is local (docker import): no registry digest to pin.
+require_digest = false
+tee_poll_interval_secs = 0.5
+container_timeout_secs = 60
+stop_grace_secs = 1
+max_concurrent = 2
+host_socket_path = "{host_socket}"
+agent_env = {{ AGENT_MODE = "work:1" }}
+
+[rpc]
+socket_path = "/run/silvana/coordinator.sock"
+
+[state]
+dir = "/var/lib/silvana"
+
+[status]
+mode = "plain"
+""")
+        watcher = threading.Thread(target=_watch_agents, args=(docker_client, seen, stop_watch),
+                                   daemon=True)
+        watcher.start()
+        try:
+            container = docker_client.containers.run(
+                coordinator_image,
+                ["--config", "/etc/silvana/coordinator.toml"],
+                name=name, detach=True, network_mode="host",
+                environment={"SILVANA_ENCLAVE_HOST_DOCKER": "1"},
+                volumes={
+                    "/var/run/docker.sock": {"bind": "/var/run/docker.sock", "mode": "rw"},
+                    str(sock_dir): {"bind": "/run/silvana", "mode": "rw"},
+                    str(config_dir): {"bind": "/etc/silvana", "mode": "ro"},
+                },
+            )
+            ids = [
+                sim.create_job(APP, developer=DEV, agent=AGENT, method=METHOD,
+                               data=bytes([n, 7]), description=f"job {n}").job_id
+                for n in range(4)
+            ]
+            busy = await status_when(
+                host_socket, lambda s: len(s.running) > 0, within=120,
+                what="an agent container running",
+            )
+            running = list(busy.running)
+            status = await status_when(
+                host_socket,
+                lambda s: s.jobs_by_state["completed"] == len(ids) and not s.running,
+                within=120, what=f"{len(ids)} jobs completed by agents of the image's coordinator",
+            )
+            container.kill(signal="SIGTERM")
+            result = await trio.to_thread.run_sync(lambda: container.wait(timeout=60))
+            logs = container.logs().decode(errors="replace")
+        finally:
+            stop_watch.set()
+            if container is not None:
+                container.remove(force=True)
+        nursery.cancel_scope.cancel()
+
+    print(logs)  # shown by pytest when something below fails
+    assert result["StatusCode"] == 0, logs
+    assert sorted(o.job_id for o in status.recent_outcomes) == ids, logs
+    assert {o.state for o in status.recent_outcomes} == {"completed"}
+    # The agents: host networking (TEE mode), the socket mounted from the HOST path.
+    agents = [attrs for attrs in seen.values()
+              if attrs["Config"]["Labels"].get("silvana.coordinator") == status.instance_id]
+    assert agents, logs
+    for attrs in agents:
+        assert attrs["HostConfig"]["NetworkMode"] == "host"
+        mounts = {m["Destination"]: m["Source"] for m in attrs["Mounts"]}
+        assert mounts["/tmp/coordinator.sock"] == str(host_socket)
+    assert running and all(r.tee for r in running), running
+    assert "stand-in mode" in logs, logs
+    assert containers_of(docker_client, status.instance_id) == []
+
+
+@pytest.mark.skipif(os.environ.get("SILVANA_CHECK_REPRODUCIBLE") != "1",
+                    reason="two cold image builds (~2 min): SILVANA_CHECK_REPRODUCIBLE=1 runs it")
+def test_reproducible_two_builds_give_the_same_layer_digest(
+    docker_client: docker.DockerClient,
+) -> None:
+    result = subprocess.run([str(ROOT / "scripts" / "check-reproducible"), "--worktree"],
+                            check=False, capture_output=True, text=True)
+    if result.returncode == EXIT_STALE_LOCK:
+        pytest.skip("the Debian archive moved past the lock")
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "reproducible: the same layer digest" in result.stdout
