@@ -21,7 +21,8 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 
 RECENT_ROWS = 8
 STATE_STYLE = {
-    "connected": "bold green", "connecting": "yellow", "reconnecting": "bold red",
+    "connected": "bold green", "connecting": "yellow", "backfilling": "cyan",
+    "reconnecting": "bold red",
     "starting": "yellow",
 }
 JOB_STYLE = {"completed": "green", "dead": "bold red", "pending": "yellow", "running": "cyan",
@@ -152,11 +153,13 @@ def _containers_table(snapshot: pb.GetStatusResponse) -> Table:
         )
         image: RenderableType = running.image
         if running.pull_bytes_total:
-            pull = Table.grid(padding=(0, 1))
-            pull.add_row(running.image)
-            pull.add_row(ProgressBar(total=running.pull_bytes_total,
-                                     completed=running.pull_bytes_done, width=12))
-            image = pull
+            done, total = running.pull_bytes_done / 1e6, running.pull_bytes_total / 1e6
+            bar = Table.grid(padding=(0, 1))
+            bar.add_row(
+                ProgressBar(total=total, completed=done, width=8),
+                f"pulled {total:.0f} MB" if done >= total else f"pulling {done:.0f}/{total:.0f} MB",
+            )
+            image = Group(running.image, bar)
         limits = (f"{running.memory_gb or '-'} GiB, {running.cpu_cores or '-'} CPU")
         table.add_row(str(running.job_id),
                       f"{running.developer}/{running.agent}/{running.agent_method}",

@@ -35,7 +35,7 @@ LIVE_FPS = 2
 @dataclass
 class ChainStatus:
     endpoint: str
-    state: str = "starting"  # starting | connecting | connected | reconnecting
+    state: str = "starting"  # starting | connecting | backfilling | connected | reconnecting
     last_error: str = ""
     reconnect_at: float | None = None  # trio clock time of the next attempt
     tip: int = 0  # highest checkpoint the node reported
@@ -46,6 +46,9 @@ class ChainStatus:
 
     def connecting(self) -> None:
         self.state, self.reconnect_at = "connecting", None
+
+    def backfilling(self, first: int, last: int) -> None:
+        self.state, self.backfill_from, self.backfill_to = "backfilling", first, last
 
     def connected(self) -> None:
         self.state, self.reconnect_at = "connected", None

@@ -38,7 +38,8 @@ def busy_snapshot() -> pb.GetStatusResponse:
         running=[pb.RunningContainer(job_id=9, developer="D", agent="A", agent_method="prove",
                                      image="silvana-demo/agent:latest", elapsed_secs=30,
                                      timeout_secs=120, memory_gb=1, cpu_cores=2, tee=True,
-                                     pull_bytes_done=50, pull_bytes_total=100)],
+                                     pull_bytes_done=50_000_000,
+                                     pull_bytes_total=100_000_000)],
         recent_outcomes=[pb.JobOutcome(job_id=8, state="dead", reason="dead after 3 attempts: x",
                                        exit_code=1, duration_secs=2.5, developer="D", agent="A",
                                        agent_method="prove")],
@@ -67,7 +68,8 @@ def test_live_view_shows_every_section() -> None:
                  "101..200", "JobCreatedEvent 12", "(0.5/s)", "2 agent methods",
                  "pending 3", "dead 1", "waiting: D/B/m (2 pending): unknown agent method",
                  "running containers", "D/A/prove", "silvana-demo/agent:latest",
-                 "30s/2m00s", "1 GiB, 2 CPU", "yes", "recent job outcomes",
+                 "30s/2m00s", "1 GiB, 2 CPU", "yes", "pulling 50/100 MB",
+                 "recent job outcomes",
                  "dead after 3 attempts: x", "2.5s"]:
         assert part in text, part
 

@@ -274,7 +274,7 @@ class Ingest:
         if through <= self.delivered:
             return
         first = self.delivered + 1
-        self.chain.backfill_from, self.chain.backfill_to = first, through
+        self.chain.backfilling(first, through)
         log.info("backfilling checkpoints %d..%d", first, through)
         try:
             if self._list_events_api:
