@@ -4,6 +4,7 @@
     └── supervise("coordinator")
         ├── simnet      (permanent, optional)  the embedded Sui simulator
         ├── forwarder   (permanent, optional)  enclave: loopback TCP -> vsock to the fullnode
+        ├── recovery    (transient, with sui.registry_id)  pending jobs read from chain
         ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
         ├── dispatcher  (permanent)  deliveries -> registry, job book, store (exactly once)
         ├── runner      (permanent)  ready jobs -> containers nursery
@@ -15,7 +16,7 @@ Ingest and dispatcher meet at a bounded channel: a slow dispatcher slows the
 stream instead of growing memory. The job book and the registry are shared
 state on the Trio thread; the store makes them durable.
 
-Shutdown: the first SIGINT/SIGTERM starts a drain (no new containers; running
+Shutdown: the first SIGINT/SIGTERM/SIGHUP starts a drain (no new containers; running
 ones get `DRAIN_GRACE_SECS` to finish), then the tree is cancelled (containers
 still running are stopped and removed, their jobs kept pending) and `run`
 returns 0. A second signal cancels the tree at once: running containers are
@@ -27,6 +28,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from contextlib import AbstractAsyncContextManager
 
 import trio
 
@@ -35,16 +37,17 @@ from coordinator.dispatcher import Dispatcher, LedgerWrite
 from coordinator.enclave.forwarder import run_forwarder
 from coordinator.events.parser import CoordinationEvent, EventParser
 from coordinator.jobs import JobBook
+from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
 from coordinator.rpc import CoordinatorService, clear_socket_path, serve
 from coordinator.runner import Runner
 from coordinator.simnet.server import run_simnet, simnet_from_settings
 from coordinator.status import ChainStatus, DaemonStatus, run_status
 from coordinator.store import Ledger, Store
-from coordinator.sui.client import connect
+from coordinator.sui.client import SuiClient, connect
 from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.ingest import Delivery, Ingest
-from coordinator.supervisor import ChildSpec, RestartIntensityExceeded, supervise
+from coordinator.supervisor import ChildSpec, Restart, RestartIntensityExceeded, supervise
 
 log = logging.getLogger("coordinator")
 
@@ -76,11 +79,12 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         store, max_attempts=settings.jobs.max_attempts,
         lease_secs=settings.docker.container_timeout_secs,
     )
-    lookup = None
-    if sui.registry_id is not None:
-        endpoint = Endpoint.parse(sui.rpc_url)
-        lookup = ChainLookup(lambda: connect(endpoint, timeout=sui.rpc_timeout_secs),
-                             sui.registry_id)
+    endpoint = Endpoint.parse(sui.rpc_url)
+
+    def connect_sui() -> AbstractAsyncContextManager[SuiClient]:
+        return connect(endpoint, timeout=sui.rpc_timeout_secs)
+
+    lookup = None if sui.registry_id is None else ChainLookup(connect_sui, sui.registry_id)
     registry = await Registry.load(store, lookup)
 
     draining = trio.Event()
@@ -132,8 +136,14 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         await chain_ready.wait()
         await ingest.run()
 
+    async def recovery_child() -> None:
+        await chain_ready.wait()
+        await recover_pending_jobs(connect_sui, book)
+
     if settings.enclave.vsock_proxy is not None:
         children.append(ChildSpec("forwarder", lambda: run_forwarder(settings.enclave)))
+    if lookup is not None:
+        children.append(ChildSpec("recovery", recovery_child, Restart.TRANSIENT))
     children += [
         ChildSpec("ingest", ingest_child),
         ChildSpec("dispatcher", dispatcher.run),
@@ -145,7 +155,8 @@ async def _run_tree(settings: Settings, store: Store) -> int:
              ", ".join(sui.modules), store.path)
 
     exit_code = EXIT_OK
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+    # SIGHUP too: a closed terminal must not leave containers behind.
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
         async with trio.open_nursery() as root:
 
             async def on_signals() -> None:

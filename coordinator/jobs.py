@@ -240,6 +240,17 @@ class JobBook:
         self._record(job, reason)
         return [job]
 
+    def add_recovered(self, job: Job) -> bool:
+        """A job found pending on chain (see `coordinator.recovery`); False
+        when the book already has it."""
+        if job.ref in self.jobs or job.job_id > MAX_JOB_ID:
+            return False
+        job.state = JobState.PENDING
+        self.jobs[job.ref] = job
+        self._enqueue(job)
+        self._wake()
+        return True
+
     def forget_chain(self) -> None:
         """The chain was reset (the store already forgot its jobs): job ids
         start again, so no job of the old chain may shadow a new one.

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import trio
-from google.protobuf import json_format
 
 from coordinator.dispatcher import LedgerWrite
 from coordinator.domain import AgentKey, AgentMethod
@@ -33,7 +31,8 @@ from coordinator.events.models import (
 )
 from coordinator.events.parser import CoordinationEvent
 from coordinator.store import Ledger, Store
-from coordinator.sui.client import SuiClient, SuiError, SuiNotFound
+from coordinator.sui.client import SuiError
+from coordinator.sui.objects import Connect, object_json, table_child
 
 log = logging.getLogger("coordinator.registry")
 
@@ -124,30 +123,27 @@ def _bcs_string(value: str) -> bytes:
     return writer.getvalue()
 
 
-def _json(message: Any) -> Any:
-    return json_format.MessageToDict(message)
-
-
 class ChainLookup:
     """Finds an agent method by names on chain, from the SilvanaRegistry object:
     registry.developers (table) -> Developer.agents (table) -> Agent.methods."""
 
-    def __init__(self, connect: Callable[[], Any], registry_id: str) -> None:
-        # `connect()` gives an async context manager yielding a SuiClient.
+    def __init__(self, connect: Connect, registry_id: str) -> None:
         self._connect = connect
         self.registry_id = registry_id
 
     async def method(self, key: AgentKey) -> AgentMethod | None:
         async with self._connect() as client:
-            registry = _json((await client.get_object(self.registry_id, ["json"])).json)
-            developer_id = await _table_child(client, registry["developers"]["id"], key.developer)
+            registry = await object_json(client, self.registry_id)
+            developer_id = await table_child(
+                client, registry["developers"]["id"], _bcs_string(key.developer)
+            )
             if developer_id is None:
                 return None
-            developer = _json((await client.get_object(developer_id, ["json"])).json)
-            agent_id = await _table_child(client, developer["agents"]["id"], key.agent)
+            developer = await object_json(client, developer_id)
+            agent_id = await table_child(client, developer["agents"]["id"], _bcs_string(key.agent))
             if agent_id is None:
                 return None
-            agent = _json((await client.get_object(agent_id, ["json"])).json)
+            agent = await object_json(client, agent_id)
         if key.agent_method == "":
             value = agent.get("default_method")
         else:
@@ -163,23 +159,3 @@ class ChainLookup:
             requires_tee=bool(value.get("requires_tee", False)),
             agent_id=agent_id,
         )
-
-
-async def _table_child(client: SuiClient, table_id: str, name: str) -> str | None:
-    """The object stored under `name` in an ObjectTable<String, _>."""
-    wanted = _bcs_string(name)
-    page_token: bytes | None = None
-    while True:
-        try:
-            page = await client.list_dynamic_fields(
-                table_id, page_size=100, page_token=page_token,
-                read_mask=["name", "child_id", "field_id"],
-            )
-        except SuiNotFound:
-            return None
-        for field in page.dynamic_fields:
-            if field.name.value == wanted:
-                return field.child_id or field.field_id
-        if not page.next_page_token:
-            return None
-        page_token = page.next_page_token

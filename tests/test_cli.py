@@ -83,3 +83,16 @@ def test_sigterm_exits_0() -> None:
         proc.kill()
     assert proc.returncode == 0, err
     assert "SIGTERM: draining" in err
+
+
+def test_sighup_drains_like_sigterm() -> None:
+    """A closed terminal (SIGHUP) stops the daemon cleanly, not abruptly."""
+    proc = coordinator("--config", "config/testnet.toml", "--rpc-url", DEAD_NODE)
+    try:
+        wait_for_line(proc, "reconnecting in")
+        proc.send_signal(signal.SIGHUP)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "SIGHUP: draining" in err
