@@ -21,7 +21,7 @@ import trio
 
 from coordinator.backoff import Backoff
 from coordinator.domain import Job
-from coordinator.events.bcs import Writer
+from coordinator.events import bcs
 from coordinator.jobs import JobBook
 from coordinator.sui.client import SuiError, SuiNotFound
 from coordinator.sui.objects import Connect, object_json, table_child
@@ -61,9 +61,7 @@ async def read_pending_jobs(connect: Connect, app_instances: list[str]) -> list[
                 continue
             table = instance["jobs"]["jobs"]["id"]
             for job_id in instance["jobs"]["pending_jobs"]["contents"]:
-                writer = Writer()
-                writer.u64(int(job_id))
-                child = await table_child(client, table, writer.getvalue())
+                child = await table_child(client, table, bcs.U64.to_bytes(int(job_id)))
                 if child is None:
                     continue
                 job = await object_json(client, child)

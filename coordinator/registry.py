@@ -19,7 +19,7 @@ import trio
 
 from coordinator.dispatcher import LedgerWrite
 from coordinator.domain import AgentKey, AgentMethod
-from coordinator.events.bcs import Writer
+from coordinator.events import bcs
 from coordinator.events.models import (
     AgentDeletedEvent,
     AgentUpdatedEvent,
@@ -117,12 +117,6 @@ class Registry:
         return []
 
 
-def _bcs_string(value: str) -> bytes:
-    writer = Writer()
-    writer.string(value)
-    return writer.getvalue()
-
-
 class ChainLookup:
     """Finds an agent method by names on chain, from the SilvanaRegistry object:
     registry.developers (table) -> Developer.agents (table) -> Agent.methods."""
@@ -135,12 +129,14 @@ class ChainLookup:
         async with self._connect() as client:
             registry = await object_json(client, self.registry_id)
             developer_id = await table_child(
-                client, registry["developers"]["id"], _bcs_string(key.developer)
+                client, registry["developers"]["id"], bcs.STRING.to_bytes(key.developer)
             )
             if developer_id is None:
                 return None
             developer = await object_json(client, developer_id)
-            agent_id = await table_child(client, developer["agents"]["id"], _bcs_string(key.agent))
+            agent_id = await table_child(
+                client, developer["agents"]["id"], bcs.STRING.to_bytes(key.agent)
+            )
             if agent_id is None:
                 return None
             agent = await object_json(client, agent_id)

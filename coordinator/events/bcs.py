@@ -299,6 +299,12 @@ class Codec(Generic[T]):
     decode: Callable[[Reader], T]
     encode: Callable[[Writer, T], None]
 
+    def to_bytes(self, value: T) -> bytes:
+        """One value alone, e.g. a table key to look up by its BCS name."""
+        writer = Writer()
+        self.encode(writer, value)
+        return writer.getvalue()
+
 
 def option(inner: Codec[T]) -> Codec[T | None]:
     return Codec(

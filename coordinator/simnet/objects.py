@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from coordinator.events import JobStatus, Writer
+from coordinator.events import JobStatus
 from coordinator.simnet.chain import hash_parts
 
 STRING_TYPE = "0x1::string::String"
@@ -36,18 +36,6 @@ def _u64(value: int) -> str:
 
 def _table(table_id: str, size: int) -> Json:
     return {"id": table_id, "size": _u64(size)}
-
-
-def string_key(name: str) -> bytes:
-    writer = Writer()
-    writer.string(name)
-    return writer.getvalue()
-
-
-def u64_key(value: int) -> bytes:
-    writer = Writer()
-    writer.u64(value)
-    return writer.getvalue()
 
 
 class Ids:

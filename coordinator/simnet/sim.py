@@ -42,6 +42,7 @@ from coordinator.events import (
     MethodRemovedEvent,
     MethodUpdatedEvent,
     Writer,
+    bcs,
     normalize_address,
 )
 from coordinator.simnet.chain import Chain, CheckpointRecord, EventRecord, TxRecord, hash_parts
@@ -58,8 +59,6 @@ from coordinator.simnet.objects import (
     MoveObject,
     ObjectStore,
     Registry,
-    string_key,
-    u64_key,
 )
 
 log = logging.getLogger("coordinator.simnet")
@@ -140,7 +139,7 @@ class Simnet:
         self.objects.add_table(
             registry.developers_table,
             STRING_TYPE,
-            lambda: [(string_key(name), dev) for name, dev in registry.developers.items()],
+            lambda: [(bcs.STRING.to_bytes(name), dev) for name, dev in registry.developers.items()],
         )
 
     # --- faults and counters ----------------------------------------------------
@@ -234,7 +233,7 @@ class Simnet:
         self.objects.add_table(
             dev.agents_table,
             STRING_TYPE,
-            lambda: [(string_key(agent_name), a) for agent_name, a in dev.agents.items()],
+            lambda: [(bcs.STRING.to_bytes(agent_name), a) for agent_name, a in dev.agents.items()],
         )
         self._touch(self.registry, dev)
         event = DeveloperCreatedEvent(
@@ -451,7 +450,7 @@ class Simnet:
         self.objects.add_table(
             instance.jobs_table,
             U64_TYPE,
-            lambda: [(u64_key(job_id), job) for job_id, job in instance.jobs.items()],
+            lambda: [(bcs.U64.to_bytes(job_id), job) for job_id, job in instance.jobs.items()],
         )
         self._touch(instance)
         event = AppInstanceCreatedEvent(
