@@ -31,8 +31,8 @@ from bench.common import (
     wait_for,
 )
 from bench.procs import DaemonClient, daemon_config, start_daemon, start_simnet, wait_daemon_ready
-from coordinator.config import normalize_object_id
 from coordinator.domain import Job
+from coordinator.events import normalize_address
 from coordinator.store import EventId, Ledger, Store
 
 PENDING_JOBS = 10_000
@@ -72,7 +72,7 @@ def _seen(rng: random.Random) -> list[tuple[EventId, int]]:
 async def prepare_state(state_dir: Path) -> None:
     rng = random.Random(7)
     jobs, seen = _jobs(rng), _seen(rng)
-    package = normalize_object_id(PACKAGE_ID)
+    package = normalize_address(PACKAGE_ID)
     store = await Store.open(state_dir)
     try:
         def fill(ledger: Ledger) -> int:

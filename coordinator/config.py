@@ -26,22 +26,23 @@ from pydantic import (
     model_validator,
 )
 
+from coordinator.events.models import normalize_address
+
 
 class ConfigError(Exception):
     """A configuration problem, already phrased as one line for the operator."""
 
 
-_OBJECT_ID_RE = re.compile(r"^0x[0-9a-fA-F]{1,64}$")
+def _object_id(value: str) -> str:
+    """Sui ids are 32 bytes; `0x2` and `0x000...02` are the same id. The
+    spelling rule is the events' own, so config and chain ids compare equal."""
+    try:
+        return normalize_address(value)
+    except ValueError:
+        raise ValueError("must be 0x followed by 1 to 64 hex digits") from None
 
 
-def normalize_object_id(value: str) -> str:
-    """Sui ids are 32 bytes; `0x2` and `0x000...02` are the same id."""
-    if not _OBJECT_ID_RE.match(value):
-        raise ValueError("must be 0x followed by 1 to 64 hex digits")
-    return "0x" + value[2:].lower().rjust(64, "0")
-
-
-ObjectId = Annotated[str, AfterValidator(normalize_object_id)]
+ObjectId = Annotated[str, AfterValidator(_object_id)]
 
 _MODULE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
 

@@ -75,6 +75,8 @@ def test_shipped_configs_load() -> None:
          "config: sui.package_id: must be 0x followed by 1 to 64"),
         ('[sui]\npackage_id = "0x1"\n', {"COORDINATION_PACKAGE_ID": "zz"},
          "(from env COORDINATION_PACKAGE_ID)"),
+        ('[sui]\npackage_id = "0x1"\n', {"COORDINATION_PACKAGE_ID": "0x1\n"},
+         "config: sui.package_id: must be 0x followed by 1 to 64"),
         ('[sui]\npackage_id = "0x' + "1" * 65 + '"\n', {}, "sui.package_id"),
         ('[sui]\npackage_id = "0x1"\nbogus = 1\n', {}, "config: unknown key sui.bogus"),
         ('[sui]\npackage_id = "0x1"\n[nope]\nx = 1\n', {}, "config: unknown key nope"),
