@@ -84,6 +84,8 @@ from purerpc.wrappers import (
     call_server_unary_unary,
 )
 
+from coordinator.errors import describe
+
 __all__ = [
     "TRANSPORT_ERRORS",
     "StreamChannel",
@@ -111,14 +113,6 @@ TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
     trio.ClosedResourceError,
     DecodeError,
 )
-
-
-def describe(exc: BaseException) -> str:
-    """One line for a log or a status message: the type, then the text if any."""
-    if isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        return describe(exc.exceptions[0])
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 # --- 1. TCP socket options only on TCP sockets ----------------------------------

@@ -29,6 +29,7 @@ from enum import Enum
 import trio
 
 from coordinator.backoff import Backoff
+from coordinator.errors import describe
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +88,6 @@ class _Intensity:
         return len(self.times) <= self.options.max_restarts
 
 
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 async def supervise(
     name: str,
     children: Sequence[ChildSpec],
@@ -130,7 +126,7 @@ async def _keep_running(
         try:
             await spec.run()
         except Exception as exc:
-            crashed, reason = True, _describe(exc)
+            crashed, reason = True, describe(exc)
             log.error("%s: child %s crashed: %s", supervisor, spec.name, reason)
             log.debug("%s: child %s traceback", supervisor, spec.name, exc_info=exc)
         else:

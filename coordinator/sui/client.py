@@ -86,7 +86,8 @@ from coordinator._pb.sui.rpc.v2 import (
     state_service_pb2,
     subscription_service_pb2,
 )
-from coordinator.purerpc_unix import TRANSPORT_ERRORS, StreamChannel, describe
+from coordinator.errors import describe
+from coordinator.purerpc_unix import TRANSPORT_ERRORS, StreamChannel
 from coordinator.sui.endpoint import Endpoint, client_ssl_context
 
 __all__ = [
