@@ -39,7 +39,6 @@ class ChainStatus:
     last_error: str = ""
     reconnect_at: float | None = None  # trio clock time of the next attempt
     tip: int = 0  # highest checkpoint the node reported
-    delivered: int | None = None  # last checkpoint whose events all went to dispatch
     backfill_from: int | None = None  # a backfill in progress covers these checkpoints
     backfill_to: int | None = None
     malformed: int = 0  # payloads of our package that did not decode

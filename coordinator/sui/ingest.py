@@ -259,7 +259,6 @@ class Ingest:
         if self.delivered is not None and checkpoint <= self.delivered:
             return
         self.delivered = checkpoint
-        self.chain.delivered = checkpoint
         self.chain.tip = max(self.chain.tip, checkpoint)
         self._in_progress = {
             event_id: seen for event_id, seen in self._in_progress.items() if seen > checkpoint
