@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any, Protocol
 
 import trio
 
@@ -40,11 +41,41 @@ class Restart(Enum):
     TEMPORARY = "temporary"
 
 
+class ChildRun(Protocol):
+    """A child's body. It calls `task_status.started()` once it is up (its
+    socket bound, its first connection made): the next child starts only then."""
+
+    def __call__(self, *, task_status: trio.TaskStatus[Any]) -> Awaitable[None]: ...
+
+
+@dataclass(frozen=True)
+class Child:
+    """One incarnation of a child: its body and, if it can stop gracefully, how."""
+
+    run: ChildRun
+    # Asked on a graceful stop, within the spec's `shutdown_secs`, before the
+    # child is cancelled (the runner lets its containers finish here).
+    drain: Callable[[], Awaitable[None]] | None = None
+
+
 @dataclass(frozen=True)
 class ChildSpec:
     name: str
-    run: Callable[[], Awaitable[None]]
+    # Called at every (re)start, so a restart begins from freshly built state.
+    start: Callable[[], Child]
     restart: Restart = Restart.PERMANENT
+    shutdown_secs: float = 0.0  # how long `Child.drain` may take on a graceful stop
+
+
+def task(body: Callable[[], Awaitable[None]], drain: Callable[[], Awaitable[None]] | None = None
+         ) -> Callable[[], Child]:
+    """The factory of a child that is up as soon as it runs (no readiness of its own)."""
+
+    async def run(*, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        await body()
+
+    return lambda: Child(run, drain)
 
 
 @dataclass(frozen=True)
@@ -88,63 +119,139 @@ class _Intensity:
         return len(self.times) <= self.options.max_restarts
 
 
+class _Up:
+    """The task status a child's body reports to: the first `started()` of its
+    first run tells the supervisor it is up; a restarted child's is not awaited."""
+
+    def __init__(self, outer: trio.TaskStatus[None] | None) -> None:
+        self._outer = outer
+
+    def started(self, value: object = None) -> None:
+        if self._outer is not None:
+            outer, self._outer = self._outer, None
+            outer.started()
+
+    @property
+    def pending(self) -> bool:
+        return self._outer is not None
+
+
+@dataclass
+class _Slot:
+    spec: ChildSpec
+    scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    ended: trio.Event = field(default_factory=trio.Event)
+    entered: bool = False
+    current: Child | None = None
+
+
+class Supervisor:
+    """Starts its children in the order given, each once the one before is up,
+    keeps them running per their policy, and stops them in reverse order."""
+
+    def __init__(
+        self, name: str, children: Sequence[ChildSpec], options: Options = Options()
+    ) -> None:
+        self.name = name
+        self.options = options
+        self._slots = [_Slot(spec) for spec in children]
+        self._intensity = _Intensity(options)
+        self._stopping = False
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run the children until all have ended for good (only possible when
+        none is PERMANENT) or `stop` stopped them. Up once every child is up.
+        Raises `RestartIntensityExceeded` when restarts come too fast."""
+        try:
+            async with trio.open_nursery() as nursery:
+                for slot in self._slots:
+                    if self._stopping:
+                        break
+                    await nursery.start(self._keep_running, slot)
+                task_status.started()
+        except BaseExceptionGroup as group:
+            # Give the parent the plain error rather than a one-item group, so
+            # escalation reads the same at every level of the tree.
+            gave_up, rest = group.split(RestartIntensityExceeded)
+            if gave_up is not None and rest is None:
+                raise _first_leaf(gave_up) from None
+            raise
+
+    async def stop(self) -> None:
+        """Graceful stop, last started first: each child drains within its
+        budget, then is cancelled, and is gone before the one before it is asked."""
+        self._stopping = True
+        for slot in reversed(self._slots):
+            child, spec = slot.current, slot.spec
+            if child is not None and child.drain is not None and spec.shutdown_secs > 0:
+                with trio.move_on_after(spec.shutdown_secs) as grace:
+                    await child.drain()
+                if grace.cancelled_caught:
+                    log.warning("%s: %s did not drain within %.0f s; stopping it anyway",
+                                self.name, spec.name, spec.shutdown_secs)
+            slot.scope.cancel()
+            if slot.entered:
+                await slot.ended.wait()
+
+    async def _keep_running(
+        self, slot: _Slot, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        up = _Up(task_status)
+        slot.entered = True
+        try:
+            with slot.scope:
+                await self._restart_loop(slot, up)
+        finally:
+            slot.current = None
+            slot.ended.set()
+        # A child that ended for good, or was stopped, before saying so holds up no one.
+        up.started()
+
+    async def _restart_loop(self, slot: _Slot, up: _Up) -> None:
+        spec, options, supervisor = slot.spec, self.options, self.name
+        backoff = Backoff(initial=options.backoff_initial, maximum=options.backoff_max)
+        while True:
+            started = trio.current_time()
+            try:
+                slot.current = spec.start()
+                await slot.current.run(task_status=up)
+            except Exception as exc:
+                crashed, reason = True, describe(exc)
+                log.error("%s: child %s crashed: %s", supervisor, spec.name, reason)
+                log.debug("%s: child %s traceback", supervisor, spec.name, exc_info=exc)
+            else:
+                crashed, reason = False, "returned"
+            slot.current = None
+
+            if spec.restart is Restart.TEMPORARY or (
+                spec.restart is Restart.TRANSIENT and not crashed
+            ):
+                log.info("%s: child %s ended (%s), not restarted", supervisor, spec.name, reason)
+                return
+            if not self._intensity.allow():
+                raise RestartIntensityExceeded(
+                    supervisor, spec.name, reason, options.max_restarts, options.max_seconds
+                )
+            if trio.current_time() - started >= options.healthy_after_secs:
+                backoff.reset()
+            delay = backoff.next_delay()
+            log.warning(
+                "%s: restarting child %s in %.1f s (%s)", supervisor, spec.name, delay, reason
+            )
+            await trio.sleep(delay)
+
+
 async def supervise(
     name: str,
     children: Sequence[ChildSpec],
     options: Options = Options(),
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Run `children` until all have ended for good; restart them per their policy.
-
-    Returns when no child is left to run (only possible when none is
-    PERMANENT). Raises `RestartIntensityExceeded` when restarts come too fast.
-    """
-    intensity = _Intensity(options)
-    try:
-        async with trio.open_nursery() as nursery:
-            for spec in children:
-                nursery.start_soon(_keep_running, name, spec, options, intensity)
-    except BaseExceptionGroup as group:
-        # Give the parent the plain error rather than a one-item group, so
-        # escalation reads the same at every level of the tree.
-        gave_up, rest = group.split(RestartIntensityExceeded)
-        if gave_up is not None and rest is None:
-            raise _first_leaf(gave_up) from None
-        raise
+    """`Supervisor(name, children, options).run()`, for a tree that is only ever cancelled."""
+    await Supervisor(name, children, options).run(task_status=task_status)
 
 
 def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
     first = group.exceptions[0]
     return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
-
-
-async def _keep_running(
-    supervisor: str, spec: ChildSpec, options: Options, intensity: _Intensity
-) -> None:
-    backoff = Backoff(initial=options.backoff_initial, maximum=options.backoff_max)
-    while True:
-        started = trio.current_time()
-        try:
-            await spec.run()
-        except Exception as exc:
-            crashed, reason = True, describe(exc)
-            log.error("%s: child %s crashed: %s", supervisor, spec.name, reason)
-            log.debug("%s: child %s traceback", supervisor, spec.name, exc_info=exc)
-        else:
-            crashed, reason = False, "returned"
-
-        if spec.restart is Restart.TEMPORARY or (
-            spec.restart is Restart.TRANSIENT and not crashed
-        ):
-            log.info("%s: child %s ended (%s), not restarted", supervisor, spec.name, reason)
-            return
-        if not intensity.allow():
-            raise RestartIntensityExceeded(
-                supervisor, spec.name, reason, options.max_restarts, options.max_seconds
-            )
-        if trio.current_time() - started >= options.healthy_after_secs:
-            backoff.reset()
-        delay = backoff.next_delay()
-        log.warning(
-            "%s: restarting child %s in %.1f s (%s)", supervisor, spec.name, delay, reason
-        )
-        await trio.sleep(delay)

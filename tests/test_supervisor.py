@@ -14,11 +14,14 @@ import trio
 import trio.testing
 
 from coordinator.supervisor import (
+    Child,
     ChildSpec,
     Options,
     Restart,
     RestartIntensityExceeded,
+    Supervisor,
     supervise,
+    task,
 )
 
 FAST = Options(max_restarts=100, max_seconds=1000, backoff_initial=1.0, backoff_max=8.0)
@@ -50,8 +53,8 @@ async def test_permanent_child_restarts_after_return_and_crash(
     crashed: list[float] = []
     with trio.move_on_after(100):
         await supervise("t", [
-            ChildSpec("returns", counting(returned, crash=False, stop_after=3)),
-            ChildSpec("crashes", counting(crashed, crash=True, stop_after=3)),
+            ChildSpec("returns", task(counting(returned, crash=False, stop_after=3))),
+            ChildSpec("crashes", task(counting(crashed, crash=True, stop_after=3))),
         ], FAST)
     assert len(returned) == 3
     assert len(crashed) == 3
@@ -62,8 +65,8 @@ async def test_transient_restarts_only_after_crash(autojump_clock: trio.testing.
     returned: list[float] = []
     with trio.move_on_after(100) as scope:
         await supervise("t", [
-            ChildSpec("crashes", counting(crashed, crash=True, stop_after=3), Restart.TRANSIENT),
-            ChildSpec("returns", counting(returned, crash=False), Restart.TRANSIENT),
+            ChildSpec("crashes", task(counting(crashed, crash=True, stop_after=3)), Restart.TRANSIENT),
+            ChildSpec("returns", task(counting(returned, crash=False)), Restart.TRANSIENT),
         ], FAST)
     assert scope.cancelled_caught  # the crashing child ends up running forever
     assert len(crashed) == 3
@@ -77,8 +80,8 @@ async def test_temporary_never_restarts_and_supervisor_returns(
     returned: list[float] = []
     with trio.fail_after(100):
         await supervise("tree", [
-            ChildSpec("crashes", counting(crashed, crash=True), Restart.TEMPORARY),
-            ChildSpec("returns", counting(returned, crash=False), Restart.TEMPORARY),
+            ChildSpec("crashes", task(counting(crashed, crash=True)), Restart.TEMPORARY),
+            ChildSpec("returns", task(counting(returned, crash=False)), Restart.TEMPORARY),
         ], FAST)
     assert (len(crashed), len(returned)) == (1, 1)
     assert "tree: child crashes crashed: Boom: run 1 failed" in caplog.text
@@ -89,7 +92,7 @@ async def test_backoff_grows_exponentially_with_jitter_and_caps(
 ) -> None:
     runs: list[float] = []
     with trio.move_on_after(1000):
-        await supervise("t", [ChildSpec("c", counting(runs, crash=True, stop_after=8))], FAST)
+        await supervise("t", [ChildSpec("c", task(counting(runs, crash=True, stop_after=8)))], FAST)
     gaps = [b - a for a, b in itertools.pairwise(runs)]
     expected = [1, 2, 4, 8, 8, 8, 8]  # initial 1 s, doubling, capped at 8 s
     assert len(gaps) == len(expected)
@@ -112,7 +115,7 @@ async def test_backoff_resets_after_healthy_run(autojump_clock: trio.testing.Moc
     options = Options(max_restarts=100, max_seconds=1000, backoff_initial=1.0,
                       backoff_max=100, healthy_after_secs=30)
     with trio.move_on_after(1000):
-        await supervise("t", [ChildSpec("c", child)], options)
+        await supervise("t", [ChildSpec("c", task(child))], options)
     gaps = [b - a for a, b in itertools.pairwise(runs)]
     # 1, 2, then 4 s; run 4 lasted 60 s, so the next delay is back to ~1 s.
     assert 0.8 <= gaps[0] <= 1.2 and 3.2 <= gaps[2] <= 4.8
@@ -135,8 +138,8 @@ async def test_intensity_limit_escalates_and_stops_siblings(
     options = Options(max_restarts=3, max_seconds=60, backoff_initial=1, backoff_max=1)
     with pytest.raises(RestartIntensityExceeded) as caught:
         await supervise("tree", [
-            ChildSpec("sibling", sibling),
-            ChildSpec("looper", counting(runs, crash=True)),
+            ChildSpec("sibling", task(sibling)),
+            ChildSpec("looper", task(counting(runs, crash=True))),
         ], options)
     assert len(runs) == 4  # the first run and 3 restarts; the 4th crash gives up
     assert sibling_stopped.is_set()
@@ -152,7 +155,7 @@ async def test_restarts_spread_out_stay_under_intensity(
     # 2 restarts allowed per 5 s, but backoff of ~10 s between them: never exceeded.
     options = Options(max_restarts=2, max_seconds=5, backoff_initial=10, backoff_max=10)
     with trio.move_on_after(200):
-        await supervise("t", [ChildSpec("c", counting(runs, crash=True))], options)
+        await supervise("t", [ChildSpec("c", task(counting(runs, crash=True)))], options)
     assert len(runs) >= 15
 
 
@@ -164,11 +167,11 @@ async def test_escalation_through_nested_supervisors(
     outer_options = Options(max_restarts=2, max_seconds=600, backoff_initial=1, backoff_max=1)
 
     async def inner() -> None:
-        await supervise("inner", [ChildSpec("c", counting(inner_runs, crash=True))],
+        await supervise("inner", [ChildSpec("c", task(counting(inner_runs, crash=True)))],
                         inner_options)
 
     with pytest.raises(RestartIntensityExceeded) as caught:
-        await supervise("outer", [ChildSpec("inner", inner)], outer_options)
+        await supervise("outer", [ChildSpec("inner", task(inner))], outer_options)
     # Outer restarted "inner" twice; each inner run gave up after 2 runs.
     assert len(inner_runs) == 6
     assert caught.value.supervisor == "outer"
@@ -191,10 +194,10 @@ async def test_cancellation_propagates_through_the_tree(
         return run
 
     async def subtree() -> None:
-        await supervise("sub", [ChildSpec("a", leaf("a")), ChildSpec("b", leaf("b"))])
+        await supervise("sub", [ChildSpec("a", task(leaf("a"))), ChildSpec("b", task(leaf("b")))])
 
     with trio.move_on_after(5) as scope:
-        await supervise("root", [ChildSpec("sub", subtree), ChildSpec("c", leaf("c"))])
+        await supervise("root", [ChildSpec("sub", task(subtree)), ChildSpec("c", task(leaf("c")))])
     assert scope.cancelled_caught
     assert sorted(started) == ["a", "b", "c"]
     assert sorted(stopped) == ["a", "b", "c"]  # each stopped once, none restarted
@@ -205,6 +208,84 @@ async def test_cancelled_child_is_not_counted_as_a_crash(
 ) -> None:
     caplog.set_level(logging.INFO)
     with trio.move_on_after(1):
-        await supervise("t", [ChildSpec("c", trio.sleep_forever)])
+        await supervise("t", [ChildSpec("c", task(trio.sleep_forever))])
     assert "crashed" not in caplog.text
     assert "restarting" not in caplog.text
+
+
+async def test_children_start_in_order_each_once_the_one_before_is_up(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    events: list[str] = []
+
+    def slow(name: str, delay: float) -> Callable[[], Child]:
+        async def run(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+            events.append(f"{name} starting")
+            await trio.sleep(delay)
+            events.append(f"{name} up")
+            task_status.started()
+            await trio.sleep_forever()
+        return lambda: Child(run)
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(supervise, "t", [
+            ChildSpec("a", slow("a", 5)), ChildSpec("b", slow("b", 1)), ChildSpec("c", slow("c", 0)),
+        ])
+        events.append("tree up")
+        nursery.cancel_scope.cancel()
+    assert events == ["a starting", "a up", "b starting", "b up", "c starting", "c up", "tree up"]
+
+
+async def test_a_restart_calls_the_factory_again(autojump_clock: trio.testing.MockClock) -> None:
+    built: list[list[str]] = []
+
+    def factory() -> Child:
+        state: list[str] = []  # each incarnation's own state
+        built.append(state)
+
+        async def run(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+            state.append("ran")
+            task_status.started()
+            if len(built) < 3:
+                raise Boom("once more")
+            await trio.sleep_forever()
+        return Child(run)
+
+    with trio.move_on_after(100):
+        await supervise("t", [ChildSpec("c", factory)], FAST)
+    assert built == [["ran"], ["ran"], ["ran"]]
+
+
+async def test_stop_drains_in_reverse_order_within_each_budget(
+    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    events: list[str] = []
+
+    def child(name: str, drain_takes: float | None) -> Callable[[], Child]:
+        async def body() -> None:
+            try:
+                await trio.sleep_forever()
+            finally:
+                events.append(f"{name} stopped at {trio.current_time():.0f}")
+
+        async def drain() -> None:
+            events.append(f"{name} draining")
+            await trio.sleep(drain_takes or 0)
+            events.append(f"{name} drained")
+
+        return task(body, drain if drain_takes is not None else None)
+
+    supervisor = Supervisor("t", [
+        ChildSpec("first", child("first", None)),
+        ChildSpec("quick", child("quick", 2), shutdown_secs=10),
+        ChildSpec("stuck", child("stuck", 1000), shutdown_secs=30),
+    ])
+    async with trio.open_nursery() as nursery:
+        await nursery.start(supervisor.run)
+        await supervisor.stop()
+    assert events == [
+        "stuck draining", "stuck stopped at 30",  # the budget is over: cancelled
+        "quick draining", "quick drained", "quick stopped at 32",
+        "first stopped at 32",
+    ]
+    assert "stuck did not drain within 30 s" in caplog.text
