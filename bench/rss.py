@@ -31,9 +31,9 @@ from bench.common import (
     wait_for,
 )
 from bench.procs import DaemonClient, daemon_config, start_daemon, start_simnet, wait_daemon_ready
-from coordinator.domain import Job
+from coordinator.domain import EventId, Job
 from coordinator.events import normalize_address
-from coordinator.store import EventId, Ledger, Store
+from coordinator.store import Ledger, Store
 
 PENDING_JOBS = 10_000
 SEEN_EVENTS = 1_000_000

@@ -15,9 +15,8 @@ import trio
 
 from coordinator import __version__, app, status_cli
 from coordinator.config import ConfigError, load_settings
+from coordinator.errors import SetupError
 from coordinator.logs import setup_logging
-from coordinator.rpc import SocketPathError
-from coordinator.simnet.scenario import ScenarioError
 
 EXIT_CONFIG = 2
 
@@ -54,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log.level)
     try:
         return trio.run(app.run, settings)
-    except (SocketPathError, ScenarioError) as exc:
+    except SetupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:

@@ -1,61 +1,66 @@
-"""The daemon's supervision tree: every child task of the coordinator is here.
+"""The daemon's supervision tree: every child task of the coordinator is here, and only wiring.
 
-    run(settings)                 root: store, job book, registry, signals -> drain
-    └── supervise("coordinator")
+    run(settings)                 root: store, job book, registry, signals -> stop
+    └── Supervisor("coordinator")   children start in this order, each once it is up
         ├── simnet      (permanent, optional)  the embedded Sui simulator
         ├── forwarder   (permanent, optional)  enclave: loopback TCP -> vsock to the fullnode
+        ├── status      (permanent)  live view or plain summary lines
+        ├── rpc         (permanent)  CoordinatorService on the Unix socket
         ├── recovery    (transient, with sui.registry_id)  pending jobs read from chain
         ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
-        ├── dispatcher  (permanent)  deliveries -> registry, job book, store (exactly once)
-        ├── runner      (permanent)  ready jobs -> containers nursery
-        │   └── one task per agent container (temporary): image -> run -> settle jobs
-        ├── rpc         (permanent)  CoordinatorService on the Unix socket
-        └── status      (permanent)  live view or plain summary lines
+        ├── dispatcher  (permanent)  deliveries -> router -> registry, job book (exactly once)
+        └── runner      (permanent, drains within DRAIN_GRACE_SECS)  ready jobs -> containers
+            └── one task per agent container: image -> run -> settle jobs
 
-Ingest and dispatcher meet at a bounded channel: a slow dispatcher slows the
-stream instead of growing memory. The job book and the registry are shared
-state on the Trio thread; the store makes them durable.
+Ingest and dispatcher meet at a bounded channel (a slow dispatcher slows the
+stream). The book and the registry live on the Trio thread and persist
+themselves. The socket is up before the runner starts containers mounting it.
 
-Shutdown: the first SIGINT/SIGTERM/SIGHUP starts a drain (no new containers; running
-ones get `DRAIN_GRACE_SECS` to finish), then the tree is cancelled (containers
-still running are stopped and removed, their jobs kept pending) and `run`
-returns 0. A second signal cancels the tree at once: running containers are
-killed and removed on the way out (no stop grace), and `run` returns 130.
+The first SIGINT/SIGTERM/SIGHUP stops the tree last child first, so the
+runner drains (running containers get `DRAIN_GRACE_SECS`, then are stopped,
+their jobs kept pending) while the socket still serves them: exit 0. A second
+signal cancels the tree at once (containers killed and removed): exit 130.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-import signal
-import time
 from contextlib import AbstractAsyncContextManager
 
 import trio
 
 from coordinator.config import Settings
-from coordinator.dispatcher import Dispatcher, LedgerWrite
+from coordinator.dispatcher import Dispatcher, DispatchStatus, Router
 from coordinator.enclave.forwarder import run_forwarder
-from coordinator.events.parser import CoordinationEvent, EventParser
+from coordinator.events.parser import EventParser
 from coordinator.jobs import JobBook
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
 from coordinator.rpc import CoordinatorService, clear_socket_path, serve
 from coordinator.runner import Runner
-from coordinator.simnet.server import run_simnet, simnet_from_settings
-from coordinator.status import ChainStatus, DaemonStatus, run_status
+from coordinator.status import DaemonStatus, run_status
 from coordinator.store import Ledger, Store
+from coordinator.sui.chain_status import ChainStatus
 from coordinator.sui.client import SuiClient, connect
 from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.ingest import Delivery, Ingest
-from coordinator.supervisor import ChildSpec, Restart, RestartIntensityExceeded, supervise
+from coordinator.supervisor import (
+    Child,
+    ChildSpec,
+    Ended,
+    Restart,
+    Supervisor,
+    run_until_signalled,
+    task,
+)
 
 log = logging.getLogger("coordinator")
 
 DRAIN_GRACE_SECS = 30.0
 DELIVERY_BUFFER = 1024
-EXIT_OK = 0
-EXIT_GAVE_UP = 1
 EXIT_INTERRUPTED = 130
+EXIT_CODES = {Ended.STOPPED: 0, Ended.GAVE_UP: 1, Ended.INTERRUPTED: EXIT_INTERRUPTED}
 
 
 async def run(settings: Settings) -> int:
@@ -73,8 +78,8 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     await clear_socket_path(str(settings.rpc.socket_path))
     if not await store.run(lambda ledger: ledger.bind_package(sui.package_id)):
         log.warning("the state in %s was for another package; starting afresh", store.path)
-    cursor = await store.run(Ledger.cursor)
     instance_id = await store.run(Ledger.instance_id)
+    handled = DispatchStatus(cursor=await store.run(Ledger.cursor))
     book = await JobBook.load(
         store, max_attempts=settings.jobs.max_attempts,
         lease_secs=settings.docker.container_timeout_secs,
@@ -86,111 +91,43 @@ async def _run_tree(settings: Settings, store: Store) -> int:
 
     lookup = None if sui.registry_id is None else ChainLookup(connect_sui, sui.registry_id)
     registry = await Registry.load(store, lookup)
-
-    draining = trio.Event()
-    status = DaemonStatus(ChainStatus(endpoint=sui.rpc_url), instance_id=instance_id,
-                          cursor=cursor, book=book, registry=registry)
+    chain = ChainStatus(endpoint=sui.rpc_url)
+    runner = Runner(settings, book, registry, instance_id)
+    status = DaemonStatus(
+        [chain.report, handled.report, registry.report, book.report, runner.report], instance_id
+    )
     deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
+    router = Router(store, registry, book, handled)
     parser = EventParser(sui.package_id, sui.modules)
-
-    async def chain_changed(chain_id: str) -> bool:
-        if await store.run(lambda ledger: ledger.bind_chain(chain_id)):
-            return False
-        book.forget_chain()
-        status.cursor = None
-        return True
-
-    ingest = Ingest(sui, status.chain, parser, deliveries_in, cursor, chain_changed)
-
-    def handle(event: CoordinationEvent) -> list[LedgerWrite]:
-        writes = registry.on_chain_event(event)
-        changed = book.on_chain_event(event)
-        if changed:
-            now = time.time()
-            writes.append(lambda ledger: ledger.save_jobs(changed, now))
-        return writes
-
-    dispatcher = Dispatcher(store, deliveries_out, status, handle)
-    runner = Runner(settings, book, registry, instance_id, draining)
-    status.runner = runner
+    ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)
+    dispatcher = Dispatcher(store, deliveries_out, handled, router.route)
     service = CoordinatorService(
         book, status.snapshot, max_concurrent_requests=settings.rpc.max_concurrent_requests
     )
 
-    children = []
-    # Ingest waits for the embedded chain, so its first connect finds it.
-    chain_ready = trio.Event()
+    children: list[ChildSpec] = []
     if settings.simnet.enabled:
-        simnet = simnet_from_settings(settings)
+        # Imported only when asked for: the simulator is no part of the daemon otherwise.
+        from coordinator.simnet.server import simnet_child
 
-        async def simnet_child() -> None:
-            async with trio.open_nursery() as nursery:
-                await nursery.start(run_simnet, settings, simnet)
-                chain_ready.set()
-
-        children.append(ChildSpec("simnet", simnet_child))
-    else:
-        chain_ready.set()
-
-    async def ingest_child() -> None:
-        await chain_ready.wait()
-        await ingest.run()
-
-    async def recovery_child() -> None:
-        await chain_ready.wait()
-        await recover_pending_jobs(connect_sui, book)
-
+        children.append(simnet_child(settings))
     if settings.enclave.vsock_proxy is not None:
-        children.append(ChildSpec("forwarder", lambda: run_forwarder(settings.enclave)))
+        forwarder = functools.partial(run_forwarder, settings.enclave)
+        children.append(ChildSpec("forwarder", lambda: Child(forwarder)))
+    children.append(ChildSpec("status", task(lambda: run_status(settings.status.mode, status))))
+    rpc = functools.partial(serve, settings.rpc, service)
+    children.append(ChildSpec("rpc", lambda: Child(rpc)))
     if lookup is not None:
-        children.append(ChildSpec("recovery", recovery_child, Restart.TRANSIENT))
+        recovery = task(lambda: recover_pending_jobs(connect_sui, book))
+        children.append(ChildSpec("recovery", recovery, Restart.TRANSIENT))
     children += [
-        ChildSpec("ingest", ingest_child),
-        ChildSpec("dispatcher", dispatcher.run),
-        ChildSpec("runner", runner.run),
-        ChildSpec("rpc", lambda: serve(settings.rpc, service)),
-        ChildSpec("status", lambda: run_status(settings.status.mode, status)),
+        ChildSpec("ingest", task(ingest.run)),
+        ChildSpec("dispatcher", task(dispatcher.run)),
+        ChildSpec("runner", lambda: Child(runner.run, runner.drain),
+                  shutdown_secs=DRAIN_GRACE_SECS),
     ]
     log.info("coordinator %s: package %s, modules %s, state %s", instance_id, sui.package_id,
              ", ".join(sui.modules), store.path)
-
-    exit_code = EXIT_OK
-    # SIGHUP too: a closed terminal must not leave containers behind.
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
-        async with trio.open_nursery() as root:
-
-            async def on_signals() -> None:
-                nonlocal exit_code
-                async for signum in signals:
-                    name = signal.Signals(signum).name
-                    if not draining.is_set():
-                        log.info("%s: draining (a second signal exits at once)", name)
-                        status.draining = True
-                        draining.set()
-                        root.start_soon(finish_drain)
-                    else:
-                        log.warning("%s again: exiting now", name)
-                        exit_code = EXIT_INTERRUPTED
-                        runner.exit_now.set()  # containers: killed, not given a grace
-                        root.cancel_scope.cancel()
-
-            async def finish_drain() -> None:
-                with trio.move_on_after(DRAIN_GRACE_SECS) as grace:
-                    await runner.idle.wait()
-                if grace.cancelled_caught:
-                    log.warning("drain grace of %.0f s is over; stopping anyway", DRAIN_GRACE_SECS)
-                log.info("stopped")
-                root.cancel_scope.cancel()
-
-            async def tree() -> None:
-                nonlocal exit_code
-                try:
-                    await supervise("coordinator", children)
-                except RestartIntensityExceeded as exc:
-                    log.error("%s", exc)
-                    exit_code = EXIT_GAVE_UP
-                root.cancel_scope.cancel()
-
-            root.start_soon(on_signals)
-            root.start_soon(tree)
-    return exit_code
+    # A second signal: containers are killed, not given a grace.
+    ended = await run_until_signalled(Supervisor("coordinator", children), runner.exit_now.set)
+    return EXIT_CODES[ended]

@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from coordinator.events.models import normalize_address
+from coordinator.simnet.settings import SimnetSettings
 
 
 class ConfigError(Exception):
@@ -244,30 +245,6 @@ class LogSettings(_Section):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
-
-
-class SimnetSettings(_Section):
-    """The embedded Sui simulator (see config/local.toml)."""
-
-    enabled: bool = False
-    listen: str = "127.0.0.1:9000"
-    # A scenario file (registry content, job schedule, faults); see config/simnet/demo.toml.
-    scenario: Path | None = None
-    # Seconds between checkpoints; 0 seals only on demand. When set, wins over the scenario.
-    checkpoint_interval_secs: float = Field(default=1.0, ge=0, le=3600)
-
-    @field_validator("listen")
-    @classmethod
-    def _check_listen(cls, value: str) -> str:
-        host, _, port = value.rpartition(":")
-        if not host or not port.isdigit() or int(port) > 65535:
-            raise ValueError("must be host:port, e.g. 127.0.0.1:9000")
-        return value
-
-    @field_validator("scenario", mode="before")
-    @classmethod
-    def _empty_scenario_is_none(cls, value: object) -> object:
-        return None if value == "" else value
 
 
 _VSOCK_U32 = 0xFFFF_FFFF  # VMADDR_CID_ANY / VMADDR_PORT_ANY: not an address

@@ -1,4 +1,5 @@
-"""The dispatcher child: deliveries from ingest, handled durably, exactly once.
+"""The dispatcher child: deliveries from ingest, handled durably, exactly once,
+and the router that says where each new event goes.
 
 A batch of deliveries is handled in three steps: which events were seen
 before (a replay after a crash between handling and the cursor move: counted
@@ -10,20 +11,28 @@ POSITION: fields") and its count in the status follow that commit: a line
 always names a durably handled event, and no crash and restart logs one twice
 (a SIGKILL between the commit and the line can leave one unlogged, never
 unhandled).
+
+`Router` is the handler the daemon uses: events of the `agent` module go to
+the registry, those of the `jobs` module to the job book; what either changed
+comes back as ledger writes for the batch's transaction. It also answers
+ingest when the node serves another chain than the state was made on.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import trio
 
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.events.models import BcsEvent
 from coordinator.events.parser import CoordinationEvent
-from coordinator.status import DaemonStatus
-from coordinator.store import Ledger, Store
+from coordinator.jobs import JobBook
+from coordinator.registry import Registry
+from coordinator.store import Ledger, LedgerWrite, Store
 from coordinator.sui.ingest import CheckpointDone, Delivery
 
 log = logging.getLogger("coordinator.dispatch")
@@ -31,7 +40,6 @@ log = logging.getLogger("coordinator.dispatch")
 # Deliveries already waiting are handled in one transaction, up to this many.
 BATCH_MAX = 512
 
-LedgerWrite = Callable[[Ledger], None]
 EventHandler = Callable[[CoordinationEvent], list[LedgerWrite]]
 """Applies one new event on the Trio thread; returns the writes that make it
 durable (run later in a worker thread, inside the batch's transaction)."""
@@ -53,10 +61,50 @@ def describe(event: BcsEvent | None) -> str:
 
 
 @dataclass
+class DispatchStatus:
+    """The dispatcher's part of the status: what is durably handled."""
+
+    cursor: int | None = None  # durably handled through this checkpoint
+    events_by_type: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0  # replayed events skipped
+
+    def report(self, message: pb.GetStatusResponse, now: float) -> None:
+        message.cursor, message.has_cursor = self.cursor or 0, self.cursor is not None
+        message.events_by_type.update(self.events_by_type)
+        message.duplicate_events = self.duplicates
+
+
+@dataclass
+class Router:
+    """Applies each new chain event to the state it concerns (see module doc)."""
+
+    store: Store
+    registry: Registry
+    book: JobBook
+    status: DispatchStatus
+
+    def route(self, event: CoordinationEvent) -> list[LedgerWrite]:
+        """An `EventHandler`: the registry's writes, then the book's changes."""
+        writes = self.registry.on_chain_event(event)
+        self.book.on_chain_event(event)
+        writes.append(self.book.changes())
+        return writes
+
+    async def chain_changed(self, chain_id: str) -> bool:
+        """Ingest's question on each connect; True when the state was for
+        another chain and is now dropped (the store, the book, the cursor)."""
+        if await self.store.run(lambda ledger: ledger.bind_chain(chain_id)):
+            return False
+        self.book.forget_chain()
+        self.status.cursor = None
+        return True
+
+
+@dataclass
 class Dispatcher:
     store: Store
     deliveries: trio.MemoryReceiveChannel[Delivery]
-    status: DaemonStatus
+    status: DispatchStatus
     handle: EventHandler
 
     async def run(self) -> None:

@@ -45,6 +45,17 @@ class JobState(StrEnum):
         return self not in (JobState.PENDING, JobState.RUNNING)
 
 
+@dataclass(frozen=True, order=True)
+class EventId:
+    """An event's identity on chain: (transaction digest, index in that transaction)."""
+
+    tx_digest: str
+    event_index: int
+
+    def __str__(self) -> str:
+        return f"{self.tx_digest}#{self.event_index}"
+
+
 @dataclass
 class Job:
     app_instance: str
@@ -97,4 +108,3 @@ class Session:
     key: AgentKey
     started_at: float
     held: set[JobRef] = field(default_factory=set)
-    failed: set[JobRef] = field(default_factory=set)

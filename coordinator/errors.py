@@ -9,3 +9,8 @@ def describe(exc: BaseException) -> str:
         return describe(exc.exceptions[0])
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class SetupError(Exception):
+    """Something the configuration names cannot be used at start (a socket path,
+    a scenario file): the message is one line, and the daemon exits 2."""

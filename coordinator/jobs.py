@@ -5,12 +5,14 @@
                                  -> dead    (no attempts left; the error is kept)
     pending | running  -> dropped (completed or deleted on chain by another coordinator)
 
-`JobBook` holds the working state in memory, on the Trio thread only; every
-method that changes a job returns the jobs it changed, and the caller writes
-them to the store (the dispatcher inside its batch transaction, the socket
-service and the container supervisors through `JobBook.persist`). The store
-is the truth across restarts: `JobBook.load` rebuilds the book, and jobs that
-a dead process left running are failed and retried.
+`JobBook` holds the working state in memory, on the Trio thread only, and
+owns its persistence: every change marks the job, and the marked jobs reach
+sqlite as one unit of work, either inside a caller's transaction
+(`changes()`, the dispatcher's batch) or on their own (`commit()`, the socket
+service, the runner, recovery). The same write prunes finished jobs, so the
+jobs table holds the unfinished ones and at most `KEEP_FINISHED` finished.
+The store is the truth across restarts: `JobBook.load` rebuilds the book, and
+jobs that a dead process left running are failed and retried.
 
 Sessions tie jobs to one agent container. The trigger job goes to the
 container by env; more come through GetJob; CompleteJob/FailJob settle them;
@@ -23,11 +25,12 @@ import logging
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import trio
 
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.backoff import Backoff
 from coordinator.domain import AgentKey, Job, JobRef, JobState, Session
 from coordinator.events.models import (
@@ -38,13 +41,14 @@ from coordinator.events.models import (
     JobUpdatedEvent,
 )
 from coordinator.events.parser import CoordinationEvent
-from coordinator.store import Store
+from coordinator.store import Ledger, LedgerWrite, Store
 
 log = logging.getLogger("coordinator.jobs")
 
 # sqlite stores signed 64-bit integers; a larger chain job id is refused.
 MAX_JOB_ID = 2**63 - 1
-# Finished jobs kept for status and inspection; older ones are forgotten.
+# Finished jobs kept (in memory and in sqlite) for status and inspection;
+# older ones are forgotten.
 KEEP_FINISHED = 1000
 RECENT_OUTCOMES = 20
 
@@ -102,6 +106,7 @@ class JobBook:
         # and JobDeleted do not name it, the event before them does.
         self._tx_app_instance: tuple[str, str] | None = None
         self.changed = trio.Event()  # set when new work may be ready
+        self._unsaved: dict[JobRef, Job] = {}  # changed since the last unit of work
 
     # --- loading and saving -------------------------------------------------
 
@@ -117,18 +122,32 @@ class JobBook:
                 recovered += book._fail(job, "coordinator restarted")
             elif job.state is JobState.PENDING:
                 book._enqueue(job)
-        await book.persist(recovered)
+        await book.commit()
         if recovered:
             log.warning("%d job(s) were running when the coordinator stopped; failed "
                         "and retried: %s", len(recovered), ", ".join(str(j.ref) for j in recovered))
         return book
 
-    async def persist(self, jobs: Iterable[Job]) -> None:
-        changed = list(jobs)
-        if not changed:
-            return
+    def _touch(self, job: Job) -> None:
+        self._unsaved[job.ref] = job
+
+    def changes(self) -> LedgerWrite:
+        """The jobs changed since the last unit of work, as one write for the
+        caller's transaction; finished jobs past `KEEP_FINISHED` are pruned."""
+        changed, self._unsaved = list(self._unsaved.values()), {}
         now = self.clock()
-        await self.store.run(lambda ledger: ledger.save_jobs(changed, now))
+
+        def write(ledger: Ledger) -> None:
+            ledger.save_jobs(changed, now)
+            if any(job.state.terminal for job in changed):
+                ledger.prune_finished_jobs(KEEP_FINISHED)
+
+        return write
+
+    async def commit(self) -> None:
+        """Make every change so far durable, in a transaction of its own."""
+        if self._unsaved:
+            await self.store.run(self.changes())
 
     def _wake(self) -> None:
         self.changed.set()
@@ -192,6 +211,7 @@ class JobBook:
                 job = self.jobs.get(JobRef(payload.app_instance, payload.job_id))
                 if job is not None:
                     job.last_error = payload.error
+                    self._touch(job)
                 return [job] if job is not None else []
             return self._drop(JobRef(payload.app_instance, payload.job_id), "completed on chain")
         if isinstance(payload, JobUpdatedEvent | JobDeletedEvent):
@@ -227,6 +247,7 @@ class JobBook:
         )
         self.jobs[ref] = job
         self._enqueue(job)
+        self._touch(job)
         self._wake()
         return [job]
 
@@ -237,6 +258,7 @@ class JobBook:
         self._dequeue(job)
         self._release(job)
         job.state = JobState.DROPPED
+        self._touch(job)
         self._record(job, reason)
         return [job]
 
@@ -248,6 +270,7 @@ class JobBook:
         job.state = JobState.PENDING
         self.jobs[job.ref] = job
         self._enqueue(job)
+        self._touch(job)
         self._wake()
         return True
 
@@ -259,11 +282,13 @@ class JobBook:
             session.held.clear()
         self.jobs.clear()
         self._pending.clear()
+        self._unsaved.clear()
 
     def _requeue(self, job: Job) -> list[Job]:
         self._release(job)
         job.state = JobState.PENDING
         self._enqueue(job)
+        self._touch(job)
         self._wake()
         return [job]
 
@@ -287,6 +312,7 @@ class JobBook:
     def _start(self, job: Job, session: Session | None) -> None:
         self._dequeue(job)
         job.state = JobState.RUNNING
+        self._touch(job)
         if session is None:
             job.session_id, job.lease_until = None, self.clock() + self.lease_secs
         else:
@@ -335,19 +361,18 @@ class JobBook:
         job = self._held(session_id, job_id)
         self._release(job)
         job.state = JobState.COMPLETED
+        self._touch(job)
         self._record(job, "completed")
         return job
 
     def fail(self, session_id: str | None, job_id: int, error: str) -> list[Job]:
-        job = self._held(session_id, job_id)
-        if session_id is not None:
-            self.sessions[session_id].failed.add(job.ref)
-        return self._fail(job, error)
+        return self._fail(self._held(session_id, job_id), error)
 
     def _fail(self, job: Job, error: str) -> list[Job]:
         self._release(job)
         job.attempts += 1
         job.last_error = error
+        self._touch(job)
         if job.attempts >= self.max_attempts:
             job.state = JobState.DEAD
             self._record(job, f"dead after {job.attempts} attempts: {error}")
@@ -378,6 +403,7 @@ class JobBook:
             job.session_id = None
             if failure is None:
                 job.state = JobState.COMPLETED
+                self._touch(job)
                 self._record(job, "completed (container exited 0)")
                 changed.append(job)
             else:
@@ -400,6 +426,7 @@ class JobBook:
             job.session_id = None
             job.state = JobState.PENDING
             self._enqueue(job)
+            self._touch(job)
             self._record(job, reason)
             changed.append(job)
         return changed
@@ -429,3 +456,14 @@ class JobBook:
 
     def counts(self) -> Counter[str]:
         return Counter(job.state.value for job in self.jobs.values())
+
+    def report(self, message: pb.GetStatusResponse, now: float) -> None:
+        """The book's part of the status: jobs by state, recent outcomes."""
+        message.jobs_by_state.update(self.counts())
+        for outcome in reversed(self.outcomes):
+            message.recent_outcomes.append(pb.JobOutcome(
+                job_id=outcome.ref.job_id, state=outcome.state.value, reason=outcome.reason,
+                exit_code=outcome.exit_code or 0, duration_secs=outcome.duration_secs,
+                developer=outcome.key.developer, agent=outcome.key.agent,
+                agent_method=outcome.key.agent_method, app_instance=outcome.ref.app_instance,
+            ))

@@ -42,7 +42,7 @@ async def recover_pending_jobs(connect: Connect, book: JobBook) -> None:
                         exc, delay)
             await trio.sleep(delay)
     added = [job for job in found if book.add_recovered(job)]
-    await book.persist(added)
+    await book.commit()
     log.info("read %d pending job(s) of %d app instance(s) from chain; %d were new",
              len(found), len(app_instances), len(added))
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import trio
 
-from coordinator.dispatcher import LedgerWrite
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.domain import AgentKey, AgentMethod
 from coordinator.events import bcs
 from coordinator.events.models import (
@@ -30,7 +30,7 @@ from coordinator.events.models import (
     MethodUpdatedEvent,
 )
 from coordinator.events.parser import CoordinationEvent
-from coordinator.store import Ledger, Store
+from coordinator.store import Ledger, LedgerWrite, Store
 from coordinator.sui.client import SuiError
 from coordinator.sui.objects import Connect, object_json, table_child
 
@@ -59,6 +59,10 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self.methods)
+
+    def report(self, message: pb.GetStatusResponse, now: float) -> None:
+        """The registry's part of the status."""
+        message.registry_size = len(self.methods)
 
     def cached(self, key: AgentKey) -> AgentMethod | None:
         return self.methods.get(key)

@@ -8,9 +8,10 @@ every key that has a ready job, a known agent method and a free slot (at most
 the image (pull/load, digest check), runs the container to its end and
 settles the session's jobs by the outcome.
 
-A drain (first SIGINT/SIGTERM) stops new starts and waits for running
-containers; when the grace is over the nursery is cancelled, every container
-is stopped and removed, and its jobs go back to pending with no attempt spent.
+`drain` (the runner's graceful stop, within its spec's shutdown budget:
+first SIGINT/SIGTERM) stops new starts and waits for running containers; when
+the budget is over the nursery is cancelled, every container is stopped and
+removed, and its jobs go back to pending with no attempt spent.
 After `exit_now` is set (a second signal) the containers are killed instead
 of stopped with `docker.stop_grace_secs`.
 """
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 import trio
 
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.backoff import Backoff
 from coordinator.config import Settings
 from coordinator.docker import (
@@ -71,13 +73,12 @@ class Runner:
         book: JobBook,
         registry: Registry,
         instance_id: str,
-        draining: trio.Event,
     ) -> None:
         self.settings = settings
         self.book = book
         self.registry = registry
         self.instance_id = instance_id
-        self.draining = draining
+        self.draining = trio.Event()  # set by `drain`: no new containers
         self.slots = ContainerSlots(settings.docker.max_concurrent)
         self.policy = ImagePolicy.from_settings(settings.docker)
         # Set by the root on a second signal: containers are killed on the way out.
@@ -95,7 +96,8 @@ class Runner:
         self.idle = trio.Event()  # set while no container runs (the drain waits on it)
         self.idle.set()
 
-    async def run(self) -> None:
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Up once the engine answered and orphans of an earlier run are gone."""
         engine = await retrying(
             lambda: DockerEngine.connect(max_containers=self.settings.docker.max_concurrent),
             what="connecting to the Docker engine",
@@ -108,6 +110,7 @@ class Runner:
             if reaped:
                 # The job book already failed their jobs ("coordinator restarted").
                 log.info("%d container(s) of an earlier run removed", len(reaped))
+            task_status.started()
             async with trio.open_nursery() as containers:
                 await self._schedule(engine, containers)
             # Drained: nothing more to run in this process; the root stops us.
@@ -118,7 +121,8 @@ class Runner:
 
     async def _schedule(self, engine: DockerEngine, containers: trio.Nursery) -> None:
         while not self.draining.is_set():
-            await self.book.persist(self.book.expire_leases())
+            self.book.expire_leases()
+            await self.book.commit()
             self.book.forget_finished()
             if trio.current_time() >= self.docker_retry_at:
                 await self._start_ready(engine, containers)
@@ -154,7 +158,7 @@ class Runner:
             if opened is None:
                 continue
             session, trigger = opened
-            await self.book.persist([trigger])
+            await self.book.commit()
             self.running[session.session_id] = RunningContainer(
                 session, trigger, method, trio.current_time(),
                 self.settings.docker.container_timeout_secs, self.settings.docker.use_tee,
@@ -202,10 +206,9 @@ class Runner:
             self.docker_state = f"unavailable ({exc}); retrying in {delay:.0f} s"
             self.docker_retry_at = trio.current_time() + delay
             log.warning("docker: %s; job %s goes back to pending", self.docker_state, trigger.ref)
+            self.book.abandon_session(session.session_id, "docker unavailable")
             with trio.CancelScope(shield=True):
-                await self.book.persist(
-                    self.book.abandon_session(session.session_id, "docker unavailable")
-                )
+                await self.book.commit()
             self._finished(session)
             return
         except DockerError as exc:
@@ -213,18 +216,46 @@ class Runner:
         except BaseException:
             # Shutdown: the container was stopped and removed on the way out;
             # its jobs were not at fault, so they wait for the next run.
+            self.book.abandon_session(session.session_id, "coordinator shutting down")
             with trio.CancelScope(shield=True):
-                await self.book.persist(
-                    self.book.abandon_session(session.session_id, "coordinator shutting down")
-                )
+                await self.book.commit()
                 self._finished(session)
             raise
-        changed = self.book.close_session(
+        self.book.close_session(
             session.session_id, failure, exit_code=exit_code, duration_secs=duration
         )
         with trio.CancelScope(shield=True):
-            await self.book.persist(changed)
+            await self.book.commit()
         self._finished(session)
+
+    async def drain(self) -> None:
+        """No new containers; return once the running ones have ended."""
+        self.draining.set()
+        while self.running:
+            await self.idle.wait()
+
+    def report(self, message: pb.GetStatusResponse, now: float) -> None:
+        """The runner's part of the status: the engine, running containers,
+        keys that wait and why, and whether it is draining."""
+        message.draining = self.draining.is_set()
+        message.docker_state = self.docker_state
+        for running in self.running.values():
+            key = running.session.key
+            message.running.append(pb.RunningContainer(
+                job_id=running.trigger.job_id, developer=key.developer, agent=key.agent,
+                agent_method=key.agent_method, image=running.method.docker_image,
+                session_id=running.session.session_id,
+                elapsed_secs=now - running.started_at, timeout_secs=running.timeout_secs,
+                memory_gb=running.method.min_memory_gb,
+                cpu_cores=running.method.min_cpu_cores, tee=running.tee,
+                pull_bytes_done=running.pull.bytes_done if running.pull else 0,
+                pull_bytes_total=running.pull.bytes_total if running.pull else 0,
+            ))
+        for key, reason in self.waiting.items():
+            message.waiting.append(pb.WaitingKey(
+                developer=key.developer, agent=key.agent, agent_method=key.agent_method,
+                reason=reason, pending=self.book.pending_count(key),
+            ))
 
     def _finished(self, session: Session) -> None:
         self.running.pop(session.session_id, None)

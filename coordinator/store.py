@@ -16,13 +16,12 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import trio
 
-from coordinator.domain import AgentKey, AgentMethod, Job, JobState
+from coordinator.domain import AgentKey, AgentMethod, EventId, Job, JobState
 
 T = TypeVar("T")
 
@@ -85,17 +84,6 @@ _JOB_COLUMNS = (
     "app_instance_method", "description", "sequences", "data", "created_at", "updated_at",
     "state", "attempts", "last_error", "session_id", "not_before", "lease_until",
 )
-
-
-@dataclass(frozen=True, order=True)
-class EventId:
-    """An event's identity on chain: (transaction digest, index in that transaction)."""
-
-    tx_digest: str
-    event_index: int
-
-    def __str__(self) -> str:
-        return f"{self.tx_digest}#{self.event_index}"
 
 
 class Ledger:
@@ -246,6 +234,11 @@ class Ledger:
             AgentKey(dev, agent, name): AgentMethod(image, sha, mem, cpu, bool(tee), agent_id)
             for dev, agent, name, image, sha, mem, cpu, tee, agent_id in rows
         }
+
+
+LedgerWrite = Callable[[Ledger], None]
+"""One durable change, run later in a worker thread inside some transaction
+(the dispatcher's batch, or a job book's commit)."""
 
 
 class Store:

@@ -21,6 +21,7 @@ whole subtree at once.
 from __future__ import annotations
 
 import logging
+import signal
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -250,6 +251,57 @@ async def supervise(
 ) -> None:
     """`Supervisor(name, children, options).run()`, for a tree that is only ever cancelled."""
     await Supervisor(name, children, options).run(task_status=task_status)
+
+
+class Ended(Enum):
+    STOPPED = "stopped"  # a signal, then a graceful stop
+    GAVE_UP = "gave up"  # RestartIntensityExceeded (logged)
+    INTERRUPTED = "interrupted"  # a second signal cut the graceful stop short
+
+
+async def run_until_signalled(supervisor: Supervisor, on_interrupt: Callable[[], None]) -> Ended:
+    """The root of a daemon: run `supervisor` until the first SIGINT, SIGTERM or
+    SIGHUP, then stop it gracefully (`Supervisor.stop`); a second signal calls
+    `on_interrupt` and cancels the tree at once."""
+    root_log = logging.getLogger(supervisor.name)  # the tree's own lines: signals, stopped
+    ended = Ended.STOPPED
+    stopping = False
+    # SIGHUP too: a closed terminal must not leave containers behind.
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
+        async with trio.open_nursery() as root:
+
+            async def on_signals() -> None:
+                nonlocal ended, stopping
+                async for signum in signals:
+                    name = signal.Signals(signum).name
+                    if not stopping:
+                        root_log.info("%s: draining (a second signal exits at once)", name)
+                        stopping = True
+                        root.start_soon(stop)
+                    else:
+                        root_log.warning("%s again: exiting now", name)
+                        ended = Ended.INTERRUPTED
+                        on_interrupt()
+                        root.cancel_scope.cancel()
+
+            async def stop() -> None:
+                await supervisor.stop()
+                root_log.info("stopped")
+                root.cancel_scope.cancel()
+
+            async def tree() -> None:
+                nonlocal ended
+                try:
+                    await supervisor.run()
+                except RestartIntensityExceeded as exc:
+                    root_log.error("%s", exc)
+                    ended = Ended.GAVE_UP
+                if not stopping:  # else `stop` ends the root once it is done
+                    root.cancel_scope.cancel()
+
+            root.start_soon(on_signals)
+            root.start_soon(tree)
+    return ended
 
 
 def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import docker
 import pytest
 from docker.errors import DockerException, ImageNotFound
+
+from coordinator.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 BUSYBOX_IMAGE = "silvana-test/busybox:latest"
@@ -35,3 +37,11 @@ def docker_client() -> Iterator[docker.DockerClient]:
         subprocess.run([str(ROOT / "scripts" / "build-test-images")], check=True)
     yield client
     client.close()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """The sqlite state in the test's own directory, closed afterwards."""
+    opened = await Store.open(tmp_path / "state")
+    yield opened
+    await opened.close()

@@ -16,10 +16,12 @@ from rich.console import Console
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import RpcSettings
 from coordinator.console import EventRate, live_view, summary_line
+from coordinator.dispatcher import DispatchStatus
 from coordinator.jobs import JobBook
 from coordinator.rpc import CoordinatorService, serve
-from coordinator.status import ChainStatus, DaemonStatus, run_status
+from coordinator.status import DaemonStatus, run_status
 from coordinator.store import Store
+from coordinator.sui.chain_status import ChainStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,8 +90,9 @@ async def test_plain_mode_logs_a_summary_line_every_few_seconds(
     autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="coordinator.status")
-    status = DaemonStatus(ChainStatus(endpoint="http://127.0.0.1:9"), cursor=7)
-    status.events_by_type["jobs::JobCreatedEvent"] = 3
+    handled = DispatchStatus(cursor=7)
+    handled.events_by_type["jobs::JobCreatedEvent"] = 3
+    status = DaemonStatus([ChainStatus(endpoint="http://127.0.0.1:9").report, handled.report])
     with trio.move_on_after(11):
         await run_status("plain", status)
     lines = [r.getMessage() for r in caplog.records]
@@ -101,9 +104,10 @@ async def test_status_command_asks_a_running_daemon(tmp_path: Path) -> None:
     socket_dir = tempfile.mkdtemp(prefix="silvana-", dir="/tmp")
     path = Path(socket_dir) / "c.sock"
     book = JobBook(await Store.open(tmp_path), max_attempts=3, lease_secs=60)
-    status = DaemonStatus(ChainStatus(endpoint="http://127.0.0.1:9000"), instance_id="i-1",
-                          cursor=42, book=book)
-    status.chain.state, status.chain.tip = "connected", 45
+    chain = ChainStatus(endpoint="http://127.0.0.1:9000")
+    status = DaemonStatus([chain.report, DispatchStatus(cursor=42).report, book.report],
+                          instance_id="i-1")
+    chain.state, chain.tip = "connected", 45
     service = CoordinatorService(book, status.snapshot)
 
     def status_command(*args: str) -> subprocess.CompletedProcess[str]:

@@ -21,12 +21,13 @@ import trio
 
 from coordinator.backoff import Backoff
 from coordinator.config import SuiSettings
-from coordinator.dispatcher import Dispatcher, LedgerWrite
+from coordinator.dispatcher import Dispatcher, DispatchStatus
 from coordinator.events import JobCreatedEvent, JobStatus
 from coordinator.events.parser import CoordinationEvent, EventParser, LedgerPosition
 from coordinator.simnet import Faults, Simnet, serve
-from coordinator.status import ChainStatus, DaemonStatus
-from coordinator.store import Ledger, Store
+from coordinator.status import DaemonStatus
+from coordinator.store import Ledger, LedgerWrite, Store
+from coordinator.sui.chain_status import ChainStatus
 from coordinator.sui.ingest import CheckpointDone, Delivery, Ingest
 
 MODULES = ["agent", "jobs"]
@@ -72,6 +73,8 @@ class Pipeline:
 
     ingest: Ingest
     dispatcher: Dispatcher
+    chain: ChainStatus
+    handled: DispatchStatus
     status: DaemonStatus
     parser: EventParser
     store: Store
@@ -106,8 +109,8 @@ class Pipeline:
         if scope.cancelled_caught:
             raise AssertionError(
                 f"{what} did not arrive within {within} s: {len(self.received)} received, "
-                f"cursor {self.status.cursor}, ingest {self.status.chain.state}, "
-                f"last error {self.status.chain.last_error!r}"
+                f"cursor {self.handled.cursor}, ingest {self.chain.state}, "
+                f"last error {self.chain.last_error!r}"
             )
 
 
@@ -128,18 +131,19 @@ async def start_pipeline(
     if cursor is not None:
         await store.run(lambda ledger: ledger.set_cursor(cursor))
     stored = await store.run(Ledger.cursor)
-    status = DaemonStatus(ChainStatus(endpoint=settings.rpc_url), cursor=stored)
+    chain, handled = ChainStatus(endpoint=settings.rpc_url), DispatchStatus(cursor=stored)
+    status = DaemonStatus([chain.report, handled.report])
     send, receive = trio.open_memory_channel[Delivery](64)
     parser = EventParser(settings.package_id, settings.modules)
-    ingest = Ingest(settings, status.chain, parser, send, stored, backoff=fast_backoff())
+    ingest = Ingest(settings, chain, parser, send, stored, backoff=fast_backoff())
     received: list[CoordinationEvent] = []
 
     def handle(event: CoordinationEvent) -> list[LedgerWrite]:
         received.append(event)
         return []
 
-    dispatcher = Dispatcher(store, receive, status, handle)
-    pipeline = Pipeline(ingest, dispatcher, status, parser, store, received)
+    dispatcher = Dispatcher(store, receive, handled, handle)
+    pipeline = Pipeline(ingest, dispatcher, chain, handled, status, parser, store, received)
     nursery.start_soon(ingest.run)
     nursery.start_soon(dispatcher.run)
     return pipeline
@@ -203,7 +207,7 @@ async def test_1000_jobs_exactly_once_in_chain_order_through_faults(
     nursery.start_soon(heartbeat, sim, 0.05)
     await pipeline.wait_for(lambda: len(pipeline.received) >= TOTAL, within=20)
     await pipeline.wait_for(
-        lambda: (pipeline.status.cursor or 0) >= last, within=10, what="the cursor"
+        lambda: (pipeline.handled.cursor or 0) >= last, within=10, what="the cursor"
     )
     await trio.sleep(0.5)  # room for a late duplicate to show up
     elapsed = trio.current_time() - began
@@ -231,7 +235,7 @@ async def test_1000_jobs_exactly_once_in_chain_order_through_faults(
     if "ListEvents" in unimplemented:
         assert counts["GetCheckpoint"] > 0, counts
     print(f"{case}: {elapsed:.1f} s, {len(dropped)} streams cut, {len(refused)} calls refused, "
-          f"{dict(counts)}, replays skipped by the dispatcher: {pipeline.status.duplicates}")
+          f"{dict(counts)}, replays skipped by the dispatcher: {pipeline.handled.duplicates}")
 
 
 # --- a long backfill ----------------------------------------------------------------------
@@ -281,7 +285,7 @@ async def test_first_start_without_cursor_begins_at_the_tip(
         sim.seal()
     tip = sim.chain.tip.sequence_number
     pipeline = await start_pipeline(nursery, tmp_path, sim, target, cursor=None)
-    await pipeline.wait_for(lambda: pipeline.status.chain.state == "connected", 10, "connected")
+    await pipeline.wait_for(lambda: pipeline.chain.state == "connected", 10, "connected")
     assert await pipeline.stored_cursor() == tip
     for _ in range(3):
         create_job(sim)
@@ -427,7 +431,7 @@ async def test_malformed_payload_is_counted_once_and_skipped(
 
     assert pipeline.job_ids == [1, 2, 3, 4, 5]
     assert pipeline.parser.malformed == 1
-    assert pipeline.status.chain.malformed == 1
+    assert pipeline.chain.malformed == 1
     assert pipeline.status.snapshot().malformed_events == 1
     warnings = [r.getMessage() for r in caplog.records if "malformed" in r.getMessage()]
     assert len(warnings) == 1, warnings
@@ -462,8 +466,10 @@ async def test_an_event_is_logged_only_once_it_is_durably_handled(
     def lines() -> list[str]:
         return [r.getMessage() for r in caplog.records if r.getMessage().startswith("event ")]
 
-    async def dispatch(handle: Callable[[CoordinationEvent], list[LedgerWrite]]) -> DaemonStatus:
-        status = DaemonStatus(ChainStatus(endpoint="test"))
+    async def dispatch(
+        handle: Callable[[CoordinationEvent], list[LedgerWrite]],
+    ) -> DispatchStatus:
+        status = DispatchStatus()
         send, receive = trio.open_memory_channel[Delivery](8)
         async with send:
             await send.send(delivery)

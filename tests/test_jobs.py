@@ -164,10 +164,12 @@ async def test_leased_job_without_session_expires(book: JobBook) -> None:
 async def test_recovery_fails_jobs_left_running(tmp_path: Path) -> None:
     store = await Store.open(tmp_path)
     book = JobBook(store, max_attempts=3, lease_secs=60)
-    await book.persist(book.on_chain_event(created(1)) + book.on_chain_event(created(2)))
+    book.on_chain_event(created(1))
+    book.on_chain_event(created(2))
+    await book.commit()
     opened = book.open_session(KEY)
     assert opened is not None
-    await book.persist([opened[1]])
+    await book.commit()
     # The process dies here; a new one loads the store.
     again = await JobBook.load(store, max_attempts=3, lease_secs=60)
     job = again.jobs[JobRef(APP, 1)]

@@ -316,19 +316,19 @@ async def test_concurrent_get_jobs_are_queued_not_refused(
     limit = 4
     service = CoordinatorService(book, status_of(book), max_concurrent_requests=limit)
     in_flight = peak = 0
-    persist = book.persist
+    commit = book.commit
 
-    async def slow_persist(jobs: Any) -> None:
+    async def slow_commit() -> None:
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
         try:
             await trio.sleep(0.005)
-            await persist(jobs)
+            await commit()
         finally:
             in_flight -= 1
 
-    book.persist = slow_persist  # type: ignore[method-assign]
+    book.commit = slow_commit  # type: ignore[method-assign]
     path = await nursery.start(serve, settings_in(sock_dir), service)
     client = GrpcClient(path)
     get_job = client.method("GetJob", pb.GetJobResponse)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from coordinator.store import EventId, Ledger, Store
+from coordinator.domain import EventId
+from coordinator.store import Ledger, Store
 
 PKG = "0x" + "11" * 32
 

@@ -65,7 +65,8 @@ async def test_transient_restarts_only_after_crash(autojump_clock: trio.testing.
     returned: list[float] = []
     with trio.move_on_after(100) as scope:
         await supervise("t", [
-            ChildSpec("crashes", task(counting(crashed, crash=True, stop_after=3)), Restart.TRANSIENT),
+            ChildSpec("crashes", task(counting(crashed, crash=True, stop_after=3)),
+                      Restart.TRANSIENT),
             ChildSpec("returns", task(counting(returned, crash=False)), Restart.TRANSIENT),
         ], FAST)
     assert scope.cancelled_caught  # the crashing child ends up running forever
@@ -229,7 +230,8 @@ async def test_children_start_in_order_each_once_the_one_before_is_up(
 
     async with trio.open_nursery() as nursery:
         await nursery.start(supervise, "t", [
-            ChildSpec("a", slow("a", 5)), ChildSpec("b", slow("b", 1)), ChildSpec("c", slow("c", 0)),
+            ChildSpec("a", slow("a", 5)), ChildSpec("b", slow("b", 1)),
+            ChildSpec("c", slow("c", 0)),
         ])
         events.append("tree up")
         nursery.cancel_scope.cancel()

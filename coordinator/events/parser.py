@@ -17,9 +17,9 @@ from google.protobuf import json_format
 from pydantic import ValidationError
 
 from coordinator._pb.sui.rpc.v2 import checkpoint_pb2, event_pb2
+from coordinator.domain import EventId
 from coordinator.events.bcs import BcsError
 from coordinator.events.models import EVENT_MODELS, BcsEvent, normalize_address
-from coordinator.store import EventId
 
 log = logging.getLogger("coordinator.events")
 

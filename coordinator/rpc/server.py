@@ -36,6 +36,7 @@ import trio
 
 from coordinator import purerpc_unix
 from coordinator.config import RpcSettings
+from coordinator.errors import SetupError
 
 __all__ = ["SocketPathError", "serve"]
 
@@ -46,7 +47,7 @@ PROBE_TIMEOUT_SECS = 2.0
 BACKLOG = 1024
 
 
-class SocketPathError(Exception):
+class SocketPathError(SetupError):
     """The socket cannot be created at the configured path; the message is one
     line for the operator (the daemon prints it and exits 2)."""
 

@@ -159,7 +159,7 @@ class CoordinatorService(CoordinatorServiceServicer):
         changed = list(jobs)
         with trio.CancelScope(shield=True):
             try:
-                await self.book.persist(changed)
+                await self.book.commit()
             except Exception:
                 log.exception("could not record job(s) %s",
                               ", ".join(str(job.ref) for job in changed))

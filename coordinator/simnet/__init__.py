@@ -12,18 +12,44 @@ on demand. For tests, the demo, and trying the coordinator by hand.
     sim.create_app_instance("app")
     job = sim.create_job("app", developer="dev", agent="agent", method="prove", data=b"\\x01")
     sim.seal()
-    await serve(sim, "127.0.0.1", 9000)   # or run_simnet(settings, simnet_from_settings(settings))
+    await serve(sim, "127.0.0.1", 9000)   # or the daemon: simnet_child(settings)
 
 Modules: `chain` (checkpoints, cursors), `objects` (Move objects, JSON,
 dynamic fields), `sim` (the Simnet and its actions), `faults`, `filters`
 (filters and read masks), `messages` (records -> protobuf), `services` (the
-Sui servicers), `admin` (SimnetAdmin), `scenario` (TOML files), `server`.
+Sui servicers), `admin` (SimnetAdmin), `scenario` (TOML files), `settings`
+(the `[simnet]` section), `server`.
 """
 
-from coordinator.simnet.faults import SUI_METHODS, Faults
-from coordinator.simnet.scenario import Scenario, ScenarioError, build_simnet, load_scenario
-from coordinator.simnet.server import parse_listen, run_simnet, serve
-from coordinator.simnet.sim import DEFAULT_PACKAGE_ID, Simnet, SimnetError, UnknownObject
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from coordinator.simnet.faults import SUI_METHODS, Faults
+    from coordinator.simnet.scenario import Scenario, ScenarioError, build_simnet, load_scenario
+    from coordinator.simnet.server import run_simnet, serve
+    from coordinator.simnet.settings import parse_listen
+    from coordinator.simnet.sim import DEFAULT_PACKAGE_ID, Simnet, SimnetError, UnknownObject
+
+# The names above, loaded on first use: `coordinator.config` reads
+# `coordinator.simnet.settings`, and that must not load the simulator.
+_WHERE = {
+    "SUI_METHODS": "faults", "Faults": "faults",
+    "Scenario": "scenario", "ScenarioError": "scenario", "build_simnet": "scenario",
+    "load_scenario": "scenario",
+    "run_simnet": "server", "serve": "server",
+    "parse_listen": "settings",
+    "DEFAULT_PACKAGE_ID": "sim", "Simnet": "sim", "SimnetError": "sim", "UnknownObject": "sim",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+
 
 __all__ = [
     "DEFAULT_PACKAGE_ID",

@@ -28,7 +28,8 @@ from coordinator.events import normalize_address
 from coordinator.logs import setup_logging
 from coordinator.simnet.faults import SUI_METHODS
 from coordinator.simnet.scenario import ScenarioError, build_simnet, load_scenario
-from coordinator.simnet.server import parse_listen, serve
+from coordinator.simnet.server import serve
+from coordinator.simnet.settings import parse_listen
 
 ADMIN_TIMEOUT_SECS = 60.0
 

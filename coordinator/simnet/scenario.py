@@ -52,12 +52,13 @@ from pydantic import (
     model_validator,
 )
 
+from coordinator.errors import SetupError
 from coordinator.events import normalize_address
 from coordinator.simnet.faults import SUI_METHODS, Faults
 from coordinator.simnet.sim import EventModule, Simnet
 
 
-class ScenarioError(Exception):
+class ScenarioError(SetupError):
     """A scenario file that cannot be used, phrased as one line."""
 
 

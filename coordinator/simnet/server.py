@@ -1,12 +1,13 @@
 """Serve a `Simnet` over gRPC (HTTP/2, plaintext) on one TCP address.
 
 Sui's LedgerService, SubscriptionService and StateService plus our
-SimnetAdmin share the listener. `run_simnet` is the daemon's optional
+SimnetAdmin share the listener. `simnet_child` is the daemon's optional
 `simnet` child.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import trio
@@ -16,18 +17,11 @@ from coordinator.purerpc_unix import serve_tcp
 from coordinator.simnet.admin import AdminService
 from coordinator.simnet.scenario import build_simnet, load_scenario
 from coordinator.simnet.services import LedgerService, StateService, SubscriptionService
+from coordinator.simnet.settings import parse_listen
 from coordinator.simnet.sim import Simnet
+from coordinator.supervisor import Child, ChildSpec
 
 log = logging.getLogger("coordinator.simnet")
-
-
-def parse_listen(listen: str) -> tuple[str, int]:
-    """`host:port` (`[v6]:port` too) -> (host, port); ValueError otherwise."""
-    host, _, port = listen.rpartition(":")
-    host = host.removeprefix("[").removesuffix("]")
-    if not host or not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"{listen!r} is not host:port")
-    return host, int(port)
 
 
 async def serve(
@@ -94,3 +88,10 @@ async def run_simnet(
     the bound "host:port"."""
     host, port = parse_listen(settings.simnet.listen)
     await serve(sim, host, port, task_status=task_status)
+
+
+def simnet_child(settings: Settings) -> ChildSpec:
+    """The daemon's `simnet` child, up once it listens. The chain is built here,
+    once (`ScenarioError` for a bad scenario file), so it survives restarts."""
+    sim = simnet_from_settings(settings)
+    return ChildSpec("simnet", lambda: Child(functools.partial(run_simnet, settings, sim)))

@@ -30,9 +30,9 @@ import trio
 from coordinator._pb.sui.rpc.v2 import checkpoint_pb2, query_options_pb2
 from coordinator.backoff import Backoff
 from coordinator.config import SuiSettings
+from coordinator.domain import EventId
 from coordinator.events.parser import CoordinationEvent, EventParser
-from coordinator.status import ChainStatus
-from coordinator.store import EventId
+from coordinator.sui.chain_status import ChainStatus
 from coordinator.sui.client import (
     SuiClient,
     SuiError,
