@@ -18,7 +18,7 @@ from coordinator.events import (
 from coordinator.events.models import BcsEvent
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
 from coordinator.jobs import JobBook, JobNotFound, JobNotRunning, SessionDenied
-from coordinator.store import Store
+from coordinator.store import Ledger, Store
 
 KEY = AgentKey("dev", "agent", "prove")
 OTHER = AgentKey("dev", "agent", "verify")
@@ -180,3 +180,23 @@ async def test_recovery_fails_jobs_left_running(tmp_path: Path) -> None:
     assert reloaded.jobs[JobRef(APP, 1)].attempts == 1  # the recovery was persisted
     assert reloaded.jobs[JobRef(APP, 1)].data == bytes([1])
     assert reloaded.jobs[JobRef(APP, 1)].sequences == (1, 2)
+
+
+async def test_the_book_commits_its_own_changes_and_keeps_the_jobs_table_bounded(
+    book: JobBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("coordinator.jobs.KEEP_FINISHED", 3)
+    for job_id in range(1, 7):
+        book.on_chain_event(created(job_id))
+    await book.commit()
+    assert [job.job_id for job in await book.store.run(Ledger.jobs)] == [1, 2, 3, 4, 5, 6]
+    for _ in range(5):  # five finish; the sixth stays pending
+        opened = book.open_session(KEY)
+        assert opened is not None
+        book.close_session(opened[0].session_id, None)
+        book.clock.now += 1  # type: ignore[attr-defined]
+        await book.commit()
+    stored = {job.job_id: job.state for job in await book.store.run(Ledger.jobs)}
+    # The three most recently finished, and every unfinished one.
+    assert stored == {3: JobState.COMPLETED, 4: JobState.COMPLETED, 5: JobState.COMPLETED,
+                      6: JobState.PENDING}

@@ -135,16 +135,14 @@ class FakeSui:
             checkpoint=checkpoint(request.sequence_number)
         )
 
-    def get_transaction(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._record("GetTransaction", request, context)
-        context.abort(grpc.StatusCode.UNAVAILABLE, "node is syncing")
-
     def get_object(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._record("GetObject", request, context)
         if request.object_id == "0x5":
             return ledger_service_pb2.GetObjectResponse(
                 object={"object_id": "0x5", "version": 7, "object_type": "0x2::clock::Clock"}
             )
+        if request.object_id == "0x7":
+            context.abort(grpc.StatusCode.UNAVAILABLE, "node is syncing")
         context.abort(grpc.StatusCode.PERMISSION_DENIED, "no access to this object")
 
     def list_dynamic_fields(self, request: Any, context: grpc.ServicerContext) -> Any:
@@ -194,7 +192,6 @@ class FakeSui:
                 {
                     "GetServiceInfo": unary(self.get_service_info, ledger.GetServiceInfoRequest),
                     "GetCheckpoint": unary(self.get_checkpoint, ledger.GetCheckpointRequest),
-                    "GetTransaction": unary(self.get_transaction, ledger.GetTransactionRequest),
                     "GetObject": unary(self.get_object, ledger.GetObjectRequest),
                     "ListEvents": stream(self.list_events, ledger.ListEventsRequest),
                 },
@@ -278,7 +275,7 @@ async def test_unary_calls_and_their_errors(plain: Endpoint, fake: FakeSui) -> N
                 await sui.get_checkpoint(404)
             assert not fake.requests["GetCheckpoint"][1].HasField("read_mask")  # server default
             with pytest.raises(SuiUnavailable) as unavailable:
-                await sui.get_transaction("0xdigest")
+                await sui.get_object("0x7")
             with pytest.raises(SuiRejected) as rejected:
                 await sui.get_object("0x6")
 
@@ -286,9 +283,8 @@ async def test_unary_calls_and_their_errors(plain: Endpoint, fake: FakeSui) -> N
                 {
                     "LedgerService/GetServiceInfo": 1,
                     "LedgerService/GetCheckpoint": 2,
-                    "LedgerService/GetObject": 2,
+                    "LedgerService/GetObject": 3,
                     "StateService/ListDynamicFields": 1,
-                    "LedgerService/GetTransaction": 1,
                 }
             )
 

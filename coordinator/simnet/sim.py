@@ -589,12 +589,6 @@ class Simnet:
         self._touch(app)
         return self._submit("app_instance::complete_app_job", events)
 
-    def delete_job(self, app_instance: str, job_id: int) -> str:
-        app, job = self.app_instance(app_instance), self.job(app_instance, job_id)
-        event = self._delete(app, job, self._now())
-        self._touch(app)
-        return self._submit("app_instance::terminate_app_job", [event])
-
     def emit_raw(
         self,
         event_type: str,

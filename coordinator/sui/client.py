@@ -78,7 +78,6 @@ from purerpc.wrappers import send_single_message_client
 
 from coordinator._pb.sui.rpc.v2 import (
     checkpoint_pb2,
-    executed_transaction_pb2,
     filter_pb2,
     ledger_service_pb2,
     object_pb2,
@@ -262,9 +261,6 @@ GET_SERVICE_INFO = _Rpc(
 GET_CHECKPOINT = _Rpc(
     "LedgerService", "GetCheckpoint", _ledger.GetCheckpointRequest, _ledger.GetCheckpointResponse
 )
-GET_TRANSACTION = _Rpc(
-    "LedgerService", "GetTransaction", _ledger.GetTransactionRequest, _ledger.GetTransactionResponse
-)
 GET_OBJECT = _Rpc("LedgerService", "GetObject", _ledger.GetObjectRequest, _ledger.GetObjectResponse)
 LIST_EVENTS = _Rpc(
     "LedgerService", "ListEvents", _ledger.ListEventsRequest, _ledger.ListEventsResponse
@@ -406,17 +402,6 @@ class SuiClient:
         )
         response = await self._unary(GET_CHECKPOINT, request, timeout)
         return _field(GET_CHECKPOINT, response, "checkpoint", response.checkpoint)
-
-    async def get_transaction(
-        self,
-        digest: str,
-        read_mask: Sequence[str] = (),
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109
-    ) -> executed_transaction_pb2.ExecutedTransaction:
-        request = _ledger.GetTransactionRequest(digest=digest, read_mask=_mask(read_mask))
-        response = await self._unary(GET_TRANSACTION, request, timeout)
-        return _field(GET_TRANSACTION, response, "transaction", response.transaction)
 
     async def get_object(
         self,

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-import trio
-
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -42,13 +40,3 @@ def client_ssl_context() -> ssl.SSLContext:
     context.set_alpn_protocols(["h2"])
     return context
 
-
-async def open_stream(endpoint: Endpoint) -> trio.abc.Stream:
-    """Open the byte stream that HTTP/2 runs over (no timeout: callers set one)."""
-    if endpoint.scheme == "unix":
-        return await trio.open_unix_socket(endpoint.path)
-    if endpoint.scheme == "https":
-        return await trio.open_ssl_over_tcp_stream(
-            endpoint.host, endpoint.port, ssl_context=client_ssl_context()
-        )
-    return await trio.open_tcp_stream(endpoint.host, endpoint.port)
