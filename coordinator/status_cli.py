@@ -15,7 +15,7 @@ import trio
 from rich.console import Console
 from rich.live import Live
 
-from coordinator import purerpc_unix
+from coordinator import grpc
 from coordinator._pb.silvana.coordinator.v1 import coordinator_grpc
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import ConfigError, RpcSettings, read_toml
@@ -51,7 +51,7 @@ def socket_path(args: argparse.Namespace) -> Path:
 
 async def fetch(path: Path) -> pb.GetStatusResponse:
     with trio.fail_after(CALL_TIMEOUT_SECS):
-        async with purerpc_unix.unix_channel(path) as channel:
+        async with grpc.unix_channel(path) as channel:
             stub = coordinator_grpc.CoordinatorServiceStub(channel)
             response: pb.GetStatusResponse = await stub.GetStatus(pb.GetStatusRequest())
             return response

@@ -31,8 +31,8 @@ from coordinator.config import RpcSettings
 from coordinator.domain import AgentKey, Job, JobRef, JobState
 from coordinator.events import JobCreatedEvent, JobStatus
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
+from coordinator.grpc import unix_channel
 from coordinator.jobs import JobBook
-from coordinator.purerpc_unix import unix_channel
 from coordinator.rpc import CoordinatorService, SocketPathError, serve
 from coordinator.store import Store
 

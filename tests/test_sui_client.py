@@ -1,4 +1,4 @@
-"""coordinator.sui.client and coordinator.purerpc_unix against real HTTP/2 peers.
+"""coordinator.sui.client and the purerpc adapter (coordinator.grpc) against real HTTP/2 peers.
 
 Servers: grpcio (an independent gRPC implementation) over plaintext TCP, TLS with a
 throwaway CA and a Unix socket; our own purerpc server adapter over a Unix socket
@@ -38,7 +38,7 @@ import trio
 from purerpc.grpc_socket import SocketWrapper
 from purerpc.grpclib.status import Status, StatusCode
 
-from coordinator import purerpc_unix
+from coordinator import grpc as purerpc_adapter
 from coordinator._pb.sui.rpc.v2 import (
     checkpoint_pb2,
     event_pb2,
@@ -703,12 +703,12 @@ async def our_server(
     subscriptions = OurSubscriptions()
     if request.param == "unix":
         path = short_tmp / "ours.sock"
-        started = await nursery.start(purerpc_unix.serve, path, OurLedger(), subscriptions)
+        started = await nursery.start(purerpc_adapter.serve, path, OurLedger(), subscriptions)
         assert started == str(path)
         yield Endpoint.parse(f"unix:{path}"), subscriptions
     else:
         port = await nursery.start(
-            purerpc_unix.serve_tcp, "127.0.0.1", 0, OurLedger(), subscriptions.service
+            purerpc_adapter.serve_tcp, "127.0.0.1", 0, OurLedger(), subscriptions.service
         )
         yield Endpoint("http", "127.0.0.1", port), subscriptions
 
@@ -756,7 +756,7 @@ async def test_our_purerpc_server(our_server: tuple[Endpoint, OurSubscriptions])
 async def test_status_mapping(
     nursery: trio.Nursery, short_tmp: Path, code: str, kind: type[SuiError]
 ) -> None:
-    path = await nursery.start(purerpc_unix.serve, short_tmp / "map.sock", OurLedger())
+    path = await nursery.start(purerpc_adapter.serve, short_tmp / "map.sock", OurLedger())
     with trio.fail_after(10):
         async with connect(Endpoint.parse(f"unix:{path}"), timeout=5) as sui:
             with pytest.raises(SuiError) as error:
@@ -771,7 +771,7 @@ async def test_grpcio_client_against_our_unix_server(short_tmp: Path) -> None:
     with trio.CancelScope() as scope:
         async with trio.open_nursery() as nursery:
             await nursery.start(
-                functools.partial(purerpc_unix.serve, mode=0o600), path, OurLedger()
+                functools.partial(purerpc_adapter.serve, mode=0o600), path, OurLedger()
             )
             assert path.is_socket() and (path.stat().st_mode & 0o777) == 0o600
 
@@ -803,8 +803,8 @@ async def test_grpcio_client_against_our_unix_server(short_tmp: Path) -> None:
 
 def test_socket_option_patch_is_idempotent() -> None:
     patched = SocketWrapper.__dict__["_set_socket_options"]
-    purerpc_unix.install()
-    purerpc_unix.install()
+    purerpc_adapter.install()
+    purerpc_adapter.install()
     assert SocketWrapper.__dict__["_set_socket_options"] is patched
     left, right = socket.socketpair(socket.AF_UNIX)
     with left, right:
@@ -817,9 +817,9 @@ def test_socket_option_patch_is_idempotent() -> None:
 
 
 async def test_unix_channel_with_generated_stubs(short_tmp: Path, nursery: trio.Nursery) -> None:
-    path = await nursery.start(purerpc_unix.serve, short_tmp / "stub.sock", OurLedger())
+    path = await nursery.start(purerpc_adapter.serve, short_tmp / "stub.sock", OurLedger())
     with trio.fail_after(10):
-        async with purerpc_unix.unix_channel(path) as channel:
+        async with purerpc_adapter.unix_channel(path) as channel:
             stub = ledger_service_grpc.LedgerServiceStub(channel)
             info = await stub.GetServiceInfo(ledger_service_pb2.GetServiceInfoRequest())
     assert info.chain == "simnet"

@@ -17,7 +17,7 @@
   ours (same inode): a successor may already have replaced it.
 
 purerpc speaks HTTP/2 on the accepted connections through
-`coordinator.purerpc_unix.serve` (the listener form).
+`coordinator.grpc.serve_socket`.
 """
 
 from __future__ import annotations
@@ -31,10 +31,9 @@ import stat
 from contextlib import suppress
 from typing import Any
 
-import anyio.abc
 import trio
 
-from coordinator import purerpc_unix
+from coordinator import grpc
 from coordinator.config import RpcSettings
 from coordinator.errors import SetupError
 
@@ -183,14 +182,8 @@ async def serve(
     _make_parent(path)
     sock, ours = _bind(path, settings.socket_mode, gid)
     try:
-        listener: anyio.abc.SocketListener
-        try:
-            listener = await anyio.abc.SocketListener.from_socket(sock)
-        except BaseException:
-            sock.close()
-            raise
-        async with listener, trio.open_nursery() as nursery:
-            await nursery.start(purerpc_unix.serve, listener, service)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(grpc.serve_socket, sock, service)
             group = "" if gid is None else f", group {gid}"
             log.info("CoordinatorService listening on %s (mode %04o%s)",
                      path, settings.socket_mode, group)

@@ -10,7 +10,7 @@ answer. Book errors become gRPC statuses with the book's message:
 
 A servicer reports a status by raising one of purerpc's `RpcFailedError`
 subclasses (`purerpc.InvalidArgumentError(message)`, ...); the server in
-`coordinator.purerpc_unix` sends its code and message (percent-encoded, as gRPC
+`coordinator.grpc` sends its code and message (percent-encoded, as gRPC
 wants) in the trailers. Any other exception is logged and answered UNKNOWN.
 
 At most `max_concurrent_requests` calls are served at once; the rest wait in

@@ -13,7 +13,7 @@ import logging
 import trio
 
 from coordinator.config import Settings
-from coordinator.purerpc_unix import serve_tcp
+from coordinator.grpc import serve_tcp
 from coordinator.simnet.admin import AdminService
 from coordinator.simnet.scenario import build_simnet, load_scenario
 from coordinator.simnet.services import LedgerService, StateService, SubscriptionService

@@ -66,8 +66,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
-import anyio
-import anyio.abc
 import trio
 from google.protobuf import field_mask_pb2
 from google.protobuf.message import Message
@@ -86,7 +84,7 @@ from coordinator._pb.sui.rpc.v2 import (
     subscription_service_pb2,
 )
 from coordinator.errors import describe
-from coordinator.purerpc_unix import TRANSPORT_ERRORS, StreamChannel
+from coordinator.grpc import TRANSPORT_ERRORS, ByteStream, StreamChannel, dial_tcp, dial_unix
 from coordinator.sui.endpoint import Endpoint, client_ssl_context
 
 __all__ = [
@@ -564,21 +562,15 @@ class SuiClient:
 
 async def _open_stream(
     endpoint: Endpoint, deadline: float, ssl_context: ssl.SSLContext | None
-) -> anyio.abc.ByteStream:
+) -> ByteStream:
     try:
         with trio.fail_after(deadline):
             if endpoint.scheme == "unix":
-                return await anyio.connect_unix(endpoint.path)
+                return await dial_unix(endpoint.path)
             if endpoint.scheme == "https":
-                return await anyio.connect_tcp(
-                    endpoint.host,
-                    endpoint.port,
-                    tls=True,
-                    ssl_context=ssl_context or client_ssl_context(),
-                    tls_hostname=endpoint.host,
-                    tls_standard_compatible=False,
-                )
-            return await anyio.connect_tcp(endpoint.host, endpoint.port)
+                tls = ssl_context or client_ssl_context()
+                return await dial_tcp(endpoint.host, endpoint.port, tls)
+            return await dial_tcp(endpoint.host, endpoint.port)
     except trio.TooSlowError:
         raise SuiUnavailable(
             "connect", "DEADLINE_EXCEEDED", f"cannot reach {endpoint} within {deadline:g} s"

@@ -1,0 +1,255 @@
+"""A purerpc server on a Unix socket, a bound socket or one TCP address, with the server fixes.
+
+- `serve(path, *services)`: serve purerpc `Service`s (or `Servicer`s) on a Unix
+  socket it creates at `path` (and removes on exit).
+- `serve_socket(sock, *services)`: the same on a listening socket the caller
+  bound (the CoordinatorService binds its own, see `coordinator.rpc.server`).
+- `serve_tcp(host, port, *services)`: on a TCP listener bound to one address
+  only (`purerpc.Server` binds every interface). All report through `task_status`.
+
+purerpc's handler catches `BaseException` (so cancellation is logged as three
+warnings per connection), answers a servicer's exception with CANCELLED and a
+repr of it, keeps serving calls the client has reset, and leaves calls of a
+closed connection running. Ours lets cancellation through, answers UNKNOWN like
+grpcio does, and cancels calls that were reset or whose connection ended.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import socket
+import stat
+from collections.abc import Callable
+from contextlib import AsyncExitStack, suppress
+from typing import Any
+
+import anyio
+import anyio.abc
+import h2.events  # type: ignore[import-untyped]
+import h2.exceptions  # type: ignore[import-untyped]
+import purerpc
+import trio
+from google.protobuf.message import DecodeError
+from purerpc.grpc_proto import GRPCProtoSocket, GRPCProtoStream
+from purerpc.grpc_socket import GRPCStreamState, SocketWrapper
+from purerpc.grpclib.connection import GRPCConfiguration, GRPCConnection
+from purerpc.grpclib.events import RequestReceived
+from purerpc.grpclib.exceptions import GRPCError, RpcFailedError
+from purerpc.grpclib.status import Status, StatusCode
+from purerpc.rpc import Cardinality
+from purerpc.server import ConnectionHandler
+from purerpc.wrappers import (
+    call_server_stream_stream,
+    call_server_stream_unary,
+    call_server_unary_stream,
+    call_server_unary_unary,
+)
+
+from coordinator.errors import describe
+from coordinator.grpc.patches import close_queue
+from coordinator.grpc.transport import TRANSPORT_ERRORS, ByteStream
+
+log = logging.getLogger("coordinator.purerpc")
+
+
+class _ServerConnection(GRPCConnection):  # type: ignore[misc]
+    def __init__(self, config: Any, on_reset: Callable[[int], None]) -> None:
+        super().__init__(config)
+        self._on_reset = on_reset
+
+    def _stream_reset(self, event: h2.events.StreamReset) -> list[Any]:
+        self._on_reset(event.stream_id)
+        return []
+
+
+class _ServerStream(GRPCProtoStream):  # type: ignore[misc]
+    """A call on our server: its event queue is closed once nothing can use it."""
+
+    handled = False  # set when the servicer's task is over
+
+    def _close_remote(self) -> None:
+        super()._close_remote()  # the reader's last step for the client's last event
+        if self.handled and self.state is GRPCStreamState.CLOSED:
+            close_queue(self)
+
+
+class _ServerSocket(GRPCProtoSocket):  # type: ignore[misc]
+    StreamClass = _ServerStream
+
+    def __init__(self, stream: ByteStream, on_reset: Callable[[int], None]) -> None:
+        # GRPCSocket.__init__ (purerpc 0.8), with our connection.
+        AsyncExitStack.__init__(self)
+        self._streams: dict[int, Any] = {}
+        self._grpc_connection = _ServerConnection(GRPCConfiguration(client_side=False), on_reset)
+        self._socket = SocketWrapper(self._grpc_connection, stream)
+        self._receive_buffer_size = 1024 * 1024
+
+
+# Errors of the HTTP/2 stream itself, as opposed to a servicer's own (OSError included).
+_STREAM_ERRORS = (
+    GRPCError,
+    h2.exceptions.H2Error,
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+    anyio.EndOfStream,
+    DecodeError,
+)
+
+_DISPATCH = {
+    Cardinality.UNARY_UNARY: call_server_unary_unary,
+    Cardinality.UNARY_STREAM: call_server_unary_stream,
+    Cardinality.STREAM_UNARY: call_server_stream_unary,
+    Cardinality.STREAM_STREAM: call_server_stream_stream,
+}
+
+
+class _ConnectionHandler(ConnectionHandler):  # type: ignore[misc]
+    """purerpc's per-connection handler, with the server fixes of the module doc."""
+
+    def __init__(self, services: dict[str, Any]) -> None:
+        super().__init__(services, purerpc.Server(port=0))
+
+    async def __call__(self, stream: ByteStream) -> None:
+        calls: dict[int, trio.CancelScope] = {}
+
+        def on_reset(stream_id: int) -> None:
+            scope = calls.get(stream_id)
+            if scope is not None:
+                scope.cancel()
+
+        grpc_socket = _ServerSocket(stream, on_reset)
+        try:
+            async with stream, grpc_socket:
+                async with trio.open_nursery() as nursery:
+                    async for call in grpc_socket.listen():
+                        calls[call.stream_id] = trio.CancelScope()
+                        nursery.start_soon(self._serve_call, grpc_socket, call, calls)
+                    nursery.cancel_scope.cancel()  # the client went away
+        except Exception as exc:
+            log.debug("connection ended: %s", describe(exc))
+        finally:
+            # Calls purerpc still holds (reset, or cut off with the connection).
+            for call in grpc_socket._streams.values():
+                close_queue(call)
+
+    async def _serve_call(
+        self, grpc_socket: Any, stream: Any, calls: dict[int, trio.CancelScope]
+    ) -> None:
+        try:
+            with calls[stream.stream_id]:
+                await self.request_received(stream)
+        finally:
+            calls.pop(stream.stream_id, None)
+            stream.handled = True
+            if grpc_socket._streams.get(stream.stream_id) is not stream:
+                close_queue(stream)  # both sides ended: nothing more can arrive
+
+    async def request_received(self, stream: Any) -> None:
+        name = "?"
+        try:
+            await stream.start_response()
+            event = await stream.receive_event()
+            if not isinstance(event, RequestReceived):
+                await stream.close(Status(StatusCode.INTERNAL, "expected request headers"))
+                return
+            name = f"{event.service_name}/{event.method_name}"
+            service = self.services.get(event.service_name)
+            bound = None if service is None else service.methods.get(event.method_name)
+            if bound is None:
+                await stream.close(Status(StatusCode.UNIMPLEMENTED, f"{name} is not implemented"))
+                return
+        except TRANSPORT_ERRORS as exc:
+            log.debug("call %s ended: %s", name, describe(exc))
+            return
+        stream.expect_message_type(bound.signature.request_type)
+        method_fn = functools.partial(bound.method_fn, request=event)
+        try:
+            await _DISPATCH[bound.signature.cardinality](method_fn, stream)
+            return
+        except RpcFailedError as error:
+            status = error.status
+        except _STREAM_ERRORS as exc:  # a bad request, or the call or connection broke
+            log.debug("call %s ended: %s", name, describe(exc))
+            status = Status(StatusCode.INTERNAL, describe(exc))
+        except Exception as exc:
+            log.exception("%s failed", name)
+            status = Status(StatusCode.UNKNOWN, f"Exception calling application: {exc}")
+        # TypeError: purerpc's "Closing already closed stream".
+        with suppress(*TRANSPORT_ERRORS, TypeError):
+            await stream.close(status)
+
+
+def _services(services: tuple[Any, ...]) -> dict[str, Any]:
+    """{name: Service} from purerpc Services or Servicers."""
+    by_name: dict[str, Any] = {}
+    for item in services:
+        service = item.service if isinstance(item, purerpc.Servicer) else item
+        if service.name in by_name:
+            raise ValueError(f"service {service.name} given twice")
+        by_name[service.name] = service
+    return by_name
+
+
+async def _serve_listener(
+    listener: anyio.abc.Listener[Any], services: tuple[Any, ...],
+    task_status: trio.TaskStatus[Any], address: object,
+) -> None:
+    handler = _ConnectionHandler(_services(services))
+    async with listener:
+        task_status.started(address)
+        await listener.serve(handler)
+
+
+async def serve(
+    path: str | os.PathLike[str],
+    *services: Any,
+    mode: int | None = None,
+    task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve purerpc `Service`s or `Servicer`s on a Unix socket at `path` until
+    cancelled (a stale socket file is replaced; `mode` sets its permissions), and
+    remove it on exit; `task_status.started` gets the path."""
+    path = os.fspath(path)
+    listener = await anyio.create_unix_listener(path, mode=mode)
+    inode = os.stat(path).st_ino
+    try:
+        await _serve_listener(listener, services, task_status, path)
+    finally:
+        with suppress(OSError):  # remove our socket, not one a successor put there
+            info = os.lstat(path)
+            if stat.S_ISSOCK(info.st_mode) and info.st_ino == inode:
+                os.unlink(path)
+
+
+async def serve_socket(
+    sock: socket.socket,
+    *services: Any,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve on a socket the caller bound and made listen; it is closed on exit
+    (also when it cannot be served)."""
+    try:
+        listener = await anyio.abc.SocketListener.from_socket(sock)
+    except BaseException:
+        sock.close()
+        raise
+    await _serve_listener(listener, services, task_status, None)
+
+
+async def serve_tcp(
+    host: str,
+    port: int,
+    *services: Any,
+    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve purerpc services on `host:port` only (port 0: any free port).
+
+    `purerpc.Server` binds every interface; this binds the one address given.
+    `task_status.started` gets the bound port.
+    """
+    listener = await anyio.create_tcp_listener(local_host=host, local_port=port)
+    await _serve_listener(
+        listener, services, task_status, listener.extra(anyio.abc.SocketAttribute.local_port)
+    )
