@@ -18,8 +18,10 @@ of stopped with `docker.stop_grace_secs`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import trio
@@ -28,19 +30,14 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.backoff import Backoff
 from coordinator.config import Settings
 from coordinator.docker import (
-    ContainerOptions,
     ContainerSlots,
     ContainerSpec,
-    DockerEngine,
     DockerError,
     DockerUnavailable,
     ImageError,
-    ImagePolicy,
     PullProgress,
-    prepare_and_run,
-    reap_orphans,
-    retrying,
 )
+from coordinator.docker.runtime import ContainerRuntime, DockerRuntime
 from coordinator.domain import AgentKey, AgentMethod, Job, Session
 from coordinator.jobs import JobBook
 from coordinator.registry import Registry
@@ -66,6 +63,10 @@ class RunningContainer:
     pull: PullProgress | None = None
 
 
+RuntimeFactory = Callable[[trio.Event], Awaitable[ContainerRuntime]]
+"""Connects to the container runtime; given the runner's `exit_now`."""
+
+
 class Runner:
     def __init__(
         self,
@@ -73,6 +74,7 @@ class Runner:
         book: JobBook,
         registry: Registry,
         instance_id: str,
+        connect: RuntimeFactory | None = None,
     ) -> None:
         self.settings = settings
         self.book = book
@@ -80,12 +82,11 @@ class Runner:
         self.instance_id = instance_id
         self.draining = trio.Event()  # set by `drain`: no new containers
         self.slots = ContainerSlots(settings.docker.max_concurrent)
-        self.policy = ImagePolicy.from_settings(settings.docker)
         # Set by the root on a second signal: containers are killed on the way out.
         self.exit_now = trio.Event()
-        self.options = ContainerOptions.from_settings(
-            settings.docker, instance_id=instance_id, host_socket_path=settings.host_socket_path,
-            exit_now=self.exit_now,
+        self._connect = connect or functools.partial(
+            DockerRuntime.connect, settings.docker, instance_id=instance_id,
+            host_socket_path=settings.host_socket_path,
         )
         self.running: dict[str, RunningContainer] = {}
         self.waiting: dict[AgentKey, str] = {}  # keys with ready jobs that cannot start, why
@@ -98,34 +99,29 @@ class Runner:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Up once the engine answered and orphans of an earlier run are gone."""
-        engine = await retrying(
-            lambda: DockerEngine.connect(max_containers=self.settings.docker.max_concurrent),
-            what="connecting to the Docker engine",
-        )
+        runtime = await self._connect(self.exit_now)
         try:
             self.docker_state = "connected"
-            reaped = await reap_orphans(
-                engine, self.instance_id, stop_grace_secs=self.settings.docker.stop_grace_secs
-            )
+            reaped = await runtime.reap_orphans()
             if reaped:
                 # The job book already failed their jobs ("coordinator restarted").
-                log.info("%d container(s) of an earlier run removed", len(reaped))
+                log.info("%d container(s) of an earlier run removed", reaped)
             task_status.started()
             async with trio.open_nursery() as containers:
-                await self._schedule(engine, containers)
+                await self._schedule(runtime, containers)
             # Drained: nothing more to run in this process; the root stops us.
             await trio.sleep_forever()
         finally:
             with trio.CancelScope(shield=True):
-                await engine.aclose()
+                await runtime.aclose()
 
-    async def _schedule(self, engine: DockerEngine, containers: trio.Nursery) -> None:
+    async def _schedule(self, runtime: ContainerRuntime, containers: trio.Nursery) -> None:
         while not self.draining.is_set():
             self.book.expire_leases()
             await self.book.commit()
             self.book.forget_finished()
             if trio.current_time() >= self.docker_retry_at:
-                await self._start_ready(engine, containers)
+                await self._start_ready(runtime, containers)
             with trio.move_on_after(self._next_wake()):
                 async with trio.open_nursery() as wake:
                     for event in (self.book.changed, self.registry.changed, self.draining):
@@ -139,7 +135,7 @@ class Runner:
             return HOUSEKEEPING_SECS
         return max(0.0, min(HOUSEKEEPING_SECS, retry_at - time.time()))
 
-    async def _start_ready(self, engine: DockerEngine, containers: trio.Nursery) -> None:
+    async def _start_ready(self, runtime: ContainerRuntime, containers: trio.Nursery) -> None:
         self.waiting = {}
         for key in self.book.ready_keys():
             if self.slots.in_use >= self.slots.max_concurrent:
@@ -164,10 +160,10 @@ class Runner:
                 self.settings.docker.container_timeout_secs, self.settings.docker.use_tee,
             )
             self.idle = trio.Event()
-            containers.start_soon(self._supervise, engine, session, trigger, method)
+            containers.start_soon(self._supervise, runtime, session, trigger, method)
 
     async def _supervise(
-        self, engine: DockerEngine, session: Session, trigger: Job, method: AgentMethod
+        self, runtime: ContainerRuntime, session: Session, trigger: Job, method: AgentMethod
     ) -> None:
         spec = ContainerSpec(
             job_id=trigger.job_id, session_id=session.session_id,
@@ -186,9 +182,7 @@ class Runner:
         duration = 0.0
         try:
             async with self.slots.hold(session.key):
-                outcome = await prepare_and_run(
-                    engine, spec, self.options, self.policy, method.docker_sha256, progress
-                )
+                outcome = await runtime.run(spec, method.docker_sha256, progress)
             failure = None if outcome.succeeded else outcome.reason
             exit_code, duration = outcome.exit_code, outcome.duration_secs
             self._docker_backoff.reset()

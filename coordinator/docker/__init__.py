@@ -19,7 +19,8 @@ What the job layer calls:
         outcome = await prepare_and_run(engine, spec, options, policy, method.docker_sha256)
 
 `prepare_image` and `run_container` are the two halves, for callers that want
-the image ready before a slot is free.
+the image ready before a slot is free. `runtime.DockerRuntime` packs the
+engine, the options and the policy as the runner uses them.
 """
 
 from coordinator.docker.container import (
