@@ -1,27 +1,30 @@
-"""Shared fixtures. Docker tests use the real engine: with CI=true a missing
-engine fails the test (never skips); elsewhere it skips with the reason."""
+"""The tests' shared fixtures, found by pytest by name (never imported).
+
+Docker tests use the real engine: with CI=true a missing engine fails the
+test (never skips); elsewhere it skips with the reason. The e2e fixtures
+build the real agent image (scripts/build-agent-image); helpers that are not
+fixtures live in tests/support.py, tests/docker_support.py and
+tests/e2e_support.py."""
 
 from __future__ import annotations
 
-import os
+import shutil
+import socket
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import docker
 import pytest
-from docker.errors import DockerException, ImageNotFound
+from docker.errors import DockerException, ImageNotFound, NotFound
 
+from coordinator.docker import DockerEngine
 from coordinator.store import Store
-
-ROOT = Path(__file__).resolve().parent.parent
-BUSYBOX_IMAGE = "silvana-test/busybox:latest"
-
-
-def _need(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: Docker tests must run)")
-    pytest.skip(reason)
+from tests.docker_support import registry_port, run_registry
+from tests.e2e_support import AGENT_IMAGE, Daemon, instance_id_of
+from tests.support import BUSYBOX_IMAGE, ROOT, containers_of, need
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +33,7 @@ def docker_client() -> Iterator[docker.DockerClient]:
         client = docker.from_env(timeout=30)
         client.ping()
     except DockerException as exc:
-        _need(f"no Docker engine reachable: {exc}")
+        need(f"no Docker engine reachable: {exc}")
     try:
         client.images.get(BUSYBOX_IMAGE)
     except ImageNotFound:
@@ -45,3 +48,107 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     opened = await Store.open(tmp_path / "state")
     yield opened
     await opened.close()
+
+
+# --- Docker ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def registry(docker_client: docker.DockerClient) -> Iterator[str]:
+    """host:port of the local registry; started here unless scripts/test did."""
+    was_up = run_registry("status")
+    assert run_registry("start"), "scripts/registry could not start docker-registry"
+    yield f"127.0.0.1:{registry_port()}"
+    if not was_up:
+        run_registry("stop")
+
+
+@pytest.fixture
+async def engine(docker_client: docker.DockerClient) -> AsyncIterator[DockerEngine]:
+    # docker_client first: it makes a missing engine fail under CI=true.
+    engine = await DockerEngine.connect()
+    yield engine
+    await engine.aclose()
+
+
+@pytest.fixture
+def instance_id(docker_client: docker.DockerClient) -> Iterator[str]:
+    """A coordinator instance id of this test only; its containers go afterwards."""
+    value = f"test-{uuid.uuid4().hex[:12]}"
+    yield value
+    for container in containers_of(docker_client, value):
+        container.remove(force=True)
+
+
+@pytest.fixture
+def socket_path() -> Iterator[Path]:
+    """A listening Unix socket, as the RPC service would leave one (short path:
+    sun_path is 108 bytes)."""
+    directory = Path(tempfile.mkdtemp(prefix="silvana-"))
+    path = directory / "coordinator.sock"
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(path))
+    listener.listen()
+    yield path
+    listener.close()
+    shutil.rmtree(directory)
+
+
+# --- end to end -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def agent_image(docker_client: docker.DockerClient) -> str:
+    # docker_client first: a missing engine fails under CI=true. Cached: a no-op
+    # when the image matches the script, the agent and the proto.
+    subprocess.run([str(ROOT / "scripts" / "build-agent-image")], check=True)
+    return AGENT_IMAGE
+
+
+@pytest.fixture(scope="session")
+def agent_variant(
+    docker_client: docker.DockerClient, agent_image: str
+) -> Iterator[Callable[[str], str]]:
+    """`agent_variant("fail")`: the demo agent image with `ENV AGENT_MODE=fail`
+    baked in, tagged locally (silvana-e2e/agent:<random>), removed at the end."""
+    made: dict[str, str] = {}
+
+    def variant(mode: str) -> str:
+        if mode not in made:
+            tag = f"silvana-e2e/agent:{uuid.uuid4().hex[:12]}"
+            container = docker_client.containers.create(agent_image)
+            try:
+                repository, _, name = tag.partition(":")
+                container.commit(repository=repository, tag=name,
+                                 changes=[f"ENV AGENT_MODE={mode}"])
+            finally:
+                container.remove(force=True)
+            made[mode] = tag
+        return made[mode]
+
+    yield variant
+    for tag in made.values():
+        try:
+            docker_client.images.remove(tag, noprune=False)
+        except NotFound:
+            pass
+
+
+@pytest.fixture
+def sock_dir() -> Iterator[Path]:
+    """A directory with a short path: a Unix socket path has at most 107 bytes."""
+    path = Path(tempfile.mkdtemp(prefix="silvana-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def daemons(docker_client: docker.DockerClient) -> Iterator[list[Daemon]]:
+    """Tests append every daemon they start; whatever containers of those are
+    left (a failed test, a killed daemon) are removed afterwards."""
+    started: list[Daemon] = []
+    yield started
+    for daemon in started:
+        instance_id = instance_id_of(daemon)
+        for container in containers_of(docker_client, instance_id) if instance_id else []:
+            container.remove(force=True)

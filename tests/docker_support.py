@@ -1,28 +1,17 @@
-"""Fixtures and helpers shared by the tests/test_docker_*.py files: the local
-registry, a connected engine, a per-test instance id whose containers are
-always removed, and a real Unix socket to bind-mount.
-
-Test modules import the fixtures by their `*_fixture` names, which pytest
-registers under `name=`; the test parameters then shadow nothing."""
+"""Helpers of the tests/test_docker_*.py files: the local registry script,
+container options and specs with short limits (their fixtures are in
+conftest.py)."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
-import uuid
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import docker
-import pytest
-
-from coordinator.docker import ContainerOptions, ContainerSpec, DockerEngine
-from tests.conftest import BUSYBOX_IMAGE, ROOT
+from coordinator.docker import ContainerOptions, ContainerSpec
+from tests.support import BUSYBOX_IMAGE, ROOT
 
 REGISTRY_SCRIPT = ROOT / "scripts" / "registry"
 
@@ -39,49 +28,14 @@ def run_registry(command: str, env: dict[str, str] | None = None) -> bool:
     return result.returncode == 0
 
 
-@pytest.fixture(scope="session", name="registry")
-def registry_fixture(docker_client: docker.DockerClient) -> Iterator[str]:
-    """host:port of the local registry; started here unless scripts/test did."""
-    was_up = run_registry("status")
-    assert run_registry("start"), "scripts/registry could not start docker-registry"
-    yield f"127.0.0.1:{registry_port()}"
-    if not was_up:
-        run_registry("stop")
 
 
-@pytest.fixture(name="engine")
-async def engine_fixture(docker_client: docker.DockerClient) -> AsyncIterator[DockerEngine]:
-    # docker_client first: it makes a missing engine fail under CI=true.
-    engine = await DockerEngine.connect()
-    yield engine
-    await engine.aclose()
 
 
-def containers_of(client: docker.DockerClient, instance_id: str) -> list[Any]:
-    return client.containers.list(all=True, filters={"label": f"silvana.coordinator={instance_id}"})
 
 
-@pytest.fixture(name="instance_id")
-def instance_id_fixture(docker_client: docker.DockerClient) -> Iterator[str]:
-    """A coordinator instance id of this test only; its containers go afterwards."""
-    value = f"test-{uuid.uuid4().hex[:12]}"
-    yield value
-    for container in containers_of(docker_client, value):
-        container.remove(force=True)
 
 
-@pytest.fixture(name="socket_path")
-def socket_path_fixture() -> Iterator[Path]:
-    """A listening Unix socket, as the RPC service would leave one (short path:
-    sun_path is 108 bytes)."""
-    directory = Path(tempfile.mkdtemp(prefix="silvana-"))
-    path = directory / "coordinator.sock"
-    listener = socket.socket(socket.AF_UNIX)
-    listener.bind(str(path))
-    listener.listen()
-    yield path
-    listener.close()
-    shutil.rmtree(directory)
 
 
 def make_options(instance_id: str, socket_path: Path, **changes: Any) -> ContainerOptions:

@@ -10,83 +10,38 @@ Sockets live in short directories under /tmp (sun_path holds 108 bytes).
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker
 import grpc
-import pytest
 import trio
-from docker.errors import NotFound
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.store import DB_FILE
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 AGENT_IMAGE = "silvana-demo/agent:latest"
 SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
-LABEL_COORDINATOR = "silvana.coordinator"
 
 
 # --- images ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session", name="agent_image")
-def agent_image_fixture(docker_client: docker.DockerClient) -> str:
-    # docker_client first: a missing engine fails under CI=true. Cached: a no-op
-    # when the image matches the script, the agent and the proto.
-    subprocess.run([str(ROOT / "scripts" / "build-agent-image")], check=True)
-    return AGENT_IMAGE
 
 
-@pytest.fixture(scope="session", name="agent_variant")
-def agent_variant_fixture(
-    docker_client: docker.DockerClient, agent_image: str
-) -> Iterator[Callable[[str], str]]:
-    """`agent_variant("fail")`: the demo agent image with `ENV AGENT_MODE=fail`
-    baked in, tagged locally (silvana-e2e/agent:<random>), removed at the end."""
-    made: dict[str, str] = {}
-
-    def variant(mode: str) -> str:
-        if mode not in made:
-            tag = f"silvana-e2e/agent:{uuid.uuid4().hex[:12]}"
-            container = docker_client.containers.create(agent_image)
-            try:
-                repository, _, name = tag.partition(":")
-                container.commit(repository=repository, tag=name,
-                                 changes=[f"ENV AGENT_MODE={mode}"])
-            finally:
-                container.remove(force=True)
-            made[mode] = tag
-        return made[mode]
-
-    yield variant
-    for tag in made.values():
-        try:
-            docker_client.images.remove(tag, noprune=False)
-        except NotFound:
-            pass
 
 
 # --- the daemon's files ----------------------------------------------------------
 
 
-@pytest.fixture(name="sock_dir")
-def sock_dir_fixture() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="silvana-", dir="/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -193,11 +148,6 @@ def stored_jobs(db: Path) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def containers_of(client: docker.DockerClient, instance_id: str) -> list[Any]:
-    found: list[Any] = client.containers.list(
-        all=True, filters={"label": f"{LABEL_COORDINATOR}={instance_id}"}
-    )
-    return found
 
 
 def instance_id_of(daemon: Daemon) -> str | None:
@@ -209,16 +159,6 @@ def instance_id_of(daemon: Daemon) -> str | None:
     return None if row is None else str(row[0])
 
 
-@pytest.fixture(name="daemons")
-def daemons_fixture(docker_client: docker.DockerClient) -> Iterator[list[Daemon]]:
-    """Tests append every daemon they start; whatever containers of those are
-    left (a failed test, a killed daemon) are removed afterwards."""
-    started: list[Daemon] = []
-    yield started
-    for daemon in started:
-        instance_id = instance_id_of(daemon)
-        for container in containers_of(docker_client, instance_id) if instance_id else []:
-            container.remove(force=True)
 
 
 # --- the daemon as a process -------------------------------------------------------

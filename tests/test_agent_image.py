@@ -5,14 +5,10 @@ container (network "none": the socket is its only way out)."""
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +19,9 @@ import grpc
 import pytest
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
-from tests.conftest import ROOT
 
 pytestmark = pytest.mark.docker
 
-AGENT_IMAGE = "silvana-demo/agent:latest"
 SERVICE = "silvana.coordinator.v1.CoordinatorService"
 SOCKET_IN_CONTAINER = "/run/silvana/coordinator.sock"
 KEY = ("AddExampleDev", "AddAgent", "prove")
@@ -80,21 +74,6 @@ class FakeCoordinator:
             return [request for _, call, request in self.calls if call == name]
 
 
-@pytest.fixture(scope="session")
-def agent_image(docker_client: docker.DockerClient) -> str:
-    # Cached: a no-op when the image matches the script, the agent and the proto.
-    subprocess.run([str(ROOT / "scripts" / "build-agent-image")], check=True)
-    return AGENT_IMAGE
-
-
-@pytest.fixture
-def socket_dir() -> Iterator[Path]:
-    # Short: a Unix socket path must fit in 108 bytes.
-    path = Path(tempfile.mkdtemp(prefix="silvana-agent-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
 def serve(coordinator: FakeCoordinator, socket: Path) -> grpc.Server:
     handlers = {
         "GetJob": grpc.unary_unary_rpc_method_handler(
@@ -123,13 +102,13 @@ def serve(coordinator: FakeCoordinator, socket: Path) -> grpc.Server:
 def run_agent(
     client: docker.DockerClient,
     image: str,
-    socket_dir: Path,
+    sock_dir: Path,
     coordinator: FakeCoordinator,
     session: str,
     mode: str = "",
 ) -> tuple[int, str]:
     """Serve `coordinator`, run the agent container to its end: (exit status, logs)."""
-    socket = socket_dir / "coordinator.sock"
+    socket = sock_dir / "coordinator.sock"
     server = serve(coordinator, socket)
     env = {
         "JOB_ID": str(ENV_JOB_ID),
@@ -178,11 +157,11 @@ ALL_JOBS = {ENV_JOB_ID: ENV_JOB_DATA, **QUEUED}
 
 
 def test_agent_completes_env_job_and_every_queued_job(
-    docker_client: docker.DockerClient, agent_image: str, socket_dir: Path
+    docker_client: docker.DockerClient, agent_image: str, sock_dir: Path
 ) -> None:
     session = f"session-{uuid.uuid4()}"
     coordinator = FakeCoordinator(session=session, queue=queued_jobs())
-    status, logs = run_agent(docker_client, agent_image, socket_dir, coordinator, session)
+    status, logs = run_agent(docker_client, agent_image, sock_dir, coordinator, session)
 
     assert status == 0, logs
     completed = coordinator.named("CompleteJob")
@@ -203,11 +182,11 @@ def test_agent_completes_env_job_and_every_queued_job(
 
 
 def test_agent_fail_mode_fails_every_job(
-    docker_client: docker.DockerClient, agent_image: str, socket_dir: Path
+    docker_client: docker.DockerClient, agent_image: str, sock_dir: Path
 ) -> None:
     session = f"session-{uuid.uuid4()}"
     coordinator = FakeCoordinator(session=session, queue=queued_jobs())
-    status, logs = run_agent(docker_client, agent_image, socket_dir, coordinator, session, "fail")
+    status, logs = run_agent(docker_client, agent_image, sock_dir, coordinator, session, "fail")
 
     assert status == 0, logs
     failed = coordinator.named("FailJob")
@@ -218,13 +197,13 @@ def test_agent_fail_mode_fails_every_job(
 
 
 def test_agent_sleep_mode_waits_before_its_first_call(
-    docker_client: docker.DockerClient, agent_image: str, socket_dir: Path
+    docker_client: docker.DockerClient, agent_image: str, sock_dir: Path
 ) -> None:
     session = f"session-{uuid.uuid4()}"
     coordinator = FakeCoordinator(session=session)
     started = time.monotonic()
     status, logs = run_agent(
-        docker_client, agent_image, socket_dir, coordinator, session, "sleep:2"
+        docker_client, agent_image, sock_dir, coordinator, session, "sleep:2"
     )
 
     assert status == 0, logs
@@ -233,10 +212,10 @@ def test_agent_sleep_mode_waits_before_its_first_call(
 
 
 def test_agent_exits_non_zero_with_the_rpc_error(
-    docker_client: docker.DockerClient, agent_image: str, socket_dir: Path
+    docker_client: docker.DockerClient, agent_image: str, sock_dir: Path
 ) -> None:
     coordinator = FakeCoordinator(session="the-real-session", queue=queued_jobs())
-    status, logs = run_agent(docker_client, agent_image, socket_dir, coordinator, "a-wrong-session")
+    status, logs = run_agent(docker_client, agent_image, sock_dir, coordinator, "a-wrong-session")
 
     assert status == 1, logs
     assert "agent: error: CompleteJob failed: PERMISSION_DENIED: unknown session" in logs

@@ -17,13 +17,7 @@ from coordinator.docker import (
     DockerEngine,
     run_container,
 )
-from tests.docker_support import (  # noqa: F401 (the *_fixture names are fixtures)
-    engine_fixture,
-    instance_id_fixture,
-    make_options,
-    make_spec,
-    socket_path_fixture,
-)
+from tests.docker_support import make_options, make_spec
 
 
 def most_at_once(outcomes: Iterable[ContainerOutcome]) -> int:

@@ -23,14 +23,8 @@ from coordinator.docker import (
     DockerUnavailable,
     run_container,
 )
-from tests.docker_support import (  # noqa: F401 (the *_fixture names are fixtures)
-    containers_of,
-    engine_fixture,
-    instance_id_fixture,
-    make_options,
-    make_spec,
-    socket_path_fixture,
-)
+from tests.docker_support import make_options, make_spec
+from tests.support import containers_of
 
 MiB = 1 << 20
 

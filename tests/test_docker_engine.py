@@ -20,8 +20,7 @@ from coordinator.docker import (
     DockerUnavailable,
     retrying,
 )
-from tests.conftest import BUSYBOX_IMAGE
-from tests.docker_support import engine_fixture  # noqa: F401 (a fixture)
+from tests.support import BUSYBOX_IMAGE
 
 
 def test_create_start_wait_remove(docker_client: docker.DockerClient) -> None:

@@ -30,17 +30,8 @@ from coordinator.docker import (
     prepare_image,
     registry_auth,
 )
-from tests.conftest import BUSYBOX_IMAGE
-from tests.docker_support import (  # noqa: F401 (the *_fixture names are fixtures)
-    containers_of,
-    engine_fixture,
-    instance_id_fixture,
-    make_options,
-    make_spec,
-    registry_fixture,
-    run_registry,
-    socket_path_fixture,
-)
+from tests.docker_support import make_options, make_spec, run_registry
+from tests.support import BUSYBOX_IMAGE, containers_of
 
 ANON = ImagePolicy(env={})  # no credentials from this machine's environment
 

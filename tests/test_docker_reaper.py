@@ -12,13 +12,7 @@ import docker
 import trio
 
 from coordinator.docker import DockerEngine, reap_orphans
-from tests.conftest import BUSYBOX_IMAGE, ROOT
-from tests.docker_support import (  # noqa: F401 (the *_fixture names are fixtures)
-    containers_of,
-    engine_fixture,
-    instance_id_fixture,
-    socket_path_fixture,
-)
+from tests.support import BUSYBOX_IMAGE, ROOT, containers_of
 
 # A stand-in for the coordinator: it supervises one long container, then dies.
 COORDINATOR = """

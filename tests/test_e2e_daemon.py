@@ -23,19 +23,15 @@ from docker.errors import NotFound
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.simnet import Simnet, serve
-from tests.e2e_support import (  # noqa: F401 (the *_fixture names are fixtures)
+from tests.e2e_support import (
     Daemon,
     DaemonProcess,
-    agent_image_fixture,
-    agent_variant_fixture,
-    containers_of,
-    daemons_fixture,
     free_port,
-    sock_dir_fixture,
     status_when,
     stored_jobs,
     write_config,
 )
+from tests.support import containers_of
 
 pytestmark = pytest.mark.docker
 

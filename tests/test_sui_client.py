@@ -10,13 +10,11 @@ sockets in temporary directories only.
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import socket
 import ssl
 import struct
 import subprocess
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -59,6 +57,7 @@ from coordinator.sui.client import (
     module_transaction_filter,
 )
 from coordinator.sui.endpoint import Endpoint
+from tests.support import need
 
 PACKAGE = "0x" + "ab" * 32
 CHECKPOINT_MASK = ["sequence_number", "transactions.events.events.contents"]
@@ -79,16 +78,6 @@ def checkpoint(sequence: int) -> checkpoint_pb2.Checkpoint:
 def serialize(message: Any) -> bytes:
     data: bytes = message.SerializeToString()
     return data
-
-
-@pytest.fixture
-def short_tmp() -> Iterator[Path]:
-    """A directory with a short path: a Unix socket path has at most 107 bytes."""
-    path = Path(tempfile.mkdtemp(prefix="sui-", dir="/tmp"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -427,9 +416,9 @@ async def test_connect_deadline() -> None:
     assert (error.value.call, error.value.code) == ("connect", "DEADLINE_EXCEEDED")
 
 
-async def test_missing_unix_socket(short_tmp: Path) -> None:
+async def test_missing_unix_socket(sock_dir: Path) -> None:
     with pytest.raises(SuiUnavailable) as error:
-        async with connect(Endpoint.parse(f"unix:{short_tmp}/none.sock"), timeout=5):
+        async with connect(Endpoint.parse(f"unix:{sock_dir}/none.sock"), timeout=5):
             pytest.fail("connected to a missing socket")
     assert error.value.call == "connect"
 
@@ -573,10 +562,7 @@ class Pki:
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     if shutil.which("openssl") is None:
-        reason = "the openssl command is needed to make test certificates"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        need("the openssl command is needed to make test certificates")
     directory = tmp_path_factory.mktemp("pki")
 
     def openssl(*args: str) -> None:
@@ -650,8 +636,8 @@ async def test_tls_default_trust_store_rejects_a_private_ca(pki: Pki, fake: Fake
 # --- (c) Unix sockets ---------------------------------------------------------------------
 
 
-async def test_unix_socket_against_grpcio(short_tmp: Path, fake: FakeSui) -> None:
-    path = short_tmp / "grpcio.sock"
+async def test_unix_socket_against_grpcio(sock_dir: Path, fake: FakeSui) -> None:
+    path = sock_dir / "grpcio.sock"
     with grpcio_server(fake, address=f"unix:{path}"), trio.fail_after(20):
         async with connect(Endpoint.parse(f"unix:{path}"), timeout=5) as sui:
             assert (await sui.get_checkpoint(3)).sequence_number == 3
@@ -698,11 +684,11 @@ class OurSubscriptions(subscription_service_grpc.SubscriptionServiceServicer):
 
 @pytest.fixture(params=["unix", "tcp"])
 async def our_server(
-    request: pytest.FixtureRequest, nursery: trio.Nursery, short_tmp: Path
+    request: pytest.FixtureRequest, nursery: trio.Nursery, sock_dir: Path
 ) -> AsyncGenerator[tuple[Endpoint, OurSubscriptions], None]:
     subscriptions = OurSubscriptions()
     if request.param == "unix":
-        path = short_tmp / "ours.sock"
+        path = sock_dir / "ours.sock"
         started = await nursery.start(purerpc_adapter.serve, path, OurLedger(), subscriptions)
         assert started == str(path)
         yield Endpoint.parse(f"unix:{path}"), subscriptions
@@ -754,9 +740,9 @@ async def test_our_purerpc_server(our_server: tuple[Endpoint, OurSubscriptions])
     ],
 )
 async def test_status_mapping(
-    nursery: trio.Nursery, short_tmp: Path, code: str, kind: type[SuiError]
+    nursery: trio.Nursery, sock_dir: Path, code: str, kind: type[SuiError]
 ) -> None:
-    path = await nursery.start(purerpc_adapter.serve, short_tmp / "map.sock", OurLedger())
+    path = await nursery.start(purerpc_adapter.serve, sock_dir / "map.sock", OurLedger())
     with trio.fail_after(10):
         async with connect(Endpoint.parse(f"unix:{path}"), timeout=5) as sui:
             with pytest.raises(SuiError) as error:
@@ -766,8 +752,8 @@ async def test_status_mapping(
     assert error.value.retryable == (kind is SuiUnavailable)
 
 
-async def test_grpcio_client_against_our_unix_server(short_tmp: Path) -> None:
-    path = short_tmp / "rpc.sock"
+async def test_grpcio_client_against_our_unix_server(sock_dir: Path) -> None:
+    path = sock_dir / "rpc.sock"
     with trio.CancelScope() as scope:
         async with trio.open_nursery() as nursery:
             await nursery.start(
@@ -816,8 +802,8 @@ def test_socket_option_patch_is_idempotent() -> None:
         SocketWrapper._set_socket_options(Stream())  # no OSError 95
 
 
-async def test_unix_channel_with_generated_stubs(short_tmp: Path, nursery: trio.Nursery) -> None:
-    path = await nursery.start(purerpc_adapter.serve, short_tmp / "stub.sock", OurLedger())
+async def test_unix_channel_with_generated_stubs(sock_dir: Path, nursery: trio.Nursery) -> None:
+    path = await nursery.start(purerpc_adapter.serve, sock_dir / "stub.sock", OurLedger())
     with trio.fail_after(10):
         async with purerpc_adapter.unix_channel(path) as channel:
             stub = ledger_service_grpc.LedgerServiceStub(channel)
