@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from coordinator.events.models import normalize_address
+from coordinator.hostport import split_host_port
 from coordinator.simnet.settings import SimnetSettings
 
 
@@ -251,11 +252,10 @@ _VSOCK_U32 = 0xFFFF_FFFF  # VMADDR_CID_ANY / VMADDR_PORT_ANY: not an address
 
 
 def _split_host_port(value: str) -> tuple[str, int]:
-    host, _, port = value.rpartition(":")
-    host = host.removeprefix("[").removesuffix("]")
-    if not host or not port.isdigit() or int(port) > 65535:  # 0: any free port (tests)
-        raise ValueError("must be host:port, e.g. 127.0.0.1:443")
-    return host, int(port)
+    try:
+        return split_host_port(value)
+    except ValueError:
+        raise ValueError("must be host:port, e.g. 127.0.0.1:443") from None
 
 
 class EnclaveSettings(_Section):

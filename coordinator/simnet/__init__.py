@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from coordinator.simnet.faults import SUI_METHODS, Faults
     from coordinator.simnet.scenario import Scenario, ScenarioError, build_simnet, load_scenario
     from coordinator.simnet.server import run_simnet, serve
-    from coordinator.simnet.settings import parse_listen
     from coordinator.simnet.sim import DEFAULT_PACKAGE_ID, Simnet, SimnetError, UnknownObject
 
 # The names above, loaded on first use: `coordinator.config` reads
@@ -40,7 +39,6 @@ _WHERE = {
     "Scenario": "scenario", "ScenarioError": "scenario", "build_simnet": "scenario",
     "load_scenario": "scenario",
     "run_simnet": "server", "serve": "server",
-    "parse_listen": "settings",
     "DEFAULT_PACKAGE_ID": "sim", "Simnet": "sim", "SimnetError": "sim", "UnknownObject": "sim",
 }
 
@@ -62,7 +60,6 @@ __all__ = [
     "UnknownObject",
     "build_simnet",
     "load_scenario",
-    "parse_listen",
     "run_simnet",
     "serve",
 ]

@@ -25,18 +25,18 @@ import trio
 
 from coordinator._pb.silvana.simnet.v1 import simnet_grpc, simnet_pb2
 from coordinator.events import normalize_address
+from coordinator.hostport import split_host_port
 from coordinator.logs import setup_logging
 from coordinator.simnet.faults import SUI_METHODS
 from coordinator.simnet.scenario import ScenarioError, build_simnet, load_scenario
 from coordinator.simnet.server import serve
-from coordinator.simnet.settings import parse_listen
 
 ADMIN_TIMEOUT_SECS = 60.0
 
 
 def _address(value: str) -> tuple[str, int]:
     try:
-        return parse_listen(value)
+        return split_host_port(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -14,10 +14,10 @@ import trio
 
 from coordinator.config import Settings
 from coordinator.grpc import serve_tcp
+from coordinator.hostport import split_host_port
 from coordinator.simnet.admin import AdminService
 from coordinator.simnet.scenario import build_simnet, load_scenario
 from coordinator.simnet.services import LedgerService, StateService, SubscriptionService
-from coordinator.simnet.settings import parse_listen
 from coordinator.simnet.sim import Simnet
 from coordinator.supervisor import Child, ChildSpec
 
@@ -86,7 +86,7 @@ async def run_simnet(
     """The daemon's `simnet` child: serve `sim` on `[simnet] listen`, forever.
     The chain lives in `sim`, so it survives restarts of the child. Reports
     the bound "host:port"."""
-    host, port = parse_listen(settings.simnet.listen)
+    host, port = split_host_port(settings.simnet.listen)
     await serve(sim, host, port, task_status=task_status)
 
 

@@ -11,14 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-
-def parse_listen(listen: str) -> tuple[str, int]:
-    """`host:port` (`[v6]:port` too) -> (host, port); ValueError otherwise."""
-    host, _, port = listen.rpartition(":")
-    host = host.removeprefix("[").removesuffix("]")
-    if not host or not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"{listen!r} is not host:port")
-    return host, int(port)
+from coordinator.hostport import split_host_port
 
 
 class SimnetSettings(BaseModel):
@@ -37,7 +30,7 @@ class SimnetSettings(BaseModel):
     @classmethod
     def _check_listen(cls, value: str) -> str:
         try:
-            parse_listen(value)
+            split_host_port(value)
         except ValueError:
             raise ValueError("must be host:port, e.g. 127.0.0.1:9000") from None
         return value
