@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
+import trio
 
 from coordinator.docker import LABEL_COORDINATOR
 
@@ -21,6 +23,18 @@ def need(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true: every test must run)")
     pytest.skip(reason)
+
+
+async def eventually(
+    done: Callable[[], bool], within: float, what: str, detail: Callable[[], str] = str
+) -> None:
+    """Poll `done` until it holds (state of several parts, no single event to
+    wait on); AssertionError naming `what` and `detail()` after `within` s."""
+    with trio.move_on_after(within) as scope:
+        while not done():  # noqa: ASYNC110
+            await trio.sleep(0.01)
+    if scope.cancelled_caught:
+        raise AssertionError(f"{what} did not happen within {within:g} s {detail()}".rstrip())
 
 
 def containers_of(client: docker.DockerClient, instance_id: str) -> list[Any]:

@@ -29,6 +29,7 @@ from coordinator.status import DaemonStatus
 from coordinator.store import Ledger, LedgerWrite, Store
 from coordinator.sui.chain_status import ChainStatus
 from coordinator.sui.ingest import CheckpointDone, Delivery, Ingest
+from tests.support import eventually
 
 MODULES = ["agent", "jobs"]
 APP = "app"
@@ -102,16 +103,10 @@ class Pipeline:
     async def wait_for(
         self, done: Callable[[], bool], within: float, what: str = "the events"
     ) -> None:
-        """Poll `done` (state of several parts, no single event to wait on)."""
-        with trio.move_on_after(within) as scope:
-            while not done():  # noqa: ASYNC110
-                await trio.sleep(0.02)
-        if scope.cancelled_caught:
-            raise AssertionError(
-                f"{what} did not arrive within {within} s: {len(self.received)} received, "
-                f"cursor {self.handled.cursor}, ingest {self.chain.state}, "
-                f"last error {self.chain.last_error!r}"
-            )
+        await eventually(done, within, what, lambda: (
+            f"({len(self.received)} received, cursor {self.handled.cursor}, "
+            f"ingest {self.chain.state}, last error {self.chain.last_error!r})"
+        ))
 
 
 async def start_pipeline(

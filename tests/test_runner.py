@@ -29,6 +29,7 @@ from coordinator.jobs import JobBook
 from coordinator.registry import Registry
 from coordinator.runner import WAITING_TEE, WAITING_UNKNOWN_METHOD, Runner
 from coordinator.store import Ledger, Store
+from tests.support import eventually
 
 KEY = AgentKey("dev", "agent", "prove")
 OTHER = AgentKey("dev", "agent", "verify")
@@ -115,10 +116,7 @@ class Rig:
         return jobs[job_id].state, jobs[job_id].attempts
 
     async def until(self, done: Callable[[], bool], what: str) -> None:
-        """Poll `done` (the state of several parts) for up to 30 s."""
-        with trio.fail_after(30):
-            while not done():  # noqa: ASYNC110 (state of several parts)
-                await trio.sleep(0.01)
+        await eventually(done, 30, what)
 
 
 @pytest.fixture
@@ -252,9 +250,7 @@ async def test_a_runner_cancelled_mid_run_leaves_the_job_pending(
     with trio.CancelScope() as scope:
         async with trio.open_nursery() as inner:
             await inner.start(runner.run)
-            with trio.fail_after(10):
-                while runtime.running != {1}:  # noqa: ASYNC110
-                    await trio.sleep(0.01)
+            await eventually(lambda: runtime.running == {1}, 10, "the container")
             scope.cancel()
     job = book.jobs[JobRef(APP, 1)]
     assert (job.state, job.attempts, job.last_error) == (JobState.PENDING, 0, "")
