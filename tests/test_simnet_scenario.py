@@ -133,7 +133,10 @@ async def test_run_simnet_uses_the_coordinators_package(
         "checkpoint_interval_secs = 0\n"
     )
     settings = load_settings(path, env={})
-    target: str = await nursery.start(run_simnet, settings, simnet_from_settings(settings))
+    sim = simnet_from_settings(
+        settings.simnet, package_id=settings.sui.package_id, registry_id=settings.sui.registry_id
+    )
+    target: str = await nursery.start(run_simnet, settings.simnet, sim)
     host, port = target.rsplit(":", 1)
     with trio.fail_after(10):
         async with purerpc.insecure_channel(host, int(port)) as channel:

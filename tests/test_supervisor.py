@@ -259,7 +259,7 @@ async def test_a_restart_calls_the_factory_again(autojump_clock: trio.testing.Mo
 
 
 async def test_stop_drains_in_reverse_order_within_each_budget(
-    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+    autojump_clock: trio.testing.MockClock,
 ) -> None:
     events: list[str] = []
 
@@ -290,4 +290,3 @@ async def test_stop_drains_in_reverse_order_within_each_budget(
         "quick draining", "quick drained", "quick stopped at 32",
         "first stopped at 32",
     ]
-    assert "stuck did not drain within 30 s" in caplog.text

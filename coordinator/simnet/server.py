@@ -12,12 +12,12 @@ import logging
 
 import trio
 
-from coordinator.config import Settings
 from coordinator.grpc import serve_tcp
 from coordinator.hostport import split_host_port
 from coordinator.simnet.admin import AdminService
 from coordinator.simnet.scenario import build_simnet, load_scenario
 from coordinator.simnet.services import LedgerService, StateService, SubscriptionService
+from coordinator.simnet.settings import SimnetSettings
 from coordinator.simnet.sim import Simnet
 from coordinator.supervisor import Child, ChildSpec
 
@@ -54,44 +54,43 @@ async def serve(
         task_status.started(address)
 
 
-def simnet_from_settings(settings: Settings) -> Simnet:
+def simnet_from_settings(
+    config: SimnetSettings, *, package_id: str, registry_id: str | None
+) -> Simnet:
     """The simulator `[simnet]` describes; `ScenarioError` for a bad scenario file.
 
     The chain uses the coordinator's `sui.package_id` (and `sui.registry_id`
     when set), so the two agree whatever the scenario says.
     """
-    config = settings.simnet
     scenario = load_scenario(config.scenario) if config.scenario else None
-    if scenario and scenario.chain.package_id not in (None, settings.sui.package_id):
+    if scenario and scenario.chain.package_id not in (None, package_id):
         log.warning(
             "scenario package %s differs from sui.package_id; using %s",
             scenario.chain.package_id,
-            settings.sui.package_id,
+            package_id,
         )
     interval_set = "checkpoint_interval_secs" in config.model_fields_set
     return build_simnet(
         scenario,
-        package_id=settings.sui.package_id,
-        registry_id=settings.sui.registry_id,
+        package_id=package_id,
+        registry_id=registry_id,
         checkpoint_interval_secs=config.checkpoint_interval_secs if interval_set else None,
     )
 
 
 async def run_simnet(
-    settings: Settings,
+    config: SimnetSettings,
     sim: Simnet,
     *,
     task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """The daemon's `simnet` child: serve `sim` on `[simnet] listen`, forever.
-    The chain lives in `sim`, so it survives restarts of the child. Reports
-    the bound "host:port"."""
-    host, port = split_host_port(settings.simnet.listen)
+    """Serve `sim` on `[simnet] listen`, forever; reports the bound "host:port"."""
+    host, port = split_host_port(config.listen)
     await serve(sim, host, port, task_status=task_status)
 
 
-def simnet_child(settings: Settings) -> ChildSpec:
+def simnet_child(config: SimnetSettings, *, package_id: str, registry_id: str | None) -> ChildSpec:
     """The daemon's `simnet` child, up once it listens. The chain is built here,
     once (`ScenarioError` for a bad scenario file), so it survives restarts."""
-    sim = simnet_from_settings(settings)
-    return ChildSpec("simnet", lambda: Child(functools.partial(run_simnet, settings, sim)))
+    sim = simnet_from_settings(config, package_id=package_id, registry_id=registry_id)
+    return ChildSpec("simnet", lambda: Child(functools.partial(run_simnet, config, sim)))
