@@ -237,8 +237,9 @@ class Runner:
             key = running.session.key
             message.running.append(pb.RunningContainer(
                 job_id=running.trigger.job_id, developer=key.developer, agent=key.agent,
+                # No session id: it is the container's credential, and any
+                # caller of GetStatus (agents too) would read it.
                 agent_method=key.agent_method, image=running.method.docker_image,
-                session_id=running.session.session_id,
                 elapsed_secs=now - running.started_at, timeout_secs=running.timeout_secs,
                 memory_gb=running.method.min_memory_gb,
                 cpu_cores=running.method.min_cpu_cores, tee=running.tee,

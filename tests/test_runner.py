@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 import trio
 
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import Settings
 from coordinator.docker import (
     ContainerOutcome,
@@ -147,6 +148,12 @@ async def test_a_ready_job_runs_in_a_container_and_completes_on_exit_0(rig: Rig)
     assert running.session.session_id == spec.session_id and running.pull is not None
     assert rig.job(1)[0] is JobState.RUNNING
     assert await rig.stored(1) == (JobState.RUNNING, 0)
+    status = pb.GetStatusResponse()
+    rig.runner.report(status, trio.current_time())
+    [shown] = status.running
+    assert (shown.job_id, shown.image, shown.pull_bytes_done, shown.pull_bytes_total) == (
+        1, "img:1", 5, 10)
+    assert shown.session_id == ""  # a credential: never in the status
 
     rig.runtime.end(1, outcome(0))
     await rig.until(lambda: not rig.runner.running, "the end")
