@@ -13,8 +13,9 @@
             └── one task per agent container: image -> run -> settle jobs
 
 Ingest and dispatcher meet at a bounded channel (a slow dispatcher slows the
-stream). The book and the registry live on the Trio thread and persist
-themselves. The socket is up before the runner starts containers mounting it.
+stream). The book and the registry live on the Trio thread; what they change
+reaches sqlite in the dispatcher's transaction or the book's own commits. The
+socket is up before the runner starts containers mounting it.
 
 The first SIGINT/SIGTERM/SIGHUP stops the tree last child first, so the
 runner drains (running containers get `DRAIN_GRACE_SECS`, then are stopped,
