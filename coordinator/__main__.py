@@ -15,6 +15,7 @@ import trio
 
 from coordinator import __version__, app, status_cli
 from coordinator.config import ConfigError, load_settings
+from coordinator.errors import StartupError
 from coordinator.logs import setup_logging
 from coordinator.rpc import SocketPathError
 from coordinator.simnet.scenario import ScenarioError
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log.level)
     try:
         return trio.run(app.run, settings)
-    except (SocketPathError, ScenarioError) as exc:
+    except (SocketPathError, ScenarioError, StartupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:

@@ -9,3 +9,9 @@ def describe(exc: BaseException) -> str:
         return describe(exc.exceptions[0])
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class StartupError(Exception):
+    """The daemon cannot start with this config on this machine (state dir,
+    socket, simulator address, a second daemon); the message is one line for
+    the operator, naming the key. `__main__` prints it and exits 2."""

@@ -38,6 +38,7 @@ from coordinator.events.models import (
     JobUpdatedEvent,
 )
 from coordinator.events.parser import CoordinationEvent
+from coordinator.logs import escape
 from coordinator.store import Store
 
 log = logging.getLogger("coordinator.jobs")
@@ -425,7 +426,7 @@ class JobBook:
 
     def _record(self, job: Job, reason: str) -> None:
         self.outcomes.append(Outcome(job.ref, job.key, job.state, reason, self.clock()))
-        log.info("job %s (%s): %s", job.ref, job.key, reason)
+        log.info("job %s (%s): %s", job.ref, job.key, escape(reason))  # may be agent text
 
     def counts(self) -> Counter[str]:
         return Counter(job.state.value for job in self.jobs.values())

@@ -1,0 +1,132 @@
+"""Start-up checks: the resources the config names, tried before the tree starts.
+
+A config can be valid and still unusable on this machine: a `state.dir` that is
+a file, read-only or on /proc, a socket directory that cannot be made, a
+`rpc.socket_group` that does not exist or is not ours to give, a
+`simnet.listen` port already taken. Found inside the tree, each of these was a
+traceback or a child crash-looping until the supervisor gave up (exit 1);
+found here, each is one line naming the key, and `__main__` exits 2.
+
+`prepare` also takes the state dir's lock (`coordinator.statelock`) right
+after checking the dir and before anything reads the state, so a second
+daemon on the same dir stops here, naming the first.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from functools import partial
+from pathlib import Path
+
+import trio
+
+from coordinator.config import RpcSettings, Settings
+from coordinator.errors import StartupError
+from coordinator.logs import escape
+from coordinator.rpc.server import SocketPathError, make_parent, resolve_group
+from coordinator.simnet.server import parse_listen
+from coordinator.statelock import StateLock
+
+# Kernel file systems: a path there is never a place for a database or a socket.
+_KERNEL_DIRS = (Path("/proc"), Path("/sys"))
+
+
+async def prepare(settings: Settings) -> StateLock:
+    """Check the state dir, lock it, check the socket and the simulator address;
+    the held lock is returned (release it when the daemon ends). Raises
+    `StartupError` or `SocketPathError` with one line for the operator."""
+    return await trio.to_thread.run_sync(partial(_prepare, settings))
+
+
+def _prepare(settings: Settings) -> StateLock:
+    check_state_dir(settings.state.dir)
+    lock = StateLock.acquire(settings.state.dir)
+    try:
+        check_socket(settings.rpc)
+        if settings.simnet.enabled:
+            check_listen(settings.simnet.listen)
+    except BaseException:
+        lock.release()
+        raise
+    return lock
+
+
+def check_state_dir(path: Path) -> None:
+    """`state.dir` is a directory (made if missing) this process can write in."""
+    shown = escape(str(path))
+    kernel = _under_kernel_dir(path)
+    if kernel is not None:
+        raise StartupError(f"state.dir: {shown} is under {kernel}, a kernel file system; "
+                           f"give a directory on disk")
+    if path.exists() and not path.is_dir():
+        raise StartupError(f"state.dir: {shown} is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StartupError(f"state.dir: cannot create {shown}: {exc.strerror}") from None
+    _probe_write(path, "state.dir")
+
+
+def check_socket(rpc: RpcSettings) -> None:
+    """The socket's directory exists (made if missing) and is writable, and its
+    group exists and is one this process may give a file to."""
+    path = os.fspath(rpc.socket_path)
+    shown = escape(path)
+    kernel = _under_kernel_dir(Path(path))
+    if kernel is not None:
+        raise SocketPathError(f"rpc.socket_path: {shown} is under {kernel}, a kernel file "
+                              f"system; give a path on disk")
+    make_parent(path)
+    _probe_write(Path(os.path.dirname(os.path.abspath(path))), "rpc.socket_path")
+    gid = resolve_group(rpc.socket_group)
+    if gid is not None and os.geteuid() != 0 and gid not in {os.getegid(), *os.getgroups()}:
+        raise SocketPathError(
+            f"rpc.socket_group: this process (uid {os.geteuid()}) is not a member of group "
+            f"{rpc.socket_group}, so it cannot give the socket to it")
+
+
+def check_listen(listen: str) -> None:
+    """`simnet.listen` can be bound now (it is bound for real moments later)."""
+    host, port = parse_listen(listen)
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise StartupError(f"simnet.listen: cannot resolve {host!r}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        # As the server binds: SO_REUSEADDR lets a TIME_WAIT port be reused, but
+        # never a port another socket listens on.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise StartupError(
+                    f"simnet.listen: {listen} is in use (another simulator or coordinator?); "
+                    f"free it or choose another port, and point sui.rpc_url at it") from None
+            raise StartupError(f"simnet.listen: cannot listen on {listen}: "
+                               f"{exc.strerror}") from None
+
+
+def _under_kernel_dir(path: Path) -> Path | None:
+    resolved = path.resolve()
+    return next((top for top in _KERNEL_DIRS if resolved.is_relative_to(top)), None)
+
+
+def _probe_write(directory: Path, key: str) -> None:
+    """Create and remove a file: permissions, a read-only mount and a full
+    disk all show here, whoever runs the daemon (root ignores mode bits)."""
+    probe = directory / f".write-probe-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, b"probe")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        raise StartupError(f"{key}: cannot write in {escape(str(directory))}: "
+                           f"{exc.strerror}") from None
