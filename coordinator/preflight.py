@@ -78,13 +78,9 @@ def check_socket(rpc: RpcSettings) -> None:
     if kernel is not None:
         raise SocketPathError(f"rpc.socket_path: {shown} is under {kernel}, a kernel file "
                               f"system; give a path on disk")
-    make_parent(path)
-    _probe_write(Path(os.path.dirname(os.path.abspath(path))), "rpc.socket_path")
     gid = resolve_group(rpc.socket_group)
-    if gid is not None and os.geteuid() != 0 and gid not in {os.getegid(), *os.getgroups()}:
-        raise SocketPathError(
-            f"rpc.socket_group: this process (uid {os.geteuid()}) is not a member of group "
-            f"{rpc.socket_group}, so it cannot give the socket to it")
+    make_parent(path)
+    _probe_write(Path(os.path.dirname(os.path.abspath(path))), "rpc.socket_path", gid)
 
 
 def check_listen(listen: str) -> None:
@@ -115,18 +111,31 @@ def _under_kernel_dir(path: Path) -> Path | None:
     return next((top for top in _KERNEL_DIRS if resolved.is_relative_to(top)), None)
 
 
-def _probe_write(directory: Path, key: str) -> None:
-    """Create and remove a file: permissions, a read-only mount and a full
-    disk all show here, whoever runs the daemon (root ignores mode bits)."""
+def _probe_write(directory: Path, key: str, gid: int | None = None) -> None:
+    """Create (and give to group `gid`) a file, then remove it: permissions, a
+    read-only mount, a full disk and a group this process may not give files
+    to all show here, as they would to the daemon (tried, not inferred from
+    mode bits: root ignores them unless its capabilities were dropped)."""
     probe = directory / f".write-probe-{os.getpid()}"
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        try:
-            os.write(fd, b"probe")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-            os.unlink(probe)
     except OSError as exc:
         raise StartupError(f"{key}: cannot write in {escape(str(directory))}: "
                            f"{exc.strerror}") from None
+    try:
+        try:
+            os.write(fd, b"probe")
+            os.fsync(fd)
+        except OSError as exc:
+            raise StartupError(f"{key}: cannot write in {escape(str(directory))}: "
+                               f"{exc.strerror}") from None
+        if gid is not None:
+            try:
+                os.fchown(fd, -1, gid)
+            except OSError as exc:
+                raise StartupError(f"rpc.socket_group: this process may not give files to "
+                                   f"group {gid} ({exc.strerror}; it must be root or a "
+                                   f"member of that group)") from None
+    finally:
+        os.close(fd)
+        os.unlink(probe)
