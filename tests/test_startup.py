@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from coordinator.config import ConfigError, load_settings
 from tests.conftest import ROOT
 
 # A loopback port nothing listens on: the daemon would retry it forever.
@@ -190,3 +191,30 @@ def test_simnet_listen_not_what_rpc_url_points_at(world: Path) -> None:
     status, err = start(config)
     assert_one_line(status, err, "sui.rpc_url")
     assert "simnet.listen" in err and "127.0.0.1:19" in err
+
+
+# --- values that may be secrets ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["12345678", '["s3cr3t-value"]', "3.14159"])
+def test_a_bad_agent_env_value_is_named_by_key_never_echoed(world: Path, value: str) -> None:
+    path = world / "secret.toml"
+    path.write_text(f'[sui]\npackage_id = "0x1"\n[docker]\nagent_env = {{ API_TOKEN = {value} }}\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    message = str(caught.value)
+    assert message.startswith("config: docker.agent_env"), message
+    assert value.strip('[]"') not in message
+
+
+def test_a_check_across_sections_reads_as_one_line_naming_its_keys(world: Path) -> None:
+    path = world / "simnet.toml"
+    path.write_text('[sui]\npackage_id = "0x1"\nrpc_url = "http://127.0.0.1:9001"\n'
+                    '[simnet]\nenabled = true\nlisten = "127.0.0.1:9000"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert str(caught.value).startswith(
+        "config: with [simnet] enabled, sui.rpc_url must be http://127.0.0.1:9000 (simnet.listen)")
+    # The same address, spelled with a trailing slash, is the simulator.
+    path.write_text(path.read_text().replace(":9001", ":9000/"))
+    assert load_settings(path, env={}).simnet.enabled
