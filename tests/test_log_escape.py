@@ -1,4 +1,4 @@
-"""Agent-supplied text in the daemon's log (issue 15): a FailJob error or a line
+"""Agent-supplied text in the daemon's log and live view (issue 15): a FailJob error or a line
 of container output can neither forge a log line nor hide part of itself.
 
 The log is read as an operator (or journald) reads it: the plain formatter's
@@ -13,7 +13,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from rich.console import Console
 
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from coordinator.console import live_view
 from coordinator.jobs import JobBook
 from coordinator.logs import PLAIN_FORMAT, escape
 from coordinator.runner import _log_output
@@ -99,3 +102,16 @@ def test_container_output_lines_are_escaped_one_per_line(daemon_log: io.StringIO
 )
 def test_escape(text: str, shown: str) -> None:
     assert escape(text) == shown
+
+
+def test_the_live_view_shows_an_agent_error_as_text() -> None:
+    """The status view reaches the same terminal: an agent's error there is
+    neither rich markup nor control codes, and stays on its row."""
+    snapshot = pb.GetStatusResponse(recent_outcomes=[pb.JobOutcome(
+        job_id=7, state="pending", reason="[bold red]red alert[/]\n\x1b[2Jcleared",
+        developer="dev", agent="agent", agent_method="prove",
+    )])
+    console = Console(record=True, width=200, color_system=None)
+    console.print(live_view(snapshot, 0.0))
+    text = console.export_text()
+    assert "[bold red]red alert[/]\\n\\x1b[2Jcleared" in text

@@ -31,6 +31,7 @@ from coordinator._pb.sui.rpc.v2 import checkpoint_pb2, query_options_pb2
 from coordinator.backoff import Backoff
 from coordinator.config import SuiSettings
 from coordinator.events.parser import CoordinationEvent, EventParser
+from coordinator.logs import escape
 from coordinator.status import ChainStatus
 from coordinator.store import EventId
 from coordinator.sui.client import (
@@ -148,7 +149,8 @@ class Ingest:
                 level = logging.INFO if healthy and exc.retryable else logging.WARNING
                 if isinstance(exc, SuiRejected | CursorAhead):
                     level = logging.ERROR
-                log.log(level, "%s; reconnecting in %.1f s", exc, delay)
+                # The text may be the node's own (a gRPC status message).
+                log.log(level, "%s; reconnecting in %.1f s", escape(str(exc)), delay)
                 await trio.sleep(delay)
 
     # --- one connection ---------------------------------------------------
