@@ -13,7 +13,7 @@ from pathlib import Path
 
 import trio
 
-from coordinator import __version__, app, status_cli
+from coordinator import __version__, app, cursor_cli, status_cli
 from coordinator.config import ConfigError, load_settings
 from coordinator.errors import SetupError
 from coordinator.logs import setup_logging
@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m coordinator",
         description="Silvana coordinator: runs agent containers for jobs on a Sui chain. "
-        "`python -m coordinator status --help`: ask a running daemon for its status.",
+        "`python -m coordinator status --help`: ask a running daemon for its status; "
+        "`python -m coordinator reset-cursor --help`: start over on the chain.",
         epilog="Environment: SUI_RPC_URL, COORDINATION_PACKAGE_ID, COORDINATION_MODULE, "
         "DOCKER_USE_TEE, CONTAINER_TIMEOUT_SECS, LOG_LEVEL (see README).",
     )
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["status"]:
         return status_cli.main(argv[1:])
+    if argv[:1] == ["reset-cursor"]:
+        return cursor_cli.main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config, cli=vars(args))

@@ -36,6 +36,7 @@ from coordinator.dispatcher import Dispatcher, DispatchStatus, Router
 from coordinator.enclave.forwarder import run_forwarder
 from coordinator.events.parser import EventParser
 from coordinator.jobs import JobBook
+from coordinator.preflight import prepare
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
 from coordinator.rpc import CoordinatorService, clear_socket_path, serve
@@ -65,13 +66,17 @@ EXIT_CODES = {Ended.STOPPED: 0, Ended.GAVE_UP: 1, Ended.INTERRUPTED: EXIT_INTERR
 
 
 async def run(settings: Settings) -> int:
-    """Run the daemon until a signal or an unrecoverable error; return the exit code."""
-    store = await Store.open(settings.state.dir)
-    try:
-        return await _run_tree(settings, store)
-    finally:
-        with trio.CancelScope(shield=True):
-            await store.close()
+    """Run the daemon until a signal or an unrecoverable error; return the exit code.
+    Raises `SetupError` (exit 2) when it cannot start."""
+    # Before anything reads the state: this daemon's lock on it, resources checked.
+    with await prepare(settings) as lock:
+        store = await Store.open(settings.state.dir)
+        try:
+            lock.record(await store.run(Ledger.instance_id))
+            return await _run_tree(settings, store)
+        finally:
+            with trio.CancelScope(shield=True):
+                await store.close()
 
 
 async def _run_tree(settings: Settings, store: Store) -> int:

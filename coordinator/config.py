@@ -234,6 +234,14 @@ class JobsSettings(_Section):
 class StateSettings(_Section):
     dir: Path = Path("state")
 
+    @field_validator("dir")
+    @classmethod
+    def _check_dir(cls, value: Path) -> Path:
+        # What the path points at is checked at start (coordinator.preflight).
+        if "\0" in str(value):
+            raise ValueError("must be a path without NUL characters")
+        return value
+
 
 class StatusSettings(_Section):
     mode: Literal["auto", "live", "plain", "off"] = "auto"
@@ -321,9 +329,16 @@ class Settings(_Section):
         return self.docker.host_socket_path or self.rpc.socket_path
 
     @model_validator(mode="after")
-    def _simnet_needs_plaintext(self) -> Settings:
-        if self.simnet.enabled and not self.sui.rpc_url.startswith("http://"):
-            raise ValueError("with [simnet] enabled, sui.rpc_url must be http://<simnet.listen>")
+    def _rpc_url_reaches_simnet(self) -> Settings:
+        # Otherwise ingest would wait for a chain nobody serves, or read another one.
+        if not self.simnet.enabled:
+            return self
+        listen, url = self.simnet.listen, self.sui.rpc_url.rstrip("/")
+        # Port 0 (any free port) is for tests that run the simulator alone.
+        reaches = url.startswith("http://") if listen.endswith(":0") else url == f"http://{listen}"
+        if not reaches:
+            raise ValueError(f"with [simnet] enabled, sui.rpc_url must be "
+                             f"http://{listen} (simnet.listen)")
         return self
 
     @model_validator(mode="after")
@@ -356,6 +371,9 @@ class _Source:
 def _to_list(value: str) -> list[str]:
     return [value]
 
+
+# Keys whose values may be secrets: an error names the key, never the value.
+SECRET_KEYS = frozenset({"docker.agent_env"})
 
 # Environment names of the original coordinator -> (TOML key, conversion).
 ENV_KEYS: dict[str, tuple[str, Any]] = {
@@ -394,6 +412,9 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config: cannot read {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config: {path} is not UTF-8 text (byte {exc.start} is "
+                          f"{exc.object[exc.start]:#04x})") from None
 
 
 def load_settings(
@@ -441,7 +462,8 @@ def _one_line(exc: ValidationError, sources: dict[str, _Source], origin: str) ->
     if kind == "extra_forbidden":
         return f"config: unknown key {'.'.join(loc)} (in {where})"
     message = error["msg"].removeprefix("Value error, ")
-    if "input" in error and not isinstance(error["input"], dict):
+    if "input" in error and not isinstance(error["input"], dict) and key not in SECRET_KEYS:
         message += f", got {error['input']!r}"
-    label = key or "config"
-    return f"config: {label}: {message} (from {where})"
+    # A check across sections names its keys in its message.
+    label = f"{key}: " if key else ""
+    return f"config: {label}{message} (from {where})"

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from coordinator.logs import escape
 
 RECENT_ROWS = 8
 STATE_STYLE = {
@@ -179,7 +180,7 @@ def _outcomes_table(snapshot: pb.GetStatusResponse) -> Table:
             Text(outcome.state, style=JOB_STYLE.get(outcome.state, "")),
             str(outcome.exit_code) if outcome.duration_secs else "-",
             f"{outcome.duration_secs:.1f}s" if outcome.duration_secs else "-",
-            outcome.reason,
+            Text(escape(outcome.reason)),  # may be agent text: no markup, no control codes
         )
     if not snapshot.recent_outcomes:
         table.add_row("-", "none yet", "", "", "", "")

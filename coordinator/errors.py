@@ -12,5 +12,7 @@ def describe(exc: BaseException) -> str:
 
 
 class SetupError(Exception):
-    """Something the configuration names cannot be used at start (a socket path,
-    a scenario file): the message is one line, and the daemon exits 2."""
+    """The daemon cannot start with this config on this machine (state dir,
+    socket path or group, simulator address or scenario, a second daemon on
+    the state dir): the message is one line for the operator, naming the key,
+    and `__main__` exits 2."""

@@ -41,6 +41,7 @@ from coordinator.events.models import (
     JobUpdatedEvent,
 )
 from coordinator.events.parser import CoordinationEvent
+from coordinator.logs import escape
 from coordinator.store import Ledger, LedgerWrite, Store
 
 log = logging.getLogger("coordinator.jobs")
@@ -452,7 +453,7 @@ class JobBook:
 
     def _record(self, job: Job, reason: str) -> None:
         self.outcomes.append(Outcome(job.ref, job.key, job.state, reason, self.clock()))
-        log.info("job %s (%s): %s", job.ref, job.key, reason)
+        log.info("job %s (%s): %s", job.ref, job.key, escape(reason))  # may be agent text
 
     def counts(self) -> Counter[str]:
         return Counter(job.state.value for job in self.jobs.values())

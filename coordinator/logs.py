@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
 _console: Console | None = None
 
@@ -43,3 +44,22 @@ def setup_logging(level: str, *, tty: bool | None = None) -> None:
     # Third-party chatter (docker's urllib3, purerpc's h2) only at debug.
     for noisy in ("urllib3", "docker", "hpack", "h2", "purerpc"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def escape(text: str) -> str:
+    """Outside text (an agent's error or output, a file's content) made safe
+    for a log line: a backslash and every non-printable character (newline,
+    ESC, bidi overrides, zero-width and line separators) become escapes such as
+    `\\n` or `\\u202e`, so the text can neither forge a log line, nor
+    recolour a terminal, nor hide part of itself."""
+    return "".join(
+        c if c.isprintable() and c != "\\" else _NAMED_ESCAPES.get(c) or _code_escape(c)
+        for c in text
+    )
+
+
+def _code_escape(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

@@ -40,6 +40,7 @@ from coordinator.docker import (
 from coordinator.docker.runtime import ContainerRuntime, DockerRuntime
 from coordinator.domain import AgentKey, AgentMethod, Job, Session
 from coordinator.jobs import JobBook
+from coordinator.logs import escape
 from coordinator.registry import Registry
 
 log = logging.getLogger("coordinator.runner")
@@ -263,7 +264,7 @@ def _log_output(output: bytes, dropped: int, level: int) -> None:
     if not log.isEnabledFor(level):
         return
     lines = output.decode("utf-8", "replace").splitlines()[-OUTPUT_LINES:]
-    printable = ["".join(c if c.isprintable() else "?" for c in line) for line in lines]
+    printable = [escape(line) for line in lines]
     note = f" ({dropped} earlier bytes dropped)" if dropped else ""
     log.log(level, "agent output, last %d lines%s:\n  %s", len(printable), note,
             "\n  ".join(printable))

@@ -151,6 +151,12 @@ class Ledger:
         self._set_meta("cursor", str(checkpoint))
         self._db.execute("DELETE FROM seen_events WHERE checkpoint <= ?", (checkpoint,))
 
+    def forget_cursor(self) -> None:
+        """Start over (`reset-cursor`): the next start begins at
+        `sui.start_checkpoint` or the tip. Jobs and agent methods are kept."""
+        self._db.execute("DELETE FROM meta WHERE key = 'cursor'")
+        self._db.execute("DELETE FROM seen_events")
+
     def seen(self, event: EventId) -> bool:
         row = self._db.execute(
             "SELECT 1 FROM seen_events WHERE tx_digest = ? AND event_index = ?",

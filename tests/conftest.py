@@ -8,6 +8,8 @@ tests/e2e_support.py."""
 
 from __future__ import annotations
 
+import io
+import logging
 import shutil
 import socket
 import subprocess
@@ -21,6 +23,7 @@ import pytest
 from docker.errors import DockerException, ImageNotFound, NotFound
 
 from coordinator.docker import DockerEngine
+from coordinator.logs import PLAIN_FORMAT
 from coordinator.store import Store
 from tests.docker_support import registry_port, run_registry
 from tests.e2e_support import AGENT_IMAGE, Daemon, instance_id_of
@@ -152,3 +155,18 @@ def daemons(docker_client: docker.DockerClient) -> Iterator[list[Daemon]]:
         instance_id = instance_id_of(daemon)
         for container in containers_of(docker_client, instance_id) if instance_id else []:
             container.remove(force=True)
+
+
+@pytest.fixture
+def daemon_log() -> Iterator[io.StringIO]:
+    """The daemon's plain log lines (as on a pipe or journald)."""
+    text = io.StringIO()
+    handler = logging.StreamHandler(text)
+    handler.setFormatter(logging.Formatter(PLAIN_FORMAT))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield text
+    root.removeHandler(handler)
+    root.setLevel(level)

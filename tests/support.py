@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,3 +45,15 @@ def containers_of(client: docker.DockerClient, instance_id: str) -> list[Any]:
         all=True, filters={"label": f"{LABEL_COORDINATOR}={instance_id}"}
     )
     return found
+
+
+# A log line as an agent might forge it, and how every real line of the plain
+# format begins (tests of escaping agent text).
+FORGED = "2026-01-01 00:00:00,000 ERROR   coordinator: wallet key leaked"
+LINE_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
+
+
+def log_lines(log: io.StringIO) -> list[str]:
+    lines = log.getvalue().splitlines()
+    assert lines, "nothing was logged"
+    return lines

@@ -250,3 +250,64 @@ async def test_a_second_sigint_during_the_drain_exits_130_at_once_leaving_no_con
     # The job was not at fault: back to pending, no attempt spent.
     [row] = stored_jobs(daemon.db)
     assert (row["job_id"], row["state"], row["attempts"]) == (1, "pending", 0), row
+
+
+# --- one daemon per state dir ------------------------------------------------------------
+
+
+def second_daemon_on_same_state(first: Daemon, directory: Path) -> Daemon:
+    """The first daemon's config with its own socket and simulator port: only
+    the state dir is shared, as an operator's copied config would share it."""
+    directory.mkdir()
+    text = first.config.read_text()
+    listen = text.split('listen = "', 1)[1].split('"', 1)[0]
+    other = f"127.0.0.1:{free_port()}"
+    socket_path = directory / "c.sock"
+    text = text.replace(listen, other).replace(str(first.socket), str(socket_path))
+    config = directory / "coordinator.toml"
+    config.write_text(text)
+    return Daemon(config, socket_path, first.state)
+
+
+async def test_a_second_daemon_on_the_same_state_dir_exits_2_naming_the_first(
+    agent_variant: Callable[[str], str], docker_client: docker.DockerClient, tmp_path: Path,
+    sock_dir: Path, daemons: list[Daemon],
+) -> None:
+    first = scenario_daemon(tmp_path, sock_dir, agent_variant("sleep:8"))
+    daemons.append(first)
+    holder = DaemonProcess(first, tmp_path / "first.log")
+    try:
+        status = await status_when(first.socket, lambda s: len(s.running) == 1, 60,
+                                   "the first daemon's container running")
+        container_id = await container_running(docker_client, status.instance_id, 1)
+
+        second = second_daemon_on_same_state(first, tmp_path / "second")
+        refused = DaemonProcess(second, tmp_path / "second.log")
+        code = await refused.wait(30)
+        err = refused.log()
+        assert code == 2, err
+        assert err.count("\n") == 1 and err.startswith("error: state.dir:"), err
+        assert f"pid {holder.process.pid}" in err and status.instance_id in err, err
+        assert not second.socket.exists()
+
+        # The first daemon's container was left alone (not reaped: exit 137 and
+        # "coordinator restarted" before), and its job completed at the first try.
+        await status_when(first.socket, lambda s: s.jobs_by_state.get("completed") == 1, 60,
+                          "the first daemon's job completed")
+        [row] = stored_jobs(first.db)
+        assert (row["state"], row["attempts"]) == ("completed", 0), row
+        await holder.wait_for_log(f"container {container_id[:12]}: exited with code 0", 10)
+
+        # Killed, the holder's lock is gone with it: the next daemon on the dir starts.
+        holder.kill()
+        successor = DaemonProcess(second, tmp_path / "successor.log")
+        try:
+            took_over = await status_when(second.socket, lambda s: s.instance_id != "", 30,
+                                          "the successor answering")
+            assert took_over.instance_id == status.instance_id  # the same state
+            successor.signal(signal.SIGTERM)
+            assert await successor.wait(30) == 0, successor.log()
+        finally:
+            successor.kill()
+    finally:
+        holder.kill()

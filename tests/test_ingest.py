@@ -28,7 +28,7 @@ from coordinator.simnet import Faults, Simnet, serve
 from coordinator.status import DaemonStatus
 from coordinator.store import Ledger, LedgerWrite, Store
 from coordinator.sui.chain_status import ChainStatus
-from coordinator.sui.ingest import CheckpointDone, Delivery, Ingest
+from coordinator.sui.ingest import CURSOR_AHEAD_TOLERANCE, CheckpointDone, Delivery, Ingest
 from tests.support import eventually
 
 MODULES = ["agent", "jobs"]
@@ -482,3 +482,73 @@ async def test_an_event_is_logged_only_once_it_is_durably_handled(
     assert len(lines()) == 1 and "job_id=7" in lines()[0]
     assert status.events_by_type == {JOB_CREATED: 1} and status.cursor == 5
     assert await store.run(Ledger.cursor) == 5
+
+
+# --- cursor sanity: a cursor past the tip never skips events in silence -----------------
+
+FAR = 2**63 - 1
+
+
+async def test_start_checkpoint_above_the_tip_starts_at_the_tip_with_a_warning(
+    tmp_path: Path, nursery: trio.Nursery, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    sim, target = await start_sim(nursery)
+    tip = sim.chain.tip.sequence_number
+    pipeline = await start_pipeline(nursery, tmp_path, sim, target, cursor=None,
+                                    start_checkpoint=FAR)
+    await pipeline.wait_for(lambda: pipeline.chain.state == "connected", 10, "connected")
+    assert await pipeline.stored_cursor() == tip
+    job_id = create_job(sim)
+    sim.seal()
+    await pipeline.wait_for(lambda: len(pipeline.received) == 1, within=10)
+    assert pipeline.job_ids == [job_id]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(f"sui.start_checkpoint {FAR} is above the tip" in w for w in warnings), warnings
+
+
+async def test_a_stored_cursor_far_past_the_tip_is_reported_and_nothing_is_skipped(
+    tmp_path: Path, nursery: trio.Nursery, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    sim, target = await start_sim(nursery)
+    cursor = sim.chain.tip.sequence_number + CURSOR_AHEAD_TOLERANCE + 10
+    pipeline = await start_pipeline(nursery, tmp_path, sim, target, cursor=cursor)
+    create_job(sim)
+    sim.seal()
+    errors: list[str] = []
+
+    def reported_twice() -> bool:
+        errors[:] = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+        return len(errors) >= 2
+
+    # Reported on every attempt, not once and then forgotten.
+    await pipeline.wait_for(reported_twice, 10, "two ERROR lines")
+    assert f"stored cursor (checkpoint {cursor}) is ahead of the tip" in errors[0], errors
+    assert "python -m coordinator reset-cursor --config FILE" in errors[0], errors
+    # What `python -m coordinator status` shows: the connection's last error.
+    shown = pipeline.status.snapshot()
+    assert "reset-cursor" in shown.connection.last_error
+    assert (shown.cursor, shown.has_cursor) == (cursor, True)
+    # Nothing was taken past: the job waits, the cursor stays.
+    assert pipeline.received == []
+    assert await pipeline.stored_cursor() == cursor
+
+
+async def test_a_node_a_little_behind_the_cursor_is_followed_with_a_warning(
+    tmp_path: Path, nursery: trio.Nursery, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    sim, target = await start_sim(nursery)
+    cursor = sim.chain.tip.sequence_number + 2  # e.g. another fullnode behind a balancer
+    pipeline = await start_pipeline(nursery, tmp_path, sim, target, cursor=cursor)
+    await pipeline.wait_for(lambda: pipeline.chain.state == "connected", 10, "connected")
+    sim.seal()
+    sim.seal()  # the node reaches the cursor
+    job_id = create_job(sim)
+    sim.seal()
+    await pipeline.wait_for(lambda: len(pipeline.received) == 1, within=10)
+    assert pipeline.job_ids == [job_id]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("is behind the stored cursor" in w for w in warnings), warnings
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -8,6 +8,7 @@ Sockets live in short directories under /tmp: an AF_UNIX path holds at most
 from __future__ import annotations
 
 import grp
+import io
 import os
 import socket
 import stat
@@ -33,6 +34,7 @@ from coordinator.grpc import unix_channel
 from coordinator.jobs import JobBook
 from coordinator.rpc import CoordinatorService, SocketPathError, serve
 from coordinator.store import Store
+from tests.support import FORGED, LINE_START, log_lines
 
 KEY = AgentKey("AddExampleDev", "AddAgent", "prove")
 OTHER = AgentKey("AddExampleDev", "AddAgent", "verify")
@@ -538,3 +540,23 @@ def test_rpc_settings() -> None:
 def test_rpc_settings_refused(values: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         RpcSettings.model_validate(values)
+
+
+async def test_a_fail_job_error_cannot_forge_a_log_line(
+    book: JobBook, client: GrpcClient, daemon_log: io.StringIO
+) -> None:
+    book.on_chain_event(created(1))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, _ = opened
+    error = f"proof failed\n{FORGED}\r{FORGED}\u2028{FORGED}\u202eevil"
+    reply = await client.fail(session.session_id, 1, error)
+    assert reply.success
+
+    lines = log_lines(daemon_log)
+    for line in lines:
+        assert LINE_START.match(line), f"a forged line: {line!r}"
+    [outcome] = [line for line in lines if "proof failed" in line]
+    # The operator still reads the whole error, escaped on its one line.
+    # (The service already dropped the CR; newline and tab are kept in the job.)
+    assert f"proof failed\\n{FORGED}{FORGED}\\u2028{FORGED}\\u202eevil" in outcome

@@ -37,7 +37,7 @@ from coordinator import grpc
 from coordinator.config import RpcSettings
 from coordinator.errors import SetupError
 
-__all__ = ["SocketPathError", "serve"]
+__all__ = ["SocketPathError", "clear_socket_path", "make_parent", "resolve_group", "serve"]
 
 log = logging.getLogger("coordinator.rpc")
 
@@ -51,7 +51,7 @@ class SocketPathError(SetupError):
     line for the operator (the daemon prints it and exits 2)."""
 
 
-def _resolve_group(group: str | None) -> int | None:
+def resolve_group(group: str | None) -> int | None:
     if group is None:
         return None
     if group.isdigit():
@@ -110,14 +110,15 @@ async def clear_socket_path(path: str) -> None:
         raise SocketPathError(f"cannot remove the stale socket {path}: {exc.strerror}") from None
 
 
-def _make_parent(path: str) -> None:
+def make_parent(path: str) -> None:
     parent = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(parent, mode=0o755, exist_ok=True)
     except FileExistsError:
-        raise SocketPathError(f"the parent of {path} is not a directory") from None
+        raise SocketPathError(f"rpc.socket_path: the parent of {path} is not a directory") from None
     except OSError as exc:
-        raise SocketPathError(f"cannot create the directory {parent}: {exc.strerror}") from None
+        raise SocketPathError(f"rpc.socket_path: cannot create the directory {parent}: "
+                              f"{exc.strerror}") from None
 
 
 def _bind(path: str, mode: int, gid: int | None) -> tuple[socket.socket, os.stat_result]:
@@ -177,9 +178,9 @@ async def serve(
     socket accepts connections. Raises `SocketPathError` when the path is unusable.
     """
     path = os.fspath(settings.socket_path)
-    gid = _resolve_group(settings.socket_group)
+    gid = resolve_group(settings.socket_group)
     await clear_socket_path(path)
-    _make_parent(path)
+    make_parent(path)
     sock, ours = _bind(path, settings.socket_mode, gid)
     try:
         async with trio.open_nursery() as nursery:

@@ -32,6 +32,7 @@ from coordinator.backoff import Backoff
 from coordinator.config import SuiSettings
 from coordinator.domain import EventId
 from coordinator.events.parser import CoordinationEvent, EventParser
+from coordinator.logs import escape
 from coordinator.sui.chain_status import ChainStatus
 from coordinator.sui.client import (
     SuiClient,
@@ -65,6 +66,11 @@ HEALTHY_AFTER_SECS = 10.0
 BACKFILL_PROGRESS_SECS = 5.0
 # How long to wait for a lagging index to reach the live stream's start.
 INDEX_LAG_POLL_SECS = 0.5
+# A stored cursor this far past a node's tip is a node behind the others (load-
+# balanced fullnodes differ by a few checkpoints): nothing is lost by going on.
+# Further ahead it is a reset chain, another node or a bogus cursor.
+CURSOR_AHEAD_TOLERANCE = 100
+RESET_CURSOR_HINT = "python -m coordinator reset-cursor --config FILE"
 
 _End = query_options_pb2.QueryEndReason
 
@@ -77,6 +83,18 @@ class CheckpointDone:
 
 
 Delivery = CoordinationEvent | CheckpointDone
+
+
+class CursorAhead(SuiError):
+    """The stored cursor is far past the node's tip: following the node would
+    skip every event up to the cursor. Ingest keeps asking (the node may catch
+    up) and says each time how to start over."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("GetServiceInfo", "cursor ahead of the chain", message)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class Ingest:
@@ -129,25 +147,42 @@ class Ingest:
                 delay = backoff.next_delay()
                 self.chain.reconnecting(delay, str(exc))
                 level = logging.INFO if healthy and exc.retryable else logging.WARNING
-                if isinstance(exc, SuiRejected):
+                if isinstance(exc, SuiRejected | CursorAhead):
                     level = logging.ERROR
-                log.log(level, "%s; reconnecting in %.1f s", exc, delay)
+                # The text may be the node's own (a gRPC status message).
+                log.log(level, "%s; reconnecting in %.1f s", escape(str(exc)), delay)
                 await trio.sleep(delay)
 
     # --- one connection ---------------------------------------------------
 
     async def _session(self, client: SuiClient) -> None:
         info = await client.service_info()
-        self.chain.tip = info.checkpoint_height
+        tip = self.chain.tip = info.checkpoint_height
         if self.chain_changed is not None and await self.chain_changed(info.chain_id):
             log.warning("%s serves another chain (%s) than the stored cursor's; starting afresh",
                         self.endpoint, info.chain_id)
             self.delivered, self._in_progress = None, {}
         if self.delivered is None:
             start = self.settings.start_checkpoint
-            first = info.checkpoint_height + 1 if start is None else start
+            first = tip + 1 if start is None else start
+            if first > tip + 1:
+                log.warning("sui.start_checkpoint %d is above the tip of %s (%d): starting at "
+                            "the tip instead", first, self.endpoint, tip)
+                first = tip + 1
             log.info("no stored cursor: starting at checkpoint %d", first)
             await self._done(first - 1)
+        elif self.delivered > tip + CURSOR_AHEAD_TOLERANCE:
+            raise CursorAhead(
+                f"the stored cursor (checkpoint {self.delivered}) is ahead of the tip of "
+                f"{self.endpoint} ({tip}): a reset chain, or another node than before? Events "
+                f"up to the cursor would be skipped, so ingest waits for the node to reach it. "
+                f"To start over at sui.start_checkpoint (or the tip): stop the coordinator, "
+                f"then run `{RESET_CURSOR_HINT}`"
+            )
+        elif self.delivered > tip:
+            log.warning("the tip of %s (%d) is behind the stored cursor (%d), a node behind "
+                        "the others; events up to the cursor were handled, going on",
+                        self.endpoint, tip, self.delivered)
         lowest = info.lowest_available_checkpoint
         assert self.delivered is not None
         if self.delivered + 1 < lowest:

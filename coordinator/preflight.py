@@ -1,0 +1,141 @@
+"""Start-up checks: the resources the config names, tried before the tree starts.
+
+A config can be valid and still unusable on this machine: a `state.dir` that is
+a file, read-only or on /proc, a socket directory that cannot be made, a
+`rpc.socket_group` that does not exist or is not ours to give, a
+`simnet.listen` port already taken. Found inside the tree, each of these was a
+traceback or a child crash-looping until the supervisor gave up (exit 1);
+found here, each is one line naming the key, and `__main__` exits 2.
+
+`prepare` also takes the state dir's lock (`coordinator.statelock`) right
+after checking the dir and before anything reads the state, so a second
+daemon on the same dir stops here, naming the first.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from functools import partial
+from pathlib import Path
+
+import trio
+
+from coordinator.config import RpcSettings, Settings
+from coordinator.errors import SetupError
+from coordinator.hostport import split_host_port
+from coordinator.logs import escape
+from coordinator.rpc.server import SocketPathError, make_parent, resolve_group
+from coordinator.statelock import StateLock
+
+# Kernel file systems: a path there is never a place for a database or a socket.
+_KERNEL_DIRS = (Path("/proc"), Path("/sys"))
+
+
+async def prepare(settings: Settings) -> StateLock:
+    """Check the state dir, lock it, check the socket and the simulator address;
+    the held lock is returned (release it when the daemon ends). Raises
+    `SetupError` with one line for the operator."""
+    return await trio.to_thread.run_sync(partial(_prepare, settings))
+
+
+def _prepare(settings: Settings) -> StateLock:
+    check_state_dir(settings.state.dir)
+    lock = StateLock.acquire(settings.state.dir)
+    try:
+        check_socket(settings.rpc)
+        if settings.simnet.enabled:
+            check_listen(settings.simnet.listen)
+    except BaseException:
+        lock.release()
+        raise
+    return lock
+
+
+def check_state_dir(path: Path) -> None:
+    """`state.dir` is a directory (made if missing) this process can write in."""
+    shown = escape(str(path))
+    kernel = _under_kernel_dir(path)
+    if kernel is not None:
+        raise SetupError(f"state.dir: {shown} is under {kernel}, a kernel file system; "
+                           f"give a directory on disk")
+    if path.exists() and not path.is_dir():
+        raise SetupError(f"state.dir: {shown} is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SetupError(f"state.dir: cannot create {shown}: {exc.strerror}") from None
+    _probe_write(path, "state.dir")
+
+
+def check_socket(rpc: RpcSettings) -> None:
+    """The socket's directory exists (made if missing) and is writable, and its
+    group exists and is one this process may give a file to."""
+    path = os.fspath(rpc.socket_path)
+    shown = escape(path)
+    kernel = _under_kernel_dir(Path(path))
+    if kernel is not None:
+        raise SocketPathError(f"rpc.socket_path: {shown} is under {kernel}, a kernel file "
+                              f"system; give a path on disk")
+    gid = resolve_group(rpc.socket_group)
+    make_parent(path)
+    _probe_write(Path(os.path.dirname(os.path.abspath(path))), "rpc.socket_path", gid)
+
+
+def check_listen(listen: str) -> None:
+    """`simnet.listen` can be bound now (it is bound for real moments later)."""
+    host, port = split_host_port(listen)
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise SetupError(f"simnet.listen: cannot resolve {host!r}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        # As the server binds: SO_REUSEADDR lets a TIME_WAIT port be reused, but
+        # never a port another socket listens on.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise SetupError(
+                    f"simnet.listen: {listen} is in use (another simulator or coordinator?); "
+                    f"free it or choose another port, and point sui.rpc_url at it") from None
+            raise SetupError(f"simnet.listen: cannot listen on {listen}: "
+                               f"{exc.strerror}") from None
+
+
+def _under_kernel_dir(path: Path) -> Path | None:
+    resolved = path.resolve()
+    return next((top for top in _KERNEL_DIRS if resolved.is_relative_to(top)), None)
+
+
+def _probe_write(directory: Path, key: str, gid: int | None = None) -> None:
+    """Create (and give to group `gid`) a file, then remove it: permissions, a
+    read-only mount, a full disk and a group this process may not give files
+    to all show here, as they would to the daemon (tried, not inferred from
+    mode bits: root ignores them unless its capabilities were dropped)."""
+    probe = directory / f".write-probe-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise SetupError(f"{key}: cannot write in {escape(str(directory))}: "
+                           f"{exc.strerror}") from None
+    try:
+        try:
+            os.write(fd, b"probe")
+            os.fsync(fd)
+        except OSError as exc:
+            raise SetupError(f"{key}: cannot write in {escape(str(directory))}: "
+                               f"{exc.strerror}") from None
+        if gid is not None:
+            try:
+                os.fchown(fd, -1, gid)
+            except OSError as exc:
+                raise SetupError(f"rpc.socket_group: this process may not give files to "
+                                   f"group {gid} ({exc.strerror}; it must be root or a "
+                                   f"member of that group)") from None
+    finally:
+        os.close(fd)
+        os.unlink(probe)
