@@ -256,14 +256,6 @@ def is_object_conflict(error: SuiError) -> bool:
 
 # --- The executor -------------------------------------------------------------------
 
-_READ_MASK = (
-    "digest",
-    "effects.status",
-    "effects.gas_used",
-    "events.events.event_type",
-    "events.events.contents",
-)
-
 
 @dataclass
 class Executor:
@@ -296,9 +288,7 @@ class Executor:
                 async with self.connect() as sui:
                     if signed is None:
                         signed = await self._prepare(sui, app_instance, operations)
-                    executed = await sui.execute_transaction(
-                        signed[0], [signed[1]], read_mask=_READ_MASK
-                    )
+                    executed = await sui.execute_transaction(signed[0], [signed[1]])
             except SuiError as exc:
                 if attempt == self.max_attempts:
                     raise
