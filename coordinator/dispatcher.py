@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import trio
+from pydantic import BaseModel
 
-from coordinator.events.models import BcsEvent
 from coordinator.events.parser import CoordinationEvent
 from coordinator.status import DaemonStatus
 from coordinator.store import Ledger, Store
@@ -37,7 +37,7 @@ EventHandler = Callable[[CoordinationEvent], list[LedgerWrite]]
 durable (run later in a worker thread, inside the batch's transaction)."""
 
 
-def describe(event: BcsEvent | None) -> str:
+def describe(event: BaseModel | None) -> str:
     """A short, log-safe rendering of an event's fields (bytes by length only)."""
     if event is None:
         return "(no model for this type)"

@@ -307,7 +307,7 @@ class Codec(Generic[T]):
     from_json: Callable[[Any], T] | None = None
 
     def read_json(self, value: Any) -> T:
-        return value if self.from_json is None else self.from_json(value)  # type: ignore[no-any-return]
+        return value if self.from_json is None else self.from_json(value)
 
     def to_bytes(self, value: T) -> bytes:
         """One value alone, e.g. a table key to look up by its BCS name."""
