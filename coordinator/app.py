@@ -35,6 +35,7 @@ import trio
 from coordinator.config import Settings
 from coordinator.dispatcher import Dispatcher, LedgerWrite
 from coordinator.enclave.forwarder import run_forwarder
+from coordinator.events.layouts import LAYOUT_NAMES, Layout
 from coordinator.events.parser import CoordinationEvent, EventParser
 from coordinator.jobs import JobBook
 from coordinator.recovery import recover_pending_jobs
@@ -44,6 +45,7 @@ from coordinator.runner import Runner
 from coordinator.simnet.server import run_simnet, simnet_from_settings
 from coordinator.status import ChainStatus, DaemonStatus, run_status
 from coordinator.store import Ledger, Store
+from coordinator.sui.chain_id import short_chain_id
 from coordinator.sui.client import SuiClient, connect
 from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.ingest import Delivery, Ingest
@@ -55,6 +57,7 @@ DRAIN_GRACE_SECS = 30.0
 DELIVERY_BUFFER = 1024
 EXIT_OK = 0
 EXIT_GAVE_UP = 1
+EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
 
 
@@ -91,19 +94,42 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     status = DaemonStatus(ChainStatus(endpoint=sui.rpc_url), instance_id=instance_id,
                           cursor=cursor, book=book, registry=registry)
     deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
-    parser = EventParser(sui.package_id, sui.modules)
+    # sui.layout: as configured, or (auto) what an earlier run settled.
+    stored_layout = await store.run(Ledger.layout) if sui.layout == "auto" else None
+    layout: Layout | None = (
+        sui.layout if sui.layout != "auto"
+        else next((name for name in LAYOUT_NAMES if name == stored_layout), None)
+    )
+
+    def layout_settled(settled: str) -> None:
+        status.chain.layout = settled
+
+    parser = EventParser(sui.package_id, sui.modules, layout, on_settle=layout_settled)
+    status.chain.layout, status.chain.misfits = layout or "", parser.misfits
+    wrong_chain = trio.Event()
 
     async def chain_changed(chain_id: str) -> bool:
+        if sui.chain_id is not None and short_chain_id(chain_id) != sui.chain_id:
+            log.critical("the node at %s serves chain %s, not sui.chain_id %s; refusing it",
+                         sui.rpc_url, short_chain_id(chain_id), sui.chain_id)
+            wrong_chain.set()
+            await trio.sleep_forever()
         if await store.run(lambda ledger: ledger.bind_chain(chain_id)):
             return False
         book.forget_chain()
         status.cursor = None
+        if sui.layout == "auto":  # another chain may carry another publication
+            parser.layout, status.chain.layout = None, ""
         return True
 
     ingest = Ingest(sui, status.chain, parser, deliveries_in, cursor, chain_changed)
+    stored = [stored_layout]  # the layout the store remembers (auto only)
 
     def handle(event: CoordinationEvent) -> list[LedgerWrite]:
         writes = registry.on_chain_event(event)
+        if sui.layout == "auto" and event.layout is not None and event.layout != stored[0]:
+            settled = stored[0] = event.layout
+            writes.append(lambda ledger: ledger.set_layout(settled))
         changed = book.on_chain_event(event)
         if changed:
             now = time.time()
@@ -151,8 +177,9 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         ChildSpec("rpc", lambda: serve(settings.rpc, service)),
         ChildSpec("status", lambda: run_status(settings.status.mode, status)),
     ]
-    log.info("coordinator %s: package %s, modules %s, state %s", instance_id, sui.package_id,
-             ", ".join(sui.modules), store.path)
+    log.info("coordinator %s: package %s, modules %s, layout %s, state %s", instance_id,
+             sui.package_id, ", ".join(sui.modules),
+             layout or "auto (not settled yet)", store.path)
 
     exit_code = EXIT_OK
     # SIGHUP too: a closed terminal must not leave containers behind.
@@ -191,6 +218,14 @@ async def _run_tree(settings: Settings, store: Store) -> int:
                     exit_code = EXIT_GAVE_UP
                 root.cancel_scope.cancel()
 
+            async def refuse_wrong_chain() -> None:
+                nonlocal exit_code
+                await wrong_chain.wait()
+                exit_code = EXIT_CONFIG
+                runner.exit_now.set()
+                root.cancel_scope.cancel()
+
             root.start_soon(on_signals)
             root.start_soon(tree)
+            root.start_soon(refuse_wrong_chain)
     return exit_code

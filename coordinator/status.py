@@ -42,6 +42,10 @@ class ChainStatus:
     backfill_from: int | None = None  # a backfill in progress covers these checkpoints
     backfill_to: int | None = None
     malformed: int = 0  # payloads of our package that did not decode
+    # The package layout decoded (sui.layout, or what auto settled; "" = not
+    # yet), and the payloads that fit no layout, by event type.
+    layout: str = ""
+    misfits: Counter[str] = field(default_factory=Counter)
 
     def connecting(self) -> None:
         self.state, self.reconnect_at = "connecting", None
