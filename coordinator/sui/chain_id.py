@@ -22,5 +22,5 @@ def short_chain_id(chain_id: str) -> str:
             raise ValueError(f"chain id {chain_id!r} is not base58")
         number = number * 58 + _VALUES[char]
     zeros = len(chain_id) - len(chain_id.lstrip("1"))
-    raw = b"\0" * zeros + (number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b"")
+    raw = b"\0" * zeros + number.to_bytes((number.bit_length() + 7) // 8, "big")
     return raw[:4].hex()
