@@ -23,9 +23,12 @@ from coordinator.sui.objects import Connect
 IMAGE = "silvana-demo/agent:latest"
 
 
-@pytest.fixture
-async def chain(nursery: trio.Nursery) -> AsyncIterator[tuple[Simnet, Connect]]:
-    sim = Simnet(checkpoint_interval_secs=0)
+@pytest.fixture(params=["2025-11", "2025-08"])
+async def chain(
+    nursery: trio.Nursery, request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[Simnet, Connect]]:
+    """The same lookups must work on a chain of either package layout."""
+    sim = Simnet(checkpoint_interval_secs=0, layout=request.param)
     sim.register_developer("Dev", github="dev")
     sim.register_agent("Dev", "Agent")
     sim.add_method("Dev", "Agent", "prove", docker_image=IMAGE, docker_sha256="ab" * 32,
@@ -100,3 +103,19 @@ async def test_pending_jobs_are_read_back_from_app_instances(
     assert sorted(job.job_id for job in stored) == [3, 4]  # persisted (1 was added in memory)
     assert book.next_pending(AgentKey("Dev", "Agent", "prove")) == book.jobs[
         JobRef(app.app_instance, 1)]
+
+
+async def test_a_2025_11_job_failed_on_chain_is_recovered_with_its_retry_time(
+    chain: tuple[Simnet, Connect],
+) -> None:
+    sim, connect_sui = chain
+    if sim.layout != "2025-11":
+        pytest.skip("2025-08 jobs have no next_scheduled_at (the test above covers them)")
+    app = sim.create_app_instance("add")
+    sim.create_job("add", developer="Dev", agent="Agent", method="prove")
+    sim.fail_job("add", 1, "boom")  # started, failed, pending again in 60 s
+    sim.seal()
+    [job] = await read_pending_jobs(connect_sui, [app.app_instance])
+    chain_job = sim.job("add", 1)
+    assert chain_job.next_scheduled_at is not None
+    assert (job.attempts, job.not_before) == (1, chain_job.next_scheduled_at / 1000)

@@ -103,7 +103,28 @@ class JobRescheduled(JobEvent):
     rescheduled_at: int
 
 
-# Move event name -> neutral model (the same for every layout).
+class ChainJob(JobEvent):
+    """A `jobs::Job` object as read from chain (recovery), either layout."""
+
+    job_sequence: int
+    description: str | None
+    developer: str
+    agent: str
+    agent_method: str
+    app: str
+    app_instance: str
+    app_instance_method: str
+    sequences: tuple[int, ...] | None
+    data: bytes
+    status: JobStatus
+    attempts: int
+    interval_ms: int | None = None
+    next_scheduled_at: int | None = None
+    created_at: int
+    updated_at: int
+
+
+# Move struct name -> neutral model (the same for every layout).
 BY_MOVE_NAME: dict[str, type[JobEvent]] = {
     "JobCreatedEvent": JobCreated,
     "JobUpdatedEvent": JobUpdated,
@@ -115,4 +136,5 @@ BY_MOVE_NAME: dict[str, type[JobEvent]] = {
     "JobDeletedEvent": JobDeleted,
     "JobTerminatedEvent": JobTerminated,
     "JobRescheduledEvent": JobRescheduled,
+    "Job": ChainJob,
 }

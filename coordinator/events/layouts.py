@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from coordinator.events import models, models_2025_11
-from coordinator.events.job_events import BY_MOVE_NAME
+from coordinator.events.job_events import BY_MOVE_NAME, ChainJob
 from coordinator.events.models import BcsEvent
 
 Layout = Literal["2025-08", "2025-11"]
@@ -76,7 +76,15 @@ def neutral(event: BcsEvent) -> BaseModel:
     return target.model_validate(values)
 
 
+def neutral_job(job: BcsEvent) -> ChainJob:
+    """A `jobs::Job` object of either layout, named by its sequence."""
+    value = neutral(job)
+    if not isinstance(value, ChainJob):
+        raise TypeError(f"{type(job).__name__} is not a jobs::Job object")
+    return value
+
+
 _JOB_MODELS = frozenset(
-    model for layout in LAYOUT_NAMES for (module, _), model in LAYOUT_EVENTS[layout].items()
-    if module == "jobs"
+    [model for layout in LAYOUT_NAMES for (module, _), model in LAYOUT_EVENTS[layout].items()
+     if module == "jobs"] + list(JOB_OBJECTS.values())
 )
