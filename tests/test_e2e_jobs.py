@@ -273,3 +273,19 @@ async def test_jobs_run_on_a_2025_08_chain_configured_or_settled_by_auto(
         assert stored == "2025-08"
     else:
         assert settled == []
+
+
+async def test_a_node_of_another_chain_than_sui_chain_id_is_refused_with_exit_2(
+    tmp_path: Path, sock_dir: Path, daemons: list[Daemon], caplog: pytest.LogCaptureFixture,
+) -> None:
+    sim = chain(None)
+    async with trio.open_nursery() as nursery:
+        target = await nursery.start(serve, sim, "127.0.0.1", 0)
+        daemon = write_config(tmp_path, sock_dir, f"http://{target}", sui='chain_id = "4c78adac"')
+        daemons.append(daemon)
+        with trio.fail_after(30):
+            code = await app.run(load_settings(daemon.config, env={}))
+        nursery.cancel_scope.cancel()
+    assert code == 2
+    refused = [r.getMessage() for r in caplog.records if r.levelno == logging.CRITICAL]
+    assert len(refused) == 1 and "not sui.chain_id 4c78adac; refusing it" in refused[0]
