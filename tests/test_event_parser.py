@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from google.protobuf import json_format
 
 from coordinator._pb.sui.rpc.v2 import (
     bcs_pb2,
@@ -149,3 +150,28 @@ def test_a_2025_11_only_event_under_2025_08_is_a_misfit() -> None:
                                   started_at=2)
     assert parser.parse(event(f"{PKG}::jobs::JobStartedEvent", started.to_bcs())) is None
     assert parser.misfits == {"jobs::JobStartedEvent": 1}
+
+
+@pytest.mark.parametrize("layout", ["2025-08", "2025-11"])
+def test_json_rendering_is_the_fallback_for_a_node_that_sends_no_bcs(layout: str) -> None:
+    """As a fullnode renders the Move value: u64 as decimal strings, vector<u8>
+    as base64, Option as the value or null, the enum by its `@variant`."""
+    rendered: dict[str, object] = {
+        "description": None, "developer": "d", "agent": "a", "agent_method": "m", "app": "app",
+        "app_instance": "inst", "app_instance_method": "m",
+        "sequences": ["1", "18446744073709551615"],
+        "data": "BQY=", "status": {"@variant": "Pending"}, "created_at": "1764000000000",
+    }
+    if layout == "2025-08":
+        rendered["job_id"] = "9"
+    else:
+        rendered |= {"job_sequence": "9", "block_number": "20", "sequences1": None,
+                     "sequences2": []}
+    message = event_pb2.Event(event_type=f"{PKG}::jobs::JobCreatedEvent")
+    json_format.ParseDict(rendered, message.json)
+    parser = EventParser(PKG, ["jobs"], None)
+    parsed = parser.parse(message)
+    assert parsed is not None and isinstance(parsed.event, JobCreated), parser.misfits
+    assert (parsed.event.job_sequence, parsed.event.data, parsed.event.sequences) == (
+        9, b"\x05\x06", (1, 2**64 - 1))
+    assert parser.layout == layout
