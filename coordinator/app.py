@@ -108,22 +108,28 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     status.chain.layout, status.chain.misfits = layout or "", parser.misfits
     wrong_chain = trio.Event()
 
+    stored = [stored_layout]  # the layout the store remembers (auto only)
+
     async def chain_changed(chain_id: str) -> bool:
-        if sui.chain_id is not None and short_chain_id(chain_id) != sui.chain_id:
-            log.critical("the node at %s serves chain %s, not sui.chain_id %s; refusing it",
-                         sui.rpc_url, short_chain_id(chain_id), sui.chain_id)
-            wrong_chain.set()
-            await trio.sleep_forever()
+        if sui.chain_id is not None:
+            try:
+                reported = short_chain_id(chain_id)
+            except ValueError:
+                reported = repr(chain_id)
+            if reported != sui.chain_id:
+                log.critical("the node at %s serves chain %s, not sui.chain_id %s; refusing it",
+                             sui.rpc_url, reported, sui.chain_id)
+                wrong_chain.set()
+                await trio.sleep_forever()
         if await store.run(lambda ledger: ledger.bind_chain(chain_id)):
             return False
         book.forget_chain()
         status.cursor = None
         if sui.layout == "auto":  # another chain may carry another publication
-            parser.layout, status.chain.layout = None, ""
+            parser.layout, status.chain.layout, stored[0] = None, "", None
         return True
 
     ingest = Ingest(sui, status.chain, parser, deliveries_in, cursor, chain_changed)
-    stored = [stored_layout]  # the layout the store remembers (auto only)
 
     def handle(event: CoordinationEvent) -> list[LedgerWrite]:
         writes = registry.on_chain_event(event)
