@@ -9,7 +9,10 @@ sizes (16 bytes to 2 KB, median about 120) and type names (some generic).
 
 Each is serialized once (the bytes off the wire), then, on one core:
 - ours: `Checkpoint.FromString` + `EventParser.from_checkpoint` (filter on
-  package and module, BCS-decode and validate ours): what ingest does per frame;
+  package and module, BCS-decode and validate ours): what ingest does per frame,
+  with `2025-08` payloads (`parse_checkpoints_per_s`, the figure kept since
+  before layouts) and with `2025-11` payloads (`..._2025_11`: checkpoints of
+  the same shape with today's package's events as ours);
 - baseline: `Checkpoint.FromString` only (protobuf decode, no filtering);
 - also shown: decode + read every event's type (the least any Python-side
   filter must do), to tell the parser's own cost from the protobuf access.
@@ -30,6 +33,7 @@ from coordinator._pb.sui.rpc.v2 import (
     event_pb2,
     executed_transaction_pb2,
 )
+from coordinator.events.layouts import Layout
 from coordinator.events.parser import EventParser
 from coordinator.simnet.sim import Simnet
 
@@ -56,9 +60,9 @@ def _address(rng: random.Random) -> str:
     return "0x" + rng.randbytes(32).hex()
 
 
-def our_events() -> list[tuple[str, str, bytes]]:
+def our_events(layout: Layout) -> list[tuple[str, str, bytes]]:
     """(entry module, event type, BCS) of the coordination package, from simulator actions."""
-    sim = Simnet(package_id=PACKAGE_ID, checkpoint_interval_secs=0)
+    sim = Simnet(package_id=PACKAGE_ID, checkpoint_interval_secs=0, layout=layout)
     sim.register_developer("BenchDev", github="bench")
     sim.register_agent("BenchDev", "BenchAgent", description="bench agent")
     sim.add_method("BenchDev", "BenchAgent", "prove", docker_image="silvana-demo/agent:latest")
@@ -96,10 +100,12 @@ def _foreign_types(rng: random.Random) -> list[tuple[str, str, str]]:
     return types
 
 
-def build_checkpoints(seed: int = 1) -> tuple[list[bytes], int, int]:
+def build_checkpoints(
+    seed: int = 1, layout: Layout = "2025-08"
+) -> tuple[list[bytes], int, int]:
     """Serialized checkpoints, with the number of events and of ours in them."""
     rng = random.Random(seed)
-    ours = our_events()
+    ours = our_events(layout)
     foreign = _foreign_types(rng)
     senders = [_address(rng) for _ in range(200)]
     our_sender = _address(rng)
@@ -144,21 +150,32 @@ def _rate(work: Callable[[bytes], object], payloads: list[bytes]) -> float:
             return done / elapsed
 
 
-def run(results: Results) -> None:
-    payloads, events, ours = build_checkpoints()
-    size = sum(map(len, payloads)) / len(payloads)
-    progress(f"parse: {len(payloads)} checkpoints, {events / len(payloads):.0f} events and "
-             f"{size / 1024:.0f} KiB each, {100 * ours / events:.2f}% ours")
-    parser = EventParser(PACKAGE_ID, MODULES)
+def _parser_for(payloads: list[bytes], ours: int, layout: Layout) -> Callable[[bytes], object]:
+    """What ingest does per frame, checked once to find every one of ours."""
+    parser = EventParser(PACKAGE_ID, MODULES, layout)
     found = sum(
         len(list(parser.from_checkpoint(checkpoint_pb2.Checkpoint.FromString(p))))
         for p in payloads
     )
     if found != ours or parser.malformed:
-        raise RuntimeError(f"parser found {found} of {ours} events ({parser.malformed} malformed)")
+        raise RuntimeError(f"{layout} parser found {found} of {ours} events "
+                           f"({parser.malformed} malformed)")
 
     def parse(payload: bytes) -> object:
         return list(parser.from_checkpoint(checkpoint_pb2.Checkpoint.FromString(payload)))
+
+    return parse
+
+
+def run(results: Results) -> None:
+    payloads, events, ours = build_checkpoints()
+    size = sum(map(len, payloads)) / len(payloads)
+    progress(f"parse: {len(payloads)} checkpoints, {events / len(payloads):.0f} events and "
+             f"{size / 1024:.0f} KiB each, {100 * ours / events:.2f}% ours")
+    parse = _parser_for(payloads, ours, "2025-08")
+    # The same shape and seed, with 2025-11 events for ours.
+    payloads_11, _, ours_11 = build_checkpoints(layout="2025-11")
+    parse_11 = _parser_for(payloads_11, ours_11, "2025-11")
 
     def decode(payload: bytes) -> object:
         return checkpoint_pb2.Checkpoint.FromString(payload)
@@ -172,9 +189,11 @@ def run(results: Results) -> None:
     affinity = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(affinity)})  # one core
     try:
-        rates: dict[str, list[float]] = {"ours": [], "decode": [], "scan": []}
-        for _ in range(ROUNDS):  # interleaved, so drift hits all three alike
+        rates: dict[str, list[float]] = {"ours": [], "ours_2025_11": [], "decode": [],
+                                         "scan": []}
+        for _ in range(ROUNDS):  # interleaved, so drift hits all alike
             rates["ours"].append(_rate(parse, payloads))
+            rates["ours_2025_11"].append(_rate(parse_11, payloads_11))
             rates["decode"].append(_rate(decode, payloads))
             rates["scan"].append(_rate(scan, payloads))
     finally:
@@ -185,7 +204,9 @@ def run(results: Results) -> None:
         "our_share": ours / events, "bytes_per_checkpoint": size, "rates": rates,
     }
     results.add("parse_checkpoints_per_s", ours_rate, "checkpoints/s",
-                "ours: decode + filter + BCS-decode ours, one core")
+                "ours: decode + filter + BCS-decode ours (2025-08 payloads), one core")
+    results.add("parse_checkpoints_per_s_2025_11", median(rates["ours_2025_11"]),
+                "checkpoints/s", "the same with 2025-11 payloads (today's package), one core")
     results.add("parse_checkpoints_per_s_decode_only", decode_rate, "checkpoints/s",
                 "baseline: protobuf decode only")
     results.add("parse_vs_decode_only_ratio", ours_rate / decode_rate, "x",

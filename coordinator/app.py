@@ -34,6 +34,7 @@ import trio
 from coordinator.config import Settings
 from coordinator.dispatcher import Dispatcher, DispatchStatus, Router
 from coordinator.enclave.forwarder import run_forwarder
+from coordinator.events.layouts import initial_layout
 from coordinator.events.parser import EventParser
 from coordinator.jobs import JobBook
 from coordinator.preflight import prepare
@@ -103,8 +104,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         [chain.report, handled.report, registry.report, book.report, runner.report], instance_id
     )
     deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
-    router = Router(store, registry, book, handled)
-    parser = EventParser(sui.package_id, sui.modules)
+    stored_layout = await store.run(Ledger.layout)
+    parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout))
+    router = Router(store, registry, book, handled, parser, auto_layout=sui.layout == "auto",
+                    expected_chain=sui.chain_id, stored_layout=stored_layout)
     ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)
     dispatcher = Dispatcher(store, deliveries_out, handled, router.route)
     service = CoordinatorService(
@@ -134,8 +137,9 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         ChildSpec("runner", lambda: Child(runner.run, runner.drain),
                   shutdown_secs=DRAIN_GRACE_SECS),
     ]
-    log.info("coordinator %s: package %s, modules %s, state %s", instance_id, sui.package_id,
-             ", ".join(sui.modules), store.path)
+    log.info("coordinator %s: package %s, modules %s, layout %s, state %s", instance_id,
+             sui.package_id, ", ".join(sui.modules), parser.layout or "auto (not settled yet)",
+             store.path)
     # A second signal: containers are killed, not given a grace.
     ended = await run_until_signalled(Supervisor("coordinator", children), runner.exit_now.set)
     return EXIT_CODES[ended]

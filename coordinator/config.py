@@ -72,6 +72,11 @@ class SuiSettings(_Section):
     modules: list[str] = Field(default_factory=lambda: ["agent", "jobs"], min_length=1)
     registry_id: ObjectId | None = None
     stream: Literal["auto", "events", "checkpoints"] = "auto"
+    # Which version of the package's event and object layouts to decode
+    # (coordinator.events.layouts); auto settles it from the first job event.
+    layout: Literal["auto", "2025-08", "2025-11"] = "auto"
+    # When set, a node reporting another chain id is refused at connect.
+    chain_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{8}$")
     idle_timeout_secs: float = Field(default=30.0, gt=0, le=3600)
     rpc_timeout_secs: float = Field(default=30.0, gt=0, le=600)
     # None: a first start (no stored cursor) begins at the chain tip.
@@ -86,7 +91,7 @@ class SuiSettings(_Section):
     # None: the simulated gas with a margin, up to that maximum.
     gas_budget: int | None = Field(default=None, gt=0, le=50_000_000_000)
 
-    @field_validator("registry_id", "key_file", "secret_key", "address", mode="before")
+    @field_validator("registry_id", "chain_id", "key_file", "secret_key", "address", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

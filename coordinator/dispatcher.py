@@ -26,13 +26,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import trio
+from pydantic import BaseModel
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
-from coordinator.events.models import BcsEvent
-from coordinator.events.parser import CoordinationEvent
+from coordinator.errors import SetupError
+from coordinator.events.parser import CoordinationEvent, EventParser
 from coordinator.jobs import JobBook
+from coordinator.logs import escape
 from coordinator.registry import Registry
 from coordinator.store import Ledger, LedgerWrite, Store
+from coordinator.sui.chain_id import short_chain_id
 from coordinator.sui.ingest import CheckpointDone, Delivery
 
 log = logging.getLogger("coordinator.dispatch")
@@ -45,7 +48,7 @@ EventHandler = Callable[[CoordinationEvent], list[LedgerWrite]]
 durable (run later in a worker thread, inside the batch's transaction)."""
 
 
-def describe(event: BcsEvent | None) -> str:
+def describe(event: BaseModel | None) -> str:
     """A short, log-safe rendering of an event's fields (bytes by length only)."""
     if event is None:
         return "(no model for this type)"
@@ -74,18 +77,35 @@ class DispatchStatus:
         message.duplicate_events = self.duplicates
 
 
+class WrongChain(SetupError):
+    """The node serves another chain than `sui.chain_id` names (exit 2)."""
+
+
 @dataclass
 class Router:
-    """Applies each new chain event to the state it concerns (see module doc)."""
+    """Applies each new chain event to the state it concerns (see module doc).
+
+    With `sui.layout = "auto"` (`auto_layout`) it also makes the parser's
+    settled layout durable, in the transaction of the event that settled it,
+    and forgets it with the chain (another chain may carry another
+    publication). `expected_chain` is `sui.chain_id`: a node of another chain
+    is refused with `WrongChain`."""
 
     store: Store
     registry: Registry
     book: JobBook
     status: DispatchStatus
+    parser: EventParser
+    auto_layout: bool = False
+    expected_chain: str | None = None
+    stored_layout: str | None = None  # what the store remembers (auto)
 
     def route(self, event: CoordinationEvent) -> list[LedgerWrite]:
         """An `EventHandler`: the registry's writes, then the book's changes."""
         writes = self.registry.on_chain_event(event)
+        if self.auto_layout and event.layout is not None and event.layout != self.stored_layout:
+            settled = self.stored_layout = event.layout
+            writes.append(lambda ledger: ledger.set_layout(settled))
         self.book.on_chain_event(event)
         writes.append(self.book.changes())
         return writes
@@ -93,10 +113,21 @@ class Router:
     async def chain_changed(self, chain_id: str) -> bool:
         """Ingest's question on each connect; True when the state was for
         another chain and is now dropped (the store, the book, the cursor)."""
+        if self.expected_chain is not None:
+            try:
+                reported = short_chain_id(chain_id)
+            except ValueError:
+                reported = escape(repr(chain_id))
+            if reported != self.expected_chain:
+                raise WrongChain(f"sui.chain_id: the node serves chain {reported}, not "
+                                 f"{self.expected_chain}; point sui.rpc_url at a node of "
+                                 f"that chain, or correct sui.chain_id")
         if await self.store.run(lambda ledger: ledger.bind_chain(chain_id)):
             return False
         self.book.forget_chain()
         self.status.cursor = None
+        if self.auto_layout:
+            self.parser.layout = self.stored_layout = None
         return True
 
 

@@ -33,12 +33,17 @@ import trio
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.backoff import Backoff
 from coordinator.domain import AgentKey, Job, JobRef, JobState, Session
-from coordinator.events.models import (
-    JobCompletedEvent,
-    JobCreatedEvent,
-    JobDeletedEvent,
-    JobFailedEvent,
-    JobUpdatedEvent,
+from coordinator.events.job_events import (
+    JobCompleted,
+    JobCreated,
+    JobDeleted,
+    JobFailed,
+    JobRescheduled,
+    JobRestarted,
+    JobsRestarted,
+    JobStarted,
+    JobTerminated,
+    JobUpdated,
 )
 from coordinator.events.parser import CoordinationEvent
 from coordinator.logs import escape
@@ -52,6 +57,8 @@ MAX_JOB_ID = 2**63 - 1
 # older ones are forgotten.
 KEEP_FINISHED = 1000
 RECENT_OUTCOMES = 20
+# The chain's wait before a failed job may start again (jobs.move RETRY_INTERVAL_MS).
+CHAIN_RETRY_INTERVAL_SECS = 60.0
 
 
 class JobError(Exception):
@@ -200,47 +207,115 @@ class JobBook:
     # --- chain events (the dispatcher) --------------------------------------
 
     def on_chain_event(self, event: CoordinationEvent) -> list[Job]:
-        """Apply a `jobs` module event; return the jobs it changed."""
+        """Apply a (layout-neutral) `jobs` module event; return the jobs it changed.
+
+        The chain is the truth about a job: started by another coordinator it
+        is not ours to run; failed, it is pending again after the chain's
+        retry interval while attempts remain; rescheduled or restarted, it is
+        pending again; completed, deleted or terminated, it is gone.
+        """
         payload = event.event
         tx = event.position.tx_digest
-        if isinstance(payload, JobCreatedEvent):
-            self._tx_app_instance = (tx, payload.app_instance)
+        app_instance = getattr(payload, "app_instance", None)
+        if app_instance is not None:
+            self._tx_app_instance = (tx, app_instance)
+        if isinstance(payload, JobCreated):
             return self._created(payload)
-        if isinstance(payload, JobFailedEvent | JobCompletedEvent):
-            self._tx_app_instance = (tx, payload.app_instance)
-            if isinstance(payload, JobFailedEvent):
-                job = self.jobs.get(JobRef(payload.app_instance, payload.job_id))
-                if job is not None:
-                    job.last_error = payload.error
-                    self._touch(job)
-                return [job] if job is not None else []
-            return self._drop(JobRef(payload.app_instance, payload.job_id), "completed on chain")
-        if isinstance(payload, JobUpdatedEvent | JobDeletedEvent):
-            job = self._find(payload.job_id, tx)
-            if job is None:
-                return []
-            if isinstance(payload, JobDeletedEvent):
-                return self._drop(job.ref, "deleted on chain")
+        if isinstance(payload, JobsRestarted):
+            changed: list[Job] = []
+            for sequence in payload.failed_jobs:
+                job = self._find(sequence, tx)
+                if job is not None and job.state is not JobState.PENDING:
+                    changed += self._chain_pending(job, 0.0, "restarted on chain", attempts=0)
+            return changed
+        if payload is None or not hasattr(payload, "job_sequence"):
+            return []
+        job = self._find(payload.job_sequence, tx, app_instance)
+        if job is None:
+            return []
+        if isinstance(payload, JobCompleted):
+            return self._drop(job.ref, "completed on chain")
+        if isinstance(payload, JobTerminated):
+            return self._drop(job.ref, f"terminated on chain by {payload.coordinator}")
+        if isinstance(payload, JobDeleted):
+            return self._drop(job.ref, "deleted on chain")
+        if isinstance(payload, JobStarted):
+            return self._started_elsewhere(job, payload)
+        if isinstance(payload, JobFailed):
+            return self._failed_on_chain(job, payload)
+        if isinstance(payload, JobRescheduled):
+            return self._chain_pending(job, payload.next_scheduled_at / 1000,
+                                       "rescheduled on chain", attempts=0)
+        if isinstance(payload, JobRestarted):
+            return self._chain_pending(job, 0.0, "restarted on chain", attempts=0)
+        if isinstance(payload, JobUpdated):
             if payload.status.kind == "pending" and job.state is not JobState.PENDING:
                 return self._requeue(job)
         return []
 
-    def _find(self, job_id: int, tx: str) -> Job | None:
+    def _find(self, job_id: int, tx: str, app_instance: str | None = None) -> Job | None:
+        if app_instance is not None:
+            return self.jobs.get(JobRef(app_instance, job_id))
+        # Older events (2025-08 JobUpdated/JobDeleted) do not name the app
+        # instance; the job event before them in the same transaction does.
         if self._tx_app_instance is not None and self._tx_app_instance[0] == tx:
             return self.jobs.get(JobRef(self._tx_app_instance[1], job_id))
         matches = [job for ref, job in self.jobs.items() if ref.job_id == job_id]
         return matches[0] if len(matches) == 1 else None
 
-    def _created(self, event: JobCreatedEvent) -> list[Job]:
-        if event.job_id > MAX_JOB_ID:
-            log.warning("job id %d of app instance %s is out of range; skipped",
-                        event.job_id, event.app_instance)
+    def _started_elsewhere(self, job: Job, event: JobStarted) -> list[Job]:
+        """Started on chain while pending here: another coordinator runs it."""
+        if job.state is not JobState.PENDING:
             return []
-        ref = JobRef(event.app_instance, event.job_id)
+        self._dequeue(job)
+        job.state = JobState.DROPPED
+        self._touch(job)
+        self._record(job, f"started on chain by coordinator {event.coordinator}")
+        return [job]
+
+    def _failed_on_chain(self, job: Job, event: JobFailed) -> list[Job]:
+        job.last_error = event.error
+        job.attempts = max(job.attempts, event.attempts)
+        self._touch(job)
+        if event.attempts < self.max_attempts:
+            return self._chain_pending(
+                job, event.failed_at / 1000 + CHAIN_RETRY_INTERVAL_SECS,
+                f"failed on chain (attempt {event.attempts}), retrying: {event.error}",
+            )
+        if job.state is JobState.DEAD:
+            return [job]
+        self._dequeue(job)
+        self._release(job)
+        job.state = JobState.DEAD
+        self._record(job, f"failed on chain after {event.attempts} attempts: {event.error}")
+        return [job]
+
+    def _chain_pending(
+        self, job: Job, not_before: float, reason: str, *, attempts: int | None = None
+    ) -> list[Job]:
+        """Pending again by the chain's word, from `not_before` (wall clock)."""
+        was_pending = job.state is JobState.PENDING
+        if attempts is not None:
+            job.attempts = attempts
+        job.not_before = not_before
+        self._touch(job)
+        if not was_pending:
+            self._requeue(job)
+            self._record(job, reason)
+        else:
+            self._wake()
+        return [job]
+
+    def _created(self, event: JobCreated) -> list[Job]:
+        if event.job_sequence > MAX_JOB_ID:
+            log.warning("job sequence %d of app instance %s is out of range; skipped",
+                        event.job_sequence, event.app_instance)
+            return []
+        ref = JobRef(event.app_instance, event.job_sequence)
         if ref in self.jobs:
             return []
         job = Job(
-            app_instance=event.app_instance, job_id=event.job_id, developer=event.developer,
+            app_instance=event.app_instance, job_id=event.job_sequence, developer=event.developer,
             agent=event.agent, agent_method=event.agent_method, app=event.app,
             app_instance_method=event.app_instance_method, description=event.description,
             sequences=tuple(event.sequences or ()), data=event.data,

@@ -13,15 +13,17 @@ once, then its work is done.
 
 from __future__ import annotations
 
-import base64
 import logging
 from typing import Any
 
 import trio
+from pydantic import ValidationError
 
 from coordinator.backoff import Backoff
 from coordinator.domain import Job
 from coordinator.events import bcs
+from coordinator.events.bcs import BcsError
+from coordinator.events.layouts import JOB_OBJECTS, Layout, neutral_job
 from coordinator.jobs import JobBook
 from coordinator.sui.client import SuiError, SuiNotFound
 from coordinator.sui.objects import Connect, object_json, table_child
@@ -64,22 +66,32 @@ async def read_pending_jobs(connect: Connect, app_instances: list[str]) -> list[
                 child = await table_child(client, table, bcs.U64.to_bytes(int(job_id)))
                 if child is None:
                     continue
-                job = await object_json(client, child)
-                if job.get("status", {}).get("@variant") == "Pending":
-                    jobs.append(_job_from_json(job))
+                try:
+                    job = job_from_json(await object_json(client, child))
+                except (BcsError, ValidationError) as exc:
+                    log.warning("job %s of app instance %s is not a job of a known layout: %s",
+                                job_id, object_id, str(exc).splitlines()[0])
+                    continue
+                if job is not None:
+                    jobs.append(job)
     return jobs
 
 
-def _job_from_json(value: dict[str, Any]) -> Job:
-    """A `jobs::Job` as GetObject renders it (u64 as strings, bytes as base64)."""
+def job_from_json(value: dict[str, Any]) -> Job | None:
+    """A pending `jobs::Job` of either layout as GetObject renders it (a
+    2025-11 job names itself by `job_sequence`); None when it is not pending."""
+    layout: Layout = "2025-11" if "job_sequence" in value else "2025-08"
+    chain_job = neutral_job(JOB_OBJECTS[layout].from_json(value))
+    if chain_job.status.kind != "pending":
+        return None
     return Job(
-        app_instance=str(value["app_instance"]), job_id=int(value["job_id"]),
-        developer=str(value["developer"]), agent=str(value["agent"]),
-        agent_method=str(value["agent_method"]), app=str(value.get("app", "")),
-        app_instance_method=str(value.get("app_instance_method", "")),
-        description=value.get("description"),
-        sequences=tuple(int(s) for s in value.get("sequences") or ()),
-        data=base64.b64decode(value.get("data") or ""),
-        created_at=int(value.get("created_at", 0)), updated_at=int(value.get("updated_at", 0)),
-        attempts=int(value.get("attempts", 0)),
+        app_instance=chain_job.app_instance, job_id=chain_job.job_sequence,
+        developer=chain_job.developer, agent=chain_job.agent,
+        agent_method=chain_job.agent_method, app=chain_job.app,
+        app_instance_method=chain_job.app_instance_method, description=chain_job.description,
+        sequences=tuple(chain_job.sequences or ()), data=chain_job.data,
+        created_at=chain_job.created_at, updated_at=chain_job.updated_at,
+        attempts=chain_job.attempts,
+        # A job waiting for its retry interval or its next period.
+        not_before=(chain_job.next_scheduled_at or 0) / 1000,
     )

@@ -119,7 +119,7 @@ class Ledger:
         if previous == package_id:
             return True
         self._set_meta("package_id", package_id)
-        self._db.execute("DELETE FROM meta WHERE key IN ('cursor', 'chain_id')")
+        self._db.execute("DELETE FROM meta WHERE key IN ('cursor', 'chain_id', 'layout')")
         self._db.execute("DELETE FROM seen_events")
         return previous is None
 
@@ -133,11 +133,18 @@ class Ledger:
         self._set_meta("chain_id", chain_id)
         if previous is None:
             return True
-        self._db.execute("DELETE FROM meta WHERE key = 'cursor'")
+        self._db.execute("DELETE FROM meta WHERE key IN ('cursor', 'layout')")
         self._db.execute("DELETE FROM seen_events")
         # Job ids restart with the chain: an old job would shadow a new one.
         self._db.execute("DELETE FROM jobs")
         return False
+
+    def layout(self) -> str | None:
+        """The event layout `sui.layout = "auto"` settled on (None: not yet)."""
+        return self._meta("layout")
+
+    def set_layout(self, layout: str) -> None:
+        self._set_meta("layout", layout)
 
     def cursor(self) -> int | None:
         """The last checkpoint whose events are all durably handled."""

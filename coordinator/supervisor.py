@@ -11,7 +11,10 @@ Between restarts a child waits an exponential backoff with jitter, reset once
 it has run healthily for `Options.healthy_after_secs`. Restarts of all children
 are counted in a sliding window: more than `max_restarts` in `max_seconds`
 means something is badly wrong, so the supervisor stops every child and raises
-`RestartIntensityExceeded` to its parent instead of looping forever.
+`RestartIntensityExceeded` to its parent instead of looping forever. A child
+that raises `SetupError` (the configuration names something unusable, found
+only once running, e.g. a node of another chain) is not restarted either: the
+tree stops and the error reaches the caller, for exit 2.
 
 Cancellation is never caught: `trio.Cancelled` is a BaseException, and only
 `Exception` counts as a crash, so cancelling the supervisor's scope stops the
@@ -31,7 +34,7 @@ from typing import Any, Protocol
 import trio
 
 from coordinator.backoff import Backoff
-from coordinator.errors import describe
+from coordinator.errors import SetupError, describe
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +176,7 @@ class Supervisor:
         except BaseExceptionGroup as group:
             # Give the parent the plain error rather than a one-item group, so
             # escalation reads the same at every level of the tree.
-            gave_up, rest = group.split(RestartIntensityExceeded)
+            gave_up, rest = group.split((RestartIntensityExceeded, SetupError))
             if gave_up is not None and rest is None:
                 raise _first_leaf(gave_up) from None
             raise
@@ -216,6 +219,8 @@ class Supervisor:
             try:
                 slot.current = spec.start()
                 await slot.current.run(task_status=up)
+            except SetupError:
+                raise  # the configuration is wrong: no restart can mend that
             except Exception as exc:
                 crashed, reason = True, describe(exc)
                 log.error("%s: child %s crashed: %s", supervisor, spec.name, reason)
@@ -266,6 +271,7 @@ async def run_until_signalled(supervisor: Supervisor, on_interrupt: Callable[[],
     root_log = logging.getLogger(supervisor.name)  # the tree's own lines: signals, stopped
     ended = Ended.STOPPED
     stopping = False
+    fatal: SetupError | None = None
     # SIGHUP too: a closed terminal must not leave containers behind.
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
         async with trio.open_nursery() as root:
@@ -290,17 +296,21 @@ async def run_until_signalled(supervisor: Supervisor, on_interrupt: Callable[[],
                 root.cancel_scope.cancel()
 
             async def tree() -> None:
-                nonlocal ended
+                nonlocal ended, fatal
                 try:
                     await supervisor.run()
                 except RestartIntensityExceeded as exc:
                     root_log.error("%s", exc)
                     ended = Ended.GAVE_UP
+                except SetupError as exc:
+                    fatal = exc
                 if not stopping:  # else `stop` ends the root once it is done
                     root.cancel_scope.cancel()
 
             root.start_soon(on_signals)
             root.start_soon(tree)
+    if fatal is not None:
+        raise fatal
     return ended
 
 

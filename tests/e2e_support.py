@@ -58,7 +58,8 @@ class Daemon:
 
 
 def write_config(
-    directory: Path, socket_dir: Path, rpc_url: str, *, extra: str = "", **docker: Any
+    directory: Path, socket_dir: Path, rpc_url: str, *, extra: str = "", sui: str = "",
+    **docker: Any,
 ) -> Daemon:
     """A config file for a daemon on the chain at `rpc_url` (read from its
     start), with short Docker grace times; `docker` keys override [docker]."""
@@ -74,6 +75,7 @@ package_id = "0x5117a7a"
 modules = ["agent", "jobs"]
 start_checkpoint = 0
 idle_timeout_secs = 10
+{sui}
 
 [docker]
 {docker_lines}

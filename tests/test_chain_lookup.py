@@ -11,6 +11,7 @@ import pytest
 import trio
 
 from coordinator.domain import AgentKey, AgentMethod, JobRef, JobState
+from coordinator.events.layouts import Layout
 from coordinator.jobs import JobBook
 from coordinator.recovery import read_pending_jobs, recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
@@ -23,9 +24,16 @@ from coordinator.sui.objects import Connect
 IMAGE = "silvana-demo/agent:latest"
 
 
-@pytest.fixture
-async def chain(nursery: trio.Nursery) -> AsyncIterator[tuple[Simnet, Connect]]:
-    sim = Simnet(checkpoint_interval_secs=0)
+@pytest.fixture(params=["2025-11", "2025-08"])
+async def chain(
+    nursery: trio.Nursery, request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[Simnet, Connect]]:
+    """The same lookups must work on a chain of either package layout."""
+    yield await serve_chain(nursery, request.param)
+
+
+async def serve_chain(nursery: trio.Nursery, layout: Layout) -> tuple[Simnet, Connect]:
+    sim = Simnet(checkpoint_interval_secs=0, layout=layout)
     sim.register_developer("Dev", github="dev")
     sim.register_agent("Dev", "Agent")
     sim.add_method("Dev", "Agent", "prove", docker_image=IMAGE, docker_sha256="ab" * 32,
@@ -39,7 +47,7 @@ async def chain(nursery: trio.Nursery) -> AsyncIterator[tuple[Simnet, Connect]]:
     def connect_sui() -> AbstractAsyncContextManager[SuiClient]:
         return connect(endpoint, timeout=10)
 
-    yield sim, connect_sui
+    return sim, connect_sui
 
 
 async def test_agent_method_found_by_names(chain: tuple[Simnet, Connect]) -> None:
@@ -101,3 +109,17 @@ async def test_pending_jobs_are_read_back_from_app_instances(
     assert sorted(job.job_id for job in stored) == [1, 3, 4]
     assert book.next_pending(AgentKey("Dev", "Agent", "prove")) == book.jobs[
         JobRef(app.app_instance, 1)]
+
+
+async def test_a_2025_11_job_failed_on_chain_is_recovered_with_its_retry_time(
+    nursery: trio.Nursery,
+) -> None:
+    sim, connect_sui = await serve_chain(nursery, "2025-11")
+    app = sim.create_app_instance("add")
+    sim.create_job("add", developer="Dev", agent="Agent", method="prove")
+    sim.fail_job("add", 1, "boom")  # started, failed, pending again in 60 s
+    sim.seal()
+    [job] = await read_pending_jobs(connect_sui, [app.app_instance])
+    chain_job = sim.job("add", 1)
+    assert chain_job.next_scheduled_at is not None
+    assert (job.attempts, job.not_before) == (1, chain_job.next_scheduled_at / 1000)

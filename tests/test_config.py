@@ -60,6 +60,15 @@ def test_shipped_configs_load() -> None:
     testnet = load_settings(ROOT / "config" / "testnet.toml", env={})
     assert testnet.sui.rpc_url.startswith("https://")
     assert testnet.sui.registry_id is None
+    # The 2025-11 publications of move/coordination/Move.lock at d1563ea.
+    assert (testnet.sui.package_id, testnet.sui.layout, testnet.sui.chain_id) == (
+        "0x6bae7fdb076da8fb64bc6c43244dbd6fe65db9500fed935b8305c27d2225c4f0", "2025-11",
+        "4c78adac")
+    devnet = load_settings(ROOT / "config" / "devnet.toml", env={})
+    assert (devnet.sui.package_id, devnet.sui.layout, devnet.sui.chain_id) == (
+        "0x9c743c3b5ff8da420331a442bbf610204f1887a7330db20f31114d3d84f15cb0", "2025-11",
+        "a2c63a99")
+    assert load_settings(ROOT / "config" / "local.toml", env={}).sui.layout == "auto"
     mainnet = load_settings(
         ROOT / "config" / "mainnet.toml", env={"COORDINATION_PACKAGE_ID": "0x1"}
     )
@@ -87,6 +96,9 @@ def test_shipped_configs_load() -> None:
         ('[sui]\npackage_id = "0x1"\nmodules = ["ok", "1x"]\n', {}, "'1x' is not a Move module"),
         ('[sui]\npackage_id = "0x1"\nregistry_id = "0xq"\n', {}, "config: sui.registry_id"),
         ('[sui]\npackage_id = "0x1"\n[status]\nmode = "loud"\n', {}, "config: status.mode"),
+        ('[sui]\npackage_id = "0x1"\nlayout = "2026-01"\n', {},
+         "config: sui.layout: Input should be"),
+        ('[sui]\npackage_id = "0x1"\nchain_id = "testnet"\n', {}, "config: sui.chain_id"),
         ('[sui]\npackage_id = "0x1"\n', {"CONTAINER_TIMEOUT_SECS": "-1"},
          "docker.container_timeout_secs: Input should be greater than 0"),
         ('[sui]\npackage_id = "0x1"\n', {"DOCKER_USE_TEE": "maybe"}, "config: docker.use_tee"),

@@ -13,6 +13,7 @@ jobs table of its sqlite file.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,8 @@ from coordinator import app
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import load_settings
 from coordinator.domain import JobRef
+from coordinator.errors import SetupError
+from coordinator.events.layouts import DEFAULT_LAYOUT, Layout
 from coordinator.simnet import Simnet, serve
 from tests.e2e_support import Daemon, status_when, stored_jobs, write_config
 from tests.support import containers_of
@@ -63,10 +66,10 @@ def handed_out(caplog: pytest.LogCaptureFixture) -> Counter[int]:
     return counts
 
 
-def chain(agent_image: str | None) -> Simnet:
-    """A simulator with our developer, agent and app instance; with the method
-    `prove` running `agent_image` unless None."""
-    sim = Simnet(checkpoint_interval_secs=0.2)
+def chain(agent_image: str | None, layout: Layout = DEFAULT_LAYOUT) -> Simnet:
+    """A simulator (of the package `layout`) with our developer, agent and app
+    instance; with the method `prove` running `agent_image` unless None."""
+    sim = Simnet(checkpoint_interval_secs=0.2, layout=layout)
     sim.register_developer(DEV)
     sim.register_agent(DEV, AGENT)
     if agent_image is not None:
@@ -231,3 +234,51 @@ async def test_a_job_of_an_unknown_method_waits_then_runs_when_the_method_is_add
     assert [(r["job_id"], r["state"], r["attempts"]) for r in stored_jobs(daemon.db)] == [
         (job_id, "completed", 0)
     ]
+
+
+@pytest.mark.parametrize("configured", ["2025-08", "auto"])
+async def test_jobs_run_on_a_2025_08_chain_configured_or_settled_by_auto(
+    configured: str, agent_image: str, tmp_path: Path, sock_dir: Path,
+    daemons: list[Daemon], caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The other layout than the default: named in the config, or found by
+    `auto` from the first job event, remembered in the state and shown."""
+    caplog.set_level(logging.INFO, logger="coordinator")
+    sim = chain(agent_image, "2025-08")
+    async with trio.open_nursery() as nursery:
+        daemon = await start(nursery, sim, tmp_path, sock_dir, sui=f'layout = "{configured}"')
+        daemons.append(daemon)
+        ids = create_jobs(sim, 3)
+        status = await status_when(
+            daemon.socket, lambda s: s.jobs_by_state["completed"] == 3 and not s.running,
+            within=60, what="3 jobs of a 2025-08 chain completed",
+        )
+        nursery.cancel_scope.cancel()
+    assert sorted(outcome_reasons(status)) == ids
+    assert not any(r.levelno >= logging.WARNING and "malformed" in r.getMessage()
+                   for r in caplog.records)
+    settled = [r.getMessage() for r in caplog.records if "layout settled" in r.getMessage()]
+    if configured == "auto":
+        assert len(settled) == 1 and settled[0].startswith("package layout settled: 2025-08")
+        with sqlite3.connect(daemon.db) as db:
+            [(stored,)] = db.execute("SELECT value FROM meta WHERE key = 'layout'").fetchall()
+        assert stored == "2025-08"
+    else:
+        assert settled == []
+
+
+async def test_a_node_of_another_chain_than_sui_chain_id_is_refused(
+    tmp_path: Path, sock_dir: Path, daemons: list[Daemon],
+) -> None:
+    """The daemon stops with a `SetupError`, which `python -m coordinator`
+    prints as one line and exits 2 on (see test_cli)."""
+    sim = chain(None)
+    async with trio.open_nursery() as nursery:
+        target = await nursery.start(serve, sim, "127.0.0.1", 0)
+        daemon = write_config(tmp_path, sock_dir, f"http://{target}", sui='chain_id = "4c78adac"')
+        daemons.append(daemon)
+        with trio.fail_after(30), pytest.raises(SetupError) as refused:
+            await app.run(load_settings(daemon.config, env={}))
+        nursery.cancel_scope.cancel()
+    assert str(refused.value).startswith("sui.chain_id: the node serves chain ")
+    assert "not 4c78adac" in str(refused.value) and "\n" not in str(refused.value)

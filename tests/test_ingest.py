@@ -23,6 +23,7 @@ from coordinator.backoff import Backoff
 from coordinator.config import SuiSettings
 from coordinator.dispatcher import Dispatcher, DispatchStatus
 from coordinator.events import JobCreatedEvent, JobStatus
+from coordinator.events.job_events import JobCreated
 from coordinator.events.parser import CoordinationEvent, EventParser, LedgerPosition
 from coordinator.simnet import Faults, Simnet, serve
 from coordinator.status import DaemonStatus
@@ -85,8 +86,8 @@ class Pipeline:
     def job_ids(self) -> list[int]:
         ids = []
         for event in self.received:
-            assert isinstance(event.event, JobCreatedEvent), event
-            ids.append(event.event.job_id)
+            assert isinstance(event.event, JobCreated), event
+            ids.append(event.event.job_sequence)
         return ids
 
     @property

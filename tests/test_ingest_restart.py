@@ -38,7 +38,7 @@ JOB_EVERY_SECS = 0.05  # the last job is created ~12.5 s after the simulator sta
 STOP_AFTER_JOBS = 50  # the first run is stopped once it has handled this many
 DOWN_SECS = 3.0  # then stays down while ~60 more are created
 EVENT_LINE = re.compile(
-    r"event jobs::JobCreatedEvent at checkpoint (\d+) tx \S+ event \d+: job_id=(\d+) "
+    r"event jobs::JobCreatedEvent at checkpoint (\d+) tx \S+ event \d+: job_sequence=(\d+) "
 )
 
 

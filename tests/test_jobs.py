@@ -15,6 +15,8 @@ from coordinator.events import (
     JobStatus,
     JobUpdatedEvent,
 )
+from coordinator.events import models_2025_11 as v11
+from coordinator.events.layouts import neutral
 from coordinator.events.models import BcsEvent
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
 from coordinator.jobs import JobBook, JobNotFound, JobNotRunning, SessionDenied
@@ -35,7 +37,7 @@ class Clock:
 
 def chain(payload: BcsEvent, tx: str = "tx", index: int = 0) -> CoordinationEvent:
     return CoordinationEvent(LedgerPosition(1, tx, 0, index), "jobs", type(payload).__name__,
-                             "0x1", payload)
+                             "0x1", neutral(payload))
 
 
 def created(job_id: int, key: AgentKey = KEY, app: str = APP) -> CoordinationEvent:
@@ -135,10 +137,11 @@ async def test_chain_events_requeue_and_drop(book: JobBook) -> None:
     assert opened is not None
     session, _job = opened
     # Another coordinator's agent failed job 1 on chain; it is pending again.
-    book.on_chain_event(chain(JobFailedEvent(job_id=1, app_instance=APP, error="e", attempts=1,
-                                             failed_at=2), tx="f"))
-    [requeued] = book.on_chain_event(chain(JobUpdatedEvent(
-        job_id=1, status=JobStatus(kind="pending"), attempts=1, updated_at=2), tx="f", index=1))
+    [requeued] = book.on_chain_event(chain(JobFailedEvent(
+        job_id=1, app_instance=APP, error="e", attempts=1, failed_at=2), tx="f"))
+    assert book.on_chain_event(chain(JobUpdatedEvent(
+        job_id=1, status=JobStatus(kind="pending"), attempts=1, updated_at=2), tx="f", index=1)
+    ) == []  # already pending
     assert requeued.state is JobState.PENDING and requeued.last_error == "e"
     assert session.held == set()
     # Job 2 was completed on chain elsewhere.
@@ -200,3 +203,78 @@ async def test_the_book_commits_its_own_changes_and_keeps_the_jobs_table_bounded
     # The three most recently finished, and every unfinished one.
     assert stored == {3: JobState.COMPLETED, 4: JobState.COMPLETED, 5: JobState.COMPLETED,
                       6: JobState.PENDING}
+# --- 2025-11: every jobs event ------------------------------------------------
+
+COORDINATOR = "0x" + "c" * 64
+
+
+def created11(sequence: int, app: str = APP) -> CoordinationEvent:
+    return chain(v11.JobCreatedEvent(
+        job_sequence=sequence, description=None, developer=KEY.developer, agent=KEY.agent,
+        agent_method=KEY.agent_method, app="app", app_instance=app, app_instance_method="m",
+        block_number=7, sequences=None, sequences1=(1,), sequences2=None, data=b"\x01",
+        status=JobStatus(kind="pending"), created_at=sequence,
+    ), tx=f"create-{sequence}")
+
+
+async def test_2025_11_job_started_by_another_coordinator_is_not_ours(book: JobBook) -> None:
+    book.on_chain_event(created11(1))
+    [job] = book.on_chain_event(chain(v11.JobStartedEvent(
+        job_sequence=1, app_instance=APP, coordinator=COORDINATOR, started_at=5)))
+    assert job.state is JobState.DROPPED and book.ready_keys() == []
+    assert COORDINATOR in book.outcomes[-1].reason
+
+
+async def test_2025_11_failed_job_waits_the_chain_retry_interval_then_dies(book: JobBook) -> None:
+    clock = book.clock
+    assert isinstance(clock, Clock)
+    book.on_chain_event(created11(1))
+    book.on_chain_event(chain(v11.JobStartedEvent(
+        job_sequence=1, app_instance=APP, coordinator=COORDINATOR, started_at=5)))
+    failed_at_ms = int(clock.now * 1000)
+    [job] = book.on_chain_event(chain(v11.JobFailedEvent(
+        job_sequence=1, app_instance=APP, coordinator=COORDINATOR, error="oom", attempts=1,
+        failed_at=failed_at_ms)))
+    assert job.state is JobState.PENDING and job.last_error == "oom"
+    assert book.ready_keys() == []  # the chain refuses a start for 60 s
+    clock.now += 60
+    assert book.ready_keys() == [KEY]
+    [job] = book.on_chain_event(chain(v11.JobFailedEvent(
+        job_sequence=1, app_instance=APP, coordinator=COORDINATOR, error="oom again",
+        attempts=3, failed_at=failed_at_ms)))
+    assert job.state is JobState.DEAD and job.last_error == "oom again"
+    assert book.ready_keys() == []
+
+
+async def test_2025_11_restart_reschedule_and_removal(book: JobBook) -> None:
+    clock = book.clock
+    assert isinstance(clock, Clock)
+    for sequence in (1, 2, 3, 4):
+        book.on_chain_event(created11(sequence))
+    book.on_chain_event(chain(v11.JobFailedEvent(
+        job_sequence=1, app_instance=APP, coordinator=COORDINATOR, error="e", attempts=3,
+        failed_at=1)))
+    assert book.jobs[JobRef(APP, 1)].state is JobState.DEAD
+    # restart_failed_jobs: JobUpdated + JobRestarted per job, then JobsRestarted.
+    [job] = book.on_chain_event(chain(v11.JobRestartedEvent(
+        job_sequence=1, app_instance=APP, started_at=2), tx="r"))
+    assert job.state is JobState.PENDING and job.attempts == 0
+    assert book.on_chain_event(chain(v11.JobsRestartedEvent(
+        failed_jobs=(1,), num_failed_jobs=1, restarted_at=2), tx="r", index=1)) == []
+    # A periodic job completed elsewhere comes back at next_scheduled_at.
+    book.on_chain_event(chain(v11.JobCompletedEvent(
+        job_sequence=2, app_instance=APP, coordinator=COORDINATOR, completed_at=3), tx="p"))
+    assert book.jobs[JobRef(APP, 2)].state is JobState.DROPPED
+    next_at = int((clock.now + 120) * 1000)
+    [job] = book.on_chain_event(chain(v11.JobRescheduledEvent(
+        job_sequence=2, app_instance=APP, next_scheduled_at=next_at, rescheduled_at=3),
+        tx="p", index=2))
+    assert job.state is JobState.PENDING and job.not_before == next_at / 1000
+    # Terminated and deleted jobs are gone.
+    [job] = book.on_chain_event(chain(v11.JobTerminatedEvent(
+        job_sequence=3, app_instance=APP, coordinator=COORDINATOR, terminated_at=4)))
+    assert job.state is JobState.DROPPED
+    [job] = book.on_chain_event(chain(v11.JobDeletedEvent(
+        job_sequence=4, app_instance=APP, deleted_at=4)))
+    assert job.state is JobState.DROPPED
+    assert book.pending_count(KEY) == 2  # 1 (restarted) and 2 (rescheduled)

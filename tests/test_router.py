@@ -3,11 +3,16 @@ back as the writes that make it durable in the dispatcher's transaction."""
 
 from __future__ import annotations
 
-from coordinator.dispatcher import DispatchStatus, Router
+from typing import Any
+
+import pytest
+
+from coordinator.dispatcher import DispatchStatus, Router, WrongChain
 from coordinator.domain import AgentKey, AgentMethod, JobRef, JobState
 from coordinator.events import JobCreatedEvent, JobStatus
+from coordinator.events.layouts import Layout, neutral
 from coordinator.events.models import BcsEvent, MethodAddedEvent
-from coordinator.events.parser import CoordinationEvent, LedgerPosition
+from coordinator.events.parser import CoordinationEvent, EventParser, LedgerPosition
 from coordinator.jobs import JobBook
 from coordinator.registry import Registry
 from coordinator.store import Ledger, Store
@@ -17,16 +22,17 @@ APP = "0x" + "a" * 64
 AGENT_ID = "0x" + "b" * 64
 
 
-def event(module: str, payload: BcsEvent) -> CoordinationEvent:
+def event(module: str, payload: BcsEvent, layout: Layout | None = None) -> CoordinationEvent:
+    """As the parser hands it on: a job event in its layout-neutral form."""
     return CoordinationEvent(LedgerPosition(3, "tx", 0, 0), module, type(payload).__name__,
-                             "0x1", payload)
+                             "0x1", neutral(payload), layout)
 
 
 JOB_CREATED = event("jobs", JobCreatedEvent(
     job_id=1, description=None, developer=KEY.developer, agent=KEY.agent,
     agent_method=KEY.agent_method, app="app", app_instance=APP, app_instance_method="m",
     sequences=None, data=b"\x01", status=JobStatus(kind="pending"), created_at=1,
-))
+), "2025-08")
 METHOD_ADDED = event("agent", MethodAddedEvent(
     agent_id=AGENT_ID, developer_name=KEY.developer, agent_name=KEY.agent,
     method_name=KEY.agent_method, docker_image="img:1", docker_sha256=None,
@@ -34,9 +40,11 @@ METHOD_ADDED = event("agent", MethodAddedEvent(
 ))
 
 
-async def router_on(store: Store) -> Router:
+async def router_on(store: Store, **options: Any) -> Router:
     book = JobBook(store, max_attempts=3, lease_secs=60)
-    return Router(store, Registry({}), book, DispatchStatus(cursor=2))
+    parser = EventParser("0x1", ["agent", "jobs"], None if options.get("auto_layout") else
+                         "2025-08")
+    return Router(store, Registry({}), book, DispatchStatus(cursor=2), parser, **options)
 
 
 async def apply(store: Store, router: Router, *events: CoordinationEvent) -> None:
@@ -79,3 +87,24 @@ async def test_another_chain_drops_the_jobs_and_the_cursor(store: Store) -> None
     assert await router.chain_changed("chain-b")
     assert router.book.jobs == {} and router.status.cursor is None
     assert await store.run(Ledger.jobs) == []
+
+
+async def test_auto_layout_is_stored_with_the_event_that_settled_it_and_forgotten_with_the_chain(
+    store: Store,
+) -> None:
+    router = await router_on(store, auto_layout=True)
+    assert not await router.chain_changed("chain-a")
+    router.parser.layout = "2025-08"  # as the parser settles it on decoding JOB_CREATED
+    await apply(store, router, JOB_CREATED)
+    assert await store.run(Ledger.layout) == "2025-08"
+    assert await router.chain_changed("chain-b")
+    assert router.parser.layout is None and await store.run(Ledger.layout) is None
+
+
+async def test_a_node_of_another_chain_than_sui_chain_id_is_refused(store: Store) -> None:
+    # 4c78adac is the short form of testnet's genesis digest.
+    testnet = "69WiPg3DAQiwdxfncX6wYQ2siKwAe6L9BZthQea3JNMD"
+    router = await router_on(store, expected_chain="4c78adac")
+    assert not await router.chain_changed(testnet)
+    with pytest.raises(WrongChain, match="serves chain 35834a8a, not 4c78adac"):
+        await router.chain_changed("4btiuiMPvEENsttpZC7CZ53DruC3MAgfznDbASZ7DR6S")  # mainnet

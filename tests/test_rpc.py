@@ -29,6 +29,7 @@ from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import CoordinatorS
 from coordinator.config import RpcSettings
 from coordinator.domain import AgentKey, Job, JobRef, JobState
 from coordinator.events import JobCreatedEvent, JobStatus
+from coordinator.events.layouts import neutral
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
 from coordinator.grpc import unix_channel
 from coordinator.jobs import JobBook
@@ -52,7 +53,7 @@ def created(job_id: int, key: AgentKey = KEY, description: str | None = "add") -
         status=JobStatus(kind="pending"), created_at=1_700_000_000_000 + job_id,
     )
     return CoordinationEvent(LedgerPosition(1, f"tx-{job_id}", 0, 0), "jobs",
-                             "JobCreatedEvent", "0x1", payload)
+                             "JobCreatedEvent", "0x1", neutral(payload))
 
 
 # --- fixtures ---------------------------------------------------------------

@@ -25,6 +25,7 @@ from coordinator.docker import (
 from coordinator.docker.images import ProgressCallback
 from coordinator.domain import AgentKey, AgentMethod, JobRef, JobState
 from coordinator.events import JobCreatedEvent, JobStatus
+from coordinator.events.layouts import neutral
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
 from coordinator.jobs import JobBook
 from coordinator.registry import Registry
@@ -92,12 +93,12 @@ class FakeRuntime:
 
 def created(job_id: int, key: AgentKey = KEY) -> CoordinationEvent:
     return CoordinationEvent(LedgerPosition(1, f"tx{job_id}", 0, 0), "jobs", "JobCreatedEvent",
-                             "0x1", JobCreatedEvent(
+                             "0x1", neutral(JobCreatedEvent(
         job_id=job_id, description=None, developer=key.developer, agent=key.agent,
         agent_method=key.agent_method, app="app", app_instance=APP, app_instance_method="m",
         sequences=None, data=bytes([job_id]), status=JobStatus(kind="pending"),
         created_at=job_id,
-    ))
+    )))
 
 
 @dataclass

@@ -51,7 +51,7 @@ RUNNING = JobStatus(kind="running")
 
 def make_sim(**kwargs: Any) -> Simnet:
     kwargs.setdefault("checkpoint_interval_secs", 0)
-    return Simnet(clock_ms=lambda: TS, **kwargs)
+    return Simnet(clock_ms=lambda: TS, **({"layout": "2025-08"} | kwargs))
 
 
 def registry_sim(**kwargs: Any) -> Simnet:

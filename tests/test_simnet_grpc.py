@@ -60,7 +60,7 @@ class Client:
 @pytest.fixture
 async def sim(nursery: trio.Nursery) -> tuple[Simnet, str]:
     """A served simulator with one developer/agent/method and an app instance; (sim, target)."""
-    sim = Simnet(checkpoint_interval_secs=0, clock_ms=lambda: TS)
+    sim = Simnet(checkpoint_interval_secs=0, clock_ms=lambda: TS, layout="2025-08")
     sim.register_developer("dev")
     sim.register_agent("dev", "agent")
     sim.add_method("dev", "agent", "prove", docker_image="img:1")

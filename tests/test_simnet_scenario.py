@@ -17,7 +17,7 @@ import trio.testing
 
 from coordinator._pb.sui.rpc.v2 import ledger_service_grpc, ledger_service_pb2
 from coordinator.config import ConfigError, load_settings
-from coordinator.events import JobCreatedEvent
+from coordinator.events.models_2025_11 import JobCreatedEvent
 from coordinator.simnet import ScenarioError, build_simnet, load_scenario, run_simnet
 from coordinator.simnet.server import simnet_from_settings
 
@@ -50,7 +50,7 @@ async def test_demo_jobs_arrive_on_schedule(autojump_clock: trio.testing.MockClo
         for _, _, event in record.events()
         if event.event_type.endswith("::jobs::JobCreatedEvent")
     ]
-    assert [job.job_id for _, job in created] == [1, 2, 3, 4]
+    assert [job.job_sequence for _, job in created] == [1, 2, 3, 4]  # the demo is 2025-11
     # Checkpoint n + 1 is sealed n s after start; a job due then lands in it or the next.
     for (sequence, _), due in zip(created, (3, 8, 14, 20), strict=True):
         assert sequence - 1 - due in (0, 1)

@@ -13,6 +13,7 @@ import pytest
 import trio
 import trio.testing
 
+from coordinator.errors import SetupError
 from coordinator.supervisor import (
     Child,
     ChildSpec,
@@ -20,6 +21,7 @@ from coordinator.supervisor import (
     Restart,
     RestartIntensityExceeded,
     Supervisor,
+    run_until_signalled,
     supervise,
     task,
 )
@@ -290,3 +292,28 @@ async def test_stop_drains_in_reverse_order_within_each_budget(
         "quick draining", "quick drained", "quick stopped at 32",
         "first stopped at 32",
     ]
+
+
+async def test_a_setup_error_is_not_restarted_and_reaches_the_caller(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A wrong configuration found while running (a node of another chain):
+    no restart mends it, so the tree stops and the caller exits 2."""
+    runs: list[float] = []
+    sibling_cancelled = trio.Event()
+
+    async def misconfigured() -> None:
+        runs.append(trio.current_time())
+        raise SetupError("sui.chain_id: the node serves another chain")
+
+    async def sibling() -> None:
+        try:
+            await trio.sleep_forever()
+        finally:
+            sibling_cancelled.set()
+
+    supervisor = Supervisor("t", [ChildSpec("sibling", task(sibling)),
+                                  ChildSpec("ingest", task(misconfigured))], FAST)
+    with pytest.raises(SetupError, match="another chain"):
+        await run_until_signalled(supervisor, lambda: None)
+    assert len(runs) == 1 and sibling_cancelled.is_set()

@@ -17,13 +17,16 @@ left fails before anything is allocated.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 U32_MAX = (1 << 32) - 1
 U64_MAX = (1 << 64) - 1
@@ -298,6 +301,13 @@ class Codec(Generic[T]):
     name: str
     decode: Callable[[Reader], T]
     encode: Callable[[Writer, T], None]
+    # How a fullnode's JSON rendering of this type (`Event.json`, `Object.json`)
+    # becomes the value; None: the rendering is the value itself (a String, a
+    # bool, a u8/u16 number, an address in full).
+    from_json: Callable[[Any], T] | None = None
+
+    def read_json(self, value: Any) -> T:
+        return value if self.from_json is None else self.from_json(value)
 
     def to_bytes(self, value: T) -> bytes:
         """One value alone, e.g. a table key to look up by its BCS name."""
@@ -306,12 +316,33 @@ class Codec(Generic[T]):
         return writer.getvalue()
 
 
+def pair(first: Codec[T], second: Codec[U]) -> Codec[tuple[T, U]]:
+    """Two values in a row: a Move struct of two fields, e.g. a VecMap entry."""
+    def write(writer: Writer, value: tuple[T, U]) -> None:
+        first.encode(writer, value[0])
+        second.encode(writer, value[1])
+
+    return Codec(
+        f"({first.name}, {second.name})",
+        lambda reader: (first.decode(reader), second.decode(reader)),
+        write,
+    )
+
+
 def option(inner: Codec[T]) -> Codec[T | None]:
     return Codec(
         f"Option<{inner.name}>",
         lambda reader: reader.option(inner.decode),
         lambda writer, value: writer.option(value, inner.encode),
+        # Fullnodes render an Option as its value, or null.
+        lambda value: None if value is None else inner.read_json(value),
     )
+
+
+def _json_list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise BcsError(f"expected a JSON list, got {type(value).__name__}")
+    return value
 
 
 def vector(inner: Codec[T]) -> Codec[Sequence[T]]:
@@ -319,13 +350,64 @@ def vector(inner: Codec[T]) -> Codec[Sequence[T]]:
         f"vector<{inner.name}>",
         lambda reader: reader.vector(inner.decode),
         lambda writer, value: writer.vector(value, inner.encode),
+        lambda value: [inner.read_json(item) for item in _json_list(value)],
     )
+
+
+def _contents(value: Any) -> list[Any]:
+    """VecSet and VecMap render as the struct they are: `{"contents": [...]}`."""
+    if not isinstance(value, dict):
+        raise BcsError(f"expected a JSON object with contents, got {type(value).__name__}")
+    return _json_list(value.get("contents"))
+
+
+def vec_set(inner: Codec[T]) -> Codec[Sequence[T]]:
+    """`VecSet<T>`: BCS of its one field, a vector."""
+    return Codec(
+        f"VecSet<{inner.name}>",
+        lambda reader: reader.vector(inner.decode),
+        lambda writer, value: writer.vector(value, inner.encode),
+        lambda value: [inner.read_json(item) for item in _contents(value)],
+    )
+
+
+def vec_map(key: Codec[T], value: Codec[U]) -> Codec[Sequence[tuple[T, U]]]:
+    """`VecMap<K, V>`: a vector of (key, value) entries, in insertion order."""
+    entry = pair(key, value)
+
+    def read_json(rendered: Any) -> list[tuple[T, U]]:
+        return [(key.read_json(item["key"]), value.read_json(item["value"]))
+                for item in _contents(rendered)]
+
+    return Codec(
+        f"VecMap<{key.name}, {value.name}>",
+        lambda reader: reader.vector(entry.decode),
+        lambda writer, items: writer.vector(items, entry.encode),
+        read_json,
+    )
+
+
+def _u64_json(value: Any) -> int:
+    """Fullnodes render u64 (and wider) as a decimal string: JSON numbers lose precision."""
+    if not isinstance(value, str) or not value.isdigit():
+        raise BcsError(f"expected a u64 as a decimal string, got {value!r}")
+    return int(value)
+
+
+def _base64_json(value: Any) -> bytes:
+    """Fullnodes render `vector<u8>` as standard base64 (with padding)."""
+    if not isinstance(value, str):
+        raise BcsError(f"expected vector<u8> as a base64 string, got {type(value).__name__}")
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error as exc:
+        raise BcsError(f"invalid base64 for vector<u8>: {exc}") from None
 
 
 U8: Codec[int] = Codec("u8", Reader.u8, Writer.u8)
 U16: Codec[int] = Codec("u16", Reader.u16, Writer.u16)
-U64: Codec[int] = Codec("u64", Reader.u64, Writer.u64)
+U64: Codec[int] = Codec("u64", Reader.u64, Writer.u64, _u64_json)
 BOOL: Codec[bool] = Codec("bool", Reader.boolean, Writer.boolean)
 STRING: Codec[str] = Codec("String", Reader.string, Writer.string)
-BYTES: Codec[bytes] = Codec("vector<u8>", Reader.u8_vector, Writer.u8_vector)
+BYTES: Codec[bytes] = Codec("vector<u8>", Reader.u8_vector, Writer.u8_vector, _base64_json)
 ADDRESS: Codec[str] = Codec("address", Reader.address, Writer.address)

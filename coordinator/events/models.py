@@ -88,7 +88,20 @@ def _write_job_status(writer: Writer, status: JobStatus) -> None:
         writer.string(status.error)
 
 
-JOB_STATUS: Codec[JobStatus] = Codec("JobStatus", _read_job_status, _write_job_status)
+def _job_status_json(value: Any) -> JobStatus:
+    """A fullnode renders an enum as `{"@variant": Name, field: value...}`; the
+    positional field of `Failed(String)` is named `pos0`."""
+    if not isinstance(value, dict) or not isinstance(value.get("@variant"), str):
+        raise bcs.BcsError(f"expected JobStatus as {{'@variant': ...}}, got {value!r}")
+    kind = value["@variant"].lower()
+    if kind not in _JOB_STATUS_KINDS:
+        raise bcs.BcsError(f"unknown JobStatus variant {value['@variant']!r}")
+    return JobStatus.model_validate({"kind": kind, "error": value.get("pos0")})
+
+
+JOB_STATUS: Codec[JobStatus] = Codec(
+    "JobStatus", _read_job_status, _write_job_status, _job_status_json
+)
 Status = Annotated[JobStatus, JOB_STATUS]
 
 
@@ -119,18 +132,48 @@ class BcsEvent(BaseModel):
     def from_bcs(cls, data: bytes) -> Self:
         """Decode one event payload; raises BcsError naming the field and offset."""
         reader = Reader(data, path=cls.__name__)
+        value = cls._read(reader)
+        reader.finish()
+        return value
+
+    @classmethod
+    def _read(cls, reader: Reader) -> Self:
         values: dict[str, Any] = {}
         for name, codec in cls.bcs_layout:
             with reader.scope(f".{name}"):
                 values[name] = codec.decode(reader)
-        reader.finish()
+        return cls.model_validate(values)
+
+    @classmethod
+    def from_json(cls, value: Any) -> Self:
+        """Decode a fullnode's JSON rendering (`Event.json`, `Object.json`):
+        u64 as decimal strings, `vector<u8>` as base64, enums by `@variant`."""
+        if not isinstance(value, dict):
+            raise bcs.BcsError(f"{cls.__name__}: expected a JSON object")
+        values: dict[str, Any] = {}
+        for name, codec in cls.bcs_layout:
+            if name not in value:
+                raise bcs.BcsError(f"{cls.__name__}.{name}: missing from the JSON rendering")
+            try:
+                values[name] = codec.read_json(value[name])
+            except (bcs.BcsError, KeyError, TypeError) as exc:
+                raise bcs.BcsError(f"{cls.__name__}.{name}: {exc}") from None
         return cls.model_validate(values)
 
     def to_bcs(self) -> bytes:
         writer = Writer()
+        self._write(writer)
+        return writer.getvalue()
+
+    def _write(self, writer: Writer) -> None:
         for name, codec in self.bcs_layout:
             codec.encode(writer, getattr(self, name))
-        return writer.getvalue()
+
+    @classmethod
+    def codec(cls) -> Codec[Self]:
+        """This struct as a field of another (e.g. an ObjectTable inside Jobs)."""
+        return Codec(cls.__name__, cls._read, lambda writer, value: value._write(writer),
+                     cls.from_json)
 
 
 # --- module agent ---------------------------------------------------------
@@ -243,6 +286,27 @@ class JobFailedEvent(BcsEvent):
 class JobDeletedEvent(BcsEvent):
     job_id: U64
     deleted_at: U64
+
+
+class Job(BcsEvent):
+    """The `jobs::Job` object of this layout (a model like the events: BCS and
+    the fullnode's JSON rendering in, BCS out)."""
+
+    id: Address  # UID
+    job_id: U64
+    description: OptionString
+    developer: String
+    agent: String
+    agent_method: String
+    app: String
+    app_instance: String
+    app_instance_method: String
+    sequences: OptionVectorU64
+    data: Bytes
+    status: Status
+    attempts: U8
+    created_at: U64
+    updated_at: U64
 
 
 # --- module developer -----------------------------------------------------

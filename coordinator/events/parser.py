@@ -9,17 +9,26 @@ to stop: it is logged once with its ledger position, counted and skipped.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf import json_format
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from coordinator._pb.sui.rpc.v2 import checkpoint_pb2, event_pb2
 from coordinator.domain import EventId
 from coordinator.events.bcs import BcsError
-from coordinator.events.models import EVENT_MODELS, BcsEvent, normalize_address
+from coordinator.events.layouts import (
+    LAYOUT_MODULES,
+    LAYOUT_NAMES,
+    Layout,
+    decode,
+    event_model,
+    neutral,
+)
+from coordinator.events.models import BcsEvent, normalize_address
 
 log = logging.getLogger("coordinator.events")
 
@@ -48,15 +57,19 @@ class LedgerPosition:
 class CoordinationEvent:
     """One event of our package, decoded, with where it sits on the ledger.
 
-    `event` is None for a type of our package this build has no model for
-    (a newer package version): it is recorded and shown, never acted on.
+    `event` is layout-neutral: a job event is a `job_events` model whatever
+    the package's layout, other events their (shared) Move model. It is None
+    for a type of our package no known layout has (a newer package version):
+    recorded and shown, never acted on. `layout` is the layout a job event was
+    decoded under (None for layout-free modules).
     """
 
     position: LedgerPosition
     module: str
     name: str
     sender: str
-    event: BcsEvent | None
+    event: BaseModel | None
+    layout: Layout | None = None
 
     @property
     def type_name(self) -> str:
@@ -73,10 +86,26 @@ def split_event_type(event_type: str) -> tuple[str, str, str]:
 
 
 class EventParser:
-    def __init__(self, package_id: str, modules: list[str]) -> None:
+    """Decodes our package's events under its layout.
+
+    `layout` None means `sui.layout = "auto"` has not settled yet: the first
+    job event that decodes whole under exactly one layout settles it (and
+    the router makes it durable). A job payload that fits
+    no layout (or, unsettled, both) is counted per type in `misfits`, logged
+    once and skipped.
+    """
+
+    def __init__(
+        self,
+        package_id: str,
+        modules: list[str],
+        layout: Layout | None = "2025-11",
+    ) -> None:
         self.package_id = normalize_address(package_id)
         self.modules = frozenset(modules)
+        self.layout: Layout | None = layout
         self.malformed = 0
+        self.misfits: Counter[str] = Counter()
         self._logged: OrderedDict[EventId, None] = OrderedDict()
 
     def parse(
@@ -112,30 +141,59 @@ class EventParser:
             event_index=event.event_index if event.HasField("event_index")
             else event_index or 0,
         )
-        model = EVENT_MODELS.get((module, name))
-        decoded: BcsEvent | None = None
-        if model is not None:
+        contents = event.contents.value if event.HasField("contents") else None
+        # The JSON rendering is only a fallback for servers that send no BCS.
+        rendered = json_format.MessageToDict(event.json) if event.HasField("json") else None
+        type_name = f"{module}::{name}"
+        candidates = (
+            [self.layout or LAYOUT_NAMES[0]] if module not in LAYOUT_MODULES
+            else [self.layout] if self.layout is not None else list(LAYOUT_NAMES)
+        )
+        fits: dict[Layout, BcsEvent] = {}
+        errors: list[str] = []
+        for layout in candidates:
+            model = event_model(layout, module, name)
+            if model is None:
+                continue
             try:
-                decoded = self._decode(model, event)
+                fits[layout] = decode(model, contents, rendered)
             except (BcsError, ValidationError, ValueError) as exc:
-                self._malformed(position, f"{module}::{name}", exc)
-                return None
-        return CoordinationEvent(position, module, name, event.sender, decoded)
+                errors.append(f"{layout}: {str(exc).splitlines()[0]}")
+        if len(fits) == 1:
+            [(layout, decoded)] = fits.items()
+            if module not in LAYOUT_MODULES:
+                return CoordinationEvent(position, module, name, event.sender, neutral(decoded))
+            if self.layout is None:
+                self._settle(layout, type_name, position)
+            return CoordinationEvent(position, module, name, event.sender, neutral(decoded),
+                                     layout)
+        if not fits and not errors and not self._known_elsewhere(module, name):
+            return CoordinationEvent(position, module, name, event.sender, None)
+        if fits:
+            reason = "decodes under both layouts; the layout is not settled yet"
+        elif errors:
+            reason = "; ".join(errors)
+        else:
+            reason = f"no such event in layout {self.layout}"
+        self._malformed(position, type_name, reason)
+        return None
 
-    def _decode(self, model: type[BcsEvent], event: event_pb2.Event) -> BcsEvent:
-        if event.HasField("contents") and event.contents.value:
-            return model.from_bcs(event.contents.value)
-        if event.HasField("json"):
-            # The JSON rendering is only a fallback for servers that send no BCS.
-            return model.model_validate(json_format.MessageToDict(event.json))
-        raise ValueError("event has neither BCS contents nor json")
+    def _known_elsewhere(self, module: str, name: str) -> bool:
+        """A type some layout has, though not the settled one (a misfit, not news)."""
+        return any(event_model(layout, module, name) is not None for layout in LAYOUT_NAMES)
 
-    def _malformed(self, position: LedgerPosition, type_name: str, exc: Exception) -> None:
+    def _settle(self, layout: Layout, type_name: str, position: LedgerPosition) -> None:
+        self.layout = layout
+        log.info("package layout settled: %s (%s at %s decodes whole only under it)",
+                 layout, type_name, position)
+
+    def _malformed(self, position: LedgerPosition, type_name: str, exc: Any) -> None:
         """Log and count a bad payload once per event (its identity), however often
         it is read again."""
         if position.event_id in self._logged:
             return
         self.malformed += 1
+        self.misfits[type_name] += 1
         self._logged[position.event_id] = None
         if len(self._logged) > _LOGGED_LIMIT:
             self._logged.popitem(last=False)

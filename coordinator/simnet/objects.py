@@ -34,6 +34,14 @@ def _u64(value: int) -> str:
     return str(value)
 
 
+def _option_u64(value: int | None) -> str | None:
+    return None if value is None else _u64(value)
+
+
+def _option_u64s(values: tuple[int, ...] | None) -> list[str] | None:
+    return None if values is None else [_u64(v) for v in values]
+
+
 def _table(table_id: str, size: int) -> Json:
     return {"id": table_id, "size": _u64(size)}
 
@@ -147,8 +155,12 @@ class Developer(MoveObject):
 
 @dataclass
 class Job(MoveObject):
+    """A `jobs::Job`; `layout` picks its rendering (`job_id` is the 2025-11
+    `job_sequence`, and the 2025-11 fields are left out of a 2025-08 one)."""
+
     type_name: ClassVar[str] = "jobs::Job"
     job_id: int = 0
+    layout: str = "2025-11"
     description: str | None = None
     developer: str = ""
     agent: str = ""
@@ -156,17 +168,53 @@ class Job(MoveObject):
     app: str = ""
     app_instance: str = ""
     app_instance_method: str = ""
+    block_number: int | None = None
     sequences: tuple[int, ...] | None = None
+    sequences1: tuple[int, ...] | None = None
+    sequences2: tuple[int, ...] | None = None
     data: bytes = b""
     status: JobStatus = field(default_factory=lambda: JobStatus(kind="pending"))
     attempts: int = 0
+    interval_ms: int | None = None
+    next_scheduled_at: int | None = None
     created_at: int = 0
     updated_at: int = 0
+
+    @property
+    def periodic(self) -> bool:
+        """jobs.move `is_periodic_job`: it has an interval."""
+        return self.interval_ms is not None
 
     def json(self) -> Json:
         status: Json = {"@variant": self.status.kind.capitalize()}
         if self.status.error is not None:
             status["pos0"] = self.status.error
+        if self.layout == "2025-08":
+            return self._json_2025_08(status)
+        return {
+            "id": self.id,
+            "job_sequence": _u64(self.job_id),
+            "description": self.description,
+            "developer": self.developer,
+            "agent": self.agent,
+            "agent_method": self.agent_method,
+            "app": self.app,
+            "app_instance": self.app_instance,
+            "app_instance_method": self.app_instance_method,
+            "block_number": _option_u64(self.block_number),
+            "sequences": _option_u64s(self.sequences),
+            "sequences1": _option_u64s(self.sequences1),
+            "sequences2": _option_u64s(self.sequences2),
+            "data": base64.b64encode(self.data).decode(),
+            "status": status,
+            "attempts": self.attempts,
+            "interval_ms": _option_u64(self.interval_ms),
+            "next_scheduled_at": _option_u64(self.next_scheduled_at),
+            "created_at": _u64(self.created_at),
+            "updated_at": _u64(self.updated_at),
+        }
+
+    def _json_2025_08(self, status: Json) -> Json:
         return {
             "id": self.id,
             "job_id": _u64(self.job_id),
@@ -196,8 +244,10 @@ class AppInstance(MoveObject):
     jobs_table: str = ""
     jobs: dict[int, Job] = field(default_factory=dict)
     pending_jobs: list[int] = field(default_factory=list)
+    failed_jobs: list[int] = field(default_factory=list)  # 2025-11 failed_jobs_index
     next_job_id: int = 1
     max_attempts: int = 3
+    layout: str = "2025-11"
     created_at: int = 0
     updated_at: int = 0
 
@@ -207,20 +257,45 @@ class AppInstance(MoveObject):
         return self.id.removeprefix("0x")
 
     def json(self) -> Json:
+        jobs: Json = {
+            "id": self.jobs_uid,
+            "jobs": _table(self.jobs_table, len(self.jobs)),
+            "pending_jobs": {"contents": [_u64(j) for j in self.pending_jobs]},
+            "next_job_id": _u64(self.next_job_id),
+            "max_attempts": self.max_attempts,
+        }
+        if self.layout != "2025-08":
+            del jobs["next_job_id"]
+            jobs |= {
+                "failed_jobs_count": _u64(len(self.failed_jobs)),
+                "failed_jobs_index": {"contents": [_u64(j) for j in self.failed_jobs]},
+                "pending_jobs_count": _u64(len(self.pending_jobs)),
+                "pending_jobs_indexes": self._pending_indexes(),
+                "next_job_sequence": _u64(self.next_job_id),
+            }
         return {
             "id": self.id,
             "silvana_app_name": self.app,
             "admin": self.admin,
-            "jobs": {
-                "id": self.jobs_uid,
-                "jobs": _table(self.jobs_table, len(self.jobs)),
-                "pending_jobs": {"contents": [_u64(j) for j in self.pending_jobs]},
-                "next_job_id": _u64(self.next_job_id),
-                "max_attempts": self.max_attempts,
-            },
+            "jobs": jobs,
             "created_at": _u64(self.created_at),
             "updated_at": _u64(self.updated_at),
         }
+
+
+    def _pending_indexes(self) -> Json:
+        """developer -> agent -> method -> pending sequences, as nested VecMaps."""
+        tree: dict[str, dict[str, dict[str, list[int]]]] = {}
+        for sequence in self.pending_jobs:
+            job = self.jobs[sequence]
+            tree.setdefault(job.developer, {}).setdefault(job.agent, {}).setdefault(
+                job.agent_method, []).append(sequence)
+
+        def vec_map(entries: dict[str, Any], value: Callable[[Any], Any]) -> Json:
+            return {"contents": [{"key": k, "value": value(v)} for k, v in entries.items()]}
+
+        return vec_map(tree, lambda agents: vec_map(agents, lambda methods: vec_map(
+            methods, lambda sequences: {"contents": [_u64(s) for s in sequences]})))
 
 
 @dataclass

@@ -6,6 +6,7 @@
     noise = true            # events of other packages/modules in the checkpoints
     event_module = "entry"  # Event.module: "entry" (the Move call's, as on Sui) or "type"
     retain_checkpoints = 1000
+    layout = "2025-11"      # the package version imitated: "2025-11" or "2025-08"
 
     [faults]                # all optional; see coordinator.simnet.faults.Faults
     drop_stream_after_frames = 37
@@ -54,6 +55,7 @@ from pydantic import (
 
 from coordinator.errors import SetupError
 from coordinator.events import normalize_address
+from coordinator.events.layouts import DEFAULT_LAYOUT, Layout
 from coordinator.simnet.faults import SUI_METHODS, Faults
 from coordinator.simnet.sim import EventModule, Simnet
 
@@ -145,6 +147,8 @@ class JobSpec(_Strict):
     description: str | None = None
     app_instance_method: str | None = None
     sequences: list[Annotated[int, Field(ge=0, lt=1 << 64)]] | None = None
+    # 2025-11: a periodic job, pending again this long after each run (>= 60000).
+    interval_ms: int | None = Field(default=None, ge=60_000, lt=1 << 64)
 
     @field_validator("data", mode="before")
     @classmethod
@@ -165,6 +169,7 @@ class ChainSpec(_Strict):
     noise: bool = False
     event_module: EventModule = "entry"
     retain_checkpoints: int | None = Field(default=None, ge=1)
+    layout: Layout = DEFAULT_LAYOUT
 
 
 class FaultsSpec(_Strict):
@@ -208,6 +213,8 @@ class Scenario(_Strict):
                     f"a job names app instance {job.app_instance!r}, "
                     f"which is not in [[app_instances]]"
                 )
+            if job.interval_ms is not None and self.chain.layout == "2025-08":
+                raise ValueError("interval_ms (a periodic job) needs chain.layout 2025-11")
         return self
 
 
@@ -273,6 +280,7 @@ def build_simnet(
         noise=chain.noise,
         event_module=chain.event_module,
         retain_checkpoints=chain.retain_checkpoints,
+        layout=chain.layout,
         **kwargs,
     )
     populate(sim, scenario)
@@ -324,6 +332,7 @@ def populate(sim: Simnet, scenario: Scenario) -> None:
             description=job.description,
             app_instance_method=job.app_instance_method,
             sequences=job.sequences,
+            interval_ms=job.interval_ms,
         )
         if job.at_checkpoint is not None:
             sim.at_checkpoint(job.at_checkpoint, action)

@@ -25,7 +25,6 @@ from typing import Literal
 import trio
 
 from coordinator.events import (
-    EVENT_MODELS,
     AgentCreatedEvent,
     AppInstanceCreatedEvent,
     BcsEvent,
@@ -45,6 +44,8 @@ from coordinator.events import (
     bcs,
     normalize_address,
 )
+from coordinator.events.layouts import DEFAULT_LAYOUT, LAYOUT_EVENTS, SHARED_EVENTS, Layout
+from coordinator.simnet import movejobs
 from coordinator.simnet.chain import Chain, CheckpointRecord, EventRecord, TxRecord, hash_parts
 from coordinator.simnet.faults import FaultGate, Faults
 from coordinator.simnet.objects import (
@@ -67,7 +68,11 @@ DEFAULT_PACKAGE_ID = normalize_address("0x5117a7a")
 NOISE_PACKAGE_ID = normalize_address("0xdec0de")
 EventModule = Literal["entry", "type"]
 
-_TYPE_MODULE = {model: module for (module, _), model in EVENT_MODELS.items()}
+_TYPE_MODULE = {
+    model: module
+    for models in (SHARED_EVENTS, *LAYOUT_EVENTS.values())
+    for (module, _), model in models.items()
+}
 _PENDING = JobStatus(kind="pending")
 _RUNNING = JobStatus(kind="running")
 
@@ -100,12 +105,15 @@ class Simnet:
         retain_checkpoints: int | None = None,
         sender: str | None = None,
         clock_ms: Callable[[], int] | None = None,
+        layout: Layout = DEFAULT_LAYOUT,
     ) -> None:
         if not (checkpoint_interval_secs >= 0 and math.isfinite(checkpoint_interval_secs)):
             raise ValueError("checkpoint_interval_secs must be a finite number >= 0")
         if retain_checkpoints is not None and retain_checkpoints < 1:
             raise ValueError("retain_checkpoints must be >= 1")
         self.package_id = normalize_address(package_id)
+        # The package version imitated: its job events, rules and objects.
+        self.layout: Layout = layout
         self.checkpoint_interval_secs = checkpoint_interval_secs
         self.noise = noise
         self.event_module: EventModule = event_module
@@ -442,6 +450,7 @@ class Simnet:
             jobs_uid=self._ids.new(),
             jobs_table=self._ids.new(),
             max_attempts=max_attempts,
+            layout=self.layout,
             created_at=now,
             updated_at=now,
         )
@@ -470,14 +479,18 @@ class Simnet:
         description: str | None = None,
         app_instance_method: str | None = None,
         sequences: Sequence[int] | None = None,
+        interval_ms: int | None = None,
+        block_number: int | None = None,
     ) -> Job:
-        """A pending job (JobCreatedEvent); ids count up per app instance from 1."""
+        """A pending job (JobCreatedEvent); ids count up per app instance from 1.
+        `interval_ms` (2025-11) makes it periodic, first due at once."""
         app = self.app_instance(app_instance)
         now = self._now()
         job = Job(
             id=self._ids.new(),
             object_version=0,
             job_id=app.next_job_id,
+            layout=self.layout,
             description=description,
             developer=developer,
             agent=agent,
@@ -491,6 +504,18 @@ class Simnet:
             created_at=now,
             updated_at=now,
         )
+        if self.layout == "2025-11":
+            job.block_number, job.interval_ms = block_number, interval_ms
+            job.next_scheduled_at = None if interval_ms is None else now
+            created, events = movejobs.create_job(app, job, self._call(now))
+            if not created:
+                raise SimnetError(f"create_job refused: {events}")
+            app.updated_at = now
+            self.objects.add(job)
+            self._touch(app, job)
+            self._submit("app_instance::create_app_job", events)
+            self.jobs_created += 1
+            return job
         event = JobCreatedEvent(
             job_id=job.job_id,
             description=description,
@@ -537,10 +562,36 @@ class Simnet:
         self.objects.remove(job.id)
         return JobDeletedEvent(job_id=job.job_id, deleted_at=now)
 
+    def _call(self, now: int) -> movejobs.Call:
+        return movejobs.Call(sender=self.sender, now=now)
+
+    def _move(self, app: AppInstance, function: str,
+              operation: Callable[[], list[BcsEvent]]) -> str:
+        """Land a 2025-11 job operation as one transaction: the objects of jobs
+        it removed from the table are deleted, the others touched."""
+        before = dict(app.jobs)
+        events = operation()
+        for sequence, job in before.items():
+            if sequence not in app.jobs:
+                self.objects.remove(job.id)
+        app.updated_at = self._now()
+        self._touch(app, *app.jobs.values())
+        return self._submit(f"app_instance::{function}", events)
+
+    def _move_started(self, app: AppInstance, job_id: int, now: int) -> list[BcsEvent]:
+        """Start a pending job first (a start and the settling call in one transaction)."""
+        job = app.jobs.get(job_id)
+        if job is None or job.status.kind != "pending":
+            return []
+        return movejobs.start_job(app, job_id, self._call(now))[1]
+
     def start_job(self, app_instance: str, job_id: int) -> str:
-        """Pending -> running, attempts + 1 (JobUpdatedEvent)."""
+        """Pending -> running, attempts + 1 (JobUpdatedEvent; 2025-11: and JobStartedEvent)."""
         app, job = self.app_instance(app_instance), self.job(app_instance, job_id)
         now = self._now()
+        if self.layout == "2025-11":
+            return self._move(app, "start_app_job",
+                              lambda: movejobs.start_job(app, job_id, self._call(now))[1])
         event = self._start(app, job, now)
         self._touch(app, job)
         return self._submit("app_instance::start_app_job", [event])
@@ -552,6 +603,9 @@ class Simnet:
         """
         app, job = self.app_instance(app_instance), self.job(app_instance, job_id)
         now = self._now()
+        if self.layout == "2025-11":
+            return self._move(app, "fail_app_job", lambda: self._move_started(app, job_id, now)
+                              + movejobs.fail_job(app, job_id, error, self._call(now))[1])
         events = self._started(app, job, now)
         events.append(
             JobFailedEvent(
@@ -581,6 +635,9 @@ class Simnet:
         """JobCompletedEvent then JobDeletedEvent; a pending job is started first."""
         app, job = self.app_instance(app_instance), self.job(app_instance, job_id)
         now = self._now()
+        if self.layout == "2025-11":
+            return self._move(app, "complete_app_job", lambda: self._move_started(app, job_id, now)
+                              + movejobs.complete_job(app, job_id, self._call(now))[1])
         events = self._started(app, job, now)
         events.append(
             JobCompletedEvent(job_id=job_id, app_instance=job.app_instance, completed_at=now)
@@ -588,6 +645,18 @@ class Simnet:
         events.append(self._delete(app, job, now))
         self._touch(app)
         return self._submit("app_instance::complete_app_job", events)
+
+    def terminate_job(self, app_instance: str, job_id: int) -> str:
+        """Remove a job as terminate_app_job does (2025-11: JobTerminated then
+        JobDeleted; 2025-08: JobDeleted)."""
+        app, job = self.app_instance(app_instance), self.job(app_instance, job_id)
+        if self.layout == "2025-11":
+            call = self._call(self._now())
+            return self._move(app, "terminate_app_job",
+                              lambda: movejobs.terminate_job(app, job_id, call)[1])
+        event = self._delete(app, job, self._now())
+        self._touch(app)
+        return self._submit("app_instance::terminate_app_job", [event])
 
     def emit_raw(
         self,
