@@ -10,7 +10,8 @@
         ├── runner      (permanent)  ready jobs -> containers nursery
         │   └── one task per agent container (temporary): image -> run -> settle jobs
         ├── rpc         (permanent)  CoordinatorService on the Unix socket
-        └── status      (permanent)  live view or plain summary lines
+        ├── status      (permanent)  live view or plain summary lines
+        └── metrics     (permanent)  /metrics, /healthz, /readyz on metrics.listen (off: idle)
 
 Ingest and dispatcher meet at a bounded channel: a slow dispatcher slows the
 stream instead of growing memory. The job book and the registry are shared
@@ -37,6 +38,7 @@ from coordinator.dispatcher import Dispatcher, LedgerWrite
 from coordinator.enclave.forwarder import run_forwarder
 from coordinator.events.parser import CoordinationEvent, EventParser
 from coordinator.jobs import JobBook
+from coordinator.metrics.endpoint import serve_metrics
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
 from coordinator.rpc import CoordinatorService, clear_socket_path, serve
@@ -150,6 +152,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         ChildSpec("runner", runner.run),
         ChildSpec("rpc", lambda: serve(settings.rpc, service)),
         ChildSpec("status", lambda: run_status(settings.status.mode, status)),
+        ChildSpec("metrics", lambda: serve_metrics(settings, status)),
     ]
     log.info("coordinator %s: package %s, modules %s, state %s", instance_id, sui.package_id,
              ", ".join(sui.modules), store.path)

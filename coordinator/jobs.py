@@ -38,6 +38,7 @@ from coordinator.events.models import (
     JobUpdatedEvent,
 )
 from coordinator.events.parser import CoordinationEvent
+from coordinator.metrics.instruments import JOB_OUTCOMES
 from coordinator.store import Store
 
 log = logging.getLogger("coordinator.jobs")
@@ -425,6 +426,7 @@ class JobBook:
 
     def _record(self, job: Job, reason: str) -> None:
         self.outcomes.append(Outcome(job.ref, job.key, job.state, reason, self.clock()))
+        JOB_OUTCOMES.labels(job.state.value).inc()
         log.info("job %s (%s): %s", job.ref, job.key, reason)
 
     def counts(self) -> Counter[str]:

@@ -20,6 +20,7 @@ whole subtree at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,6 +31,7 @@ import trio
 
 from coordinator.backoff import Backoff
 from coordinator.errors import describe
+from coordinator.metrics.instruments import SUPERVISOR_CHILD_UP, SUPERVISOR_RESTARTS
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +122,22 @@ def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
 async def _keep_running(
     supervisor: str, spec: ChildSpec, options: Options, intensity: _Intensity
 ) -> None:
+    # The child's up gauge (what /healthz reads) lives as long as its supervision.
+    try:
+        await _restart_loop(supervisor, spec, options, intensity)
+    finally:
+        with contextlib.suppress(KeyError):
+            SUPERVISOR_CHILD_UP.remove(supervisor, spec.name)
+
+
+async def _restart_loop(
+    supervisor: str, spec: ChildSpec, options: Options, intensity: _Intensity
+) -> None:
     backoff = Backoff(initial=options.backoff_initial, maximum=options.backoff_max)
+    up = SUPERVISOR_CHILD_UP.labels(supervisor, spec.name)
     while True:
         started = trio.current_time()
+        up.set(1)
         try:
             await spec.run()
         except Exception as exc:
@@ -144,6 +159,8 @@ async def _keep_running(
         if trio.current_time() - started >= options.healthy_after_secs:
             backoff.reset()
         delay = backoff.next_delay()
+        SUPERVISOR_RESTARTS.labels(supervisor, spec.name).inc()
+        up.set(0)
         log.warning(
             "%s: restarting child %s in %.1f s (%s)", supervisor, spec.name, delay, reason
         )

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from coordinator._pb.sui.rpc.v2 import checkpoint_pb2, event_pb2
 from coordinator.events.bcs import BcsError
 from coordinator.events.models import EVENT_MODELS, BcsEvent, normalize_address
+from coordinator.metrics.instruments import EVENTS_MALFORMED
 from coordinator.store import EventId
 
 log = logging.getLogger("coordinator.events")
@@ -136,6 +137,7 @@ class EventParser:
         if position.event_id in self._logged:
             return
         self.malformed += 1
+        EVENTS_MALFORMED.labels(type_name).inc()
         self._logged[position.event_id] = None
         if len(self._logged) > _LOGGED_LIMIT:
             self._logged.popitem(last=False)

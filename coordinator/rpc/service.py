@@ -31,6 +31,7 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import CoordinatorServiceServicer
 from coordinator.domain import AgentKey, Job, JobState
 from coordinator.jobs import JobBook, JobError, JobNotFound, SessionDenied
+from coordinator.metrics.instruments import socket_call
 
 __all__ = [
     "MAX_ERROR_BYTES",
@@ -167,6 +168,7 @@ class CoordinatorService(CoordinatorServiceServicer):
 
     # --- the calls ------------------------------------------------------------
 
+    @socket_call("GetJob")
     async def GetJob(self, input_message: pb.GetJobRequest) -> pb.GetJobResponse:
         request = input_message
         key = AgentKey(
@@ -193,6 +195,7 @@ class CoordinatorService(CoordinatorServiceServicer):
 
         return await self._limited(call)
 
+    @socket_call("CompleteJob")
     async def CompleteJob(self, input_message: pb.CompleteJobRequest) -> pb.CompleteJobResponse:
         request = input_message
         session_id = _optional_session(request.session_id)
@@ -209,6 +212,7 @@ class CoordinatorService(CoordinatorServiceServicer):
 
         return await self._limited(call)
 
+    @socket_call("FailJob")
     async def FailJob(self, input_message: pb.FailJobRequest) -> pb.FailJobResponse:
         request = input_message
         session_id = _optional_session(request.session_id)
@@ -232,6 +236,7 @@ class CoordinatorService(CoordinatorServiceServicer):
 
         return await self._limited(call)
 
+    @socket_call("GetStatus")
     async def GetStatus(self, input_message: pb.GetStatusRequest) -> pb.GetStatusResponse:
         async def call() -> pb.GetStatusResponse:
             return self._status()

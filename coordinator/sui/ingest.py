@@ -31,6 +31,7 @@ from coordinator._pb.sui.rpc.v2 import checkpoint_pb2, query_options_pb2
 from coordinator.backoff import Backoff
 from coordinator.config import SuiSettings
 from coordinator.events.parser import CoordinationEvent, EventParser
+from coordinator.metrics.instruments import CHAIN_RECONNECTS
 from coordinator.status import ChainStatus
 from coordinator.store import EventId
 from coordinator.sui.client import (
@@ -128,6 +129,7 @@ class Ingest:
                     backoff.attempts = 64  # straight to the longest wait
                 delay = backoff.next_delay()
                 self.chain.reconnecting(delay, str(exc))
+                CHAIN_RECONNECTS.inc()
                 level = logging.INFO if healthy and exc.retryable else logging.WARNING
                 if isinstance(exc, SuiRejected):
                     level = logging.ERROR
@@ -184,6 +186,7 @@ class Ingest:
         frame = await self._next(frames)
         if frame is None:
             raise SuiUnavailable("subscription", "ended", "the server ended the stream")
+        self.chain.heard_at = trio.current_time()
         return frame
 
     async def _follow_events(self, client: SuiClient) -> None:
@@ -260,6 +263,7 @@ class Ingest:
             return
         self.delivered = checkpoint
         self.chain.tip = max(self.chain.tip, checkpoint)
+        self.chain.heard_at = trio.current_time()
         self._in_progress = {
             event_id: seen for event_id, seen in self._in_progress.items() if seen > checkpoint
         }
