@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import subprocess
 import urllib.parse
@@ -23,6 +24,7 @@ import pytest
 import trio
 
 from coordinator.simnet import Simnet, serve
+from tests.conftest import ROOT
 from tests.e2e_support import (  # noqa: F401 (the *_fixture names are fixtures)
     Daemon,
     DaemonProcess,
@@ -161,6 +163,34 @@ async def prometheus_ready(prometheus: Prometheus, within: float = 30) -> None:
     raise AssertionError(f"Prometheus did not start:\n{prometheus.log.read_text()[-3000:]}")
 
 
+# --- the dashboard -------------------------------------------------------------------
+
+DASHBOARD = ROOT / "config" / "grafana-dashboard.json"
+# Panels for what the on-chain claim and settlement work will export (README, Monitoring).
+RESERVED = {"claims_total", "transactions_total", "gas_spent_mist_total", "outbox_operations",
+            "outbox_oldest_age_seconds"}
+SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"),
+            "gauge": ("",)}
+
+
+async def check_dashboard(prometheus: Prometheus, exposition: str) -> None:
+    """Every panel query is PromQL Prometheus accepts, over names the daemon exports
+    (or reserves for the claim and settlement work)."""
+    exported = set()
+    for line in exposition.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            exported |= {name.removesuffix("_total") + suffix for suffix in SUFFIXES[kind]}
+    reserved = {"silvana_coordinator_" + name for name in RESERVED}
+    dashboard = json.loads(DASHBOARD.read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    assert exprs
+    for expr in exprs:
+        names = set(re.findall(r"silvana_coordinator_\w+", expr))
+        assert names and names <= exported | reserved, (expr, names - exported - reserved)
+        await trio.to_thread.run_sync(prometheus.query, expr.replace("$instance", ".*"))
+
+
 # --- the test ------------------------------------------------------------------------
 
 
@@ -241,6 +271,7 @@ async def test_prometheus_sees_the_jobs_and_readyz_follows_the_chain(
             assert kinds.get("succeeded", 0) >= 1, kinds
             assert set(kinds) <= {"succeeded", "exit_nonzero"}, kinds
             await prometheus.value_when(f'{metric}chain_state{{state="connected"}}', 1, within=15)
+            await check_dashboard(prometheus, (await answer(metrics_port, "/metrics"))[1])
             lag = await trio.to_thread.run_sync(prometheus.query, metric + "chain_lag_checkpoints")
             assert len(lag) == 1 and float(lag[0]["value"][1]) < 50, lag  # type: ignore[index]
 
