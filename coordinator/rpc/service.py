@@ -31,6 +31,7 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import CoordinatorServiceServicer
 from coordinator.domain import AgentKey, Job, JobState
 from coordinator.jobs import JobBook, JobError, JobNotFound, SessionDenied
+from coordinator.logs import session_fingerprint
 from coordinator.metrics.instruments import socket_call
 
 __all__ = [
@@ -126,8 +127,9 @@ def _status_error(exc: JobError) -> purerpc.RpcFailedError:
 
 
 def _short(session_id: str | None) -> str:
-    """Enough of a session id to follow it in the logs."""
-    return "none" if session_id is None else session_id[:8]
+    """A session's name in the logs: its fingerprint, never (part of) the id,
+    which is the agent's credential."""
+    return "none" if session_id is None else session_fingerprint(session_id)
 
 
 class CoordinatorService(CoordinatorServiceServicer):
