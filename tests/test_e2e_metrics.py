@@ -298,8 +298,11 @@ async def test_readyz_is_503_while_the_docker_engine_is_unreachable(
     metrics_port = free_port()
     async with trio.open_nursery() as nursery:
         target = await nursery.start(serve, sim, "127.0.0.1", 0)
-        daemon = write_config(tmp_path, sock_dir, f"http://{target}",
-                              extra=f'\n[metrics]\nlisten = "127.0.0.1:{metrics_port}"\n')
+        # `extra` starts inside [log]: this daemon logs JSON lines.
+        daemon = write_config(
+            tmp_path, sock_dir, f"http://{target}",
+            extra=f'format = "json"\n\n[metrics]\nlisten = "127.0.0.1:{metrics_port}"\n',
+        )
         daemons.append(daemon)
         # A socket path where no engine listens.
         monkeypatch.setenv("DOCKER_HOST", f"unix://{sock_dir}/no-docker.sock")
@@ -313,6 +316,10 @@ async def test_readyz_is_503_while_the_docker_engine_is_unreachable(
             assert (await answer(metrics_port, "/healthz"))[0] == 200
             code, text = await answer(metrics_port, "/metrics")
             assert code == 200 and "silvana_coordinator_docker_up 0.0" in text
+            lines = [json.loads(line) for line in process.log().splitlines() if line]
+            assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+            assert any(line["logger"] == "coordinator.docker.engine"
+                       and "no-docker.sock" in line["message"] for line in lines), lines
         finally:
             process.kill()
         nursery.cancel_scope.cancel()

@@ -21,6 +21,7 @@ import trio
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import ConfigError, Settings, load_settings
 from coordinator.domain import AgentKey, Job, JobRef, Session
 from coordinator.jobs import JobBook
@@ -31,6 +32,7 @@ from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.health import readiness
 from coordinator.metrics.instruments import REGISTRY, socket_call
 from coordinator.registry import Registry
+from coordinator.rpc import CoordinatorService
 from coordinator.runner import Runner
 from coordinator.status import ChainStatus, DaemonStatus
 from coordinator.store import Store
@@ -321,3 +323,26 @@ def test_json_log_lines_carry_job_key_and_a_session_fingerprint() -> None:
     assert json.loads(text)["session"] == session_fingerprint(secret)
     assert secret not in logging.Formatter(PLAIN_FORMAT).format(record)
     assert len(session_fingerprint(secret)) == 12
+
+
+async def test_socket_service_lines_name_the_session_by_fingerprint_only(
+    daemon: Daemon, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="coordinator.rpc")
+    book = daemon.book
+    assert book.add_recovered(job(1))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, _ = opened
+    service = CoordinatorService(book, daemon.status.snapshot)
+    calls = counted("socket_calls_total", method="CompleteJob", status="OK")
+    request = pb.CompleteJobRequest(session_id=session.session_id, job_id=1)
+    assert (await service.CompleteJob(request)).success
+    assert counted("socket_calls_total", method="CompleteJob", status="OK") == calls + 1
+
+    [record] = [r for r in caplog.records if r.getMessage().startswith("CompleteJob:")]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["session"] == session_fingerprint(session.session_id)
+    assert line["job"] == f"1@{APP[:12]}"
+    for text in (JsonFormatter().format(record), logging.Formatter(PLAIN_FORMAT).format(record)):
+        assert session.session_id not in text and session.session_id[:8] not in text, text

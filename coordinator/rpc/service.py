@@ -192,7 +192,7 @@ class CoordinatorService(CoordinatorServiceServicer):
                 return pb.GetJobResponse()
             await self._persist([job])
             log.debug("GetJob: job %s (%s) handed to session %s",
-                      job.ref, key, _short(session_id))
+                      job.ref, key, _short(session_id), extra={"session": session_id})
             return pb.GetJobResponse(job=job_message(job))
 
         return await self._limited(call)
@@ -209,7 +209,8 @@ class CoordinatorService(CoordinatorServiceServicer):
             except JobError as exc:
                 raise _status_error(exc) from None
             await self._persist([job])
-            log.debug("CompleteJob: job %s completed (session %s)", job.ref, _short(session_id))
+            log.debug("CompleteJob: job %s completed (session %s)", job.ref, _short(session_id),
+                      extra={"session": session_id})
             return pb.CompleteJobResponse(success=True, message=f"job {job_id} completed")
 
         return await self._limited(call)
@@ -233,7 +234,8 @@ class CoordinatorService(CoordinatorServiceServicer):
             else:
                 outcome = (f"job {job_id} failed; it will be retried "
                            f"(attempt {job.attempts} of {self.book.max_attempts} used)")
-            log.debug("FailJob: %s (job %s, session %s)", outcome, job.ref, _short(session_id))
+            log.debug("FailJob: %s (job %s, session %s)", outcome, job.ref, _short(session_id),
+                      extra={"session": session_id})
             return pb.FailJobResponse(success=True, message=outcome)
 
         return await self._limited(call)
