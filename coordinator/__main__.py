@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    setup_logging(settings.log.level)
+    setup_logging(settings.log.level, format=settings.log.format)
     try:
         return trio.run(app.run, settings)
     except SetupError as exc:

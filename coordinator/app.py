@@ -6,6 +6,7 @@
         ├── forwarder   (permanent, optional)  enclave: loopback TCP -> vsock to the fullnode
         ├── status      (permanent)  live view or plain summary lines
         ├── rpc         (permanent)  CoordinatorService on the Unix socket
+        ├── metrics     (permanent)  /metrics, /healthz, /readyz on metrics.listen (off: idle)
         ├── recovery    (transient, with sui.registry_id)  pending jobs read from chain
         ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
         ├── dispatcher  (permanent)  deliveries -> router -> registry, job book (exactly once)
@@ -37,6 +38,8 @@ from coordinator.enclave.forwarder import run_forwarder
 from coordinator.events.layouts import initial_layout
 from coordinator.events.parser import EventParser
 from coordinator.jobs import JobBook
+from coordinator.metrics.endpoint import serve_metrics
+from coordinator.metrics.observed import Observed
 from coordinator.preflight import prepare
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
@@ -128,6 +131,9 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     children.append(ChildSpec("status", task(lambda: run_status(settings.status.mode, status))))
     rpc = functools.partial(serve, settings.rpc, service)
     children.append(ChildSpec("rpc", lambda: Child(rpc)))
+    observed = Observed(status, chain, handled, book, registry, runner)
+    metrics = functools.partial(serve_metrics, settings, observed)
+    children.append(ChildSpec("metrics", lambda: Child(metrics)))
     if lookup is not None:
         recovery = task(lambda: recover_pending_jobs(connect_sui, book))
         children.append(ChildSpec("recovery", recovery, Restart.TRANSIENT))

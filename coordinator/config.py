@@ -8,6 +8,7 @@ the value came from and what is allowed; `__main__` prints it and exits 2.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -265,11 +266,39 @@ class StatusSettings(_Section):
 
 class LogSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
+    # text: timestamped lines (a rich view on a TTY); json: one object a line, for log shippers.
+    format: Literal["text", "json"] = "text"
 
-    @field_validator("level", mode="before")
+    @field_validator("level", "format", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+
+class MetricsSettings(_Section):
+    """The HTTP endpoint of /metrics, /healthz and /readyz (see README, Monitoring)."""
+
+    # host:port to serve on; empty: no endpoint. Port 0 picks a free one (tests).
+    listen: str = "127.0.0.1:9464"
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        if value == "":
+            return value
+        host, _ = _split_host_port(value)
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            if host != "localhost":
+                raise ValueError(
+                    "must be an IP address and port (e.g. 127.0.0.1:9464), or empty for off"
+                ) from None
+        return value
+
+    @property
+    def listen_address(self) -> tuple[str, int] | None:
+        return None if not self.listen else _split_host_port(self.listen)
 
 
 _VSOCK_U32 = 0xFFFF_FFFF  # VMADDR_CID_ANY / VMADDR_PORT_ANY: not an address
@@ -337,6 +366,7 @@ class Settings(_Section):
     status: StatusSettings = StatusSettings()
     log: LogSettings = LogSettings()
     simnet: SimnetSettings = SimnetSettings()
+    metrics: MetricsSettings = MetricsSettings()
     enclave: EnclaveSettings = EnclaveSettings()
 
     @property

@@ -104,7 +104,7 @@ class AgentMethod:
 class Session:
     """One agent container's right to take and settle jobs of its key."""
 
-    session_id: str
+    session_id: str = field(repr=False)  # the agent's credential: never in a log line
     key: AgentKey
     started_at: float
     held: set[JobRef] = field(default_factory=set)

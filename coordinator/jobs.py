@@ -47,6 +47,7 @@ from coordinator.events.job_events import (
 )
 from coordinator.events.parser import CoordinationEvent
 from coordinator.logs import escape
+from coordinator.metrics.instruments import JOB_OUTCOMES
 from coordinator.store import Ledger, LedgerWrite, Store
 
 log = logging.getLogger("coordinator.jobs")
@@ -528,6 +529,7 @@ class JobBook:
 
     def _record(self, job: Job, reason: str) -> None:
         self.outcomes.append(Outcome(job.ref, job.key, job.state, reason, self.clock()))
+        JOB_OUTCOMES.labels(job.state.value).inc()
         log.info("job %s (%s): %s", job.ref, job.key, escape(reason))  # may be agent text
 
     def counts(self) -> Counter[str]:

@@ -1,16 +1,28 @@
-"""Logging: stdlib `logging`, a rich handler on a TTY, plain lines otherwise.
+"""Logging: stdlib `logging`, a rich handler on a TTY, plain lines otherwise,
+or one JSON object a line (`log.format = "json"`).
 
 Plain lines (timestamp, level, logger, message) suit journald and the enclave
-console, where colour codes and redraws would be noise.
+console, where colour codes and redraws would be noise. JSON lines suit log
+shippers: besides time, level, logger and message they carry `job`, `key`
+and `session` fields, taken from the values the message was formatted with
+(a `JobRef`, `Job`, `AgentKey` or `Session` among its arguments) or from
+`extra=`. A session appears only as a fingerprint (a hash prefix): the id is
+the agent's credential, and the fingerprint still lets one follow a session.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import sys
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from rich.console import Console
 from rich.logging import RichHandler
+
+from coordinator.domain import AgentKey, Job, JobRef, Session
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
@@ -27,12 +39,52 @@ def log_console() -> Console:
     return _console
 
 
-def setup_logging(level: str, *, tty: bool | None = None) -> None:
+def session_fingerprint(session_id: str) -> str:
+    """A short, stable name for a session that does not reveal its id."""
+    return hashlib.sha256(session_id.encode()).hexdigest()[:12]
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line; see the module docstring for the fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        args = record.args if isinstance(record.args, tuple) else ()
+        for value in (*args, *(getattr(record, name, None) for name in ("job", "key"))):
+            if isinstance(value, Job):
+                entry.setdefault("job", str(value.ref))
+                entry.setdefault("key", str(value.key))
+            elif isinstance(value, JobRef):
+                entry.setdefault("job", str(value))
+            elif isinstance(value, AgentKey):
+                entry.setdefault("key", str(value))
+            elif isinstance(value, Session):
+                entry.setdefault("session", session_fingerprint(value.session_id))
+                entry.setdefault("key", str(value.key))
+        session = getattr(record, "session", None)
+        if isinstance(session, str) and session:
+            entry.setdefault("session", session_fingerprint(session))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def setup_logging(
+    level: str, *, tty: bool | None = None, format: Literal["text", "json"] = "text"
+) -> None:
     """Configure the root logger once for the whole process."""
     if tty is None:
         tty = sys.stderr.isatty()
     handler: logging.Handler
-    if tty:
+    if format == "json":
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+    elif tty:
         handler = RichHandler(console=log_console(), show_path=False, rich_tracebacks=False)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     else:

@@ -23,6 +23,7 @@ whole subtree at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 from collections import deque
@@ -35,6 +36,7 @@ import trio
 
 from coordinator.backoff import Backoff
 from coordinator.errors import SetupError, describe
+from coordinator.metrics.instruments import SUPERVISOR_CHILD_UP, SUPERVISOR_RESTARTS
 
 log = logging.getLogger(__name__)
 
@@ -208,14 +210,19 @@ class Supervisor:
         finally:
             slot.current = None
             slot.ended.set()
+            # The child's up gauge (what /healthz reads) lives as long as its supervision.
+            with contextlib.suppress(KeyError):
+                SUPERVISOR_CHILD_UP.remove(self.name, slot.spec.name)
         # A child that ended for good, or was stopped, before saying so holds up no one.
         up.started()
 
     async def _restart_loop(self, slot: _Slot, up: _Up) -> None:
         spec, options, supervisor = slot.spec, self.options, self.name
         backoff = Backoff(initial=options.backoff_initial, maximum=options.backoff_max)
+        child_up = SUPERVISOR_CHILD_UP.labels(supervisor, spec.name)
         while True:
             started = trio.current_time()
+            child_up.set(1)
             try:
                 slot.current = spec.start()
                 await slot.current.run(task_status=up)
@@ -241,6 +248,8 @@ class Supervisor:
             if trio.current_time() - started >= options.healthy_after_secs:
                 backoff.reset()
             delay = backoff.next_delay()
+            SUPERVISOR_RESTARTS.labels(supervisor, spec.name).inc()
+            child_up.set(0)
             log.warning(
                 "%s: restarting child %s in %.1f s (%s)", supervisor, spec.name, delay, reason
             )

@@ -6,8 +6,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 # Debian packages the project needs: the Docker engine, a local registry for
-# pull tests, busybox for test images, debootstrap for the agent image.
-APT_PACKAGES=(docker.io docker-registry busybox-static debootstrap)
+# pull tests, busybox for test images, debootstrap for the agent image,
+# prometheus as the real scraper of the metrics tests.
+APT_PACKAGES=(docker.io docker-registry busybox-static debootstrap prometheus)
 
 say() { printf '==> %s\n' "$*" >&2; }
 

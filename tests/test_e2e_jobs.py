@@ -129,7 +129,7 @@ async def test_twenty_jobs_are_completed_by_the_agent_each_exactly_once(
     # Each job went to an agent once and was completed once, by the agent's
     # CompleteJob ("completed"), not by the container's exit ("... exited 0").
     assert handed_out(caplog) == Counter(ids)
-    # The agent asked with its container's SESSION_ID (the log shows 8 hex digits of it).
+    # The agent asked with its container's SESSION_ID (the log shows its fingerprint).
     sessions = {record.args[2] for record in caplog.records if record.name == "coordinator.rpc"
                 and record.msg.startswith("GetJob: job %s") and isinstance(record.args, tuple)}
     assert sessions and "none" not in sessions, sessions

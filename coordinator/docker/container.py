@@ -30,8 +30,15 @@ import trio
 from docker.types import LogConfig, Mount
 
 from coordinator.config import DockerSettings
-from coordinator.docker.engine import DockerEngine, DockerError, DockerNotFound, retrying
-from coordinator.docker.images import ImagePolicy, ProgressCallback, prepare_image
+from coordinator.docker.engine import (
+    DockerEngine,
+    DockerError,
+    DockerNotFound,
+    DockerUnavailable,
+    retrying,
+)
+from coordinator.docker.images import ImageError, ImagePolicy, ProgressCallback, prepare_image
+from coordinator.metrics.instruments import CONTAINER_OUTCOMES
 
 log = logging.getLogger(__name__)
 
@@ -190,9 +197,41 @@ async def prepare_and_run(
     progress: ProgressCallback | None = None,
 ) -> ContainerOutcome:
     """`prepare_image(spec.image)`, then `run_container` from the verified image
-    id: an image that fails verification never gets a container."""
-    image = await prepare_image(engine, spec.image, docker_sha256, policy, progress)
-    return await run_container(engine, replace(spec, image=image.id), options)
+    id: an image that fails verification never gets a container. Counts the
+    outcome (`container_outcomes_total`) whichever way it ends."""
+    kind = "error"  # a bug of ours, not the engine's nor the agent's
+    try:
+        image = await prepare_image(engine, spec.image, docker_sha256, policy, progress)
+        outcome = await run_container(engine, replace(spec, image=image.id), options)
+        kind = outcome_kind(outcome)
+        return outcome
+    except ImageError:
+        kind = "image_error"
+        raise
+    except DockerUnavailable:
+        kind = "docker_unavailable"
+        raise
+    except DockerError:
+        kind = "docker_error"
+        raise
+    except trio.Cancelled:
+        kind = "cancelled"
+        raise
+    finally:
+        CONTAINER_OUTCOMES.labels(kind).inc()
+
+
+def outcome_kind(outcome: ContainerOutcome) -> str:
+    """A bounded label for how a container ended (the reason text is free-form)."""
+    if outcome.timed_out:
+        return "timeout"
+    if outcome.oom_killed:
+        return "oom_killed"
+    if outcome.exit_code == 0:
+        return "succeeded"
+    if outcome.exit_code is None:
+        return "engine_error"
+    return "exit_nonzero"
 
 
 async def _create(engine: DockerEngine, spec: ContainerSpec, options: ContainerOptions) -> str:

@@ -28,6 +28,7 @@ from coordinator.docker.engine import (
     DockerTimeout,
     DockerUnavailable,
 )
+from coordinator.metrics.instruments import IMAGE_PULL_SECONDS, IMAGE_PULLS
 
 log = logging.getLogger(__name__)
 
@@ -371,6 +372,10 @@ async def _pull(
         finally:
             stop.set()
             nursery.cancel_scope.cancel()
+            IMAGE_PULL_SECONDS.observe(trio.current_time() - started)
+    IMAGE_PULLS.labels(
+        "ok" if failure is None else "timeout" if isinstance(failure, DockerTimeout) else "failed"
+    ).inc()
     if isinstance(failure, DockerTimeout):
         raise ImageError(f"pulling {ref}: not done within {policy.pull_timeout_secs:g} s")
     if isinstance(failure, ImageError | DockerUnavailable):

@@ -233,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    setup_logging(settings.log.level)
+    setup_logging(settings.log.level, format=settings.log.format)
     dockerd: subprocess.Popen[bytes] | None = None
     try:
         prepare(options, settings)

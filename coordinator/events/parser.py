@@ -29,6 +29,7 @@ from coordinator.events.layouts import (
     neutral,
 )
 from coordinator.events.models import BcsEvent, normalize_address
+from coordinator.metrics.instruments import EVENTS_MALFORMED
 
 log = logging.getLogger("coordinator.events")
 
@@ -194,6 +195,7 @@ class EventParser:
             return
         self.malformed += 1
         self.misfits[type_name] += 1
+        EVENTS_MALFORMED.labels(type_name).inc()
         self._logged[position.event_id] = None
         if len(self._logged) > _LOGGED_LIMIT:
             self._logged.popitem(last=False)

@@ -31,6 +31,8 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import CoordinatorServiceServicer
 from coordinator.domain import AgentKey, Job, JobState
 from coordinator.jobs import JobBook, JobError, JobNotFound, SessionDenied
+from coordinator.logs import session_fingerprint
+from coordinator.metrics.instruments import socket_call
 
 __all__ = [
     "MAX_ERROR_BYTES",
@@ -125,8 +127,9 @@ def _status_error(exc: JobError) -> purerpc.RpcFailedError:
 
 
 def _short(session_id: str | None) -> str:
-    """Enough of a session id to follow it in the logs."""
-    return "none" if session_id is None else session_id[:8]
+    """A session's name in the logs: its fingerprint, never (part of) the id,
+    which is the agent's credential."""
+    return "none" if session_id is None else session_fingerprint(session_id)
 
 
 class CoordinatorService(CoordinatorServiceServicer):
@@ -167,6 +170,7 @@ class CoordinatorService(CoordinatorServiceServicer):
 
     # --- the calls ------------------------------------------------------------
 
+    @socket_call("GetJob")
     async def GetJob(self, input_message: pb.GetJobRequest) -> pb.GetJobResponse:
         request = input_message
         key = AgentKey(
@@ -188,11 +192,12 @@ class CoordinatorService(CoordinatorServiceServicer):
                 return pb.GetJobResponse()
             await self._persist([job])
             log.debug("GetJob: job %s (%s) handed to session %s",
-                      job.ref, key, _short(session_id))
+                      job.ref, key, _short(session_id), extra={"session": session_id})
             return pb.GetJobResponse(job=job_message(job))
 
         return await self._limited(call)
 
+    @socket_call("CompleteJob")
     async def CompleteJob(self, input_message: pb.CompleteJobRequest) -> pb.CompleteJobResponse:
         request = input_message
         session_id = _optional_session(request.session_id)
@@ -204,11 +209,13 @@ class CoordinatorService(CoordinatorServiceServicer):
             except JobError as exc:
                 raise _status_error(exc) from None
             await self._persist([job])
-            log.debug("CompleteJob: job %s completed (session %s)", job.ref, _short(session_id))
+            log.debug("CompleteJob: job %s completed (session %s)", job.ref, _short(session_id),
+                      extra={"session": session_id})
             return pb.CompleteJobResponse(success=True, message=f"job {job_id} completed")
 
         return await self._limited(call)
 
+    @socket_call("FailJob")
     async def FailJob(self, input_message: pb.FailJobRequest) -> pb.FailJobResponse:
         request = input_message
         session_id = _optional_session(request.session_id)
@@ -227,11 +234,13 @@ class CoordinatorService(CoordinatorServiceServicer):
             else:
                 outcome = (f"job {job_id} failed; it will be retried "
                            f"(attempt {job.attempts} of {self.book.max_attempts} used)")
-            log.debug("FailJob: %s (job %s, session %s)", outcome, job.ref, _short(session_id))
+            log.debug("FailJob: %s (job %s, session %s)", outcome, job.ref, _short(session_id),
+                      extra={"session": session_id})
             return pb.FailJobResponse(success=True, message=outcome)
 
         return await self._limited(call)
 
+    @socket_call("GetStatus")
     async def GetStatus(self, input_message: pb.GetStatusRequest) -> pb.GetStatusResponse:
         async def call() -> pb.GetStatusResponse:
             return self._status()

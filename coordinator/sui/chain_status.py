@@ -23,6 +23,8 @@ class ChainStatus:
     backfill_from: int | None = None  # a backfill in progress covers these checkpoints
     backfill_to: int | None = None
     malformed: int = 0  # payloads of our package that did not decode
+    # Trio clock of the node's last stream frame or checkpoint (readiness, metrics).
+    heard_at: float | None = None
 
     def connecting(self) -> None:
         self.state, self.reconnect_at = "connecting", None

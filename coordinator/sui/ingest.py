@@ -33,6 +33,7 @@ from coordinator.config import SuiSettings
 from coordinator.domain import EventId
 from coordinator.events.parser import CoordinationEvent, EventParser
 from coordinator.logs import escape
+from coordinator.metrics.instruments import CHAIN_RECONNECTS
 from coordinator.sui.chain_status import ChainStatus
 from coordinator.sui.client import (
     SuiClient,
@@ -146,6 +147,7 @@ class Ingest:
                     backoff.attempts = 64  # straight to the longest wait
                 delay = backoff.next_delay()
                 self.chain.reconnecting(delay, str(exc))
+                CHAIN_RECONNECTS.inc()
                 level = logging.INFO if healthy and exc.retryable else logging.WARNING
                 if isinstance(exc, SuiRejected | CursorAhead):
                     level = logging.ERROR
@@ -219,6 +221,7 @@ class Ingest:
         frame = await self._next(frames)
         if frame is None:
             raise SuiUnavailable("subscription", "ended", "the server ended the stream")
+        self.chain.heard_at = trio.current_time()
         return frame
 
     async def _follow_events(self, client: SuiClient) -> None:
@@ -295,6 +298,7 @@ class Ingest:
             return
         self.delivered = checkpoint
         self.chain.tip = max(self.chain.tip, checkpoint)
+        self.chain.heard_at = trio.current_time()
         self._in_progress = {
             event_id: seen for event_id, seen in self._in_progress.items() if seen > checkpoint
         }

@@ -1,0 +1,127 @@
+"""Metrics read from the daemon's status record at scrape time.
+
+The owners' state (`Observed`: the chain connection, what the dispatcher
+handled, the job book, the registry, the runner) already holds what the
+console shows, so this collector turns that into Prometheus families on each
+scrape instead of the daemon updating gauges as it goes. It runs on the Trio thread (the
+endpoint calls it), like every other reader of that record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import trio
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from coordinator.domain import JobState
+from coordinator.metrics.instruments import NAMESPACE
+from coordinator.metrics.observed import Observed
+
+CHAIN_STATES = ("starting", "connecting", "backfilling", "connected", "reconnecting")
+
+
+def _name(suffix: str) -> str:
+    return f"{NAMESPACE}_{suffix}"
+
+
+class DaemonCollector(Collector):
+    def __init__(self, observed: Observed) -> None:
+        self.observed = observed
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        # Nothing to describe ahead: the families depend on the record at scrape time.
+        return []
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        status, chain = self.observed.status, self.observed.chain
+        handled = self.observed.handled
+        now = trio.current_time()
+        wall = time.time()
+
+        yield GaugeMetricFamily(
+            _name("start_time_seconds"), "When the daemon started (Unix time).",
+            value=wall - (now - status.started_at),
+        )
+        yield GaugeMetricFamily(
+            _name("draining"), "1 while the daemon drains for shutdown.",
+            value=self.observed.runner.draining.is_set(),
+        )
+        state = GaugeMetricFamily(
+            _name("chain_state"), "The Sui stream's connection state (1 for the current one).",
+            labels=["state"],
+        )
+        for name in CHAIN_STATES:
+            state.add_metric([name], 1.0 if chain.state == name else 0.0)
+        yield state
+        yield GaugeMetricFamily(
+            _name("chain_tip_checkpoint"), "Highest checkpoint the node reported.",
+            value=chain.tip,
+        )
+        if handled.cursor is not None:
+            yield GaugeMetricFamily(
+                _name("chain_cursor_checkpoint"),
+                "Checkpoint through which events are durably handled.", value=handled.cursor,
+            )
+            yield GaugeMetricFamily(
+                _name("chain_lag_checkpoints"), "Checkpoints between the tip and the cursor.",
+                value=max(0, chain.tip - handled.cursor),
+            )
+        if chain.heard_at is not None:
+            yield GaugeMetricFamily(
+                _name("chain_last_frame_timestamp_seconds"),
+                "When the node last sent a stream frame or a checkpoint was done (Unix time).",
+                value=wall - (now - chain.heard_at),
+            )
+        yield GaugeMetricFamily(
+            _name("chain_backfilling"), "1 while a backfill of missed checkpoints runs.",
+            value=chain.backfill_from is not None,
+        )
+        events = CounterMetricFamily(
+            _name("events"), "Coordination events durably handled, by type.", labels=["type"],
+        )
+        for type_name, count in sorted(handled.events_by_type.items()):
+            events.add_metric([type_name], count)
+        yield events
+        yield CounterMetricFamily(
+            _name("events_duplicate"), "Replayed events the dispatcher skipped.",
+            value=handled.duplicates,
+        )
+        yield from self._jobs()
+        yield from self._runner()
+
+    def _jobs(self) -> Iterator[GaugeMetricFamily]:
+        counts = self.observed.book.counts()
+        jobs = GaugeMetricFamily(
+            _name("jobs"), "Jobs in the job book, by state (finished ones are kept "
+            "up to a bound).", labels=["state"],
+        )
+        for state in JobState:
+            jobs.add_metric([state.value], counts.get(state.value, 0))
+        yield jobs
+        yield GaugeMetricFamily(
+            _name("agent_methods"), "Agent methods known to the registry.",
+            value=len(self.observed.registry),
+        )
+
+    def _runner(self) -> Iterator[GaugeMetricFamily]:
+        runner = self.observed.runner
+        yield GaugeMetricFamily(
+            _name("containers_running"), "Agent containers running now.",
+            value=len(runner.running),
+        )
+        yield GaugeMetricFamily(
+            _name("containers_max"), "docker.max_concurrent: containers allowed at once.",
+            value=runner.slots.max_concurrent,
+        )
+        yield GaugeMetricFamily(
+            _name("keys_waiting"),
+            "Agent keys with ready jobs that cannot start (unknown method, TEE needed).",
+            value=len(runner.waiting),
+        )
+        yield GaugeMetricFamily(
+            _name("docker_up"), "1 when the runner's last contact with the Docker engine worked.",
+            value=runner.docker_state == "connected",
+        )

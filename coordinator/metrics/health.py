@@ -1,0 +1,78 @@
+"""The verdicts of /healthz (alive) and /readyz (doing its work).
+
+Liveness is about the process: every child of the supervision tree is
+running, none is waiting out a restart backoff. A failing liveness probe
+restarts the daemon, so it says nothing about the chain or Docker: a restart
+cannot fix those.
+
+Readiness is about the work: the chain stream delivered something within
+`sui.idle_timeout_secs` (a routine stream reset that recovers at once does not
+count against it), the runner's last contact with the Docker engine worked,
+and the daemon is not draining. There is no settlement outbox yet (jobs settle
+locally), so there is nothing of it to be stuck.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import trio
+
+from coordinator.metrics.instruments import SUPERVISOR_CHILD_UP
+from coordinator.metrics.observed import Observed
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    lines: list[str]  # one per check, each "name: ok|why not"
+
+    @property
+    def text(self) -> str:
+        return "\n".join(["ok" if self.ok else "not ok", *self.lines]) + "\n"
+
+
+def liveness() -> Verdict:
+    restarting = []
+    running = 0
+    for family in SUPERVISOR_CHILD_UP.collect():
+        for sample in family.samples:
+            name = f"{sample.labels['supervisor']}/{sample.labels['child']}"
+            if sample.value:
+                running += 1
+            else:
+                restarting.append(name)
+    if restarting:
+        return Verdict(False, [f"supervision: restarting {', '.join(sorted(restarting))}"])
+    if not running:
+        return Verdict(False, ["supervision: no child is running"])
+    return Verdict(True, [f"supervision: {running} children running"])
+
+
+def readiness(observed: Observed, idle_timeout_secs: float) -> Verdict:
+    checks = [_chain(observed, idle_timeout_secs), _docker(observed)]
+    if observed.runner.draining.is_set():
+        checks.append((False, "draining: shutting down"))
+    return Verdict(all(ok for ok, _ in checks), [line for _, line in checks])
+
+
+def _chain(observed: Observed, idle_timeout_secs: float) -> tuple[bool, str]:
+    chain = observed.chain
+    if chain.heard_at is None:
+        detail = f"; {chain.last_error}" if chain.last_error else ""
+        return False, f"chain: nothing received yet ({chain.state}{detail})"
+    silent = trio.current_time() - chain.heard_at
+    if silent > idle_timeout_secs:
+        detail = f"; {chain.last_error}" if chain.last_error else ""
+        return False, (
+            f"chain: nothing received for {silent:.0f} s (sui.idle_timeout_secs is "
+            f"{idle_timeout_secs:g}); {chain.state}{detail}"
+        )
+    return True, f"chain: ok ({chain.state}, last frame {silent:.1f} s ago)"
+
+
+def _docker(observed: Observed) -> tuple[bool, str]:
+    runner = observed.runner
+    if runner.docker_state != "connected":
+        return False, f"docker: {runner.docker_state}"
+    return True, "docker: ok"

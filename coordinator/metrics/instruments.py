@@ -1,0 +1,113 @@
+"""The coordinator's metric registry and the instruments that need a hook.
+
+Most metrics are read from the status objects at scrape time (see
+`coordinator.metrics.collector`); only what no status object keeps is counted
+where it happens: restarts, reconnects, socket calls and their latency, image
+pulls, container outcomes and job outcomes.
+
+One registry for the process, not prometheus_client's global one: nothing a
+library registers there (process and GC collectors, anything a dependency
+adds) leaks into our exposition, and the names stay ours. Labels are closed
+sets (states, outcome kinds, method and child names), never job or session ids.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
+
+import purerpc
+import trio
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+NAMESPACE = "silvana_coordinator"
+
+REGISTRY = CollectorRegistry()
+
+SUPERVISOR_RESTARTS = Counter(
+    "supervisor_restarts", "Restarts of supervised children, by child.",
+    ["supervisor", "child"], namespace=NAMESPACE, registry=REGISTRY,
+)
+SUPERVISOR_CHILD_UP = Gauge(
+    "supervisor_child_up",
+    "1 while a supervised child runs, 0 while it waits to be restarted (/healthz reads it).",
+    ["supervisor", "child"], namespace=NAMESPACE, registry=REGISTRY,
+)
+CHAIN_RECONNECTS = Counter(
+    "chain_reconnects", "Reconnects of the Sui stream after an error or a cut.",
+    namespace=NAMESPACE, registry=REGISTRY,
+)
+SOCKET_CALLS = Counter(
+    "socket_calls", "Calls on the agents' socket, by method and gRPC status.",
+    ["method", "status"], namespace=NAMESPACE, registry=REGISTRY,
+)
+SOCKET_CALL_SECONDS = Histogram(
+    "socket_call_duration_seconds", "Time to answer a call on the agents' socket.",
+    ["method"], namespace=NAMESPACE, registry=REGISTRY,
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+IMAGE_PULLS = Counter(
+    "image_pulls", "Image pulls from a registry, by result (ok, failed, timeout).",
+    ["result"], namespace=NAMESPACE, registry=REGISTRY,
+)
+IMAGE_PULL_SECONDS = Histogram(
+    "image_pull_duration_seconds", "Time an image pull took, whatever its result.",
+    namespace=NAMESPACE, registry=REGISTRY,
+    buckets=(0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0),
+)
+EVENTS_MALFORMED = Counter(
+    "events_malformed", "Payloads of the package's events that did not decode, by type.",
+    ["type"], namespace=NAMESPACE, registry=REGISTRY,
+)
+CONTAINER_OUTCOMES = Counter(
+    "container_outcomes",
+    "Agent containers by how they ended: succeeded, exit_nonzero, timeout, oom_killed, "
+    "engine_error, image_error, docker_unavailable, docker_error, cancelled, error.",
+    ["outcome"], namespace=NAMESPACE, registry=REGISTRY,
+)
+JOB_OUTCOMES = Counter(
+    "job_outcomes",
+    "Job state changes the job book recorded, by the state entered: completed, dead, "
+    "dropped, or pending (a failed attempt to retry, or a job released at shutdown).",
+    ["state"], namespace=NAMESPACE, registry=REGISTRY,
+)
+
+
+def socket_call(
+    method: str,
+) -> Callable[
+    [Callable[_P, Coroutine[Any, Any, _R]]], Callable[_P, Coroutine[Any, Any, _R]]
+]:
+    """Count and time one method of the agents' socket service, by the gRPC
+    status it answered (a raised `RpcFailedError` carries it; anything else
+    reaches the client as UNKNOWN)."""
+
+    def wrap(
+        call: Callable[_P, Coroutine[Any, Any, _R]],
+    ) -> Callable[_P, Coroutine[Any, Any, _R]]:
+        @functools.wraps(call)
+        async def timed(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            status = "UNKNOWN"
+            started = time.perf_counter()
+            try:
+                result = await call(*args, **kwargs)
+                status = "OK"
+                return result
+            except purerpc.RpcFailedError as exc:
+                status = exc.status.status_code.name
+                raise
+            except trio.Cancelled:
+                status = "CANCELLED"
+                raise
+            finally:
+                SOCKET_CALLS.labels(method, status).inc()
+                SOCKET_CALL_SECONDS.labels(method).observe(time.perf_counter() - started)
+
+        return timed
+
+    return wrap
