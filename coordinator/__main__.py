@@ -8,6 +8,7 @@ second signal cut the drain short.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from coordinator.config import ConfigError, load_settings
 from coordinator.logs import setup_logging
 from coordinator.rpc import SocketPathError
 from coordinator.simnet.scenario import ScenarioError
+from coordinator.sui.keys import SuiKey
 
 EXIT_CONFIG = 2
 
@@ -26,9 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m coordinator",
         description="Silvana coordinator: runs agent containers for jobs on a Sui chain. "
-        "`python -m coordinator status --help`: ask a running daemon for its status.",
+        "`python -m coordinator status --help`: ask a running daemon for its status. "
+        "`python -m coordinator keygen --help`: make a Sui key for the coordinator.",
         epilog="Environment: SUI_RPC_URL, COORDINATION_PACKAGE_ID, COORDINATION_MODULE, "
-        "DOCKER_USE_TEE, CONTAINER_TIMEOUT_SECS, LOG_LEVEL (see README).",
+        "DOCKER_USE_TEE, CONTAINER_TIMEOUT_SECS, LOG_LEVEL, SUI_SECRET_KEY, SUI_ADDRESS "
+        "(see README).",
     )
     parser.add_argument("--config", type=Path, help="TOML file (e.g. config/testnet.toml)")
     parser.add_argument("--rpc-url", help="Sui gRPC endpoint: http://, https:// or unix:")
@@ -41,10 +45,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def keygen(argv: list[str]) -> int:
+    """Make a new Ed25519 key: print it (or write it to a new 0600 file) and its address."""
+    parser = argparse.ArgumentParser(
+        prog="python -m coordinator keygen",
+        description="Make a new Sui Ed25519 key for the coordinator and print its address. "
+        "Use it as SUI_SECRET_KEY or as sui.key_file; fund the address before use.",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="write the key to this new file (mode 0600) instead of stdout"
+    )
+    args = parser.parse_args(argv)
+    key = SuiKey.generate()
+    if args.out is None:
+        print(f"SUI_SECRET_KEY={key.export()}")
+    else:
+        try:
+            # O_EXCL: never overwrite a key that may hold funds.
+            fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            print(f"error: cannot create {args.out}: {exc.strerror}", file=sys.stderr)
+            return EXIT_CONFIG
+        with os.fdopen(fd, "w") as f:
+            f.write(key.export() + "\n")
+        print(f"key written to {args.out}")
+    print(f"SUI_ADDRESS={key.address}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["status"]:
         return status_cli.main(argv[1:])
+    if argv[:1] == ["keygen"]:
+        return keygen(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config, cli=vars(args))

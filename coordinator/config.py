@@ -21,12 +21,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from coordinator.events.models import normalize_address
+from coordinator.sui.keys import SuiKey, SuiKeyError, load_key
 
 
 class ConfigError(Exception):
@@ -77,8 +79,17 @@ class SuiSettings(_Section):
     rpc_timeout_secs: float = Field(default=30.0, gt=0, le=600)
     # None: a first start (no stored cursor) begins at the chain tip.
     start_checkpoint: int | None = Field(default=None, ge=0)
+    # The coordinator's key: a file holding `suiprivkey1...` (mode 0600), or
+    # SUI_SECRET_KEY (env only: a secret has no place in a config file).
+    key_file: Path | None = None
+    secret_key: SecretStr | None = None
+    # SUI_ADDRESS: when set, the key's address must be this one.
+    address: ObjectId | None = None
+    # Cap of a transaction's gas budget in MIST (Sui's own maximum is 50 SUI);
+    # None: the simulated gas with a margin, up to that maximum.
+    gas_budget: int | None = Field(default=None, gt=0, le=50_000_000_000)
 
-    @field_validator("registry_id", "chain_id", mode="before")
+    @field_validator("registry_id", "chain_id", "key_file", "secret_key", "address", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -393,6 +404,8 @@ ENV_KEYS: dict[str, tuple[str, Any]] = {
     "DOCKER_USE_TEE": ("docker.use_tee", str),
     "CONTAINER_TIMEOUT_SECS": ("docker.container_timeout_secs", str),
     "LOG_LEVEL": ("log.level", str),
+    "SUI_SECRET_KEY": ("sui.secret_key", str),
+    "SUI_ADDRESS": ("sui.address", str),
 }
 
 # Command-line flags (argparse dest) -> TOML key.
@@ -434,6 +447,11 @@ def load_settings(
     tree: dict[str, Any] = read_toml(config_path) if config_path else {}
     origin = f"file {config_path}" if config_path else "defaults"
     sources: dict[str, _Source] = {}
+    if isinstance(tree.get("sui"), dict) and "secret_key" in tree["sui"]:
+        raise ConfigError(
+            f"config: sui.secret_key is not read from a file (in {origin}); "
+            "use SUI_SECRET_KEY or sui.key_file"
+        )
 
     for name, (key, convert) in ENV_KEYS.items():
         if name in env:
@@ -448,9 +466,22 @@ def load_settings(
             sources[key] = _Source(key, "--" + dest.replace("_", "-"))
 
     try:
-        return Settings.model_validate(tree)
+        settings = Settings.model_validate(tree)
     except ValidationError as exc:
         raise ConfigError(_one_line(exc, sources, origin)) from None
+    signing_key(settings)  # a bad key is a configuration error, found at start
+    return settings
+
+
+def signing_key(settings: Settings) -> SuiKey | None:
+    """The coordinator's Sui key, or None when none is configured (jobs then are
+    neither claimed nor settled on chain). Raises `ConfigError`."""
+    sui = settings.sui
+    secret = None if sui.secret_key is None else sui.secret_key.get_secret_value()
+    try:
+        return load_key(secret, sui.key_file, sui.address)
+    except SuiKeyError as exc:
+        raise ConfigError(f"config: {exc}") from None
 
 
 def _one_line(exc: ValidationError, sources: dict[str, _Source], origin: str) -> str:

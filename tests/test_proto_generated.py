@@ -24,17 +24,23 @@ from purerpc.server import ConnectionHandler
 from coordinator._pb.silvana.coordinator.v1 import coordinator_grpc, coordinator_pb2
 from coordinator._pb.sui.rpc.v2 import (
     checkpoint_pb2,
+    effects_pb2,
     event_pb2,
     executed_transaction_pb2,
     filter_pb2,
     ledger_service_grpc,
     ledger_service_pb2,
     object_pb2,
+    owner_pb2,
     query_options_pb2,
+    signature_pb2,
     state_service_grpc,
     state_service_pb2,
     subscription_service_grpc,
     subscription_service_pb2,
+    transaction_execution_service_grpc,
+    transaction_execution_service_pb2,
+    transaction_pb2,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +103,73 @@ def test_generator_output_is_deterministic(tmp_path: Path) -> None:
         (filter_pb2.EventLiteral.DESCRIPTOR, "event_stream_head", 5, True),
         (filter_pb2.TransactionLiteral.DESCRIPTOR, "event_type", 7, True),
         (state_service_pb2.DynamicField.DESCRIPTOR, "child_object", 9, True),
+        (object_pb2.Object.DESCRIPTOR, "owner", 5, True),
+        (object_pb2.Object.DESCRIPTOR, "balance", 101, True),
+        (owner_pb2.Owner.DESCRIPTOR, "version", 3, True),
+        (transaction_pb2.Transaction.DESCRIPTOR, "bcs", 1, True),
+        (transaction_pb2.Transaction.DESCRIPTOR, "gas_payment", 6, True),
+        (transaction_pb2.GasPayment.DESCRIPTOR, "budget", 4, True),
+        (signature_pb2.UserSignature.DESCRIPTOR, "scheme", 2, True),
+        (executed_transaction_pb2.ExecutedTransaction.DESCRIPTOR, "transaction", 2, True),
+        (executed_transaction_pb2.ExecutedTransaction.DESCRIPTOR, "signatures", 3, False),
+        (executed_transaction_pb2.ExecutedTransaction.DESCRIPTOR, "effects", 4, True),
+        (effects_pb2.TransactionEffects.DESCRIPTOR, "status", 4, True),
+        (effects_pb2.TransactionEffects.DESCRIPTOR, "gas_used", 6, True),
+        (effects_pb2.TransactionEffects.DESCRIPTOR, "gas_object", 8, True),
+        (effects_pb2.TransactionEffects.DESCRIPTOR, "changed_objects", 12, False),
+        (effects_pb2.ChangedObject.DESCRIPTOR, "output_version", 7, True),
+        (effects_pb2.ChangedObject.DESCRIPTOR, "output_owner", 9, True),
+        (effects_pb2.GasCostSummary.DESCRIPTOR, "non_refundable_storage_fee", 4, True),
+        (effects_pb2.ExecutionStatus.DESCRIPTOR, "error", 2, True),
+        (effects_pb2.ExecutionError.DESCRIPTOR, "kind", 3, True),
+        (effects_pb2.ExecutionError.DESCRIPTOR, "abort", 4, True),
+        (effects_pb2.ExecutionError.DESCRIPTOR, "object_id", 10, True),
+        (effects_pb2.MoveAbort.DESCRIPTOR, "location", 2, True),
+        (ledger_service_pb2.GetEpochRequest.DESCRIPTOR, "read_mask", 2, True),
+        (ledger_service_pb2.Epoch.DESCRIPTOR, "reference_gas_price", 8, True),
+        (state_service_pb2.ListOwnedObjectsRequest.DESCRIPTOR, "object_type", 5, True),
+        (state_service_pb2.ListOwnedObjectsResponse.DESCRIPTOR, "next_page_token", 2, True),
+        (state_service_pb2.GetBalanceRequest.DESCRIPTOR, "coin_type", 2, True),
+        (state_service_pb2.Balance.DESCRIPTOR, "balance", 3, True),
+        (
+            transaction_execution_service_pb2.ExecuteTransactionRequest.DESCRIPTOR,
+            "signatures",
+            2,
+            False,
+        ),
+        (
+            transaction_execution_service_pb2.ExecuteTransactionRequest.DESCRIPTOR,
+            "read_mask",
+            3,
+            True,
+        ),
+        (
+            transaction_execution_service_pb2.SimulateTransactionRequest.DESCRIPTOR,
+            "checks",
+            3,
+            True,
+        ),
+        (
+            transaction_execution_service_pb2.SimulateTransactionRequest.DESCRIPTOR,
+            "do_gas_selection",
+            4,
+            True,
+        ),
+        (
+            transaction_execution_service_pb2.SimulateTransactionResponse.DESCRIPTOR,
+            "command_outputs",
+            2,
+            False,
+        ),
+        (
+            transaction_execution_service_pb2.SimulateTransactionResponse.DESCRIPTOR,
+            "suggested_gas_price",
+            3,
+            True,
+        ),
+        (transaction_execution_service_pb2.CommandResult.DESCRIPTOR, "return_values", 1, False),
+        (transaction_execution_service_pb2.CommandOutput.DESCRIPTOR, "value", 2, True),
+        (transaction_execution_service_pb2.Argument.DESCRIPTOR, "subresult", 4, True),
         (coordinator_pb2.Job.DESCRIPTOR, "attempts", 12, False),
         (coordinator_pb2.Job.DESCRIPTOR, "description", 2, True),
         (coordinator_pb2.GetJobRequest.DESCRIPTOR, "session_id", 4, True),
@@ -120,6 +193,24 @@ def test_names_match_upstream() -> None:
     ]
     assert query_options_pb2.Ordering.Name(1) == "ORDERING_DESCENDING"
     assert query_options_pb2.QueryEndReason.Name(5) == "QUERY_END_REASON_LEDGER_TIP"
+    assert owner_pb2.Owner.OwnerKind.Name(3) == "SHARED"
+    assert signature_pb2.SignatureScheme.Name(0) == "ED25519"
+    error = effects_pb2.ExecutionError
+    assert [error.ExecutionErrorKind.Value(n) for n in ("INSUFFICIENT_GAS", "MOVE_ABORT")] == [
+        1,
+        13,
+    ]
+    assert error.ExecutionErrorKind.Value("INPUT_OBJECT_DELETED") == 33
+    assert [f.name for f in error.DESCRIPTOR.oneofs_by_name["error_details"].fields] == [
+        "abort",
+        "object_id",
+        "congested_objects",
+    ]
+    assert effects_pb2.ChangedObject.IdOperation.Value("DELETED") == 3
+    assert (
+        transaction_execution_service_pb2.SimulateTransactionRequest.TransactionChecks.Name(1)
+        == "DISABLED"
+    )
     assert set(coordinator_pb2.Job.DESCRIPTOR.fields_by_number) == set(range(1, 15)) - {11}
 
 
@@ -138,6 +229,7 @@ UNARY, STREAM = purerpc.Cardinality.UNARY_UNARY, purerpc.Cardinality.UNARY_STREA
                 "GetObject": UNARY,
                 "GetTransaction": UNARY,
                 "GetCheckpoint": UNARY,
+                "GetEpoch": UNARY,
                 "ListEvents": STREAM,
             },
         ),
@@ -151,7 +243,13 @@ UNARY, STREAM = purerpc.Cardinality.UNARY_UNARY, purerpc.Cardinality.UNARY_STREA
             state_service_grpc.StateServiceServicer,
             state_service_grpc.StateServiceStub,
             "sui.rpc.v2.StateService",
-            {"ListDynamicFields": UNARY},
+            {"ListDynamicFields": UNARY, "ListOwnedObjects": UNARY, "GetBalance": UNARY},
+        ),
+        (
+            transaction_execution_service_grpc.TransactionExecutionServiceServicer,
+            transaction_execution_service_grpc.TransactionExecutionServiceStub,
+            "sui.rpc.v2.TransactionExecutionService",
+            {"ExecuteTransaction": UNARY, "SimulateTransaction": UNARY},
         ),
         (
             coordinator_grpc.CoordinatorServiceServicer,
@@ -172,6 +270,27 @@ def test_purerpc_bindings(
         assert bound.signature.request_type.DESCRIPTOR is rpc.input_type
         assert bound.signature.response_type.DESCRIPTOR is rpc.output_type
         assert callable(getattr(stub, method))
+
+
+def test_unknown_error_kinds_survive_decoding() -> None:
+    """Kinds we do not name (upstream has ~40) still arrive, as their number."""
+    # ExecutionError{kind = 25 (EFFECTS_TOO_LARGE upstream)}: tag (3 << 3 | 0), value 25.
+    error = effects_pb2.ExecutionError.FromString(bytes([0x18, 25]))
+    assert error.kind == 25
+
+
+def test_wire_bytes_of_an_execute_request() -> None:
+    """Tag bytes as protoc assigns them from upstream's numbers (field << 3 | wire type)."""
+    request = transaction_execution_service_pb2.ExecuteTransactionRequest(
+        transaction={"bcs": {"value": b"\x00"}},
+        signatures=[{"bcs": {"value": b"\x01"}}],
+    )
+    # transaction (1, LEN) { bcs (1, LEN) { value (2, LEN) } }, signatures (2, LEN) { ... }
+    assert request.SerializeToString() == bytes(
+        [0x0A, 5, 0x0A, 3, 0x12, 1, 0x00, 0x12, 5, 0x0A, 3, 0x12, 1, 0x01]
+    )
+    coin = object_pb2.Object(balance=1, owner={"kind": 1})
+    assert coin.SerializeToString() == bytes([0x2A, 2, 0x08, 1, 0xA8, 0x06, 1])
 
 
 # --- Round trips against an independent gRPC implementation (grpcio) on 127.0.0.1 ---

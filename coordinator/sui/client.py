@@ -83,14 +83,18 @@ from coordinator._pb.sui.rpc.v2 import (
     ledger_service_pb2,
     object_pb2,
     query_options_pb2,
+    signature_pb2,
     state_service_pb2,
     subscription_service_pb2,
+    transaction_execution_service_pb2,
+    transaction_pb2,
 )
 from coordinator.errors import describe
 from coordinator.purerpc_unix import TRANSPORT_ERRORS, StreamChannel
 from coordinator.sui.endpoint import Endpoint, client_ssl_context
 
 __all__ = [
+    "SUI_COIN_TYPE",
     "ResponseStream",
     "SuiClient",
     "SuiError",
@@ -239,6 +243,18 @@ def _mask(read_mask: Sequence[str]) -> field_mask_pb2.FieldMask | None:
 
 # --- Calls --------------------------------------------------------------------------
 
+SUI_COIN_TYPE = "0x2::sui::SUI"
+_GAS_COIN_TYPE = f"0x2::coin::Coin<{SUI_COIN_TYPE}>"
+# What the executor needs of an outcome: status, gas, versions, events.
+EXECUTED_MASK = (
+    "digest",
+    "effects.status",
+    "effects.gas_used",
+    "effects.gas_object",
+    "effects.changed_objects",
+    "events.events",
+)
+
 _Request = TypeVar("_Request", bound=Message)
 _Response = TypeVar("_Response", bound=Message)
 
@@ -256,6 +272,7 @@ class _Rpc(Generic[_Request, _Response]):
 
 
 _ledger, _state, _subs = ledger_service_pb2, state_service_pb2, subscription_service_pb2
+_exec = transaction_execution_service_pb2
 GET_SERVICE_INFO = _Rpc(
     "LedgerService", "GetServiceInfo", _ledger.GetServiceInfoRequest, _ledger.GetServiceInfoResponse
 )
@@ -274,6 +291,28 @@ LIST_DYNAMIC_FIELDS = _Rpc(
     "ListDynamicFields",
     _state.ListDynamicFieldsRequest,
     _state.ListDynamicFieldsResponse,
+)
+GET_EPOCH = _Rpc("LedgerService", "GetEpoch", _ledger.GetEpochRequest, _ledger.GetEpochResponse)
+LIST_OWNED_OBJECTS = _Rpc(
+    "StateService",
+    "ListOwnedObjects",
+    _state.ListOwnedObjectsRequest,
+    _state.ListOwnedObjectsResponse,
+)
+GET_BALANCE = _Rpc(
+    "StateService", "GetBalance", _state.GetBalanceRequest, _state.GetBalanceResponse
+)
+EXECUTE_TRANSACTION = _Rpc(
+    "TransactionExecutionService",
+    "ExecuteTransaction",
+    _exec.ExecuteTransactionRequest,
+    _exec.ExecuteTransactionResponse,
+)
+SIMULATE_TRANSACTION = _Rpc(
+    "TransactionExecutionService",
+    "SimulateTransaction",
+    _exec.SimulateTransactionRequest,
+    _exec.SimulateTransactionResponse,
 )
 SUBSCRIBE_CHECKPOINTS = _Rpc(
     "SubscriptionService",
@@ -445,6 +484,116 @@ class SuiClient:
             parent=parent, page_size=page_size, page_token=page_token, read_mask=_mask(read_mask)
         )
         return await self._unary(LIST_DYNAMIC_FIELDS, request, timeout)
+
+    async def reference_gas_price(
+        self,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> int:
+        """The current epoch's reference gas price (MIST per gas unit)."""
+        request = _ledger.GetEpochRequest(read_mask=_mask(["reference_gas_price"]))
+        response = await self._unary(GET_EPOCH, request, timeout)
+        epoch = _field(GET_EPOCH, response, "epoch", response.epoch)
+        if not epoch.HasField("reference_gas_price"):
+            raise SuiUnavailable(
+                GET_EPOCH.name, "transport", "the epoch has no reference_gas_price"
+            )
+        return epoch.reference_gas_price
+
+    async def list_owned_objects(
+        self,
+        owner: str,
+        *,
+        object_type: str | None = None,
+        page_size: int | None = None,
+        page_token: bytes | None = None,
+        read_mask: Sequence[str] = (),
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> _state.ListOwnedObjectsResponse:
+        request = _state.ListOwnedObjectsRequest(
+            owner=owner,
+            object_type=object_type,
+            page_size=page_size,
+            page_token=page_token,
+            read_mask=_mask(read_mask),
+        )
+        return await self._unary(LIST_OWNED_OBJECTS, request, timeout)
+
+    async def gas_coins(
+        self,
+        owner: str,
+        *,
+        max_pages: int = 10,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> list[object_pb2.Object]:
+        """The SUI coins `owner` holds (id, version, digest, balance), at most
+        `max_pages` pages of 50: enough to pay gas, bounded however many it has."""
+        coins: list[object_pb2.Object] = []
+        token: bytes | None = None
+        for _ in range(max_pages):
+            page = await self.list_owned_objects(
+                owner,
+                object_type=_GAS_COIN_TYPE,
+                page_size=50,
+                page_token=token,
+                read_mask=("object_id", "version", "digest", "balance"),
+                timeout=timeout,
+            )
+            coins.extend(page.objects)
+            if not page.HasField("next_page_token") or not page.next_page_token:
+                break
+            token = page.next_page_token
+        return coins
+
+    async def balance(
+        self,
+        owner: str,
+        coin_type: str = SUI_COIN_TYPE,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> int:
+        """What `owner` holds of `coin_type`, in its smallest unit (MIST for SUI)."""
+        request = _state.GetBalanceRequest(owner=owner, coin_type=coin_type)
+        response = await self._unary(GET_BALANCE, request, timeout)
+        return _field(GET_BALANCE, response, "balance", response.balance).balance
+
+    async def execute_transaction(
+        self,
+        tx_bytes: bytes,
+        signatures: Sequence[bytes],
+        read_mask: Sequence[str] = EXECUTED_MASK,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> executed_transaction_pb2.ExecutedTransaction:
+        """Execute a signed transaction (BCS TransactionData and serialized
+        signatures); answers once its effects are known. A transaction that ran
+        and failed (e.g. out of gas) is an answer, not an error: read
+        `effects.status`. Refused ones (bad signature, unknown object) raise."""
+        request = _exec.ExecuteTransactionRequest(
+            transaction=transaction_pb2.Transaction(bcs={"value": tx_bytes}),
+            signatures=[
+                signature_pb2.UserSignature(bcs={"value": signature}) for signature in signatures
+            ],
+            read_mask=_mask(read_mask),
+        )
+        response = await self._unary(EXECUTE_TRANSACTION, request, timeout)
+        return _field(EXECUTE_TRANSACTION, response, "transaction", response.transaction)
+
+    async def simulate_transaction(
+        self,
+        tx_bytes: bytes,
+        read_mask: Sequence[str] = (),
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> _exec.SimulateTransactionResponse:
+        """Dry-run a transaction (no signature needed): its effects, events and
+        each command's return values, as if executed now. Read-mask paths are
+        relative to the response (`transaction.effects.gas_used`, `command_outputs`)."""
+        request = _exec.SimulateTransactionRequest(
+            transaction=transaction_pb2.Transaction(bcs={"value": tx_bytes}),
+            read_mask=_mask(read_mask),
+        )
+        return await self._unary(SIMULATE_TRANSACTION, request, timeout)
 
     # -- server streams
 

@@ -44,6 +44,11 @@ class LedgerServiceServicer(purerpc.Servicer):
     ) -> ledger_service_pb2.GetCheckpointResponse:
         raise purerpc.UnimplementedError("sui.rpc.v2.LedgerService/GetCheckpoint")
 
+    async def GetEpoch(
+        self, input_message: ledger_service_pb2.GetEpochRequest
+    ) -> ledger_service_pb2.GetEpochResponse:
+        raise purerpc.UnimplementedError("sui.rpc.v2.LedgerService/GetEpoch")
+
     def ListEvents(
         self, input_message: ledger_service_pb2.ListEventsRequest
     ) -> AsyncGenerator[ledger_service_pb2.ListEventsResponse, None]:
@@ -86,6 +91,15 @@ class LedgerServiceServicer(purerpc.Servicer):
                 purerpc.Cardinality.UNARY_UNARY,
                 ledger_service_pb2.GetCheckpointRequest,
                 ledger_service_pb2.GetCheckpointResponse,
+            ),
+        )
+        service.add_method(
+            "GetEpoch",
+            self.GetEpoch,
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                ledger_service_pb2.GetEpochRequest,
+                ledger_service_pb2.GetEpochResponse,
             ),
         )
         service.add_method(
@@ -142,6 +156,14 @@ class LedgerServiceStub:
                 ledger_service_pb2.GetCheckpointResponse,
             ),
         )
+        self._GetEpoch = client.get_method_stub(
+            "GetEpoch",
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                ledger_service_pb2.GetEpochRequest,
+                ledger_service_pb2.GetEpochResponse,
+            ),
+        )
         self._ListEvents = client.get_method_stub(
             "ListEvents",
             purerpc.RPCSignature(
@@ -189,6 +211,16 @@ class LedgerServiceStub:
     ) -> ledger_service_pb2.GetCheckpointResponse:
         response: ledger_service_pb2.GetCheckpointResponse
         response = await self._GetCheckpoint(message, metadata=metadata)
+        return response
+
+    async def GetEpoch(
+        self,
+        message: ledger_service_pb2.GetEpochRequest,
+        *,
+        metadata: _Metadata | None = None,
+    ) -> ledger_service_pb2.GetEpochResponse:
+        response: ledger_service_pb2.GetEpochResponse
+        response = await self._GetEpoch(message, metadata=metadata)
         return response
 
     def ListEvents(

@@ -106,3 +106,25 @@ class ListEventsResponse(_message.Message):
     watermark: _query_options_pb2.Watermark
     end: _query_options_pb2.QueryEnd
     def __init__(self, event: _Optional[_Union[_event_pb2.Event, _Mapping]] = ..., watermark: _Optional[_Union[_query_options_pb2.Watermark, _Mapping]] = ..., end: _Optional[_Union[_query_options_pb2.QueryEnd, _Mapping]] = ...) -> None: ...
+
+class GetEpochRequest(_message.Message):
+    __slots__ = ("epoch", "read_mask")
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    READ_MASK_FIELD_NUMBER: _ClassVar[int]
+    epoch: int
+    read_mask: _field_mask_pb2.FieldMask
+    def __init__(self, epoch: _Optional[int] = ..., read_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class GetEpochResponse(_message.Message):
+    __slots__ = ("epoch",)
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    epoch: Epoch
+    def __init__(self, epoch: _Optional[_Union[Epoch, _Mapping]] = ...) -> None: ...
+
+class Epoch(_message.Message):
+    __slots__ = ("epoch", "reference_gas_price")
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_GAS_PRICE_FIELD_NUMBER: _ClassVar[int]
+    epoch: int
+    reference_gas_price: int
+    def __init__(self, epoch: _Optional[int] = ..., reference_gas_price: _Optional[int] = ...) -> None: ...

@@ -29,6 +29,16 @@ class StateServiceServicer(purerpc.Servicer):
     ) -> state_service_pb2.ListDynamicFieldsResponse:
         raise purerpc.UnimplementedError("sui.rpc.v2.StateService/ListDynamicFields")
 
+    async def ListOwnedObjects(
+        self, input_message: state_service_pb2.ListOwnedObjectsRequest
+    ) -> state_service_pb2.ListOwnedObjectsResponse:
+        raise purerpc.UnimplementedError("sui.rpc.v2.StateService/ListOwnedObjects")
+
+    async def GetBalance(
+        self, input_message: state_service_pb2.GetBalanceRequest
+    ) -> state_service_pb2.GetBalanceResponse:
+        raise purerpc.UnimplementedError("sui.rpc.v2.StateService/GetBalance")
+
     @property
     def service(self) -> purerpc.Service:
         service = purerpc.Service("sui.rpc.v2.StateService")
@@ -39,6 +49,24 @@ class StateServiceServicer(purerpc.Servicer):
                 purerpc.Cardinality.UNARY_UNARY,
                 state_service_pb2.ListDynamicFieldsRequest,
                 state_service_pb2.ListDynamicFieldsResponse,
+            ),
+        )
+        service.add_method(
+            "ListOwnedObjects",
+            self.ListOwnedObjects,
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                state_service_pb2.ListOwnedObjectsRequest,
+                state_service_pb2.ListOwnedObjectsResponse,
+            ),
+        )
+        service.add_method(
+            "GetBalance",
+            self.GetBalance,
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                state_service_pb2.GetBalanceRequest,
+                state_service_pb2.GetBalanceResponse,
             ),
         )
         return service
@@ -62,6 +90,22 @@ class StateServiceStub:
                 state_service_pb2.ListDynamicFieldsResponse,
             ),
         )
+        self._ListOwnedObjects = client.get_method_stub(
+            "ListOwnedObjects",
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                state_service_pb2.ListOwnedObjectsRequest,
+                state_service_pb2.ListOwnedObjectsResponse,
+            ),
+        )
+        self._GetBalance = client.get_method_stub(
+            "GetBalance",
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                state_service_pb2.GetBalanceRequest,
+                state_service_pb2.GetBalanceResponse,
+            ),
+        )
 
     async def ListDynamicFields(
         self,
@@ -71,4 +115,24 @@ class StateServiceStub:
     ) -> state_service_pb2.ListDynamicFieldsResponse:
         response: state_service_pb2.ListDynamicFieldsResponse
         response = await self._ListDynamicFields(message, metadata=metadata)
+        return response
+
+    async def ListOwnedObjects(
+        self,
+        message: state_service_pb2.ListOwnedObjectsRequest,
+        *,
+        metadata: _Metadata | None = None,
+    ) -> state_service_pb2.ListOwnedObjectsResponse:
+        response: state_service_pb2.ListOwnedObjectsResponse
+        response = await self._ListOwnedObjects(message, metadata=metadata)
+        return response
+
+    async def GetBalance(
+        self,
+        message: state_service_pb2.GetBalanceRequest,
+        *,
+        metadata: _Metadata | None = None,
+    ) -> state_service_pb2.GetBalanceResponse:
+        response: state_service_pb2.GetBalanceResponse
+        response = await self._GetBalance(message, metadata=metadata)
         return response

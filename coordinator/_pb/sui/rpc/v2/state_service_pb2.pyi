@@ -59,3 +59,47 @@ class DynamicField(_message.Message):
     child_id: str
     child_object: _object_pb2.Object
     def __init__(self, kind: _Optional[_Union[DynamicField.DynamicFieldKind, str]] = ..., parent: _Optional[str] = ..., field_id: _Optional[str] = ..., field_object: _Optional[_Union[_object_pb2.Object, _Mapping]] = ..., name: _Optional[_Union[_bcs_pb2.Bcs, _Mapping]] = ..., value: _Optional[_Union[_bcs_pb2.Bcs, _Mapping]] = ..., value_type: _Optional[str] = ..., child_id: _Optional[str] = ..., child_object: _Optional[_Union[_object_pb2.Object, _Mapping]] = ...) -> None: ...
+
+class ListOwnedObjectsRequest(_message.Message):
+    __slots__ = ("owner", "page_size", "page_token", "read_mask", "object_type")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    READ_MASK_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    page_size: int
+    page_token: bytes
+    read_mask: _field_mask_pb2.FieldMask
+    object_type: str
+    def __init__(self, owner: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[bytes] = ..., read_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., object_type: _Optional[str] = ...) -> None: ...
+
+class ListOwnedObjectsResponse(_message.Message):
+    __slots__ = ("objects", "next_page_token")
+    OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    objects: _containers.RepeatedCompositeFieldContainer[_object_pb2.Object]
+    next_page_token: bytes
+    def __init__(self, objects: _Optional[_Iterable[_Union[_object_pb2.Object, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ...) -> None: ...
+
+class GetBalanceRequest(_message.Message):
+    __slots__ = ("owner", "coin_type")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    COIN_TYPE_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    coin_type: str
+    def __init__(self, owner: _Optional[str] = ..., coin_type: _Optional[str] = ...) -> None: ...
+
+class GetBalanceResponse(_message.Message):
+    __slots__ = ("balance",)
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    balance: Balance
+    def __init__(self, balance: _Optional[_Union[Balance, _Mapping]] = ...) -> None: ...
+
+class Balance(_message.Message):
+    __slots__ = ("coin_type", "balance")
+    COIN_TYPE_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    coin_type: str
+    balance: int
+    def __init__(self, coin_type: _Optional[str] = ..., balance: _Optional[int] = ...) -> None: ...

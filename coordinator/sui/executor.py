@@ -1,0 +1,387 @@
+"""Executing the coordinator's job operations on chain: gas, signature, outcome, retries.
+
+One `execute` call turns operations on one AppInstance into one transaction:
+
+1. the reference gas price from the node, and SUI coins of the key's address;
+2. a dry run (`SimulateTransaction`) to size the budget the way Mysten's SDK does
+   (computation + a safety overhead, plus storage net of rebates), capped by
+   `sui.gas_budget` when set (without a dry run, the cap is the budget);
+3. sign and `ExecuteTransaction`; read the outcome from the effects (status, gas)
+   and the events: each operation either took effect (its Job*Event, or `true` in
+   the MulticallExecutedEvent) or did not (an OperationFailedEvent, `false`).
+
+Retries. A broken connection or an overloaded node (retryable `SuiError`) after
+the transaction was sent is retried with the *same* signed bytes: Sui executes a
+transaction once, so resending cannot apply it twice. An owned object that moved
+on (a gas coin spent by a transaction we did not see: version unavailable, or
+locked by another transaction) and consensus congestion are retried from step 1
+with fresh coins. All retries wait with `Backoff` (exponential, jittered) and
+stop after `max_attempts`. What the chain refuses for good (bad signature,
+unknown package) raises at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import trio
+
+from coordinator._pb.sui.rpc.v2 import effects_pb2, executed_transaction_pb2, object_pb2
+from coordinator.backoff import Backoff
+from coordinator.events.bcs import ADDRESS, BOOL, U64, BcsError, Codec, Reader, vector
+from coordinator.events.models import normalize_address
+from coordinator.sui.client import SuiClient, SuiError, SuiRejected, SuiUnimplemented
+from coordinator.sui.keys import SuiKey
+from coordinator.sui.transactions import (
+    CompleteJob,
+    FailJob,
+    GasData,
+    Multicall,
+    ObjectRef,
+    Operation,
+    SharedObject,
+    StartJob,
+    TerminateJob,
+    build_transaction,
+    sign_transaction,
+    transaction_digest,
+)
+
+__all__ = [
+    "MAX_GAS_BUDGET",
+    "Executor",
+    "GasError",
+    "OperationResult",
+    "Outcome",
+    "gas_budget",
+    "gas_charged",
+    "operation_results",
+    "select_gas_coins",
+]
+
+log = logging.getLogger("coordinator.sui.executor")
+
+# Sui's protocol maximum for one transaction's budget (50 SUI), and of gas coins.
+MAX_GAS_BUDGET = 50_000_000_000
+MAX_GAS_COINS = 256
+# Mysten's SDK adds this many gas units (at the gas price) to the simulated
+# computation cost, so a transaction that touches slightly more state still fits.
+GAS_SAFE_OVERHEAD = 1000
+
+Kind = Literal["start", "complete", "fail", "terminate"]
+
+
+class GasError(Exception):
+    """The key's address cannot pay for the transaction (one line, with numbers)."""
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """Whether one job operation took effect on chain (the Move call's `bool`)."""
+
+    kind: Kind
+    job_sequence: int
+    applied: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An executed transaction: final, whether it succeeded or not."""
+
+    digest: str
+    success: bool
+    error: str | None  # the chain's description when not `success`
+    gas_charged: int  # MIST: computation + storage - rebate (a rebate can exceed the rest)
+    results: tuple[OperationResult, ...]  # one per job operation, multicall ones included
+    attempts: int
+
+
+# --- Pure parts -----------------------------------------------------------------------
+
+
+def gas_charged(gas: effects_pb2.GasCostSummary) -> int:
+    return gas.computation_cost + gas.storage_cost - gas.storage_rebate
+
+
+def gas_budget(gas: effects_pb2.GasCostSummary, price: int, cap: int | None) -> int:
+    """The budget for a transaction whose dry run used `gas`, as Mysten's SDK sizes it
+    (computation + overhead, plus storage net of rebates when positive), at most
+    `cap`. A need above the cap raises `GasError`: sending it would only fail."""
+    computation = gas.computation_cost + GAS_SAFE_OVERHEAD * price
+    need = max(computation, computation + gas.storage_cost - gas.storage_rebate)
+    limit = MAX_GAS_BUDGET if cap is None else min(cap, MAX_GAS_BUDGET)
+    if need > limit:
+        what = "sui.gas_budget" if cap is not None else "Sui's maximum"
+        raise GasError(f"the transaction needs a gas budget of {need} MIST, above {what} {limit}")
+    return need
+
+
+def select_gas_coins(
+    coins: Sequence[object_pb2.Object], budget: int, owner: str
+) -> list[ObjectRef]:
+    """Largest coins first until they cover `budget` (Sui merges them into the first)."""
+    usable = sorted(
+        (c for c in coins if c.balance > 0 and c.object_id and c.digest and c.HasField("version")),
+        key=lambda c: c.balance,
+        reverse=True,
+    )[:MAX_GAS_COINS]
+    chosen: list[ObjectRef] = []
+    total = 0
+    for coin in usable:
+        chosen.append(ObjectRef(normalize_address(coin.object_id), coin.version, coin.digest))
+        total += coin.balance
+        if total >= budget:
+            return chosen
+    raise GasError(
+        f"address {owner} has {total} MIST in {len(usable)} SUI coin(s); "
+        f"a gas budget of {budget} MIST is needed"
+    )
+
+
+_U64S, _BOOLS = vector(U64), vector(BOOL)
+# Layouts of the two events read here (move/coordination at 2025-11: jobs.move,
+# multicall.move), as (field, codec) in declaration order.
+_MULTICALL_EXECUTED: tuple[Codec[Any], ...] = (
+    ADDRESS,
+    _U64S,
+    _BOOLS,
+    _U64S,
+    _BOOLS,
+    _U64S,
+    _BOOLS,
+    _U64S,
+    _BOOLS,
+    U64,
+)
+# The single-operation events start with the job's sequence (a u64).
+_MULTICALL_KINDS: tuple[Kind, ...] = ("complete", "fail", "terminate", "start")
+_APPLIED_EVENT: dict[str, Kind] = {
+    "JobStartedEvent": "start",
+    "JobCompletedEvent": "complete",
+    "JobFailedEvent": "fail",
+    "JobTerminatedEvent": "terminate",
+}
+
+
+def _decode(layout: Sequence[Codec[Any]], data: bytes, name: str) -> list[Any]:
+    reader = Reader(data, name)
+    values = [codec.decode(reader) for codec in layout]
+    reader.finish()
+    return values
+
+
+def _expected(operations: Sequence[Operation]) -> list[tuple[Kind, int]]:
+    """Every job operation in order, multicalls flattened in the Move call's order."""
+    expected: list[tuple[Kind, int]] = []
+    for operation in operations:
+        match operation:
+            case StartJob(sequence):
+                expected.append(("start", sequence))
+            case CompleteJob(sequence):
+                expected.append(("complete", sequence))
+            case FailJob(sequence, _):
+                expected.append(("fail", sequence))
+            case TerminateJob(sequence):
+                expected.append(("terminate", sequence))
+            case Multicall():
+                expected += [("complete", job) for job in operation.complete]
+                expected += [("fail", job) for job, _ in operation.fail]
+                expected += [("terminate", job) for job in operation.terminate]
+                expected += [("start", job) for job, _ in operation.start]
+    return expected
+
+
+def operation_results(
+    operations: Sequence[Operation],
+    events: Sequence[tuple[str, bytes]],
+    package: str,
+) -> tuple[OperationResult, ...]:
+    """Read what took effect from the transaction's events (type, BCS contents).
+
+    An operation with neither its event nor a `true` in a MulticallExecutedEvent
+    did not take effect: a claim is ours only when the chain says so.
+    """
+    applied: set[tuple[Kind, int]] = set()
+    package = normalize_address(package)
+    for event_type, contents in events:
+        address, _, rest = event_type.partition("::")
+        module, _, name = rest.partition("::")
+        try:
+            if normalize_address(address) != package:
+                continue
+        except ValueError:
+            continue
+        try:
+            if module == "jobs" and name in _APPLIED_EVENT:
+                applied.add((_APPLIED_EVENT[name], Reader(contents, name).u64()))
+            elif module == "jobs" and name == "MulticallExecutedEvent":
+                values = _decode(_MULTICALL_EXECUTED, contents, name)
+                for kind, jobs, results in zip(
+                    _MULTICALL_KINDS,
+                    values[1:9:2],
+                    values[2:9:2],
+                    strict=True,
+                ):
+                    applied.update(
+                        (kind, job) for job, ok in zip(jobs, results, strict=False) if ok
+                    )
+        except BcsError as exc:
+            log.warning("undecodable %s in a transaction outcome: %s", name, exc)
+    return tuple(
+        OperationResult(kind, sequence, (kind, sequence) in applied)
+        for kind, sequence in _expected(operations)
+    )
+
+
+# A gas coin (or other owned input) moved on since we read it, or another
+# transaction holds its lock: the node's own words (sui-types UserInputError).
+_OBJECT_CONFLICT = re.compile(
+    r"not available for consumption|already locked|ObjectLockConflict|"
+    r"ObjectVersionUnavailableForConsumption|locked by (a )?different transaction",
+    re.IGNORECASE,
+)
+_CONGESTION = {
+    effects_pb2.ExecutionError.EXECUTION_CANCELED_DUE_TO_CONSENSUS_OBJECT_CONGESTION,
+}
+
+
+def is_object_conflict(error: SuiError) -> bool:
+    return _OBJECT_CONFLICT.search(error.message) is not None
+
+
+# --- The executor -------------------------------------------------------------------
+
+
+@dataclass
+class Executor:
+    """Executes job operations as transactions signed by `key`.
+
+    `connect` opens a `SuiClient` (e.g. `functools.partial(client.connect, endpoint,
+    timeout=...)`); each `execute` uses a fresh connection, so a broken one costs
+    one retry, not the executor.
+    """
+
+    key: SuiKey
+    connect: Callable[[], AbstractAsyncContextManager[SuiClient]]
+    package: str
+    gas_budget_cap: int | None = None
+    max_attempts: int = 5
+    backoff: Backoff = field(default_factory=lambda: Backoff(initial=0.2, maximum=5.0))
+
+    async def execute(self, app_instance: SharedObject, operations: Sequence[Operation]) -> Outcome:
+        """Execute `operations` on `app_instance` in one transaction; see the module doc.
+
+        Raises `GasError` when the address cannot pay, `SuiError` when the node
+        refuses the transaction or stays unreachable past `max_attempts`.
+        """
+        backoff = Backoff(
+            self.backoff.initial, self.backoff.maximum, self.backoff.factor, self.backoff.jitter
+        )
+        signed: tuple[bytes, bytes] | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                async with self.connect() as sui:
+                    if signed is None:
+                        signed = await self._prepare(sui, app_instance, operations)
+                    executed = await sui.execute_transaction(signed[0], [signed[1]])
+            except SuiError as exc:
+                if attempt == self.max_attempts:
+                    raise
+                if is_object_conflict(exc):
+                    signed = None  # fresh coins and versions
+                elif not exc.retryable:
+                    raise
+                delay = backoff.next_delay()
+                log.info(
+                    "transaction attempt %d failed (%s); retrying in %.1f s", attempt, exc, delay
+                )
+                await trio.sleep(delay)
+                continue
+            outcome = self._outcome(signed[0], executed, operations, attempt)
+            status = executed.effects.status
+            if (
+                not outcome.success
+                and status.error.kind in _CONGESTION
+                and attempt < self.max_attempts
+            ):
+                signed = None
+                await trio.sleep(backoff.next_delay())
+                continue
+            return outcome
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _prepare(
+        self, sui: SuiClient, app_instance: SharedObject, operations: Sequence[Operation]
+    ) -> tuple[bytes, bytes]:
+        """Price, coins, dry run, budget: the signed transaction (bytes, signature)."""
+        price = await sui.reference_gas_price()
+        coins = await sui.gas_coins(self.key.address)
+        ceiling = MAX_GAS_BUDGET if self.gas_budget_cap is None else self.gas_budget_cap
+        # The dry run may spend up to what the coins hold, at most the ceiling.
+        total = sum(coin.balance for coin in coins)
+        trial_budget = min(ceiling, total)
+        payment = select_gas_coins(coins, max(trial_budget, 1), self.key.address)
+
+        def build(budget: int, payment: Sequence[ObjectRef]) -> bytes:
+            gas = GasData(tuple(payment), self.key.address, price, budget)
+            return build_transaction(
+                package=self.package,
+                app_instance=app_instance,
+                operations=operations,
+                sender=self.key.address,
+                gas=gas,
+            ).to_bytes()
+
+        try:
+            simulated = await sui.simulate_transaction(
+                build(trial_budget, payment),
+                read_mask=("transaction.effects.status", "transaction.effects.gas_used"),
+            )
+        except SuiUnimplemented:
+            if self.gas_budget_cap is None:
+                raise
+            budget = self.gas_budget_cap  # no dry run here: the configured cap is the budget
+        else:
+            effects = simulated.transaction.effects
+            if effects.HasField("status") and not effects.status.success:
+                raise SuiRejected(
+                    "TransactionExecutionService/SimulateTransaction",
+                    "FAILED_DRY_RUN",
+                    effects.status.error.description or "the dry run failed",
+                )
+            budget = gas_budget(effects.gas_used, price, self.gas_budget_cap)
+        payment = select_gas_coins(coins, budget, self.key.address)
+        tx_bytes = build(budget, payment)
+        return tx_bytes, sign_transaction(self.key, tx_bytes)
+
+    def _outcome(
+        self,
+        tx_bytes: bytes,
+        executed: executed_transaction_pb2.ExecutedTransaction,
+        operations: Sequence[Operation],
+        attempts: int,
+    ) -> Outcome:
+        effects = executed.effects
+        success = effects.status.success
+        error = None if success else (effects.status.error.description or "failed")
+        events = [(event.event_type, event.contents.value) for event in executed.events.events]
+        results = (
+            operation_results(operations, events, self.package)
+            if success
+            else tuple(
+                OperationResult(kind, sequence, False) for kind, sequence in _expected(operations)
+            )
+        )
+        return Outcome(
+            digest=executed.digest or transaction_digest(tx_bytes),
+            success=success,
+            error=error,
+            gas_charged=gas_charged(effects.gas_used),
+            results=results,
+            attempts=attempts,
+        )
