@@ -1,6 +1,7 @@
 """Serve a `Simnet` over gRPC (HTTP/2, plaintext) on one TCP address.
 
-Sui's LedgerService, SubscriptionService and StateService plus our
+Sui's LedgerService, SubscriptionService, StateService and
+TransactionExecutionService plus our
 SimnetAdmin share the listener. `run_simnet` is the daemon's optional
 `simnet` child.
 """
@@ -15,7 +16,12 @@ from coordinator.config import Settings
 from coordinator.purerpc_unix import serve_tcp
 from coordinator.simnet.admin import AdminService
 from coordinator.simnet.scenario import build_simnet, load_scenario
-from coordinator.simnet.services import LedgerService, StateService, SubscriptionService
+from coordinator.simnet.services import (
+    LedgerService,
+    StateService,
+    SubscriptionService,
+    TransactionExecutionService,
+)
 from coordinator.simnet.sim import Simnet
 
 log = logging.getLogger("coordinator.simnet")
@@ -43,6 +49,7 @@ async def serve(
         LedgerService(sim),
         SubscriptionService(sim),
         StateService(sim),
+        TransactionExecutionService(sim),
         AdminService(sim),
     )
     async with trio.open_nursery() as nursery:
