@@ -411,7 +411,7 @@ def _effects(
             status.error.command = command
     rebated = result.storage_rebate * 100 // REBATE_PERCENT if result.storage_rebate else 0
     return effects_pb2.TransactionEffects(
-        digest=digest(b"effects", plan.digest, version, result.success, result.charged),
+        digest=digest(b"effects", plan.digest, version, result.success, str(result.charged)),
         status=status,
         epoch=sim.chain.epoch,
         gas_used=effects_pb2.GasCostSummary(
@@ -472,9 +472,12 @@ def _function(sim: Simnet, plan: Plan) -> str:
 
 
 def _executed(
-    tx: TxRecord, effects: effects_pb2.TransactionEffects
+    plan: Plan, tx: TxRecord, effects: effects_pb2.TransactionEffects
 ) -> executed_transaction_pb2.ExecutedTransaction:
     message = messages.transaction(tx)
+    message.transaction.bcs.value = plan.tx_bytes
+    message.transaction.digest = plan.digest
+    message.transaction.sender = plan.tx.sender
     message.effects.CopyFrom(effects)
     return message
 
@@ -495,7 +498,7 @@ def simulate(
         plan.digest, plan.tx.sender, _function(sim, plan), records, digest(b"events", *contents)
     )
     response = transaction_execution_service_pb2.SimulateTransactionResponse(
-        transaction=_executed(tx, effects)
+        transaction=_executed(plan, tx, effects)
     )
     for value in result.returns:
         output = response.command_outputs.add().return_values.add()
@@ -529,6 +532,6 @@ def execute(sim: Simnet, plan: Plan) -> executed_transaction_pb2.ExecutedTransac
     tx = sim.submit_transaction(
         _function(sim, plan), result.events, sender=plan.tx.sender, tx_digest=plan.digest
     )
-    executed = _executed(tx, _effects(sim, plan, result, version, changes))
+    executed = _executed(plan, tx, _effects(sim, plan, result, version, changes))
     sim.executed[plan.digest] = executed
     return executed
