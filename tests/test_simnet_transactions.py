@@ -13,7 +13,7 @@ import trio
 
 from coordinator.backoff import Backoff
 from coordinator.events.models_2025_11 import JobStartedEvent, OperationFailedEvent
-from coordinator.simnet import Scenario, Simnet, build_simnet, serve
+from coordinator.simnet import Scenario, Simnet, build_simnet, execution, serve
 from coordinator.simnet.movejobs import RETRY_INTERVAL_MS
 from coordinator.sui.client import SuiClient, SuiRejected, connect, module_event_filter
 from coordinator.sui.endpoint import Endpoint
@@ -410,3 +410,19 @@ async def test_budget_coins_and_paging_as_the_executor_sizes_them(chain: Chain) 
         await chain.executor(chain.a, gas_budget_cap=1000).execute(app, [StartJob(2)])
     with trio.fail_after(TIMEOUT), pytest.raises(GasError, match="has 0 MIST in 0 SUI coin"):
         await chain.executor(SuiKey.generate()).execute(app, [StartJob(2)])
+
+
+def test_a_2025_08_chain_refuses_transactions() -> None:
+    sim = Simnet(checkpoint_interval_secs=0, layout="2025-08")
+    key = SuiKey.generate()
+    coin = sim.fund(key.address, SUI)
+    data = build_transaction(
+        package=sim.package_id,
+        app_instance=SharedObject("0x" + "01" * 32, 1, True),
+        operations=[StartJob(1)],
+        sender=key.address,
+        gas=GasData((ObjectRef(coin.id, coin.version, coin.digest),), key.address, 1000, SUI),
+    ).to_bytes()
+    tx = execution.decode_signed(data, [sign_transaction(key, data)])
+    with pytest.raises(execution.Refused, match="on a 2025-11 chain only, not 2025-08"):
+        execution.prepare(sim, tx, data)

@@ -15,9 +15,11 @@ on demand. For tests, the demo, and trying the coordinator by hand.
     await serve(sim, "127.0.0.1", 9000)   # or run_simnet(settings, simnet_from_settings(settings))
 
 Modules: `chain` (checkpoints, cursors), `objects` (Move objects, JSON,
-dynamic fields), `sim` (the Simnet and its actions), `faults`, `filters`
-(filters and read masks), `messages` (records -> protobuf), `services` (the
-Sui servicers), `admin` (SimnetAdmin), `scenario` (TOML files), `server`.
+dynamic fields), `sim` (the Simnet and its actions), `movejobs` (the Move job
+rules), `coins` (SUI gas coins), `execution` (signed transactions: checks, gas,
+execution), `faults`, `filters` (filters and read masks), `messages` (records
+-> protobuf), `services` (the Sui servicers), `admin` (SimnetAdmin),
+`scenario` (TOML files), `server`.
 """
 
 from coordinator.simnet.faults import SUI_METHODS, Faults

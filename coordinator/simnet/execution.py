@@ -156,6 +156,11 @@ def decode_signed(tx_bytes: bytes, signatures: Sequence[bytes] | None) -> Transa
 def prepare(sim: Simnet, tx: TransactionData, tx_bytes: bytes) -> Plan:
     """Check a decoded transaction's inputs as a fullnode does before execution.
     Raises `Refused`."""
+    if sim.layout != "2025-11":
+        raise Refused(
+            "FAILED_PRECONDITION",
+            f"the simulator executes transactions on a 2025-11 chain only, not {sim.layout}",
+        )
     if tx.expiration_epoch is not None and tx.expiration_epoch < sim.chain.epoch:
         raise _input_error("Transaction Expired")
     coins = _check_gas(sim, tx)
