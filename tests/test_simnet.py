@@ -38,7 +38,7 @@ from coordinator.events import (
     decode_event,
 )
 from coordinator.simnet import Faults, Simnet, SimnetError, UnknownObject
-from coordinator.simnet.chain import base58, decode_cursor, encode_cursor
+from coordinator.simnet.chain import decode_cursor, encode_cursor
 from coordinator.simnet.services import LedgerService, StateService, SubscriptionService
 
 T = TypeVar("T")
@@ -84,12 +84,6 @@ async def collect(stream: AsyncGenerator[T, None], limit: int = 10_000) -> list[
 
 
 # --- chain -------------------------------------------------------------------------------
-
-
-def test_base58_matches_known_vectors() -> None:
-    assert base58(b"") == ""
-    assert base58(b"\0\0\x01") == "112"
-    assert base58(b"hello world") == "StV1DL6CwTryKyV"
 
 
 def test_checkpoints_advance_when_empty_and_digests_chain() -> None:

@@ -1,8 +1,9 @@
-"""The executor: gas sizing, coin choice, outcomes from events, retries, against a grpcio node.
+"""The executor's pure parts, and what only a scripted node can do to it.
 
-The node here is grpcio (an independent gRPC implementation) on 127.0.0.1 with
-our message classes: it decodes what it is sent with our TransactionData decoder,
-verifies the Ed25519 signature, and answers like a fullnode (gas, events, errors).
+Claims, settles, refusals, gas sizing and coin choice run against the simulator
+(tests/test_simnet_transactions.py). The node here is grpcio (an independent gRPC
+implementation) on 127.0.0.1 for the faults the simulator cannot produce: an
+answer lost after the transaction executed, and consensus congestion.
 """
 
 from __future__ import annotations
@@ -40,9 +41,7 @@ from coordinator.sui.executor import (
 )
 from coordinator.sui.keys import SuiKey
 from coordinator.sui.transactions import (
-    CLOCK,
     CompleteJob,
-    FailJob,
     Multicall,
     SharedObject,
     StartJob,
@@ -170,7 +169,7 @@ class Node:
         self.coins = [coin(1, 10_000_000_000, version=7), coin(2, 5, version=3)]
         self.executed: dict[str, bytes] = {}  # digest -> tx bytes
         self.execute_requests: list[bytes] = []
-        self.faults: list[str] = []  # "conflict" / "unavailable_after" / "congested"
+        self.faults: list[str] = []  # "unavailable_after" / "congested"
         self.simulated: list[TransactionData] = []
         self.lock = threading.Lock()
 
@@ -179,20 +178,7 @@ class Node:
         return ledger_service_pb2.GetEpochResponse(epoch={"epoch": 3, "reference_gas_price": 750})
 
     def list_owned_objects(self, request: Any, context: grpc.ServicerContext) -> Any:
-        assert request.owner == self.key.address
-        assert request.object_type == "0x2::coin::Coin<0x2::sui::SUI>"
-        if not request.page_token:
-            return state_service_pb2.ListOwnedObjectsResponse(
-                objects=self.coins[:1], next_page_token=b"2"
-            )
-        return state_service_pb2.ListOwnedObjectsResponse(objects=self.coins[1:])
-
-    def get_balance(self, request: Any, context: grpc.ServicerContext) -> Any:
-        if request.owner != self.key.address:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "invalid owner")
-        return state_service_pb2.GetBalanceResponse(
-            balance={"coin_type": request.coin_type, "balance": sum(c.balance for c in self.coins)}
-        )
+        return state_service_pb2.ListOwnedObjectsResponse(objects=self.coins)
 
     def _effects(self, tx: TransactionData) -> tuple[Any, list[Any]]:
         events = []
@@ -224,12 +210,6 @@ class Node:
         tx = TransactionData.from_bytes(tx_bytes)
         assert signer == tx.sender == tx.gas.owner
         fault = self.faults.pop(0) if self.faults else None
-        if fault == "conflict":
-            context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"Object ID {tx.gas.payment[0].object_id} is not available for consumption, "
-                "current version: 0x9",
-            )
         digest = transaction_digest(tx_bytes)
         with self.lock:
             self.executed.setdefault(digest, tx_bytes)
@@ -272,7 +252,6 @@ class Node:
                     "ListOwnedObjects": unary(
                         self.list_owned_objects, state_service_pb2.ListOwnedObjectsRequest
                     ),
-                    "GetBalance": unary(self.get_balance, state_service_pb2.GetBalanceRequest),
                 },
             ),
             grpc.method_handlers_generic_handler(
@@ -310,38 +289,6 @@ def executor(node: Node, endpoint: Endpoint, **kwargs: Any) -> Executor:
     )
 
 
-async def test_client_calls_for_gas_and_balance(node: tuple[Node, Endpoint]) -> None:
-    fake, endpoint = node
-    with trio.fail_after(20):
-        async with connect(endpoint, timeout=5) as sui:
-            assert await sui.reference_gas_price() == 750
-            coins = await sui.gas_coins(fake.key.address)
-            assert [c.version for c in coins] == [7, 3]  # both pages
-            assert await sui.balance(fake.key.address) == 10_000_000_005
-            with pytest.raises(
-                SuiRejected, match="GetBalance failed: INVALID_ARGUMENT: invalid owner"
-            ):
-                await sui.balance("0x1")
-
-
-async def test_execute_claims_and_reads_the_outcome(node: tuple[Node, Endpoint]) -> None:
-    fake, endpoint = node
-    with trio.fail_after(20):
-        outcome = await executor(fake, endpoint).execute(APP, [StartJob(12), StartJob(13)])
-    assert outcome.success and outcome.error is None and outcome.attempts == 1
-    assert outcome.results == (
-        OperationResult("start", 12, True),
-        OperationResult("start", 13, False),
-    )
-    assert outcome.gas_charged == 2_500_000
-    tx = TransactionData.from_bytes(fake.executed[outcome.digest])
-    assert tx.gas.price == 750
-    assert tx.gas.budget == 1_000_000 + 1000 * 750 + 1_500_000  # simulated gas, SDK margin
-    assert [ref.version for ref in tx.gas.payment] == [7]  # the big coin alone pays
-    assert tx.kind.inputs[:2] == (APP, CLOCK)
-    assert fake.simulated[0].gas.budget == 10_000_000_005  # the dry run may use all it has
-
-
 async def test_a_lost_answer_resends_the_same_transaction(node: tuple[Node, Endpoint]) -> None:
     fake, endpoint = node
     fake.faults = ["unavailable_after"]
@@ -352,23 +299,18 @@ async def test_a_lost_answer_resends_the_same_transaction(node: tuple[Node, Endp
     assert len(fake.executed) == 1 and len(fake.simulated) == 1
 
 
-async def test_a_gas_coin_conflict_rebuilds_with_fresh_coins(node: tuple[Node, Endpoint]) -> None:
+async def test_congestion_rebuilds_with_fresh_coins(node: tuple[Node, Endpoint]) -> None:
     fake, endpoint = node
-    fake.faults = ["conflict", "congested"]
+    fake.faults = ["congested"]
     with trio.fail_after(20):
         outcome = await executor(fake, endpoint).execute(APP, [StartJob(1)])
-    assert outcome.success and outcome.attempts == 3
-    assert len(fake.simulated) == 3  # prepared anew after the conflict and the congestion
+    assert outcome.success and outcome.attempts == 2
+    assert len(fake.simulated) == 2  # prepared anew after the congestion
 
 
-async def test_retries_end_and_refusals_raise(node: tuple[Node, Endpoint]) -> None:
+async def test_retries_end(node: tuple[Node, Endpoint]) -> None:
     fake, endpoint = node
     fake.faults = ["unavailable_after"] * 3
     with trio.fail_after(20), pytest.raises(SuiUnavailable, match="connection reset"):
         await executor(fake, endpoint, max_attempts=3).execute(APP, [StartJob(1)])
-    fake.faults = []
-    with trio.fail_after(20), pytest.raises(GasError, match=r"above sui\.gas_budget 1000"):
-        await executor(fake, endpoint, gas_budget_cap=1000).execute(APP, [StartJob(1)])
-    fake.coins = []
-    with trio.fail_after(20), pytest.raises(GasError, match="has 0 MIST in 0 SUI coin"):
-        await executor(fake, endpoint).execute(APP, [FailJob(1, "boom")])
+    assert len(fake.executed) == 1  # one transaction, sent three times

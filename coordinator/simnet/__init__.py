@@ -15,10 +15,11 @@ on demand. For tests, the demo, and trying the coordinator by hand.
     await serve(sim, "127.0.0.1", 9000)   # or the daemon: simnet_child(settings)
 
 Modules: `chain` (checkpoints, cursors), `objects` (Move objects, JSON,
-dynamic fields), `sim` (the Simnet and its actions), `faults`, `filters`
-(filters and read masks), `messages` (records -> protobuf), `services` (the
-Sui servicers), `admin` (SimnetAdmin), `scenario` (TOML files), `settings`
-(the `[simnet]` section), `server`.
+dynamic fields), `sim` (the Simnet and its actions), `movejobs` (the Move job
+rules), `coins` (SUI gas coins), `execution` (signed transactions: checks, gas,
+execution), `faults`, `filters` (filters and read masks), `messages` (records
+-> protobuf), `services` (the Sui servicers), `admin` (SimnetAdmin),
+`scenario` (TOML files), `settings` (the `[simnet]` section), `server`.
 """
 
 from __future__ import annotations

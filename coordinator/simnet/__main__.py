@@ -5,6 +5,7 @@
         --method M --app-instance X --data 0x0102
     python -m coordinator.simnet add-method --target ... --developer D --agent A --method M \\
         --docker-image IMAGE [--default]
+    python -m coordinator.simnet fund --target ... --address 0x.. --amount 10000000000
     python -m coordinator.simnet set-faults --target ... --drop-stream-after 37
     python -m coordinator.simnet stats --target ...
 
@@ -57,6 +58,16 @@ def _package(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _mist(value: str) -> int:
+    try:
+        amount = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a whole number of MIST") from None
+    if not 0 < amount < 2**64:
+        raise argparse.ArgumentTypeError("must be 1..2^64-1 MIST")
+    return amount
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m coordinator.simnet",
@@ -97,6 +108,10 @@ def _parser() -> argparse.ArgumentParser:
     method.add_argument("--min-cpu-cores", type=int, default=1)
     method.add_argument("--requires-tee", action="store_true")
     method.add_argument("--default", action="store_true", help="also make it the default")
+
+    fund = command("fund", "give an address a SUI coin (gas) in a running simulator")
+    fund.add_argument("--address", type=_package, required=True, help="0x-hex address")
+    fund.add_argument("--amount", type=_mist, required=True, help="MIST (1 SUI = 10^9 MIST)")
 
     faults = command("set-faults", "replace the faults of a running simulator (unset = off)")
     faults.add_argument("--drop-stream-after", type=int, default=0, metavar="FRAMES")
@@ -169,6 +184,14 @@ async def _admin(args: argparse.Namespace) -> str:
                 return (
                     f"method {args.method} {verb} on agent {added.agent_id} "
                     f"in checkpoint {added.checkpoint}"
+                )
+            if args.command == "fund":
+                funded = await stub.Fund(
+                    simnet_pb2.FundRequest(address=args.address, amount=args.amount)
+                )
+                return (
+                    f"coin {funded.coin_id} of {args.amount} MIST for {args.address} "
+                    f"in checkpoint {funded.checkpoint}; balance {funded.balance} MIST"
                 )
             if args.command == "set-faults":
                 await stub.SetFaults(

@@ -1,7 +1,7 @@
 """`silvana.simnet.v1.SimnetAdmin`: drive a running simulator from outside.
 
 Served next to the Sui services on the simulator's listener; the
-`create-job`, `add-method`, `set-faults` and `stats` subcommands of
+`create-job`, `add-method`, `fund`, `set-faults` and `stats` subcommands of
 `python -m coordinator.simnet` are its clients.
 """
 
@@ -120,3 +120,23 @@ class AdminService(simnet_grpc.SimnetAdminServicer):
         self, input_message: simnet_pb2.GetStatsRequest
     ) -> simnet_pb2.GetStatsResponse:
         return simnet_pb2.GetStatsResponse(rpc_counts=dict(self.sim.rpc_counts), **self.sim.stats())
+
+    async def Fund(self, input_message: simnet_pb2.FundRequest) -> simnet_pb2.FundResponse:
+        request = input_message
+        if not request.address:
+            raise purerpc.InvalidArgumentError("address is required")
+        try:
+            coin = self.sim.fund(request.address, request.amount)
+        except ValueError as exc:
+            raise purerpc.InvalidArgumentError(f"cannot fund {request.address!r}: {exc}") from None
+        tx = self.sim.last_tx
+        assert tx is not None
+        checkpoint = await self.sim.settle(tx)
+        return simnet_pb2.FundResponse(
+            coin_id=coin.id,
+            version=coin.version,
+            digest=coin.digest,
+            balance=self.sim.coins.balance(coin.owner),
+            transaction_digest=tx.digest,
+            checkpoint=checkpoint,
+        )

@@ -19,20 +19,8 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import base58
 import trio
-
-_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def base58(data: bytes) -> str:
-    """Bitcoin-alphabet base58, the encoding of Sui digests."""
-    number = int.from_bytes(data, "big")
-    text = ""
-    while number:
-        number, digit = divmod(number, 58)
-        text = _BASE58[digit] + text
-    zeros = len(data) - len(data.lstrip(b"\0"))
-    return "1" * zeros + text
 
 
 def hash_parts(*parts: bytes | str | int) -> bytes:
@@ -48,7 +36,8 @@ def hash_parts(*parts: bytes | str | int) -> bytes:
 
 
 def digest(*parts: bytes | str | int) -> str:
-    return base58(hash_parts(*parts))
+    """A Sui-style digest: base58 (Bitcoin alphabet) of a 32-byte hash of `parts`."""
+    return base58.b58encode(hash_parts(*parts)).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -160,12 +149,15 @@ class Chain:
     def chain_id(self) -> str:
         return self.checkpoints[0].digest
 
-    def submit(self, sender: str, function: str, events: list[EventRecord]) -> TxRecord:
-        """Queue a transaction for the next checkpoint."""
+    def submit(
+        self, sender: str, function: str, events: list[EventRecord], tx_digest: str | None = None
+    ) -> TxRecord:
+        """Queue a transaction for the next checkpoint; `tx_digest` is a signed
+        transaction's own digest (actions without one get a made-up digest)."""
         self._nonce += 1
         contents = [part for e in events for part in (e.event_type, e.contents)]
         tx = TxRecord(
-            digest=digest(b"transaction", self._nonce, sender, function, *contents),
+            digest=tx_digest or digest(b"transaction", self._nonce, sender, function, *contents),
             sender=sender,
             function=function,
             events=tuple(events),

@@ -35,6 +35,11 @@ SUI_METHODS = frozenset(
         "SubscribeCheckpoints",
         "SubscribeEvents",
         "ListDynamicFields",
+        "GetEpoch",
+        "ListOwnedObjects",
+        "GetBalance",
+        "ExecuteTransaction",
+        "SimulateTransaction",
     }
 )
 

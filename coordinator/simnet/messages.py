@@ -11,6 +11,7 @@ from coordinator._pb.sui.rpc.v2 import (
     event_pb2,
     executed_transaction_pb2,
     object_pb2,
+    owner_pb2,
     query_options_pb2,
     state_service_pb2,
 )
@@ -22,7 +23,14 @@ from coordinator.simnet.chain import (
     digest,
     encode_cursor,
 )
-from coordinator.simnet.objects import ID_TYPE, DynamicFieldRecord, MoveObject, ObjectStore
+from coordinator.simnet.coins import GAS_COIN_TYPE_LONG, GasCoin
+from coordinator.simnet.objects import (
+    ID_TYPE,
+    AppInstance,
+    DynamicFieldRecord,
+    MoveObject,
+    ObjectStore,
+)
 
 
 def timestamp(ms: int) -> Timestamp:
@@ -89,12 +97,28 @@ def watermark(position: Position, covered: int | None) -> query_options_pb2.Wate
 
 def move_object(store: ObjectStore, obj: MoveObject) -> object_pb2.Object:
     rendered = obj.json()
-    return object_pb2.Object(
+    message = object_pb2.Object(
         object_id=obj.id,
         version=obj.object_version,
         digest=digest(b"object", obj.id, obj.object_version, repr(rendered)),
         object_type=store.object_type(obj),
         json=json_format.ParseDict(rendered, struct_pb2.Value()),
+    )
+    if isinstance(obj, AppInstance):  # shared: transactions name it with this version
+        message.owner.CopyFrom(
+            owner_pb2.Owner(kind=owner_pb2.Owner.SHARED, version=obj.initial_shared_version)
+        )
+    return message
+
+
+def gas_coin(coin: GasCoin) -> object_pb2.Object:
+    return object_pb2.Object(
+        object_id=coin.id,
+        version=coin.version,
+        digest=coin.digest,
+        object_type=GAS_COIN_TYPE_LONG,
+        owner=owner_pb2.Owner(kind=owner_pb2.Owner.ADDRESS, address=coin.owner),
+        balance=coin.balance,
     )
 
 

@@ -7,9 +7,9 @@ the events the Move code emits, in its order. A refused operation (unknown
 job, wrong status, not due yet) changes nothing and emits an
 `OperationFailedEvent` instead of aborting, as on chain.
 
-The caller (the simulator's admin actions today, a simulated
-TransactionExecutionService next) wraps the result in one transaction, removes
-the objects of jobs that left `app.jobs`, and bumps object versions.
+The caller (the simulator's admin actions, and `execution` for signed
+transactions) wraps the result in one transaction, removes the objects of jobs
+that left `app.jobs`, and bumps object versions.
 """
 
 from __future__ import annotations

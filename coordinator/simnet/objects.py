@@ -248,6 +248,7 @@ class AppInstance(MoveObject):
     next_job_id: int = 1
     max_attempts: int = 3
     layout: str = "2025-11"
+    initial_shared_version: int = 0  # the version it was shared at (its creation)
     created_at: int = 0
     updated_at: int = 0
 

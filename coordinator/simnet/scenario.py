@@ -7,6 +7,11 @@
     event_module = "entry"  # Event.module: "entry" (the Move call's, as on Sui) or "type"
     retain_checkpoints = 1000
     layout = "2025-11"      # the package version imitated: "2025-11" or "2025-08"
+    reference_gas_price = 1000  # MIST per gas unit
+
+    [[fund]]                # SUI coins (gas) for addresses, from the start
+    address = "0x1234..."
+    amount = 10_000_000_000 # MIST (10 SUI)
 
     [faults]                # all optional; see coordinator.simnet.faults.Faults
     drop_stream_after_frames = 37
@@ -170,6 +175,12 @@ class ChainSpec(_Strict):
     event_module: EventModule = "entry"
     retain_checkpoints: int | None = Field(default=None, ge=1)
     layout: Layout = DEFAULT_LAYOUT
+    reference_gas_price: int = Field(default=1000, ge=1, le=100_000)
+
+
+class FundSpec(_Strict):
+    address: Address
+    amount: int = Field(ge=1, lt=2**64)
 
 
 class FaultsSpec(_Strict):
@@ -199,6 +210,7 @@ class Scenario(_Strict):
     developers: list[DeveloperSpec] = Field(default_factory=list)
     app_instances: list[AppInstanceSpec] = Field(default_factory=list)
     jobs: list[JobSpec] = Field(default_factory=list)
+    fund: list[FundSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check_references(self) -> Self:
@@ -281,6 +293,7 @@ def build_simnet(
         event_module=chain.event_module,
         retain_checkpoints=chain.retain_checkpoints,
         layout=chain.layout,
+        reference_gas_price=chain.reference_gas_price,
         **kwargs,
     )
     populate(sim, scenario)
@@ -319,6 +332,8 @@ def populate(sim: Simnet, scenario: Scenario) -> None:
         sim.create_app_instance(
             app.name, app=app.app, admin=app.admin, max_attempts=app.max_attempts
         )
+    for grant in scenario.fund:
+        sim.fund(grant.address, grant.amount)
     if sim.chain.pending:
         sim.seal()
     for job in scenario.jobs:

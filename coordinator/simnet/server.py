@@ -1,7 +1,8 @@
 """Serve a `Simnet` over gRPC (HTTP/2, plaintext) on one TCP address.
 
-Sui's LedgerService, SubscriptionService and StateService plus our
-SimnetAdmin share the listener. `simnet_child` is the daemon's optional
+Sui's LedgerService, SubscriptionService, StateService and
+TransactionExecutionService plus our SimnetAdmin share the listener.
+`simnet_child` is the daemon's optional
 `simnet` child.
 """
 
@@ -16,7 +17,12 @@ from coordinator.grpc import serve_tcp
 from coordinator.hostport import split_host_port
 from coordinator.simnet.admin import AdminService
 from coordinator.simnet.scenario import build_simnet, load_scenario
-from coordinator.simnet.services import LedgerService, StateService, SubscriptionService
+from coordinator.simnet.services import (
+    LedgerService,
+    StateService,
+    SubscriptionService,
+    TransactionExecutionService,
+)
 from coordinator.simnet.settings import SimnetSettings
 from coordinator.simnet.sim import Simnet
 from coordinator.supervisor import Child, ChildSpec
@@ -37,6 +43,7 @@ async def serve(
         LedgerService(sim),
         SubscriptionService(sim),
         StateService(sim),
+        TransactionExecutionService(sim),
         AdminService(sim),
     )
     async with trio.open_nursery() as nursery:

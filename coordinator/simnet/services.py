@@ -16,6 +16,7 @@ Semantics imitate upstream (MystenLabs/sui-apis, proto/sui/rpc/v2):
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator
 from typing import TypeVar
 
@@ -36,9 +37,11 @@ from coordinator._pb.sui.rpc.v2 import (
     state_service_pb2,
     subscription_service_grpc,
     subscription_service_pb2,
+    transaction_execution_service_grpc,
+    transaction_execution_service_pb2,
 )
 from coordinator.events import normalize_address
-from coordinator.simnet import messages
+from coordinator.simnet import execution, messages
 from coordinator.simnet.chain import (
     Position,
     checkpoint_end,
@@ -46,6 +49,7 @@ from coordinator.simnet.chain import (
     decode_cursor,
     event_position,
 )
+from coordinator.simnet.coins import GAS_COIN_TYPE, SUI_COIN_TYPE
 from coordinator.simnet.filters import (
     MaskTree,
     apply_mask,
@@ -54,6 +58,7 @@ from coordinator.simnet.filters import (
     parse_mask,
 )
 from coordinator.simnet.sim import Simnet
+from coordinator.sui.transactions import transaction_digest
 
 M = TypeVar("M", bound=Message)
 
@@ -67,6 +72,11 @@ CHECKPOINT_MASK = "sequence_number,digest"
 TRANSACTION_MASK = "digest"
 OBJECT_MASK = "object_id,version,digest"
 DYNAMIC_FIELD_MASK = "parent,field_id"
+OWNED_OBJECT_MASK = "object_id,version,object_type"
+EPOCH_MASK = "epoch,reference_gas_price"
+EXECUTED_MASK = "effects"
+SIMULATED_MASK = "transaction.effects"
+_TYPE_ADDRESS = re.compile(r"0x[0-9a-fA-F]{1,64}")
 EVENT_MASK = (
     "package_id,module,sender,event_type,contents,checkpoint,"
     "transaction_digest,transaction_index,event_index"
@@ -87,6 +97,20 @@ def _mask(mask: FieldMask | None, message_type: type[Message], default: str) -> 
 def _masked(message: M, tree: MaskTree) -> M:
     apply_mask(message, tree)
     return message
+
+
+def _canonical_type(type_name: str) -> str:
+    """A Move type with every address in full, so `0x2::sui::SUI` matches its long form."""
+    return _TYPE_ADDRESS.sub(lambda m: normalize_address(m.group(0)), type_name.strip())
+
+
+def _owner(value: str, name: str = "owner") -> str:
+    if not value:
+        raise _invalid(f"{name} is required")
+    try:
+        return normalize_address(value)
+    except ValueError:
+        raise _invalid(f"{name} {value!r} is not an address") from None
 
 
 def _optional(message: Message, name: str) -> FieldMask | None:
@@ -176,6 +200,20 @@ class LedgerService(ledger_service_grpc.LedgerServiceServicer):
         return ledger_service_pb2.GetObjectResponse(
             object=_masked(messages.move_object(self.sim.objects, obj), mask)
         )
+
+    async def GetEpoch(
+        self, input_message: ledger_service_pb2.GetEpochRequest
+    ) -> ledger_service_pb2.GetEpochResponse:
+        """The simulator has one epoch, with a fixed reference gas price."""
+        self.sim.gate.enter("GetEpoch")
+        mask = _mask(_optional(input_message, "read_mask"), ledger_service_pb2.Epoch, EPOCH_MASK)
+        epoch = self.sim.chain.epoch
+        if input_message.HasField("epoch") and input_message.epoch != epoch:
+            raise purerpc.NotFoundError(f"Epoch {input_message.epoch} not found")
+        message = ledger_service_pb2.Epoch(
+            epoch=epoch, reference_gas_price=self.sim.reference_gas_price
+        )
+        return ledger_service_pb2.GetEpochResponse(epoch=_masked(message, mask))
 
     async def ListEvents(
         self, input_message: ledger_service_pb2.ListEventsRequest
@@ -375,3 +413,114 @@ class StateService(state_service_grpc.StateServiceServicer):
         if len(fields) > size:
             response.next_page_token = bytes.fromhex(page[-1].field_id.removeprefix("0x"))
         return response
+
+    async def ListOwnedObjects(
+        self, input_message: state_service_pb2.ListOwnedObjectsRequest
+    ) -> state_service_pb2.ListOwnedObjectsResponse:
+        """An address owns SUI coins here, nothing else."""
+        self.sim.gate.enter("ListOwnedObjects")
+        request = input_message
+        mask = _mask(_optional(request, "read_mask"), object_pb2.Object, OWNED_OBJECT_MASK)
+        owner = _owner(request.owner)
+        coins = self.sim.coins.owned_by(owner)
+        if request.HasField("object_type"):
+            try:
+                wanted = _canonical_type(request.object_type)
+            except ValueError:
+                raise _invalid(f"object_type {request.object_type!r} is not a type") from None
+            if wanted != _canonical_type(GAS_COIN_TYPE):
+                coins = []
+        if request.page_token:
+            if len(request.page_token) != 32:
+                raise _invalid("page_token is not from this server")
+            after = "0x" + request.page_token.hex()
+            coins = [coin for coin in coins if coin.id > after]
+        size = min(request.page_size or PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
+        page = coins[:size]
+        response = state_service_pb2.ListOwnedObjectsResponse(
+            objects=[_masked(messages.gas_coin(coin), mask) for coin in page]
+        )
+        if len(coins) > size:
+            response.next_page_token = bytes.fromhex(page[-1].id.removeprefix("0x"))
+        return response
+
+    async def GetBalance(
+        self, input_message: state_service_pb2.GetBalanceRequest
+    ) -> state_service_pb2.GetBalanceResponse:
+        self.sim.gate.enter("GetBalance")
+        owner = _owner(input_message.owner)
+        if not input_message.coin_type:
+            raise _invalid("coin_type is required")
+        try:
+            sui = _canonical_type(input_message.coin_type) == _canonical_type(SUI_COIN_TYPE)
+        except ValueError:
+            raise _invalid(f"coin_type {input_message.coin_type!r} is not a type") from None
+        balance = self.sim.coins.balance(owner) if sui else 0
+        return state_service_pb2.GetBalanceResponse(
+            balance=state_service_pb2.Balance(coin_type=input_message.coin_type, balance=balance)
+        )
+
+
+def _refused(exc: execution.Refused) -> purerpc.RpcFailedError:
+    if exc.code == "FAILED_PRECONDITION":
+        return purerpc.FailedPreconditionError(exc.message)
+    return purerpc.InvalidArgumentError(exc.message)
+
+
+class TransactionExecutionService(
+    transaction_execution_service_grpc.TransactionExecutionServiceServicer
+):
+    """Signed transactions of the coordinator's Move calls; see `simnet.execution`."""
+
+    def __init__(self, sim: Simnet) -> None:
+        self.sim = sim
+
+    async def ExecuteTransaction(
+        self, input_message: transaction_execution_service_pb2.ExecuteTransactionRequest
+    ) -> transaction_execution_service_pb2.ExecuteTransactionResponse:
+        self.sim.gate.enter("ExecuteTransaction")
+        request = input_message
+        mask = _mask(
+            _optional(request, "read_mask"), executed_transaction_pb2.ExecutedTransaction,
+            EXECUTED_MASK,
+        )  # fmt: skip
+        if not request.transaction.bcs.value:
+            raise _invalid("transaction: the BCS TransactionData (transaction.bcs) is required")
+        tx_bytes = request.transaction.bcs.value
+        signatures = [signature.bcs.value for signature in request.signatures]
+        try:
+            tx = execution.decode_signed(tx_bytes, signatures)
+            done = self.sim.executed.get(transaction_digest(tx_bytes))
+            if done is None:
+                executed = execution.execute(self.sim, execution.prepare(self.sim, tx, tx_bytes))
+                if self.sim.checkpoint_interval_secs == 0:
+                    self.sim.seal()
+            else:
+                executed = done
+        except execution.Refused as exc:
+            raise _refused(exc) from None
+        answer = executed_transaction_pb2.ExecutedTransaction()
+        answer.CopyFrom(executed)
+        return transaction_execution_service_pb2.ExecuteTransactionResponse(
+            transaction=_masked(answer, mask)
+        )
+
+    async def SimulateTransaction(
+        self, input_message: transaction_execution_service_pb2.SimulateTransactionRequest
+    ) -> transaction_execution_service_pb2.SimulateTransactionResponse:
+        self.sim.gate.enter("SimulateTransaction")
+        request = input_message
+        mask = _mask(
+            _optional(request, "read_mask"),
+            transaction_execution_service_pb2.SimulateTransactionResponse,
+            SIMULATED_MASK,
+        )
+        if not request.transaction.bcs.value:
+            raise _invalid("transaction: the BCS TransactionData (transaction.bcs) is required")
+        tx_bytes = request.transaction.bcs.value
+        try:
+            tx = execution.decode_signed(tx_bytes, None)
+            response = execution.simulate(self.sim, execution.prepare(self.sim, tx, tx_bytes))
+        except execution.Refused as exc:
+            raise _refused(exc) from None
+        return _masked(response, mask)

@@ -24,6 +24,7 @@ from typing import Literal
 
 import trio
 
+from coordinator._pb.sui.rpc.v2.executed_transaction_pb2 import ExecutedTransaction
 from coordinator.events import (
     AgentCreatedEvent,
     AppInstanceCreatedEvent,
@@ -47,6 +48,7 @@ from coordinator.events import (
 from coordinator.events.layouts import DEFAULT_LAYOUT, LAYOUT_EVENTS, SHARED_EVENTS, Layout
 from coordinator.simnet import movejobs
 from coordinator.simnet.chain import Chain, CheckpointRecord, EventRecord, TxRecord, hash_parts
+from coordinator.simnet.coins import Coins, GasCoin
 from coordinator.simnet.faults import FaultGate, Faults
 from coordinator.simnet.objects import (
     STRING_TYPE,
@@ -106,6 +108,7 @@ class Simnet:
         sender: str | None = None,
         clock_ms: Callable[[], int] | None = None,
         layout: Layout = DEFAULT_LAYOUT,
+        reference_gas_price: int = 1000,
     ) -> None:
         if not (checkpoint_interval_secs >= 0 and math.isfinite(checkpoint_interval_secs)):
             raise ValueError("checkpoint_interval_secs must be a finite number >= 0")
@@ -118,10 +121,16 @@ class Simnet:
         self.noise = noise
         self.event_module: EventModule = event_module
         self.retain_checkpoints = retain_checkpoints
+        if reference_gas_price < 1:
+            raise ValueError("reference_gas_price must be >= 1 MIST")
+        self.reference_gas_price = reference_gas_price
         self.sender = normalize_address(sender or derived_address("sender", self.package_id))
         self.clock_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
         self.chain = Chain(self.clock_ms)
         self.objects = ObjectStore(self.package_id)
+        self.coins = Coins(self.package_id)
+        # Signed transactions executed, by digest: their answer, to give again.
+        self.executed: dict[str, ExecutedTransaction] = {}
         self.gate = FaultGate(faults)
         self.app_instances: dict[str, AppInstance] = {}
         self.jobs_created = 0
@@ -174,12 +183,12 @@ class Simnet:
         for obj in objects:
             obj.object_version = self._lamport
 
-    def _record(self, event: BcsEvent, entry_module: str) -> EventRecord:
+    def _record(self, event: BcsEvent, entry_module: str, sender: str | None = None) -> EventRecord:
         type_module = _TYPE_MODULE[type(event)]
         return EventRecord(
             package_id=self.package_id,
             module=entry_module if self.event_module == "entry" else type_module,
-            sender=self.sender,
+            sender=sender or self.sender,
             event_type=f"{self.package_id}::{type_module}::{type(event).__name__}",
             contents=event.to_bcs(),
         )
@@ -195,6 +204,46 @@ class Simnet:
         self._lamport += 1
         self.last_tx = tx
         return tx.digest
+
+    @property
+    def next_version(self) -> int:
+        """The version the next transaction gives every object it writes (Sui's
+        Lamport version: above any version an input has)."""
+        return self._lamport
+
+    def event_record(self, event: BcsEvent, sender: str) -> EventRecord:
+        """An event of an `app_instance::*` call sent by `sender`."""
+        return self._record(event, "app_instance", sender)
+
+    def submit_transaction(
+        self, function: str, events: Sequence[BcsEvent], *, sender: str, tx_digest: str
+    ) -> TxRecord:
+        """Queue a signed transaction (its objects already written at
+        `next_version`) with its events for the next checkpoint."""
+        tx = self.chain.submit(
+            sender, function, [self.event_record(e, sender) for e in events], tx_digest
+        )
+        self._lamport += 1
+        self.last_tx = tx
+        return tx
+
+    def app_by_id(self, object_id: str) -> AppInstance | None:
+        try:
+            wanted = normalize_address(object_id)
+        except ValueError:
+            return None
+        return next((a for a in self.app_instances.values() if a.id == wanted), None)
+
+    # --- gas coins ----------------------------------------------------------------------
+
+    def fund(self, address: str, amount: int) -> GasCoin:
+        """A new SUI coin of `amount` MIST for `address`, as a faucet's transfer
+        (a transaction without events); ValueError for a bad amount or address."""
+        coin = self.coins.mint(normalize_address(address), amount, self._lamport)
+        tx = self.chain.submit(self.sender, "0x2::pay::split_and_transfer", [])
+        self._lamport += 1
+        self.last_tx = tx
+        return coin
 
     # --- registry: developers, agents, methods ------------------------------------------
 
@@ -462,6 +511,7 @@ class Simnet:
             lambda: [(bcs.U64.to_bytes(job_id), job) for job_id, job in instance.jobs.items()],
         )
         self._touch(instance)
+        instance.initial_shared_version = instance.object_version
         event = AppInstanceCreatedEvent(
             app_instance_address=instance.id, admin=instance.admin, created_at=now
         )

@@ -277,6 +277,9 @@ GET_SERVICE_INFO = _Rpc(
 GET_CHECKPOINT = _Rpc(
     "LedgerService", "GetCheckpoint", _ledger.GetCheckpointRequest, _ledger.GetCheckpointResponse
 )
+GET_TRANSACTION = _Rpc(
+    "LedgerService", "GetTransaction", _ledger.GetTransactionRequest, _ledger.GetTransactionResponse
+)
 GET_OBJECT = _Rpc("LedgerService", "GetObject", _ledger.GetObjectRequest, _ledger.GetObjectResponse)
 LIST_EVENTS = _Rpc(
     "LedgerService", "ListEvents", _ledger.ListEventsRequest, _ledger.ListEventsResponse
@@ -440,6 +443,18 @@ class SuiClient:
         )
         response = await self._unary(GET_CHECKPOINT, request, timeout)
         return _field(GET_CHECKPOINT, response, "checkpoint", response.checkpoint)
+
+    async def get_transaction(
+        self,
+        digest: str,
+        read_mask: Sequence[str] = (),
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> executed_transaction_pb2.ExecutedTransaction:
+        """A transaction by digest (its effects and events: did a sent one land?)."""
+        request = _ledger.GetTransactionRequest(digest=digest, read_mask=_mask(read_mask))
+        response = await self._unary(GET_TRANSACTION, request, timeout)
+        return _field(GET_TRANSACTION, response, "transaction", response.transaction)
 
     async def get_object(
         self,

@@ -27,14 +27,22 @@ import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import trio
 
 from coordinator._pb.sui.rpc.v2 import effects_pb2, executed_transaction_pb2, object_pb2
 from coordinator.backoff import Backoff
-from coordinator.events.bcs import ADDRESS, BOOL, U64, BcsError, Codec, Reader, vector
-from coordinator.events.models import normalize_address
+from coordinator.events.bcs import BcsError
+from coordinator.events.layouts import event_model
+from coordinator.events.models import BcsEvent, normalize_address
+from coordinator.events.models_2025_11 import (
+    JobCompletedEvent,
+    JobFailedEvent,
+    JobStartedEvent,
+    JobTerminatedEvent,
+    MulticallExecutedEvent,
+)
 from coordinator.sui.client import SuiClient, SuiError, SuiRejected, SuiUnimplemented
 from coordinator.sui.keys import SuiKey
 from coordinator.sui.transactions import (
@@ -143,36 +151,15 @@ def select_gas_coins(
     )
 
 
-_U64S, _BOOLS = vector(U64), vector(BOOL)
-# Layouts of the two events read here (move/coordination at 2025-11: jobs.move,
-# multicall.move), as (field, codec) in declaration order.
-_MULTICALL_EXECUTED: tuple[Codec[Any], ...] = (
-    ADDRESS,
-    _U64S,
-    _BOOLS,
-    _U64S,
-    _BOOLS,
-    _U64S,
-    _BOOLS,
-    _U64S,
-    _BOOLS,
-    U64,
-)
-# The single-operation events start with the job's sequence (a u64).
-_MULTICALL_KINDS: tuple[Kind, ...] = ("complete", "fail", "terminate", "start")
-_APPLIED_EVENT: dict[str, Kind] = {
-    "JobStartedEvent": "start",
-    "JobCompletedEvent": "complete",
-    "JobFailedEvent": "fail",
-    "JobTerminatedEvent": "terminate",
+# What each event of the 2025-11 `jobs` module says took effect (the single
+# operations' events start with the job's sequence).
+_APPLIED_EVENT: dict[type[BcsEvent], Kind] = {
+    JobStartedEvent: "start",
+    JobCompletedEvent: "complete",
+    JobFailedEvent: "fail",
+    JobTerminatedEvent: "terminate",
 }
-
-
-def _decode(layout: Sequence[Codec[Any]], data: bytes, name: str) -> list[Any]:
-    reader = Reader(data, name)
-    values = [codec.decode(reader) for codec in layout]
-    reader.finish()
-    return values
+_SINGLE = (JobStartedEvent, JobCompletedEvent, JobFailedEvent, JobTerminatedEvent)
 
 
 def _expected(operations: Sequence[Operation]) -> list[tuple[Kind, int]]:
@@ -216,22 +203,25 @@ def operation_results(
                 continue
         except ValueError:
             continue
+        model = event_model("2025-11", module, name)
+        if model is None or (model not in _APPLIED_EVENT and model is not MulticallExecutedEvent):
+            continue
         try:
-            if module == "jobs" and name in _APPLIED_EVENT:
-                applied.add((_APPLIED_EVENT[name], Reader(contents, name).u64()))
-            elif module == "jobs" and name == "MulticallExecutedEvent":
-                values = _decode(_MULTICALL_EXECUTED, contents, name)
-                for kind, jobs, results in zip(
-                    _MULTICALL_KINDS,
-                    values[1:9:2],
-                    values[2:9:2],
-                    strict=True,
-                ):
-                    applied.update(
-                        (kind, job) for job, ok in zip(jobs, results, strict=False) if ok
-                    )
+            event = model.from_bcs(contents)
         except BcsError as exc:
             log.warning("undecodable %s in a transaction outcome: %s", name, exc)
+            continue
+        if isinstance(event, MulticallExecutedEvent):
+            groups: tuple[tuple[Kind, Sequence[int], Sequence[bool]], ...] = (
+                ("complete", event.complete_jobs, event.complete_results),
+                ("fail", event.fail_jobs, event.fail_results),
+                ("terminate", event.terminate_jobs, event.terminate_results),
+                ("start", event.start_jobs, event.start_results),
+            )
+            for kind, jobs, results in groups:
+                applied.update((kind, job) for job, ok in zip(jobs, results, strict=False) if ok)
+        elif isinstance(event, _SINGLE):
+            applied.add((_APPLIED_EVENT[model], event.job_sequence))
     return tuple(
         OperationResult(kind, sequence, (kind, sequence) in applied)
         for kind, sequence in _expected(operations)
@@ -245,6 +235,9 @@ _OBJECT_CONFLICT = re.compile(
     r"ObjectVersionUnavailableForConsumption|locked by (a )?different transaction",
     re.IGNORECASE,
 )
+# The node's words for gas coins that cannot cover a budget, or a budget under
+# the least a transaction costs (sui-types UserInputError).
+_GAS_SHORT = re.compile(r"Balance of gas object \d+ is lower than|is lower than min")
 _CONGESTION = {
     effects_pb2.ExecutionError.EXECUTION_CANCELED_DUE_TO_CONSENSUS_OBJECT_CONGESTION,
 }
@@ -346,8 +339,14 @@ class Executor:
             if self.gas_budget_cap is None:
                 raise
             budget = self.gas_budget_cap  # no dry run here: the configured cap is the budget
+        except SuiRejected as exc:
+            if _GAS_SHORT.search(exc.message):
+                raise self._short(coins, trial_budget, exc.message) from None
+            raise
         else:
             effects = simulated.transaction.effects
+            if effects.status.error.kind == effects_pb2.ExecutionError.INSUFFICIENT_GAS:
+                raise self._short(coins, trial_budget, "the dry run ran out of gas")
             if effects.HasField("status") and not effects.status.success:
                 raise SuiRejected(
                     "TransactionExecutionService/SimulateTransaction",
@@ -358,6 +357,19 @@ class Executor:
         payment = select_gas_coins(coins, budget, self.key.address)
         tx_bytes = build(budget, payment)
         return tx_bytes, sign_transaction(self.key, tx_bytes)
+
+    def _short(self, coins: Sequence[object_pb2.Object], budget: int, why: str) -> GasError:
+        """One line for a transaction the address cannot pay for, with the numbers."""
+        total = sum(coin.balance for coin in coins)
+        capped = self.gas_budget_cap is not None and budget == self.gas_budget_cap < total
+        limit = (
+            f"sui.gas_budget {budget} MIST"
+            if capped
+            else f"{total} MIST in {len(coins)} SUI coin(s)"
+        )
+        return GasError(
+            f"address {self.key.address} cannot pay for the transaction with {limit}: {why}"
+        )
 
     def _outcome(
         self,

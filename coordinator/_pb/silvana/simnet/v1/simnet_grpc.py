@@ -44,6 +44,11 @@ class SimnetAdminServicer(purerpc.Servicer):
     ) -> simnet_pb2.GetStatsResponse:
         raise purerpc.UnimplementedError("silvana.simnet.v1.SimnetAdmin/GetStats")
 
+    async def Fund(
+        self, input_message: simnet_pb2.FundRequest
+    ) -> simnet_pb2.FundResponse:
+        raise purerpc.UnimplementedError("silvana.simnet.v1.SimnetAdmin/Fund")
+
     @property
     def service(self) -> purerpc.Service:
         service = purerpc.Service("silvana.simnet.v1.SimnetAdmin")
@@ -81,6 +86,15 @@ class SimnetAdminServicer(purerpc.Servicer):
                 purerpc.Cardinality.UNARY_UNARY,
                 simnet_pb2.GetStatsRequest,
                 simnet_pb2.GetStatsResponse,
+            ),
+        )
+        service.add_method(
+            "Fund",
+            self.Fund,
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                simnet_pb2.FundRequest,
+                simnet_pb2.FundResponse,
             ),
         )
         return service
@@ -128,6 +142,14 @@ class SimnetAdminStub:
                 simnet_pb2.GetStatsResponse,
             ),
         )
+        self._Fund = client.get_method_stub(
+            "Fund",
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                simnet_pb2.FundRequest,
+                simnet_pb2.FundResponse,
+            ),
+        )
 
     async def CreateJob(
         self,
@@ -167,4 +189,14 @@ class SimnetAdminStub:
     ) -> simnet_pb2.GetStatsResponse:
         response: simnet_pb2.GetStatsResponse
         response = await self._GetStats(message, metadata=metadata)
+        return response
+
+    async def Fund(
+        self,
+        message: simnet_pb2.FundRequest,
+        *,
+        metadata: _Metadata | None = None,
+    ) -> simnet_pb2.FundResponse:
+        response: simnet_pb2.FundResponse
+        response = await self._Fund(message, metadata=metadata)
         return response

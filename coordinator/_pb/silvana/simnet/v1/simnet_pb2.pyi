@@ -122,3 +122,27 @@ class GetStatsResponse(_message.Message):
     jobs_pending: int
     open_streams: int
     def __init__(self, checkpoint_height: _Optional[int] = ..., lowest_available_checkpoint: _Optional[int] = ..., rpc_counts: _Optional[_Mapping[str, int]] = ..., transactions: _Optional[int] = ..., events: _Optional[int] = ..., jobs_created: _Optional[int] = ..., jobs_pending: _Optional[int] = ..., open_streams: _Optional[int] = ...) -> None: ...
+
+class FundRequest(_message.Message):
+    __slots__ = ("address", "amount")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    amount: int
+    def __init__(self, address: _Optional[str] = ..., amount: _Optional[int] = ...) -> None: ...
+
+class FundResponse(_message.Message):
+    __slots__ = ("coin_id", "version", "digest", "balance", "transaction_digest", "checkpoint")
+    COIN_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    coin_id: str
+    version: int
+    digest: str
+    balance: int
+    transaction_digest: str
+    checkpoint: int
+    def __init__(self, coin_id: _Optional[str] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., balance: _Optional[int] = ..., transaction_digest: _Optional[str] = ..., checkpoint: _Optional[int] = ...) -> None: ...
