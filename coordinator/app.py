@@ -39,7 +39,7 @@ from coordinator.events.parser import CoordinationEvent, EventParser
 from coordinator.jobs import JobBook
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
-from coordinator.rpc import CoordinatorService, clear_socket_path, serve
+from coordinator.rpc import CoordinatorService, StatusService, clear_socket_path, serve
 from coordinator.runner import Runner
 from coordinator.simnet.server import run_simnet, simnet_from_settings
 from coordinator.status import ChainStatus, DaemonStatus, run_status
@@ -113,9 +113,8 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     dispatcher = Dispatcher(store, deliveries_out, status, handle)
     runner = Runner(settings, book, registry, instance_id, draining)
     status.runner = runner
-    service = CoordinatorService(
-        book, status.snapshot, max_concurrent_requests=settings.rpc.max_concurrent_requests
-    )
+    service = CoordinatorService(book, max_concurrent_requests=settings.rpc.max_concurrent_requests)
+    status_service = StatusService(status.snapshot, service.limiter)
 
     children = []
     # Ingest waits for the embedded chain, so its first connect finds it.
@@ -148,7 +147,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         ChildSpec("ingest", ingest_child),
         ChildSpec("dispatcher", dispatcher.run),
         ChildSpec("runner", runner.run),
-        ChildSpec("rpc", lambda: serve(settings.rpc, service)),
+        ChildSpec("rpc", lambda: serve(settings.rpc, service, status_service)),
         ChildSpec("status", lambda: run_status(settings.status.mode, status)),
     ]
     log.info("coordinator %s: package %s, modules %s, state %s", instance_id, sui.package_id,

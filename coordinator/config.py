@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from coordinator.agent_env import CONTRACT_ENV
 from coordinator.events.models import normalize_address
 
 
@@ -72,6 +73,8 @@ class SuiSettings(_Section):
     rpc_timeout_secs: float = Field(default=30.0, gt=0, le=600)
     # None: a first start (no stored cursor) begins at the chain tip.
     start_checkpoint: int | None = Field(default=None, ge=0)
+    # The network's name, given to agents as CHAIN (upstream's values).
+    chain: Literal["devnet", "testnet", "mainnet", "localnet"] = "testnet"
 
     @field_validator("registry_id", mode="before")
     @classmethod
@@ -85,13 +88,6 @@ class SuiSettings(_Section):
             if not _MODULE_RE.match(module):
                 raise ValueError(f"{module!r} is not a Move module name")
         return value
-
-
-# The environment the coordinator gives every agent container (the design's contract).
-AGENT_CONTRACT_ENV = frozenset({
-    "JOB_ID", "JOB_DATA", "DEVELOPER", "AGENT", "METHOD", "APP_INSTANCE", "SESSION_ID",
-    "COORDINATOR_SOCKET",
-})
 
 
 class DockerSettings(_Section):
@@ -148,7 +144,7 @@ class DockerSettings(_Section):
         for name, text in value.items():
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,127}", name):
                 raise ValueError(f"{name!r} is not an environment variable name")
-            if name in AGENT_CONTRACT_ENV:
+            if name in CONTRACT_ENV:
                 raise ValueError(f"{name} is set by the coordinator for every job")
             if len(text) > 4096 or "\0" in text:
                 raise ValueError(f"the value of {name} must be at most 4096 characters, no NUL")
@@ -383,6 +379,7 @@ def _to_list(value: str) -> list[str]:
 # Environment names of the original coordinator -> (TOML key, conversion).
 ENV_KEYS: dict[str, tuple[str, Any]] = {
     "SUI_RPC_URL": ("sui.rpc_url", str),
+    "SUI_CHAIN": ("sui.chain", str.lower),
     "COORDINATION_PACKAGE_ID": ("sui.package_id", str),
     "COORDINATION_MODULE": ("sui.modules", _to_list),
     "DOCKER_USE_TEE": ("docker.use_tee", str),

@@ -98,3 +98,5 @@ class Session:
     started_at: float
     held: set[JobRef] = field(default_factory=set)
     failed: set[JobRef] = field(default_factory=set)
+    # The job the container was started for, until GetJob hands it over.
+    reserved: JobRef | None = None

@@ -84,7 +84,7 @@ class Runner:
         self.exit_now = trio.Event()
         self.options = ContainerOptions.from_settings(
             settings.docker, instance_id=instance_id, host_socket_path=settings.host_socket_path,
-            exit_now=self.exit_now,
+            chain=settings.sui.chain, exit_now=self.exit_now,
         )
         self.running: dict[str, RunningContainer] = {}
         self.waiting: dict[AgentKey, str] = {}  # keys with ready jobs that cannot start, why

@@ -97,11 +97,11 @@ def test_generator_output_is_deterministic(tmp_path: Path) -> None:
         (filter_pb2.EventLiteral.DESCRIPTOR, "event_stream_head", 5, True),
         (filter_pb2.TransactionLiteral.DESCRIPTOR, "event_type", 7, True),
         (state_service_pb2.DynamicField.DESCRIPTOR, "child_object", 9, True),
-        (coordinator_pb2.Job.DESCRIPTOR, "attempts", 12, False),
+        (coordinator_pb2.Job.DESCRIPTOR, "attempts", 15, False),
         (coordinator_pb2.Job.DESCRIPTOR, "description", 2, True),
-        (coordinator_pb2.GetJobRequest.DESCRIPTOR, "session_id", 4, True),
-        (coordinator_pb2.GetJobResponse.DESCRIPTOR, "job", 1, True),
-        (coordinator_pb2.FailJobRequest.DESCRIPTOR, "error", 3, False),
+        (coordinator_pb2.GetJobRequest.DESCRIPTOR, "session_id", 4, False),
+        (coordinator_pb2.GetJobResponse.DESCRIPTOR, "job", 3, True),
+        (coordinator_pb2.FailJobRequest.DESCRIPTOR, "error_message", 2, False),
     ],
 )
 def test_field_numbers(message: Descriptor, field: str, number: int, presence: bool) -> None:
@@ -120,7 +120,7 @@ def test_names_match_upstream() -> None:
     ]
     assert query_options_pb2.Ordering.Name(1) == "ORDERING_DESCENDING"
     assert query_options_pb2.QueryEndReason.Name(5) == "QUERY_END_REASON_LEDGER_TIP"
-    assert set(coordinator_pb2.Job.DESCRIPTOR.fields_by_number) == set(range(1, 15)) - {11}
+    assert set(coordinator_pb2.Job.DESCRIPTOR.fields_by_number) == set(range(1, 19))
 
 
 UNARY, STREAM = purerpc.Cardinality.UNARY_UNARY, purerpc.Cardinality.UNARY_STREAM
@@ -157,7 +157,15 @@ UNARY, STREAM = purerpc.Cardinality.UNARY_UNARY, purerpc.Cardinality.UNARY_STREA
             coordinator_grpc.CoordinatorServiceServicer,
             coordinator_grpc.CoordinatorServiceStub,
             "silvana.coordinator.v1.CoordinatorService",
-            {"GetJob": UNARY, "CompleteJob": UNARY, "FailJob": UNARY, "GetStatus": UNARY},
+            # Upstream's 31 calls; the wire test (test_rpc_wire.py) checks each one.
+            {name: UNARY for name in coordinator_pb2.DESCRIPTOR
+             .services_by_name["CoordinatorService"].methods_by_name},
+        ),
+        (
+            coordinator_grpc.CoordinatorStatusServiceServicer,
+            coordinator_grpc.CoordinatorStatusServiceStub,
+            "silvana.coordinator.v1.CoordinatorStatusService",
+            {"GetStatus": UNARY},
         ),
     ],
 )
