@@ -151,7 +151,7 @@ def test_chain_from_toml_and_upstream_env(tmp_path: Path) -> None:
     # Upstream's SUI_CHAIN, in any case (upstream lowercases it too).
     assert load_settings(path, env={"SUI_CHAIN": "MainNet"}).sui.chain == "mainnet"
     bad = write(tmp_path, f'[sui]\npackage_id = "{PKG}"\nchain = "moon"\n')
-    with pytest.raises(ConfigError, match="sui.chain"):
+    with pytest.raises(ConfigError, match=r"sui\.chain"):
         load_settings(bad, env={})
 
 

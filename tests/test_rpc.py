@@ -22,7 +22,7 @@ import grpc
 import purerpc
 import pytest
 import trio
-from google.protobuf import json_format
+from google.protobuf import json_format, message_factory
 from pydantic import ValidationError
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
@@ -34,6 +34,7 @@ from coordinator.events.parser import CoordinationEvent, LedgerPosition
 from coordinator.jobs import JobBook
 from coordinator.purerpc_unix import unix_channel
 from coordinator.rpc import CoordinatorService, SocketPathError, StatusService, serve
+from coordinator.rpc.unserved import UNSERVED
 from coordinator.store import Store
 
 KEY = AgentKey("AddExampleDev", "AddAgent", "prove")
@@ -45,14 +46,15 @@ STATUS_SERVICE = "/silvana.coordinator.v1.CoordinatorStatusService/"
 ORIGINAL_GET_JOB = '{"developer": "AddExampleDev", "agent": "AddAgent", "agent_method": "prove"}'
 
 
-def created(job_id: int, key: AgentKey = KEY, description: str | None = "add") -> CoordinationEvent:
+def created(job_id: int, key: AgentKey = KEY, description: str | None = "add",
+            app_instance: str = APP) -> CoordinationEvent:
     payload = JobCreatedEvent(
         job_id=job_id, description=description, developer=key.developer, agent=key.agent,
-        agent_method=key.agent_method, app="AddApp", app_instance=APP,
+        agent_method=key.agent_method, app="AddApp", app_instance=app_instance,
         app_instance_method="add", sequences=(7, 8), data=bytes([1, 2, job_id % 256]),
         status=JobStatus(kind="pending"), created_at=1_700_000_000_000 + job_id,
     )
-    return CoordinationEvent(LedgerPosition(1, f"tx-{job_id}", 0, 0), "jobs",
+    return CoordinationEvent(LedgerPosition(1, f"tx-{job_id}-{app_instance}", 0, 0), "jobs",
                              "JobCreatedEvent", "0x1", payload)
 
 
@@ -313,6 +315,115 @@ async def test_fail_job_requeues_and_counts_the_attempt(
         assert reply.success
     assert book.jobs[job.ref].state is JobState.DEAD and "dead after 3" in reply.message
     assert job.last_error  # an empty error text is replaced by a placeholder
+
+
+async def test_terminate_job_ends_it_without_retry(book: JobBook, client: GrpcClient) -> None:
+    book.on_chain_event(created(1))
+    book.on_chain_event(created(2))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, _ = opened
+    reply = await client.call(
+        "TerminateJob", pb.TerminateJobRequest(session_id=session.session_id, job_id=wire(1)),
+        pb.TerminateJobResponse)
+    assert reply.success and "terminated" in reply.message
+    job = await stored(book, JobRef(APP, 1))
+    assert job.state is JobState.DEAD and job.last_error == "terminated by the agent"
+    again = await client.error_of(
+        "TerminateJob", pb.TerminateJobRequest(session_id=session.session_id, job_id=wire(1)),
+        pb.TerminateJobResponse)
+    assert again.code() is grpc.StatusCode.FAILED_PRECONDITION
+    # Job 2 was never this session's: refused, and nothing changes.
+    other = await client.error_of(
+        "TerminateJob", pb.TerminateJobRequest(session_id=session.session_id, job_id=wire(2)),
+        pb.TerminateJobResponse)
+    assert other.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert book.jobs[JobRef(APP, 2)].state is JobState.PENDING
+
+
+async def test_job_ids_name_the_app_instance(book: JobBook, client: GrpcClient) -> None:
+    """Job numbers repeat across app instances; the wire id tells them apart."""
+    other_app = "0x" + "b" * 64
+    book.on_chain_event(created(1))
+    book.on_chain_event(created(1, app_instance=other_app))
+    first = await client.get_job(original_request())
+    second = await client.get_job(original_request())
+    assert {first.job.job_id, second.job.job_id} == {wire(1), wire(1, other_app)}
+    assert (await client.complete("", wire(1, other_app))).success
+    assert book.jobs[JobRef(other_app, 1)].state is JobState.COMPLETED
+    assert book.jobs[JobRef(APP, 1)].state is JobState.RUNNING
+    # A bare number (grpcurl by hand) settles the one running job of that number.
+    assert (await client.complete("", "1")).success
+    assert book.jobs[JobRef(APP, 1)].state is JobState.COMPLETED
+
+
+@pytest.mark.parametrize("job_id", ["", "abc", "-1", "1@", "18446744073709551616", "1@a b"])
+async def test_malformed_job_ids_are_refused(client: GrpcClient, job_id: str) -> None:
+    for name, request, response in [
+        ("CompleteJob", pb.CompleteJobRequest(job_id=job_id), pb.CompleteJobResponse),
+        ("FailJob", pb.FailJobRequest(job_id=job_id), pb.FailJobResponse),
+        ("TerminateJob", pb.TerminateJobRequest(job_id=job_id), pb.TerminateJobResponse),
+    ]:
+        error = await client.error_of(name, request, response)
+        assert error.code() is grpc.StatusCode.INVALID_ARGUMENT, name
+        assert "job_id must be a job id as GetJob gave it" in error.details()
+
+
+async def test_agent_message_is_logged_escaped_and_bounded(
+    book: JobBook, client: GrpcClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    book.on_chain_event(created(1))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, _ = opened
+    text = "proving\nFAKE LOG LINE\x1b[31m\u202e" + "x" * 10_000
+    with caplog.at_level("DEBUG", logger="coordinator.rpc"):
+        reply = await client.call("AgentMessage", pb.AgentMessageRequest(
+            session_id=session.session_id, job_id=wire(1), level=pb.LOG_LEVEL_WARN,
+            message=text), pb.AgentMessageResponse)
+        assert reply.success
+        about_session = await client.call("AgentMessage", pb.AgentMessageRequest(
+            session_id=session.session_id, level=pb.LOG_LEVEL_DEBUG, message="hello"),
+            pb.AgentMessageResponse)
+        assert about_session.success
+    records = [r for r in caplog.records if r.getMessage().startswith("agent message")]
+    assert [r.levelname for r in records] == ["WARNING", "DEBUG"]
+    line = records[0].getMessage()
+    assert f"job {JobRef(APP, 1)} ({KEY})" in line
+    assert "proving\\nFAKE LOG LINE\\x1b[31m\\u202e" in line and "\n" not in line
+    assert line.endswith("[truncated]") and len(line.encode()) < 4096 + 200
+    assert session.session_id not in line and session.session_id[:8] in records[1].getMessage()
+
+    # Under a job or a session it does not hold: refused, nothing logged.
+    caplog.clear()
+    denied = await client.error_of("AgentMessage", pb.AgentMessageRequest(
+        session_id="ffff", message="x"), pb.AgentMessageResponse)
+    assert denied.code() is grpc.StatusCode.PERMISSION_DENIED
+    unknown = await client.error_of("AgentMessage", pb.AgentMessageRequest(
+        session_id=session.session_id, job_id=wire(9), message="x"), pb.AgentMessageResponse)
+    assert unknown.code() is grpc.StatusCode.NOT_FOUND
+    anonymous = await client.error_of("AgentMessage", pb.AgentMessageRequest(message="x"),
+                                      pb.AgentMessageResponse)
+    assert anonymous.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert not [r for r in caplog.records if r.getMessage().startswith("agent message")]
+
+
+async def test_every_other_upstream_call_is_unimplemented_and_says_why(
+    client: GrpcClient
+) -> None:
+    served = {"GetJob", "CompleteJob", "FailJob", "TerminateJob", "AgentMessage"}
+    methods = pb.DESCRIPTOR.services_by_name["CoordinatorService"].methods
+    assert len(methods) == 31
+    assert {m.name for m in methods} == served | set(UNSERVED)
+    for method in methods:
+        if method.name in served:
+            continue
+        request = message_factory.GetMessageClass(method.input_type)()
+        response = message_factory.GetMessageClass(method.output_type)
+        error = await client.error_of(method.name, request, response)
+        assert error.code() is grpc.StatusCode.UNIMPLEMENTED, method.name
+        assert error.details() == (f"{method.name} is not served by this coordinator: "
+                                   f"it needs {UNSERVED[method.name]}")
 
 
 async def test_get_status_returns_the_snapshot(book: JobBook, client: GrpcClient) -> None:
