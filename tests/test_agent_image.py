@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -23,11 +22,10 @@ import grpc
 import pytest
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
-from tests.conftest import ROOT
+from tests.e2e_support import build_agent_image
 
 pytestmark = pytest.mark.docker
 
-AGENT_IMAGE = "silvana-demo/agent:latest"
 SERVICE = "silvana.coordinator.v1.CoordinatorService"
 SOCKET_IN_CONTAINER = "/run/silvana/coordinator.sock"
 KEY = ("AddExampleDev", "AddAgent", "prove")
@@ -89,8 +87,7 @@ class FakeCoordinator:
 @pytest.fixture(scope="session")
 def agent_image(docker_client: docker.DockerClient) -> str:
     # Cached: a no-op when the image matches the script, the agent and the proto.
-    subprocess.run([str(ROOT / "scripts" / "build-agent-image")], check=True)
-    return AGENT_IMAGE
+    return build_agent_image()
 
 
 @pytest.fixture
