@@ -86,7 +86,7 @@ async def load_book(db: sqlite3.Connection, directory: Path, jobs: int) -> tuple
 async def serve_ours(socket_path: str, jobs: int, kind: str) -> None:
     directory = Path(socket_path).parent
     _, book = await load_book(connect(kind, directory), directory, jobs)
-    service = CoordinatorService(book, pb.GetStatusResponse)
+    service = CoordinatorService(book)
     async with trio.open_nursery() as nursery:
         await nursery.start(serve, RpcSettings(socket_path=Path(socket_path)), service)
         print("ready", flush=True)
@@ -111,7 +111,7 @@ def serve_grpcio(socket_path: str, jobs: int, kind: str) -> None:
         with lock:
             job = book.take(key, session_id)
             if job is None:
-                return pb.GetJobResponse()
+                return pb.GetJobResponse(success=True, message=f"no pending job for {key}")
             now = time.time()
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -120,7 +120,8 @@ def serve_grpcio(socket_path: str, jobs: int, kind: str) -> None:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
-        return pb.GetJobResponse(job=job_message(job))
+        return pb.GetJobResponse(success=True, message=f"job {job.job_id}",
+                                 job=job_message(job))
 
     handler = grpc.method_handlers_generic_handler(SERVICE, {
         "GetJob": grpc.unary_unary_rpc_method_handler(

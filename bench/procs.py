@@ -70,8 +70,9 @@ class SimnetClient:
 class DaemonClient:
     def __init__(self, socket_path: Path) -> None:
         self.channel = grpc.insecure_channel(f"unix:{socket_path}")
-        self._status = _unary(self.channel, "/silvana.coordinator.v1.CoordinatorService/GetStatus",
-                              cpb.GetStatusResponse)
+        self._status = _unary(
+            self.channel, "/silvana.coordinator.v1.CoordinatorStatusService/GetStatus",
+            cpb.GetStatusResponse)
 
     def status(self) -> cpb.GetStatusResponse:
         return self._status(cpb.GetStatusRequest(), timeout=10)

@@ -43,7 +43,7 @@ from coordinator.metrics.observed import Observed
 from coordinator.preflight import prepare
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
-from coordinator.rpc import CoordinatorService, clear_socket_path, serve
+from coordinator.rpc import CoordinatorService, StatusService, clear_socket_path, serve
 from coordinator.runner import Runner
 from coordinator.status import DaemonStatus, run_status
 from coordinator.store import Ledger, Store
@@ -113,9 +113,8 @@ async def _run_tree(settings: Settings, store: Store) -> int:
                     expected_chain=sui.chain_id, stored_layout=stored_layout)
     ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)
     dispatcher = Dispatcher(store, deliveries_out, handled, router.route)
-    service = CoordinatorService(
-        book, status.snapshot, max_concurrent_requests=settings.rpc.max_concurrent_requests
-    )
+    service = CoordinatorService(book, max_concurrent_requests=settings.rpc.max_concurrent_requests)
+    status_service = StatusService(status.snapshot, service.limiter)
 
     children: list[ChildSpec] = []
     if settings.simnet.enabled:
@@ -129,7 +128,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         forwarder = functools.partial(run_forwarder, settings.enclave)
         children.append(ChildSpec("forwarder", lambda: Child(forwarder)))
     children.append(ChildSpec("status", task(lambda: run_status(settings.status.mode, status))))
-    rpc = functools.partial(serve, settings.rpc, service)
+    rpc = functools.partial(serve, settings.rpc, service, status_service)
     children.append(ChildSpec("rpc", lambda: Child(rpc)))
     observed = Observed(status, chain, handled, book, registry, runner)
     metrics = functools.partial(serve_metrics, settings, observed)

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from coordinator.agent_env import CONTRACT_ENV
 from coordinator.events.models import normalize_address
 from coordinator.hostport import split_host_port
 from coordinator.simnet.settings import SimnetSettings
@@ -91,6 +92,8 @@ class SuiSettings(_Section):
     # Cap of a transaction's gas budget in MIST (Sui's own maximum is 50 SUI);
     # None: the simulated gas with a margin, up to that maximum.
     gas_budget: int | None = Field(default=None, gt=0, le=50_000_000_000)
+    # The network's name, given to agents as CHAIN (upstream's values).
+    chain: Literal["devnet", "testnet", "mainnet", "localnet"] = "testnet"
 
     @field_validator("registry_id", "chain_id", "key_file", "secret_key", "address", mode="before")
     @classmethod
@@ -104,13 +107,6 @@ class SuiSettings(_Section):
             if not _MODULE_RE.match(module):
                 raise ValueError(f"{module!r} is not a Move module name")
         return value
-
-
-# The environment the coordinator gives every agent container (the design's contract).
-AGENT_CONTRACT_ENV = frozenset({
-    "JOB_ID", "JOB_DATA", "DEVELOPER", "AGENT", "METHOD", "APP_INSTANCE", "SESSION_ID",
-    "COORDINATOR_SOCKET",
-})
 
 
 class DockerSettings(_Section):
@@ -167,7 +163,7 @@ class DockerSettings(_Section):
         for name, text in value.items():
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,127}", name):
                 raise ValueError(f"{name!r} is not an environment variable name")
-            if name in AGENT_CONTRACT_ENV:
+            if name in CONTRACT_ENV:
                 raise ValueError(f"{name} is set by the coordinator for every job")
             if len(text) > 4096 or "\0" in text:
                 raise ValueError(f"the value of {name} must be at most 4096 characters, no NUL")
@@ -424,6 +420,7 @@ SECRET_KEYS = frozenset({"docker.agent_env"})
 # Environment names of the original coordinator -> (TOML key, conversion).
 ENV_KEYS: dict[str, tuple[str, Any]] = {
     "SUI_RPC_URL": ("sui.rpc_url", str),
+    "SUI_CHAIN": ("sui.chain", str.lower),
     "COORDINATION_PACKAGE_ID": ("sui.package_id", str),
     "COORDINATION_MODULE": ("sui.modules", _to_list),
     "DOCKER_USE_TEE": ("docker.use_tee", str),

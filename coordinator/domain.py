@@ -108,3 +108,5 @@ class Session:
     key: AgentKey
     started_at: float
     held: set[JobRef] = field(default_factory=set)
+    # The job the container was started for, until GetJob hands it over.
+    reserved: JobRef | None = None

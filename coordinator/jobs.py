@@ -384,6 +384,7 @@ class JobBook:
         session = Session(uuid.uuid4().hex, key, started_at=self.clock())
         self.sessions[session.session_id] = session
         self._start(job, session)
+        session.reserved = job.ref
         return session, job
 
     def _start(self, job: Job, session: Session | None) -> None:
@@ -400,9 +401,15 @@ class JobBook:
         """GetJob: the next ready job of `key`, now running for that session.
 
         Without a session (the original agents' call) the job is leased and
-        fails if not settled within `lease_secs`.
+        fails if not settled within `lease_secs`. A session's first call gets
+        the job its container was started for, unless the agent settled it
+        already (from JOB_ID): upstream's agents learn their job only this way.
         """
         session = self._session(session_id, key) if session_id is not None else None
+        if session is not None and session.reserved is not None:
+            reserved, session.reserved = session.reserved, None
+            if reserved in session.held:
+                return self.jobs[reserved]
         job = self.next_pending(key)
         if job is not None:
             self._start(job, session)
@@ -416,17 +423,21 @@ class JobBook:
             raise SessionDenied(f"session {session_id!r} belongs to {session.key}, not {key}")
         return session
 
-    def _held(self, session_id: str | None, job_id: int) -> Job:
-        """The running job `job_id` of this session (or a leased one without)."""
+    def held(self, session_id: str | None, job_id: int, app_instance: str | None = None) -> Job:
+        """The running job `job_id` of this session (or a leased one without);
+        `app_instance`, when given, tells apart jobs of one number in two instances."""
+        def named(ref: JobRef) -> bool:
+            return ref.job_id == job_id and app_instance in (None, ref.app_instance)
+
         if session_id is not None:
             session = self._session(session_id)
             for ref in session.held:
-                if ref.job_id == job_id:
+                if named(ref):
                     return self.jobs[ref]
-            known = [job for ref, job in self.jobs.items() if ref.job_id == job_id]
+            known = [job for ref, job in self.jobs.items() if named(ref)]
         else:
             known = [job for ref, job in self.jobs.items()
-                     if ref.job_id == job_id and job.session_id is None]
+                     if named(ref) and job.session_id is None]
             running = [job for job in known if job.state is JobState.RUNNING]
             if running:
                 return running[0]
@@ -434,16 +445,30 @@ class JobBook:
             raise JobNotFound(f"job {job_id} is not known to this coordinator")
         raise JobNotRunning(f"job {job_id} is {known[0].state.value}, not running in this session")
 
-    def complete(self, session_id: str | None, job_id: int) -> Job:
-        job = self._held(session_id, job_id)
+    def complete(self, session_id: str | None, job_id: int,
+                 app_instance: str | None = None) -> Job:
+        job = self.held(session_id, job_id, app_instance)
         self._release(job)
         job.state = JobState.COMPLETED
         self._touch(job)
         self._record(job, "completed")
         return job
 
-    def fail(self, session_id: str | None, job_id: int, error: str) -> list[Job]:
-        return self._fail(self._held(session_id, job_id), error)
+    def fail(self, session_id: str | None, job_id: int, error: str,
+             app_instance: str | None = None) -> list[Job]:
+        return self._fail(self.held(session_id, job_id, app_instance), error)
+
+    def terminate(self, session_id: str | None, job_id: int,
+                  app_instance: str | None = None) -> Job:
+        """TerminateJob: the agent gives the job up for good. Upstream removes it
+        on chain with no retry; here it is dead at once, attempts left or not."""
+        job = self.held(session_id, job_id, app_instance)
+        self._release(job)
+        job.state = JobState.DEAD
+        job.last_error = "terminated by the agent"
+        self._touch(job)
+        self._record(job, "terminated by the agent; not retried")
+        return job
 
     def _fail(self, job: Job, error: str) -> list[Job]:
         self._release(job)

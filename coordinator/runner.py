@@ -87,7 +87,7 @@ class Runner:
         self.exit_now = trio.Event()
         self._connect = connect or functools.partial(
             DockerRuntime.connect, settings.docker, instance_id=instance_id,
-            host_socket_path=settings.host_socket_path,
+            host_socket_path=settings.host_socket_path, chain=settings.sui.chain,
         )
         self.running: dict[str, RunningContainer] = {}
         self.waiting: dict[AgentKey, str] = {}  # keys with ready jobs that cannot start, why

@@ -52,7 +52,7 @@ def socket_path(args: argparse.Namespace) -> Path:
 async def fetch(path: Path) -> pb.GetStatusResponse:
     with trio.fail_after(CALL_TIMEOUT_SECS):
         async with grpc.unix_channel(path) as channel:
-            stub = coordinator_grpc.CoordinatorServiceStub(channel)
+            stub = coordinator_grpc.CoordinatorStatusServiceStub(channel)
             response: pb.GetStatusResponse = await stub.GetStatus(pb.GetStatusRequest())
             return response
 

@@ -26,7 +26,7 @@ from coordinator.docker import DockerEngine
 from coordinator.logs import PLAIN_FORMAT
 from coordinator.store import Store
 from tests.docker_support import registry_port, run_registry
-from tests.e2e_support import AGENT_IMAGE, Daemon, instance_id_of
+from tests.e2e_support import Daemon, build_agent_image, instance_id_of
 from tests.support import BUSYBOX_IMAGE, ROOT, containers_of, need
 
 
@@ -102,10 +102,8 @@ def socket_path() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def agent_image(docker_client: docker.DockerClient) -> str:
-    # docker_client first: a missing engine fails under CI=true. Cached: a no-op
-    # when the image matches the script, the agent and the proto.
-    subprocess.run([str(ROOT / "scripts" / "build-agent-image")], check=True)
-    return AGENT_IMAGE
+    # docker_client first: a missing engine fails under CI=true.
+    return build_agent_image()
 
 
 @pytest.fixture(scope="session")

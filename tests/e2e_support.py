@@ -9,6 +9,7 @@ Sockets live in short directories under /tmp (sun_path holds 108 bytes).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
@@ -28,13 +29,21 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.store import DB_FILE
 from tests.support import ROOT
 
-AGENT_IMAGE = "silvana-demo/agent:latest"
-SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
+# The demo agent of this checkout: other checkouts on the same engine may build
+# silvana-demo/agent:latest from another version of the agent or the proto.
+AGENT_IMAGE = f"silvana-demo/agent:checkout-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]}"
+STATUS_SERVICE = "/silvana.coordinator.v1.CoordinatorStatusService/"
 
 
 # --- images ------------------------------------------------------------------
 
 
+def build_agent_image() -> str:
+    """The demo agent image of this checkout (cached: a no-op when it matches the
+    script, the agent and the proto)."""
+    subprocess.run([str(ROOT / "scripts" / "build-agent-image")], check=True,
+                   env={**os.environ, "SILVANA_AGENT_IMAGE": AGENT_IMAGE})
+    return AGENT_IMAGE
 
 
 
@@ -112,7 +121,7 @@ def get_status(socket_path: Path, timeout: float = 5.0) -> pb.GetStatusResponse:
     """GetStatus from the host, with grpcio (not our purerpc)."""
     with grpc.insecure_channel(f"unix:{socket_path}") as channel:
         call = channel.unary_unary(
-            SERVICE + "GetStatus",
+            STATUS_SERVICE + "GetStatus",
             request_serializer=pb.GetStatusRequest.SerializeToString,
             response_deserializer=pb.GetStatusResponse.FromString,
         )

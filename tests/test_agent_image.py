@@ -28,6 +28,12 @@ KEY = ("AddExampleDev", "AddAgent", "prove")
 ENV_JOB_ID = 100
 ENV_JOB_DATA = bytes(range(1, 9))
 QUEUED = {101: b"\x00\x01\x02", 102: b"hello silvana", 103: b""}
+APP_INSTANCE = "0x" + "ab" * 32
+
+
+def wire(sequence: int) -> str:
+    """The job_id a coordinator gives a job (see coordinator.rpc.wire_job_id)."""
+    return f"{sequence}@{APP_INSTANCE}"
 
 
 @dataclass
@@ -54,8 +60,8 @@ class FakeCoordinator:
         key = (request.developer, request.agent, request.agent_method)
         with self.lock:
             if key == KEY and self.queue:
-                return pb.GetJobResponse(job=self.queue.popleft())
-        return pb.GetJobResponse()
+                return pb.GetJobResponse(success=True, job=self.queue.popleft())
+        return pb.GetJobResponse(success=True, message="no pending job")
 
     def complete_job(
         self, request: pb.CompleteJobRequest, context: grpc.ServicerContext
@@ -115,8 +121,8 @@ def run_agent(
         "JOB_DATA": "0x" + ENV_JOB_DATA.hex(),
         "DEVELOPER": KEY[0],
         "AGENT": KEY[1],
-        "METHOD": KEY[2],
-        "APP_INSTANCE": "0x" + "ab" * 32,
+        "AGENT_METHOD": KEY[2],
+        "APP_INSTANCE": APP_INSTANCE,
         "SESSION_ID": session,
         "COORDINATOR_SOCKET": SOCKET_IN_CONTAINER,
     }
@@ -142,14 +148,15 @@ def run_agent(
 def queued_jobs() -> deque[pb.Job]:
     return deque(
         pb.Job(
-            job_id=job_id,
+            job_sequence=sequence,
+            job_id=wire(sequence),
             developer=KEY[0],
             agent=KEY[1],
             agent_method=KEY[2],
-            app_instance="0x" + "ab" * 32,
+            app_instance=APP_INSTANCE,
             data=data,
         )
-        for job_id, data in QUEUED.items()
+        for sequence, data in QUEUED.items()
     )
 
 
@@ -165,8 +172,8 @@ def test_agent_completes_env_job_and_every_queued_job(
 
     assert status == 0, logs
     completed = coordinator.named("CompleteJob")
-    assert sorted(r.job_id for r in completed) == sorted(ALL_JOBS), logs
-    assert completed[0].job_id == ENV_JOB_ID  # the env job first
+    assert sorted(r.job_id for r in completed) == sorted(map(wire, ALL_JOBS)), logs
+    assert completed[0].job_id == wire(ENV_JOB_ID)  # the env job first
     assert {r.session_id for r in completed} == {session}
     assert coordinator.named("FailJob") == []
     # Three jobs, then the empty answer that ends the loop; always with the session.
@@ -174,7 +181,7 @@ def test_agent_completes_env_job_and_every_queued_job(
     assert len(get_jobs) == len(QUEUED) + 1
     for request in get_jobs:
         assert (request.developer, request.agent, request.agent_method) == KEY
-        assert request.HasField("session_id") and request.session_id == session
+        assert request.session_id == session
     # The work is real and checkable: one line per job with the SHA-256 of its data.
     for job_id, data in ALL_JOBS.items():
         line = f"job {job_id} prove sha256={hashlib.sha256(data).hexdigest()} len={len(data)}"
@@ -190,9 +197,9 @@ def test_agent_fail_mode_fails_every_job(
 
     assert status == 0, logs
     failed = coordinator.named("FailJob")
-    assert sorted(r.job_id for r in failed) == sorted(ALL_JOBS), logs
+    assert sorted(r.job_id for r in failed) == sorted(map(wire, ALL_JOBS)), logs
     assert {r.session_id for r in failed} == {session}
-    assert all(r.error.startswith("demo agent failure: ") for r in failed)
+    assert all(r.error_message.startswith("demo agent failure: ") for r in failed)
     assert coordinator.named("CompleteJob") == []
 
 
@@ -207,7 +214,7 @@ def test_agent_sleep_mode_waits_before_its_first_call(
     )
 
     assert status == 0, logs
-    assert [r.job_id for r in coordinator.named("CompleteJob")] == [ENV_JOB_ID]
+    assert [r.job_id for r in coordinator.named("CompleteJob")] == [wire(ENV_JOB_ID)]
     assert coordinator.calls[0][0] - started >= 2.0
 
 

@@ -153,3 +153,26 @@ def test_bad_docker_keys(tmp_path: Path, docker_toml: str, expected: str) -> Non
         load_settings(write(tmp_path, toml), env={})
     assert expected in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_chain_from_toml_and_upstream_env(tmp_path: Path) -> None:
+    assert load_settings(ROOT / "config" / "local.toml", env={}).sui.chain == "localnet"
+    assert load_settings(ROOT / "config" / "testnet.toml", env={}).sui.chain == "testnet"
+    path = write(tmp_path, f'[sui]\npackage_id = "{PKG}"\nchain = "devnet"\n')
+    assert load_settings(path, env={}).sui.chain == "devnet"
+    # Upstream's SUI_CHAIN, in any case (upstream lowercases it too).
+    assert load_settings(path, env={"SUI_CHAIN": "MainNet"}).sui.chain == "mainnet"
+    bad = write(tmp_path, f'[sui]\npackage_id = "{PKG}"\nchain = "moon"\n')
+    with pytest.raises(ConfigError, match=r"sui\.chain"):
+        load_settings(bad, env={})
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["SESSION_ID", "DEVELOPER", "AGENT", "AGENT_METHOD", "CHAIN", "COORDINATOR_ID",
+     "JOB_ID", "JOB_DATA", "APP_INSTANCE", "COORDINATOR_SOCKET", "METHOD"],
+)
+def test_agent_env_may_not_set_a_contract_name(tmp_path: Path, name: str) -> None:
+    path = write(tmp_path, f'[sui]\npackage_id = "{PKG}"\n[docker.agent_env]\n{name} = "x"\n')
+    with pytest.raises(ConfigError, match=f"{name} is set by the coordinator"):
+        load_settings(path, env={})

@@ -18,7 +18,7 @@ from coordinator.config import RpcSettings
 from coordinator.console import EventRate, live_view, summary_line
 from coordinator.dispatcher import DispatchStatus
 from coordinator.jobs import JobBook
-from coordinator.rpc import CoordinatorService, serve
+from coordinator.rpc import CoordinatorService, StatusService, serve
 from coordinator.status import DaemonStatus, run_status
 from coordinator.store import Store
 from coordinator.sui.chain_status import ChainStatus
@@ -108,14 +108,15 @@ async def test_status_command_asks_a_running_daemon(tmp_path: Path) -> None:
     status = DaemonStatus([chain.report, DispatchStatus(cursor=42).report, book.report],
                           instance_id="i-1")
     chain.state, chain.tip = "connected", 45
-    service = CoordinatorService(book, status.snapshot)
+    service = CoordinatorService(book)
+    status_service = StatusService(status.snapshot, service.limiter)
 
     def status_command(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "coordinator", "status", *args],
                               cwd=ROOT, capture_output=True, text=True, timeout=30)
 
     async with trio.open_nursery() as nursery:
-        await nursery.start(serve, RpcSettings(socket_path=path), service)
+        await nursery.start(serve, RpcSettings(socket_path=path), service, status_service)
         done = await trio.to_thread.run_sync(status_command, "--socket", str(path))
         nursery.cancel_scope.cancel()
     assert done.returncode == 0, done.stderr

@@ -45,8 +45,8 @@ async def test_env_labels_limits_exit_code_and_removal(
     socket_path: Path,
 ) -> None:
     script = (
-        "env | grep -E '^(JOB_ID|JOB_DATA|DEVELOPER|AGENT|METHOD|APP_INSTANCE|SESSION_ID"
-        "|COORDINATOR_SOCKET|EXTRA)=' | sort; "
+        "env | grep -E '^(JOB_ID|JOB_DATA|DEVELOPER|AGENT|AGENT_METHOD|METHOD|APP_INSTANCE"
+        "|SESSION_ID|CHAIN|COORDINATOR_ID|COORDINATOR_SOCKET|EXTRA)=' | sort; "
         'test -S "$COORDINATOR_SOCKET" && echo socket-mounted; '
         "grep CapEff /proc/self/status; "
         "echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes); "
@@ -57,7 +57,8 @@ async def test_env_labels_limits_exit_code_and_removal(
         42, script, session_id="s-42", job_data=bytes.fromhex("00ff10"),
         memory_limit_bytes=96 * MiB, cpu_cores=1,
     )
-    options = make_options(instance_id, socket_path, pids_limit=64, extra_env={"EXTRA": "x"})
+    options = make_options(instance_id, socket_path, pids_limit=64, extra_env={"EXTRA": "x"},
+                           chain="localnet")
     seen: dict[str, Any] = {}
     async with trio.open_nursery() as nursery:
 
@@ -72,7 +73,10 @@ async def test_env_labels_limits_exit_code_and_removal(
     assert not outcome.succeeded and not outcome.timed_out and not outcome.oom_killed
     assert outcome.logs.decode().splitlines() == [
         "AGENT=agent",
+        "AGENT_METHOD=method",  # upstream's contract, and METHOD below, the seed's
         "APP_INSTANCE=0xapp",
+        "CHAIN=localnet",
+        f"COORDINATOR_ID={instance_id}",
         "COORDINATOR_SOCKET=/tmp/coordinator.sock",
         "DEVELOPER=dev",
         "EXTRA=x",

@@ -66,10 +66,36 @@ async def test_created_jobs_queue_per_key_oldest_first(book: JobBook) -> None:
     assert opened is not None
     session, trigger = opened
     assert trigger.job_id == 1 and trigger.state is JobState.RUNNING
+    # The session's first take is its trigger job (upstream agents learn it so).
+    assert book.take(KEY, session.session_id) is trigger
     taken = book.take(KEY, session.session_id)
     assert taken is not None and taken.job_id == 3
     assert book.take(KEY, session.session_id) is None
     assert book.counts() == {"running": 2, "pending": 1}
+
+
+async def test_a_trigger_settled_from_env_is_not_handed_out_again(book: JobBook) -> None:
+    for job_id in (1, 2):
+        book.on_chain_event(created(job_id))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, trigger = opened
+    book.complete(session.session_id, trigger.job_id, trigger.app_instance)
+    taken = book.take(KEY, session.session_id)
+    assert taken is not None and taken.job_id == 2
+
+
+async def test_terminate_ends_the_job_without_retry(book: JobBook) -> None:
+    book.on_chain_event(created(1))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, trigger = opened
+    job = book.terminate(session.session_id, 1)
+    assert job is trigger and job.state is JobState.DEAD and job.attempts == 0
+    assert job.last_error == "terminated by the agent"
+    assert book.ready_keys() == [] and job.ref not in session.held
+    with pytest.raises(JobNotRunning):
+        book.complete(session.session_id, 1)
 
 
 async def test_sessions_are_checked(book: JobBook) -> None:
@@ -116,6 +142,7 @@ async def test_close_session_settles_held_jobs(book: JobBook) -> None:
     opened = book.open_session(KEY)
     assert opened is not None
     session, _ = opened
+    book.take(KEY, session.session_id)  # its trigger, job 1
     book.take(KEY, session.session_id)
     book.complete(session.session_id, 2)
     changed = book.close_session(session.session_id, None)

@@ -343,9 +343,9 @@ async def test_socket_service_lines_name_the_session_by_fingerprint_only(
     opened = book.open_session(KEY)
     assert opened is not None
     session, _ = opened
-    service = CoordinatorService(book, daemon.observed.status.snapshot)
+    service = CoordinatorService(book)
     calls = counted("socket_calls_total", method="CompleteJob", status="OK")
-    request = pb.CompleteJobRequest(session_id=session.session_id, job_id=1)
+    request = pb.CompleteJobRequest(session_id=session.session_id, job_id=f"1@{APP}")
     assert (await service.CompleteJob(request)).success
     assert counted("socket_calls_total", method="CompleteJob", status="OK") == calls + 1
 

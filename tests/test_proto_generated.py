@@ -170,11 +170,11 @@ def test_generator_output_is_deterministic(tmp_path: Path) -> None:
         (transaction_execution_service_pb2.CommandResult.DESCRIPTOR, "return_values", 1, False),
         (transaction_execution_service_pb2.CommandOutput.DESCRIPTOR, "value", 2, True),
         (transaction_execution_service_pb2.Argument.DESCRIPTOR, "subresult", 4, True),
-        (coordinator_pb2.Job.DESCRIPTOR, "attempts", 12, False),
+        (coordinator_pb2.Job.DESCRIPTOR, "attempts", 15, False),
         (coordinator_pb2.Job.DESCRIPTOR, "description", 2, True),
-        (coordinator_pb2.GetJobRequest.DESCRIPTOR, "session_id", 4, True),
-        (coordinator_pb2.GetJobResponse.DESCRIPTOR, "job", 1, True),
-        (coordinator_pb2.FailJobRequest.DESCRIPTOR, "error", 3, False),
+        (coordinator_pb2.GetJobRequest.DESCRIPTOR, "session_id", 4, False),
+        (coordinator_pb2.GetJobResponse.DESCRIPTOR, "job", 3, True),
+        (coordinator_pb2.FailJobRequest.DESCRIPTOR, "error_message", 2, False),
     ],
 )
 def test_field_numbers(message: Descriptor, field: str, number: int, presence: bool) -> None:
@@ -211,7 +211,7 @@ def test_names_match_upstream() -> None:
         transaction_execution_service_pb2.SimulateTransactionRequest.TransactionChecks.Name(1)
         == "DISABLED"
     )
-    assert set(coordinator_pb2.Job.DESCRIPTOR.fields_by_number) == set(range(1, 15)) - {11}
+    assert set(coordinator_pb2.Job.DESCRIPTOR.fields_by_number) == set(range(1, 19))
 
 
 UNARY, STREAM = purerpc.Cardinality.UNARY_UNARY, purerpc.Cardinality.UNARY_STREAM
@@ -255,7 +255,15 @@ UNARY, STREAM = purerpc.Cardinality.UNARY_UNARY, purerpc.Cardinality.UNARY_STREA
             coordinator_grpc.CoordinatorServiceServicer,
             coordinator_grpc.CoordinatorServiceStub,
             "silvana.coordinator.v1.CoordinatorService",
-            {"GetJob": UNARY, "CompleteJob": UNARY, "FailJob": UNARY, "GetStatus": UNARY},
+            # Upstream's 31 calls; the wire test (test_rpc_wire.py) checks each one.
+            {name: UNARY for name in coordinator_pb2.DESCRIPTOR
+             .services_by_name["CoordinatorService"].methods_by_name},
+        ),
+        (
+            coordinator_grpc.CoordinatorStatusServiceServicer,
+            coordinator_grpc.CoordinatorStatusServiceStub,
+            "silvana.coordinator.v1.CoordinatorStatusService",
+            {"GetStatus": UNARY},
         ),
     ],
 )

@@ -21,7 +21,7 @@ import grpc
 import purerpc
 import pytest
 import trio
-from google.protobuf import json_format
+from google.protobuf import json_format, message_factory
 from pydantic import ValidationError
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
@@ -33,7 +33,9 @@ from coordinator.events.layouts import neutral
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
 from coordinator.grpc import unix_channel
 from coordinator.jobs import JobBook
-from coordinator.rpc import CoordinatorService, SocketPathError, serve
+from coordinator.logs import session_fingerprint
+from coordinator.rpc import CoordinatorService, SocketPathError, StatusService, serve
+from coordinator.rpc.unserved import UNSERVED
 from coordinator.store import Store
 from tests.support import FORGED, LINE_START, log_lines
 
@@ -41,18 +43,20 @@ KEY = AgentKey("AddExampleDev", "AddAgent", "prove")
 OTHER = AgentKey("AddExampleDev", "AddAgent", "verify")
 APP = "0x" + "a" * 64
 SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
+STATUS_SERVICE = "/silvana.coordinator.v1.CoordinatorStatusService/"
 # What the original coordinator's README tells agents (and grpcurl users) to send.
 ORIGINAL_GET_JOB = '{"developer": "AddExampleDev", "agent": "AddAgent", "agent_method": "prove"}'
 
 
-def created(job_id: int, key: AgentKey = KEY, description: str | None = "add") -> CoordinationEvent:
+def created(job_id: int, key: AgentKey = KEY, description: str | None = "add",
+            app_instance: str = APP) -> CoordinationEvent:
     payload = JobCreatedEvent(
         job_id=job_id, description=description, developer=key.developer, agent=key.agent,
-        agent_method=key.agent_method, app="AddApp", app_instance=APP,
+        agent_method=key.agent_method, app="AddApp", app_instance=app_instance,
         app_instance_method="add", sequences=(7, 8), data=bytes([1, 2, job_id % 256]),
         status=JobStatus(kind="pending"), created_at=1_700_000_000_000 + job_id,
     )
-    return CoordinationEvent(LedgerPosition(1, f"tx-{job_id}", 0, 0), "jobs",
+    return CoordinationEvent(LedgerPosition(1, f"tx-{job_id}-{app_instance}", 0, 0), "jobs",
                              "JobCreatedEvent", "0x1", neutral(payload))
 
 
@@ -73,6 +77,16 @@ def status_of(book: JobBook) -> Callable[[], pb.GetStatusResponse]:
     return status
 
 
+def services_of(book: JobBook, limit: int = 64) -> tuple[CoordinatorService, StatusService]:
+    service = CoordinatorService(book, max_concurrent_requests=limit)
+    return service, StatusService(status_of(book), service.limiter)
+
+
+def wire(job_id: int, app_instance: str = APP) -> str:
+    """A job's wire id, as GetJob hands it out."""
+    return f"{job_id}@{app_instance}"
+
+
 def settings_in(sock_dir: Path, **kwargs: Any) -> RpcSettings:
     return RpcSettings(socket_path=sock_dir / "coordinator.sock", **kwargs)
 
@@ -81,8 +95,8 @@ def settings_in(sock_dir: Path, **kwargs: Any) -> RpcSettings:
 async def served(
     nursery: trio.Nursery, book: JobBook, sock_dir: Path
 ) -> tuple[str, CoordinatorService]:
-    service = CoordinatorService(book, status_of(book), max_concurrent_requests=8)
-    path = await nursery.start(serve, settings_in(sock_dir), service)
+    service, status = services_of(book, 8)
+    path = await nursery.start(serve, settings_in(sock_dir), service, status)
     return str(path), service
 
 
@@ -92,29 +106,33 @@ class GrpcClient:
     def __init__(self, path: str) -> None:
         self.channel = grpc.insecure_channel(f"unix:{path}")
 
-    def method(self, name: str, response: type[Any]) -> Any:
+    def method(self, name: str, response: type[Any], service: str = SERVICE) -> Any:
         return self.channel.unary_unary(
-            SERVICE + name,
+            service + name,
             request_serializer=lambda message: message.SerializeToString(),
             response_deserializer=response.FromString,
         )
 
-    async def call(self, name: str, request: Any, response: type[Any]) -> Any:
-        method = self.method(name, response)
+    async def call(
+        self, name: str, request: Any, response: type[Any], service: str = SERVICE
+    ) -> Any:
+        method = self.method(name, response, service)
         return await trio.to_thread.run_sync(lambda: method(request, timeout=10))
 
     async def get_job(self, request: pb.GetJobRequest) -> pb.GetJobResponse:
         result: pb.GetJobResponse = await self.call("GetJob", request, pb.GetJobResponse)
         return result
 
-    async def complete(self, session_id: str, job_id: int) -> pb.CompleteJobResponse:
-        request = pb.CompleteJobRequest(session_id=session_id, job_id=job_id)
+    async def complete(self, session_id: str, job_id: int | str) -> pb.CompleteJobResponse:
+        job = wire(job_id) if isinstance(job_id, int) else job_id
+        request = pb.CompleteJobRequest(session_id=session_id, job_id=job)
         result: pb.CompleteJobResponse = await self.call(
             "CompleteJob", request, pb.CompleteJobResponse)
         return result
 
-    async def fail(self, session_id: str, job_id: int, error: str) -> pb.FailJobResponse:
-        request = pb.FailJobRequest(session_id=session_id, job_id=job_id, error=error)
+    async def fail(self, session_id: str, job_id: int | str, error: str) -> pb.FailJobResponse:
+        job = wire(job_id) if isinstance(job_id, int) else job_id
+        request = pb.FailJobRequest(session_id=session_id, job_id=job, error_message=error)
         result: pb.FailJobResponse = await self.call("FailJob", request, pb.FailJobResponse)
         return result
 
@@ -148,14 +166,17 @@ async def stored(book: JobBook, ref: JobRef) -> Job:
 
 async def test_original_get_job_without_session(book: JobBook, client: GrpcClient) -> None:
     empty = await client.get_job(original_request())
-    assert not empty.HasField("job")  # nothing pending: an empty response, not an error
+    # Nothing pending: success and no job, not an error.
+    assert empty.success and not empty.HasField("job")
 
     book.on_chain_event(created(5))
     book.on_chain_event(created(6, description=None))
     reply = await client.get_job(original_request())
     assert reply.HasField("job")
     job = reply.job
-    assert job.job_id == 5 and job.HasField("description") and job.description == "add"
+    assert reply.success
+    assert job.job_sequence == 5 and job.HasField("description") and job.description == "add"
+    assert job.job_id == wire(5)  # what the agent hands back to settle it
     assert (job.developer, job.agent, job.agent_method) == tuple(KEY)
     assert (job.app, job.app_instance, job.app_instance_method) == ("AddApp", APP, "add")
     assert list(job.sequences) == [7, 8] and job.data == bytes([1, 2, 5])
@@ -165,7 +186,7 @@ async def test_original_get_job_without_session(book: JobBook, client: GrpcClien
     assert (await stored(book, JobRef(APP, 5))).state is JobState.RUNNING
 
     second = await client.get_job(original_request())
-    assert second.job.job_id == 6 and not second.job.HasField("description")
+    assert second.job.job_sequence == 6 and not second.job.HasField("description")
     assert not (await client.get_job(original_request())).HasField("job")
 
     # Without a session, the leased job is settled with an empty session id.
@@ -195,28 +216,32 @@ async def test_sessions_are_enforced(book: JobBook, client: GrpcClient) -> None:
     assert other_key.code() is grpc.StatusCode.PERMISSION_DENIED
     assert str(KEY) in other_key.details()
 
+    # The session's first call gets the job its container was started for.
+    reserved = await client.get_job(request(session.session_id))
+    assert reserved.job.job_sequence == 1 and reserved.job.job_id == wire(1)
     reply = await client.get_job(request(session.session_id))
-    assert reply.job.job_id == 2
+    assert reply.job.job_sequence == 2
     assert book.jobs[JobRef(APP, 2)].session_id == session.session_id
 
     # Settling needs the session that holds the job.
     denied = await client.error_of(
-        "CompleteJob", pb.CompleteJobRequest(session_id="ffff", job_id=2),
+        "CompleteJob", pb.CompleteJobRequest(session_id="ffff", job_id=wire(2)),
         pb.CompleteJobResponse)
     assert denied.code() is grpc.StatusCode.PERMISSION_DENIED
     assert (await client.complete(session.session_id, 2)).success
     twice = await client.error_of(
-        "CompleteJob", pb.CompleteJobRequest(session_id=session.session_id, job_id=2),
+        "CompleteJob", pb.CompleteJobRequest(session_id=session.session_id, job_id=wire(2)),
         pb.CompleteJobResponse)
     assert twice.code() is grpc.StatusCode.FAILED_PRECONDITION
     assert "job 2 is completed" in twice.details()
     unknown = await client.error_of(
-        "CompleteJob", pb.CompleteJobRequest(session_id=session.session_id, job_id=999),
+        "CompleteJob", pb.CompleteJobRequest(session_id=session.session_id, job_id=wire(999)),
         pb.CompleteJobResponse)
     assert unknown.code() is grpc.StatusCode.NOT_FOUND
     assert "job 999 is not known" in unknown.details()
     unknown_fail = await client.error_of(
-        "FailJob", pb.FailJobRequest(session_id="", job_id=999, error="x"), pb.FailJobResponse)
+        "FailJob", pb.FailJobRequest(session_id="", job_id=wire(999), error_message="x"),
+        pb.FailJobResponse)
     assert unknown_fail.code() is grpc.StatusCode.NOT_FOUND
 
 
@@ -245,10 +270,10 @@ async def test_get_job_validation(
 
 async def test_settle_validation(client: GrpcClient) -> None:
     bad = await client.error_of(
-        "CompleteJob", pb.CompleteJobRequest(session_id="zz", job_id=1), pb.CompleteJobResponse)
+        "CompleteJob", pb.CompleteJobRequest(session_id="zz", job_id="1"), pb.CompleteJobResponse)
     assert bad.code() is grpc.StatusCode.INVALID_ARGUMENT and "session_id" in bad.details()
     bad = await client.error_of(
-        "FailJob", pb.FailJobRequest(session_id="0x12", job_id=1), pb.FailJobResponse)
+        "FailJob", pb.FailJobRequest(session_id="0x12", job_id="1"), pb.FailJobResponse)
     assert bad.code() is grpc.StatusCode.INVALID_ARGUMENT and "session_id" in bad.details()
 
 
@@ -273,16 +298,127 @@ async def test_fail_job_requeues_and_counts_the_attempt(
     for attempt in (2, 3):
         job.not_before = 0
         again = await client.get_job(original_request())
-        assert again.job.job_id == 1 and again.job.attempts == attempt - 1
+        assert again.job.job_sequence == 1 and again.job.attempts == attempt - 1
         reply = await client.fail("", 1, "")
         assert reply.success
     assert book.jobs[job.ref].state is JobState.DEAD and "dead after 3" in reply.message
     assert job.last_error  # an empty error text is replaced by a placeholder
 
 
+async def test_terminate_job_ends_it_without_retry(book: JobBook, client: GrpcClient) -> None:
+    book.on_chain_event(created(1))
+    book.on_chain_event(created(2))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, _ = opened
+    reply = await client.call(
+        "TerminateJob", pb.TerminateJobRequest(session_id=session.session_id, job_id=wire(1)),
+        pb.TerminateJobResponse)
+    assert reply.success and "terminated" in reply.message
+    job = await stored(book, JobRef(APP, 1))
+    assert job.state is JobState.DEAD and job.last_error == "terminated by the agent"
+    again = await client.error_of(
+        "TerminateJob", pb.TerminateJobRequest(session_id=session.session_id, job_id=wire(1)),
+        pb.TerminateJobResponse)
+    assert again.code() is grpc.StatusCode.FAILED_PRECONDITION
+    # Job 2 was never this session's: refused, and nothing changes.
+    other = await client.error_of(
+        "TerminateJob", pb.TerminateJobRequest(session_id=session.session_id, job_id=wire(2)),
+        pb.TerminateJobResponse)
+    assert other.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert book.jobs[JobRef(APP, 2)].state is JobState.PENDING
+
+
+async def test_job_ids_name_the_app_instance(book: JobBook, client: GrpcClient) -> None:
+    """Job numbers repeat across app instances; the wire id tells them apart."""
+    other_app = "0x" + "b" * 64
+    book.on_chain_event(created(1))
+    book.on_chain_event(created(1, app_instance=other_app))
+    first = await client.get_job(original_request())
+    second = await client.get_job(original_request())
+    assert {first.job.job_id, second.job.job_id} == {wire(1), wire(1, other_app)}
+    assert (await client.complete("", wire(1, other_app))).success
+    assert book.jobs[JobRef(other_app, 1)].state is JobState.COMPLETED
+    assert book.jobs[JobRef(APP, 1)].state is JobState.RUNNING
+    # A bare number (grpcurl by hand) settles the one running job of that number.
+    assert (await client.complete("", "1")).success
+    assert book.jobs[JobRef(APP, 1)].state is JobState.COMPLETED
+
+
+@pytest.mark.parametrize("job_id", ["", "abc", "-1", "1@", "18446744073709551616", "1@a b"])
+async def test_malformed_job_ids_are_refused(client: GrpcClient, job_id: str) -> None:
+    for name, request, response in [
+        ("CompleteJob", pb.CompleteJobRequest(job_id=job_id), pb.CompleteJobResponse),
+        ("FailJob", pb.FailJobRequest(job_id=job_id), pb.FailJobResponse),
+        ("TerminateJob", pb.TerminateJobRequest(job_id=job_id), pb.TerminateJobResponse),
+    ]:
+        error = await client.error_of(name, request, response)
+        assert error.code() is grpc.StatusCode.INVALID_ARGUMENT, name
+        assert "job_id must be a job id as GetJob gave it" in error.details()
+
+
+async def test_agent_message_is_logged_escaped_and_bounded(
+    book: JobBook, client: GrpcClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    book.on_chain_event(created(1))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, _ = opened
+    text = "proving\nFAKE LOG LINE\x1b[31m\u202e" + "x" * 10_000
+    with caplog.at_level("DEBUG", logger="coordinator.rpc"):
+        reply = await client.call("AgentMessage", pb.AgentMessageRequest(
+            session_id=session.session_id, job_id=wire(1), level=pb.LOG_LEVEL_WARN,
+            message=text), pb.AgentMessageResponse)
+        assert reply.success
+        about_session = await client.call("AgentMessage", pb.AgentMessageRequest(
+            session_id=session.session_id, level=pb.LOG_LEVEL_DEBUG, message="hello"),
+            pb.AgentMessageResponse)
+        assert about_session.success
+    records = [r for r in caplog.records if r.getMessage().startswith("agent message")]
+    assert [r.levelname for r in records] == ["WARNING", "DEBUG"]
+    line = records[0].getMessage()
+    assert f"job {JobRef(APP, 1)} ({KEY})" in line
+    assert "proving\\nFAKE LOG LINE\\x1b[31m\\u202e" in line and "\n" not in line
+    assert line.endswith("[truncated]") and len(line.encode()) < 4096 + 200
+    assert session.session_id not in line
+    assert session_fingerprint(session.session_id) in records[1].getMessage()
+
+    # Under a job or a session it does not hold: refused, nothing logged.
+    caplog.clear()
+    denied = await client.error_of("AgentMessage", pb.AgentMessageRequest(
+        session_id="ffff", message="x"), pb.AgentMessageResponse)
+    assert denied.code() is grpc.StatusCode.PERMISSION_DENIED
+    unknown = await client.error_of("AgentMessage", pb.AgentMessageRequest(
+        session_id=session.session_id, job_id=wire(9), message="x"), pb.AgentMessageResponse)
+    assert unknown.code() is grpc.StatusCode.NOT_FOUND
+    anonymous = await client.error_of("AgentMessage", pb.AgentMessageRequest(message="x"),
+                                      pb.AgentMessageResponse)
+    assert anonymous.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert not [r for r in caplog.records if r.getMessage().startswith("agent message")]
+
+
+async def test_every_other_upstream_call_is_unimplemented_and_says_why(
+    client: GrpcClient
+) -> None:
+    served = {"GetJob", "CompleteJob", "FailJob", "TerminateJob", "AgentMessage"}
+    methods = pb.DESCRIPTOR.services_by_name["CoordinatorService"].methods
+    assert len(methods) == 31
+    assert {m.name for m in methods} == served | set(UNSERVED)
+    for method in methods:
+        if method.name in served:
+            continue
+        request = message_factory.GetMessageClass(method.input_type)()
+        response = message_factory.GetMessageClass(method.output_type)
+        error = await client.error_of(method.name, request, response)
+        assert error.code() is grpc.StatusCode.UNIMPLEMENTED, method.name
+        assert error.details() == (f"{method.name} is not served by this coordinator: "
+                                   f"it needs {UNSERVED[method.name]}")
+
+
 async def test_get_status_returns_the_snapshot(book: JobBook, client: GrpcClient) -> None:
     book.on_chain_event(created(1))
-    status = await client.call("GetStatus", pb.GetStatusRequest(), pb.GetStatusResponse)
+    status = await client.call("GetStatus", pb.GetStatusRequest(), pb.GetStatusResponse,
+                               STATUS_SERVICE)
     assert status.instance_id == "test-instance"
     assert dict(status.jobs_by_state) == {"pending": 1}
 
@@ -301,7 +437,7 @@ async def test_concurrent_get_jobs_are_queued_not_refused(
     for job_id in range(1, 51):
         book.on_chain_event(created(job_id))
     limit = 4
-    service = CoordinatorService(book, status_of(book), max_concurrent_requests=limit)
+    service, status = services_of(book, limit)
     in_flight = peak = 0
     commit = book.commit
 
@@ -316,7 +452,7 @@ async def test_concurrent_get_jobs_are_queued_not_refused(
             in_flight -= 1
 
     book.commit = slow_commit  # type: ignore[method-assign]
-    path = await nursery.start(serve, settings_in(sock_dir), service)
+    path = await nursery.start(serve, settings_in(sock_dir), service, status)
     client = GrpcClient(path)
     get_job = client.method("GetJob", pb.GetJobResponse)
 
@@ -330,7 +466,7 @@ async def test_concurrent_get_jobs_are_queued_not_refused(
     finally:
         client.close()
     assert len(replies) == 200
-    ids = [reply.job.job_id for reply in replies if reply.HasField("job")]
+    ids = [reply.job.job_sequence for reply in replies if reply.HasField("job")]
     assert sorted(ids) == list(range(1, 51))  # each job handed out exactly once
     assert 1 < peak <= limit
 
@@ -348,7 +484,7 @@ async def test_many_threads_at_once(book: JobBook, client: GrpcClient) -> None:
 
     with trio.fail_after(60):
         replies = await trio.to_thread.run_sync(call_all)
-    ids = sorted(reply.job.job_id for reply in replies if reply.HasField("job"))
+    ids = sorted(reply.job.job_sequence for reply in replies if reply.HasField("job"))
     assert ids == list(range(1, 21))
 
 
@@ -362,7 +498,7 @@ async def test_purerpc_client_over_unix_channel(
     async with unix_channel(served[0]) as channel:
         stub = CoordinatorServiceStub(channel)
         reply = await stub.GetJob(original_request())
-        assert reply.job.job_id == 1 and reply.job.data == bytes([1, 2, 1])
+        assert reply.job.job_sequence == 1 and reply.job.data == bytes([1, 2, 1])
         assert not (await stub.GetJob(original_request())).HasField("job")
         with pytest.raises(purerpc.PermissionDeniedError) as denied:
             await stub.GetJob(pb.GetJobRequest(developer="AddExampleDev", agent="AddAgent",
@@ -371,10 +507,10 @@ async def test_purerpc_client_over_unix_channel(
         with pytest.raises(purerpc.InvalidArgumentError) as invalid:
             await stub.GetJob(pb.GetJobRequest(agent="AddAgent", agent_method="prove"))
         assert invalid.value.status.status_message == "developer must not be empty"
-        done = await stub.CompleteJob(pb.CompleteJobRequest(job_id=1))
+        done = await stub.CompleteJob(pb.CompleteJobRequest(job_id=reply.job.job_id))
         assert done.success
         with pytest.raises(purerpc.FailedPreconditionError):
-            await stub.CompleteJob(pb.CompleteJobRequest(job_id=1))
+            await stub.CompleteJob(pb.CompleteJobRequest(job_id=reply.job.job_id))
 
 
 # --- the socket file --------------------------------------------------------------------
@@ -392,9 +528,9 @@ async def test_socket_mode_and_group(book: JobBook, sock_dir: Path) -> None:
     gid = os.getgid()
     umask = _umask()
     settings = settings_in(sock_dir, socket_mode="0660", socket_group=str(gid))
-    service = CoordinatorService(book, status_of(book))
+    services = services_of(book)
     async with trio.open_nursery() as nursery:
-        path = await nursery.start(serve, settings, service)
+        path = await nursery.start(serve, settings, *services)
         info = os.lstat(path)
         assert stat.S_IMODE(info.st_mode) == 0o660 and info.st_gid == gid
         assert _umask() == umask  # the bind's umask was put back
@@ -402,7 +538,7 @@ async def test_socket_mode_and_group(book: JobBook, sock_dir: Path) -> None:
     name = grp.getgrgid(gid).gr_name
     settings = settings_in(sock_dir, socket_mode="640", socket_group=name)
     async with trio.open_nursery() as nursery:
-        path = await nursery.start(serve, settings, service)
+        path = await nursery.start(serve, settings, *services)
         assert stat.S_IMODE(os.lstat(path).st_mode) == 0o640
         nursery.cancel_scope.cancel()
 
@@ -410,7 +546,7 @@ async def test_socket_mode_and_group(book: JobBook, sock_dir: Path) -> None:
 async def test_unknown_group_is_refused(book: JobBook, sock_dir: Path) -> None:
     settings = settings_in(sock_dir, socket_group="no-such-group-silvana")
     with pytest.raises(SocketPathError, match="no group named 'no-such-group-silvana'"):
-        await serve(settings, CoordinatorService(book, status_of(book)))
+        await serve(settings, *services_of(book))
     assert not settings.socket_path.exists()
 
 
@@ -438,7 +574,7 @@ async def test_non_sockets_are_refused(
     make(settings.socket_path)
     before = os.lstat(settings.socket_path)
     with pytest.raises(SocketPathError) as info:
-        await serve(settings, CoordinatorService(book, status_of(book)))
+        await serve(settings, *services_of(book))
     message = str(info.value)
     assert what in message and str(settings.socket_path) in message and "\n" not in message
     after = os.lstat(settings.socket_path)  # left exactly as it was
@@ -453,7 +589,7 @@ async def test_stale_socket_is_replaced(
     dead.bind(str(settings.socket_path))
     dead.close()  # the file stays; nobody listens: what a killed process leaves
     os.chmod(settings.socket_path, 0o604)  # to tell it from ours (inodes get reused)
-    path = await nursery.start(serve, settings, CoordinatorService(book, status_of(book)))
+    path = await nursery.start(serve, settings, *services_of(book))
     assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600
     client = GrpcClient(path)
     try:
@@ -467,14 +603,14 @@ async def test_live_socket_is_not_taken_over(
 ) -> None:
     settings = settings_in(sock_dir)  # the same path `served` listens on
     with pytest.raises(SocketPathError, match="another coordinator is listening on"):
-        await serve(settings, CoordinatorService(book, status_of(book)))
+        await serve(settings, *services_of(book))
     assert stat.S_ISSOCK(os.lstat(served[0]).st_mode)  # the first one keeps its socket
 
 
 async def test_parent_directory_is_created(book: JobBook, sock_dir: Path) -> None:
     settings = RpcSettings(socket_path=sock_dir / "run" / "silvana" / "c.sock")
     async with trio.open_nursery() as nursery:
-        path = await nursery.start(serve, settings, CoordinatorService(book, status_of(book)))
+        path = await nursery.start(serve, settings, *services_of(book))
         parent = os.stat(os.path.dirname(path))
         assert stat.S_IMODE(parent.st_mode) == 0o755 & ~_umask()
         nursery.cancel_scope.cancel()
@@ -488,9 +624,9 @@ def _umask() -> int:
 
 async def test_socket_is_removed_on_shutdown(book: JobBook, sock_dir: Path) -> None:
     settings = settings_in(sock_dir)
-    service = CoordinatorService(book, status_of(book))
+    services = services_of(book)
     async with trio.open_nursery() as nursery:
-        path = await nursery.start(serve, settings, service)
+        path = await nursery.start(serve, settings, *services)
         client = GrpcClient(path)
         try:
             assert not (await client.get_job(original_request())).HasField("job")
@@ -502,7 +638,7 @@ async def test_socket_is_removed_on_shutdown(book: JobBook, sock_dir: Path) -> N
 
     # A socket that is no longer ours (a successor replaced it) is left alone.
     async with trio.open_nursery() as nursery:
-        path = await nursery.start(serve, settings, service)
+        path = await nursery.start(serve, settings, *services)
         os.unlink(path)
         successor = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         successor.bind(path)

@@ -29,6 +29,7 @@ from typing import Any
 import trio
 from docker.types import LogConfig, Mount
 
+from coordinator.agent_env import AgentEnv
 from coordinator.config import DockerSettings
 from coordinator.docker.engine import (
     DockerEngine,
@@ -84,8 +85,9 @@ class ContainerSpec:
 class ContainerOptions:
     """How this coordinator runs every agent container."""
 
-    instance_id: str
+    instance_id: str  # also the agents' COORDINATOR_ID
     host_socket_path: Path  # the CoordinatorService socket, bind-mounted
+    chain: str = "testnet"  # the agents' CHAIN (`sui.chain`)
     container_socket_path: str = "/tmp/coordinator.sock"
     timeout_secs: float = 300.0
     stop_grace_secs: int = 10
@@ -107,11 +109,13 @@ class ContainerOptions:
         *,
         instance_id: str,
         host_socket_path: Path,
+        chain: str = "testnet",
         exit_now: trio.Event | None = None,
     ) -> ContainerOptions:
         return cls(
             instance_id=instance_id,
             host_socket_path=host_socket_path,
+            chain=chain,
             container_socket_path=settings.container_socket_path,
             timeout_secs=settings.container_timeout_secs,
             stop_grace_secs=settings.stop_grace_secs,
@@ -268,17 +272,20 @@ async def _create(engine: DockerEngine, spec: ContainerSpec, options: ContainerO
             config={"max-size": str(2 * options.log_limit_bytes), "max-file": "2"},
         ),
     )
-    environment = {
-        **options.extra_env,
-        "JOB_ID": str(spec.job_id),
-        "JOB_DATA": "0x" + spec.job_data.hex(),
-        "DEVELOPER": spec.developer,
-        "AGENT": spec.agent,
-        "METHOD": spec.agent_method,
-        "APP_INSTANCE": spec.app_instance,
-        "SESSION_ID": spec.session_id,
-        "COORDINATOR_SOCKET": options.container_socket_path,
-    }
+    contract = AgentEnv(
+        session_id=spec.session_id,
+        developer=spec.developer,
+        agent=spec.agent,
+        agent_method=spec.agent_method,
+        chain=options.chain,
+        coordinator_id=options.instance_id,
+        job_id=str(spec.job_id),
+        job_data="0x" + spec.job_data.hex(),
+        app_instance=spec.app_instance,
+        coordinator_socket=options.container_socket_path,
+    )
+    # The config refuses contract names in extra_env; the contract wins regardless.
+    environment = {**options.extra_env, **contract.as_env()}
     labels = {
         LABEL_COORDINATOR: options.instance_id,
         LABEL_JOB: str(spec.job_id),

@@ -1,11 +1,21 @@
-"""The CoordinatorService on the Unix socket agent containers talk to.
+"""The agent API (upstream's CoordinatorService) and our status call, on the Unix
+socket agent containers talk to.
 
-    service = CoordinatorService(book, status_snapshot,
+    service = CoordinatorService(book,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
-    await nursery.start(serve, settings.rpc, service)   # SocketPathError: exit 2
+    status = StatusService(status_snapshot, service.limiter)
+    await nursery.start(serve, settings.rpc, service, status)   # SocketPathError: exit 2
 """
 
 from coordinator.rpc.server import SocketPathError, clear_socket_path, serve
-from coordinator.rpc.service import CoordinatorService, job_message
+from coordinator.rpc.service import CoordinatorService, StatusService, job_message, wire_job_id
 
-__all__ = ["CoordinatorService", "SocketPathError", "clear_socket_path", "job_message", "serve"]
+__all__ = [
+    "CoordinatorService",
+    "SocketPathError",
+    "StatusService",
+    "clear_socket_path",
+    "job_message",
+    "serve",
+    "wire_job_id",
+]

@@ -1,6 +1,6 @@
 """The Unix socket the CoordinatorService is served on.
 
-`serve(settings, service)` owns the socket file from start to end:
+`serve(settings, *services)` owns the socket file from start to end:
 
 - It refuses a path that is a regular file, a directory, a symlink or any other
   non-socket (`SocketPathError`, one line for the operator), and a socket someone
@@ -169,12 +169,11 @@ def _remove_if_ours(path: str, ours: os.stat_result) -> None:
 
 async def serve(
     settings: RpcSettings,
-    service: Any,
-    *,
+    *services: Any,
     task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve `service` (a purerpc Servicer, e.g. `CoordinatorService`) on the
-    configured Unix socket until cancelled; `task_status.started(path)` once the
+    """Serve `services` (purerpc Servicers: `CoordinatorService`, `StatusService`)
+    on the configured Unix socket until cancelled; `task_status.started(path)` once the
     socket accepts connections. Raises `SocketPathError` when the path is unusable.
     """
     path = os.fspath(settings.socket_path)
@@ -184,7 +183,7 @@ async def serve(
     sock, ours = _bind(path, settings.socket_mode, gid)
     try:
         async with trio.open_nursery() as nursery:
-            await nursery.start(grpc.serve_socket, sock, service)
+            await nursery.start(grpc.serve_socket, sock, *services)
             group = "" if gid is None else f", group {gid}"
             log.info("CoordinatorService listening on %s (mode %04o%s)",
                      path, settings.socket_mode, group)

@@ -1,7 +1,7 @@
-"""CoordinatorService: what agent containers (and operators) call on the Unix socket.
+"""CoordinatorService (upstream's agent API) and CoordinatorStatusService (ours).
 
-The calls are thin: validate the request, ask the `JobBook`, persist what changed,
-answer. Book errors become gRPC statuses with the book's message:
+The job calls are thin: validate the request, ask the `JobBook`, persist what
+changed, answer. Book errors become gRPC statuses with the book's message:
 
     SessionDenied  -> PERMISSION_DENIED
     JobNotFound    -> NOT_FOUND
@@ -14,7 +14,12 @@ subclasses (`purerpc.InvalidArgumentError(message)`, ...); the server in
 wants) in the trailers. Any other exception is logged and answered UNKNOWN.
 
 At most `max_concurrent_requests` calls are served at once; the rest wait in
-line (nothing is refused). Job data is never logged.
+line (nothing is refused). Job data is never logged. Upstream's calls that need
+more than the job book answer UNIMPLEMENTED (`coordinator.rpc.unserved`).
+
+A job's wire `job_id` is `<job_sequence>@<app instance>` (`wire_job_id`): job
+numbers repeat across app instances, and upstream's agents treat the id as
+opaque. A bare number is accepted too (grpcurl by hand).
 """
 
 from __future__ import annotations
@@ -28,17 +33,23 @@ import purerpc
 import trio
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
-from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import CoordinatorServiceServicer
+from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import (
+    CoordinatorStatusServiceServicer,
+)
 from coordinator.domain import AgentKey, Job, JobState
 from coordinator.jobs import JobBook, JobError, JobNotFound, SessionDenied
-from coordinator.logs import session_fingerprint
+from coordinator.logs import escape, session_fingerprint
 from coordinator.metrics.instruments import socket_call
+from coordinator.rpc.unserved import UnservedCalls
 
 __all__ = [
     "MAX_ERROR_BYTES",
+    "MAX_MESSAGE_BYTES",
     "MAX_NAME_CHARS",
     "CoordinatorService",
+    "StatusService",
     "job_message",
+    "wire_job_id",
 ]
 
 log = logging.getLogger("coordinator.rpc")
@@ -46,6 +57,7 @@ log = logging.getLogger("coordinator.rpc")
 MAX_NAME_CHARS = 128
 MAX_SESSION_CHARS = 64
 MAX_ERROR_BYTES = 4096
+MAX_MESSAGE_BYTES = 4096  # an AgentMessage as logged
 _TRUNCATED = " [truncated]"
 
 # C0 and C1 control characters, DEL, and the Unicode format / line / paragraph
@@ -55,6 +67,18 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u20
 _ERROR_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # The book's session ids are uuid4().hex; dashes are let through for UUID-shaped ids.
 _SESSION = re.compile(rf"[0-9A-Fa-f-]{{1,{MAX_SESSION_CHARS}}}")
+# A wire job id: the job number, then optionally `@` and the app instance.
+_JOB_ID = re.compile(r"(\d{1,20})(?:@(\S{1,128}))?")
+# In an AgentMessage: every control character, newline and tab included (one log line).
+
+# AgentMessage levels (upstream's LogLevel) as logging levels; unknown ones log as info.
+_LEVELS = {
+    pb.LOG_LEVEL_DEBUG: logging.DEBUG,
+    pb.LOG_LEVEL_INFO: logging.INFO,
+    pb.LOG_LEVEL_WARN: logging.WARNING,
+    pb.LOG_LEVEL_ERROR: logging.ERROR,
+    pb.LOG_LEVEL_FATAL: logging.CRITICAL,
+}
 
 T = TypeVar("T")
 
@@ -85,21 +109,41 @@ def _optional_session(value: str) -> str | None:
     return _check_session("session_id", value) if value else None
 
 
+def _job_id(field: str, value: str) -> tuple[int, str | None]:
+    """(job number, app instance or None) from a wire job id."""
+    match = _JOB_ID.fullmatch(value)
+    if match is None or int(match.group(1)) >= 1 << 64:
+        _invalid(f"{field} must be a job id as GetJob gave it (<number>@<app instance>)")
+    return int(match.group(1)), match.group(2)
+
+
+def wire_job_id(job: Job) -> str:
+    """The `job_id` an agent gets with a job and hands back to settle it."""
+    return f"{job.job_id}@{job.app_instance}"
+
+
+def _bounded(text: str, limit: int, *, cut_from: str | None = None) -> str:
+    """At most `limit` bytes of UTF-8, cut on a character boundary and marked
+    when cut; `cut_from` is the text before any change (to tell it was cut)."""
+    raw = text.encode()
+    if len(raw) > limit or (cut_from is not None and len(cut_from) > 2 * limit):
+        return raw[: limit - len(_TRUNCATED)].decode(errors="ignore") + _TRUNCATED
+    return text
+
+
 def _clean_error(text: str) -> str:
     """Agent error text as kept: control characters (but newline and tab) removed,
     at most MAX_ERROR_BYTES of UTF-8, cut on a character boundary."""
     cleaned = _ERROR_CONTROL.sub("", text[: 2 * MAX_ERROR_BYTES]).strip()
-    raw = cleaned.encode()
-    if len(raw) > MAX_ERROR_BYTES or len(text) > 2 * MAX_ERROR_BYTES:
-        keep = MAX_ERROR_BYTES - len(_TRUNCATED)
-        cleaned = raw[:keep].decode(errors="ignore") + _TRUNCATED
+    cleaned = _bounded(cleaned, MAX_ERROR_BYTES, cut_from=text)
     return cleaned or "the agent reported a failure without a message"
 
 
 def job_message(job: Job) -> pb.Job:
-    """The wire form of a job (the original coordinator's `Job` message)."""
+    """The wire form of a job (upstream's `Job` message)."""
     message = pb.Job(
-        job_id=job.job_id,
+        job_sequence=job.job_id,
+        job_id=wire_job_id(job),
         developer=job.developer,
         agent=job.agent,
         agent_method=job.agent_method,
@@ -132,24 +176,16 @@ def _short(session_id: str | None) -> str:
     return "none" if session_id is None else session_fingerprint(session_id)
 
 
-class CoordinatorService(CoordinatorServiceServicer):
-    """silvana.coordinator.v1.CoordinatorService over a `JobBook`.
-
-    `status` builds the GetStatus snapshot (the daemon owns that data).
-    Serve it with `coordinator.rpc.serve`.
+class CoordinatorService(UnservedCalls):
+    """silvana.coordinator.v1.CoordinatorService over a `JobBook`: the job calls and
+    AgentMessage; upstream's other calls answer UNIMPLEMENTED (`UnservedCalls`).
+    Serve it, with a `StatusService`, through `coordinator.rpc.serve`.
     """
 
-    def __init__(
-        self,
-        book: JobBook,
-        status: Callable[[], pb.GetStatusResponse],
-        *,
-        max_concurrent_requests: int = 64,
-    ) -> None:
+    def __init__(self, book: JobBook, *, max_concurrent_requests: int = 64) -> None:
         if max_concurrent_requests < 1:
             raise ValueError("max_concurrent_requests must be at least 1")
         self.book = book
-        self._status = status
         self.limiter = trio.CapacityLimiter(max_concurrent_requests)
 
     async def _limited(self, call: Callable[[], Awaitable[T]]) -> T:
@@ -179,8 +215,8 @@ class CoordinatorService(CoordinatorServiceServicer):
             # Empty: the agent's default method (jobs created without a method name).
             _check_name("agent_method", request.agent_method, may_be_empty=True),
         )
-        # Empty means none, as in CompleteJob/FailJob: an agent may pass
-        # SESSION_ID straight from an unset environment variable.
+        # Empty means none: an agent may pass SESSION_ID straight from an unset
+        # environment variable, and the original grpcurl call has none.
         session_id = _optional_session(request.session_id)
 
         async def call() -> pb.GetJobResponse:
@@ -189,11 +225,12 @@ class CoordinatorService(CoordinatorServiceServicer):
             except JobError as exc:
                 raise _status_error(exc) from None
             if job is None:
-                return pb.GetJobResponse()
+                return pb.GetJobResponse(success=True, message=f"no pending job for {key}")
             await self._persist([job])
             log.debug("GetJob: job %s (%s) handed to session %s",
                       job.ref, key, _short(session_id), extra={"session": session_id})
-            return pb.GetJobResponse(job=job_message(job))
+            return pb.GetJobResponse(success=True, message=f"job {job.job_id}",
+                                     job=job_message(job))
 
         return await self._limited(call)
 
@@ -201,11 +238,11 @@ class CoordinatorService(CoordinatorServiceServicer):
     async def CompleteJob(self, input_message: pb.CompleteJobRequest) -> pb.CompleteJobResponse:
         request = input_message
         session_id = _optional_session(request.session_id)
-        job_id = request.job_id
+        job_id, app_instance = _job_id("job_id", request.job_id)
 
         async def call() -> pb.CompleteJobResponse:
             try:
-                job = self.book.complete(session_id, job_id)
+                job = self.book.complete(session_id, job_id, app_instance)
             except JobError as exc:
                 raise _status_error(exc) from None
             await self._persist([job])
@@ -219,12 +256,12 @@ class CoordinatorService(CoordinatorServiceServicer):
     async def FailJob(self, input_message: pb.FailJobRequest) -> pb.FailJobResponse:
         request = input_message
         session_id = _optional_session(request.session_id)
-        job_id = request.job_id
-        error = _clean_error(request.error)
+        job_id, app_instance = _job_id("job_id", request.job_id)
+        error = _clean_error(request.error_message)
 
         async def call() -> pb.FailJobResponse:
             try:
-                changed = self.book.fail(session_id, job_id, error)
+                changed = self.book.fail(session_id, job_id, error, app_instance)
             except JobError as exc:
                 raise _status_error(exc) from None
             await self._persist(changed)
@@ -240,9 +277,71 @@ class CoordinatorService(CoordinatorServiceServicer):
 
         return await self._limited(call)
 
-    @socket_call("GetStatus")
-    async def GetStatus(self, input_message: pb.GetStatusRequest) -> pb.GetStatusResponse:
-        async def call() -> pb.GetStatusResponse:
-            return self._status()
+    @socket_call("TerminateJob")
+    async def TerminateJob(
+        self, input_message: pb.TerminateJobRequest
+    ) -> pb.TerminateJobResponse:
+        request = input_message
+        session_id = _optional_session(request.session_id)
+        job_id, app_instance = _job_id("job_id", request.job_id)
+
+        async def call() -> pb.TerminateJobResponse:
+            try:
+                job = self.book.terminate(session_id, job_id, app_instance)
+            except JobError as exc:
+                raise _status_error(exc) from None
+            await self._persist([job])
+            return pb.TerminateJobResponse(success=True,
+                                           message=f"job {job_id} terminated; not retried")
 
         return await self._limited(call)
+
+    @socket_call("AgentMessage")
+    async def AgentMessage(
+        self, input_message: pb.AgentMessageRequest
+    ) -> pb.AgentMessageResponse:
+        """Logged under the job (or the session), escaped and bounded; the agent's
+        words never reach the log raw."""
+        request = input_message
+        session_id = _optional_session(request.session_id)
+        named = _job_id("job_id", request.job_id) if request.HasField("job_id") else None
+        # Escaped for one log line (coordinator.logs.escape), then bounded.
+        text = _bounded(escape(request.message[: 2 * MAX_MESSAGE_BYTES]), MAX_MESSAGE_BYTES,
+                        cut_from=request.message)
+        level = _LEVELS.get(request.level, logging.INFO)
+
+        async def call() -> pb.AgentMessageResponse:
+            try:
+                if named is not None:
+                    job = self.book.held(session_id, *named)
+                    about = f"job {job.ref} ({job.key})"
+                elif session_id is not None:
+                    session = self.book.sessions.get(session_id)
+                    if session is None:
+                        raise purerpc.PermissionDeniedError(
+                            "the session does not belong to a running agent")
+                    about = f"session {_short(session_id)} ({session.key})"
+                else:
+                    _invalid("an AgentMessage needs a session_id or a job_id")
+            except JobError as exc:
+                raise _status_error(exc) from None
+            log.log(level, "agent message, %s: %s", about, text)
+            return pb.AgentMessageResponse(success=True, message="logged")
+
+        return await self._limited(call)
+
+
+class StatusService(CoordinatorStatusServiceServicer):
+    """silvana.coordinator.v1.CoordinatorStatusService: `status` builds the snapshot
+    (the daemon owns that data). It shares the job calls' `limiter`."""
+
+    def __init__(
+        self, status: Callable[[], pb.GetStatusResponse], limiter: trio.CapacityLimiter
+    ) -> None:
+        self._status = status
+        self.limiter = limiter
+
+    @socket_call("GetStatus")
+    async def GetStatus(self, input_message: pb.GetStatusRequest) -> pb.GetStatusResponse:
+        async with self.limiter:
+            return self._status()

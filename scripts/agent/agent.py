@@ -4,7 +4,8 @@ python3-protobuf (4.21).
 
 Contract (see ../shared/DESIGN.md, "Contracts with agent containers"):
   env JOB_ID, JOB_DATA (hex, 0x-prefixed)  the trigger job, handed by env
-  env DEVELOPER, AGENT, METHOD             the key asked for in GetJob
+  env DEVELOPER, AGENT, AGENT_METHOD       the key asked for in GetJob
+                                           (METHOD, the seed's name, if unset)
   env APP_INSTANCE, SESSION_ID             SESSION_ID goes into every call
   env COORDINATOR_SOCKET                   the bind-mounted Unix socket
   env AGENT_MODE (optional)                comma-separated: `complete`
@@ -12,10 +13,11 @@ Contract (see ../shared/DESIGN.md, "Contracts with agent containers"):
       `work:<secs>` (each job takes that long, like real proving work)
   env AGENT_RPC_TIMEOUT_SECS (optional)    deadline of each call, default 10
 
-It first does the env job, then calls GetJob until the response has no `job`,
-and settles each job with CompleteJob (or FailJob). The work of every method
+It first does the env job (its wire id is JOB_ID@APP_INSTANCE), then calls
+GetJob until the response has no `job`, and settles each job by its `job_id`
+with CompleteJob (or FailJob); messages are upstream's CoordinatorService. The work of every method
 is the demo proof: the SHA-256 of the job's data. One line per job on stdout:
-  job <id> <method> sha256=<hex> len=<n> -> completed|failed|refused: <why>
+  job <sequence> <method> sha256=<hex> len=<n> -> completed|failed|refused: <why>
 Exit status: 0 when no job is left, 1 on an RPC error, 2 on a bad environment.
 
 No generated code is shipped (our protoc's gencode needs protobuf 7): the
@@ -132,26 +134,30 @@ def parse_mode(text: str) -> tuple[bool, float, float]:
 
 def run() -> int:
     fail, sleep, work = parse_mode(os.environ.get("AGENT_MODE", ""))
-    developer, agent, method = env("DEVELOPER"), env("AGENT"), env("METHOD")
+    developer, agent = env("DEVELOPER"), env("AGENT")
+    method = env("AGENT_METHOD", required=False) or env("METHOD")
     session = env("SESSION_ID", required=False)
     socket = env("COORDINATOR_SOCKET")
     try:
         timeout = float(os.environ.get("AGENT_RPC_TIMEOUT_SECS", "10"))
     except ValueError:
         raise AgentError("AGENT_RPC_TIMEOUT_SECS must be a number of seconds", status=2) from None
+    app_instance = env("APP_INSTANCE", required=False)
     env_job = None
     if job_id := env("JOB_ID", required=False):
         try:
             data = bytes.fromhex(env("JOB_DATA", required=False).removeprefix("0x"))
-            env_job = (int(job_id), data)
+            sequence = int(job_id)
         except ValueError:
             raise AgentError(
                 "JOB_ID must be a number and JOB_DATA 0x-prefixed hex", status=2
             ) from None
+        wire_id = f"{sequence}@{app_instance}" if app_instance else str(sequence)
+        env_job = (wire_id, sequence, data)
 
     out(
-        f"agent: {developer}/{agent}/{method} app_instance={env('APP_INSTANCE', False) or '-'} "
-        f"session={session or '-'} mode={'fail' if fail else 'complete'}"
+        f"agent: {developer}/{agent}/{method} app_instance={app_instance or '-'} "
+        f"session={'given' if session else '-'} mode={'fail' if fail else 'complete'}"
     )
     if sleep > 0:
         out(f"agent: sleeping {sleep:g} s")
@@ -163,7 +169,7 @@ def run() -> int:
     coordinator.wait_ready(socket)
     counts = {"completed": 0, "failed": 0, "refused": 0}
 
-    def handle(job_id: int, job_method: str, data: bytes) -> None:
+    def handle(job_id: str, sequence: int, job_method: str, data: bytes) -> None:
         time.sleep(work)
         result = prove(data)
         if fail:
@@ -171,7 +177,8 @@ def run() -> int:
                 "FailJob",
                 session_id=session,
                 job_id=job_id,
-                error=f"demo agent failure: job {job_id} failed on purpose (AGENT_MODE=fail)",
+                error_message=(f"demo agent failure: job {sequence} failed on purpose "
+                               "(AGENT_MODE=fail)"),
             )
             outcome = "failed"
         else:
@@ -182,19 +189,19 @@ def run() -> int:
             counts["refused"] += 1
         else:
             counts[outcome] += 1
-        out(f"job {job_id} {job_method} {result} -> {outcome}")
+        out(f"job {sequence} {job_method} {result} -> {outcome}")
 
     if env_job is not None:
-        handle(env_job[0], method, env_job[1])
-    request = {"developer": developer, "agent": agent, "agent_method": method}
-    if session:
-        request["session_id"] = session
+        handle(*env_job[:2], method, env_job[2])
     while True:
-        response = coordinator.call("GetJob", **request)
+        response = coordinator.call("GetJob", developer=developer, agent=agent,
+                                    agent_method=method, session_id=session)
+        if not response.success:
+            raise AgentError(f"GetJob refused: {response.message or 'no reason given'}")
         if not response.HasField("job"):
             break
         job = response.job
-        handle(job.job_id, job.agent_method or method, job.data)
+        handle(job.job_id, job.job_sequence, job.agent_method or method, job.data)
     out("agent: no job left; " + ", ".join(f"{name} {count}" for name, count in counts.items()))
     coordinator.channel.close()
     return 0

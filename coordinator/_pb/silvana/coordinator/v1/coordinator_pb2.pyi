@@ -1,4 +1,5 @@
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -6,9 +7,39 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class LogLevel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LOG_LEVEL_UNSPECIFIED: _ClassVar[LogLevel]
+    LOG_LEVEL_DEBUG: _ClassVar[LogLevel]
+    LOG_LEVEL_INFO: _ClassVar[LogLevel]
+    LOG_LEVEL_WARN: _ClassVar[LogLevel]
+    LOG_LEVEL_ERROR: _ClassVar[LogLevel]
+    LOG_LEVEL_FATAL: _ClassVar[LogLevel]
+
+class ProofEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROOF_EVENT_TYPE_UNSPECIFIED: _ClassVar[ProofEventType]
+    PROOF_SUBMITTED: _ClassVar[ProofEventType]
+    PROOF_FETCHED: _ClassVar[ProofEventType]
+    PROOF_VERIFIED: _ClassVar[ProofEventType]
+    PROOF_UNAVAILABLE: _ClassVar[ProofEventType]
+    PROOF_REJECTED: _ClassVar[ProofEventType]
+LOG_LEVEL_UNSPECIFIED: LogLevel
+LOG_LEVEL_DEBUG: LogLevel
+LOG_LEVEL_INFO: LogLevel
+LOG_LEVEL_WARN: LogLevel
+LOG_LEVEL_ERROR: LogLevel
+LOG_LEVEL_FATAL: LogLevel
+PROOF_EVENT_TYPE_UNSPECIFIED: ProofEventType
+PROOF_SUBMITTED: ProofEventType
+PROOF_FETCHED: ProofEventType
+PROOF_VERIFIED: ProofEventType
+PROOF_UNAVAILABLE: ProofEventType
+PROOF_REJECTED: ProofEventType
+
 class Job(_message.Message):
-    __slots__ = ("job_id", "description", "developer", "agent", "agent_method", "app", "app_instance", "app_instance_method", "sequences", "data", "attempts", "created_at", "updated_at")
-    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("job_sequence", "description", "developer", "agent", "agent_method", "app", "app_instance", "app_instance_method", "block_number", "sequences", "sequences1", "sequences2", "data", "job_id", "attempts", "created_at", "updated_at", "chain")
+    JOB_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     DEVELOPER_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
@@ -16,12 +47,17 @@ class Job(_message.Message):
     APP_FIELD_NUMBER: _ClassVar[int]
     APP_INSTANCE_FIELD_NUMBER: _ClassVar[int]
     APP_INSTANCE_METHOD_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
     SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCES1_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCES2_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
-    job_id: int
+    CHAIN_FIELD_NUMBER: _ClassVar[int]
+    job_sequence: int
     description: str
     developer: str
     agent: str
@@ -29,12 +65,17 @@ class Job(_message.Message):
     app: str
     app_instance: str
     app_instance_method: str
+    block_number: int
     sequences: _containers.RepeatedScalarFieldContainer[int]
+    sequences1: _containers.RepeatedScalarFieldContainer[int]
+    sequences2: _containers.RepeatedScalarFieldContainer[int]
     data: bytes
+    job_id: str
     attempts: int
     created_at: int
     updated_at: int
-    def __init__(self, job_id: _Optional[int] = ..., description: _Optional[str] = ..., developer: _Optional[str] = ..., agent: _Optional[str] = ..., agent_method: _Optional[str] = ..., app: _Optional[str] = ..., app_instance: _Optional[str] = ..., app_instance_method: _Optional[str] = ..., sequences: _Optional[_Iterable[int]] = ..., data: _Optional[bytes] = ..., attempts: _Optional[int] = ..., created_at: _Optional[int] = ..., updated_at: _Optional[int] = ...) -> None: ...
+    chain: str
+    def __init__(self, job_sequence: _Optional[int] = ..., description: _Optional[str] = ..., developer: _Optional[str] = ..., agent: _Optional[str] = ..., agent_method: _Optional[str] = ..., app: _Optional[str] = ..., app_instance: _Optional[str] = ..., app_instance_method: _Optional[str] = ..., block_number: _Optional[int] = ..., sequences: _Optional[_Iterable[int]] = ..., sequences1: _Optional[_Iterable[int]] = ..., sequences2: _Optional[_Iterable[int]] = ..., data: _Optional[bytes] = ..., job_id: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[int] = ..., updated_at: _Optional[int] = ..., chain: _Optional[str] = ...) -> None: ...
 
 class GetJobRequest(_message.Message):
     __slots__ = ("developer", "agent", "agent_method", "session_id")
@@ -49,18 +90,22 @@ class GetJobRequest(_message.Message):
     def __init__(self, developer: _Optional[str] = ..., agent: _Optional[str] = ..., agent_method: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
 
 class GetJobResponse(_message.Message):
-    __slots__ = ("job",)
+    __slots__ = ("success", "message", "job")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
     JOB_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
     job: Job
-    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
 
 class CompleteJobRequest(_message.Message):
-    __slots__ = ("session_id", "job_id")
-    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("job_id", "session_id")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
     session_id: str
-    job_id: int
-    def __init__(self, session_id: _Optional[str] = ..., job_id: _Optional[int] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
 
 class CompleteJobResponse(_message.Message):
     __slots__ = ("success", "message")
@@ -71,14 +116,14 @@ class CompleteJobResponse(_message.Message):
     def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
 
 class FailJobRequest(_message.Message):
-    __slots__ = ("session_id", "job_id", "error")
-    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("job_id", "error_message", "session_id")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
-    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    error_message: str
     session_id: str
-    job_id: int
-    error: str
-    def __init__(self, session_id: _Optional[str] = ..., job_id: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., error_message: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
 
 class FailJobResponse(_message.Message):
     __slots__ = ("success", "message")
@@ -87,6 +132,845 @@ class FailJobResponse(_message.Message):
     success: bool
     message: str
     def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
+
+class TerminateJobRequest(_message.Message):
+    __slots__ = ("session_id", "job_id")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    job_id: str
+    def __init__(self, session_id: _Optional[str] = ..., job_id: _Optional[str] = ...) -> None: ...
+
+class TerminateJobResponse(_message.Message):
+    __slots__ = ("success", "message")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
+
+class SubmitProofRequest(_message.Message):
+    __slots__ = ("session_id", "block_number", "sequences", "merged_sequences_1", "merged_sequences_2", "job_id", "proof", "cpu_time")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    MERGED_SEQUENCES_1_FIELD_NUMBER: _ClassVar[int]
+    MERGED_SEQUENCES_2_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    CPU_TIME_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    block_number: int
+    sequences: _containers.RepeatedScalarFieldContainer[int]
+    merged_sequences_1: _containers.RepeatedScalarFieldContainer[int]
+    merged_sequences_2: _containers.RepeatedScalarFieldContainer[int]
+    job_id: str
+    proof: str
+    cpu_time: int
+    def __init__(self, session_id: _Optional[str] = ..., block_number: _Optional[int] = ..., sequences: _Optional[_Iterable[int]] = ..., merged_sequences_1: _Optional[_Iterable[int]] = ..., merged_sequences_2: _Optional[_Iterable[int]] = ..., job_id: _Optional[str] = ..., proof: _Optional[str] = ..., cpu_time: _Optional[int] = ...) -> None: ...
+
+class SubmitProofResponse(_message.Message):
+    __slots__ = ("success", "message", "tx_hash", "da_hash")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    DA_HASH_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    tx_hash: str
+    da_hash: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., tx_hash: _Optional[str] = ..., da_hash: _Optional[str] = ...) -> None: ...
+
+class RejectProofRequest(_message.Message):
+    __slots__ = ("session_id", "block_number", "sequences", "job_id")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    block_number: int
+    sequences: _containers.RepeatedScalarFieldContainer[int]
+    job_id: str
+    def __init__(self, session_id: _Optional[str] = ..., block_number: _Optional[int] = ..., sequences: _Optional[_Iterable[int]] = ..., job_id: _Optional[str] = ...) -> None: ...
+
+class RejectProofResponse(_message.Message):
+    __slots__ = ("success", "message", "tx_hash")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    tx_hash: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., tx_hash: _Optional[str] = ...) -> None: ...
+
+class SubmitStateRequest(_message.Message):
+    __slots__ = ("session_id", "sequence", "job_id", "new_state_data", "serialized_state")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    NEW_STATE_DATA_FIELD_NUMBER: _ClassVar[int]
+    SERIALIZED_STATE_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    sequence: int
+    job_id: str
+    new_state_data: bytes
+    serialized_state: str
+    def __init__(self, session_id: _Optional[str] = ..., sequence: _Optional[int] = ..., job_id: _Optional[str] = ..., new_state_data: _Optional[bytes] = ..., serialized_state: _Optional[str] = ...) -> None: ...
+
+class SubmitStateResponse(_message.Message):
+    __slots__ = ("success", "message", "tx_hash", "da_hash")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    DA_HASH_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    tx_hash: str
+    da_hash: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., tx_hash: _Optional[str] = ..., da_hash: _Optional[str] = ...) -> None: ...
+
+class SequenceState(_message.Message):
+    __slots__ = ("sequence", "state", "data_availability", "optimistic_state", "transition_data")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    DATA_AVAILABILITY_FIELD_NUMBER: _ClassVar[int]
+    OPTIMISTIC_STATE_FIELD_NUMBER: _ClassVar[int]
+    TRANSITION_DATA_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    state: bytes
+    data_availability: str
+    optimistic_state: bytes
+    transition_data: bytes
+    def __init__(self, sequence: _Optional[int] = ..., state: _Optional[bytes] = ..., data_availability: _Optional[str] = ..., optimistic_state: _Optional[bytes] = ..., transition_data: _Optional[bytes] = ...) -> None: ...
+
+class GetSequenceStatesRequest(_message.Message):
+    __slots__ = ("session_id", "job_id", "sequence")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    job_id: str
+    sequence: int
+    def __init__(self, session_id: _Optional[str] = ..., job_id: _Optional[str] = ..., sequence: _Optional[int] = ...) -> None: ...
+
+class GetSequenceStatesResponse(_message.Message):
+    __slots__ = ("success", "message", "states")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    STATES_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    states: _containers.RepeatedCompositeFieldContainer[SequenceState]
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., states: _Optional[_Iterable[_Union[SequenceState, _Mapping]]] = ...) -> None: ...
+
+class ReadDataAvailabilityRequest(_message.Message):
+    __slots__ = ("da_hash", "session_id")
+    DA_HASH_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    da_hash: str
+    session_id: str
+    def __init__(self, da_hash: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
+
+class ReadDataAvailabilityResponse(_message.Message):
+    __slots__ = ("data", "success", "message")
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    data: str
+    success: bool
+    message: str
+    def __init__(self, data: _Optional[str] = ..., success: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
+
+class GetProofRequest(_message.Message):
+    __slots__ = ("session_id", "block_number", "sequences", "job_id")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    block_number: int
+    sequences: _containers.RepeatedScalarFieldContainer[int]
+    job_id: str
+    def __init__(self, session_id: _Optional[str] = ..., block_number: _Optional[int] = ..., sequences: _Optional[_Iterable[int]] = ..., job_id: _Optional[str] = ...) -> None: ...
+
+class GetProofResponse(_message.Message):
+    __slots__ = ("success", "proof", "message")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    proof: str
+    message: str
+    def __init__(self, success: _Optional[bool] = ..., proof: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class GetBlockProofRequest(_message.Message):
+    __slots__ = ("session_id", "block_number", "job_id")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    block_number: int
+    job_id: str
+    def __init__(self, session_id: _Optional[str] = ..., block_number: _Optional[int] = ..., job_id: _Optional[str] = ...) -> None: ...
+
+class GetBlockProofResponse(_message.Message):
+    __slots__ = ("success", "block_proof", "message")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_PROOF_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    block_proof: str
+    message: str
+    def __init__(self, success: _Optional[bool] = ..., block_proof: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class GetSettlementProofRequest(_message.Message):
+    __slots__ = ("session_id", "block_number", "job_id", "settlement_chain")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENT_CHAIN_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    block_number: int
+    job_id: str
+    settlement_chain: str
+    def __init__(self, session_id: _Optional[str] = ..., block_number: _Optional[int] = ..., job_id: _Optional[str] = ..., settlement_chain: _Optional[str] = ...) -> None: ...
+
+class GetSettlementProofResponse(_message.Message):
+    __slots__ = ("success", "message", "proof")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    proof: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., proof: _Optional[str] = ...) -> None: ...
+
+class SubmitSettlementProofRequest(_message.Message):
+    __slots__ = ("session_id", "block_number", "job_id", "proof", "cpu_time", "chain")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    CPU_TIME_FIELD_NUMBER: _ClassVar[int]
+    CHAIN_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    block_number: int
+    job_id: str
+    proof: str
+    cpu_time: int
+    chain: str
+    def __init__(self, session_id: _Optional[str] = ..., block_number: _Optional[int] = ..., job_id: _Optional[str] = ..., proof: _Optional[str] = ..., cpu_time: _Optional[int] = ..., chain: _Optional[str] = ...) -> None: ...
+
+class SubmitSettlementProofResponse(_message.Message):
+    __slots__ = ("success", "message")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
+
+class RetrieveSecretRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "name")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    name: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class RetrieveSecretResponse(_message.Message):
+    __slots__ = ("success", "message", "secret_value")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    SECRET_VALUE_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    secret_value: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., secret_value: _Optional[str] = ...) -> None: ...
+
+class SetKVRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "key", "value")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    key: str
+    value: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class SetKVResponse(_message.Message):
+    __slots__ = ("success", "message", "tx_hash")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    tx_hash: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., tx_hash: _Optional[str] = ...) -> None: ...
+
+class GetKVRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "key")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    key: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
+class GetKVResponse(_message.Message):
+    __slots__ = ("success", "message", "value")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    value: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class DeleteKVRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "key")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    key: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
+class DeleteKVResponse(_message.Message):
+    __slots__ = ("success", "message", "tx_hash")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    tx_hash: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., tx_hash: _Optional[str] = ...) -> None: ...
+
+class AddMetadataRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "key", "value")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    key: str
+    value: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class AddMetadataResponse(_message.Message):
+    __slots__ = ("success", "message", "tx_hash")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    tx_hash: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., tx_hash: _Optional[str] = ...) -> None: ...
+
+class GetMetadataRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "key")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    key: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
+class SettlementInfo(_message.Message):
+    __slots__ = ("chain", "last_settled_block_number", "settlement_address", "settlement_job")
+    CHAIN_FIELD_NUMBER: _ClassVar[int]
+    LAST_SETTLED_BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENT_JOB_FIELD_NUMBER: _ClassVar[int]
+    chain: str
+    last_settled_block_number: int
+    settlement_address: str
+    settlement_job: int
+    def __init__(self, chain: _Optional[str] = ..., last_settled_block_number: _Optional[int] = ..., settlement_address: _Optional[str] = ..., settlement_job: _Optional[int] = ...) -> None: ...
+
+class Metadata(_message.Message):
+    __slots__ = ("value", "app_instance_id", "silvana_app_name", "description", "sequence", "admin", "block_number", "previous_block_timestamp", "previous_block_last_sequence", "last_proved_block_number", "is_paused", "created_at", "updated_at", "settlements")
+    class SettlementsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: SettlementInfo
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[SettlementInfo, _Mapping]] = ...) -> None: ...
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    APP_INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    SILVANA_APP_NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_BLOCK_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_BLOCK_LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    LAST_PROVED_BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    IS_PAUSED_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENTS_FIELD_NUMBER: _ClassVar[int]
+    value: str
+    app_instance_id: str
+    silvana_app_name: str
+    description: str
+    sequence: int
+    admin: str
+    block_number: int
+    previous_block_timestamp: int
+    previous_block_last_sequence: int
+    last_proved_block_number: int
+    is_paused: bool
+    created_at: int
+    updated_at: int
+    settlements: _containers.MessageMap[str, SettlementInfo]
+    def __init__(self, value: _Optional[str] = ..., app_instance_id: _Optional[str] = ..., silvana_app_name: _Optional[str] = ..., description: _Optional[str] = ..., sequence: _Optional[int] = ..., admin: _Optional[str] = ..., block_number: _Optional[int] = ..., previous_block_timestamp: _Optional[int] = ..., previous_block_last_sequence: _Optional[int] = ..., last_proved_block_number: _Optional[int] = ..., is_paused: _Optional[bool] = ..., created_at: _Optional[int] = ..., updated_at: _Optional[int] = ..., settlements: _Optional[_Mapping[str, SettlementInfo]] = ...) -> None: ...
+
+class GetMetadataResponse(_message.Message):
+    __slots__ = ("success", "message", "metadata")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    metadata: Metadata
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., metadata: _Optional[_Union[Metadata, _Mapping]] = ...) -> None: ...
+
+class TryCreateBlockRequest(_message.Message):
+    __slots__ = ("job_id", "session_id")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
+
+class TryCreateBlockResponse(_message.Message):
+    __slots__ = ("success", "message", "tx_hash", "block_number")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    tx_hash: str
+    block_number: int
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., tx_hash: _Optional[str] = ..., block_number: _Optional[int] = ...) -> None: ...
+
+class UpdateBlockStateDataAvailabilityRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "block_number", "state_data_availability")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    STATE_DATA_AVAILABILITY_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    block_number: int
+    state_data_availability: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., block_number: _Optional[int] = ..., state_data_availability: _Optional[str] = ...) -> None: ...
+
+class UpdateBlockStateDataAvailabilityResponse(_message.Message):
+    __slots__ = ("success", "message", "tx_hash")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    tx_hash: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., tx_hash: _Optional[str] = ...) -> None: ...
+
+class UpdateBlockProofDataAvailabilityRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "block_number", "proof_data_availability")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PROOF_DATA_AVAILABILITY_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    block_number: int
+    proof_data_availability: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., block_number: _Optional[int] = ..., proof_data_availability: _Optional[str] = ...) -> None: ...
+
+class UpdateBlockProofDataAvailabilityResponse(_message.Message):
+    __slots__ = ("success", "message", "tx_hash")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    tx_hash: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., tx_hash: _Optional[str] = ...) -> None: ...
+
+class UpdateBlockSettlementTxHashRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "block_number", "settlement_tx_hash", "chain")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENT_TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    CHAIN_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    block_number: int
+    settlement_tx_hash: str
+    chain: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., block_number: _Optional[int] = ..., settlement_tx_hash: _Optional[str] = ..., chain: _Optional[str] = ...) -> None: ...
+
+class UpdateBlockSettlementTxHashResponse(_message.Message):
+    __slots__ = ("success", "message", "tx_hash")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    tx_hash: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., tx_hash: _Optional[str] = ...) -> None: ...
+
+class UpdateBlockSettlementTxIncludedInBlockRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "block_number", "settled_at", "chain")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    SETTLED_AT_FIELD_NUMBER: _ClassVar[int]
+    CHAIN_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    block_number: int
+    settled_at: int
+    chain: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., block_number: _Optional[int] = ..., settled_at: _Optional[int] = ..., chain: _Optional[str] = ...) -> None: ...
+
+class UpdateBlockSettlementTxIncludedInBlockResponse(_message.Message):
+    __slots__ = ("success", "message", "tx_hash")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    tx_hash: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., tx_hash: _Optional[str] = ...) -> None: ...
+
+class AgentMessageRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "level", "message")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    level: LogLevel
+    message: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., level: _Optional[_Union[LogLevel, str]] = ..., message: _Optional[str] = ...) -> None: ...
+
+class AgentMessageResponse(_message.Message):
+    __slots__ = ("success", "message")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
+
+class ProofEventRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "data_availability", "block_number", "block_proof", "proof_event_type", "sequences", "merged_sequences_1", "merged_sequences_2")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    DATA_AVAILABILITY_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_PROOF_FIELD_NUMBER: _ClassVar[int]
+    PROOF_EVENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    MERGED_SEQUENCES_1_FIELD_NUMBER: _ClassVar[int]
+    MERGED_SEQUENCES_2_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    data_availability: str
+    block_number: int
+    block_proof: bool
+    proof_event_type: ProofEventType
+    sequences: _containers.RepeatedScalarFieldContainer[int]
+    merged_sequences_1: _containers.RepeatedScalarFieldContainer[int]
+    merged_sequences_2: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., data_availability: _Optional[str] = ..., block_number: _Optional[int] = ..., block_proof: _Optional[bool] = ..., proof_event_type: _Optional[_Union[ProofEventType, str]] = ..., sequences: _Optional[_Iterable[int]] = ..., merged_sequences_1: _Optional[_Iterable[int]] = ..., merged_sequences_2: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class ProofEventResponse(_message.Message):
+    __slots__ = ("success", "message")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
+
+class CreateAppJobRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "method_name", "job_description", "block_number", "sequences", "sequences1", "sequences2", "data", "interval_ms", "next_scheduled_at", "settlement_chain")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    METHOD_NAME_FIELD_NUMBER: _ClassVar[int]
+    JOB_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCES1_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCES2_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_SCHEDULED_AT_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENT_CHAIN_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    method_name: str
+    job_description: str
+    block_number: int
+    sequences: _containers.RepeatedScalarFieldContainer[int]
+    sequences1: _containers.RepeatedScalarFieldContainer[int]
+    sequences2: _containers.RepeatedScalarFieldContainer[int]
+    data: bytes
+    interval_ms: int
+    next_scheduled_at: int
+    settlement_chain: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., method_name: _Optional[str] = ..., job_description: _Optional[str] = ..., block_number: _Optional[int] = ..., sequences: _Optional[_Iterable[int]] = ..., sequences1: _Optional[_Iterable[int]] = ..., sequences2: _Optional[_Iterable[int]] = ..., data: _Optional[bytes] = ..., interval_ms: _Optional[int] = ..., next_scheduled_at: _Optional[int] = ..., settlement_chain: _Optional[str] = ...) -> None: ...
+
+class CreateAppJobResponse(_message.Message):
+    __slots__ = ("success", "message", "tx_hash", "job_sequence")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    JOB_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    tx_hash: str
+    job_sequence: int
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., tx_hash: _Optional[str] = ..., job_sequence: _Optional[int] = ...) -> None: ...
+
+class Block(_message.Message):
+    __slots__ = ("id", "name", "block_number", "start_sequence", "end_sequence", "actions_commitment", "state_commitment", "time_since_last_block", "number_of_transactions", "start_actions_commitment", "end_actions_commitment", "state_data_availability", "proof_data_availability", "created_at", "state_calculated_at", "proved_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    START_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    END_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_COMMITMENT_FIELD_NUMBER: _ClassVar[int]
+    STATE_COMMITMENT_FIELD_NUMBER: _ClassVar[int]
+    TIME_SINCE_LAST_BLOCK_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_OF_TRANSACTIONS_FIELD_NUMBER: _ClassVar[int]
+    START_ACTIONS_COMMITMENT_FIELD_NUMBER: _ClassVar[int]
+    END_ACTIONS_COMMITMENT_FIELD_NUMBER: _ClassVar[int]
+    STATE_DATA_AVAILABILITY_FIELD_NUMBER: _ClassVar[int]
+    PROOF_DATA_AVAILABILITY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    STATE_CALCULATED_AT_FIELD_NUMBER: _ClassVar[int]
+    PROVED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    block_number: int
+    start_sequence: int
+    end_sequence: int
+    actions_commitment: bytes
+    state_commitment: bytes
+    time_since_last_block: int
+    number_of_transactions: int
+    start_actions_commitment: bytes
+    end_actions_commitment: bytes
+    state_data_availability: str
+    proof_data_availability: str
+    created_at: int
+    state_calculated_at: int
+    proved_at: int
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., block_number: _Optional[int] = ..., start_sequence: _Optional[int] = ..., end_sequence: _Optional[int] = ..., actions_commitment: _Optional[bytes] = ..., state_commitment: _Optional[bytes] = ..., time_since_last_block: _Optional[int] = ..., number_of_transactions: _Optional[int] = ..., start_actions_commitment: _Optional[bytes] = ..., end_actions_commitment: _Optional[bytes] = ..., state_data_availability: _Optional[str] = ..., proof_data_availability: _Optional[str] = ..., created_at: _Optional[int] = ..., state_calculated_at: _Optional[int] = ..., proved_at: _Optional[int] = ...) -> None: ...
+
+class GetBlockRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "block_number")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    block_number: int
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., block_number: _Optional[int] = ...) -> None: ...
+
+class GetBlockResponse(_message.Message):
+    __slots__ = ("success", "message", "block")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    block: Block
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., block: _Optional[_Union[Block, _Mapping]] = ...) -> None: ...
+
+class BlockSettlement(_message.Message):
+    __slots__ = ("block_number", "settlement_tx_hash", "settlement_tx_included_in_block", "sent_to_settlement_at", "settled_at")
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENT_TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENT_TX_INCLUDED_IN_BLOCK_FIELD_NUMBER: _ClassVar[int]
+    SENT_TO_SETTLEMENT_AT_FIELD_NUMBER: _ClassVar[int]
+    SETTLED_AT_FIELD_NUMBER: _ClassVar[int]
+    block_number: int
+    settlement_tx_hash: str
+    settlement_tx_included_in_block: bool
+    sent_to_settlement_at: int
+    settled_at: int
+    def __init__(self, block_number: _Optional[int] = ..., settlement_tx_hash: _Optional[str] = ..., settlement_tx_included_in_block: _Optional[bool] = ..., sent_to_settlement_at: _Optional[int] = ..., settled_at: _Optional[int] = ...) -> None: ...
+
+class GetBlockSettlementRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "block_number", "chain")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    CHAIN_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    block_number: int
+    chain: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., block_number: _Optional[int] = ..., chain: _Optional[str] = ...) -> None: ...
+
+class GetBlockSettlementResponse(_message.Message):
+    __slots__ = ("success", "message", "block_settlement", "chain")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_SETTLEMENT_FIELD_NUMBER: _ClassVar[int]
+    CHAIN_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    block_settlement: BlockSettlement
+    chain: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., block_settlement: _Optional[_Union[BlockSettlement, _Mapping]] = ..., chain: _Optional[str] = ...) -> None: ...
+
+class UpdateBlockSettlementRequest(_message.Message):
+    __slots__ = ("job_id", "session_id", "block_number", "chain", "settlement_tx_hash", "settlement_tx_included_in_block", "sent_to_settlement_at", "settled_at")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    CHAIN_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENT_TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENT_TX_INCLUDED_IN_BLOCK_FIELD_NUMBER: _ClassVar[int]
+    SENT_TO_SETTLEMENT_AT_FIELD_NUMBER: _ClassVar[int]
+    SETTLED_AT_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    block_number: int
+    chain: str
+    settlement_tx_hash: str
+    settlement_tx_included_in_block: bool
+    sent_to_settlement_at: int
+    settled_at: int
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ..., block_number: _Optional[int] = ..., chain: _Optional[str] = ..., settlement_tx_hash: _Optional[str] = ..., settlement_tx_included_in_block: _Optional[bool] = ..., sent_to_settlement_at: _Optional[int] = ..., settled_at: _Optional[int] = ...) -> None: ...
+
+class UpdateBlockSettlementResponse(_message.Message):
+    __slots__ = ("success", "message", "tx_hash")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TX_HASH_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    tx_hash: str
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., tx_hash: _Optional[str] = ...) -> None: ...
+
+class AppMethod(_message.Message):
+    __slots__ = ("description", "developer", "agent", "agent_method")
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    DEVELOPER_FIELD_NUMBER: _ClassVar[int]
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    AGENT_METHOD_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    developer: str
+    agent: str
+    agent_method: str
+    def __init__(self, description: _Optional[str] = ..., developer: _Optional[str] = ..., agent: _Optional[str] = ..., agent_method: _Optional[str] = ...) -> None: ...
+
+class AppInstanceData(_message.Message):
+    __slots__ = ("id", "silvana_app_name", "description", "metadata", "kv", "methods", "sequence", "admin", "block_number", "previous_block_timestamp", "previous_block_last_sequence", "last_proved_block_number", "last_settled_block_number", "last_settled_sequence", "last_purged_sequence", "settlements", "is_paused", "min_time_between_blocks", "created_at", "updated_at")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class KvEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class MethodsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: AppMethod
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[AppMethod, _Mapping]] = ...) -> None: ...
+    class SettlementsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: SettlementInfo
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[SettlementInfo, _Mapping]] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SILVANA_APP_NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    KV_FIELD_NUMBER: _ClassVar[int]
+    METHODS_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_BLOCK_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_BLOCK_LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    LAST_PROVED_BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    LAST_SETTLED_BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    LAST_SETTLED_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    LAST_PURGED_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENTS_FIELD_NUMBER: _ClassVar[int]
+    IS_PAUSED_FIELD_NUMBER: _ClassVar[int]
+    MIN_TIME_BETWEEN_BLOCKS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    silvana_app_name: str
+    description: str
+    metadata: _containers.ScalarMap[str, str]
+    kv: _containers.ScalarMap[str, str]
+    methods: _containers.MessageMap[str, AppMethod]
+    sequence: int
+    admin: str
+    block_number: int
+    previous_block_timestamp: int
+    previous_block_last_sequence: int
+    last_proved_block_number: int
+    last_settled_block_number: int
+    last_settled_sequence: int
+    last_purged_sequence: int
+    settlements: _containers.MessageMap[str, SettlementInfo]
+    is_paused: bool
+    min_time_between_blocks: int
+    created_at: int
+    updated_at: int
+    def __init__(self, id: _Optional[str] = ..., silvana_app_name: _Optional[str] = ..., description: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., kv: _Optional[_Mapping[str, str]] = ..., methods: _Optional[_Mapping[str, AppMethod]] = ..., sequence: _Optional[int] = ..., admin: _Optional[str] = ..., block_number: _Optional[int] = ..., previous_block_timestamp: _Optional[int] = ..., previous_block_last_sequence: _Optional[int] = ..., last_proved_block_number: _Optional[int] = ..., last_settled_block_number: _Optional[int] = ..., last_settled_sequence: _Optional[int] = ..., last_purged_sequence: _Optional[int] = ..., settlements: _Optional[_Mapping[str, SettlementInfo]] = ..., is_paused: _Optional[bool] = ..., min_time_between_blocks: _Optional[int] = ..., created_at: _Optional[int] = ..., updated_at: _Optional[int] = ...) -> None: ...
+
+class GetAppInstanceRequest(_message.Message):
+    __slots__ = ("job_id", "session_id")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    session_id: str
+    def __init__(self, job_id: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
+
+class GetAppInstanceResponse(_message.Message):
+    __slots__ = ("success", "message", "app_instance")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    APP_INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    message: str
+    app_instance: AppInstanceData
+    def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., app_instance: _Optional[_Union[AppInstanceData, _Mapping]] = ...) -> None: ...
 
 class GetStatusRequest(_message.Message):
     __slots__ = ()

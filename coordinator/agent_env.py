@@ -1,0 +1,49 @@
+"""The environment every agent container gets: the one list of its names.
+
+Upstream's coordinator (SilvanaOne/silvana, crates/coordinator/src/docker.rs)
+sets SESSION_ID, DEVELOPER, AGENT, AGENT_METHOD, CHAIN and COORDINATOR_ID, and
+Silvana's SDKs read them; ours add the job itself (JOB_ID, JOB_DATA,
+APP_INSTANCE) and where the socket is (COORDINATOR_SOCKET). METHOD is the
+seed's name for AGENT_METHOD, kept for agents written against it.
+
+`AgentEnv`'s fields are the contract: the container supervisor builds the
+environment from it, and the config refuses `docker.agent_env` names in
+`CONTRACT_ENV`, so the two can never drift apart. Values may be secrets (the
+session id): never log them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+__all__ = ["ALIASES", "CONTRACT_ENV", "AgentEnv"]
+
+# Second names for a contract variable: alias -> the name it copies.
+ALIASES = {"METHOD": "AGENT_METHOD"}
+
+
+@dataclass(frozen=True)
+class AgentEnv:
+    """One container's contract values; each field is the variable of its name
+    in capitals."""
+
+    # Upstream's names.
+    session_id: str
+    developer: str
+    agent: str
+    agent_method: str
+    chain: str  # devnet, testnet, mainnet or localnet (`sui.chain`)
+    coordinator_id: str  # this daemon's instance id
+    # Ours.
+    job_id: str
+    job_data: str  # 0x + hex
+    app_instance: str
+    coordinator_socket: str
+
+    def as_env(self) -> dict[str, str]:
+        env = {name.upper(): value for name, value in asdict(self).items()}
+        env.update({alias: env[name] for alias, name in ALIASES.items()})
+        return env
+
+
+CONTRACT_ENV = frozenset({field.name.upper() for field in fields(AgentEnv)} | ALIASES.keys())
