@@ -287,9 +287,13 @@ async def test_a_taken_port_is_logged_and_the_daemon_goes_on(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with trio.move_on_after(0.5) as waited:
-            await serve_metrics(settings(f"127.0.0.1:{port}"), daemon.observed)
-    assert waited.cancelled_caught
+        async with trio.open_nursery() as nursery:
+            # Up at once (the children after it start), serving nothing yet.
+            with trio.fail_after(5):
+                where = await nursery.start(serve_metrics, settings(f"127.0.0.1:{port}"),
+                                            daemon.observed)
+            assert where == ""
+            nursery.cancel_scope.cancel()
     assert f"metrics.listen 127.0.0.1:{port}: cannot listen (address in use)" in caplog.text
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Callable
 
 import trio
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -56,30 +57,44 @@ async def serve_metrics(
     host, port = address
     collector = DaemonCollector(observed)
     REGISTRY.register(collector)
+    reported = False
+
+    def up_without_port() -> None:
+        # The daemon's work does not wait for its metrics: up now, serving later.
+        nonlocal reported
+        reported = True
+        task_status.started("")
+
     try:
-        listeners = await _bind(host, port)
+        listeners = await _bind(host, port, up_without_port)
         bound = listeners[0].socket.getsockname()[1]
         where = f"[{host}]:{bound}" if ":" in host else f"{host}:{bound}"
         log.info("metrics on http://%s/metrics (and /healthz, /readyz)", where)
         server = _Server(observed, settings.sui.idle_timeout_secs)
         async with trio.open_nursery() as nursery:
             await nursery.start(trio.serve_listeners, server.handle, listeners)
-            task_status.started(where)
+            if not reported:
+                task_status.started(where)
     finally:
         REGISTRY.unregister(collector)
 
 
-async def _bind(host: str, port: int) -> list[trio.SocketListener]:
-    logged = False
+async def _bind(
+    host: str, port: int, on_first_failure: Callable[[], None]
+) -> list[trio.SocketListener]:
+    """Listen on host:port, retrying every BIND_RETRY_SECS while it cannot
+    (logged once, and `on_first_failure` told)."""
+    failed = False
     while True:
         try:
             return await trio.open_tcp_listeners(port, host=host)
         except OSError as exc:
-            if not logged:
+            if not failed:
                 why = "address in use" if exc.errno == errno.EADDRINUSE else exc.strerror
                 log.error("metrics.listen %s:%d: cannot listen (%s); retrying every %g s",
                           host, port, why, BIND_RETRY_SECS)
-                logged = True
+                failed = True
+                on_first_failure()
             await trio.sleep(BIND_RETRY_SECS)
 
 
