@@ -14,6 +14,10 @@ import pytest
 import trio
 
 from coordinator.docker import LABEL_COORDINATOR
+from coordinator.domain import AgentKey
+from coordinator.events import JobCreatedEvent, JobStatus
+from coordinator.events.layouts import neutral
+from coordinator.events.parser import CoordinationEvent, LedgerPosition
 
 ROOT = Path(__file__).resolve().parent.parent
 BUSYBOX_IMAGE = "silvana-test/busybox:latest"
@@ -57,3 +61,19 @@ def log_lines(log: io.StringIO) -> list[str]:
     lines = log.getvalue().splitlines()
     assert lines, "nothing was logged"
     return lines
+
+
+ADD_KEY = AgentKey("AddExampleDev", "AddAgent", "prove")
+
+
+def created(job_id: int, key: AgentKey = ADD_KEY, description: str | None = "add",
+            app_instance: str = "0x" + "a" * 64) -> CoordinationEvent:
+    """A JobCreatedEvent of `key` in `app_instance`, as the router hands it to the book."""
+    payload = JobCreatedEvent(
+        job_id=job_id, description=description, developer=key.developer, agent=key.agent,
+        agent_method=key.agent_method, app="AddApp", app_instance=app_instance,
+        app_instance_method="add", sequences=(7, 8), data=bytes([1, 2, job_id % 256]),
+        status=JobStatus(kind="pending"), created_at=1_700_000_000_000 + job_id,
+    )
+    return CoordinationEvent(LedgerPosition(1, f"tx-{job_id}-{app_instance}", 0, 0), "jobs",
+                             "JobCreatedEvent", "0x1", neutral(payload))

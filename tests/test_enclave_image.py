@@ -6,8 +6,9 @@ against the simulator on 127.0.0.1 (run by this test).
 The daemon's socket lives in a host directory mounted into the coordinator's
 container at another path (/run/silvana); `docker.host_agent_socket_dir` names
 the host path of the agents' socket directories, which is what the agent
-containers' bind mounts must use, since the host's engine resolves it. Checked: jobs completed by the agent over that
-socket (GetStatus from the host through the same directory), the agent
+containers' bind mounts must use, since the host's engine resolves it.
+Checked: jobs completed by the agent over its own socket (GetStatus from the
+host through the operator's socket in the same directory), the agent
 containers started with host networking and the host path mounted, TEE mode
 in the status, and a clean stop (SIGTERM -> drain -> exit 0).
 
