@@ -438,6 +438,8 @@ class JobBook:
                 if named(ref):
                     return self.jobs[ref]
             known = [job for ref, job in self.jobs.items() if named(ref)]
+            if any(job.session_id not in (None, session_id) for job in known):
+                raise SessionDenied(f"job {job_id} is not this session's")
         else:
             known = [job for ref, job in self.jobs.items()
                      if named(ref) and job.session_id is None]
