@@ -113,11 +113,12 @@ class RawH2:
         self.flush()
         return True
 
-    def start_call(self, method: str) -> int:
+    def start_call(self, method: str, *headers: tuple[str, str]) -> int:
         stream_id: int = self.conn.get_next_available_stream_id()
         self.conn.send_headers(stream_id, [
             (":method", "POST"), (":scheme", "http"), (":path", method),
             (":authority", "localhost"), ("content-type", "application/grpc"), ("te", "trailers"),
+            *headers,
         ])
         self.flush()
         return stream_id
@@ -160,6 +161,18 @@ class RawH2:
             except h2.exceptions.StreamClosedError:
                 pass
         return False
+
+    def statuses(self, stream_ids: list[int]) -> list[int]:
+        """The grpc-status each stream ended with (-1: none before the connection closed)."""
+        codes: dict[int, int] = {}
+        while True:
+            for event in self.events:
+                fields = dict(getattr(event, "headers", None) or [])
+                status = fields.get(b"grpc-status", fields.get("grpc-status"))
+                if status is not None:
+                    codes[event.stream_id] = int(status)
+            if all(stream_id in codes for stream_id in stream_ids) or not self.receive():
+                return [codes.get(stream_id, -1) for stream_id in stream_ids]
 
     def settings(self) -> dict[int, int]:
         """The server's SETTINGS, as received."""

@@ -140,18 +140,27 @@ def _declare_too_large(path: str) -> list[int]:
         streams = [client.start_call(FAIL_JOB) for _ in range(8)]
         client.send_unfinished(streams, 30 * MiB, within=20)
         client.sock.settimeout(5)
-        codes: dict[int, int] = {}
-        while len(codes) < len(streams):
-            for event in client.events:
-                headers = dict(getattr(event, "headers", None) or [])
-                status = headers.get(b"grpc-status") or headers.get("grpc-status")
-                if status is not None:
-                    codes[event.stream_id] = int(status)
-            if len(codes) < len(streams) and not client.receive():
-                break
-        return [codes.get(stream_id, -1) for stream_id in streams]
+        return client.statuses(streams)
     finally:
         client.close()
+
+
+async def test_a_compressed_request_is_refused_unread(start: Start) -> None:
+    """purerpc would inflate it without bound (a zip bomb in 4 MiB)."""
+    path, _, _ = await start()
+
+    def send() -> list[int]:
+        client = RawH2(path)
+        try:
+            stream = client.start_call(FAIL_JOB, ("grpc-encoding", "gzip"))
+            client.conn.send_data(stream, b"\x01" + (10).to_bytes(4, "big") + bytes(10),
+                                  end_stream=True)
+            client.flush()
+            return client.statuses([stream])
+        finally:
+            client.close()
+
+    assert await trio.to_thread.run_sync(send) == [12]  # UNIMPLEMENTED
 
 
 async def test_silent_connections_are_closed_after_the_handshake_timeout(start: Start) -> None:

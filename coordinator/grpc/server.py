@@ -21,10 +21,11 @@ unfinished messages could pin gigabytes. Here a connection gets at most
 `max_streams_per_connection` streams and a window of twice `max_message_bytes`
 for all of them (what it has sent and the server has not consumed); a message
 declared larger than `max_message_bytes` is answered RESOURCE_EXHAUSTED at once
-and its bytes dropped as they come; connections beyond a listener's
+and its bytes dropped as they come (a compressed one, which purerpc would inflate
+without bound, UNIMPLEMENTED); connections beyond a listener's
 `Connections` gates are closed on accept; a connection whose first call does not
 arrive within `handshake_timeout_secs`, or that sends nothing for
-`idle_timeout_secs`, is closed.
+`idle_timeout_secs` while none of its calls is being answered, is closed.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ class Connections:
 class _ServerConnection(GRPCConnection):  # type: ignore[misc]
     def __init__(
         self, limits: ServerLimits, on_reset: Callable[[int], None],
-        on_oversize: Callable[[int, str], None],
+        on_refused: Callable[[int, Status], None],
     ) -> None:
         # Read by purerpc's _set_h2_connection_local_settings (SETTINGS frame).
         self.MAX_CONCURRENT_STREAMS = limits.max_streams_per_connection
@@ -124,7 +125,7 @@ class _ServerConnection(GRPCConnection):  # type: ignore[misc]
         super().__init__(GRPCConfiguration(client_side=False,
                                            max_message_length=limits.max_message_bytes))
         self._on_reset = on_reset
-        self._on_oversize = on_oversize
+        self._on_refused = on_refused
 
     def initiate_connection(self) -> None:
         # purerpc opens the connection window by 1 GiB; ours bounds what a client
@@ -132,9 +133,20 @@ class _ServerConnection(GRPCConnection):  # type: ignore[misc]
         self.h2_connection.initiate_connection()
         self.h2_connection.increment_flow_control_window(self._window - _H2_INITIAL_WINDOW)
 
+    def _request_received(self, event: h2.events.RequestReceived) -> list[Any]:
+        events: list[Any] = super()._request_received(event)
+        encoding = events[0].message_encoding
+        if encoding not in (None, "identity"):
+            # purerpc inflates a compressed message with no bound on the result.
+            del self.message_read_buffers[event.stream_id]
+            self._on_refused(event.stream_id, Status(
+                StatusCode.UNIMPLEMENTED,
+                f"grpc-encoding {encoding} is not accepted; send messages uncompressed"))
+        return events
+
     def _data_received(self, event: h2.events.DataReceived) -> list[Any]:
         buffer = self.message_read_buffers.get(event.stream_id)
-        if buffer is None:  # the rest of a refused message: dropped, its window given back
+        if buffer is None:  # a refused message: dropped, its window given back
             self._give_back(event.stream_id, event.flow_controlled_length)
             return []
         try:
@@ -145,7 +157,7 @@ class _ServerConnection(GRPCConnection):  # type: ignore[misc]
             held = buffer._flow_controlled_length or 0
             held += buffer._buffer.flow_controlled_length
             self._give_back(event.stream_id, held)
-            self._on_oversize(event.stream_id, str(exc))
+            self._on_refused(event.stream_id, Status(StatusCode.RESOURCE_EXHAUSTED, str(exc)))
             return []
 
     def _give_back(self, stream_id: int, length: int) -> None:
@@ -239,7 +251,7 @@ class _ConnectionHandler(ConnectionHandler):  # type: ignore[misc]
 
     async def _serve_connection(self, stream: ByteStream) -> None:
         calls: dict[int, trio.CancelScope] = {}
-        refused: dict[int, str] = {}  # calls whose message was too large, and why
+        refused: dict[int, Status] = {}  # calls answered before their request is read
         first_call = trio.Event()
 
         def on_reset(stream_id: int) -> None:
@@ -247,17 +259,16 @@ class _ConnectionHandler(ConnectionHandler):  # type: ignore[misc]
             if scope is not None:
                 scope.cancel()
 
-        def on_oversize(stream_id: int, reason: str) -> None:
-            refused[stream_id] = reason
+        def on_refused(stream_id: int, status: Status) -> None:
+            refused[stream_id] = status
             on_reset(stream_id)
 
-        grpc_socket = _ServerSocket(stream, _ServerConnection(self.limits, on_reset, on_oversize))
+        grpc_socket = _ServerSocket(stream, _ServerConnection(self.limits, on_reset, on_refused))
         try:
             with trio.CancelScope() as connection:
                 async with stream, grpc_socket:
                     async with trio.open_nursery() as nursery:
-                        nursery.start_soon(self._watch, grpc_socket._socket, first_call,
-                                           connection)
+                        nursery.start_soon(self._watch, grpc_socket, first_call, connection)
                         async for call in grpc_socket.listen():
                             first_call.set()
                             calls[call.stream_id] = trio.CancelScope()
@@ -271,17 +282,24 @@ class _ConnectionHandler(ConnectionHandler):  # type: ignore[misc]
                 close_queue(call)
 
     async def _watch(
-        self, socket: _WatchedSocket, first_call: trio.Event, connection: trio.CancelScope
+        self, grpc_socket: _ServerSocket, first_call: trio.Event, connection: trio.CancelScope
     ) -> None:
-        """Close a connection whose first call is late, or that went silent."""
+        """Close a connection whose first call is late, or that went silent while
+        no call of it was being answered (a call whose request has all arrived: a
+        long server stream is not idle; a request that never ends is)."""
         with trio.move_on_after(self.limits.handshake_timeout_secs):
             await first_call.wait()
         if not first_call.is_set():
             log.debug("connection closed: no call within %g s", self.limits.handshake_timeout_secs)
             connection.cancel()
             return
+        socket: _WatchedSocket = grpc_socket._socket
         while True:
             silent = trio.current_time() - socket.last_received
+            answering = any(call.state is GRPCStreamState.HALF_CLOSED_REMOTE
+                            for call in grpc_socket._streams.values())
+            if answering:
+                silent = 0.0
             if silent >= self.limits.idle_timeout_secs:
                 log.debug("connection closed: silent for %g s", silent)
                 connection.cancel()
@@ -290,16 +308,16 @@ class _ConnectionHandler(ConnectionHandler):  # type: ignore[misc]
 
     async def _serve_call(
         self, grpc_socket: Any, stream: Any, calls: dict[int, trio.CancelScope],
-        refused: dict[int, str],
+        refused: dict[int, Status],
     ) -> None:
         try:
             with calls[stream.stream_id]:
                 if stream.stream_id not in refused:
                     await self.request_received(stream)
-            reason = refused.pop(stream.stream_id, None)
-            if reason is not None:
+            status = refused.pop(stream.stream_id, None)
+            if status is not None:
                 with suppress(*TRANSPORT_ERRORS, TypeError):
-                    await stream.close(Status(StatusCode.RESOURCE_EXHAUSTED, reason))
+                    await stream.close(status)
         finally:
             calls.pop(stream.stream_id, None)
             stream.handled = True
