@@ -31,7 +31,6 @@ from pydantic import (
 from coordinator.agent_env import CONTRACT_ENV
 from coordinator.events.models import normalize_address
 from coordinator.hostport import split_host_port
-from coordinator.logs import FINGERPRINT_CHARS
 from coordinator.simnet.settings import SimnetSettings
 from coordinator.sui.keys import SuiKey, SuiKeyError, load_key
 
@@ -402,16 +401,6 @@ class Settings(_Section):
     def host_agent_socket_dir(self) -> Path:
         """Where the engine's host sees `rpc.agent_dir` (the mounts' source)."""
         return self.docker.host_agent_socket_dir or self.rpc.agent_dir
-
-    @model_validator(mode="after")
-    def _agent_socket_fits(self) -> Settings:
-        # <agent dir>/<session fingerprint>/<name>: a sun_path holds 107 bytes.
-        name = os.path.basename(self.docker.container_socket_path)
-        length = len(os.fsencode(self.rpc.agent_dir)) + 2 + FINGERPRINT_CHARS + len(name)
-        if length > 107:
-            raise ValueError(f"rpc.agent_socket_dir: an agent's socket there would be {length} "
-                             f"bytes long; a Unix socket path holds at most 107")
-        return self
 
     @model_validator(mode="after")
     def _rpc_url_reaches_simnet(self) -> Settings:

@@ -168,8 +168,6 @@ def test_bad_docker_keys(tmp_path: Path, docker_toml: str, expected: str) -> Non
         ("handshake_timeout_secs = 0", "config: rpc.handshake_timeout_secs:"),
         ("idle_timeout_secs = -1", "config: rpc.idle_timeout_secs:"),
         ('agent_socket_dir = "rel"', "config: rpc.agent_socket_dir: must be an absolute path"),
-        (f'agent_socket_dir = "/{"d" * 80}"', "rpc.agent_socket_dir: an agent's socket there "
-         "would be 111 bytes long"),
     ],
 )
 def test_bad_rpc_keys(tmp_path: Path, rpc_toml: str, expected: str) -> None:

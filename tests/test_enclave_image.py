@@ -78,8 +78,11 @@ def test_image_contents(coordinator_image: str, docker_client: docker.DockerClie
 def _watch_agents(client: docker.DockerClient, seen: dict[str, Any], stop: threading.Event) -> None:
     """Record every agent container (label silvana.job) while it exists."""
     while not stop.is_set():
-        for container in client.containers.list(all=True, filters={"label": "silvana.job"}):
-            seen.setdefault(container.id, container.attrs)
+        try:
+            for container in client.containers.list(all=True, filters={"label": "silvana.job"}):
+                seen.setdefault(container.id, container.attrs)
+        except docker.errors.NotFound:
+            pass  # one went between listing and inspecting (other tests' too)
         stop.wait(0.1)
 
 

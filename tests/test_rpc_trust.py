@@ -233,3 +233,31 @@ async def test_the_socket_is_bound_again_in_the_same_directory_after_an_rpc_rest
             await stopped.wait()
             # The socket went with the rpc child; the mounted directory stays.
             assert not os.access(path, os.F_OK) and directory.is_dir()
+
+
+async def test_an_agent_socket_dir_deeper_than_a_socket_path_allows(
+    store: Store, sock_dir: Path, nursery: trio.Nursery,
+) -> None:
+    """sun_path holds 107 bytes; the agents' directory may be deeper (pytest's
+    tmp dirs, a long state path): the server binds through the directory's fd."""
+    book = JobBook(store, max_attempts=3, lease_secs=60)
+    book.on_chain_event(created(1, ADD_KEY))
+    opened = book.open_session(ADD_KEY)
+    assert opened is not None
+    deep = sock_dir / ("d" * 60) / ("e" * 60)
+    sockets = AgentSockets(deep, deep, "coordinator.sock")
+    settings = RpcSettings(socket_path=sock_dir / "coordinator.sock")
+    await nursery.start(functools.partial(serve, settings, CoordinatorService(book),
+                                          agents=sockets))
+    session_id = opened[0].session_id
+    async with sockets.session(session_id) as directory:
+        path = sockets.socket_path(session_id)
+        assert len(path) > 107 and stat.S_ISSOCK(os.lstat(path).st_mode)
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:  # as a container sees it: a short path to the same socket
+            answer = await call(f"/proc/self/fd/{fd}/coordinator.sock", "AgentMessage",
+                                pb.AgentMessageRequest(session_id=session_id, message="hi"),
+                                pb.AgentMessageResponse)
+        finally:
+            os.close(fd)
+        assert answer.success

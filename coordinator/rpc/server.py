@@ -240,11 +240,25 @@ async def _serve_at(
     path: str, mode: int, gid: int | None, task_status: trio.TaskStatus[None],
     *services: Any, limits: grpc.ServerLimits, gates: tuple[grpc.Connections, ...],
 ) -> None:
-    """One agent session's socket at `path` (its directory exists), removed on exit."""
-    await clear_socket_path(path)
-    sock, ours = _bind(path, mode, gid)
+    """One agent session's socket at `path` (its directory exists), removed on exit.
+
+    Reached through the directory's descriptor (/proc/self/fd/N/name): a socket
+    path holds 107 bytes, and `rpc.agent_socket_dir` may be deep. Agents connect
+    at `docker.container_socket_path`, which is short."""
+    directory, name = os.path.split(path)
     try:
-        await grpc.serve_socket(sock, *services, limits=limits, gates=gates,
-                                task_status=task_status)
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise SocketPathError(f"cannot open the agent socket directory {directory}: "
+                              f"{exc.strerror}") from None
+    try:
+        short = f"/proc/self/fd/{fd}/{name}"
+        await clear_socket_path(short)
+        sock, ours = _bind(short, mode, gid)
+        try:
+            await grpc.serve_socket(sock, *services, limits=limits, gates=gates,
+                                    task_status=task_status)
+        finally:
+            _remove_if_ours(short, ours)
     finally:
-        _remove_if_ours(path, ours)
+        os.close(fd)
