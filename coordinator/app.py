@@ -5,7 +5,7 @@
         ├── simnet      (permanent, optional)  the embedded Sui simulator
         ├── forwarder   (permanent, optional)  enclave: loopback TCP -> vsock to the fullnode
         ├── status      (permanent)  live view or plain summary lines
-        ├── rpc         (permanent)  CoordinatorService on the Unix socket
+        ├── rpc         (permanent)  the operator's socket and each agent container's own
         ├── metrics     (permanent)  /metrics, /healthz, /readyz on metrics.listen (off: idle)
         ├── recovery    (transient, with sui.registry_id)  pending jobs read from chain
         ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
@@ -128,7 +128,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         forwarder = functools.partial(run_forwarder, settings.enclave)
         children.append(ChildSpec("forwarder", lambda: Child(forwarder)))
     children.append(ChildSpec("status", task(lambda: run_status(settings.status.mode, status))))
-    rpc = functools.partial(serve, settings.rpc, service, status_service)
+    rpc = functools.partial(serve, settings.rpc, service, status_service, agents=runner.sockets)
     children.append(ChildSpec("rpc", lambda: Child(rpc)))
     observed = Observed(status, chain, handled, book, registry, runner)
     metrics = functools.partial(serve_metrics, settings, observed)

@@ -50,6 +50,9 @@ def _object_id(value: str) -> str:
 
 ObjectId = Annotated[str, AfterValidator(_object_id)]
 
+# Where an agent's socket directory must not be mounted: over the image's own.
+_SYSTEM_DIRS = frozenset({"/", "/tmp", "/run", "/var", "/etc", "/usr", "/bin", "/sbin", "/lib",
+                          "/home", "/root", "/dev", "/proc", "/sys", "/opt", "/srv", "/mnt"})
 _MODULE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
 
 
@@ -123,12 +126,13 @@ class DockerSettings(_Section):
     cap_add: list[str] = Field(default_factory=list, max_length=64)
     log_limit_bytes: int = Field(default=1 << 20, ge=4096, le=256 << 20)
     network_mode: str = "bridge"
-    container_socket_path: str = "/tmp/coordinator.sock"
-    # The path of rpc.socket_path on the Docker engine's host: the agent
-    # containers' bind-mount source. None: rpc.socket_path itself. Set it when
-    # the coordinator runs in a container whose socket directory is a host
-    # directory mounted at another path (see README, Nitro Enclave).
-    host_socket_path: Path | None = None
+    # COORDINATOR_SOCKET: the container's own socket; its directory is the mount.
+    container_socket_path: str = "/run/silvana/coordinator.sock"
+    # The path of rpc.agent_socket_dir on the Docker engine's host: where the
+    # agent containers' socket directories are mounted from. None: that dir
+    # itself. Set it when the coordinator runs in a container whose socket
+    # directory is a host directory mounted at another path (README, Nitro Enclave).
+    host_agent_socket_dir: Path | None = None
     # Extra environment for every agent container (values are never logged).
     agent_env: dict[str, str] = Field(default_factory=dict, max_length=64)
 
@@ -177,9 +181,9 @@ class DockerSettings(_Section):
             raise ValueError("must be bridge, host, none or a Docker network name")
         return value
 
-    @field_validator("host_socket_path", mode="before")
+    @field_validator("host_agent_socket_dir", mode="before")
     @classmethod
-    def _check_host_socket_path(cls, value: object) -> object:
+    def _check_host_agent_socket_dir(cls, value: object) -> object:
         if value == "":
             return None
         if isinstance(value, str) and (not value.startswith("/") or "\0" in value):
@@ -192,11 +196,19 @@ class DockerSettings(_Section):
         # 107: a Unix socket path (sun_path) holds 108 bytes with the final NUL.
         if not value.startswith("/") or len(value) > 107 or "\0" in value:
             raise ValueError("must be an absolute path of at most 107 characters")
+        # Its directory is mounted over whatever the image has there.
+        if os.path.dirname(os.path.normpath(value)) in _SYSTEM_DIRS:
+            raise ValueError("must be in a directory of its own (e.g. /run/silvana/coordinator."
+                             "sock): its directory is mounted over the image's")
         return value
 
 
 class RpcSettings(_Section):
+    # The operator's socket (status, grpcurl): never mounted into agent containers.
     socket_path: Path = Path("/tmp/coordinator.sock")
+    # Each agent container's socket directory is made in here; None: socket_path
+    # with ".agents" appended.
+    agent_socket_dir: Path | None = None
     # Permissions of the socket file: a string of octal digits in the file ("0600",
     # "660"), an int here. A bare TOML integer is refused: 600 and 0o600 differ.
     socket_mode: int = 0o600
@@ -204,6 +216,26 @@ class RpcSettings(_Section):
     socket_group: str | None = None
     # Socket calls served at once; more wait for a free slot.
     max_concurrent_requests: int = Field(default=64, ge=1, le=4096)
+    # What a client can hold (coordinator.grpc.ServerLimits, built in coordinator.rpc.server).
+    max_connections: int = Field(default=64, ge=1, le=4096)
+    max_connections_per_agent: int = Field(default=4, ge=1, le=256)
+    max_streams_per_connection: int = Field(default=16, ge=1, le=1024)
+    max_message_bytes: int = Field(default=4 << 20, ge=4 << 20, le=64 << 20)
+    handshake_timeout_secs: float = Field(default=10.0, gt=0, le=300)
+    idle_timeout_secs: float = Field(default=300.0, gt=0, le=24 * 3600)
+
+    @field_validator("agent_socket_dir")
+    @classmethod
+    def _check_agent_socket_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and (not value.is_absolute() or "\0" in str(value)):
+            raise ValueError("must be an absolute path")
+        return value
+
+    @property
+    def agent_dir(self) -> Path:
+        """Where agent containers' socket directories are made."""
+        return self.agent_socket_dir or self.socket_path.with_name(self.socket_path.name
+                                                                   + ".agents")
 
     @field_validator("socket_path")
     @classmethod
@@ -366,9 +398,9 @@ class Settings(_Section):
     enclave: EnclaveSettings = EnclaveSettings()
 
     @property
-    def host_socket_path(self) -> Path:
-        """The agent containers' bind-mount source: where the engine's host sees the socket."""
-        return self.docker.host_socket_path or self.rpc.socket_path
+    def host_agent_socket_dir(self) -> Path:
+        """Where the engine's host sees `rpc.agent_dir` (the mounts' source)."""
+        return self.docker.host_agent_socket_dir or self.rpc.agent_dir
 
     @model_validator(mode="after")
     def _rpc_url_reaches_simnet(self) -> Settings:

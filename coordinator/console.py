@@ -142,7 +142,7 @@ def _jobs_panel(snapshot: pb.GetStatusResponse) -> Panel:
 
 def _containers_table(snapshot: pb.GetStatusResponse) -> Table:
     table = Table(title="running containers", title_justify="left", expand=True)
-    for column in ("job", "developer/agent/method", "image", "elapsed of timeout",
+    for column in ("job", "session", "developer/agent/method", "image", "elapsed of timeout",
                    "limits", "TEE"):
         table.add_column(column)
     for running in snapshot.running:
@@ -162,11 +162,12 @@ def _containers_table(snapshot: pb.GetStatusResponse) -> Table:
             )
             image = Group(running.image, bar)
         limits = (f"{running.memory_gb or '-'} GiB, {running.cpu_cores or '-'} CPU")
-        table.add_row(str(running.job_id),
+        # The session's fingerprint (its socket directory's name), never its id.
+        table.add_row(str(running.job_id), running.session_fingerprint,
                       f"{running.developer}/{running.agent}/{running.agent_method}",
                       image, elapsed, limits, "yes" if running.tee else "no")
     if not snapshot.running:
-        table.add_row("-", "none running", "", "", "", "")
+        table.add_row("-", "", "none running", "", "", "", "")
     return table
 
 

@@ -46,7 +46,7 @@ from coordinator.events.job_events import (
     JobUpdated,
 )
 from coordinator.events.parser import CoordinationEvent
-from coordinator.logs import escape
+from coordinator.logs import escape, session_fingerprint
 from coordinator.metrics.instruments import JOB_OUTCOMES
 from coordinator.store import Ledger, LedgerWrite, Store
 
@@ -418,9 +418,12 @@ class JobBook:
     def _session(self, session_id: str, key: AgentKey | None = None) -> Session:
         session = self.sessions.get(session_id)
         if session is None:
-            raise SessionDenied(f"session {session_id!r} does not belong to a running agent")
+            # The fingerprint, not the id: the id is a credential.
+            raise SessionDenied(f"session {session_fingerprint(session_id)} does not belong "
+                                f"to a running agent")
         if key is not None and session.key != key:
-            raise SessionDenied(f"session {session_id!r} belongs to {session.key}, not {key}")
+            raise SessionDenied(f"session {session_fingerprint(session_id)} belongs to "
+                                f"{session.key}, not {key}")
         return session
 
     def held(self, session_id: str | None, job_id: int, app_instance: str | None = None) -> Job:
@@ -435,6 +438,8 @@ class JobBook:
                 if named(ref):
                     return self.jobs[ref]
             known = [job for ref, job in self.jobs.items() if named(ref)]
+            if any(job.session_id not in (None, session_id) for job in known):
+                raise SessionDenied(f"job {job_id} is not this session's")
         else:
             known = [job for ref, job in self.jobs.items()
                      if named(ref) and job.session_id is None]

@@ -39,9 +39,12 @@ def log_console() -> Console:
     return _console
 
 
+FINGERPRINT_CHARS = 12
+
+
 def session_fingerprint(session_id: str) -> str:
     """A short, stable name for a session that does not reveal its id."""
-    return hashlib.sha256(session_id.encode()).hexdigest()[:12]
+    return hashlib.sha256(session_id.encode()).hexdigest()[:FINGERPRINT_CHARS]
 
 
 class JsonFormatter(logging.Formatter):

@@ -70,8 +70,9 @@ def check_state_dir(path: Path) -> None:
 
 
 def check_socket(rpc: RpcSettings) -> None:
-    """The socket's directory exists (made if missing) and is writable, and its
-    group exists and is one this process may give a file to."""
+    """The socket's directory and the agents' socket directory exist (made if
+    missing) and are writable, and the group exists and is one this process may
+    give a file to."""
     path = os.fspath(rpc.socket_path)
     shown = escape(path)
     kernel = _under_kernel_dir(Path(path))
@@ -81,6 +82,16 @@ def check_socket(rpc: RpcSettings) -> None:
     gid = resolve_group(rpc.socket_group)
     make_parent(path)
     _probe_write(Path(os.path.dirname(os.path.abspath(path))), "rpc.socket_path", gid)
+    # Where each agent container's socket directory is made.
+    agents = rpc.agent_dir
+    if agents.exists() and not agents.is_dir():
+        raise SocketPathError(f"rpc.agent_socket_dir: {escape(str(agents))} is not a directory")
+    try:
+        agents.mkdir(mode=0o755, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SocketPathError(f"rpc.agent_socket_dir: cannot create {escape(str(agents))}: "
+                              f"{exc.strerror}") from None
+    _probe_write(agents, "rpc.agent_socket_dir", gid)
 
 
 def check_listen(listen: str) -> None:

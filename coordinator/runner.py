@@ -22,7 +22,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import trio
 
@@ -39,9 +39,11 @@ from coordinator.docker import (
 )
 from coordinator.docker.runtime import ContainerRuntime, DockerRuntime
 from coordinator.domain import AgentKey, AgentMethod, Job, Session
+from coordinator.errors import describe
 from coordinator.jobs import JobBook
-from coordinator.logs import escape
+from coordinator.logs import escape, session_fingerprint
 from coordinator.registry import Registry
+from coordinator.rpc.agent_sockets import AgentSockets
 
 log = logging.getLogger("coordinator.runner")
 
@@ -76,6 +78,7 @@ class Runner:
         registry: Registry,
         instance_id: str,
         connect: RuntimeFactory | None = None,
+        sockets: AgentSockets | None = None,
     ) -> None:
         self.settings = settings
         self.book = book
@@ -87,8 +90,10 @@ class Runner:
         self.exit_now = trio.Event()
         self._connect = connect or functools.partial(
             DockerRuntime.connect, settings.docker, instance_id=instance_id,
-            host_socket_path=settings.host_socket_path, chain=settings.sui.chain,
+            chain=settings.sui.chain,
         )
+        # Each container's own socket directory (the rpc child serves them).
+        self.sockets = sockets or AgentSockets.from_settings(settings)
         self.running: dict[str, RunningContainer] = {}
         self.waiting: dict[AgentKey, str] = {}  # keys with ready jobs that cannot start, why
         self.docker_state = "connecting"
@@ -182,7 +187,9 @@ class Runner:
         exit_code: int | None = None
         duration = 0.0
         try:
-            async with self.slots.hold(session.key):
+            async with (self.slots.hold(session.key),
+                        self.sockets.session(session.session_id) as socket_dir):
+                spec = replace(spec, socket_dir=socket_dir)
                 outcome = await runtime.run(spec, method.docker_sha256, progress)
             failure = None if outcome.succeeded else outcome.reason
             exit_code, duration = outcome.exit_code, outcome.duration_secs
@@ -208,6 +215,8 @@ class Runner:
             return
         except DockerError as exc:
             failure = f"docker: {exc}"
+        except OSError as exc:  # the session's socket directory could not be made
+            failure = f"agent socket: {describe(exc)}"
         except BaseException:
             # Shutdown: the container was stopped and removed on the way out;
             # its jobs were not at fault, so they wait for the next run.
@@ -238,8 +247,8 @@ class Runner:
             key = running.session.key
             message.running.append(pb.RunningContainer(
                 job_id=running.trigger.job_id, developer=key.developer, agent=key.agent,
-                # No session id: it is the container's credential, and any
-                # caller of GetStatus (agents too) would read it.
+                # A fingerprint, never the id: the id is the container's credential.
+                session_fingerprint=session_fingerprint(running.session.session_id),
                 agent_method=key.agent_method, image=running.method.docker_image,
                 elapsed_secs=now - running.started_at, timeout_secs=running.timeout_secs,
                 memory_gb=running.method.min_memory_gb,

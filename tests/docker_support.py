@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from coordinator.docker import ContainerOptions, ContainerSpec
@@ -38,11 +37,10 @@ def run_registry(command: str, env: dict[str, str] | None = None) -> bool:
 
 
 
-def make_options(instance_id: str, socket_path: Path, **changes: Any) -> ContainerOptions:
+def make_options(instance_id: str, **changes: Any) -> ContainerOptions:
     """Short limits for tests; no network at all in standard mode."""
     base = ContainerOptions(
         instance_id=instance_id,
-        host_socket_path=socket_path,
         timeout_secs=30,
         stop_grace_secs=2,
         network_mode="none",

@@ -144,11 +144,34 @@ def test_docker_container_keys() -> None:
         ("pids_limit = 0", "config: docker.pids_limit: Input should be greater than"),
         ("log_limit_bytes = 10", "config: docker.log_limit_bytes:"),
         ('container_socket_path = "relative.sock"', "docker.container_socket_path: must be"),
+        # Its directory is mounted: never over the image's /tmp.
+        ('container_socket_path = "/tmp/c.sock"', "docker.container_socket_path: must be in a "
+         "directory of its own"),
         ('require_digest = "sometimes"', "config: docker.require_digest:"),
     ],
 )
 def test_bad_docker_keys(tmp_path: Path, docker_toml: str, expected: str) -> None:
     toml = f'[sui]\npackage_id = "0x1"\n[docker]\n{docker_toml}\n'
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, toml), env={})
+    assert expected in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("rpc_toml", "expected"),
+    [
+        ("max_message_bytes = 1024", "config: rpc.max_message_bytes: Input should be greater"),
+        ("max_connections = 0", "config: rpc.max_connections: Input should be greater"),
+        ("max_connections_per_agent = 0", "config: rpc.max_connections_per_agent:"),
+        ("max_streams_per_connection = 0", "config: rpc.max_streams_per_connection:"),
+        ("handshake_timeout_secs = 0", "config: rpc.handshake_timeout_secs:"),
+        ("idle_timeout_secs = -1", "config: rpc.idle_timeout_secs:"),
+        ('agent_socket_dir = "rel"', "config: rpc.agent_socket_dir: must be an absolute path"),
+    ],
+)
+def test_bad_rpc_keys(tmp_path: Path, rpc_toml: str, expected: str) -> None:
+    toml = f'[sui]\npackage_id = "0x1"\n[rpc]\n{rpc_toml}\n'
     with pytest.raises(ConfigError) as caught:
         load_settings(write(tmp_path, toml), env={})
     assert expected in str(caught.value)

@@ -38,6 +38,7 @@ def busy_snapshot() -> pb.GetStatusResponse:
         registry_size=2, malformed_events=1, docker_state="connected",
         backfilling=True, backfill_from=101, backfill_to=200,
         running=[pb.RunningContainer(job_id=9, developer="D", agent="A", agent_method="prove",
+                                     session_fingerprint="5e551013f1a9",
                                      image="silvana-demo/agent:latest", elapsed_secs=30,
                                      timeout_secs=120, memory_gb=1, cpu_cores=2, tee=True,
                                      pull_bytes_done=50_000_000,
@@ -69,7 +70,8 @@ def test_live_view_shows_every_section() -> None:
                  "connect failed: refused", "150 (tip 200, lag 50)", "backfill",
                  "101..200", "JobCreatedEvent 12", "(0.5/s)", "2 agent methods",
                  "pending 3", "dead 1", "waiting: D/B/m (2 pending): unknown agent method",
-                 "running containers", "D/A/prove", "silvana-demo/agent:latest",
+                 "running containers", "D/A/prove", "5e551013f1a9",
+                 "silvana-demo/agent:latest",
                  "30s/2m00s", "1 GiB, 2 CPU", "yes", "pulling 50/100 MB",
                  "recent job outcomes",
                  "dead after 3 attempts: x", "2.5s"]:

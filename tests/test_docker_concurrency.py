@@ -56,7 +56,7 @@ async def test_six_jobs_with_max_concurrent_two(
     engine: DockerEngine, instance_id: str, socket_path: Path
 ) -> None:
     specs = [make_spec(n, "sleep 1", agent=f"agent{n}") for n in range(6)]
-    options = make_options(instance_id, socket_path)
+    options = make_options(instance_id)
     outcomes = await run_all(engine, ContainerSlots(2), specs, options)
     assert [o.exit_code for o in outcomes.values()] == [0] * 6
     assert most_at_once(outcomes.values()) == 2
@@ -69,7 +69,7 @@ async def test_one_container_per_key_at_a_time(
     other_key = make_spec(9, "sleep 1.5", agent="other")
     slots = ContainerSlots(4)
     outcomes = await run_all(
-        engine, slots, [*same_key, other_key], make_options(instance_id, socket_path)
+        engine, slots, [*same_key, other_key], make_options(instance_id)
     )
     assert most_at_once(outcomes[spec.job_id] for spec in same_key) == 1
     # The other key was not held up: it ran alongside them.

@@ -55,9 +55,9 @@ async def test_env_labels_limits_exit_code_and_removal(
     )
     spec = make_spec(
         42, script, session_id="s-42", job_data=bytes.fromhex("00ff10"),
-        memory_limit_bytes=96 * MiB, cpu_cores=1,
+        memory_limit_bytes=96 * MiB, cpu_cores=1, socket_dir=socket_path.parent,
     )
-    options = make_options(instance_id, socket_path, pids_limit=64, extra_env={"EXTRA": "x"},
+    options = make_options(instance_id, pids_limit=64, extra_env={"EXTRA": "x"},
                            chain="localnet")
     seen: dict[str, Any] = {}
     async with trio.open_nursery() as nursery:
@@ -77,7 +77,7 @@ async def test_env_labels_limits_exit_code_and_removal(
         "APP_INSTANCE=0xapp",
         "CHAIN=localnet",
         f"COORDINATOR_ID={instance_id}",
-        "COORDINATOR_SOCKET=/tmp/coordinator.sock",
+        "COORDINATOR_SOCKET=/run/silvana/coordinator.sock",
         "DEVELOPER=dev",
         "EXTRA=x",
         "JOB_DATA=0x00ff10",
@@ -102,7 +102,9 @@ async def test_env_labels_limits_exit_code_and_removal(
     assert host["NetworkMode"] == "none"
     assert host["LogConfig"] == {"Type": "json-file",
                                  "Config": {"max-file": "2", "max-size": str(2 * MiB)}}
-    assert [m["Destination"] for m in seen["Mounts"]] == ["/tmp/coordinator.sock"]
+    # The session's directory, not the socket file (a new socket in it is seen).
+    assert [(m["Source"], m["Destination"]) for m in seen["Mounts"]] == [
+        (str(socket_path.parent), "/run/silvana")]
     assert containers_of(docker_client, instance_id) == []
 
 
@@ -117,7 +119,7 @@ async def test_timeout_stops_with_sigterm(
     socket_path: Path,
 ) -> None:
     script = "trap 'echo got TERM; exit 143' TERM; echo started; sleep 60 & wait"
-    options = make_options(instance_id, socket_path, timeout_secs=2, stop_grace_secs=5)
+    options = make_options(instance_id, timeout_secs=2, stop_grace_secs=5)
     outcome, wall = await _timed(run_container(engine, make_spec(1, script), options))
     assert outcome.timed_out and outcome.exit_code == 143
     assert outcome.reason == "timed out after 2 s; stopped by SIGTERM, exit code 143"
@@ -132,7 +134,7 @@ async def test_timeout_kills_a_container_ignoring_sigterm(
     engine: DockerEngine, docker_client: docker.DockerClient, instance_id: str,
     socket_path: Path,
 ) -> None:
-    options = make_options(instance_id, socket_path, timeout_secs=2, stop_grace_secs=2)
+    options = make_options(instance_id, timeout_secs=2, stop_grace_secs=2)
     spec = make_spec(2, "trap '' TERM; sleep 60")
     outcome, wall = await _timed(run_container(engine, spec, options))
     assert outcome.timed_out and outcome.exit_code == 137
@@ -147,7 +149,7 @@ async def test_memory_limit_reports_oom(
 ) -> None:
     # tail holds a line without newline in memory: 300 MB against a 64 MiB limit.
     spec = make_spec(3, "head -c 300m /dev/zero | tail", memory_limit_bytes=64 * MiB)
-    outcome = await run_container(engine, spec, make_options(instance_id, socket_path))
+    outcome = await run_container(engine, spec, make_options(instance_id))
     assert outcome.oom_killed and not outcome.succeeded
     assert outcome.reason.startswith("out of memory (limit 64 MiB)")
 
@@ -167,7 +169,7 @@ def _reset_peak_memory() -> None:
 async def test_100_mb_of_output_keeps_a_bounded_tail(
     engine: DockerEngine, instance_id: str, socket_path: Path
 ) -> None:
-    options = make_options(instance_id, socket_path, log_limit_bytes=1 * MiB)
+    options = make_options(instance_id, log_limit_bytes=1 * MiB)
     # Warm up threads and connection pools so they do not count as growth.
     await run_container(engine, make_spec(4, "echo warm"), options)
     before = _memory_kib("VmRSS")
@@ -191,7 +193,7 @@ async def test_tee_mode_host_network_and_polling(
     # Dropping this machine's page cache would slow everything else down.
     drop_caches = tmp_path / "drop_caches"
     monkeypatch.setattr(container_module, "DROP_CACHES", drop_caches)
-    options = make_options(instance_id, socket_path, use_tee=True, tee_poll_interval_secs=2)
+    options = make_options(instance_id, use_tee=True, tee_poll_interval_secs=2)
     seen: dict[str, Any] = {}
     async with trio.open_nursery() as nursery:
 
@@ -213,7 +215,7 @@ async def test_tee_mode_host_network_and_polling(
     assert drop_caches.read_text() == "3\n"  # the TEE clean-up ran
 
     # A timeout under polling ends the same way as in standard mode.
-    polling = make_options(instance_id, socket_path, use_tee=True, timeout_secs=1,
+    polling = make_options(instance_id, use_tee=True, timeout_secs=1,
                            stop_grace_secs=0, tee_poll_interval_secs=0.2)
     timed_out = await run_container(engine, make_spec(7, "sleep 60"), polling)
     assert timed_out.timed_out and timed_out.exit_code == 137
@@ -223,7 +225,7 @@ async def test_cancelled_supervisor_stops_and_removes_its_container(
     engine: DockerEngine, docker_client: docker.DockerClient, instance_id: str,
     socket_path: Path,
 ) -> None:
-    options = make_options(instance_id, socket_path, stop_grace_secs=1)
+    options = make_options(instance_id, stop_grace_secs=1)
     started = time.monotonic()
     async with trio.open_nursery() as nursery:
 
@@ -241,9 +243,10 @@ async def test_cancelled_supervisor_stops_and_removes_its_container(
 async def test_create_errors_are_clear_and_leave_nothing(
     engine: DockerEngine, docker_client: docker.DockerClient, instance_id: str, tmp_path: Path,
 ) -> None:
-    options = make_options(instance_id, tmp_path / "no-such.sock")
-    with pytest.raises(DockerError, match=r"no-such\.sock") as caught:
-        await run_container(engine, make_spec(9, "true"), options)
+    options = make_options(instance_id)
+    with pytest.raises(DockerError, match=r"no-such-dir") as caught:
+        await run_container(engine, make_spec(9, "true", socket_dir=tmp_path / "no-such-dir"),
+                            options)
     assert not isinstance(caught.value, DockerUnavailable)
     assert containers_of(docker_client, instance_id) == []
 
@@ -255,7 +258,7 @@ async def test_tee_clean_up_warns_once_where_the_page_cache_cannot_be_dropped(
     # A path that cannot be written stands in for a read-only /proc/sys.
     monkeypatch.setattr(container_module, "DROP_CACHES", tmp_path / "absent" / "drop_caches")
     monkeypatch.setattr(container_module, "_page_cache_warned", False)
-    options = make_options(instance_id, socket_path, use_tee=True, tee_poll_interval_secs=0.1)
+    options = make_options(instance_id, use_tee=True, tee_poll_interval_secs=0.1)
     for job_id in (10, 11):
         outcome = await run_container(engine, make_spec(job_id, "true"), options)
         assert outcome.exit_code == 0
@@ -267,9 +270,7 @@ async def test_cap_add_from_settings_gives_back_only_that_capability(
     engine: DockerEngine, instance_id: str, socket_path: Path
 ) -> None:
     settings = DockerSettings(cap_add=["net_admin"], stop_grace_secs=3, network_mode="none")
-    options = ContainerOptions.from_settings(
-        settings, instance_id=instance_id, host_socket_path=socket_path
-    )
+    options = ContainerOptions.from_settings(settings, instance_id=instance_id)
     assert (options.cap_add, options.stop_grace_secs, options.timeout_secs) == (
         ("NET_ADMIN",), 3, 300)
     outcome = await run_container(engine, make_spec(12, "grep CapEff /proc/self/status"), options)

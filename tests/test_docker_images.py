@@ -187,7 +187,7 @@ async def test_wrong_sha256_is_refused_and_no_container_is_created(
     _forget(docker_client, image_id)
     wrong = "0" * 64
     spec = make_spec(1, "exit 0", image=f"{repository}:v1")
-    options = make_options(instance_id, socket_path)
+    options = make_options(instance_id)
     with pytest.raises(DigestMismatch) as caught:
         await prepare_and_run(engine, spec, options, ANON, wrong)
     message = str(caught.value)

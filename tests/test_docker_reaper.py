@@ -26,7 +26,7 @@ from tests.docker_support import make_options, make_spec
 
 async def main(instance_id: str, socket_path: str) -> None:
     engine = await DockerEngine.connect()
-    options = make_options(instance_id, Path(socket_path), timeout_secs=300)
+    options = make_options(instance_id, timeout_secs=300)
     await run_container(engine, make_spec(77, "sleep 300", session_id="s-77"), options)
 
 trio.run(main, *sys.argv[1:])

@@ -433,15 +433,19 @@ def test_enclave_settings_are_validated(tmp_path: os.PathLike[str]) -> None:
     assert load('[enclave]\nlisten = "127.0.0.1:9"\n').enclave.vsock_proxy is None  # type: ignore[attr-defined]
 
 
-def test_host_socket_path_defaults_to_the_socket(tmp_path: os.PathLike[str]) -> None:
+def test_host_agent_socket_dir_defaults_to_the_agent_socket_dir(
+    tmp_path: os.PathLike[str],
+) -> None:
     from pathlib import Path
     path = Path(tmp_path) / "c.toml"
     path.write_text('[sui]\npackage_id = "0x5"\n[rpc]\nsocket_path = "/run/s/c.sock"\n')
-    assert load_settings(path, env={}).host_socket_path == Path("/run/s/c.sock")
-    path.write_text('[sui]\npackage_id = "0x5"\n[rpc]\nsocket_path = "/run/s/c.sock"\n'
-                    '[docker]\nhost_socket_path = "/srv/x/c.sock"\n')
-    assert load_settings(path, env={}).host_socket_path == Path("/srv/x/c.sock")
-    path.write_text('[sui]\npackage_id = "0x5"\n[docker]\nhost_socket_path = "rel/c.sock"\n')
-    absolute = re.escape("docker.host_socket_path: must be an absolute path")
+    assert load_settings(path, env={}).host_agent_socket_dir == Path("/run/s/c.sock.agents")
+    path.write_text('[sui]\npackage_id = "0x5"\n[rpc]\nagent_socket_dir = "/run/a"\n'
+                    '[docker]\nhost_agent_socket_dir = "/srv/x/a"\n')
+    settings = load_settings(path, env={})
+    assert (settings.rpc.agent_dir, settings.host_agent_socket_dir) == (
+        Path("/run/a"), Path("/srv/x/a"))
+    path.write_text('[sui]\npackage_id = "0x5"\n[docker]\nhost_agent_socket_dir = "rel/a"\n')
+    absolute = re.escape("docker.host_agent_socket_dir: must be an absolute path")
     with pytest.raises(ConfigError, match=absolute):
         load_settings(path, env={})

@@ -4,10 +4,11 @@ and SILVANA_ENCLAVE_HOST_DOCKER=1 (no dockerd of its own), in TEE mode,
 against the simulator on 127.0.0.1 (run by this test).
 
 The daemon's socket lives in a host directory mounted into the coordinator's
-container at another path (/run/silvana); `docker.host_socket_path` names the
-host path, which is what the agent containers' bind mount must use, since the
-host's engine resolves it. Checked: jobs completed by the agent over that
-socket (GetStatus from the host through the same directory), the agent
+container at another path (/run/silvana); `docker.host_agent_socket_dir` names
+the host path of the agents' socket directories, which is what the agent
+containers' bind mounts must use, since the host's engine resolves it.
+Checked: jobs completed by the agent over its own socket (GetStatus from the
+host through the operator's socket in the same directory), the agent
 containers started with host networking and the host path mounted, TEE mode
 in the status, and a clean stop (SIGTERM -> drain -> exit 0).
 
@@ -77,8 +78,11 @@ def test_image_contents(coordinator_image: str, docker_client: docker.DockerClie
 def _watch_agents(client: docker.DockerClient, seen: dict[str, Any], stop: threading.Event) -> None:
     """Record every agent container (label silvana.job) while it exists."""
     while not stop.is_set():
-        for container in client.containers.list(all=True, filters={"label": "silvana.job"}):
-            seen.setdefault(container.id, container.attrs)
+        try:
+            for container in client.containers.list(all=True, filters={"label": "silvana.job"}):
+                seen.setdefault(container.id, container.attrs)
+        except docker.errors.NotFound:
+            pass  # one went between listing and inspecting (other tests' too)
         stop.wait(0.1)
 
 
@@ -115,7 +119,7 @@ tee_poll_interval_secs = 0.5
 container_timeout_secs = 60
 stop_grace_secs = 1
 max_concurrent = 2
-host_socket_path = "{host_socket}"
+host_agent_socket_dir = "{sock_dir}/coordinator.sock.agents"
 agent_env = {{ AGENT_MODE = "work:1" }}
 
 [rpc]
@@ -177,7 +181,8 @@ mode = "plain"
     for attrs in agents:
         assert attrs["HostConfig"]["NetworkMode"] == "host"
         mounts = {m["Destination"]: m["Source"] for m in attrs["Mounts"]}
-        assert mounts["/tmp/coordinator.sock"] == str(host_socket)
+        # Its own session's directory, never the operator's socket.
+        assert os.path.dirname(mounts["/run/silvana"]) == f"{sock_dir}/coordinator.sock.agents"
     assert running and all(r.tee for r in running), running
     assert "stand-in mode" in logs, logs
     assert containers_of(docker_client, status.instance_id) == []

@@ -28,6 +28,7 @@ from coordinator.events import JobCreatedEvent, JobStatus
 from coordinator.events.layouts import neutral
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
 from coordinator.jobs import JobBook
+from coordinator.logs import session_fingerprint
 from coordinator.registry import Registry
 from coordinator.runner import WAITING_TEE, WAITING_UNKNOWN_METHOD, Runner
 from coordinator.store import Ledger, Store
@@ -154,10 +155,16 @@ async def test_a_ready_job_runs_in_a_container_and_completes_on_exit_0(rig: Rig)
     [shown] = status.running
     assert (shown.job_id, shown.image, shown.pull_bytes_done, shown.pull_bytes_total) == (
         1, "img:1", 5, 10)
-    assert shown.session_id == ""  # a credential: never in the status
+    # A credential: only its fingerprint is in the status.
+    assert shown.session_fingerprint == session_fingerprint(spec.session_id)
+    assert spec.session_id not in str(status)
+    # The container's own socket directory exists while it runs, named by the fingerprint.
+    assert spec.socket_dir is not None and spec.socket_dir.is_dir()
+    assert spec.socket_dir.name == shown.session_fingerprint
 
     rig.runtime.end(1, outcome(0))
     await rig.until(lambda: not rig.runner.running, "the end")
+    assert not spec.socket_dir.exists()
     assert rig.job(1)[:2] == (JobState.COMPLETED, 0)
     assert await rig.stored(1) == (JobState.COMPLETED, 0)
     assert rig.runner.idle.is_set() and rig.book.sessions == {}

@@ -168,6 +168,14 @@ def test_socket_directory_not_writable(world: Path) -> None:
     assert "cannot write" in err
 
 
+def test_agent_socket_dir_that_is_a_file(world: Path) -> None:
+    (world / "c.sock.agents").write_text("")
+    config = config_file(world, state=f"{world}/state", socket_path=f"{world}/c.sock")
+    status, err = start(config)
+    assert_one_line(status, err, "rpc.agent_socket_dir")
+    assert "is not a directory" in err
+
+
 # --- the embedded simulator -------------------------------------------------------------
 
 

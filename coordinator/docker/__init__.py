@@ -12,9 +12,9 @@ What the job layer calls:
     reaped = await reap_orphans(engine, instance_id, stop_grace_secs=grace)
     slots = ContainerSlots(settings.docker.max_concurrent)
     policy = ImagePolicy.from_settings(settings.docker)
-    options = ContainerOptions.from_settings(settings.docker, instance_id=...,
-                                             host_socket_path=settings.rpc.socket_path)
-    # Per job, in the containers nursery; spec.image is the method's docker_image.
+    options = ContainerOptions.from_settings(settings.docker, instance_id=...)
+    # Per job, in the containers nursery; spec.image is the method's docker_image,
+    # spec.socket_dir the session's socket directory (coordinator.rpc.AgentSockets).
     async with slots.hold(spec.key):
         outcome = await prepare_and_run(engine, spec, options, policy, method.docker_sha256)
 

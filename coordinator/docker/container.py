@@ -69,6 +69,9 @@ class ContainerSpec:
     # Replaces memory_gb when set; whole GiB are too coarse for some callers (tests).
     memory_limit_bytes: int | None = None
     command: tuple[str, ...] | None = None  # None: the image's own CMD (agents)
+    # The session's own socket directory on the engine's host (coordinator.rpc's
+    # AgentSockets), mounted at the directory of COORDINATOR_SOCKET; None: none.
+    socket_dir: Path | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -86,9 +89,8 @@ class ContainerOptions:
     """How this coordinator runs every agent container."""
 
     instance_id: str  # also the agents' COORDINATOR_ID
-    host_socket_path: Path  # the CoordinatorService socket, bind-mounted
     chain: str = "testnet"  # the agents' CHAIN (`sui.chain`)
-    container_socket_path: str = "/tmp/coordinator.sock"
+    container_socket_path: str = "/run/silvana/coordinator.sock"
     timeout_secs: float = 300.0
     stop_grace_secs: int = 10
     use_tee: bool = False
@@ -108,13 +110,11 @@ class ContainerOptions:
         settings: DockerSettings,
         *,
         instance_id: str,
-        host_socket_path: Path,
         chain: str = "testnet",
         exit_now: trio.Event | None = None,
     ) -> ContainerOptions:
         return cls(
             instance_id=instance_id,
-            host_socket_path=host_socket_path,
             chain=chain,
             container_socket_path=settings.container_socket_path,
             timeout_secs=settings.container_timeout_secs,
@@ -248,14 +248,14 @@ async def _create(engine: DockerEngine, spec: ContainerSpec, options: ContainerO
         )
         cpus = engine.cpus
     memory = spec.memory_bytes
+    # The session's directory, not a socket file: a socket bound anew in it (the
+    # rpc child restarted) is seen by the container; a mounted file would not be.
+    mounts = [] if spec.socket_dir is None else [
+        Mount(target=os.path.dirname(options.container_socket_path),
+              source=str(spec.socket_dir), type="bind")
+    ]
     host_config = api.create_host_config(
-        mounts=[
-            Mount(
-                target=options.container_socket_path,
-                source=str(options.host_socket_path),
-                type="bind",
-            )
-        ],
+        mounts=mounts,
         mem_limit=memory or None,
         memswap_limit=memory or None,  # equal to the limit: no swap on top of it
         nano_cpus=cpus * 1_000_000_000 or None,

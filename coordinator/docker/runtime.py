@@ -10,7 +10,6 @@ first), and let go of the engine. `ContainerRuntime` is that boundary;
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import trio
@@ -51,8 +50,7 @@ class DockerRuntime:
 
     @classmethod
     async def connect(
-        cls, settings: DockerSettings, exit_now: trio.Event, *, instance_id: str,
-        host_socket_path: Path, chain: str,
+        cls, settings: DockerSettings, exit_now: trio.Event, *, instance_id: str, chain: str,
     ) -> DockerRuntime:
         """Waits (with backoff) for an engine that does not answer yet. Once
         `exit_now` is set, containers are killed instead of given a stop grace."""
@@ -61,8 +59,7 @@ class DockerRuntime:
             what="connecting to the Docker engine",
         )
         options = ContainerOptions.from_settings(
-            settings, instance_id=instance_id, host_socket_path=host_socket_path,
-            chain=chain, exit_now=exit_now,
+            settings, instance_id=instance_id, chain=chain, exit_now=exit_now,
         )
         return cls(engine, options, ImagePolicy.from_settings(settings), settings.stop_grace_secs)
 

@@ -8,7 +8,8 @@ one Trio API to the rest of the daemon (task_status, cancel scopes):
   connection raises (`TRANSPORT_ERRORS`);
 - `client`: `StreamChannel` over a dialled stream, `unix_channel(path)`;
 - `server`: `serve` (Unix socket path), `serve_socket` (a bound socket),
-  `serve_tcp` (one address);
+  `serve_tcp` (one address), each capped by a `ServerLimits` (streams, message
+  size, connection window, handshake and idle timeouts) and `Connections` gates;
 - `patches`: the in-place patch (TCP socket options on TCP sockets only,
   installed on import) and the fingerprints of every purerpc internal the
   fixes build on (a test fails when the pinned purerpc changes one).
@@ -16,14 +17,24 @@ one Trio API to the rest of the daemon (task_status, cancel scopes):
 
 from coordinator.grpc.client import StreamChannel, UnixChannel, unix_channel
 from coordinator.grpc.patches import install
-from coordinator.grpc.server import serve, serve_socket, serve_tcp
+from coordinator.grpc.server import (
+    DEFAULT_LIMITS,
+    Connections,
+    ServerLimits,
+    serve,
+    serve_socket,
+    serve_tcp,
+)
 from coordinator.grpc.transport import TRANSPORT_ERRORS, ByteStream, dial_tcp, dial_unix
 
 install()
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "TRANSPORT_ERRORS",
     "ByteStream",
+    "Connections",
+    "ServerLimits",
     "StreamChannel",
     "UnixChannel",
     "dial_tcp",

@@ -25,6 +25,7 @@ import anyio.abc
 import purerpc.client
 import purerpc.grpc_proto
 import purerpc.grpc_socket
+import purerpc.grpclib.buffers
 import purerpc.grpclib.connection
 import purerpc.server
 import purerpc.wrappers
@@ -74,11 +75,13 @@ def _fingerprint(target: Any) -> str:
 def _internals() -> dict[str, Any]:
     sock, proto = purerpc.grpc_socket, purerpc.grpc_proto
     connection = purerpc.grpclib.connection.GRPCConnection
+    buffers = purerpc.grpclib.buffers
     patched = sock.SocketWrapper.__dict__["_set_socket_options"].__func__
     return {
         "SocketWrapper.__init__": sock.SocketWrapper.__init__,
         "SocketWrapper._writer_thread": sock.SocketWrapper._writer_thread,
         "SocketWrapper.flush": sock.SocketWrapper.flush,
+        "SocketWrapper.recv": sock.SocketWrapper.recv,
         "GRPCStream.__init__": sock.GRPCStream.__init__,
         "GRPCStream._close_remote": sock.GRPCStream._close_remote,
         "GRPCStream._close_local": sock.GRPCStream._close_local,
@@ -89,6 +92,12 @@ def _internals() -> dict[str, Any]:
         "GRPCSocket.listen": sock.GRPCSocket.listen,
         "GRPCProtoSocket.start_request": proto.GRPCProtoSocket.start_request,
         "GRPCConnection.__init__": connection.__init__,
+        "GRPCConnection._set_h2_connection_local_settings":
+            connection._set_h2_connection_local_settings,
+        "GRPCConnection.initiate_connection": connection.initiate_connection,
+        "GRPCConnection._request_received": connection._request_received,
+        "MessageReadBuffer._parse_one_message": buffers.MessageReadBuffer._parse_one_message,
+        "ByteBuffer.flow_controlled_length": buffers.ByteBuffer.flow_controlled_length.fget,
         "GRPCConnection.receive_data": connection.receive_data,
         "GRPCConnection._data_received": connection._data_received,
         "GRPCConnection._response_received": connection._response_received,
@@ -113,6 +122,7 @@ INTERNALS: dict[str, str] = {
     "SocketWrapper.__init__": "63a03b48e26fc38a",
     "SocketWrapper._writer_thread": "39290fa9988253d6",
     "SocketWrapper.flush": "e0340e1031f06319",
+    "SocketWrapper.recv": "1fff65ae335f614b",
     "GRPCStream.__init__": "666cad525c8c5ff8",
     "GRPCStream._close_remote": "a0688d6d61514f57",
     "GRPCStream._close_local": "ce4bda56098ad26a",
@@ -123,6 +133,11 @@ INTERNALS: dict[str, str] = {
     "GRPCSocket.listen": "500a235a553a62c0",
     "GRPCProtoSocket.start_request": "fdd925db127446bd",
     "GRPCConnection.__init__": "9549ee074e8d8ea3",
+    "GRPCConnection._set_h2_connection_local_settings": "0532040f449ed4b6",
+    "GRPCConnection.initiate_connection": "95c31d713763ccfc",
+    "GRPCConnection._request_received": "45c39f4ec76a8369",
+    "MessageReadBuffer._parse_one_message": "063fea6e5d2e5bb2",
+    "ByteBuffer.flow_controlled_length": "d81128b54861818f",
     "GRPCConnection.receive_data": "fa801e0ab07c6e8d",
     "GRPCConnection._data_received": "120e51ca484fb580",
     "GRPCConnection._response_received": "ca3c092a8e340c8f",

@@ -11,7 +11,21 @@ purerpc's handler catches `BaseException` (so cancellation is logged as three
 warnings per connection), answers a servicer's exception with CANCELLED and a
 repr of it, keeps serving calls the client has reset, and leaves calls of a
 closed connection running. Ours lets cancellation through, answers UNKNOWN like
-grpcio does, and cancels calls that were reset or whose connection ended.
+grpcio does (INVALID_ARGUMENT for a request that does not decode), and cancels
+calls that were reset or whose connection ended.
+
+What a client can hold is capped by one `ServerLimits` (every entry point takes
+it): purerpc allows 65,536 streams a connection, 32 MiB messages, a 64 MiB window
+per stream and 1 GiB per connection, with no timeout, so a few clients sending
+unfinished messages could pin gigabytes. Here a connection gets at most
+`max_streams_per_connection` streams and a window of twice `max_message_bytes`
+for all of them (what it has sent and the server has not consumed); a message
+declared larger than `max_message_bytes` is answered RESOURCE_EXHAUSTED at once
+and its bytes dropped as they come (a compressed one, which purerpc would inflate
+without bound, UNIMPLEMENTED); connections beyond a listener's
+`Connections` gates are closed on accept; a connection whose first call does not
+arrive within `handshake_timeout_secs`, or that sends nothing for
+`idle_timeout_secs` while none of its calls is being answered, is closed.
 """
 
 from __future__ import annotations
@@ -23,6 +37,7 @@ import socket
 import stat
 from collections.abc import Callable
 from contextlib import AsyncExitStack, suppress
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -36,7 +51,7 @@ from purerpc.grpc_proto import GRPCProtoSocket, GRPCProtoStream
 from purerpc.grpc_socket import GRPCStreamState, SocketWrapper
 from purerpc.grpclib.connection import GRPCConfiguration, GRPCConnection
 from purerpc.grpclib.events import RequestReceived
-from purerpc.grpclib.exceptions import GRPCError, RpcFailedError
+from purerpc.grpclib.exceptions import GRPCError, MessageTooLargeError, RpcFailedError
 from purerpc.grpclib.status import Status, StatusCode
 from purerpc.rpc import Cardinality
 from purerpc.server import ConnectionHandler
@@ -53,11 +68,102 @@ from coordinator.grpc.transport import TRANSPORT_ERRORS, ByteStream
 
 log = logging.getLogger("coordinator.purerpc")
 
+# HTTP/2's initial connection window (RFC 9113, 6.9.2); ours is opened from it.
+_H2_INITIAL_WINDOW = 65_535
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """What one client may hold of a server (see the module doc). The daemon
+    builds it from `rpc.*` settings; every listener of one daemon shares it."""
+
+    max_connections: int = 64  # of a listener given no `Connections` of its own
+    max_streams_per_connection: int = 16
+    max_message_bytes: int = 4 << 20  # gRPC's usual default
+    handshake_timeout_secs: float = 10.0
+    idle_timeout_secs: float = 300.0
+
+    @property
+    def connection_window(self) -> int:
+        """Bytes a connection may have in flight, unconsumed, over all its streams:
+        room for one whole message of the largest size, with its framing, twice."""
+        return 2 * (self.max_message_bytes + 5)
+
+
+DEFAULT_LIMITS = ServerLimits()
+
+
+class Connections:
+    """A cap on open connections, shared by the listeners given it (one for all
+    of a daemon's sockets, one more per agent socket). Over the cap a new
+    connection is closed on accept: waiting would let a flood hold the queue."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError("a connection limit must be at least 1")
+        self.limit = limit
+        self.open = 0
+
+    def try_enter(self) -> bool:
+        if self.open >= self.limit:
+            return False
+        self.open += 1
+        return True
+
+    def leave(self) -> None:
+        self.open -= 1
+
 
 class _ServerConnection(GRPCConnection):  # type: ignore[misc]
-    def __init__(self, config: Any, on_reset: Callable[[int], None]) -> None:
-        super().__init__(config)
+    def __init__(
+        self, limits: ServerLimits, on_reset: Callable[[int], None],
+        on_refused: Callable[[int, Status], None],
+    ) -> None:
+        # Read by purerpc's _set_h2_connection_local_settings (SETTINGS frame).
+        self.MAX_CONCURRENT_STREAMS = limits.max_streams_per_connection
+        self._window = limits.connection_window
+        super().__init__(GRPCConfiguration(client_side=False,
+                                           max_message_length=limits.max_message_bytes))
         self._on_reset = on_reset
+        self._on_refused = on_refused
+
+    def initiate_connection(self) -> None:
+        # purerpc opens the connection window by 1 GiB; ours bounds what a client
+        # can leave unconsumed on one connection, whatever its streams.
+        self.h2_connection.initiate_connection()
+        self.h2_connection.increment_flow_control_window(self._window - _H2_INITIAL_WINDOW)
+
+    def _request_received(self, event: h2.events.RequestReceived) -> list[Any]:
+        events: list[Any] = super()._request_received(event)
+        encoding = events[0].message_encoding
+        if encoding not in (None, "identity"):
+            # purerpc inflates a compressed message with no bound on the result.
+            del self.message_read_buffers[event.stream_id]
+            self._on_refused(event.stream_id, Status(
+                StatusCode.UNIMPLEMENTED,
+                f"grpc-encoding {encoding} is not accepted; send messages uncompressed"))
+        return events
+
+    def _data_received(self, event: h2.events.DataReceived) -> list[Any]:
+        buffer = self.message_read_buffers.get(event.stream_id)
+        if buffer is None:  # a refused message: dropped, its window given back
+            self._give_back(event.stream_id, event.flow_controlled_length)
+            return []
+        try:
+            return list(super()._data_received(event))
+        except MessageTooLargeError as exc:
+            # Nothing of the call is kept: its buffered bytes go, their window comes back.
+            del self.message_read_buffers[event.stream_id]
+            held = buffer._flow_controlled_length or 0
+            held += buffer._buffer.flow_controlled_length
+            self._give_back(event.stream_id, held)
+            self._on_refused(event.stream_id, Status(StatusCode.RESOURCE_EXHAUSTED, str(exc)))
+            return []
+
+    def _give_back(self, stream_id: int, length: int) -> None:
+        if length:
+            with suppress(h2.exceptions.StreamClosedError):
+                self.h2_connection.acknowledge_received_data(length, stream_id)
 
     def _stream_reset(self, event: h2.events.StreamReset) -> list[Any]:
         self._on_reset(event.stream_id)
@@ -75,15 +181,28 @@ class _ServerStream(GRPCProtoStream):  # type: ignore[misc]
             close_queue(self)
 
 
+class _WatchedSocket(SocketWrapper):  # type: ignore[misc]
+    """purerpc's socket wrapper, noting when the client last sent something."""
+
+    def __init__(self, connection: Any, stream: ByteStream) -> None:
+        super().__init__(connection, stream)
+        self.last_received = trio.current_time()
+
+    async def recv(self, buffer_size: int) -> bytes:
+        data: bytes = await super().recv(buffer_size)
+        self.last_received = trio.current_time()
+        return data
+
+
 class _ServerSocket(GRPCProtoSocket):  # type: ignore[misc]
     StreamClass = _ServerStream
 
-    def __init__(self, stream: ByteStream, on_reset: Callable[[int], None]) -> None:
-        # GRPCSocket.__init__ (purerpc 0.8), with our connection.
+    def __init__(self, stream: ByteStream, connection: _ServerConnection) -> None:
+        # GRPCSocket.__init__ (purerpc 0.8), with our connection and socket wrapper.
         AsyncExitStack.__init__(self)
         self._streams: dict[int, Any] = {}
-        self._grpc_connection = _ServerConnection(GRPCConfiguration(client_side=False), on_reset)
-        self._socket = SocketWrapper(self._grpc_connection, stream)
+        self._grpc_connection = connection
+        self._socket = _WatchedSocket(self._grpc_connection, stream)
         self._receive_buffer_size = 1024 * 1024
 
 
@@ -108,25 +227,53 @@ _DISPATCH = {
 class _ConnectionHandler(ConnectionHandler):  # type: ignore[misc]
     """purerpc's per-connection handler, with the server fixes of the module doc."""
 
-    def __init__(self, services: dict[str, Any]) -> None:
+    def __init__(
+        self, services: dict[str, Any], limits: ServerLimits, gates: tuple[Connections, ...]
+    ) -> None:
         super().__init__(services, purerpc.Server(port=0))
+        self.limits = limits
+        self.gates = gates
 
     async def __call__(self, stream: ByteStream) -> None:
+        entered: list[Connections] = []
+        try:
+            for gate in self.gates:
+                if not gate.try_enter():
+                    log.debug("connection refused: %d connections open (the limit)", gate.open)
+                    with trio.CancelScope(shield=True):
+                        await stream.aclose()
+                    return
+                entered.append(gate)
+            await self._serve_connection(stream)
+        finally:
+            for gate in entered:
+                gate.leave()
+
+    async def _serve_connection(self, stream: ByteStream) -> None:
         calls: dict[int, trio.CancelScope] = {}
+        refused: dict[int, Status] = {}  # calls answered before their request is read
+        first_call = trio.Event()
 
         def on_reset(stream_id: int) -> None:
             scope = calls.get(stream_id)
             if scope is not None:
                 scope.cancel()
 
-        grpc_socket = _ServerSocket(stream, on_reset)
+        def on_refused(stream_id: int, status: Status) -> None:
+            refused[stream_id] = status
+            on_reset(stream_id)
+
+        grpc_socket = _ServerSocket(stream, _ServerConnection(self.limits, on_reset, on_refused))
         try:
-            async with stream, grpc_socket:
-                async with trio.open_nursery() as nursery:
-                    async for call in grpc_socket.listen():
-                        calls[call.stream_id] = trio.CancelScope()
-                        nursery.start_soon(self._serve_call, grpc_socket, call, calls)
-                    nursery.cancel_scope.cancel()  # the client went away
+            with trio.CancelScope() as connection:
+                async with stream, grpc_socket:
+                    async with trio.open_nursery() as nursery:
+                        nursery.start_soon(self._watch, grpc_socket, first_call, connection)
+                        async for call in grpc_socket.listen():
+                            first_call.set()
+                            calls[call.stream_id] = trio.CancelScope()
+                            nursery.start_soon(self._serve_call, grpc_socket, call, calls, refused)
+                        nursery.cancel_scope.cancel()  # the client went away
         except Exception as exc:
             log.debug("connection ended: %s", describe(exc))
         finally:
@@ -134,12 +281,43 @@ class _ConnectionHandler(ConnectionHandler):  # type: ignore[misc]
             for call in grpc_socket._streams.values():
                 close_queue(call)
 
+    async def _watch(
+        self, grpc_socket: _ServerSocket, first_call: trio.Event, connection: trio.CancelScope
+    ) -> None:
+        """Close a connection whose first call is late, or that went silent while
+        no call of it was being answered (a call whose request has all arrived: a
+        long server stream is not idle; a request that never ends is)."""
+        with trio.move_on_after(self.limits.handshake_timeout_secs):
+            await first_call.wait()
+        if not first_call.is_set():
+            log.debug("connection closed: no call within %g s", self.limits.handshake_timeout_secs)
+            connection.cancel()
+            return
+        socket: _WatchedSocket = grpc_socket._socket
+        while True:
+            silent = trio.current_time() - socket.last_received
+            answering = any(call.state is GRPCStreamState.HALF_CLOSED_REMOTE
+                            for call in grpc_socket._streams.values())
+            if answering:
+                silent = 0.0
+            if silent >= self.limits.idle_timeout_secs:
+                log.debug("connection closed: silent for %g s", silent)
+                connection.cancel()
+                return
+            await trio.sleep(self.limits.idle_timeout_secs - silent)
+
     async def _serve_call(
-        self, grpc_socket: Any, stream: Any, calls: dict[int, trio.CancelScope]
+        self, grpc_socket: Any, stream: Any, calls: dict[int, trio.CancelScope],
+        refused: dict[int, Status],
     ) -> None:
         try:
             with calls[stream.stream_id]:
-                await self.request_received(stream)
+                if stream.stream_id not in refused:
+                    await self.request_received(stream)
+            status = refused.pop(stream.stream_id, None)
+            if status is not None:
+                with suppress(*TRANSPORT_ERRORS, TypeError):
+                    await stream.close(status)
         finally:
             calls.pop(stream.stream_id, None)
             stream.handled = True
@@ -170,6 +348,9 @@ class _ConnectionHandler(ConnectionHandler):  # type: ignore[misc]
             return
         except RpcFailedError as error:
             status = error.status
+        except DecodeError:
+            status = Status(StatusCode.INVALID_ARGUMENT,
+                            f"the request is not a valid {bound.signature.request_type.__name__}")
         except _STREAM_ERRORS as exc:  # a bad request, or the call or connection broke
             log.debug("call %s ended: %s", name, describe(exc))
             status = Status(StatusCode.INTERNAL, describe(exc))
@@ -195,8 +376,9 @@ def _services(services: tuple[Any, ...]) -> dict[str, Any]:
 async def _serve_listener(
     listener: anyio.abc.Listener[Any], services: tuple[Any, ...],
     task_status: trio.TaskStatus[Any], address: object,
+    limits: ServerLimits, gates: tuple[Connections, ...],
 ) -> None:
-    handler = _ConnectionHandler(_services(services))
+    handler = _ConnectionHandler(_services(services), limits, gates)
     async with listener:
         task_status.started(address)
         await listener.serve(handler)
@@ -206,6 +388,7 @@ async def serve(
     path: str | os.PathLike[str],
     *services: Any,
     mode: int | None = None,
+    limits: ServerLimits = DEFAULT_LIMITS,
     task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve purerpc `Service`s or `Servicer`s on a Unix socket at `path` until
@@ -215,7 +398,8 @@ async def serve(
     listener = await anyio.create_unix_listener(path, mode=mode)
     inode = os.stat(path).st_ino
     try:
-        await _serve_listener(listener, services, task_status, path)
+        await _serve_listener(listener, services, task_status, path, limits,
+                              (Connections(limits.max_connections),))
     finally:
         with suppress(OSError):  # remove our socket, not one a successor put there
             info = os.lstat(path)
@@ -226,22 +410,28 @@ async def serve(
 async def serve_socket(
     sock: socket.socket,
     *services: Any,
+    limits: ServerLimits = DEFAULT_LIMITS,
+    gates: tuple[Connections, ...] | None = None,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve on a socket the caller bound and made listen; it is closed on exit
-    (also when it cannot be served)."""
+    (also when it cannot be served). `gates`: the connection caps it shares with
+    other listeners (default: its own, of `limits.max_connections`)."""
     try:
         listener = await anyio.abc.SocketListener.from_socket(sock)
     except BaseException:
         sock.close()
         raise
-    await _serve_listener(listener, services, task_status, None)
+    if gates is None:
+        gates = (Connections(limits.max_connections),)
+    await _serve_listener(listener, services, task_status, None, limits, gates)
 
 
 async def serve_tcp(
     host: str,
     port: int,
     *services: Any,
+    limits: ServerLimits = DEFAULT_LIMITS,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve purerpc services on `host:port` only (port 0: any free port).
@@ -251,5 +441,6 @@ async def serve_tcp(
     """
     listener = await anyio.create_tcp_listener(local_host=host, local_port=port)
     await _serve_listener(
-        listener, services, task_status, listener.extra(anyio.abc.SocketAttribute.local_port)
+        listener, services, task_status, listener.extra(anyio.abc.SocketAttribute.local_port),
+        limits, (Connections(limits.max_connections),),
     )

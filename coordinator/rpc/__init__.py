@@ -1,16 +1,20 @@
-"""The agent API (upstream's CoordinatorService) and our status call, on the Unix
-socket agent containers talk to.
+"""The agent API (upstream's CoordinatorService) and our status call, on the
+operator's Unix socket, and the agent API alone on each agent container's own.
 
     service = CoordinatorService(book,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
     status = StatusService(status_snapshot, service.limiter)
-    await nursery.start(serve, settings.rpc, service, status)   # SocketPathError: exit 2
+    sockets = AgentSockets.from_settings(settings)   # the runner opens one per container
+    await nursery.start(functools.partial(serve, settings.rpc, service, status, agents=sockets))
+    # SocketPathError: exit 2
 """
 
+from coordinator.rpc.agent_sockets import AgentSockets
 from coordinator.rpc.server import SocketPathError, clear_socket_path, serve
 from coordinator.rpc.service import CoordinatorService, StatusService, job_message, wire_job_id
 
 __all__ = [
+    "AgentSockets",
     "CoordinatorService",
     "SocketPathError",
     "StatusService",

@@ -16,6 +16,13 @@
 - On exit (cancellation included) the socket file is removed if it is still
   ours (same inode): a successor may already have replaced it.
 
+Agent containers never get this socket: `agents` (`AgentSockets`) serve each
+container's session on a socket of its own, made the same way (mode, group),
+with a `CoordinatorService` bound to that session (`for_session`) and without
+the status service. What a client can hold is capped by `rpc.*` settings
+(`server_limits`): connections in all (one gate shared by every socket of the
+daemon) and per agent socket, streams, message size, handshake and idle timeouts.
+
 purerpc speaks HTTP/2 on the accepted connections through
 `coordinator.grpc.serve_socket`.
 """
@@ -23,6 +30,7 @@ purerpc speaks HTTP/2 on the accepted connections through
 from __future__ import annotations
 
 import errno
+import functools
 import grp
 import logging
 import os
@@ -36,8 +44,17 @@ import trio
 from coordinator import grpc
 from coordinator.config import RpcSettings
 from coordinator.errors import SetupError
+from coordinator.rpc.agent_sockets import AgentSockets
+from coordinator.rpc.service import CoordinatorService
 
-__all__ = ["SocketPathError", "clear_socket_path", "make_parent", "resolve_group", "serve"]
+__all__ = [
+    "SocketPathError",
+    "clear_socket_path",
+    "make_parent",
+    "resolve_group",
+    "serve",
+    "server_limits",
+]
 
 log = logging.getLogger("coordinator.rpc")
 
@@ -167,26 +184,81 @@ def _remove_if_ours(path: str, ours: os.stat_result) -> None:
             log.debug("removed the socket %s", path)
 
 
+def server_limits(settings: RpcSettings) -> grpc.ServerLimits:
+    return grpc.ServerLimits(
+        max_connections=settings.max_connections,
+        max_streams_per_connection=settings.max_streams_per_connection,
+        max_message_bytes=settings.max_message_bytes,
+        handshake_timeout_secs=settings.handshake_timeout_secs,
+        idle_timeout_secs=settings.idle_timeout_secs,
+    )
+
+
 async def serve(
     settings: RpcSettings,
     *services: Any,
+    agents: AgentSockets | None = None,
     task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve `services` (purerpc Servicers: `CoordinatorService`, `StatusService`)
-    on the configured Unix socket until cancelled; `task_status.started(path)` once the
-    socket accepts connections. Raises `SocketPathError` when the path is unusable.
+    on the configured Unix socket until cancelled, and with `agents` each agent
+    session's socket (the `CoordinatorService` bound to it); `task_status.started(path)`
+    once the sockets accept connections. Raises `SocketPathError` when the path is
+    unusable.
     """
     path = os.fspath(settings.socket_path)
     gid = resolve_group(settings.socket_group)
+    limits = server_limits(settings)
+    every = grpc.Connections(settings.max_connections)  # all sockets of this daemon
     await clear_socket_path(path)
     make_parent(path)
     sock, ours = _bind(path, settings.socket_mode, gid)
     try:
         async with trio.open_nursery() as nursery:
-            await nursery.start(grpc.serve_socket, sock, *services)
+            await nursery.start(functools.partial(
+                grpc.serve_socket, sock, *services, limits=limits, gates=(every,)))
             group = "" if gid is None else f", group {gid}"
             log.info("CoordinatorService listening on %s (mode %04o%s)",
                      path, settings.socket_mode, group)
+            if agents is not None:
+                service = next(s for s in services if isinstance(s, CoordinatorService))
+
+                async def serve_session(
+                    session_id: str, at: str, started: trio.TaskStatus[None]
+                ) -> None:
+                    gates = (every, grpc.Connections(settings.max_connections_per_agent))
+                    await _serve_at(at, settings.socket_mode, gid, started,
+                                    service.for_session(session_id), limits=limits, gates=gates)
+
+                await nursery.start(agents.run, serve_session)
             task_status.started(path)
     finally:
         _remove_if_ours(path, ours)
+
+
+async def _serve_at(
+    path: str, mode: int, gid: int | None, task_status: trio.TaskStatus[None],
+    *services: Any, limits: grpc.ServerLimits, gates: tuple[grpc.Connections, ...],
+) -> None:
+    """One agent session's socket at `path` (its directory exists), removed on exit.
+
+    Reached through the directory's descriptor (/proc/self/fd/N/name): a socket
+    path holds 107 bytes, and `rpc.agent_socket_dir` may be deep. Agents connect
+    at `docker.container_socket_path`, which is short."""
+    directory, name = os.path.split(path)
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise SocketPathError(f"cannot open the agent socket directory {directory}: "
+                              f"{exc.strerror}") from None
+    try:
+        short = f"/proc/self/fd/{fd}/{name}"
+        await clear_socket_path(short)
+        sock, ours = _bind(short, mode, gid)
+        try:
+            await grpc.serve_socket(sock, *services, limits=limits, gates=gates,
+                                    task_status=task_status)
+        finally:
+            _remove_if_ours(short, ours)
+    finally:
+        os.close(fd)

@@ -13,6 +13,12 @@ subclasses (`purerpc.InvalidArgumentError(message)`, ...); the server in
 `coordinator.grpc` sends its code and message (percent-encoded, as gRPC
 wants) in the trailers. Any other exception is logged and answered UNKNOWN.
 
+Who calls is known by where the call arrives. On the operator's socket the
+service acts for whoever names a session, or for none (the seed's grpcurl call).
+On an agent container's own socket the service is bound to that container's
+session (`for_session`): a request must carry that session's id, so it acts on
+the session's jobs only; anything else is PERMISSION_DENIED and changes nothing.
+
 At most `max_concurrent_requests` calls are served at once; the rest wait in
 line (nothing is refused). Job data is never logged. Upstream's calls that need
 more than the job book answer UNIMPLEMENTED (`coordinator.rpc.unserved`).
@@ -24,6 +30,7 @@ opaque. A bare number is accepted too (grpcurl by hand).
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -187,6 +194,29 @@ class CoordinatorService(UnservedCalls):
             raise ValueError("max_concurrent_requests must be at least 1")
         self.book = book
         self.limiter = trio.CapacityLimiter(max_concurrent_requests)
+        self.bound_session: str | None = None  # None: the operator's socket
+
+    def for_session(self, session_id: str) -> CoordinatorService:
+        """This service as served on one agent container's socket: the same book
+        and limiter, acting for `session_id` only."""
+        bound = CoordinatorService(self.book)
+        bound.limiter = self.limiter
+        bound.bound_session = session_id
+        return bound
+
+    def _caller(self, given: str) -> str | None:
+        """The session a request acts for: as given on the operator's socket; on an
+        agent's socket, its own session, which the request must name."""
+        session_id = _optional_session(given)
+        if self.bound_session is None:
+            return session_id
+        if session_id is None:
+            raise purerpc.PermissionDeniedError(
+                "a call on an agent container's socket must carry its SESSION_ID")
+        if not hmac.compare_digest(session_id.encode(), self.bound_session.encode()):
+            raise purerpc.PermissionDeniedError(
+                "this socket serves its own container's session only (SESSION_ID)")
+        return session_id
 
     async def _limited(self, call: Callable[[], Awaitable[T]]) -> T:
         async with self.limiter:
@@ -217,7 +247,7 @@ class CoordinatorService(UnservedCalls):
         )
         # Empty means none: an agent may pass SESSION_ID straight from an unset
         # environment variable, and the original grpcurl call has none.
-        session_id = _optional_session(request.session_id)
+        session_id = self._caller(request.session_id)
 
         async def call() -> pb.GetJobResponse:
             try:
@@ -237,7 +267,7 @@ class CoordinatorService(UnservedCalls):
     @socket_call("CompleteJob")
     async def CompleteJob(self, input_message: pb.CompleteJobRequest) -> pb.CompleteJobResponse:
         request = input_message
-        session_id = _optional_session(request.session_id)
+        session_id = self._caller(request.session_id)
         job_id, app_instance = _job_id("job_id", request.job_id)
 
         async def call() -> pb.CompleteJobResponse:
@@ -255,7 +285,7 @@ class CoordinatorService(UnservedCalls):
     @socket_call("FailJob")
     async def FailJob(self, input_message: pb.FailJobRequest) -> pb.FailJobResponse:
         request = input_message
-        session_id = _optional_session(request.session_id)
+        session_id = self._caller(request.session_id)
         job_id, app_instance = _job_id("job_id", request.job_id)
         error = _clean_error(request.error_message)
 
@@ -282,7 +312,7 @@ class CoordinatorService(UnservedCalls):
         self, input_message: pb.TerminateJobRequest
     ) -> pb.TerminateJobResponse:
         request = input_message
-        session_id = _optional_session(request.session_id)
+        session_id = self._caller(request.session_id)
         job_id, app_instance = _job_id("job_id", request.job_id)
 
         async def call() -> pb.TerminateJobResponse:
@@ -303,7 +333,7 @@ class CoordinatorService(UnservedCalls):
         """Logged under the job (or the session), escaped and bounded; the agent's
         words never reach the log raw."""
         request = input_message
-        session_id = _optional_session(request.session_id)
+        session_id = self._caller(request.session_id)
         named = _job_id("job_id", request.job_id) if request.HasField("job_id") else None
         # Escaped for one log line (coordinator.logs.escape), then bounded.
         text = _bounded(escape(request.message[: 2 * MAX_MESSAGE_BYTES]), MAX_MESSAGE_BYTES,

@@ -1059,13 +1059,13 @@ class SuiConnection(_message.Message):
     def __init__(self, state: _Optional[str] = ..., endpoint: _Optional[str] = ..., last_error: _Optional[str] = ..., reconnect_in_secs: _Optional[float] = ...) -> None: ...
 
 class RunningContainer(_message.Message):
-    __slots__ = ("job_id", "developer", "agent", "agent_method", "image", "session_id", "elapsed_secs", "timeout_secs", "memory_gb", "cpu_cores", "tee", "pull_bytes_done", "pull_bytes_total")
+    __slots__ = ("job_id", "developer", "agent", "agent_method", "image", "session_fingerprint", "elapsed_secs", "timeout_secs", "memory_gb", "cpu_cores", "tee", "pull_bytes_done", "pull_bytes_total")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     DEVELOPER_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
     AGENT_METHOD_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
-    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
     ELAPSED_SECS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_SECS_FIELD_NUMBER: _ClassVar[int]
     MEMORY_GB_FIELD_NUMBER: _ClassVar[int]
@@ -1078,7 +1078,7 @@ class RunningContainer(_message.Message):
     agent: str
     agent_method: str
     image: str
-    session_id: str
+    session_fingerprint: str
     elapsed_secs: float
     timeout_secs: float
     memory_gb: int
@@ -1086,7 +1086,7 @@ class RunningContainer(_message.Message):
     tee: bool
     pull_bytes_done: int
     pull_bytes_total: int
-    def __init__(self, job_id: _Optional[int] = ..., developer: _Optional[str] = ..., agent: _Optional[str] = ..., agent_method: _Optional[str] = ..., image: _Optional[str] = ..., session_id: _Optional[str] = ..., elapsed_secs: _Optional[float] = ..., timeout_secs: _Optional[float] = ..., memory_gb: _Optional[int] = ..., cpu_cores: _Optional[int] = ..., tee: _Optional[bool] = ..., pull_bytes_done: _Optional[int] = ..., pull_bytes_total: _Optional[int] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[int] = ..., developer: _Optional[str] = ..., agent: _Optional[str] = ..., agent_method: _Optional[str] = ..., image: _Optional[str] = ..., session_fingerprint: _Optional[str] = ..., elapsed_secs: _Optional[float] = ..., timeout_secs: _Optional[float] = ..., memory_gb: _Optional[int] = ..., cpu_cores: _Optional[int] = ..., tee: _Optional[bool] = ..., pull_bytes_done: _Optional[int] = ..., pull_bytes_total: _Optional[int] = ...) -> None: ...
 
 class JobOutcome(_message.Message):
     __slots__ = ("job_id", "state", "reason", "exit_code", "duration_secs", "developer", "agent", "agent_method", "app_instance")
