@@ -29,7 +29,7 @@ from coordinator.config import load_settings
 from coordinator.domain import JobRef
 from coordinator.errors import SetupError
 from coordinator.events.layouts import DEFAULT_LAYOUT, Layout
-from coordinator.simnet import Simnet, serve
+from coordinator.simnet import Faults, Simnet, serve
 from tests.e2e_support import Daemon, status_when, stored_jobs, write_config
 from tests.support import containers_of
 
@@ -282,3 +282,31 @@ async def test_a_node_of_another_chain_than_sui_chain_id_is_refused(
         nursery.cancel_scope.cancel()
     assert str(refused.value).startswith("sui.chain_id: the node serves chain ")
     assert "not 4c78adac" in str(refused.value) and "\n" not in str(refused.value)
+
+
+async def test_jobs_run_on_a_node_without_the_2026_07_apis(
+    agent_image: str, tmp_path: Path, sock_dir: Path, daemons: list[Daemon],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A fullnode from before 2026-07 (no SubscribeEvents/ListEvents, read masks
+    limited to the fields it knows): the daemon follows its checkpoints, asks for
+    nothing it would refuse, and runs the jobs."""
+    caplog.set_level(logging.INFO, logger="coordinator")
+    sim = chain(agent_image)
+    sim.faults = Faults(old_node=True)
+    async with trio.open_nursery() as nursery:
+        daemon = await start(nursery, sim, tmp_path, sock_dir)
+        daemons.append(daemon)
+        ids = create_jobs(sim, 3)
+        status = await status_when(
+            daemon.socket, lambda s: s.jobs_by_state["completed"] == 3 and not s.running,
+            within=60, what="3 jobs from an old node completed",
+        )
+        nursery.cancel_scope.cancel()
+    assert sorted(outcome_reasons(status)) == ids
+    messages = [r.getMessage() for r in caplog.records if r.name == "coordinator.sui"]
+    assert any("SubscribeEvents is not implemented; using SubscribeCheckpoints" in m
+               for m in messages), messages
+    assert not [m for m in messages if "INVALID_ARGUMENT" in m or "refused" in m], messages
+    assert sim.rpc_counts["SubscribeEvents"] == 1 and sim.rpc_counts["SubscribeCheckpoints"] >= 1
+
