@@ -1,7 +1,7 @@
 """Checkpoint decoding and filtering, as the ingest does it on the checkpoint stream.
 
 Mainnet-shaped checkpoints under the coordinator's read mask
-(`coordinator.sui.ingest.CHECKPOINT_READ_MASK`): 50 transactions each, 1 to 9
+(`coordinator.sui.ingest.CHECKPOINT_READ_MASKS`): 50 transactions each, 1 to 9
 events per transaction (5 on average), about 1% of events from our package
 (real BCS of the coordination package's events, made by the simulator's own
 actions), the rest from 40 other packages with random payloads of mainnet-like

@@ -103,12 +103,12 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     registry = await Registry.load(store, lookup)
     chain = ChainStatus(endpoint=sui.rpc_url)
     runner = Runner(settings, book, registry, instance_id)
-    status = DaemonStatus(
-        [chain.report, handled.report, registry.report, book.report, runner.report], instance_id
-    )
     deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
     stored_layout = await store.run(Ledger.layout)
-    parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout))
+    parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout),
+                         auto=sui.layout == "auto")
+    status = DaemonStatus([chain.report, handled.report, parser.report, registry.report,
+                           book.report, runner.report], instance_id)
     router = Router(store, registry, book, handled, parser, auto_layout=sui.layout == "auto",
                     expected_chain=sui.chain_id, stored_layout=stored_layout)
     ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)

@@ -453,6 +453,10 @@ SECRET_KEYS = frozenset({"docker.agent_env"})
 ENV_KEYS: dict[str, tuple[str, Any]] = {
     "SUI_RPC_URL": ("sui.rpc_url", str),
     "SUI_CHAIN": ("sui.chain", str.lower),
+    # Upstream's coordinator of today names the package SILVANA_REGISTRY_PACKAGE
+    # (`start --package-id`) and the SilvanaRegistry object SILVANA_REGISTRY.
+    "SILVANA_REGISTRY_PACKAGE": ("sui.package_id", str),
+    "SILVANA_REGISTRY": ("sui.registry_id", str),
     "COORDINATION_PACKAGE_ID": ("sui.package_id", str),
     "COORDINATION_MODULE": ("sui.modules", _to_list),
     "DOCKER_USE_TEE": ("docker.use_tee", str),
@@ -461,6 +465,10 @@ ENV_KEYS: dict[str, tuple[str, Any]] = {
     "SUI_SECRET_KEY": ("sui.secret_key", str),
     "SUI_ADDRESS": ("sui.address", str),
 }
+
+# Upstream's names that it, too, treats as unset when empty (its `.env` template
+# has `SILVANA_REGISTRY=`).
+EMPTY_IS_UNSET = frozenset({"SILVANA_REGISTRY_PACKAGE", "SILVANA_REGISTRY"})
 
 # Command-line flags (argparse dest) -> TOML key.
 CLI_KEYS: dict[str, str] = {
@@ -510,8 +518,9 @@ def load_settings(
             "use SUI_SECRET_KEY or sui.key_file"
         )
 
+    _check_package_names(env)
     for name, (key, convert) in ENV_KEYS.items():
-        if name in env:
+        if name in env and (env[name] or name not in EMPTY_IS_UNSET):
             _set_dotted(tree, key, convert(env[name]))
             sources[key] = _Source(key, f"env {name}")
     for dest, key in CLI_KEYS.items():
@@ -528,6 +537,23 @@ def load_settings(
         raise ConfigError(_one_line(exc, sources, origin)) from None
     signing_key(settings)  # a bad key is a configuration error, found at start
     return settings
+
+
+def _check_package_names(env: Mapping[str, str]) -> None:
+    """Both names of the package given must name the same one: which of two
+    different packages was meant cannot be guessed."""
+    ours, upstream = env.get("COORDINATION_PACKAGE_ID"), env.get("SILVANA_REGISTRY_PACKAGE")
+    if not ours or not upstream:
+        return
+    try:
+        same = _object_id(ours) == _object_id(upstream)
+    except ValueError:
+        same = False
+    if not same:
+        raise ConfigError(
+            "config: sui.package_id: env COORDINATION_PACKAGE_ID and SILVANA_REGISTRY_PACKAGE "
+            "name different packages; set one of them"
+        )
 
 
 def signing_key(settings: Settings) -> SuiKey | None:
@@ -552,7 +578,8 @@ def _one_line(exc: ValidationError, sources: dict[str, _Source], origin: str) ->
     if kind == "missing":
         hint = "is required"
         if key == "sui.package_id":
-            hint += " (set it in the file, COORDINATION_PACKAGE_ID or --package-id)"
+            hint += (" (set it in the file, COORDINATION_PACKAGE_ID, SILVANA_REGISTRY_PACKAGE "
+                     "or --package-id)")
         return f"config: {key} {hint}"
     if kind == "extra_forbidden":
         return f"config: unknown key {'.'.join(loc)} (in {where})"

@@ -72,6 +72,19 @@ def _connection(connection: pb.SuiConnection) -> str:
     return text
 
 
+def _layout(package: pb.PackageStatus) -> str:
+    return f"{package.layout or 'not settled yet'} ({package.layout_source})"
+
+
+def _misfits(package: pb.PackageStatus) -> str:
+    return ", ".join(f"{name} {n}" for name, n in sorted(package.misfits.items()))
+
+
+def _waiting(waiting: pb.WaitingKey) -> str:
+    text = f"{waiting.developer}/{waiting.agent}/{waiting.agent_method}: {waiting.reason}"
+    return f"{text} ({waiting.hint})" if waiting.hint else text
+
+
 def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
     """One line with the essentials, for plain logs."""
     jobs = ", ".join(f"{n} {state}" for state, n in sorted(snapshot.jobs_by_state.items()))
@@ -84,13 +97,16 @@ def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
         f"registry {snapshot.registry_size}",
         f"up {_duration(snapshot.uptime_secs)}",
     ]
+    if snapshot.HasField("package"):
+        parts.insert(2, f"layout {_layout(snapshot.package)}")
+        if snapshot.package.misfits:
+            parts.append(f"misfits {_misfits(snapshot.package)}")
     if snapshot.backfilling:
         parts.append(f"backfilling {snapshot.backfill_from}..{snapshot.backfill_to}")
     if snapshot.malformed_events:
         parts.append(f"malformed {snapshot.malformed_events}")
     if snapshot.waiting:
-        parts.append("waiting " + ", ".join(
-            f"{w.developer}/{w.agent}/{w.agent_method}: {w.reason}" for w in snapshot.waiting))
+        parts.append("waiting " + ", ".join(_waiting(w) for w in snapshot.waiting))
     if snapshot.draining:
         parts.append("DRAINING")
     return "; ".join(parts)
@@ -109,6 +125,13 @@ def _chain_panel(snapshot: pb.GetStatusResponse, rate: float) -> Panel:
     if connection.last_error and connection.state != "connected":
         grid.add_row("last error", Text(connection.last_error, style="red"))
     grid.add_row("cursor", _cursor(snapshot).removeprefix("cursor "))
+    if snapshot.HasField("package"):
+        package = snapshot.package
+        grid.add_row("layout", Text(_layout(package),
+                                    style="" if package.layout else "yellow"))
+        if package.misfits:
+            grid.add_row("misfits", Text(f"{_misfits(package)}  (fit no layout; skipped)",
+                                         style="red"))
     if snapshot.backfilling:
         span = max(1, snapshot.backfill_to - snapshot.backfill_from + 1)
         done = max(0, min(span, snapshot.cursor - snapshot.backfill_from + 1))
@@ -137,6 +160,8 @@ def _jobs_panel(snapshot: pb.GetStatusResponse) -> Panel:
         parts.append(Text(f"waiting: {waiting.developer}/{waiting.agent}/"
                           f"{waiting.agent_method} ({waiting.pending} pending): {waiting.reason}",
                           style="yellow"))
+        if waiting.hint:
+            parts.append(Text(f"  how to fix: {waiting.hint}", style="dim"))
     return Panel(Group(*parts), title="jobs", title_align="left")
 
 

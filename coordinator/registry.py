@@ -64,6 +64,15 @@ class Registry:
         """The registry's part of the status."""
         message.registry_size = len(self.methods)
 
+    def unknown_hint(self) -> str:
+        """What gets a job whose agent method is unknown going."""
+        if self.lookup is None:
+            return ("a method registered before this coordinator first watched the chain is "
+                    "known only from the registry: set sui.registry_id (env SILVANA_REGISTRY) "
+                    "to look it up there; else the job waits for the method's MethodAddedEvent")
+        return (f"not in registry {self.lookup.registry_id} either; the job waits for the "
+                "method's MethodAddedEvent")
+
     def cached(self, key: AgentKey) -> AgentMethod | None:
         return self.methods.get(key)
 

@@ -96,6 +96,7 @@ class Runner:
         self.sockets = sockets or AgentSockets.from_settings(settings)
         self.running: dict[str, RunningContainer] = {}
         self.waiting: dict[AgentKey, str] = {}  # keys with ready jobs that cannot start, why
+        self._told_unknown: set[AgentKey] = set()  # keys logged as waiting for their method
         self.docker_state = "connecting"
         # After the engine failed a start: no new starts before this (trio clock).
         self.docker_retry_at = 0.0
@@ -152,7 +153,9 @@ class Runner:
             method = await self.registry.resolve(key)
             if method is None:
                 self.waiting[key] = WAITING_UNKNOWN_METHOD
+                self._tell_unknown(key)
                 continue
+            self._told_unknown.discard(key)
             if method.requires_tee and not self.settings.docker.use_tee:
                 self.waiting[key] = WAITING_TEE
                 continue
@@ -167,6 +170,17 @@ class Runner:
             )
             self.idle = trio.Event()
             containers.start_soon(self._supervise, runtime, session, trigger, method)
+
+    def _tell_unknown(self, key: AgentKey) -> None:
+        """Say once per key, until its method is found, which jobs wait for it and
+        what would help (on a first start the stream never shows old methods)."""
+        if key in self._told_unknown:
+            return
+        self._told_unknown.add(key)
+        oldest, more = self.book.next_pending(key), self.book.pending_count(key) - 1
+        log.warning("job %s%s of %s waits: %s; %s", oldest.ref if oldest else "?",
+                    f" and {more} more" if more > 0 else "", key, WAITING_UNKNOWN_METHOD,
+                    self.registry.unknown_hint())
 
     async def _supervise(
         self, runtime: ContainerRuntime, session: Session, trigger: Job, method: AgentMethod
@@ -260,6 +274,7 @@ class Runner:
             message.waiting.append(pb.WaitingKey(
                 developer=key.developer, agent=key.agent, agent_method=key.agent_method,
                 reason=reason, pending=self.book.pending_count(key),
+                hint=self.registry.unknown_hint() if reason == WAITING_UNKNOWN_METHOD else "",
             ))
 
     def _finished(self, session: Session) -> None:

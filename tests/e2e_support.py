@@ -9,13 +9,18 @@ Sockets live in short directories under /tmp (sun_path holds 108 bytes).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+import pty
+import re
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,10 +73,11 @@ class Daemon:
 
 def write_config(
     directory: Path, socket_dir: Path, rpc_url: str, *, extra: str = "", sui: str = "",
-    **docker: Any,
+    start_checkpoint: int | None = 0, **docker: Any,
 ) -> Daemon:
-    """A config file for a daemon on the chain at `rpc_url` (read from its
-    start), with short Docker grace times; `docker` keys override [docker]."""
+    """A config file for a daemon on the chain at `rpc_url` (read from
+    `start_checkpoint`; None: the tip, as a first start on a live chain), with
+    short Docker grace times; `docker` keys override [docker]."""
     sock = socket_dir / "coordinator.sock"
     state = directory / "state"
     docker_keys = {"container_timeout_secs": 60, "max_concurrent": 2, "stop_grace_secs": 1,
@@ -82,7 +88,7 @@ def write_config(
 rpc_url = "{rpc_url}"
 package_id = "0x5117a7a"
 modules = ["agent", "jobs"]
-start_checkpoint = 0
+{"" if start_checkpoint is None else f"start_checkpoint = {start_checkpoint}"}
 idle_timeout_secs = 10
 {sui}
 
@@ -181,7 +187,8 @@ class DaemonProcess:
     def __init__(self, daemon: Daemon, log_path: Path, *args: str) -> None:
         self.daemon = daemon
         self.log_path = log_path
-        env = {k: v for k, v in os.environ.items() if k not in ("COORDINATION_PACKAGE_ID",)}
+        env = {k: v for k, v in os.environ.items() if k not in (
+            "COORDINATION_PACKAGE_ID", "SILVANA_REGISTRY_PACKAGE", "SILVANA_REGISTRY")}
         env["PYTHONPATH"] = str(ROOT)
         with log_path.open("ab") as log_file:
             self.process = subprocess.Popen(
@@ -216,3 +223,33 @@ class DaemonProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
+
+
+def status_command(socket_path: Path, *, terminal: bool) -> str:
+    """What `python -m coordinator status --socket PATH` prints: on a pipe (the
+    summary line), or on a terminal (a pseudo-terminal, 200 columns: rich's live
+    view), with the terminal's escape codes taken out."""
+    command = [sys.executable, "-m", "coordinator", "status", "--socket", str(socket_path)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "COLUMNS": "200"}
+    if not terminal:
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=30, check=True)
+        return done.stdout
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 60, 200, 0, 0))
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdin=follower, stdout=follower,
+                          stderr=follower) as process:
+        os.close(follower)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other side is closed
+                break
+            if not chunk:
+                break
+            output += chunk
+        process.wait(timeout=30)
+    os.close(leader)
+    assert process.returncode == 0, output
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode(errors="replace"))

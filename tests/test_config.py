@@ -116,6 +116,27 @@ def test_bad_values_give_one_line(tmp_path: Path, toml: str, env: dict[str, str]
     assert "\n" not in message
 
 
+def test_upstream_env_names_of_the_package_and_the_registry(tmp_path: Path) -> None:
+    """SILVANA_REGISTRY_PACKAGE and SILVANA_REGISTRY, as upstream's coordinator reads
+    them: the package watched and the SilvanaRegistry object; empty is unset."""
+    settings = load_settings(None, env={"SILVANA_REGISTRY_PACKAGE": "0x2",
+                                        "SILVANA_REGISTRY": "0x916a"})
+    assert settings.sui.package_id == "0x" + "0" * 63 + "2"
+    assert settings.sui.registry_id == "0x" + "0" * 60 + "916a"
+    path = write(tmp_path, '[sui]\npackage_id = "0x3"\nregistry_id = "0x4"\n')
+    kept = load_settings(path, env={"SILVANA_REGISTRY_PACKAGE": "", "SILVANA_REGISTRY": ""})
+    assert (kept.sui.package_id[-1], kept.sui.registry_id) == ("3", "0x" + "0" * 63 + "4")
+    both = {"COORDINATION_PACKAGE_ID": "0x02", "SILVANA_REGISTRY_PACKAGE": "0x" + "0" * 63 + "2"}
+    assert load_settings(None, env=both).sui.package_id == settings.sui.package_id
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, env={**both, "SILVANA_REGISTRY_PACKAGE": "0x5"})
+    assert str(caught.value) == (
+        "config: sui.package_id: env COORDINATION_PACKAGE_ID and SILVANA_REGISTRY_PACKAGE "
+        "name different packages; set one of them")
+    with pytest.raises(ConfigError, match=r"sui.registry_id: .*\(from env SILVANA_REGISTRY\)"):
+        load_settings(None, env={"SILVANA_REGISTRY_PACKAGE": "0x2", "SILVANA_REGISTRY": "0xq"})
+
+
 def test_missing_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"^config: file .*nope.toml not found$"):
         load_settings(tmp_path / "nope.toml", env={})

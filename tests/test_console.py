@@ -47,7 +47,10 @@ def busy_snapshot() -> pb.GetStatusResponse:
                                        exit_code=1, duration_secs=2.5, developer="D", agent="A",
                                        agent_method="prove")],
         waiting=[pb.WaitingKey(developer="D", agent="B", agent_method="m",
-                               reason="unknown agent method", pending=2)],
+                               reason="unknown agent method", pending=2,
+                               hint="set sui.registry_id")],
+        package=pb.PackageStatus(layout="2025-11", layout_source="auto",
+                                 misfits={"jobs::JobCreatedEvent": 2, "jobs::JobFailedEvent": 1}),
     )
 
 
@@ -57,7 +60,9 @@ def test_summary_line_has_the_essentials() -> None:
                  "last error: connect failed: refused", "cursor 150 (tip 200, lag 50)",
                  "events 13 (1.5/s)", "jobs 7 completed, 1 dead, 3 pending, 1 running",
                  "containers 1", "registry 2", "backfilling 101..200", "malformed 1",
-                 "waiting D/B/m: unknown agent method", "up 2m05s"]:
+                 "waiting D/B/m: unknown agent method (set sui.registry_id)", "up 2m05s",
+                 "layout 2025-11 (auto)",
+                 "misfits jobs::JobCreatedEvent 2, jobs::JobFailedEvent 1"]:
         assert part in line, part
     assert "\n" not in line
 
@@ -70,12 +75,27 @@ def test_live_view_shows_every_section() -> None:
                  "connect failed: refused", "150 (tip 200, lag 50)", "backfill",
                  "101..200", "JobCreatedEvent 12", "(0.5/s)", "2 agent methods",
                  "pending 3", "dead 1", "waiting: D/B/m (2 pending): unknown agent method",
+                 "how to fix: set sui.registry_id", "layout      2025-11 (auto)",
+                 "misfits     jobs::JobCreatedEvent 2, jobs::JobFailedEvent 1  (fit no layout",
                  "running containers", "D/A/prove", "5e551013f1a9",
                  "silvana-demo/agent:latest",
                  "30s/2m00s", "1 GiB, 2 CPU", "yes", "pulling 50/100 MB",
                  "recent job outcomes",
                  "dead after 3 attempts: x", "2.5s"]:
         assert part in text, part
+
+
+def test_an_unsettled_or_configured_layout_and_no_misfits() -> None:
+    unsettled = pb.GetStatusResponse(package=pb.PackageStatus(layout_source="auto"))
+    assert "layout not settled yet (auto)" in summary_line(unsettled, 0)
+    configured = pb.GetStatusResponse(
+        package=pb.PackageStatus(layout="2025-08", layout_source="configured"))
+    line = summary_line(configured, 0)
+    assert "layout 2025-08 (configured)" in line and "misfits" not in line
+    console = Console(record=True, width=160, color_system=None)
+    console.print(live_view(unsettled, 0))
+    text = console.export_text()
+    assert "not settled yet (auto)" in text and "misfits" not in text
 
 
 def test_event_rate_is_over_a_window() -> None:

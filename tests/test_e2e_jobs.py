@@ -12,7 +12,9 @@ jobs table of its sqlite file.
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable
@@ -29,8 +31,14 @@ from coordinator.config import load_settings
 from coordinator.domain import JobRef
 from coordinator.errors import SetupError
 from coordinator.events.layouts import DEFAULT_LAYOUT, Layout
-from coordinator.simnet import Simnet, serve
-from tests.e2e_support import Daemon, status_when, stored_jobs, write_config
+from coordinator.simnet import Faults, Simnet, serve
+from tests.e2e_support import (
+    Daemon,
+    status_command,
+    status_when,
+    stored_jobs,
+    write_config,
+)
 from tests.support import containers_of
 
 pytestmark = pytest.mark.docker
@@ -282,3 +290,105 @@ async def test_a_node_of_another_chain_than_sui_chain_id_is_refused(
         nursery.cancel_scope.cancel()
     assert str(refused.value).startswith("sui.chain_id: the node serves chain ")
     assert "not 4c78adac" in str(refused.value) and "\n" not in str(refused.value)
+
+
+async def test_jobs_run_on_a_node_without_the_2026_07_apis(
+    agent_image: str, tmp_path: Path, sock_dir: Path, daemons: list[Daemon],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A fullnode from before 2026-07 (no SubscribeEvents/ListEvents, read masks
+    limited to the fields it knows): the daemon follows its checkpoints, asks for
+    nothing it would refuse, and runs the jobs."""
+    caplog.set_level(logging.INFO, logger="coordinator")
+    sim = chain(agent_image)
+    sim.faults = Faults(old_node=True)
+    async with trio.open_nursery() as nursery:
+        daemon = await start(nursery, sim, tmp_path, sock_dir)
+        daemons.append(daemon)
+        ids = create_jobs(sim, 3)
+        status = await status_when(
+            daemon.socket, lambda s: s.jobs_by_state["completed"] == 3 and not s.running,
+            within=60, what="3 jobs from an old node completed",
+        )
+        nursery.cancel_scope.cancel()
+    assert sorted(outcome_reasons(status)) == ids
+    messages = [r.getMessage() for r in caplog.records if r.name == "coordinator.sui"]
+    assert any("SubscribeEvents is not implemented; using SubscribeCheckpoints" in m
+               for m in messages), messages
+    assert not [m for m in messages if "INVALID_ARGUMENT" in m or "refused" in m], messages
+    assert sim.rpc_counts["SubscribeEvents"] == 1 and sim.rpc_counts["SubscribeCheckpoints"] >= 1
+
+
+@pytest.mark.parametrize("layout", ["2025-11", "2025-08"])
+async def test_a_first_start_finds_methods_registered_before_it_through_the_registry(
+    layout: Layout, agent_image: str, tmp_path: Path, sock_dir: Path, daemons: list[Daemon],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A first start on a live chain begins at the tip, after the agent's method was
+    registered: with `sui.registry_id` the method is found on chain and jobs run."""
+    caplog.set_level(logging.INFO, logger="coordinator")
+    sim = chain(agent_image, layout)
+    sim.seal()  # the method is history before the daemon starts
+    async with trio.open_nursery() as nursery:
+        daemon = await start(nursery, sim, tmp_path, sock_dir, start_checkpoint=None,
+                             sui=f'registry_id = "{sim.registry.id}"')
+        daemons.append(daemon)
+        await status_when(daemon.socket, lambda s: s.connection.state == "connected",
+                          within=30, what="connected")
+        ids = create_jobs(sim, 2)
+        status = await status_when(
+            daemon.socket, lambda s: s.jobs_by_state["completed"] == 2 and not s.running,
+            within=60, what="2 jobs completed with a method found through the registry",
+        )
+        nursery.cancel_scope.cancel()
+    assert sorted(outcome_reasons(status)) == ids
+    assert "agent::MethodAddedEvent" not in status.events_by_type  # never seen on the stream
+    assert status.package.layout == layout
+    found = [r.getMessage() for r in caplog.records if "found on chain" in r.getMessage()]
+    assert found == [f"agent method {DEV}/{AGENT}/{METHOD} found on chain: {agent_image}"]
+
+
+async def test_status_shows_the_layout_the_misfits_and_how_to_fix_an_unknown_method(
+    tmp_path: Path, sock_dir: Path, daemons: list[Daemon], caplog: pytest.LogCaptureFixture,
+) -> None:
+    """As an operator sees it from outside: `python -m coordinator status` on a pipe
+    and on a terminal, before the layout settles, then with a payload that fit no
+    layout and a job whose method this daemon (no registry) cannot know."""
+    caplog.set_level(logging.INFO, logger="coordinator")
+    sim = chain(None, "2025-08")
+    sim.add_method(DEV, AGENT, "other", docker_image="never:run")  # an agent event only
+    sim.seal()
+    async with trio.open_nursery() as nursery:
+        daemon = await start(nursery, sim, tmp_path, sock_dir, start_checkpoint=None)
+        daemons.append(daemon)
+        await status_when(daemon.socket, lambda s: s.connection.state == "connected",
+                          within=30, what="connected")
+        before = await trio.to_thread.run_sync(
+            functools.partial(status_command, daemon.socket, terminal=False))
+
+        sim.emit_raw("jobs::JobCreatedEvent", b"\x01\x02\x03")  # fits no layout
+        sim.seal()
+        [job_id] = create_jobs(sim, 1)
+        await status_when(daemon.socket, lambda s: bool(s.waiting and s.package.layout),
+                          within=30, what="the job waiting, the layout settled")
+        line = await trio.to_thread.run_sync(
+            functools.partial(status_command, daemon.socket, terminal=False))
+        view = await trio.to_thread.run_sync(
+            functools.partial(status_command, daemon.socket, terminal=True))
+        nursery.cancel_scope.cancel()
+
+    assert "layout not settled yet (auto)" in before and "misfits" not in before
+    assert "layout 2025-08 (auto)" in line
+    assert "misfits jobs::JobCreatedEvent 1" in line
+    fix = "set sui.registry_id (env SILVANA_REGISTRY)"
+    assert f"waiting {DEV}/{AGENT}/{METHOD}: unknown agent method (" in line and fix in line
+    for part in [r"│ layout\s+2025-08 \(auto\)", r"│ misfits\s+jobs::JobCreatedEvent 1  \(fit no",
+                 rf"waiting: {DEV}/{AGENT}/{METHOD} \(1 pending\): unknown agent method",
+                 r"how to fix: a method registered before this coordinator first watched"]:
+        assert re.search(part, view), (part, view)
+    told = [r.getMessage() for r in caplog.records
+            if r.name == "coordinator.runner" and "waits: unknown agent method" in r.getMessage()]
+    assert len(told) == 1, told  # once, not on every pass of the runner
+    assert told[0].startswith(f"job {job_id}@") and f" of {DEV}/{AGENT}/{METHOD} waits" in told[0]
+    assert fix in told[0]
+

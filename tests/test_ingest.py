@@ -234,6 +234,69 @@ async def test_1000_jobs_exactly_once_in_chain_order_through_faults(
           f"{dict(counts)}, replays skipped by the dispatcher: {pipeline.handled.duplicates}")
 
 
+# --- a node from before the 2026-07 APIs ------------------------------------------------
+
+
+@pytest.mark.parametrize("stream", ["auto", "checkpoints"])
+async def test_an_old_node_serves_every_job_through_checkpoints(
+    stream: str, tmp_path: Path, nursery: trio.Nursery, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fullnode without SubscribeEvents/ListEvents that refuses read-mask paths it
+    does not know (INVALID_ARGUMENT) and ignores the checkpoint filter: every job
+    arrives once, in chain order and at its true position, backfilled and live.
+    `auto` learns the node's age from the UNIMPLEMENTED and asks only for paths it
+    knows; `checkpoints` is refused once, then asks with the simpler mask for good."""
+    caplog.set_level(logging.INFO)
+    sim, target = await start_sim(nursery, faults=Faults(old_node=True), noise=True)
+    start = sim.chain.tip.sequence_number
+    backfilled = await produce_jobs(sim, 20, pause=0)
+    pipeline = await start_pipeline(nursery, tmp_path, sim, target, cursor=start, stream=stream)
+    await pipeline.wait_for(lambda: pipeline.chain.state == "connected", 10, "connected")
+    assert backfilled > start
+    last = await produce_jobs(sim, 20, pause=0.01, seed=2)
+    nursery.start_soon(heartbeat, sim, 0.05)
+    await pipeline.wait_for(lambda: len(pipeline.received) >= 40, within=20)
+    await pipeline.wait_for(lambda: (pipeline.handled.cursor or 0) >= last, 10, "the cursor")
+
+    assert pipeline.job_ids == list(range(1, 41))
+    assert pipeline.positions == job_created_positions(sim, start)
+    refused = [r.getMessage() for r in caplog.records if "refused the read mask" in r.getMessage()]
+    counts = sim.rpc_counts
+    if stream == "auto":
+        assert refused == []
+        assert counts["SubscribeEvents"] == 1 and counts["ListEvents"] == 1, counts
+    else:
+        [line] = refused  # once, not once per reconnect
+        assert line.startswith("SubscriptionService/SubscribeCheckpoints refused the read mask "
+                               "of checkpoints (read_mask path 'transactions.transaction_index'")
+        assert "transaction_index" not in line.split("simpler one: ")[1]
+        assert counts["SubscribeEvents"] == 0 and counts["ListEvents"] == 1, counts
+    assert counts["GetCheckpoint"] >= backfilled - start, counts
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_node_refusing_every_checkpoint_mask_is_reported_not_asked_forever(
+    tmp_path: Path, nursery: trio.Nursery, caplog: pytest.LogCaptureFixture
+) -> None:
+    """INVALID_ARGUMENT for the simplest mask too (here: every SubscribeCheckpoints is
+    refused): the masks run out, the refusal is an ERROR and ingest waits long."""
+    caplog.set_level(logging.INFO)
+    sim, target = await start_sim(nursery, faults=Faults(old_node=True))
+    pipeline = await start_pipeline(nursery, tmp_path, sim, target,
+                                    cursor=sim.chain.tip.sequence_number, stream="checkpoints")
+    pipeline.ingest.backoff = Backoff(initial=60, maximum=60)  # one round only
+    masks = pipeline.ingest.checkpoint_masks
+    masks.masks = tuple([*mask, "transactions.event_index"] for mask in masks.masks)
+    await pipeline.wait_for(lambda: pipeline.chain.state == "reconnecting", 10, "a refusal")
+    refused = [r for r in caplog.records if "refused the read mask" in r.getMessage()]
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(refused) == len(masks.masks) - 1 == 2
+    assert len(errors) == 1 and "INVALID_ARGUMENT" in errors[0], errors
+    assert "event_index" in errors[0], errors
+    assert float(errors[0].rsplit("reconnecting in ", 1)[1].removesuffix(" s")) >= 30  # long
+    assert sim.rpc_counts["SubscribeCheckpoints"] == 3
+
+
 # --- a long backfill ----------------------------------------------------------------------
 
 

@@ -263,6 +263,74 @@ async def test_unimplemented_when_faulted(sim: tuple[Simnet, str]) -> None:
     assert simnet.rpc_counts["SubscribeEvents"] == simnet.rpc_counts["ListEvents"] == 1
 
 
+async def test_an_old_node_knows_only_the_older_calls_and_fields(
+    sim: tuple[Simnet, str],
+) -> None:
+    """`old_node`: the calls and fields of the 2026-07 APIs are unknown (UNIMPLEMENTED,
+    INVALID_ARGUMENT for a read mask naming them), the older ones answer, and the
+    checkpoint filter (a field it does not know) is ignored."""
+    simnet, target = sim
+    simnet.faults = Faults(old_node=True)
+    simnet.create_job("app", developer="dev", agent="agent", method="prove")
+    simnet.seal()
+    sequence = simnet.chain.tip.sequence_number
+    older = ["sequence_number", "transactions.digest", "transactions.events.events.contents"]
+    nothing = {"terms": [{"literals": [{"sender": {"address": "0x" + "ab" * 32}}]}]}
+
+    def work(client: Client) -> tuple[list[tuple[str, grpc.StatusCode, str]], Any, Any]:
+        refused = []
+        for method, request, response in (
+            ("sui.rpc.v2.SubscriptionService/SubscribeEvents",
+             subscription_service_pb2.SubscribeEventsRequest(),
+             subscription_service_pb2.SubscribeEventsResponse),
+            ("sui.rpc.v2.LedgerService/ListEvents", ledger_service_pb2.ListEventsRequest(),
+             ledger_service_pb2.ListEventsResponse),
+            ("sui.rpc.v2.SubscriptionService/SubscribeCheckpoints",
+             subscription_service_pb2.SubscribeCheckpointsRequest(
+                 read_mask={"paths": [*older, "transactions.transaction_index"]}),
+             subscription_service_pb2.SubscribeCheckpointsResponse),
+        ):
+            with pytest.raises(grpc.RpcError) as error:
+                list(client.stream(method, request, response))
+            refused.append((method.rsplit("/")[1], error.value.code(), error.value.details()))
+        with pytest.raises(grpc.RpcError) as error:
+            client.unary(
+                "sui.rpc.v2.LedgerService/GetCheckpoint",
+                ledger_service_pb2.GetCheckpointRequest(
+                    sequence_number=sequence,
+                    read_mask={"paths": ["transactions.events.events.event_index"]}),
+                ledger_service_pb2.GetCheckpointResponse)
+        refused.append(("GetCheckpoint", error.value.code(), error.value.details()))
+        checkpoint = client.unary(
+            "sui.rpc.v2.LedgerService/GetCheckpoint",
+            ledger_service_pb2.GetCheckpointRequest(sequence_number=sequence,
+                                                    read_mask={"paths": older}),
+            ledger_service_pb2.GetCheckpointResponse).checkpoint
+        stream = client.stream(
+            "sui.rpc.v2.SubscriptionService/SubscribeCheckpoints",
+            subscription_service_pb2.SubscribeCheckpointsRequest(
+                read_mask={"paths": older}, filter=json_format.ParseDict(
+                    nothing, subscription_service_pb2.SubscribeCheckpointsRequest().filter)),
+            subscription_service_pb2.SubscribeCheckpointsResponse)
+        first = next(stream)
+        stream.cancel()
+        return refused, checkpoint, first
+
+    refused, checkpoint, first = await in_thread(target, work)
+    codes = [(method, code) for method, code, _ in refused]
+    assert codes == [("SubscribeEvents", grpc.StatusCode.UNIMPLEMENTED),
+                     ("ListEvents", grpc.StatusCode.UNIMPLEMENTED),
+                     ("SubscribeCheckpoints", grpc.StatusCode.INVALID_ARGUMENT),
+                     ("GetCheckpoint", grpc.StatusCode.INVALID_ARGUMENT)]
+    assert "'transactions.transaction_index'" in refused[2][2]
+    assert "'transactions.events.events.event_index'" in refused[3][2]
+    assert checkpoint.sequence_number == sequence
+    assert [len(tx.events.events) for tx in checkpoint.transactions] == [1]
+    assert checkpoint.transactions[0].events.events[0].contents.value
+    # A filter matching nothing, ignored: the tip checkpoint comes whole.
+    assert first.checkpoint.sequence_number == first.cursor == sequence
+
+
 async def test_stream_dropped_after_n_frames(sim: tuple[Simnet, str]) -> None:
     simnet, target = sim
     simnet.faults = Faults(drop_stream_after_frames=3)

@@ -101,6 +101,14 @@ def test_scenario_errors_are_one_line_naming_the_key(
     assert expected in scenario_error(tmp_path, text)
 
 
+def test_a_scenario_can_imitate_an_old_node(tmp_path: Path) -> None:
+    path = tmp_path / "old.toml"
+    path.write_text("[faults]\nold_node = true\n")
+    assert build_simnet(load_scenario(path)).faults.old_node
+    path.write_text("[faults]\nunimplemented = []\n")
+    assert not build_simnet(load_scenario(path)).faults.old_node
+
+
 def test_missing_scenario_file(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="file not found"):
         load_scenario(tmp_path / "nope.toml")

@@ -17,6 +17,7 @@ from typing import Any
 from google.protobuf import json_format
 from pydantic import BaseModel, ValidationError
 
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator._pb.sui.rpc.v2 import checkpoint_pb2, event_pb2
 from coordinator.domain import EventId
 from coordinator.events.bcs import BcsError
@@ -89,7 +90,7 @@ def split_event_type(event_type: str) -> tuple[str, str, str]:
 class EventParser:
     """Decodes our package's events under its layout.
 
-    `layout` None means `sui.layout = "auto"` has not settled yet: the first
+    `layout` None means `sui.layout = "auto"` (`auto`) has not settled yet: the first
     job event that decodes whole under exactly one layout settles it (and
     the router makes it durable). A job payload that fits
     no layout (or, unsettled, both) is counted per type in `misfits`, logged
@@ -101,10 +102,13 @@ class EventParser:
         package_id: str,
         modules: list[str],
         layout: Layout | None = "2025-11",
+        *,
+        auto: bool = False,
     ) -> None:
         self.package_id = normalize_address(package_id)
         self.modules = frozenset(modules)
         self.layout: Layout | None = layout
+        self.auto = auto  # the layout is the chain's to say, not the config's
         self.malformed = 0
         self.misfits: Counter[str] = Counter()
         self._logged: OrderedDict[EventId, None] = OrderedDict()
@@ -178,6 +182,12 @@ class EventParser:
             reason = f"no such event in layout {self.layout}"
         self._malformed(position, type_name, reason)
         return None
+
+    def report(self, message: pb.GetStatusResponse, now: float) -> None:
+        """The parser's part of the status: the layout, and the payloads that fit none."""
+        message.package.layout = self.layout or ""
+        message.package.layout_source = "auto" if self.auto else "configured"
+        message.package.misfits.update(self.misfits)
 
     def _known_elsewhere(self, module: str, name: str) -> bool:
         """A type some layout has, though not the settled one (a misfit, not news)."""

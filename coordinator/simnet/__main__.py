@@ -122,6 +122,8 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--unimplemented", nargs="*", default=[], choices=sorted(SUI_METHODS))
     faults.add_argument("--index-lag", type=int, default=0, metavar="CHECKPOINTS")
     faults.add_argument("--unavailable-for", type=float, default=0.0, metavar="SECS")
+    faults.add_argument("--old-node", action="store_true",
+                        help="answer as a fullnode without the 2026-07 APIs")
 
     command("stats", "print the counters of a running simulator")
     return parser
@@ -204,6 +206,7 @@ async def _admin(args: argparse.Namespace) -> str:
                         unimplemented=args.unimplemented,
                         index_lag_checkpoints=args.index_lag,
                         unavailable_for_secs=args.unavailable_for,
+                        old_node=args.old_node,
                     )
                 )
                 return "faults set"

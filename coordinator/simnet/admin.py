@@ -106,6 +106,7 @@ class AdminService(simnet_grpc.SimnetAdminServicer):
                 unavailable_burst=request.unavailable_burst,
                 unimplemented=frozenset(request.unimplemented),
                 index_lag_checkpoints=request.index_lag_checkpoints,
+                old_node=request.old_node,
             )
         except ValueError as exc:
             raise purerpc.InvalidArgumentError(str(exc)) from None

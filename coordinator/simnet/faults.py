@@ -44,6 +44,19 @@ SUI_METHODS = frozenset(
 )
 
 
+# What a fullnode from before Sui 1.76 (2026-07) lacks: these calls (sui-apis ba0beea
+# added them) and these fields (4560c72: an event's or transaction's ledger position),
+# by message. Such a node refuses a read mask naming them (INVALID_ARGUMENT) and
+# ignores a SubscribeCheckpoints filter, a field it does not know.
+NEWER_METHODS = frozenset({"SubscribeEvents", "ListEvents"})
+NEWER_FIELDS: dict[str, frozenset[str]] = {
+    "sui.rpc.v2.Event": frozenset(
+        {"checkpoint", "transaction_digest", "transaction_index", "event_index"}
+    ),
+    "sui.rpc.v2.ExecutedTransaction": frozenset({"transaction_index"}),
+}
+
+
 @dataclass
 class Faults:
     """What to break. Zero (or empty) turns a fault off."""
@@ -61,6 +74,8 @@ class Faults:
     unimplemented: frozenset[str] = field(default_factory=frozenset)
     # ListEvents sees the chain this many checkpoints late (a lagging index).
     index_lag_checkpoints: int = 0
+    # Imitate a fullnode without the 2026-07 APIs (`NEWER_METHODS`, `NEWER_FIELDS`).
+    old_node: bool = False
 
     def __post_init__(self) -> None:
         self.unimplemented = frozenset(self.unimplemented)
@@ -109,7 +124,7 @@ class FaultGate:
         """Count a call of `method`; raise the status a fault calls for, if any."""
         self.rpc_counts[method] += 1
         faults = self._faults
-        if method in faults.unimplemented:
+        if method in faults.unimplemented or (faults.old_node and method in NEWER_METHODS):
             raise purerpc.UnimplementedError(f"simnet: {method} is not implemented (fault)")
         if trio.current_time() < self._unavailable_until:
             raise purerpc.UnavailableError("simnet: unavailable for a while (fault)")

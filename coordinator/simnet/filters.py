@@ -11,7 +11,7 @@ descending into repeated messages too, which `FieldMask.MergeMessage` refuses.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
@@ -150,8 +150,12 @@ def compile_transaction_filter(message: filter_pb2.TransactionFilter | None) -> 
 MaskTree = dict[str, "MaskTree"]
 
 
-def parse_mask(mask: FieldMask | None, message_type: type[Message], default: str) -> MaskTree:
-    """The mask as a tree checked against `message_type`; `default` when unset or empty."""
+def parse_mask(
+    mask: FieldMask | None, message_type: type[Message], default: str,
+    unknown: Mapping[str, frozenset[str]] | None = None,
+) -> MaskTree:
+    """The mask as a tree checked against `message_type`; `default` when unset or empty.
+    `unknown` names fields (by message full name) this server does not know."""
     paths = list(mask.paths) if mask is not None and mask.paths else default.split(",")
     tree: MaskTree = {}
     for path in paths:
@@ -162,7 +166,7 @@ def parse_mask(mask: FieldMask | None, message_type: type[Message], default: str
             if message is None:
                 raise ValueError(f"read_mask path {path!r}: {name!r} is inside a scalar field")
             fd = message.fields_by_name.get(name)
-            if fd is None:
+            if fd is None or (unknown and name in unknown.get(message.full_name, ())):
                 raise ValueError(f"read_mask path {path!r}: {message.name} has no field {name!r}")
             if name in node and not node[name]:
                 break  # an ancestor path already keeps all of it

@@ -15,6 +15,7 @@
 
     [faults]                # all optional; see coordinator.simnet.faults.Faults
     drop_stream_after_frames = 37
+    old_node = false        # true: a fullnode without the 2026-07 APIs
 
     [[developers]]
     name = "AddExampleDev"
@@ -191,6 +192,7 @@ class FaultsSpec(_Strict):
     unavailable_burst: int = Field(default=0, ge=0)
     unimplemented: list[str] = Field(default_factory=list)
     index_lag_checkpoints: int = Field(default=0, ge=0)
+    old_node: bool = False
 
     @field_validator("unimplemented")
     @classmethod

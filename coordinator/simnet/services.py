@@ -50,6 +50,7 @@ from coordinator.simnet.chain import (
     event_position,
 )
 from coordinator.simnet.coins import GAS_COIN_TYPE, SUI_COIN_TYPE
+from coordinator.simnet.faults import NEWER_FIELDS, Faults
 from coordinator.simnet.filters import (
     MaskTree,
     apply_mask,
@@ -87,9 +88,13 @@ def _invalid(message: str) -> purerpc.InvalidArgumentError:
     return purerpc.InvalidArgumentError(message)
 
 
-def _mask(mask: FieldMask | None, message_type: type[Message], default: str) -> MaskTree:
+def _mask(
+    faults: Faults, mask: FieldMask | None, message_type: type[Message], default: str
+) -> MaskTree:
+    """The read mask checked against the fields this node knows (fewer on an old node)."""
     try:
-        return parse_mask(mask, message_type, default)
+        return parse_mask(mask, message_type, default,
+                          unknown=NEWER_FIELDS if faults.old_node else None)
     except ValueError as exc:
         raise _invalid(str(exc)) from None
 
@@ -145,7 +150,7 @@ class LedgerService(ledger_service_grpc.LedgerServiceServicer):
         self.sim.gate.enter("GetCheckpoint")
         chain = self.sim.chain
         mask = _mask(
-            _optional(input_message, "read_mask"), checkpoint_pb2.Checkpoint,
+            self.sim.faults, _optional(input_message, "read_mask"), checkpoint_pb2.Checkpoint,
             CHECKPOINT_MASK,
         )  # fmt: skip
         which = input_message.WhichOneof("checkpoint_id")
@@ -172,7 +177,7 @@ class LedgerService(ledger_service_grpc.LedgerServiceServicer):
     ) -> ledger_service_pb2.GetTransactionResponse:
         self.sim.gate.enter("GetTransaction")
         mask = _mask(
-            _optional(input_message, "read_mask"),
+            self.sim.faults, _optional(input_message, "read_mask"),
             executed_transaction_pb2.ExecutedTransaction,
             TRANSACTION_MASK,
         )
@@ -187,7 +192,11 @@ class LedgerService(ledger_service_grpc.LedgerServiceServicer):
         self, input_message: ledger_service_pb2.GetObjectRequest
     ) -> ledger_service_pb2.GetObjectResponse:
         self.sim.gate.enter("GetObject")
-        mask = _mask(_optional(input_message, "read_mask"), object_pb2.Object, OBJECT_MASK)
+        mask = _mask(
+            self.sim.faults,
+            _optional(input_message, "read_mask"),
+            object_pb2.Object, OBJECT_MASK,
+        )
         try:
             object_id = normalize_address(input_message.object_id)
         except ValueError:
@@ -206,7 +215,11 @@ class LedgerService(ledger_service_grpc.LedgerServiceServicer):
     ) -> ledger_service_pb2.GetEpochResponse:
         """The simulator has one epoch, with a fixed reference gas price."""
         self.sim.gate.enter("GetEpoch")
-        mask = _mask(_optional(input_message, "read_mask"), ledger_service_pb2.Epoch, EPOCH_MASK)
+        mask = _mask(
+            self.sim.faults,
+            _optional(input_message, "read_mask"),
+            ledger_service_pb2.Epoch, EPOCH_MASK,
+        )
         epoch = self.sim.chain.epoch
         if input_message.HasField("epoch") and input_message.epoch != epoch:
             raise purerpc.NotFoundError(f"Epoch {input_message.epoch} not found")
@@ -220,7 +233,7 @@ class LedgerService(ledger_service_grpc.LedgerServiceServicer):
     ) -> AsyncGenerator[ledger_service_pb2.ListEventsResponse, None]:
         self.sim.gate.enter("ListEvents")
         request = input_message
-        mask = _mask(_optional(request, "read_mask"), event_pb2.Event, EVENT_MASK)
+        mask = _mask(self.sim.faults, _optional(request, "read_mask"), event_pb2.Event, EVENT_MASK)
         try:
             matches = compile_event_filter(request.filter if request.HasField("filter") else None)
         except ValueError as exc:
@@ -309,16 +322,15 @@ class SubscriptionService(subscription_service_grpc.SubscriptionServiceServicer)
         gate = self.sim.gate
         gate.enter("SubscribeCheckpoints")
         mask = _mask(
-            _optional(input_message, "read_mask"), checkpoint_pb2.Checkpoint,
+            self.sim.faults, _optional(input_message, "read_mask"), checkpoint_pb2.Checkpoint,
             CHECKPOINT_MASK,
         )  # fmt: skip
+        # An old node does not know the field: it streams every checkpoint.
+        filtered = input_message.HasField("filter") and not self.sim.faults.old_node
         try:
-            matches = compile_transaction_filter(
-                input_message.filter if input_message.HasField("filter") else None
-            )
+            matches = compile_transaction_filter(input_message.filter if filtered else None)
         except ValueError as exc:
             raise _invalid(f"filter: {exc}") from None
-        filtered = input_message.HasField("filter")
         chain = self.sim.chain
 
         async def frames() -> AsyncGenerator[
@@ -341,7 +353,11 @@ class SubscriptionService(subscription_service_grpc.SubscriptionServiceServicer)
     ) -> AsyncGenerator[subscription_service_pb2.SubscribeEventsResponse, None]:
         gate = self.sim.gate
         gate.enter("SubscribeEvents")
-        mask = _mask(_optional(input_message, "read_mask"), event_pb2.Event, EVENT_MASK)
+        mask = _mask(
+            self.sim.faults,
+            _optional(input_message, "read_mask"),
+            event_pb2.Event, EVENT_MASK,
+        )
         try:
             matches = compile_event_filter(
                 input_message.filter if input_message.HasField("filter") else None
@@ -384,7 +400,7 @@ class StateService(state_service_grpc.StateServiceServicer):
         self.sim.gate.enter("ListDynamicFields")
         request = input_message
         mask = _mask(
-            _optional(request, "read_mask"), state_service_pb2.DynamicField,
+            self.sim.faults, _optional(request, "read_mask"), state_service_pb2.DynamicField,
             DYNAMIC_FIELD_MASK,
         )  # fmt: skip
         if not request.HasField("parent"):
@@ -420,7 +436,11 @@ class StateService(state_service_grpc.StateServiceServicer):
         """An address owns SUI coins here, nothing else."""
         self.sim.gate.enter("ListOwnedObjects")
         request = input_message
-        mask = _mask(_optional(request, "read_mask"), object_pb2.Object, OWNED_OBJECT_MASK)
+        mask = _mask(
+            self.sim.faults,
+            _optional(request, "read_mask"),
+            object_pb2.Object, OWNED_OBJECT_MASK,
+        )
         owner = _owner(request.owner)
         coins = self.sim.coins.owned_by(owner)
         if request.HasField("object_type"):
@@ -481,7 +501,9 @@ class TransactionExecutionService(
         self.sim.gate.enter("ExecuteTransaction")
         request = input_message
         mask = _mask(
-            _optional(request, "read_mask"), executed_transaction_pb2.ExecutedTransaction,
+            self.sim.faults,
+            _optional(request, "read_mask"),
+            executed_transaction_pb2.ExecutedTransaction,
             EXECUTED_MASK,
         )  # fmt: skip
         if not request.transaction.bcs.value:
@@ -511,7 +533,7 @@ class TransactionExecutionService(
         self.sim.gate.enter("SimulateTransaction")
         request = input_message
         mask = _mask(
-            _optional(request, "read_mask"),
+            self.sim.faults, _optional(request, "read_mask"),
             transaction_execution_service_pb2.SimulateTransactionResponse,
             SIMULATED_MASK,
         )

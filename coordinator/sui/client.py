@@ -89,10 +89,12 @@ from coordinator._pb.sui.rpc.v2 import (
 )
 from coordinator.errors import describe
 from coordinator.grpc import TRANSPORT_ERRORS, ByteStream, StreamChannel, dial_tcp, dial_unix
+from coordinator.logs import escape
 from coordinator.sui.endpoint import Endpoint, client_ssl_context
 
 __all__ = [
     "SUI_COIN_TYPE",
+    "ReadMasks",
     "ResponseStream",
     "SuiClient",
     "SuiError",
@@ -237,6 +239,44 @@ def _mask(read_mask: Sequence[str]) -> field_mask_pb2.FieldMask | None:
     if isinstance(read_mask, str):
         raise TypeError("read_mask is a sequence of paths, not one string")
     return field_mask_pb2.FieldMask(paths=list(read_mask)) if read_mask else None
+
+
+class ReadMasks:
+    """Read masks for one kind of call, from the richest to the simplest.
+
+    Servers of different ages know different fields, and a server refuses a
+    read-mask path it does not know with INVALID_ARGUMENT. Retrying the same
+    mask would be refused forever, so `simpler` moves to the next mask; only
+    the simplest mask's refusal stands (and is the caller's to report).
+    """
+
+    def __init__(self, what: str, calls: Iterable[str], *masks: Sequence[str]) -> None:
+        if not masks:
+            raise ValueError("ReadMasks needs at least one mask")
+        self.what = what
+        self.calls = frozenset(calls)  # e.g. "LedgerService/GetCheckpoint"
+        self.masks = masks
+        self.level = 0
+
+    @property
+    def paths(self) -> Sequence[str]:
+        return self.masks[self.level]
+
+    def at_least(self, level: int) -> None:
+        """Skip the richer masks (a server known to be older than them)."""
+        self.level = max(self.level, min(level, len(self.masks) - 1))
+
+    def simpler(self, exc: SuiError) -> bool:
+        """After a refusal: True when a simpler mask is now in use, so asking
+        again can help; False when `exc` is no refusal of these calls or no
+        simpler mask is left."""
+        if (exc.code != "INVALID_ARGUMENT" or exc.call not in self.calls
+                or self.level + 1 >= len(self.masks)):
+            return False
+        self.level += 1
+        log.warning("%s refused the read mask of %s (%s); asking with a simpler one: %s",
+                    exc.call, self.what, escape(exc.message), ", ".join(self.paths))
+        return True
 
 
 # --- Calls --------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from coordinator.logs import escape
 from coordinator.metrics.instruments import CHAIN_RECONNECTS
 from coordinator.sui.chain_status import ChainStatus
 from coordinator.sui.client import (
+    ReadMasks,
     SuiClient,
     SuiError,
     SuiNotFound,
@@ -56,12 +57,24 @@ EVENT_READ_MASK = [
     "event_type", "contents", "sender", "checkpoint", "transaction_digest",
     "transaction_index", "event_index",
 ]
-CHECKPOINT_READ_MASK = [
-    "sequence_number", "transactions.digest", "transactions.transaction_index",
-    "transactions.events.events.package_id", "transactions.events.events.module",
-    "transactions.events.events.sender", "transactions.events.events.event_type",
-    "transactions.events.events.contents",
-]
+# Checkpoint masks by the age of the node, richest first (see `ReadMasks`):
+# `transactions.transaction_index` came with the 2026-07 APIs (sui-apis 4560c72),
+# the other paths with the stable v2 API (2025-09); the last asks for whole events.
+# Without the index a transaction's place in its checkpoint is its position
+# in the list, which a checkpoint holds whole.
+CHECKPOINT_READ_MASKS = (
+    ["sequence_number", "transactions.digest", "transactions.transaction_index",
+     "transactions.events.events.package_id", "transactions.events.events.module",
+     "transactions.events.events.sender", "transactions.events.events.event_type",
+     "transactions.events.events.contents"],
+    ["sequence_number", "transactions.digest",
+     "transactions.events.events.package_id", "transactions.events.events.module",
+     "transactions.events.events.sender", "transactions.events.events.event_type",
+     "transactions.events.events.contents"],
+    ["sequence_number", "transactions.digest", "transactions.events"],
+)
+# The first mask a node without SubscribeEvents/ListEvents (before 2026-07) knows.
+PRE_2026_07_MASK = 1
 LIST_EVENTS_PAGE = 1000
 HEALTHY_AFTER_SECS = 10.0
 BACKFILL_PROGRESS_SECS = 5.0
@@ -124,6 +137,11 @@ class Ingest:
         self._in_progress: dict[EventId, int] = {}
         self._events_api = settings.stream != "checkpoints"
         self._list_events_api = True
+        self.checkpoint_masks = ReadMasks(
+            "checkpoints",
+            ["SubscriptionService/SubscribeCheckpoints", "LedgerService/GetCheckpoint"],
+            *CHECKPOINT_READ_MASKS,
+        )
         self.endpoint = Endpoint.parse(settings.rpc_url)
 
     async def run(self) -> None:
@@ -195,16 +213,27 @@ class Ingest:
             )
             await self._done(lowest - 1)
 
+        while True:
+            try:
+                await self._follow(client)
+                return
+            except SuiRejected as exc:
+                # A node refusing a path it does not know: ask again, more simply.
+                if not self.checkpoint_masks.simpler(exc):
+                    raise
+
+    async def _follow(self, client: SuiClient) -> None:
         if self._events_api:
             try:
                 await self._follow_events(client)
                 return
-            except SuiUnimplemented:
-                if self.settings.stream == "events":
+            except (SuiUnimplemented, SuiRejected) as exc:
+                if self.settings.stream == "events" or not _older_node(exc):
                     raise
-                log.info("SubscribeEvents is not implemented by %s; using SubscribeCheckpoints",
+                log.info("%s; using SubscribeCheckpoints on %s", _older_answer(exc),
                          self.endpoint)
                 self._events_api = False
+                self.checkpoint_masks.at_least(PRE_2026_07_MASK)
         await self._follow_checkpoints(client)
 
     @staticmethod
@@ -254,7 +283,7 @@ class Ingest:
         )
         idle = self.settings.idle_timeout_secs
         async with client.subscribe_checkpoints(
-            CHECKPOINT_READ_MASK, transaction_filter, idle_timeout=idle
+            self.checkpoint_masks.paths, transaction_filter, idle_timeout=idle
         ) as frames:
             frame = await self._next_live(frames)
             start = frame.cursor
@@ -318,10 +347,12 @@ class Ingest:
             if self._list_events_api:
                 try:
                     await self._backfill_list_events(client, through)
-                except SuiUnimplemented:
-                    log.info("ListEvents is not implemented by %s; using GetCheckpoint",
-                             self.endpoint)
+                except (SuiUnimplemented, SuiRejected) as exc:
+                    if not _older_node(exc):
+                        raise
+                    log.info("%s; using GetCheckpoint on %s", _older_answer(exc), self.endpoint)
                     self._list_events_api = False
+                    self.checkpoint_masks.at_least(PRE_2026_07_MASK)
             if not self._list_events_api:
                 await self._backfill_checkpoints(client, through)
         finally:
@@ -363,7 +394,7 @@ class Ingest:
         while self.delivered < through:
             sequence = self.delivered + 1
             try:
-                checkpoint = await client.get_checkpoint(sequence, CHECKPOINT_READ_MASK)
+                checkpoint = await client.get_checkpoint(sequence, self.checkpoint_masks.paths)
             except SuiNotFound:
                 info = await client.service_info()
                 if sequence < info.lowest_available_checkpoint:
@@ -378,3 +409,15 @@ class Ingest:
                 last_report = trio.current_time()
                 log.info("backfill: checkpoint %d of %d", sequence, through)
 
+
+def _older_node(exc: SuiError) -> bool:
+    """The node lacks the 2026-07 event calls (UNIMPLEMENTED) or refuses their
+    request as made (INVALID_ARGUMENT, e.g. a read mask): the checkpoint calls,
+    which every v2 node has, do instead."""
+    return isinstance(exc, SuiUnimplemented) or exc.code == "INVALID_ARGUMENT"
+
+
+def _older_answer(exc: SuiError) -> str:
+    if isinstance(exc, SuiUnimplemented):
+        return f"{exc.call} is not implemented"
+    return f"{exc.call} refused the request ({escape(exc.message)})"

@@ -977,7 +977,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining")
+    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "package")
     class JobsByStateEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -1011,6 +1011,7 @@ class GetStatusResponse(_message.Message):
     BACKFILL_TO_FIELD_NUMBER: _ClassVar[int]
     BACKFILLING_FIELD_NUMBER: _ClassVar[int]
     DRAINING_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_FIELD_NUMBER: _ClassVar[int]
     instance_id: str
     uptime_secs: float
     connection: SuiConnection
@@ -1030,21 +1031,41 @@ class GetStatusResponse(_message.Message):
     backfill_to: int
     backfilling: bool
     draining: bool
-    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ...) -> None: ...
+    package: PackageStatus
+    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ...) -> None: ...
+
+class PackageStatus(_message.Message):
+    __slots__ = ("layout", "layout_source", "misfits")
+    class MisfitsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    LAYOUT_FIELD_NUMBER: _ClassVar[int]
+    LAYOUT_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    MISFITS_FIELD_NUMBER: _ClassVar[int]
+    layout: str
+    layout_source: str
+    misfits: _containers.ScalarMap[str, int]
+    def __init__(self, layout: _Optional[str] = ..., layout_source: _Optional[str] = ..., misfits: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class WaitingKey(_message.Message):
-    __slots__ = ("developer", "agent", "agent_method", "reason", "pending")
+    __slots__ = ("developer", "agent", "agent_method", "reason", "pending", "hint")
     DEVELOPER_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
     AGENT_METHOD_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     PENDING_FIELD_NUMBER: _ClassVar[int]
+    HINT_FIELD_NUMBER: _ClassVar[int]
     developer: str
     agent: str
     agent_method: str
     reason: str
     pending: int
-    def __init__(self, developer: _Optional[str] = ..., agent: _Optional[str] = ..., agent_method: _Optional[str] = ..., reason: _Optional[str] = ..., pending: _Optional[int] = ...) -> None: ...
+    hint: str
+    def __init__(self, developer: _Optional[str] = ..., agent: _Optional[str] = ..., agent_method: _Optional[str] = ..., reason: _Optional[str] = ..., pending: _Optional[int] = ..., hint: _Optional[str] = ...) -> None: ...
 
 class SuiConnection(_message.Message):
     __slots__ = ("state", "endpoint", "last_error", "reconnect_in_secs")

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esilvana/simnet/v1/simnet.proto\x12\x11silvana.simnet.v1\"\xd2\x01\n\x10\x43reateJobRequest\x12\x11\n\tdeveloper\x18\x01 \x01(\t\x12\r\n\x05\x61gent\x18\x02 \x01(\t\x12\x14\n\x0c\x61gent_method\x18\x03 \x01(\t\x12\x14\n\x0c\x61pp_instance\x18\x04 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\x12\x18\n\x0b\x64\x65scription\x18\x06 \x01(\tH\x00\x88\x01\x01\x12 \n\x13\x61pp_instance_method\x18\x07 \x01(\tH\x01\x88\x01\x01\x42\x0e\n\x0c_descriptionB\x16\n\x14_app_instance_method\"S\n\x11\x43reateJobResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\x04\x12\x1a\n\x12transaction_digest\x18\x02 \x01(\t\x12\x12\n\ncheckpoint\x18\x03 \x01(\x04\"\xe1\x01\n\x10\x41\x64\x64MethodRequest\x12\x11\n\tdeveloper\x18\x01 \x01(\t\x12\r\n\x05\x61gent\x18\x02 \x01(\t\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x14\n\x0c\x64ocker_image\x18\x04 \x01(\t\x12\x1a\n\rdocker_sha256\x18\x05 \x01(\tH\x00\x88\x01\x01\x12\x15\n\rmin_memory_gb\x18\x06 \x01(\r\x12\x15\n\rmin_cpu_cores\x18\x07 \x01(\r\x12\x14\n\x0crequires_tee\x18\x08 \x01(\x08\x12\x13\n\x0bset_default\x18\t \x01(\x08\x42\x10\n\x0e_docker_sha256\"f\n\x11\x41\x64\x64MethodResponse\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x1a\n\x12transaction_digest\x18\x02 \x01(\t\x12\x12\n\ncheckpoint\x18\x03 \x01(\x04\x12\x0f\n\x07updated\x18\x04 \x01(\x08\"\xf5\x01\n\x10SetFaultsRequest\x12 \n\x18\x64rop_stream_after_frames\x18\x01 \x01(\r\x12!\n\x19stall_stream_after_frames\x18\x02 \x01(\r\x12\x12\n\nstall_secs\x18\x03 \x01(\x01\x12\x19\n\x11unavailable_every\x18\x04 \x01(\r\x12\x19\n\x11unavailable_burst\x18\x05 \x01(\r\x12\x15\n\runimplemented\x18\x06 \x03(\t\x12\x1d\n\x15index_lag_checkpoints\x18\x07 \x01(\r\x12\x1c\n\x14unavailable_for_secs\x18\x08 \x01(\x01\"\x13\n\x11SetFaultsResponse\"\x11\n\x0fGetStatsRequest\"\xb4\x02\n\x10GetStatsResponse\x12\x19\n\x11\x63heckpoint_height\x18\x01 \x01(\x04\x12#\n\x1blowest_available_checkpoint\x18\x02 \x01(\x04\x12\x46\n\nrpc_counts\x18\x03 \x03(\x0b\x32\x32.silvana.simnet.v1.GetStatsResponse.RpcCountsEntry\x12\x14\n\x0ctransactions\x18\x04 \x01(\x04\x12\x0e\n\x06\x65vents\x18\x05 \x01(\x04\x12\x14\n\x0cjobs_created\x18\x06 \x01(\x04\x12\x14\n\x0cjobs_pending\x18\x07 \x01(\x04\x12\x14\n\x0copen_streams\x18\x08 \x01(\x04\x1a\x30\n\x0eRpcCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\".\n\x0b\x46undRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x04\"\x81\x01\n\x0c\x46undResponse\x12\x0f\n\x07\x63oin_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12\x0f\n\x07\x62\x61lance\x18\x04 \x01(\x04\x12\x1a\n\x12transaction_digest\x18\x05 \x01(\t\x12\x12\n\ncheckpoint\x18\x06 \x01(\x04\x32\xb3\x03\n\x0bSimnetAdmin\x12V\n\tCreateJob\x12#.silvana.simnet.v1.CreateJobRequest\x1a$.silvana.simnet.v1.CreateJobResponse\x12V\n\tAddMethod\x12#.silvana.simnet.v1.AddMethodRequest\x1a$.silvana.simnet.v1.AddMethodResponse\x12V\n\tSetFaults\x12#.silvana.simnet.v1.SetFaultsRequest\x1a$.silvana.simnet.v1.SetFaultsResponse\x12S\n\x08GetStats\x12\".silvana.simnet.v1.GetStatsRequest\x1a#.silvana.simnet.v1.GetStatsResponse\x12G\n\x04\x46und\x12\x1e.silvana.simnet.v1.FundRequest\x1a\x1f.silvana.simnet.v1.FundResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esilvana/simnet/v1/simnet.proto\x12\x11silvana.simnet.v1\"\xd2\x01\n\x10\x43reateJobRequest\x12\x11\n\tdeveloper\x18\x01 \x01(\t\x12\r\n\x05\x61gent\x18\x02 \x01(\t\x12\x14\n\x0c\x61gent_method\x18\x03 \x01(\t\x12\x14\n\x0c\x61pp_instance\x18\x04 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\x12\x18\n\x0b\x64\x65scription\x18\x06 \x01(\tH\x00\x88\x01\x01\x12 \n\x13\x61pp_instance_method\x18\x07 \x01(\tH\x01\x88\x01\x01\x42\x0e\n\x0c_descriptionB\x16\n\x14_app_instance_method\"S\n\x11\x43reateJobResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\x04\x12\x1a\n\x12transaction_digest\x18\x02 \x01(\t\x12\x12\n\ncheckpoint\x18\x03 \x01(\x04\"\xe1\x01\n\x10\x41\x64\x64MethodRequest\x12\x11\n\tdeveloper\x18\x01 \x01(\t\x12\r\n\x05\x61gent\x18\x02 \x01(\t\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x14\n\x0c\x64ocker_image\x18\x04 \x01(\t\x12\x1a\n\rdocker_sha256\x18\x05 \x01(\tH\x00\x88\x01\x01\x12\x15\n\rmin_memory_gb\x18\x06 \x01(\r\x12\x15\n\rmin_cpu_cores\x18\x07 \x01(\r\x12\x14\n\x0crequires_tee\x18\x08 \x01(\x08\x12\x13\n\x0bset_default\x18\t \x01(\x08\x42\x10\n\x0e_docker_sha256\"f\n\x11\x41\x64\x64MethodResponse\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x1a\n\x12transaction_digest\x18\x02 \x01(\t\x12\x12\n\ncheckpoint\x18\x03 \x01(\x04\x12\x0f\n\x07updated\x18\x04 \x01(\x08\"\x87\x02\n\x10SetFaultsRequest\x12 \n\x18\x64rop_stream_after_frames\x18\x01 \x01(\r\x12!\n\x19stall_stream_after_frames\x18\x02 \x01(\r\x12\x12\n\nstall_secs\x18\x03 \x01(\x01\x12\x19\n\x11unavailable_every\x18\x04 \x01(\r\x12\x19\n\x11unavailable_burst\x18\x05 \x01(\r\x12\x15\n\runimplemented\x18\x06 \x03(\t\x12\x1d\n\x15index_lag_checkpoints\x18\x07 \x01(\r\x12\x1c\n\x14unavailable_for_secs\x18\x08 \x01(\x01\x12\x10\n\x08old_node\x18\t \x01(\x08\"\x13\n\x11SetFaultsResponse\"\x11\n\x0fGetStatsRequest\"\xb4\x02\n\x10GetStatsResponse\x12\x19\n\x11\x63heckpoint_height\x18\x01 \x01(\x04\x12#\n\x1blowest_available_checkpoint\x18\x02 \x01(\x04\x12\x46\n\nrpc_counts\x18\x03 \x03(\x0b\x32\x32.silvana.simnet.v1.GetStatsResponse.RpcCountsEntry\x12\x14\n\x0ctransactions\x18\x04 \x01(\x04\x12\x0e\n\x06\x65vents\x18\x05 \x01(\x04\x12\x14\n\x0cjobs_created\x18\x06 \x01(\x04\x12\x14\n\x0cjobs_pending\x18\x07 \x01(\x04\x12\x14\n\x0copen_streams\x18\x08 \x01(\x04\x1a\x30\n\x0eRpcCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\".\n\x0b\x46undRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x04\"\x81\x01\n\x0c\x46undResponse\x12\x0f\n\x07\x63oin_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12\x0f\n\x07\x62\x61lance\x18\x04 \x01(\x04\x12\x1a\n\x12transaction_digest\x18\x05 \x01(\t\x12\x12\n\ncheckpoint\x18\x06 \x01(\x04\x32\xb3\x03\n\x0bSimnetAdmin\x12V\n\tCreateJob\x12#.silvana.simnet.v1.CreateJobRequest\x1a$.silvana.simnet.v1.CreateJobResponse\x12V\n\tAddMethod\x12#.silvana.simnet.v1.AddMethodRequest\x1a$.silvana.simnet.v1.AddMethodResponse\x12V\n\tSetFaults\x12#.silvana.simnet.v1.SetFaultsRequest\x1a$.silvana.simnet.v1.SetFaultsResponse\x12S\n\x08GetStats\x12\".silvana.simnet.v1.GetStatsRequest\x1a#.silvana.simnet.v1.GetStatsResponse\x12G\n\x04\x46und\x12\x1e.silvana.simnet.v1.FundRequest\x1a\x1f.silvana.simnet.v1.FundResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,19 +42,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ADDMETHODRESPONSE']._serialized_start=579
   _globals['_ADDMETHODRESPONSE']._serialized_end=681
   _globals['_SETFAULTSREQUEST']._serialized_start=684
-  _globals['_SETFAULTSREQUEST']._serialized_end=929
-  _globals['_SETFAULTSRESPONSE']._serialized_start=931
-  _globals['_SETFAULTSRESPONSE']._serialized_end=950
-  _globals['_GETSTATSREQUEST']._serialized_start=952
-  _globals['_GETSTATSREQUEST']._serialized_end=969
-  _globals['_GETSTATSRESPONSE']._serialized_start=972
-  _globals['_GETSTATSRESPONSE']._serialized_end=1280
-  _globals['_GETSTATSRESPONSE_RPCCOUNTSENTRY']._serialized_start=1232
-  _globals['_GETSTATSRESPONSE_RPCCOUNTSENTRY']._serialized_end=1280
-  _globals['_FUNDREQUEST']._serialized_start=1282
-  _globals['_FUNDREQUEST']._serialized_end=1328
-  _globals['_FUNDRESPONSE']._serialized_start=1331
-  _globals['_FUNDRESPONSE']._serialized_end=1460
-  _globals['_SIMNETADMIN']._serialized_start=1463
-  _globals['_SIMNETADMIN']._serialized_end=1898
+  _globals['_SETFAULTSREQUEST']._serialized_end=947
+  _globals['_SETFAULTSRESPONSE']._serialized_start=949
+  _globals['_SETFAULTSRESPONSE']._serialized_end=968
+  _globals['_GETSTATSREQUEST']._serialized_start=970
+  _globals['_GETSTATSREQUEST']._serialized_end=987
+  _globals['_GETSTATSRESPONSE']._serialized_start=990
+  _globals['_GETSTATSRESPONSE']._serialized_end=1298
+  _globals['_GETSTATSRESPONSE_RPCCOUNTSENTRY']._serialized_start=1250
+  _globals['_GETSTATSRESPONSE_RPCCOUNTSENTRY']._serialized_end=1298
+  _globals['_FUNDREQUEST']._serialized_start=1300
+  _globals['_FUNDREQUEST']._serialized_end=1346
+  _globals['_FUNDRESPONSE']._serialized_start=1349
+  _globals['_FUNDRESPONSE']._serialized_end=1478
+  _globals['_SIMNETADMIN']._serialized_start=1481
+  _globals['_SIMNETADMIN']._serialized_end=1916
 # @@protoc_insertion_point(module_scope)

@@ -69,7 +69,7 @@ class AddMethodResponse(_message.Message):
     def __init__(self, agent_id: _Optional[str] = ..., transaction_digest: _Optional[str] = ..., checkpoint: _Optional[int] = ..., updated: _Optional[bool] = ...) -> None: ...
 
 class SetFaultsRequest(_message.Message):
-    __slots__ = ("drop_stream_after_frames", "stall_stream_after_frames", "stall_secs", "unavailable_every", "unavailable_burst", "unimplemented", "index_lag_checkpoints", "unavailable_for_secs")
+    __slots__ = ("drop_stream_after_frames", "stall_stream_after_frames", "stall_secs", "unavailable_every", "unavailable_burst", "unimplemented", "index_lag_checkpoints", "unavailable_for_secs", "old_node")
     DROP_STREAM_AFTER_FRAMES_FIELD_NUMBER: _ClassVar[int]
     STALL_STREAM_AFTER_FRAMES_FIELD_NUMBER: _ClassVar[int]
     STALL_SECS_FIELD_NUMBER: _ClassVar[int]
@@ -78,6 +78,7 @@ class SetFaultsRequest(_message.Message):
     UNIMPLEMENTED_FIELD_NUMBER: _ClassVar[int]
     INDEX_LAG_CHECKPOINTS_FIELD_NUMBER: _ClassVar[int]
     UNAVAILABLE_FOR_SECS_FIELD_NUMBER: _ClassVar[int]
+    OLD_NODE_FIELD_NUMBER: _ClassVar[int]
     drop_stream_after_frames: int
     stall_stream_after_frames: int
     stall_secs: float
@@ -86,7 +87,8 @@ class SetFaultsRequest(_message.Message):
     unimplemented: _containers.RepeatedScalarFieldContainer[str]
     index_lag_checkpoints: int
     unavailable_for_secs: float
-    def __init__(self, drop_stream_after_frames: _Optional[int] = ..., stall_stream_after_frames: _Optional[int] = ..., stall_secs: _Optional[float] = ..., unavailable_every: _Optional[int] = ..., unavailable_burst: _Optional[int] = ..., unimplemented: _Optional[_Iterable[str]] = ..., index_lag_checkpoints: _Optional[int] = ..., unavailable_for_secs: _Optional[float] = ...) -> None: ...
+    old_node: bool
+    def __init__(self, drop_stream_after_frames: _Optional[int] = ..., stall_stream_after_frames: _Optional[int] = ..., stall_secs: _Optional[float] = ..., unavailable_every: _Optional[int] = ..., unavailable_burst: _Optional[int] = ..., unimplemented: _Optional[_Iterable[str]] = ..., index_lag_checkpoints: _Optional[int] = ..., unavailable_for_secs: _Optional[float] = ..., old_node: _Optional[bool] = ...) -> None: ...
 
 class SetFaultsResponse(_message.Message):
     __slots__ = ()
