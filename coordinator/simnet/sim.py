@@ -622,14 +622,17 @@ class Simnet:
     def _move(self, app: AppInstance, function: str,
               operation: Callable[[], list[BcsEvent]], sender: str | None = None) -> str:
         """Land a 2025-11 job operation as one transaction: the objects of jobs
-        it removed from the table are deleted, the others touched."""
+        it removed from the table are deleted, the ones it changed written (as
+        on Sui: a job the call did not change keeps its version and writer)."""
         before = dict(app.jobs)
+        rendered = {sequence: job.json() for sequence, job in before.items()}
         events = operation()
         for sequence, job in before.items():
             if sequence not in app.jobs:
                 self.objects.remove(job.id)
         app.updated_at = self._now()
-        self._touch(app, *app.jobs.values())
+        self._touch(app, *[job for sequence, job in app.jobs.items()
+                           if rendered.get(sequence) != job.json()])
         return self._submit(f"app_instance::{function}", events, sender)
 
     def _move_started(self, app: AppInstance, job_id: int, now: int) -> list[BcsEvent]:
