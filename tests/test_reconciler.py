@@ -22,7 +22,7 @@ from coordinator.domain import AgentKey, JobRef, JobState
 from coordinator.events.layouts import Layout
 from coordinator.jobs import JobBook
 from coordinator.metrics.instruments import REGISTRY
-from coordinator.reconciler import Reconciler, fail_locally
+from coordinator.reconciler import MAX_READS_PER_PASS, FailOnChain, Reconciler, fail_locally
 from coordinator.recovery import read_pending_jobs
 from coordinator.simnet import Simnet, serve
 from coordinator.simnet.faults import Faults
@@ -62,16 +62,17 @@ class Chain:
             self.book.add_recovered(job)
 
     def reconciler(self, *, address: str | None = OURS, late_secs: float = 0.0,
-                   **kw: object) -> Reconciler:
-        """A reconciler whose clock is `late_secs` ahead of the chain's."""
-        async def fail_on_chain(app_instance: str, job_sequence: int, reason: str) -> None:
+                   fail_on_chain: FailOnChain | None = None,
+                   max_reads: int = MAX_READS_PER_PASS) -> Reconciler:
+        """A reconciler whose clock is `late_secs` ahead of the chain's; what it
+        hands to `fail_on_chain` lands in `self.failed` unless told otherwise."""
+        async def record(app_instance: str, job_sequence: int, reason: str) -> None:
             self.failed.append((app_instance, job_sequence, reason))
 
         return Reconciler(
-            self.connect, self.book, address=address,
-            fail_on_chain=kw.pop("fail_on_chain", fail_on_chain),  # type: ignore[arg-type]
-            interval_secs=60, running_timeout_secs=TIMEOUT_SECS,
-            clock=lambda: time.time() + late_secs, **kw,  # type: ignore[arg-type]
+            self.connect, self.book, address=address, fail_on_chain=fail_on_chain or record,
+            interval_secs=60, running_timeout_secs=TIMEOUT_SECS, max_reads=max_reads,
+            clock=lambda: time.time() + late_secs,
         )
 
     def ref(self, job_id: int) -> JobRef:
