@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import trio
 
+from coordinator import app
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import ConfigError, load_settings
 from coordinator.console import summary_line
@@ -33,6 +34,7 @@ from coordinator.sui.executor import Executor
 from coordinator.sui.keys import SuiKey
 from coordinator.sui.objects import Connect
 from coordinator.sui.transactions import SharedObject, StartJob
+from tests.e2e_support import Daemon, status_when, stored_jobs, write_config
 
 OURS = "0x" + "a1" * 32
 OTHER = "0x" + "b2" * 32
@@ -346,3 +348,37 @@ def test_reconcile_interval_is_configured_in_its_section(tmp_path: Path) -> None
     with pytest.raises(ConfigError) as error:
         load_settings(config, env={})
     assert str(error.value).startswith("config: reconcile.interval_secs: must be 0 (off) or 1")
+
+
+@pytest.mark.docker
+async def test_the_daemon_reconciles_what_its_stream_missed_and_shows_it(
+    tmp_path: Path, sock_dir: Path, daemons: list[Daemon],
+) -> None:
+    """The wiring: the daemon's reconciler child, its passes in GetStatus."""
+    sim = Simnet(checkpoint_interval_secs=0.2)
+    sim.register_developer("Dev")
+    sim.register_agent("Dev", "Agent")  # no method: the jobs wait, no container runs
+    sim.create_app_instance("add")
+    sim.create_job("add", developer="Dev", agent="Agent", method="prove")
+    async with trio.open_nursery() as nursery:
+        target = await nursery.start(serve, sim, "127.0.0.1", 0)
+        daemon = write_config(tmp_path, sock_dir, f"http://{target}",
+                              extra="[reconcile]\ninterval_secs = 1\n")
+        daemons.append(daemon)
+        nursery.start_soon(app.run, load_settings(daemon.config, env={}))
+        await status_when(daemon.socket, lambda s: s.jobs_by_state["pending"] == 1,
+                          within=30, what="the first job, seen by the stream")
+        # Two transactions the stream never hears of: they reach no checkpoint.
+        sim.create_job("add", developer="Dev", agent="Agent", method="prove")
+        sim.chain.pending.pop()
+        sim.complete_job("add", 1)
+        sim.chain.pending.pop()
+        status = await status_when(
+            daemon.socket, lambda s: (s.reconcile.added, s.reconcile.dropped) == (1, 1),
+            within=30, what="a pass that added the missed job and dropped the completed one",
+        )
+        nursery.cancel_scope.cancel()
+    assert dict(status.jobs_by_state) == {"pending": 1, "dropped": 1}
+    assert (status.reconcile.last_result, status.reconcile.interval_secs) == ("ok", 1)
+    assert [(r["job_id"], r["state"]) for r in stored_jobs(daemon.db)] == [
+        (1, "dropped"), (2, "pending")]
