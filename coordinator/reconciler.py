@@ -196,7 +196,9 @@ class Reconciler:
                     self._spend(1)
                     found = await read_app_jobs(client, name)
                     if found is not None:
-                        self._spend(math.ceil(len(found.jobs) / PAGE_SIZE))
+                        # Read already: counted, never a reason to stop (an
+                        # instance larger than the budget would stop every pass).
+                        self._reads += math.ceil(len(found.jobs) / PAGE_SIZE)
                         await self._reconcile(client, name, found, known, report)
                 except _BudgetSpent:
                     self._start_at = start + done
@@ -206,6 +208,8 @@ class Reconciler:
         return True
 
     def _spend(self, reads: int) -> None:
+        """Count reads about to be made; stop the pass when they would exceed the
+        budget (the first read of a pass is always made: each pass gets somewhere)."""
         if self._reads + reads > self.max_reads and self._reads > 0:
             raise _BudgetSpent
         self._reads += reads
