@@ -10,6 +10,7 @@
         ├── recovery    (transient, with sui.registry_id)  pending jobs read from chain
         ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
         ├── dispatcher  (permanent)  deliveries -> router -> registry, job book (exactly once)
+        ├── reconciler  (permanent, unless off)  the book compared with the chain every interval
         └── runner      (permanent, drains within DRAIN_GRACE_SECS)  ready jobs -> containers
             └── one task per agent container: image -> run -> settle jobs
 
@@ -41,6 +42,7 @@ from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
 from coordinator.preflight import prepare
+from coordinator.reconciler import reconciler_for
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
 from coordinator.rpc import CoordinatorService, StatusService, clear_socket_path, serve
@@ -90,10 +92,8 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         log.warning("the state in %s was for another package; starting afresh", store.path)
     instance_id = await store.run(Ledger.instance_id)
     handled = DispatchStatus(cursor=await store.run(Ledger.cursor))
-    book = await JobBook.load(
-        store, max_attempts=settings.jobs.max_attempts,
-        lease_secs=settings.docker.container_timeout_secs,
-    )
+    book = await JobBook.load(store, max_attempts=settings.jobs.max_attempts,
+                              lease_secs=settings.docker.container_timeout_secs)
     endpoint = Endpoint.parse(sui.rpc_url)
 
     def connect_sui() -> AbstractAsyncContextManager[SuiClient]:
@@ -103,12 +103,14 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     registry = await Registry.load(store, lookup)
     chain = ChainStatus(endpoint=sui.rpc_url)
     runner = Runner(settings, book, registry, instance_id)
+    reconciler = reconciler_for(settings, connect_sui, book)  # None when off
     deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
     stored_layout = await store.run(Ledger.layout)
     parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout),
                          auto=sui.layout == "auto")
-    status = DaemonStatus([chain.report, handled.report, parser.report, registry.report,
-                           book.report, runner.report], instance_id)
+    parts = [chain.report, handled.report, parser.report, registry.report, book.report,
+             runner.report, *([] if reconciler is None else [reconciler.report])]
+    status = DaemonStatus(parts, instance_id)
     router = Router(store, registry, book, handled, parser, auto_layout=sui.layout == "auto",
                     expected_chain=sui.chain_id, stored_layout=stored_layout)
     ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)
@@ -121,9 +123,8 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         # Imported only when asked for: the simulator is no part of the daemon otherwise.
         from coordinator.simnet.server import simnet_child
 
-        children.append(simnet_child(
-            settings.simnet, package_id=sui.package_id, registry_id=sui.registry_id
-        ))
+        children.append(simnet_child(settings.simnet, package_id=sui.package_id,
+                                     registry_id=sui.registry_id))
     if settings.enclave.vsock_proxy is not None:
         forwarder = functools.partial(run_forwarder, settings.enclave)
         children.append(ChildSpec("forwarder", lambda: Child(forwarder)))
@@ -136,12 +137,12 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     if lookup is not None:
         recovery = task(lambda: recover_pending_jobs(connect_sui, book))
         children.append(ChildSpec("recovery", recovery, Restart.TRANSIENT))
-    children += [
-        ChildSpec("ingest", task(ingest.run)),
-        ChildSpec("dispatcher", task(dispatcher.run)),
-        ChildSpec("runner", lambda: Child(runner.run, runner.drain),
-                  shutdown_secs=DRAIN_GRACE_SECS),
-    ]
+    children += [ChildSpec("ingest", task(ingest.run)),
+                 ChildSpec("dispatcher", task(dispatcher.run))]
+    if reconciler is not None:
+        children.append(ChildSpec("reconciler", lambda: Child(reconciler.run)))
+    children.append(ChildSpec("runner", lambda: Child(runner.run, runner.drain),
+                              shutdown_secs=DRAIN_GRACE_SECS))
     log.info("coordinator %s: package %s, modules %s, layout %s, state %s", instance_id,
              sui.package_id, ", ".join(sui.modules), parser.layout or "auto (not settled yet)",
              store.path)

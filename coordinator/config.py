@@ -276,6 +276,20 @@ class JobsSettings(_Section):
     max_attempts: int = Field(default=3, ge=1, le=255)
 
 
+class ReconcileSettings(_Section):
+    """How often the job book is compared with the app instances' jobs on chain."""
+
+    # 0 turns reconciliation off; else at least a second, at most a day.
+    interval_secs: float = Field(default=300.0, ge=0, le=86400)
+
+    @field_validator("interval_secs")
+    @classmethod
+    def _check_interval(cls, value: float) -> float:
+        if 0 < value < 1:
+            raise ValueError("must be 0 (off) or 1 .. 86400 seconds")
+        return value
+
+
 class StateSettings(_Section):
     dir: Path = Path("state")
 
@@ -390,6 +404,7 @@ class Settings(_Section):
     docker: DockerSettings = DockerSettings()
     rpc: RpcSettings = RpcSettings()
     jobs: JobsSettings = JobsSettings()
+    reconcile: ReconcileSettings = ReconcileSettings()
     state: StateSettings = StateSettings()
     status: StatusSettings = StatusSettings()
     log: LogSettings = LogSettings()

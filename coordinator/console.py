@@ -8,6 +8,7 @@ outside it. Both read only the snapshot, so they show the same thing.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -83,6 +84,18 @@ def _misfits(package: pb.PackageStatus) -> str:
 def _waiting(waiting: pb.WaitingKey) -> str:
     text = f"{waiting.developer}/{waiting.agent}/{waiting.agent_method}: {waiting.reason}"
     return f"{text} ({waiting.hint})" if waiting.hint else text
+def _reconcile(snapshot: pb.GetStatusResponse) -> str | None:
+    """The reconciler's last pass in a few words; None when it is off."""
+    if not snapshot.HasField("reconcile"):
+        return None
+    last = snapshot.reconcile
+    next_pass = f"next in {_duration(last.next_pass_in_secs)}"
+    if not last.last_pass_at:
+        return f"no pass yet, {next_pass}"
+    ago = _duration(max(0.0, time.time() - last.last_pass_at))
+    text = (f"{last.last_result} {ago} ago ({last.app_instances} app instances): "
+            f"{last.added} added, {last.dropped} dropped, {last.failed} failed; {next_pass}")
+    return f"{text}; last error: {last.last_error}" if last.last_error else text
 
 
 def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
@@ -107,6 +120,9 @@ def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
         parts.append(f"malformed {snapshot.malformed_events}")
     if snapshot.waiting:
         parts.append("waiting " + ", ".join(_waiting(w) for w in snapshot.waiting))
+    reconcile = _reconcile(snapshot)
+    if reconcile is not None:
+        parts.append(f"reconcile {reconcile}")
     if snapshot.draining:
         parts.append("DRAINING")
     return "; ".join(parts)
@@ -162,6 +178,10 @@ def _jobs_panel(snapshot: pb.GetStatusResponse) -> Panel:
                           style="yellow"))
         if waiting.hint:
             parts.append(Text(f"  how to fix: {waiting.hint}", style="dim"))
+    reconcile = _reconcile(snapshot)
+    if reconcile is not None:
+        style = "red" if snapshot.reconcile.last_result == "error" else "dim"
+        parts.append(Text(f"reconcile with the chain: {reconcile}", style=style))
     return Panel(Group(*parts), title="jobs", title_align="left")
 
 

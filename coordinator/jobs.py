@@ -351,6 +351,40 @@ class JobBook:
         self._wake()
         return True
 
+    # --- reconciliation with the chain (coordinator.reconciler) ----------------
+
+    def live_here(self, ref: JobRef) -> bool:
+        """A container of ours (or an agent holding a GetJob lease) runs the job now."""
+        job = self.jobs.get(ref)
+        if job is None or job.state is not JobState.RUNNING:
+            return False
+        if job.session_id is None:
+            return job.lease_until > self.clock()
+        return job.session_id in self.sessions
+
+    def drop(self, ref: JobRef, reason: str) -> bool:
+        """The chain says the job is not ours to run (taken or finished
+        elsewhere); False when the book has no unfinished job `ref`."""
+        return bool(self._drop(ref, reason))
+
+    def reopen(self, ref: JobRef, not_before: float, reason: str) -> bool:
+        """A job dropped here is pending on chain again (its restart was missed)."""
+        job = self.jobs.get(ref)
+        if job is None or job.state is not JobState.DROPPED:
+            return False
+        self._chain_pending(job, not_before, reason)
+        return True
+
+    def fail_here(self, ref: JobRef, reason: str) -> bool:
+        """Fail an unfinished job in the book only (an attempt spent, retried
+        while attempts remain); False when there is none to fail."""
+        job = self.jobs.get(ref)
+        if job is None or job.state.terminal or self.live_here(ref):
+            return False
+        self._dequeue(job)  # `_fail` queues it again while attempts remain
+        self._fail(job, reason)
+        return True
+
     def forget_chain(self) -> None:
         """The chain was reset (the store already forgot its jobs): job ids
         start again, so no job of the old chain may shadow a new one.

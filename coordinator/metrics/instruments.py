@@ -3,7 +3,7 @@
 Most metrics are read from the status objects at scrape time (see
 `coordinator.metrics.collector`); only what no status object keeps is counted
 where it happens: restarts, reconnects, socket calls and their latency, image
-pulls, container outcomes and job outcomes.
+pulls, container outcomes, job outcomes and reconciliation passes.
 
 One registry for the process, not prometheus_client's global one: nothing a
 library registers there (process and GC collectors, anything a dependency
@@ -75,6 +75,19 @@ JOB_OUTCOMES = Counter(
     "Job state changes the job book recorded, by the state entered: completed, dead, "
     "dropped, or pending (a failed attempt to retry, or a job released at shutdown).",
     ["state"], namespace=NAMESPACE, registry=REGISTRY,
+)
+
+RECONCILE_PASSES = Counter(
+    "reconcile_passes",
+    "Reconciliation passes of the job book with the chain, by result: ok, partial "
+    "(the pass's read budget ran out), error.",
+    ["result"], namespace=NAMESPACE, registry=REGISTRY,
+)
+RECONCILE_JOBS = Counter(
+    "reconcile_jobs",
+    "Jobs reconciliation changed, by action: added (missed by the stream), dropped "
+    "(taken or finished elsewhere), failed (left running on chain under our address).",
+    ["action"], namespace=NAMESPACE, registry=REGISTRY,
 )
 
 

@@ -14,6 +14,7 @@ from coordinator._pb.sui.rpc.v2 import (
     owner_pb2,
     query_options_pb2,
     state_service_pb2,
+    transaction_pb2,
 )
 from coordinator.simnet.chain import (
     CheckpointRecord,
@@ -62,7 +63,8 @@ def event(record: EventRecord, tx: TxRecord, index: int, *, standalone: bool) ->
 
 def transaction(tx: TxRecord) -> executed_transaction_pb2.ExecutedTransaction:
     message = executed_transaction_pb2.ExecutedTransaction(
-        digest=tx.digest, transaction_index=tx.index
+        digest=tx.digest, transaction_index=tx.index,
+        transaction=transaction_pb2.Transaction(digest=tx.digest, sender=tx.sender),
     )
     if tx.checkpoint is not None:
         message.checkpoint = tx.checkpoint
@@ -104,6 +106,9 @@ def move_object(store: ObjectStore, obj: MoveObject) -> object_pb2.Object:
         object_type=store.object_type(obj),
         json=json_format.ParseDict(rendered, struct_pb2.Value()),
     )
+    previous = store.previous_transaction(obj)
+    if previous is not None:
+        message.previous_transaction = previous
     if isinstance(obj, AppInstance):  # shared: transactions name it with this version
         message.owner.CopyFrom(
             owner_pb2.Owner(kind=owner_pb2.Owner.SHARED, version=obj.initial_shared_version)

@@ -346,6 +346,17 @@ class ObjectStore:
         self.package_id = package_id
         self._objects: dict[str, MoveObject] = {}
         self._tables: dict[str, tuple[str, Entries]] = {}
+        # Each transaction writes its objects at a version of its own, so the
+        # version names the transaction that last wrote an object.
+        self._writers: dict[int, str] = {}
+
+    def wrote(self, version: int, tx_digest: str) -> None:
+        """The transaction `tx_digest` wrote its objects at `version`."""
+        self._writers[version] = tx_digest
+
+    def previous_transaction(self, obj: MoveObject) -> str | None:
+        """The digest of the transaction that last wrote `obj` (Object.previous_transaction)."""
+        return self._writers.get(obj.object_version)
 
     def add(self, obj: MoveObject) -> None:
         self._objects[obj.id] = obj

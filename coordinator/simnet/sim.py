@@ -193,14 +193,17 @@ class Simnet:
             contents=event.to_bcs(),
         )
 
-    def _submit(self, function: str, events: Sequence[BcsEvent]) -> str:
+    def _submit(
+        self, function: str, events: Sequence[BcsEvent], sender: str | None = None
+    ) -> str:
         """One transaction calling `module::function` of the package; returns its digest."""
         module = function.split("::", 1)[0]
         tx = self.chain.submit(
-            self.sender,
+            sender or self.sender,
             f"{self.package_id}::{function}",
-            [self._record(event, module) for event in events],
+            [self._record(event, module, sender) for event in events],
         )
+        self.objects.wrote(self._lamport, tx.digest)
         self._lamport += 1
         self.last_tx = tx
         return tx.digest
@@ -223,6 +226,7 @@ class Simnet:
         tx = self.chain.submit(
             sender, function, [self.event_record(e, sender) for e in events], tx_digest
         )
+        self.objects.wrote(self._lamport, tx.digest)
         self._lamport += 1
         self.last_tx = tx
         return tx
@@ -612,21 +616,24 @@ class Simnet:
         self.objects.remove(job.id)
         return JobDeletedEvent(job_id=job.job_id, deleted_at=now)
 
-    def _call(self, now: int) -> movejobs.Call:
-        return movejobs.Call(sender=self.sender, now=now)
+    def _call(self, now: int, sender: str | None = None) -> movejobs.Call:
+        return movejobs.Call(sender=sender or self.sender, now=now)
 
     def _move(self, app: AppInstance, function: str,
-              operation: Callable[[], list[BcsEvent]]) -> str:
+              operation: Callable[[], list[BcsEvent]], sender: str | None = None) -> str:
         """Land a 2025-11 job operation as one transaction: the objects of jobs
-        it removed from the table are deleted, the others touched."""
+        it removed from the table are deleted, the ones it changed written (as
+        on Sui: a job the call did not change keeps its version and writer)."""
         before = dict(app.jobs)
+        rendered = {sequence: job.json() for sequence, job in before.items()}
         events = operation()
         for sequence, job in before.items():
             if sequence not in app.jobs:
                 self.objects.remove(job.id)
         app.updated_at = self._now()
-        self._touch(app, *app.jobs.values())
-        return self._submit(f"app_instance::{function}", events)
+        self._touch(app, *[job for sequence, job in app.jobs.items()
+                           if rendered.get(sequence) != job.json()])
+        return self._submit(f"app_instance::{function}", events, sender)
 
     def _move_started(self, app: AppInstance, job_id: int, now: int) -> list[BcsEvent]:
         """Start a pending job first (a start and the settling call in one transaction)."""
@@ -635,16 +642,19 @@ class Simnet:
             return []
         return movejobs.start_job(app, job_id, self._call(now))[1]
 
-    def start_job(self, app_instance: str, job_id: int) -> str:
-        """Pending -> running, attempts + 1 (JobUpdatedEvent; 2025-11: and JobStartedEvent)."""
+    def start_job(self, app_instance: str, job_id: int, *, sender: str | None = None) -> str:
+        """Pending -> running, attempts + 1 (JobUpdatedEvent; 2025-11: and JobStartedEvent),
+        sent by `sender` (a coordinator's address; default the simulator's own)."""
         app, job = self.app_instance(app_instance), self.job(app_instance, job_id)
         now = self._now()
+        sender = None if sender is None else normalize_address(sender)
         if self.layout == "2025-11":
+            call = self._call(now, sender)
             return self._move(app, "start_app_job",
-                              lambda: movejobs.start_job(app, job_id, self._call(now))[1])
+                              lambda: movejobs.start_job(app, job_id, call)[1], sender)
         event = self._start(app, job, now)
         self._touch(app, job)
-        return self._submit("app_instance::start_app_job", [event])
+        return self._submit("app_instance::start_app_job", [event], sender)
 
     def fail_job(self, app_instance: str, job_id: int, error: str) -> str:
         """JobFailedEvent, then JobUpdatedEvent(Pending) or, at max attempts, JobDeletedEvent.

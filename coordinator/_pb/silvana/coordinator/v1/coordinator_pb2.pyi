@@ -977,7 +977,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "package")
+    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "package", "reconcile")
     class JobsByStateEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -1012,6 +1012,7 @@ class GetStatusResponse(_message.Message):
     BACKFILLING_FIELD_NUMBER: _ClassVar[int]
     DRAINING_FIELD_NUMBER: _ClassVar[int]
     PACKAGE_FIELD_NUMBER: _ClassVar[int]
+    RECONCILE_FIELD_NUMBER: _ClassVar[int]
     instance_id: str
     uptime_secs: float
     connection: SuiConnection
@@ -1032,7 +1033,8 @@ class GetStatusResponse(_message.Message):
     backfilling: bool
     draining: bool
     package: PackageStatus
-    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ...) -> None: ...
+    reconcile: ReconcileStatus
+    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ..., reconcile: _Optional[_Union[ReconcileStatus, _Mapping]] = ...) -> None: ...
 
 class PackageStatus(_message.Message):
     __slots__ = ("layout", "layout_source", "misfits")
@@ -1050,6 +1052,28 @@ class PackageStatus(_message.Message):
     layout_source: str
     misfits: _containers.ScalarMap[str, int]
     def __init__(self, layout: _Optional[str] = ..., layout_source: _Optional[str] = ..., misfits: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
+class ReconcileStatus(_message.Message):
+    __slots__ = ("interval_secs", "last_pass_at", "last_result", "last_error", "added", "dropped", "failed", "app_instances", "next_pass_in_secs")
+    INTERVAL_SECS_FIELD_NUMBER: _ClassVar[int]
+    LAST_PASS_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_RESULT_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    APP_INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PASS_IN_SECS_FIELD_NUMBER: _ClassVar[int]
+    interval_secs: float
+    last_pass_at: float
+    last_result: str
+    last_error: str
+    added: int
+    dropped: int
+    failed: int
+    app_instances: int
+    next_pass_in_secs: float
+    def __init__(self, interval_secs: _Optional[float] = ..., last_pass_at: _Optional[float] = ..., last_result: _Optional[str] = ..., last_error: _Optional[str] = ..., added: _Optional[int] = ..., dropped: _Optional[int] = ..., failed: _Optional[int] = ..., app_instances: _Optional[int] = ..., next_pass_in_secs: _Optional[float] = ...) -> None: ...
 
 class WaitingKey(_message.Message):
     __slots__ = ("developer", "agent", "agent_method", "reason", "pending", "hint")

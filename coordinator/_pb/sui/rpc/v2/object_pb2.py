@@ -27,7 +27,7 @@ from coordinator._pb.sui.rpc.v2 import bcs_pb2 as sui_dot_rpc_dot_v2_dot_bcs__pb
 from coordinator._pb.sui.rpc.v2 import owner_pb2 as sui_dot_rpc_dot_v2_dot_owner__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17sui/rpc/v2/object.proto\x12\nsui.rpc.v2\x1a\x1cgoogle/protobuf/struct.proto\x1a\x14sui/rpc/v2/bcs.proto\x1a\x16sui/rpc/v2/owner.proto\"\x81\x03\n\x06Object\x12!\n\x03\x62\x63s\x18\x01 \x01(\x0b\x32\x0f.sui.rpc.v2.BcsH\x00\x88\x01\x01\x12\x16\n\tobject_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x14\n\x07version\x18\x03 \x01(\x04H\x02\x88\x01\x01\x12\x13\n\x06\x64igest\x18\x04 \x01(\tH\x03\x88\x01\x01\x12%\n\x05owner\x18\x05 \x01(\x0b\x32\x11.sui.rpc.v2.OwnerH\x04\x88\x01\x01\x12\x18\n\x0bobject_type\x18\x06 \x01(\tH\x05\x88\x01\x01\x12&\n\x08\x63ontents\x18\x08 \x01(\x0b\x32\x0f.sui.rpc.v2.BcsH\x06\x88\x01\x01\x12)\n\x04json\x18\x64 \x01(\x0b\x32\x16.google.protobuf.ValueH\x07\x88\x01\x01\x12\x14\n\x07\x62\x61lance\x18\x65 \x01(\x04H\x08\x88\x01\x01\x42\x06\n\x04_bcsB\x0c\n\n_object_idB\n\n\x08_versionB\t\n\x07_digestB\x08\n\x06_ownerB\x0e\n\x0c_object_typeB\x0b\n\t_contentsB\x07\n\x05_jsonB\n\n\x08_balanceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17sui/rpc/v2/object.proto\x12\nsui.rpc.v2\x1a\x1cgoogle/protobuf/struct.proto\x1a\x14sui/rpc/v2/bcs.proto\x1a\x16sui/rpc/v2/owner.proto\"\xbd\x03\n\x06Object\x12!\n\x03\x62\x63s\x18\x01 \x01(\x0b\x32\x0f.sui.rpc.v2.BcsH\x00\x88\x01\x01\x12\x16\n\tobject_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x14\n\x07version\x18\x03 \x01(\x04H\x02\x88\x01\x01\x12\x13\n\x06\x64igest\x18\x04 \x01(\tH\x03\x88\x01\x01\x12%\n\x05owner\x18\x05 \x01(\x0b\x32\x11.sui.rpc.v2.OwnerH\x04\x88\x01\x01\x12\x18\n\x0bobject_type\x18\x06 \x01(\tH\x05\x88\x01\x01\x12&\n\x08\x63ontents\x18\x08 \x01(\x0b\x32\x0f.sui.rpc.v2.BcsH\x06\x88\x01\x01\x12!\n\x14previous_transaction\x18\n \x01(\tH\x07\x88\x01\x01\x12)\n\x04json\x18\x64 \x01(\x0b\x32\x16.google.protobuf.ValueH\x08\x88\x01\x01\x12\x14\n\x07\x62\x61lance\x18\x65 \x01(\x04H\t\x88\x01\x01\x42\x06\n\x04_bcsB\x0c\n\n_object_idB\n\n\x08_versionB\t\n\x07_digestB\x08\n\x06_ownerB\x0e\n\x0c_object_typeB\x0b\n\t_contentsB\x17\n\x15_previous_transactionB\x07\n\x05_jsonB\n\n\x08_balanceb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,5 +35,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'coordinator._pb.sui.rpc.v2.
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_OBJECT']._serialized_start=116
-  _globals['_OBJECT']._serialized_end=501
+  _globals['_OBJECT']._serialized_end=561
 # @@protoc_insertion_point(module_scope)
