@@ -88,6 +88,7 @@ class Runner:
         self._connect = connect or functools.partial(
             DockerRuntime.connect, settings.docker, instance_id=instance_id,
             host_socket_path=settings.host_socket_path, chain=settings.sui.chain,
+            coordinator_url=settings.agent_coordinator_url,
         )
         self.running: dict[str, RunningContainer] = {}
         self.waiting: dict[AgentKey, str] = {}  # keys with ready jobs that cannot start, why

@@ -14,6 +14,10 @@ import pytest
 import trio
 
 from coordinator.docker import LABEL_COORDINATOR
+from coordinator.domain import AgentKey
+from coordinator.events import JobCreatedEvent, JobStatus
+from coordinator.events.layouts import neutral
+from coordinator.events.parser import CoordinationEvent, LedgerPosition
 
 ROOT = Path(__file__).resolve().parent.parent
 BUSYBOX_IMAGE = "silvana-test/busybox:latest"
@@ -57,3 +61,17 @@ def log_lines(log: io.StringIO) -> list[str]:
     lines = log.getvalue().splitlines()
     assert lines, "nothing was logged"
     return lines
+
+
+def job_created(job_id: int, key: AgentKey, app_instance: str,
+                description: str | None = "add") -> CoordinationEvent:
+    """A pending job's `JobCreatedEvent` as the router hands it to the book
+    (data `01 02 <job_id>`, sequences 7 and 8)."""
+    payload = JobCreatedEvent(
+        job_id=job_id, description=description, developer=key.developer, agent=key.agent,
+        agent_method=key.agent_method, app="AddApp", app_instance=app_instance,
+        app_instance_method="add", sequences=(7, 8), data=bytes([1, 2, job_id % 256]),
+        status=JobStatus(kind="pending"), created_at=1_700_000_000_000 + job_id,
+    )
+    return CoordinationEvent(LedgerPosition(1, f"tx-{job_id}-{app_instance}", 0, 0), "jobs",
+                             "JobCreatedEvent", "0x1", neutral(payload))

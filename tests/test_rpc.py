@@ -28,16 +28,14 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import CoordinatorServiceStub
 from coordinator.config import RpcSettings
 from coordinator.domain import AgentKey, Job, JobRef, JobState
-from coordinator.events import JobCreatedEvent, JobStatus
-from coordinator.events.layouts import neutral
-from coordinator.events.parser import CoordinationEvent, LedgerPosition
+from coordinator.events.parser import CoordinationEvent
 from coordinator.grpc import unix_channel
 from coordinator.jobs import JobBook
 from coordinator.logs import session_fingerprint
 from coordinator.rpc import CoordinatorService, SocketPathError, StatusService, serve
 from coordinator.rpc.unserved import UNSERVED
 from coordinator.store import Store
-from tests.support import FORGED, LINE_START, log_lines
+from tests.support import FORGED, LINE_START, job_created, log_lines
 
 KEY = AgentKey("AddExampleDev", "AddAgent", "prove")
 OTHER = AgentKey("AddExampleDev", "AddAgent", "verify")
@@ -50,14 +48,7 @@ ORIGINAL_GET_JOB = '{"developer": "AddExampleDev", "agent": "AddAgent", "agent_m
 
 def created(job_id: int, key: AgentKey = KEY, description: str | None = "add",
             app_instance: str = APP) -> CoordinationEvent:
-    payload = JobCreatedEvent(
-        job_id=job_id, description=description, developer=key.developer, agent=key.agent,
-        agent_method=key.agent_method, app="AddApp", app_instance=app_instance,
-        app_instance_method="add", sequences=(7, 8), data=bytes([1, 2, job_id % 256]),
-        status=JobStatus(kind="pending"), created_at=1_700_000_000_000 + job_id,
-    )
-    return CoordinationEvent(LedgerPosition(1, f"tx-{job_id}-{app_instance}", 0, 0), "jobs",
-                             "JobCreatedEvent", "0x1", neutral(payload))
+    return job_created(job_id, key, app_instance, description)
 
 
 # --- fixtures ---------------------------------------------------------------

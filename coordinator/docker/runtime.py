@@ -52,7 +52,7 @@ class DockerRuntime:
     @classmethod
     async def connect(
         cls, settings: DockerSettings, exit_now: trio.Event, *, instance_id: str,
-        host_socket_path: Path, chain: str,
+        host_socket_path: Path, chain: str, coordinator_url: str | None = None,
     ) -> DockerRuntime:
         """Waits (with backoff) for an engine that does not answer yet. Once
         `exit_now` is set, containers are killed instead of given a stop grace."""
@@ -62,7 +62,7 @@ class DockerRuntime:
         )
         options = ContainerOptions.from_settings(
             settings, instance_id=instance_id, host_socket_path=host_socket_path,
-            chain=chain, exit_now=exit_now,
+            chain=chain, coordinator_url=coordinator_url, exit_now=exit_now,
         )
         return cls(engine, options, ImagePolicy.from_settings(settings), settings.stop_grace_secs)
 

@@ -24,6 +24,7 @@ opaque. A bare number is accepted too (grpcurl by hand).
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -37,7 +38,7 @@ from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import (
     CoordinatorStatusServiceServicer,
 )
 from coordinator.domain import AgentKey, Job, JobState
-from coordinator.jobs import JobBook, JobError, JobNotFound, SessionDenied
+from coordinator.jobs import JobBook, JobError, JobNotFound, JobNotRunning, SessionDenied
 from coordinator.logs import escape, session_fingerprint
 from coordinator.metrics.instruments import socket_call
 from coordinator.rpc.unserved import UnservedCalls
@@ -182,11 +183,36 @@ class CoordinatorService(UnservedCalls):
     Serve it, with a `StatusService`, through `coordinator.rpc.serve`.
     """
 
+    # Over TCP anyone who reaches the port may call: the session id is the only
+    # credential, so every call must carry one (`over_tcp`).
+    require_session = False
+
     def __init__(self, book: JobBook, *, max_concurrent_requests: int = 64) -> None:
         if max_concurrent_requests < 1:
             raise ValueError("max_concurrent_requests must be at least 1")
         self.book = book
         self.limiter = trio.CapacityLimiter(max_concurrent_requests)
+
+    def over_tcp(self) -> CoordinatorService:
+        """This service (same book, same limiter) for TCP callers: a call without a
+        session is refused, and a job that is not the session's is PERMISSION_DENIED
+        without saying what became of it (it may be another agent's)."""
+        tcp = copy.copy(self)
+        tcp.require_session = True
+        return tcp
+
+    def _session(self, value: str) -> str | None:
+        """The call's session id; an empty one means none (an agent may pass
+        SESSION_ID straight from an unset variable), which TCP refuses."""
+        if not value and self.require_session:
+            raise purerpc.PermissionDeniedError(
+                "session_id is required over TCP (the container's SESSION_ID)")
+        return _optional_session(value)
+
+    def _refusal(self, exc: JobError) -> purerpc.RpcFailedError:
+        if self.require_session and isinstance(exc, JobNotRunning):
+            return purerpc.PermissionDeniedError("the job is not running in this session")
+        return _status_error(exc)
 
     async def _limited(self, call: Callable[[], Awaitable[T]]) -> T:
         async with self.limiter:
@@ -215,15 +241,14 @@ class CoordinatorService(UnservedCalls):
             # Empty: the agent's default method (jobs created without a method name).
             _check_name("agent_method", request.agent_method, may_be_empty=True),
         )
-        # Empty means none: an agent may pass SESSION_ID straight from an unset
-        # environment variable, and the original grpcurl call has none.
-        session_id = _optional_session(request.session_id)
+        # The original grpcurl call has none.
+        session_id = self._session(request.session_id)
 
         async def call() -> pb.GetJobResponse:
             try:
                 job = self.book.take(key, session_id)
             except JobError as exc:
-                raise _status_error(exc) from None
+                raise self._refusal(exc) from None
             if job is None:
                 return pb.GetJobResponse(success=True, message=f"no pending job for {key}")
             await self._persist([job])
@@ -237,14 +262,14 @@ class CoordinatorService(UnservedCalls):
     @socket_call("CompleteJob")
     async def CompleteJob(self, input_message: pb.CompleteJobRequest) -> pb.CompleteJobResponse:
         request = input_message
-        session_id = _optional_session(request.session_id)
+        session_id = self._session(request.session_id)
         job_id, app_instance = _job_id("job_id", request.job_id)
 
         async def call() -> pb.CompleteJobResponse:
             try:
                 job = self.book.complete(session_id, job_id, app_instance)
             except JobError as exc:
-                raise _status_error(exc) from None
+                raise self._refusal(exc) from None
             await self._persist([job])
             log.debug("CompleteJob: job %s completed (session %s)", job.ref, _short(session_id),
                       extra={"session": session_id})
@@ -255,7 +280,7 @@ class CoordinatorService(UnservedCalls):
     @socket_call("FailJob")
     async def FailJob(self, input_message: pb.FailJobRequest) -> pb.FailJobResponse:
         request = input_message
-        session_id = _optional_session(request.session_id)
+        session_id = self._session(request.session_id)
         job_id, app_instance = _job_id("job_id", request.job_id)
         error = _clean_error(request.error_message)
 
@@ -263,7 +288,7 @@ class CoordinatorService(UnservedCalls):
             try:
                 changed = self.book.fail(session_id, job_id, error, app_instance)
             except JobError as exc:
-                raise _status_error(exc) from None
+                raise self._refusal(exc) from None
             await self._persist(changed)
             job = changed[0]
             if job.state is JobState.DEAD:
@@ -282,14 +307,14 @@ class CoordinatorService(UnservedCalls):
         self, input_message: pb.TerminateJobRequest
     ) -> pb.TerminateJobResponse:
         request = input_message
-        session_id = _optional_session(request.session_id)
+        session_id = self._session(request.session_id)
         job_id, app_instance = _job_id("job_id", request.job_id)
 
         async def call() -> pb.TerminateJobResponse:
             try:
                 job = self.book.terminate(session_id, job_id, app_instance)
             except JobError as exc:
-                raise _status_error(exc) from None
+                raise self._refusal(exc) from None
             await self._persist([job])
             return pb.TerminateJobResponse(success=True,
                                            message=f"job {job_id} terminated; not retried")
@@ -303,7 +328,7 @@ class CoordinatorService(UnservedCalls):
         """Logged under the job (or the session), escaped and bounded; the agent's
         words never reach the log raw."""
         request = input_message
-        session_id = _optional_session(request.session_id)
+        session_id = self._session(request.session_id)
         named = _job_id("job_id", request.job_id) if request.HasField("job_id") else None
         # Escaped for one log line (coordinator.logs.escape), then bounded.
         text = _bounded(escape(request.message[: 2 * MAX_MESSAGE_BYTES]), MAX_MESSAGE_BYTES,
@@ -324,7 +349,7 @@ class CoordinatorService(UnservedCalls):
                 else:
                     _invalid("an AgentMessage needs a session_id or a job_id")
             except JobError as exc:
-                raise _status_error(exc) from None
+                raise self._refusal(exc) from None
             log.log(level, "agent message, %s: %s", about, text)
             return pb.AgentMessageResponse(success=True, message="logged")
 
