@@ -68,7 +68,7 @@ class Daemon:
 
 def write_config(
     directory: Path, socket_dir: Path, rpc_url: str, *, extra: str = "", sui: str = "",
-    **docker: Any,
+    rpc: str = "", **docker: Any,
 ) -> Daemon:
     """A config file for a daemon on the chain at `rpc_url` (read from its
     start), with short Docker grace times; `docker` keys override [docker]."""
@@ -91,6 +91,7 @@ idle_timeout_secs = 10
 
 [rpc]
 socket_path = "{sock}"
+{rpc}
 
 [state]
 dir = "{state}"
