@@ -1,5 +1,6 @@
 """The agent API (upstream's CoordinatorService) and our status call, on the Unix
-socket agent containers talk to.
+socket agent containers talk to; the agent API also on TCP (`rpc.listen`), where
+only a running container's session is trusted.
 
     service = CoordinatorService(book,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
