@@ -1,17 +1,20 @@
-"""GetJob on the Unix socket: our purerpc CoordinatorService against a grpcio server.
+"""GetJob on the Unix socket and on TCP: our purerpc CoordinatorService against a
+grpcio server, side by side.
 
 Both servers (bench/getjob_server.py, one process each, one after the other)
 do the same work per call; one client calls both: grpcio's (the sync stub for
 sequential calls, grpc.aio for concurrent callers), in this process, so the
-servers get the other core. Every call must hand out a job (no empty answers).
+servers get the other core. Every call gives the server's session (as a
+container's agent does; TCP refuses calls without one) and must hand out a job.
+Each transport is measured for both servers:
 
 - sequential: WARMUP calls, then SEQUENTIAL calls timed one by one (p50, p99);
 - 32 concurrent callers, each on its own connection (as 32 agent containers):
   CONCURRENT_CALLS calls each; requests per second over the whole batch;
 - the server process's CPU time per call over both, read from /proc (so a
   client that cannot keep up does not hide the server's cost);
-- the same sequential test with the sqlite file on disk (WAL, synchronous=FULL,
-  as the daemon runs it), fewer calls: what an agent sees in production.
+- on the socket, the same sequential test with the sqlite file on disk (WAL,
+  synchronous=FULL, as the daemon runs it), fewer calls: what an agent sees.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from bench.common import (
     Process,
     Results,
     cpu_secs,
+    free_port,
     median,
     percentile,
     progress,
@@ -39,7 +43,7 @@ from bench.common import (
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 
 METHOD = "/silvana.coordinator.v1.CoordinatorService/GetJob"
-REQUEST = pb.GetJobRequest(developer="BenchDeveloper", agent="BenchAgent", agent_method="prove")
+TRANSPORTS = ("unix", "tcp")
 WARMUP = 300
 SEQUENTIAL = 2000
 CALLERS = 32
@@ -59,29 +63,35 @@ def _stub(channel: Any) -> Any:
     )
 
 
-def _sequential(socket_path: Path, warmup: int, count: int) -> list[float]:
+def _request(session: str) -> pb.GetJobRequest:
+    return pb.GetJobRequest(developer="BenchDeveloper", agent="BenchAgent",
+                            agent_method="prove", session_id=session)
+
+
+def _sequential(target: str, session: str, warmup: int, count: int) -> list[float]:
     """Latencies in microseconds of `count` calls after `warmup` calls."""
-    with grpc.insecure_channel(f"unix:{socket_path}") as channel:
+    request = _request(session)
+    with grpc.insecure_channel(target) as channel:
         call = _stub(channel)
         for _ in range(warmup):
-            if not call(REQUEST, timeout=10).HasField("job"):
+            if not call(request, timeout=10).HasField("job"):
                 raise BenchError("GetJob answered without a job during warm-up")
         latencies = []
         clock = time.perf_counter_ns
         for _ in range(count):
             start = clock()
-            response = call(REQUEST, timeout=10)
+            response = call(request, timeout=10)
             latencies.append((clock() - start) / 1000)
             if not response.HasField("job"):
                 raise BenchError("GetJob answered without a job")
     return latencies
 
 
-async def _concurrent(socket_path: Path) -> float:
+async def _concurrent(target: str, session: str) -> float:
     """Requests per second of CALLERS callers, each on its own connection."""
+    request = _request(session)
     channels = [
-        grpc.aio.insecure_channel(f"unix:{socket_path}", options=OWN_CONNECTION)
-        for _ in range(CALLERS)
+        grpc.aio.insecure_channel(target, options=OWN_CONNECTION) for _ in range(CALLERS)
     ]
     try:
         calls = [_stub(channel) for channel in channels]
@@ -90,7 +100,7 @@ async def _concurrent(socket_path: Path) -> float:
         async def caller(call: Any, count: int) -> None:
             nonlocal empty
             for _ in range(count):
-                response = await call(REQUEST, timeout=30)
+                response = await call(request, timeout=30)
                 empty += not response.HasField("job")
 
         await asyncio.gather(*(caller(call, CONCURRENT_WARMUP) for call in calls))
@@ -104,35 +114,61 @@ async def _concurrent(socket_path: Path) -> float:
         await asyncio.gather(*(channel.close() for channel in channels))
 
 
-def _server(impl: str, directory: Path, jobs: int, store: str) -> Process:
-    directory.mkdir(parents=True, exist_ok=True)
-    socket_path = directory / f"{impl}.sock"
-    server = Process(
-        f"{impl} GetJob server",
-        [PY, "-m", "bench.getjob_server", impl, str(socket_path), str(jobs), store],
-        directory / f"{impl}-{store}.log",
-    )
-    try:
-        wait_for(lambda: (server.check_alive(), "ready" in server.log_path.read_text())[1],
-                 f"{impl} GetJob server start", 60)
-    except BaseException:
-        server.stop(5)
-        raise
-    return server
+class _Server:
+    """One GetJob server process: where to call it and the session to give."""
+
+    def __init__(self, impl: str, directory: Path, transport: str, jobs: int,
+                 store: str) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        if transport == "tcp":
+            address = f"127.0.0.1:{free_port()}"
+            self.target = address
+        else:
+            address = str(directory / f"{impl}.sock")
+            self.target = f"unix:{address}"
+        self.process = Process(
+            f"{impl} GetJob server ({transport})",
+            [PY, "-m", "bench.getjob_server", impl, address, str(directory), str(jobs), store],
+            directory / f"{impl}-{transport}-{store}.log",
+        )
+        log = self.process.log_path
+
+        def ready() -> str | None:
+            self.process.check_alive()
+            return _ready(log.read_text())
+
+        try:
+            line = wait_for(ready, f"{impl} GetJob server start", 60)
+        except BaseException:
+            self.process.stop(5)
+            raise
+        self.session = line.split()[1]
+
+    def __enter__(self) -> _Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.stop(5)
 
 
-def _measure(impl: str, directory: Path) -> dict[str, float]:
+def _ready(log: str) -> str | None:
+    return next((line for line in log.splitlines() if line.startswith("ready ")), None)
+
+
+def _measure(impl: str, directory: Path, transport: str) -> dict[str, float]:
     jobs = WARMUP + SEQUENTIAL + CALLERS * (CONCURRENT_WARMUP + CONCURRENT_CALLS) + 100
-    with _server(impl, directory, jobs, "memory") as server:
-        cpu_start = cpu_secs(server.pid)
+    with _Server(impl, directory, transport, jobs, "memory") as server:
+        pid = server.process.pid
+        cpu_start = cpu_secs(pid)
         start = time.monotonic()
-        latencies = _sequential(directory / f"{impl}.sock", WARMUP, SEQUENTIAL)
-        rps = asyncio.run(_concurrent(directory / f"{impl}.sock"))
+        latencies = _sequential(server.target, server.session, WARMUP, SEQUENTIAL)
+        rps = asyncio.run(_concurrent(server.target, server.session))
         calls = WARMUP + SEQUENTIAL + CALLERS * (CONCURRENT_WARMUP + CONCURRENT_CALLS)
-        cpu_per_call = (cpu_secs(server.pid) - cpu_start) / calls * 1e6
-        server.check_alive()
-    progress(f"getjob: {impl}: {calls} calls in {time.monotonic() - start:.1f} s "
-             f"(p50 {median(latencies):.0f} us, 32 callers {rps:.0f}/s)")
+        cpu_per_call = (cpu_secs(pid) - cpu_start) / calls * 1e6
+        server.process.check_alive()
+    progress(f"getjob: {impl} over {transport}: {calls} calls in "
+             f"{time.monotonic() - start:.1f} s (p50 {median(latencies):.0f} us, "
+             f"32 callers {rps:.0f}/s, server CPU {cpu_per_call:.0f} us/call)")
     return {
         "p50": median(latencies), "p99": percentile(latencies, 99), "mean":
         sum(latencies) / len(latencies), "rps": rps, "cpu_us_per_call": cpu_per_call,
@@ -140,40 +176,56 @@ def _measure(impl: str, directory: Path) -> dict[str, float]:
 
 
 def _measure_disk(impl: str, directory: Path) -> float:
-    with _server(impl, directory, DISK_WARMUP + DISK_SEQUENTIAL + 10, "disk") as server:
-        latencies = _sequential(directory / f"{impl}.sock", DISK_WARMUP, DISK_SEQUENTIAL)
-        server.check_alive()
+    with _Server(impl, directory, "unix", DISK_WARMUP + DISK_SEQUENTIAL + 10, "disk") as server:
+        latencies = _sequential(server.target, server.session, DISK_WARMUP, DISK_SEQUENTIAL)
+        server.process.check_alive()
     return median(latencies)
 
 
 def run(results: Results) -> None:
+    measured: dict[str, dict[str, dict[str, float]]] = {}
     with scratch_dir("getjob") as directory:
-        ours = _measure("ours", directory / "ours")
-        grpcio = _measure("grpcio", directory / "grpcio")
+        for transport in TRANSPORTS:
+            measured[transport] = {
+                impl: _measure(impl, directory / f"{impl}-{transport}", transport)
+                for impl in ("ours", "grpcio")
+            }
         ours_disk = _measure_disk("ours", directory / "ours-disk")
         grpcio_disk = _measure_disk("grpcio", directory / "grpcio-disk")
         progress(f"getjob: on disk: p50 ours {ours_disk:.0f} us, grpcio {grpcio_disk:.0f} us")
     results.details["getjob"] = {
-        "ours": ours, "grpcio": grpcio,
+        **measured,
         "disk_p50_us": {"ours": ours_disk, "grpcio": grpcio_disk},
         "calls": {"warmup": WARMUP, "sequential": SEQUENTIAL, "callers": CALLERS,
                   "calls_per_caller": CONCURRENT_CALLS},
     }
-    results.add("getjob_latency_p50_us", ours["p50"], "us",
-                f"ours, sequential, {SEQUENTIAL} calls; sqlite in memory")
-    results.add("getjob_latency_p99_us", ours["p99"], "us", "ours, sequential")
-    results.add("getjob_latency_p50_us_grpcio", grpcio["p50"], "us", "baseline: grpcio server")
-    results.add("getjob_latency_p99_us_grpcio", grpcio["p99"], "us", "baseline: grpcio server")
-    results.add("getjob_vs_grpcio_ratio", ours["p50"] / grpcio["p50"], "x",
-                "ours/grpcio p50 latency; lower is better")
-    results.add("getjob_rps_32", ours["rps"], "calls/s", f"ours, {CALLERS} concurrent callers")
-    results.add("getjob_rps_32_grpcio", grpcio["rps"], "calls/s", "baseline: grpcio server")
-    results.add("getjob_rps_32_vs_grpcio_ratio", ours["rps"] / grpcio["rps"], "x",
-                "ours/grpcio calls per second; higher is better")
-    results.add("getjob_server_cpu_us_per_call", ours["cpu_us_per_call"], "us",
-                "ours: server process CPU per call")
-    results.add("getjob_server_cpu_us_per_call_grpcio", grpcio["cpu_us_per_call"], "us",
-                "baseline: grpcio server process CPU per call")
+    for transport in TRANSPORTS:
+        ours, grpcio = measured[transport]["ours"], measured[transport]["grpcio"]
+        # The socket's figures keep their names; TCP's carry `_tcp`.
+        name = "getjob" if transport == "unix" else "getjob_tcp"
+        where = "Unix socket" if transport == "unix" else "TCP loopback"
+        results.add(f"{name}_latency_p50_us", ours["p50"], "us",
+                    f"ours, {where}, sequential, {SEQUENTIAL} calls; sqlite in memory")
+        results.add(f"{name}_latency_p50_us_grpcio", grpcio["p50"], "us",
+                    f"baseline: grpcio server, {where}")
+        results.add(f"{name}_latency_p99_us", ours["p99"], "us", f"ours, {where}, sequential")
+        results.add(f"{name}_latency_p99_us_grpcio", grpcio["p99"], "us",
+                    f"baseline: grpcio server, {where}")
+        results.add(f"{name}_vs_grpcio_ratio", ours["p50"] / grpcio["p50"], "x",
+                    f"ours/grpcio p50 latency, {where}; lower is better")
+        results.add(f"{name}_rps_32", ours["rps"], "calls/s",
+                    f"ours, {where}, {CALLERS} concurrent callers")
+        results.add(f"{name}_rps_32_grpcio", grpcio["rps"], "calls/s",
+                    f"baseline: grpcio server, {where}")
+        results.add(f"{name}_rps_32_vs_grpcio_ratio", ours["rps"] / grpcio["rps"], "x",
+                    f"ours/grpcio calls per second, {where}; higher is better")
+        results.add(f"{name}_server_cpu_us_per_call", ours["cpu_us_per_call"], "us",
+                    f"ours, {where}: server process CPU per call")
+        results.add(f"{name}_server_cpu_us_per_call_grpcio", grpcio["cpu_us_per_call"], "us",
+                    f"baseline: grpcio server, {where}")
+        results.add(f"{name}_server_cpu_vs_grpcio_ratio",
+                    ours["cpu_us_per_call"] / grpcio["cpu_us_per_call"], "x",
+                    f"ours/grpcio server CPU per call, {where}; lower is better")
     results.add("getjob_disk_latency_p50_us", ours_disk, "us",
                 "ours, sqlite on disk (WAL, synchronous=FULL, one fsync per call)")
     results.add("getjob_disk_latency_p50_us_grpcio", grpcio_disk, "us",

@@ -1,12 +1,15 @@
 """The two GetJob servers compared by bench/getjob.py, each run as its own process.
 
-    python -m bench.getjob_server ours|grpcio SOCKET JOBS memory|disk
+    python -m bench.getjob_server ours|grpcio ADDRESS DIRECTORY JOBS memory|disk
 
-Both answer `silvana.coordinator.v1.CoordinatorService/GetJob` for a `JobBook`
-loaded with JOBS pending jobs of one key, with the same work per call:
+ADDRESS is a Unix socket path or `127.0.0.1:PORT` (TCP); DIRECTORY holds the
+sqlite file (disk). Both answer
+`silvana.coordinator.v1.CoordinatorService/GetJob` for a `JobBook` loaded with
+JOBS pending jobs of one key, and one session of that key opened (as for a
+running container; TCP calls need it), with the same work per call:
 
 - validate the request with the service's own checks (names, session id);
-- `JobBook.take(key, None)`: the oldest pending job, now running (leased);
+- `JobBook.take(key, session)`: the session's next job, now running;
 - write that job's row with `Ledger.save_jobs` in one sqlite transaction, on a
   connection made the same way for both (`memory`: an in-memory database, so
   the comparison is the RPC stacks; `disk`: a file in WAL mode with
@@ -14,12 +17,13 @@ loaded with JOBS pending jobs of one key, with the same work per call:
 - answer with `job_message(job)`.
 
 `ours` is the daemon's code unchanged: `CoordinatorService` served by
-`coordinator.rpc.serve` (purerpc on Trio); the sqlite write runs in a worker
-thread through `Store.run`. `grpcio` is `grpc.server` with a generic handler
-calling the same functions from its thread pool, the book and the sqlite
-connection behind one lock (the book is not thread-safe).
+`coordinator.rpc.serve` (Unix socket) or `coordinator.rpc.serve_tcp` (purerpc
+on Trio); the sqlite write runs in a worker thread through `Store.run`.
+`grpcio` is `grpc.server` with a generic handler calling the same functions
+from its thread pool, the book and the sqlite connection behind one lock (the
+book is not thread-safe).
 
-It prints `ready` once the socket accepts calls and serves until killed.
+It prints `ready <session id>` once it accepts calls and serves until killed.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import RpcSettings
 from coordinator.domain import AgentKey, Job
 from coordinator.jobs import JobBook
-from coordinator.rpc import CoordinatorService, job_message, serve
+from coordinator.rpc import CoordinatorService, job_message, serve, serve_tcp
 from coordinator.rpc.service import _check_name, _optional_session
 from coordinator.store import DB_FILE, SCHEMA, Ledger, Store
 
@@ -75,27 +79,36 @@ def connect(kind: str, directory: Path) -> sqlite3.Connection:
     return db
 
 
-async def load_book(db: sqlite3.Connection, directory: Path, jobs: int) -> tuple[Store, JobBook]:
+async def load_book(db: sqlite3.Connection, directory: Path, jobs: int) -> tuple[JobBook, str]:
+    """The book with its jobs stored, and the session the calls give."""
     store = Store(db, directory / DB_FILE)
     pending = make_jobs(jobs)
     await store.run(lambda ledger: ledger.save_jobs(pending, time.time()))
     book = await JobBook.load(store, max_attempts=3, lease_secs=3600)
-    return store, book
+    opened = book.open_session(KEY)
+    assert opened is not None
+    await book.commit()
+    return book, opened[0].session_id
 
 
-async def serve_ours(socket_path: str, jobs: int, kind: str) -> None:
-    directory = Path(socket_path).parent
-    _, book = await load_book(connect(kind, directory), directory, jobs)
+def is_tcp(address: str) -> bool:
+    return "/" not in address
+
+
+async def serve_ours(address: str, directory: Path, jobs: int, kind: str) -> None:
+    book, session = await load_book(connect(kind, directory), directory, jobs)
     service = CoordinatorService(book)
     async with trio.open_nursery() as nursery:
-        await nursery.start(serve, RpcSettings(socket_path=Path(socket_path)), service)
-        print("ready", flush=True)
+        if is_tcp(address):
+            await nursery.start(serve_tcp, RpcSettings(listen=address), service)
+        else:
+            await nursery.start(serve, RpcSettings(socket_path=Path(address)), service)
+        print(f"ready {session}", flush=True)
 
 
-def serve_grpcio(socket_path: str, jobs: int, kind: str) -> None:
-    directory = Path(socket_path).parent
+def serve_grpcio(address: str, directory: Path, jobs: int, kind: str) -> None:
     db = connect(kind, directory)
-    _, book = trio.run(load_book, db, directory, jobs)
+    book, session = trio.run(load_book, db, directory, jobs)
     lock = threading.Lock()
 
     def get_job(request: pb.GetJobRequest, context: grpc.ServicerContext) -> pb.GetJobResponse:
@@ -133,20 +146,20 @@ def serve_grpcio(socket_path: str, jobs: int, kind: str) -> None:
     # As many handler threads as our service serves calls at once.
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=64))
     server.add_generic_rpc_handlers((handler,))
-    server.add_insecure_port(f"unix:{socket_path}")
+    server.add_insecure_port(address if is_tcp(address) else f"unix:{address}")
     server.start()
-    print("ready", flush=True)
+    print(f"ready {session}", flush=True)
     server.wait_for_termination()
 
 
 def main(argv: list[str]) -> int:
-    impl, socket_path, jobs, kind = argv
+    impl, address, directory, jobs, kind = argv
     if kind not in ("memory", "disk"):
         raise SystemExit("store must be memory or disk")
     if impl == "ours":
-        trio.run(serve_ours, socket_path, int(jobs), kind)
+        trio.run(serve_ours, address, Path(directory), int(jobs), kind)
     elif impl == "grpcio":
-        serve_grpcio(socket_path, int(jobs), kind)
+        serve_grpcio(address, Path(directory), int(jobs), kind)
     else:
         raise SystemExit("impl must be ours or grpcio")
     return 0

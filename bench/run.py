@@ -19,7 +19,7 @@ from bench import daemon, getjob, parse, rss
 from bench.common import ROOT, BenchError, Results, machine, phase, progress, write_json
 
 PHASES: dict[str, tuple[str, Callable[[Results], None]]] = {
-    "getjob": ("GetJob: our socket server vs grpcio", getjob.run),
+    "getjob": ("GetJob: our server vs grpcio, Unix socket and TCP", getjob.run),
     "parse": ("checkpoint decoding and filtering, one core", parse.run),
     "daemon": ("the daemon: Sui RPCs per job, event to agent start", daemon.run),
     "rss": ("memory with 10k pending jobs and 1M seen events", rss.run),

@@ -3,8 +3,10 @@
 Upstream's coordinator (SilvanaOne/silvana, crates/coordinator/src/docker.rs)
 sets SESSION_ID, DEVELOPER, AGENT, AGENT_METHOD, CHAIN and COORDINATOR_ID, and
 Silvana's SDKs read them; ours add the job itself (JOB_ID, JOB_DATA,
-APP_INSTANCE) and where the socket is (COORDINATOR_SOCKET). METHOD is the
-seed's name for AGENT_METHOD, kept for agents written against it.
+APP_INSTANCE) and where the socket is (COORDINATOR_SOCKET). COORDINATOR_URL
+is the name upstream's SDK reads the TCP service from (its default is
+http://host.docker.internal:50051); it is set when `rpc.listen` is on. METHOD
+is the seed's name for AGENT_METHOD, kept for agents written against it.
 
 `AgentEnv`'s fields are the contract: the container supervisor builds the
 environment from it, and the config refuses `docker.agent_env` names in
@@ -39,9 +41,11 @@ class AgentEnv:
     job_data: str  # 0x + hex
     app_instance: str
     coordinator_socket: str
+    coordinator_url: str | None = None  # None: no TCP service, the variable is unset
 
     def as_env(self) -> dict[str, str]:
-        env = {name.upper(): value for name, value in asdict(self).items()}
+        env = {name.upper(): value for name, value in asdict(self).items()
+               if value is not None}
         env.update({alias: env[name] for alias, name in ALIASES.items()})
         return env
 

@@ -6,6 +6,7 @@
         ├── forwarder   (permanent, optional)  enclave: loopback TCP -> vsock to the fullnode
         ├── status      (permanent)  live view or plain summary lines
         ├── rpc         (permanent)  the operator's socket and each agent container's own
+        ├── rpc-tcp     (permanent, with rpc.listen)  CoordinatorService on TCP (sessions only)
         ├── metrics     (permanent)  /metrics, /healthz, /readyz on metrics.listen (off: idle)
         ├── recovery    (transient, with sui.registry_id)  pending jobs read from chain
         ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
@@ -14,15 +15,14 @@
         └── runner      (permanent, drains within DRAIN_GRACE_SECS)  ready jobs -> containers
             └── one task per agent container: image -> run -> settle jobs
 
-Ingest and dispatcher meet at a bounded channel (a slow dispatcher slows the
-stream). The book and the registry live on the Trio thread; what they change
-reaches sqlite in the dispatcher's transaction or the book's own commits. The
-socket is up before the runner starts containers mounting it.
+Ingest and dispatcher meet at a bounded channel. The book and the registry
+live on the Trio thread; their changes reach sqlite in the dispatcher's
+transaction or the book's own commits. The socket is up before any container.
 
-The first SIGINT/SIGTERM/SIGHUP stops the tree last child first, so the
-runner drains (running containers get `DRAIN_GRACE_SECS`, then are stopped,
-their jobs kept pending) while the socket still serves them: exit 0. A second
-signal cancels the tree at once (containers killed and removed): exit 130.
+The first SIGINT/SIGTERM/SIGHUP stops the tree last child first: the runner
+drains (containers get `DRAIN_GRACE_SECS`, then stop, their jobs kept pending)
+while the socket serves them: exit 0. A second one cancels the tree at once
+(containers killed and removed): exit 130.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from coordinator.preflight import prepare
 from coordinator.reconciler import reconciler_for
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
-from coordinator.rpc import CoordinatorService, StatusService, clear_socket_path, serve
+from coordinator.rpc import CoordinatorService, StatusService, clear_socket_path, serve, serve_tcp
 from coordinator.runner import Runner
 from coordinator.status import DaemonStatus, run_status
 from coordinator.store import Ledger, Store
@@ -120,8 +120,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
 
     children: list[ChildSpec] = []
     if settings.simnet.enabled:
-        # Imported only when asked for: the simulator is no part of the daemon otherwise.
-        from coordinator.simnet.server import simnet_child
+        from coordinator.simnet.server import simnet_child  # the daemon's only when enabled
 
         children.append(simnet_child(settings.simnet, package_id=sui.package_id,
                                      registry_id=sui.registry_id))
@@ -131,6 +130,9 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     children.append(ChildSpec("status", task(lambda: run_status(settings.status.mode, status))))
     rpc = functools.partial(serve, settings.rpc, service, status_service, agents=runner.sockets)
     children.append(ChildSpec("rpc", lambda: Child(rpc)))
+    if settings.rpc.listen:  # upstream's agents dial TCP; up once it listens
+        tcp = functools.partial(serve_tcp, settings.rpc, service)
+        children.append(ChildSpec("rpc-tcp", lambda: Child(tcp)))
     observed = Observed(status, chain, handled, book, registry, runner)
     metrics = functools.partial(serve_metrics, settings, observed)
     children.append(ChildSpec("metrics", lambda: Child(metrics)))
@@ -146,6 +148,6 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     log.info("coordinator %s: package %s, modules %s, layout %s, state %s", instance_id,
              sui.package_id, ", ".join(sui.modules), parser.layout or "auto (not settled yet)",
              store.path)
-    # A second signal: containers are killed, not given a grace.
-    ended = await run_until_signalled(Supervisor("coordinator", children), runner.exit_now.set)
+    ended = await run_until_signalled(  # a second signal: containers killed, no grace
+        Supervisor("coordinator", children), runner.exit_now.set)
     return EXIT_CODES[ended]

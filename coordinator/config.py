@@ -236,6 +236,29 @@ class RpcSettings(_Section):
         """Where agent containers' socket directories are made."""
         return self.agent_socket_dir or self.socket_path.with_name(self.socket_path.name
                                                                    + ".agents")
+    # IP:port of the agent API on TCP (upstream's agents dial
+    # host.docker.internal:50051); empty: the Unix socket only.
+    listen: str = ""
+
+    @field_validator("listen")
+    @classmethod
+    def _check_rpc_listen(cls, value: str) -> str:
+        if value == "":
+            return value
+        host, port = _split_host_port(value)
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ValueError("must be an IP address and port (e.g. 0.0.0.0:50051), "
+                             "or empty for off") from None
+        if port == 0:
+            # Agents are told the port (COORDINATOR_URL) before anything binds it.
+            raise ValueError("must name a port (1 .. 65535): agents are told it")
+        return value
+
+    @property
+    def listen_address(self) -> tuple[str, int] | None:
+        return None if not self.listen else _split_host_port(self.listen)
 
     @field_validator("socket_path")
     @classmethod
@@ -416,6 +439,13 @@ class Settings(_Section):
     def host_agent_socket_dir(self) -> Path:
         """Where the engine's host sees `rpc.agent_dir` (the mounts' source)."""
         return self.docker.host_agent_socket_dir or self.rpc.agent_dir
+
+    @property
+    def agent_coordinator_url(self) -> str | None:
+        """The agents' COORDINATOR_URL (upstream's SDK name): the TCP service under
+        the host name every agent container resolves to the host; None when off."""
+        address = self.rpc.listen_address
+        return None if address is None else f"http://host.docker.internal:{address[1]}"
 
     @model_validator(mode="after")
     def _rpc_url_reaches_simnet(self) -> Settings:

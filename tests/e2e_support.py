@@ -73,7 +73,7 @@ class Daemon:
 
 def write_config(
     directory: Path, socket_dir: Path, rpc_url: str, *, extra: str = "", sui: str = "",
-    start_checkpoint: int | None = 0, **docker: Any,
+    start_checkpoint: int | None = 0, rpc: str = "", **docker: Any,
 ) -> Daemon:
     """A config file for a daemon on the chain at `rpc_url` (read from
     `start_checkpoint`; None: the tip, as a first start on a live chain), with
@@ -97,6 +97,7 @@ idle_timeout_secs = 10
 
 [rpc]
 socket_path = "{sock}"
+{rpc}
 
 [state]
 dir = "{state}"

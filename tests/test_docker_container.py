@@ -276,3 +276,28 @@ async def test_cap_add_from_settings_gives_back_only_that_capability(
     outcome = await run_container(engine, make_spec(12, "grep CapEff /proc/self/status"), options)
     # CAP_NET_ADMIN is capability 12.
     assert outcome.logs == b"CapEff:\t%016x\n" % (1 << 12)
+
+
+@pytest.mark.parametrize(
+    ("network_mode", "host_line"),
+    [("host", "127.0.0.1\thost.docker.internal"), ("bridge", "\thost.docker.internal"),
+     ("none", None)],
+)
+async def test_agents_find_the_host_as_host_docker_internal(
+    engine: DockerEngine, instance_id: str, network_mode: str, host_line: str | None,
+) -> None:
+    """Upstream's agents dial host.docker.internal; only /etc/hosts is read here."""
+    options = make_options(instance_id, network_mode=network_mode,
+                           coordinator_url="http://host.docker.internal:50051")
+    spec = make_spec(8, "grep host.docker.internal /etc/hosts; echo url=$COORDINATOR_URL")
+    outcome = await run_container(engine, spec, options)
+    lines = outcome.logs.decode().splitlines()
+    assert lines[-1] == "url=http://host.docker.internal:50051"
+    named = lines[:-1]
+    if host_line is None:
+        assert named == []  # no network, no name for the host
+    elif network_mode == "host":
+        assert named == [host_line]
+    else:
+        # The engine's gateway on the bridge, whatever its address.
+        assert len(named) == 1 and named[0].endswith(host_line), named

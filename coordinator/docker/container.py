@@ -90,6 +90,7 @@ class ContainerOptions:
 
     instance_id: str  # also the agents' COORDINATOR_ID
     chain: str = "testnet"  # the agents' CHAIN (`sui.chain`)
+    coordinator_url: str | None = None  # the agents' COORDINATOR_URL (`rpc.listen`)
     container_socket_path: str = "/run/silvana/coordinator.sock"
     timeout_secs: float = 300.0
     stop_grace_secs: int = 10
@@ -111,11 +112,13 @@ class ContainerOptions:
         *,
         instance_id: str,
         chain: str = "testnet",
+        coordinator_url: str | None = None,
         exit_now: trio.Event | None = None,
     ) -> ContainerOptions:
         return cls(
             instance_id=instance_id,
             chain=chain,
+            coordinator_url=coordinator_url,
             container_socket_path=settings.container_socket_path,
             timeout_secs=settings.container_timeout_secs,
             stop_grace_secs=settings.stop_grace_secs,
@@ -238,6 +241,15 @@ def outcome_kind(outcome: ContainerOutcome) -> str:
     return "exit_nonzero"
 
 
+def _extra_hosts(network_mode: str) -> dict[str, str] | None:
+    """`host.docker.internal`, the host upstream's agents dial, as the host: the
+    engine's gateway on a bridge, loopback when the container shares the host's
+    network (TEE mode); a container with no network has no host to reach."""
+    if network_mode == "none":
+        return None
+    return {"host.docker.internal": "127.0.0.1" if network_mode == "host" else "host-gateway"}
+
+
 async def _create(engine: DockerEngine, spec: ContainerSpec, options: ContainerOptions) -> str:
     api = engine.client.api
     cpus = spec.cpu_cores
@@ -254,6 +266,7 @@ async def _create(engine: DockerEngine, spec: ContainerSpec, options: ContainerO
         Mount(target=os.path.dirname(options.container_socket_path),
               source=str(spec.socket_dir), type="bind")
     ]
+    network_mode = "host" if options.use_tee else options.network_mode
     host_config = api.create_host_config(
         mounts=mounts,
         mem_limit=memory or None,
@@ -264,7 +277,8 @@ async def _create(engine: DockerEngine, spec: ContainerSpec, options: ContainerO
         cap_add=list(options.cap_add) or None,
         security_opt=["no-new-privileges"],
         privileged=False,
-        network_mode="host" if options.use_tee else options.network_mode,
+        network_mode=network_mode,
+        extra_hosts=_extra_hosts(network_mode),
         # For `docker logs` while it runs; our record comes from attach. Two
         # files of twice our tail hold at least that tail in json-file form.
         log_config=LogConfig(
@@ -283,6 +297,7 @@ async def _create(engine: DockerEngine, spec: ContainerSpec, options: ContainerO
         job_data="0x" + spec.job_data.hex(),
         app_instance=spec.app_instance,
         coordinator_socket=options.container_socket_path,
+        coordinator_url=options.coordinator_url,
     )
     # The config refuses contract names in extra_env; the contract wins regardless.
     environment = {**options.extra_env, **contract.as_env()}

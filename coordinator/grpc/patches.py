@@ -3,7 +3,10 @@
 purerpc's entry points assume TCP and leave several failure paths waiting
 forever (see `coordinator.grpc.client` and `coordinator.grpc.server`); our
 fixes subclass its socket, connection, stream and handler classes and
-reproduce `GRPCSocket.__init__`. `INTERNALS` fingerprints the source of every
+reproduce `GRPCSocket.__init__`; the server's fast path for unary calls
+reproduces `GRPCSocket._listen`, `GRPCStream._receive` and
+`GRPCProtoStream.receive_event` with fewer rounds of the Trio loop, and sends a
+unary answer's headers with its message. `INTERNALS` fingerprints the source of every
 internal they build on, so an upgrade of purerpc that changes one of them is
 caught by a test (tests/test_grpc_internals.py) instead of by a hung call.
 
@@ -86,9 +89,13 @@ def _internals() -> dict[str, Any]:
         "GRPCStream._close_remote": sock.GRPCStream._close_remote,
         "GRPCStream._close_local": sock.GRPCStream._close_local,
         "GRPCStream._set_flow_control_update": sock.GRPCStream._set_flow_control_update,
+        "GRPCStream._receive": sock.GRPCStream._receive,
+        "GRPCStream.start_response": sock.GRPCStream.start_response,
+        "GRPCStream.close": sock.GRPCStream.close,
         "GRPCProtoStream.receive_event": proto.GRPCProtoStream.receive_event,
         "GRPCSocket.__init__": sock.GRPCSocket.__init__,
         "GRPCSocket._reader_thread": sock.GRPCSocket._reader_thread,
+        "GRPCSocket._listen": sock.GRPCSocket._listen,
         "GRPCSocket.listen": sock.GRPCSocket.listen,
         "GRPCProtoSocket.start_request": proto.GRPCProtoSocket.start_request,
         "GRPCConnection.__init__": connection.__init__,
@@ -110,6 +117,8 @@ def _internals() -> dict[str, Any]:
         "ConnectionHandler.__call__": purerpc.server.ConnectionHandler.__call__,
         "ConnectionHandler.request_received": purerpc.server.ConnectionHandler.request_received,
         "call_server_unary_unary": purerpc.wrappers.call_server_unary_unary,
+        "extract_message_from_singleton_stream":
+            purerpc.wrappers.extract_message_from_singleton_stream,
         "call_server_unary_stream": purerpc.wrappers.call_server_unary_stream,
         "call_server_stream_unary": purerpc.wrappers.call_server_stream_unary,
         "call_server_stream_stream": purerpc.wrappers.call_server_stream_stream,
@@ -127,9 +136,13 @@ INTERNALS: dict[str, str] = {
     "GRPCStream._close_remote": "a0688d6d61514f57",
     "GRPCStream._close_local": "ce4bda56098ad26a",
     "GRPCStream._set_flow_control_update": "82b5f7f3905a9134",
+    "GRPCStream._receive": "abde7a0baa6d89d5",
+    "GRPCStream.start_response": "0b4bb12417ca2bf0",
+    "GRPCStream.close": "548506b4591f1318",
     "GRPCProtoStream.receive_event": "4f9464bb5124b903",
     "GRPCSocket.__init__": "4f0853b07745a906",
     "GRPCSocket._reader_thread": "0337e27f49d7835f",
+    "GRPCSocket._listen": "0baaac3545b6ad4f",
     "GRPCSocket.listen": "500a235a553a62c0",
     "GRPCProtoSocket.start_request": "fdd925db127446bd",
     "GRPCConnection.__init__": "9549ee074e8d8ea3",
@@ -150,6 +163,7 @@ INTERNALS: dict[str, str] = {
     "ConnectionHandler.__call__": "1a46cd08c16eefa0",
     "ConnectionHandler.request_received": "5c6ace4027b0d9e0",
     "call_server_unary_unary": "dda8304949a03399",
+    "extract_message_from_singleton_stream": "e0760a76ef132457",
     "call_server_unary_stream": "f475d2d930bf0fd7",
     "call_server_stream_unary": "f23dfedb99bfe166",
     "call_server_stream_stream": "cb7729cd8ffdbfbe",

@@ -50,7 +50,13 @@ from google.protobuf.message import DecodeError
 from purerpc.grpc_proto import GRPCProtoSocket, GRPCProtoStream
 from purerpc.grpc_socket import GRPCStreamState, SocketWrapper
 from purerpc.grpclib.connection import GRPCConfiguration, GRPCConnection
-from purerpc.grpclib.events import RequestReceived
+from purerpc.grpclib.events import (
+    MessageReceived,
+    RequestEnded,
+    RequestReceived,
+    ResponseEnded,
+    WindowUpdated,
+)
 from purerpc.grpclib.exceptions import GRPCError, MessageTooLargeError, RpcFailedError
 from purerpc.grpclib.status import Status, StatusCode
 from purerpc.rpc import Cardinality
@@ -59,7 +65,7 @@ from purerpc.wrappers import (
     call_server_stream_stream,
     call_server_stream_unary,
     call_server_unary_stream,
-    call_server_unary_unary,
+    extract_message_from_singleton_stream,
 )
 
 from coordinator.errors import describe
@@ -126,6 +132,11 @@ class _ServerConnection(GRPCConnection):  # type: ignore[misc]
                                            max_message_length=limits.max_message_bytes))
         self._on_reset = on_reset
         self._on_refused = on_refused
+        # Our headers and trailers are purerpc's, lowercase and well formed: h2's
+        # checks of what we send cost more per call than the message itself. What
+        # callers send is still checked.
+        self.h2_connection.config.validate_outbound_headers = False
+        self.h2_connection.config.normalize_outbound_headers = False
 
     def initiate_connection(self) -> None:
         # purerpc opens the connection window by 1 GiB; ours bounds what a client
@@ -171,9 +182,38 @@ class _ServerConnection(GRPCConnection):  # type: ignore[misc]
 
 
 class _ServerStream(GRPCProtoStream):  # type: ignore[misc]
-    """A call on our server: its event queue is closed once nothing can use it."""
+    """A call on our server: its event queue is closed once nothing can use it,
+    and events already queued are taken without a trip through the scheduler."""
 
     handled = False  # set when the servicer's task is over
+
+    async def _receive(self) -> Any:
+        # GRPCStream._receive (purerpc 0.8), taking a queued event at once: a
+        # unary request's headers, message and end arrive in one read, and a
+        # checkpoint for each of them costs a round of the Trio loop per event.
+        try:
+            event = self._incoming_events[1].receive_nowait()
+        except anyio.WouldBlock:
+            event = await self._incoming_events[1].receive()
+        if isinstance(event, MessageReceived):
+            self._grpc_connection.acknowledge_received_data(
+                self._stream_id, event.flow_controlled_length)
+            await self._socket.flush()
+        elif isinstance(event, (RequestEnded, ResponseEnded)):
+            self._end_stream_event = event
+        else:
+            self._start_stream_event = event
+        return event
+
+    async def receive_event(self) -> Any:
+        # GRPCProtoStream.receive_event (purerpc 0.8), whose super()._receive would
+        # skip ours.
+        event = await self._receive()
+        if isinstance(event, MessageReceived) and hasattr(self, "_incoming_message_type"):
+            binary_data = event.data
+            event.data = self._incoming_message_type()
+            event.data.ParseFromString(binary_data)
+        return event
 
     def _close_remote(self) -> None:
         super()._close_remote()  # the reader's last step for the client's last event
@@ -205,6 +245,32 @@ class _ServerSocket(GRPCProtoSocket):  # type: ignore[misc]
         self._socket = _WatchedSocket(self._grpc_connection, stream)
         self._receive_buffer_size = 1024 * 1024
 
+    async def _listen(self) -> Any:
+        # GRPCSocket._listen (purerpc 0.8), queueing each event with send_nowait (the
+        # queues are unbounded, so it never waits): one checkpoint per read, not per event.
+        while True:
+            try:
+                data = await self._socket.recv(self._receive_buffer_size)
+            except (anyio.EndOfStream, anyio.BrokenResourceError):
+                return
+            events = self._grpc_connection.receive_data(data)
+            await self._socket.flush()
+            for event in events:
+                if isinstance(event, WindowUpdated):
+                    if event.stream_id == 0:
+                        for stream in self._streams.values():
+                            await stream._set_flow_control_update()
+                    elif event.stream_id in self._streams:
+                        await self._streams[event.stream_id]._set_flow_control_update()
+                    continue
+                if isinstance(event, RequestReceived):
+                    self._allocate_stream(event.stream_id)
+                self._streams[event.stream_id]._incoming_events[0].send_nowait(event)
+                if isinstance(event, RequestReceived):
+                    yield self._streams[event.stream_id]
+                elif isinstance(event, (ResponseEnded, RequestEnded)):
+                    self._streams[event.stream_id]._close_remote()
+
 
 # Errors of the HTTP/2 stream itself, as opposed to a servicer's own (OSError included).
 _STREAM_ERRORS = (
@@ -216,8 +282,18 @@ _STREAM_ERRORS = (
     DecodeError,
 )
 
+async def _call_unary_unary(method_fn: Callable[[Any], Any], stream: Any) -> None:
+    """purerpc's call_server_unary_unary with the response headers sent with the
+    answer (one write for headers, message and trailers), not before the request
+    is read: a unary call's cost is mostly its rounds of the loop and its writes."""
+    response = await method_fn(await extract_message_from_singleton_stream(stream))
+    await stream.start_response()
+    await stream.send_message(response)
+    await stream.close(Status(StatusCode.OK))
+
+
 _DISPATCH = {
-    Cardinality.UNARY_UNARY: call_server_unary_unary,
+    Cardinality.UNARY_UNARY: _call_unary_unary,
     Cardinality.UNARY_STREAM: call_server_unary_stream,
     Cardinality.STREAM_UNARY: call_server_stream_unary,
     Cardinality.STREAM_STREAM: call_server_stream_stream,
@@ -327,7 +403,6 @@ class _ConnectionHandler(ConnectionHandler):  # type: ignore[misc]
     async def request_received(self, stream: Any) -> None:
         name = "?"
         try:
-            await stream.start_response()
             event = await stream.receive_event()
             if not isinstance(event, RequestReceived):
                 await stream.close(Status(StatusCode.INTERNAL, "expected request headers"))
@@ -338,6 +413,8 @@ class _ConnectionHandler(ConnectionHandler):  # type: ignore[misc]
             if bound is None:
                 await stream.close(Status(StatusCode.UNIMPLEMENTED, f"{name} is not implemented"))
                 return
+            if bound.signature.cardinality is not Cardinality.UNARY_UNARY:
+                await stream.start_response()  # streamed answers: headers first
         except TRANSPORT_ERRORS as exc:
             log.debug("call %s ended: %s", name, describe(exc))
             return

@@ -1,5 +1,6 @@
 """The agent API (upstream's CoordinatorService) and our status call, on the
-operator's Unix socket, and the agent API alone on each agent container's own.
+operator's Unix socket; the agent API alone on each agent container's own socket,
+and on TCP (`rpc.listen`), where only a running container's session is trusted.
 
     service = CoordinatorService(book,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
@@ -7,19 +8,23 @@ operator's Unix socket, and the agent API alone on each agent container's own.
     sockets = AgentSockets.from_settings(settings)   # the runner opens one per container
     await nursery.start(functools.partial(serve, settings.rpc, service, status, agents=sockets))
     # SocketPathError: exit 2
+    await nursery.start(serve_tcp, settings.rpc, service)       # rpc.listen, when set
 """
 
 from coordinator.rpc.agent_sockets import AgentSockets
 from coordinator.rpc.server import SocketPathError, clear_socket_path, serve
 from coordinator.rpc.service import CoordinatorService, StatusService, job_message, wire_job_id
+from coordinator.rpc.tcp import TcpListenError, serve_tcp
 
 __all__ = [
     "AgentSockets",
     "CoordinatorService",
     "SocketPathError",
     "StatusService",
+    "TcpListenError",
     "clear_socket_path",
     "job_message",
     "serve",
+    "serve_tcp",
     "wire_job_id",
 ]

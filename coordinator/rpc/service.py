@@ -30,6 +30,7 @@ opaque. A bare number is accepted too (grpcurl by hand).
 
 from __future__ import annotations
 
+import copy
 import hmac
 import logging
 import re
@@ -44,7 +45,7 @@ from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import (
     CoordinatorStatusServiceServicer,
 )
 from coordinator.domain import AgentKey, Job, JobState
-from coordinator.jobs import JobBook, JobError, JobNotFound, SessionDenied
+from coordinator.jobs import JobBook, JobError, JobNotFound, JobNotRunning, SessionDenied
 from coordinator.logs import escape, session_fingerprint
 from coordinator.metrics.instruments import socket_call
 from coordinator.rpc.unserved import UnservedCalls
@@ -189,6 +190,10 @@ class CoordinatorService(UnservedCalls):
     Serve it, with a `StatusService`, through `coordinator.rpc.serve`.
     """
 
+    # Over TCP anyone who reaches the port may call: the session id is the only
+    # credential, so every call must carry one (`over_tcp`).
+    require_session = False
+
     def __init__(self, book: JobBook, *, max_concurrent_requests: int = 64) -> None:
         if max_concurrent_requests < 1:
             raise ValueError("max_concurrent_requests must be at least 1")
@@ -206,7 +211,12 @@ class CoordinatorService(UnservedCalls):
 
     def _caller(self, given: str) -> str | None:
         """The session a request acts for: as given on the operator's socket; on an
-        agent's socket, its own session, which the request must name."""
+        agent's socket, its own session, which the request must name; over TCP, a
+        session it must name (an empty id means none: an agent may pass SESSION_ID
+        straight from an unset variable)."""
+        if not given and self.require_session:
+            raise purerpc.PermissionDeniedError(
+                "session_id is required over TCP (the container's SESSION_ID)")
         session_id = _optional_session(given)
         if self.bound_session is None:
             return session_id
@@ -217,6 +227,19 @@ class CoordinatorService(UnservedCalls):
             raise purerpc.PermissionDeniedError(
                 "this socket serves its own container's session only (SESSION_ID)")
         return session_id
+
+    def over_tcp(self) -> CoordinatorService:
+        """This service (same book, same limiter) for TCP callers: a call without a
+        session is refused, and a job that is not the session's is PERMISSION_DENIED
+        without saying what became of it (it may be another agent's)."""
+        tcp = copy.copy(self)
+        tcp.require_session = True
+        return tcp
+
+    def _refusal(self, exc: JobError) -> purerpc.RpcFailedError:
+        if self.require_session and isinstance(exc, JobNotRunning):
+            return purerpc.PermissionDeniedError("the job is not running in this session")
+        return _status_error(exc)
 
     async def _limited(self, call: Callable[[], Awaitable[T]]) -> T:
         async with self.limiter:
@@ -253,7 +276,7 @@ class CoordinatorService(UnservedCalls):
             try:
                 job = self.book.take(key, session_id)
             except JobError as exc:
-                raise _status_error(exc) from None
+                raise self._refusal(exc) from None
             if job is None:
                 return pb.GetJobResponse(success=True, message=f"no pending job for {key}")
             await self._persist([job])
@@ -274,7 +297,7 @@ class CoordinatorService(UnservedCalls):
             try:
                 job = self.book.complete(session_id, job_id, app_instance)
             except JobError as exc:
-                raise _status_error(exc) from None
+                raise self._refusal(exc) from None
             await self._persist([job])
             log.debug("CompleteJob: job %s completed (session %s)", job.ref, _short(session_id),
                       extra={"session": session_id})
@@ -293,7 +316,7 @@ class CoordinatorService(UnservedCalls):
             try:
                 changed = self.book.fail(session_id, job_id, error, app_instance)
             except JobError as exc:
-                raise _status_error(exc) from None
+                raise self._refusal(exc) from None
             await self._persist(changed)
             job = changed[0]
             if job.state is JobState.DEAD:
@@ -319,7 +342,7 @@ class CoordinatorService(UnservedCalls):
             try:
                 job = self.book.terminate(session_id, job_id, app_instance)
             except JobError as exc:
-                raise _status_error(exc) from None
+                raise self._refusal(exc) from None
             await self._persist([job])
             return pb.TerminateJobResponse(success=True,
                                            message=f"job {job_id} terminated; not retried")
@@ -354,7 +377,7 @@ class CoordinatorService(UnservedCalls):
                 else:
                     _invalid("an AgentMessage needs a session_id or a job_id")
             except JobError as exc:
-                raise _status_error(exc) from None
+                raise self._refusal(exc) from None
             log.log(level, "agent message, %s: %s", about, text)
             return pb.AgentMessageResponse(success=True, message="logged")
 

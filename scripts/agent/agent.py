@@ -7,6 +7,9 @@ Contract (see ../shared/DESIGN.md, "Contracts with agent containers"):
   env DEVELOPER, AGENT, AGENT_METHOD       the key asked for in GetJob
                                            (METHOD, the seed's name, if unset)
   env APP_INSTANCE, SESSION_ID             SESSION_ID goes into every call
+  env COORDINATOR_URL (optional)           http://host:port of the service on TCP
+                                           (upstream SDK's name); when set, it is
+                                           used instead of the socket
   env COORDINATOR_SOCKET                   the bind-mounted Unix socket
   env AGENT_MODE (optional)                comma-separated: `complete`
       (default), `fail` (FailJob for every job), `sleep:<secs>` (sleep first),
@@ -69,14 +72,14 @@ def message_classes(pool: descriptor_pool.DescriptorPool):  # type: ignore[no-un
 class Coordinator:
     """The CoordinatorService client, built from the descriptor set."""
 
-    def __init__(self, socket: str, timeout: float) -> None:
+    def __init__(self, target: str, timeout: float) -> None:
         files = descriptor_pb2.FileDescriptorSet.FromString(DESCRIPTORS.read_bytes())
         pool = descriptor_pool.DescriptorPool()
         for file in files.file:
             pool.AddSerializedFile(file.SerializeToString())
         message_class = message_classes(pool)
         self.timeout = timeout
-        self.channel = grpc.insecure_channel(f"unix:{socket}")
+        self.channel = grpc.insecure_channel(target)
         self.calls = {}
         for method in pool.FindServiceByName(SERVICE).methods:
             request = message_class(method.input_type)
@@ -88,12 +91,12 @@ class Coordinator:
             )
             self.calls[method.name] = (request, stub)
 
-    def wait_ready(self, socket: str) -> None:
+    def wait_ready(self, where: str) -> None:
         try:
             grpc.channel_ready_future(self.channel).result(timeout=self.timeout)
         except grpc.FutureTimeoutError:
             raise AgentError(
-                f"coordinator socket {socket} did not answer within {self.timeout:g} s"
+                f"coordinator {where} did not answer within {self.timeout:g} s"
             ) from None
 
     def call(self, name: str, **fields):  # type: ignore[no-untyped-def]
@@ -102,6 +105,22 @@ class Coordinator:
             return stub(request(**fields), timeout=self.timeout)
         except grpc.RpcError as exc:
             raise AgentError(f"{name} failed: {exc.code().name}: {exc.details()}") from None
+
+
+def coordinator_target() -> tuple[str, str]:
+    """(grpc target, how to name it): COORDINATOR_URL over TCP as upstream's SDK
+    reads it, else the bind-mounted socket."""
+    url = env("COORDINATOR_URL", required=False)
+    if url:
+        address = url.removeprefix("http://")
+        host, _, port = address.rpartition(":")
+        if address == url or not host or not port.isdigit() or "/" in address:
+            raise AgentError("COORDINATOR_URL must be http://<host>:<port>", status=2)
+        return address, f"at {address} (TCP)"
+    socket = env("COORDINATOR_SOCKET")
+    if not os.path.exists(socket):
+        raise AgentError(f"coordinator socket {socket} does not exist (not bind-mounted?)")
+    return f"unix:{socket}", f"socket {socket}"
 
 
 def prove(data: bytes) -> str:
@@ -137,7 +156,6 @@ def run() -> int:
     developer, agent = env("DEVELOPER"), env("AGENT")
     method = env("AGENT_METHOD", required=False) or env("METHOD")
     session = env("SESSION_ID", required=False)
-    socket = env("COORDINATOR_SOCKET")
     try:
         timeout = float(os.environ.get("AGENT_RPC_TIMEOUT_SECS", "10"))
     except ValueError:
@@ -163,10 +181,10 @@ def run() -> int:
         out(f"agent: sleeping {sleep:g} s")
         time.sleep(sleep)
 
-    if not os.path.exists(socket):
-        raise AgentError(f"coordinator socket {socket} does not exist (not bind-mounted?)")
-    coordinator = Coordinator(socket, timeout)
-    coordinator.wait_ready(socket)
+    target, where = coordinator_target()
+    out(f"agent: coordinator {where}")
+    coordinator = Coordinator(target, timeout)
+    coordinator.wait_ready(where)
     counts = {"completed": 0, "failed": 0, "refused": 0}
 
     def handle(job_id: str, sequence: int, job_method: str, data: bytes) -> None:

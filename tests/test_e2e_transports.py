@@ -1,0 +1,91 @@
+"""The demo agent takes its jobs over TCP in one run and over the socket in another.
+
+The daemon runs in-process on the simulator; the agent containers are real
+(silvana-demo/agent). With `rpc.listen` the daemon tells agents
+COORDINATOR_URL=http://host.docker.internal:<port> and the agent dials it, as
+upstream's SDK does; without it the agent uses the bind-mounted socket. Tests
+reach only loopback, so the containers share the host's network (as in TEE
+mode), where host.docker.internal is 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import docker
+import pytest
+import trio
+
+from coordinator import app
+from coordinator.config import load_settings
+from coordinator.simnet import Simnet, serve
+from tests.e2e_support import Daemon, free_port, status_when, stored_jobs, write_config
+from tests.support import containers_of
+
+pytestmark = pytest.mark.docker
+
+DEV, AGENT, METHOD = "AddExampleDev", "AddAgent", "prove"
+APP = "add-demo"
+JOBS = 5
+
+
+def agent_output(caplog: pytest.LogCaptureFixture) -> str:
+    """Every agent output tail the runner logged (at debug for a container that succeeded)."""
+    return "\n".join(r.getMessage() for r in caplog.records
+                     if r.name == "coordinator.runner" and r.msg.startswith("agent output"))
+
+
+async def run_jobs(
+    agent_image: str, tmp_path: Path, sock_dir: Path, daemons: list[Daemon], rpc: str
+) -> tuple[Daemon, str]:
+    """JOBS jobs through a daemon with `rpc` in its [rpc] section; the daemon, its
+    instance id."""
+    sim = Simnet(checkpoint_interval_secs=0.2)
+    sim.register_developer(DEV)
+    sim.register_agent(DEV, AGENT)
+    sim.add_method(DEV, AGENT, METHOD, docker_image=agent_image)
+    sim.create_app_instance(APP)
+    async with trio.open_nursery() as nursery:
+        target = await nursery.start(serve, sim, "127.0.0.1", 0)
+        daemon = write_config(tmp_path, sock_dir, f"http://{target}", rpc=rpc,
+                              network_mode="host")
+        daemons.append(daemon)
+        nursery.start_soon(app.run, load_settings(daemon.config, env={}))
+        for n in range(JOBS):
+            sim.create_job(APP, developer=DEV, agent=AGENT, method=METHOD, data=bytes([n, 7]))
+        status = await status_when(
+            daemon.socket, lambda s: s.jobs_by_state["completed"] == JOBS and not s.running,
+            within=90, what=f"{JOBS} jobs completed, no container running")
+        nursery.cancel_scope.cancel()
+    rows = stored_jobs(daemon.db)
+    assert [(r["state"], r["attempts"]) for r in rows] == [("completed", 0)] * JOBS
+    return daemon, status.instance_id
+
+
+async def test_the_agent_takes_its_jobs_over_tcp(
+    agent_image: str, docker_client: docker.DockerClient, tmp_path: Path, sock_dir: Path,
+    daemons: list[Daemon], caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="coordinator.runner")
+    port = free_port()
+    _, instance_id = await run_jobs(agent_image, tmp_path, sock_dir, daemons,
+                                    rpc=f'listen = "127.0.0.1:{port}"')
+    output = agent_output(caplog)
+    assert f"agent: coordinator at host.docker.internal:{port} (TCP)" in output, output
+    assert "(TCP)" in output and "coordinator socket" not in output
+    assert output.count("-> completed") == JOBS, output
+    assert containers_of(docker_client, instance_id) == []
+
+
+async def test_the_agent_takes_its_jobs_over_the_socket(
+    agent_image: str, docker_client: docker.DockerClient, tmp_path: Path, sock_dir: Path,
+    daemons: list[Daemon], caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="coordinator.runner")
+    _, instance_id = await run_jobs(agent_image, tmp_path, sock_dir, daemons, rpc="")
+    output = agent_output(caplog)
+    assert "agent: coordinator socket /run/silvana/coordinator.sock" in output, output
+    assert "(TCP)" not in output
+    assert output.count("-> completed") == JOBS, output
+    assert containers_of(docker_client, instance_id) == []
