@@ -10,18 +10,18 @@
         ├── recovery    (transient, with sui.registry_id)  pending jobs read from chain
         ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
         ├── dispatcher  (permanent)  deliveries -> router -> registry, job book (exactly once)
+        ├── settler     (permanent, with a key)  outbox -> batched transactions -> answers
         └── runner      (permanent, drains within DRAIN_GRACE_SECS)  ready jobs -> containers
             └── one task per agent container: image -> run -> settle jobs
 
-Ingest and dispatcher meet at a bounded channel (a slow dispatcher slows the
-stream). The book and the registry live on the Trio thread; what they change
-reaches sqlite in the dispatcher's transaction or the book's own commits. The
-socket is up before the runner starts containers mounting it.
+Ingest and dispatcher meet at a bounded channel (a slow dispatcher slows the stream). The book
+and the registry live on the Trio thread; their changes reach sqlite in the dispatcher's
+transaction or the book's commits. The socket is up before the runner starts containers
+mounting it; the settler outlives the runner's drain, to send what it settles.
 
-The first SIGINT/SIGTERM/SIGHUP stops the tree last child first, so the
-runner drains (running containers get `DRAIN_GRACE_SECS`, then are stopped,
-their jobs kept pending) while the socket still serves them: exit 0. A second
-signal cancels the tree at once (containers killed and removed): exit 130.
+The first SIGINT/SIGTERM/SIGHUP stops the tree last child first: the runner drains (running
+containers get `DRAIN_GRACE_SECS`, then are stopped, their jobs kept pending) while the socket
+serves them: exit 0. A second signal cancels at once (containers killed, removed): exit 130.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from contextlib import AbstractAsyncContextManager
 
 import trio
 
-from coordinator.config import Settings
+from coordinator.config import Settings, signing_key
 from coordinator.dispatcher import Dispatcher, DispatchStatus, Router
 from coordinator.enclave.forwarder import run_forwarder
 from coordinator.events.layouts import initial_layout
@@ -45,6 +45,7 @@ from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
 from coordinator.rpc import CoordinatorService, StatusService, clear_socket_path, serve
 from coordinator.runner import Runner
+from coordinator.settlement import open_settler, settler_child
 from coordinator.status import DaemonStatus, run_status
 from coordinator.store import Ledger, Store
 from coordinator.sui.chain_status import ChainStatus
@@ -70,8 +71,7 @@ EXIT_CODES = {Ended.STOPPED: 0, Ended.GAVE_UP: 1, Ended.INTERRUPTED: EXIT_INTERR
 
 
 async def run(settings: Settings) -> int:
-    """Run the daemon until a signal or an unrecoverable error; return the exit code.
-    Raises `SetupError` (exit 2) when it cannot start."""
+    """Run the daemon until a signal or a fatal error; the exit code (`SetupError`: exit 2)."""
     # Before anything reads the state: this daemon's lock on it, resources checked.
     with await prepare(settings) as lock:
         store = await Store.open(settings.state.dir)
@@ -90,10 +90,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         log.warning("the state in %s was for another package; starting afresh", store.path)
     instance_id = await store.run(Ledger.instance_id)
     handled = DispatchStatus(cursor=await store.run(Ledger.cursor))
-    book = await JobBook.load(
-        store, max_attempts=settings.jobs.max_attempts,
-        lease_secs=settings.docker.container_timeout_secs,
-    )
+    key = signing_key(settings)
+    book = await JobBook.load(store, max_attempts=settings.jobs.max_attempts,
+                              lease_secs=settings.docker.container_timeout_secs,
+                              address=None if key is None else key.address)
     endpoint = Endpoint.parse(sui.rpc_url)
 
     def connect_sui() -> AbstractAsyncContextManager[SuiClient]:
@@ -102,10 +102,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     lookup = None if sui.registry_id is None else ChainLookup(connect_sui, sui.registry_id)
     registry = await Registry.load(store, lookup)
     chain = ChainStatus(endpoint=sui.rpc_url)
-    runner = Runner(settings, book, registry, instance_id)
-    status = DaemonStatus(
-        [chain.report, handled.report, registry.report, book.report, runner.report], instance_id
-    )
+    settler = open_settler(key, settings, store, book, connect_sui)
+    runner = Runner(settings, book, registry, instance_id, settler=settler)
+    status = DaemonStatus([chain.report, handled.report, registry.report, book.report,
+                           runner.report, *([settler.report] if settler else [])], instance_id)
     deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
     stored_layout = await store.run(Ledger.layout)
     parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout))
@@ -113,7 +113,8 @@ async def _run_tree(settings: Settings, store: Store) -> int:
                     expected_chain=sui.chain_id, stored_layout=stored_layout)
     ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)
     dispatcher = Dispatcher(store, deliveries_out, handled, router.route)
-    service = CoordinatorService(book, max_concurrent_requests=settings.rpc.max_concurrent_requests)
+    service = CoordinatorService(book, settler=settler,
+                                 max_concurrent_requests=settings.rpc.max_concurrent_requests)
     status_service = StatusService(status.snapshot, service.limiter)
 
     children: list[ChildSpec] = []
@@ -130,18 +131,17 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     children.append(ChildSpec("status", task(lambda: run_status(settings.status.mode, status))))
     rpc = functools.partial(serve, settings.rpc, service, status_service)
     children.append(ChildSpec("rpc", lambda: Child(rpc)))
-    observed = Observed(status, chain, handled, book, registry, runner)
+    observed = Observed(status, chain, handled, book, registry, runner, settler)
     metrics = functools.partial(serve_metrics, settings, observed)
     children.append(ChildSpec("metrics", lambda: Child(metrics)))
     if lookup is not None:
         recovery = task(lambda: recover_pending_jobs(connect_sui, book))
         children.append(ChildSpec("recovery", recovery, Restart.TRANSIENT))
-    children += [
-        ChildSpec("ingest", task(ingest.run)),
-        ChildSpec("dispatcher", task(dispatcher.run)),
-        ChildSpec("runner", lambda: Child(runner.run, runner.drain),
-                  shutdown_secs=DRAIN_GRACE_SECS),
-    ]
+    children += [ChildSpec("ingest", task(ingest.run)),
+                 ChildSpec("dispatcher", task(dispatcher.run)),
+                 *([] if settler is None else [settler_child(settler)]),
+                 ChildSpec("runner", lambda: Child(runner.run, runner.drain),
+                           shutdown_secs=DRAIN_GRACE_SECS)]
     log.info("coordinator %s: package %s, modules %s, layout %s, state %s", instance_id,
              sui.package_id, ", ".join(sui.modules), parser.layout or "auto (not settled yet)",
              store.path)

@@ -244,6 +244,19 @@ class JobsSettings(_Section):
     max_attempts: int = Field(default=3, ge=1, le=255)
 
 
+class SettleSettings(_Section):
+    """Batching of the job operations sent on chain (coordinator.settlement)."""
+
+    # Operations of one app instance in one transaction (a multicall when > 1).
+    batch_max: int = Field(default=50, ge=1, le=500)
+    # How long the first due operation waits for others to join its batch.
+    batch_ms: int = Field(default=200, ge=0, le=60_000)
+    # The status warns when the key's address holds less than this (MIST).
+    min_balance_mist: int = Field(default=1_000_000_000, ge=0)
+    # How often the address's SUI balance is read.
+    balance_interval_secs: float = Field(default=30.0, gt=0, le=3600)
+
+
 class StateSettings(_Section):
     dir: Path = Path("state")
 
@@ -358,6 +371,7 @@ class Settings(_Section):
     docker: DockerSettings = DockerSettings()
     rpc: RpcSettings = RpcSettings()
     jobs: JobsSettings = JobsSettings()
+    settle: SettleSettings = SettleSettings()
     state: StateSettings = StateSettings()
     status: StatusSettings = StatusSettings()
     log: LogSettings = LogSettings()

@@ -4,9 +4,11 @@ It owns the containers nursery. Whenever the job book or the registry says
 something changed (a new job, a container ended, a method appeared), and at
 least once a second for retry times and leases, it starts a container for
 every key that has a ready job, a known agent method and a free slot (at most
-`docker.max_concurrent` in all, one per key). Each container's task prepares
-the image (pull/load, digest check), runs the container to its end and
-settles the session's jobs by the outcome.
+`docker.max_concurrent` in all, one per key). Each container's task, with a
+key, first waits for the chain's answer to the job's claim (the settler's):
+a claim lost never starts a container. Then it prepares the image (pull/load,
+digest check), runs the container to its end and settles the session's jobs
+by the outcome.
 
 `drain` (the runner's graceful stop, within its spec's shutdown budget:
 first SIGINT/SIGTERM) stops new starts and waits for running containers; when
@@ -42,6 +44,7 @@ from coordinator.domain import AgentKey, AgentMethod, Job, Session
 from coordinator.jobs import JobBook
 from coordinator.logs import escape
 from coordinator.registry import Registry
+from coordinator.settlement import CLAIM_TIMEOUT_SECS, Claim, Settler
 
 log = logging.getLogger("coordinator.runner")
 
@@ -76,8 +79,10 @@ class Runner:
         registry: Registry,
         instance_id: str,
         connect: RuntimeFactory | None = None,
+        settler: Settler | None = None,
     ) -> None:
         self.settings = settings
+        self.settler = settler  # None: no key, jobs run unclaimed
         self.book = book
         self.registry = registry
         self.instance_id = instance_id
@@ -155,16 +160,39 @@ class Runner:
             if opened is None:
                 continue
             session, trigger = opened
+            claim = None if self.settler is None else self.settler.expect_claim(trigger.ref)
             await self.book.commit()
             self.running[session.session_id] = RunningContainer(
                 session, trigger, method, trio.current_time(),
                 self.settings.docker.container_timeout_secs, self.settings.docker.use_tee,
             )
             self.idle = trio.Event()
-            containers.start_soon(self._supervise, runtime, session, trigger, method)
+            containers.start_soon(self._supervise, runtime, session, trigger, method, claim)
+
+    async def _claimed(self, session: Session, trigger: Job, claim: Claim) -> bool:
+        """Whether the chain gave us the trigger job; if not, the session ends
+        with no container and the job leaves the book (or goes back, on a timeout)."""
+        won = False
+        with trio.move_on_after(CLAIM_TIMEOUT_SECS):
+            won = await claim.wait()
+        if won:
+            return True
+        if claim.done.is_set():
+            self.book.lose_claim(trigger.ref)
+            self.book.close_session(session.session_id, None)
+        else:
+            assert self.settler is not None
+            self.settler.forget_claim(trigger.ref)
+            self.book.abandon_session(
+                session.session_id, f"claim not answered within {CLAIM_TIMEOUT_SECS:g} s")
+        with trio.CancelScope(shield=True):
+            await self.book.commit()
+        self._finished(session)
+        return False
 
     async def _supervise(
-        self, runtime: ContainerRuntime, session: Session, trigger: Job, method: AgentMethod
+        self, runtime: ContainerRuntime, session: Session, trigger: Job, method: AgentMethod,
+        claim: Claim | None = None,
     ) -> None:
         spec = ContainerSpec(
             job_id=trigger.job_id, session_id=session.session_id,
@@ -182,6 +210,8 @@ class Runner:
         exit_code: int | None = None
         duration = 0.0
         try:
+            if claim is not None and not await self._claimed(session, trigger, claim):
+                return
             async with self.slots.hold(session.key):
                 outcome = await runtime.run(spec, method.docker_sha256, progress)
             failure = None if outcome.succeeded else outcome.reason
@@ -211,6 +241,8 @@ class Runner:
         except BaseException:
             # Shutdown: the container was stopped and removed on the way out;
             # its jobs were not at fault, so they wait for the next run.
+            if self.settler is not None:
+                self.settler.forget_claim(trigger.ref)
             self.book.abandon_session(session.session_id, "coordinator shutting down")
             with trio.CancelScope(shield=True):
                 await self.book.commit()
