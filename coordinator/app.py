@@ -122,9 +122,8 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         # Imported only when asked for: the simulator is no part of the daemon otherwise.
         from coordinator.simnet.server import simnet_child
 
-        children.append(simnet_child(
-            settings.simnet, package_id=sui.package_id, registry_id=sui.registry_id
-        ))
+        children.append(simnet_child(settings.simnet, package_id=sui.package_id,
+                                     registry_id=sui.registry_id, coordinator=book.address))
     if settings.enclave.vsock_proxy is not None:
         forwarder = functools.partial(run_forwarder, settings.enclave)
         children.append(ChildSpec("forwarder", lambda: Child(forwarder)))
