@@ -43,6 +43,7 @@ from coordinator.errors import describe
 from coordinator.events import bcs
 from coordinator.events.bcs import BcsError
 from coordinator.events.layouts import JOB_OBJECTS, Layout, neutral_job
+from coordinator.events.models import normalize_address
 from coordinator.jobs import JobBook
 from coordinator.metrics.instruments import CLAIMS, GAS_SPENT, TRANSACTIONS
 from coordinator.store import Ledger, Store
@@ -167,7 +168,7 @@ async def job_status(connect: Connect, app_instance: str, job_sequence: int) -> 
     AppInstance no longer holds it. Raises `SuiError` when the chain cannot say."""
     async with connect() as client:
         try:
-            instance = await object_json(client, app_instance)
+            instance = await object_json(client, _object_id(app_instance))
         except SuiNotFound:
             return None
         table = instance["jobs"]["jobs"]["id"]
@@ -180,6 +181,11 @@ async def job_status(connect: Connect, app_instance: str, job_sequence: int) -> 
         return neutral_job(JOB_OBJECTS[layout].from_json(value)).status.kind
     except (BcsError, ValidationError, ValueError) as exc:
         raise SuiError("GetObject", "UNDECODABLE_JOB", str(exc).splitlines()[0]) from None
+
+
+def _object_id(app_instance: str) -> str:
+    """Events name an app instance without the 0x; the node wants an address."""
+    return normalize_address(app_instance if app_instance.startswith("0x") else "0x" + app_instance)
 
 
 def _dedupe(ops: Sequence[ChainOperation], limit: int) -> list[ChainOperation]:
@@ -226,6 +232,7 @@ class Settler:
         self._unchecked: set[int] = set()  # op ids left by an earlier process
         self._shared: dict[str, SharedObject] = {}
         self._kick = trio.Event()
+        self._balance_stale = trio.Event()
         # What the status shows.
         self.balance: int | None = None
         self.gas_spent = 0
@@ -251,11 +258,14 @@ class Settler:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         left = await self.store.run(Ledger.operations)
-        stale = [op.op_id for op in left if op.kind is OperationKind.START]
+        # A restart of this child keeps its waiters; a new process has none.
+        stale = [op.op_id for op in left
+                 if op.kind is OperationKind.START and op.ref not in self._claims]
         if stale:
             await self.store.run(lambda ledger: ledger.remove_operations(stale))
             log.info("%d claim(s) of an earlier run dropped from the outbox", len(stale))
         self._unchecked = {op.op_id for op in left if op.kind is not OperationKind.START}
+        self._sending.clear()
         if self._unchecked:
             log.info("%d operation(s) left in the outbox; each is sent again only if the "
                      "job on chain still needs it", len(self._unchecked))
@@ -348,12 +358,13 @@ class Settler:
         """The AppInstance as a transaction names it (its initial shared version)."""
         shared = self._shared.get(app_instance)
         if shared is None:
+            object_id = _object_id(app_instance)
             async with self.connect() as client:
-                obj = await client.get_object(app_instance, read_mask=("object_id", "owner"))
+                obj = await client.get_object(object_id, read_mask=("object_id", "owner"))
             if not obj.owner.version:
                 raise SuiError("GetObject", "NOT_SHARED",
-                               f"app instance {app_instance} is not a shared object")
-            shared = self._shared[app_instance] = SharedObject(app_instance, obj.owner.version,
+                               f"app instance {object_id} is not a shared object")
+            shared = self._shared[app_instance] = SharedObject(object_id, obj.owner.version,
                                                                True)
         return shared
 
@@ -375,6 +386,7 @@ class Settler:
             await self.store.run(_updating(batch))
 
     async def _answered(self, batch: list[ChainOperation], outcome: Outcome) -> None:
+        self._balance_stale.set()
         self.gas_spent += max(0, outcome.gas_charged)
         GAS_SPENT.inc(max(0, outcome.gas_charged))
         if not outcome.success:
@@ -438,7 +450,10 @@ class Settler:
                                 "fund it, or claims and settlements will fail",
                                 self.address, self.balance, self.settings.min_balance_mist)
                 low = now_low
-            await trio.sleep(self.settings.balance_interval_secs)
+            # Read again after the interval, or sooner once gas was spent.
+            self._balance_stale = trio.Event()
+            with trio.move_on_after(self.settings.balance_interval_secs):
+                await self._balance_stale.wait()
 
     async def drain(self) -> None:
         """Graceful stop: the operations written so far get their chance on chain
