@@ -5,6 +5,7 @@ with grpcio, the daemon's log, the outbox in its sqlite file."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 from pathlib import Path
@@ -18,11 +19,17 @@ from coordinator import app
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import load_settings
 from coordinator.console import NOT_ON_CHAIN, summary_line
-from coordinator.events.models_2025_11 import JobStartedEvent
+from coordinator.domain import ChainOperation, OperationKind
+from coordinator.events.models_2025_11 import JobCompletedEvent, JobStartedEvent
 from coordinator.simnet import Simnet, serve
+from coordinator.store import Ledger
+from coordinator.sui.client import connect
+from coordinator.sui.endpoint import Endpoint
+from coordinator.sui.executor import Executor
 from coordinator.sui.keys import SuiKey
+from coordinator.sui.transactions import SharedObject, StartJob
 from tests.e2e_support import Daemon, status_when, write_config
-from tests.support import containers_of
+from tests.support import containers_of, eventually
 
 pytestmark = pytest.mark.docker
 
@@ -162,3 +169,61 @@ async def test_without_a_key_jobs_run_but_the_daemon_says_they_are_not_on_chain(
     jobs = sim.app_instance(APP).jobs
     assert [jobs[job_id].status.kind for job_id in ids] == ["pending", "pending"]
     assert isinstance(status, pb.GetStatusResponse)
+
+
+def completions(sim: Simnet, job_id: int) -> list[str]:
+    """The coordinators whose JobCompletedEvent for `job_id` the chain recorded."""
+    done = [JobCompletedEvent.from_bcs(record.contents)
+            for checkpoint in sim.chain.checkpoints for _, _, record in checkpoint.events()
+            if record.event_type.endswith("::jobs::JobCompletedEvent")]
+    return [event.coordinator for event in done if event.job_sequence == job_id]
+
+
+async def test_after_a_crash_the_outbox_sends_only_what_the_chain_still_needs(
+    agent_image: str, docker_client: docker.DockerClient, tmp_path: Path, sock_dir: Path,
+    daemons: list[Daemon], caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="coordinator")
+    sim, key = chain(agent_image), SuiKey.generate()
+    sim.fund(key.address, 10 * SUI)
+    async with trio.open_nursery() as nursery:
+        target = await nursery.start(serve, sim, "127.0.0.1", 0)
+        daemon = write_config(tmp_path, sock_dir, f"http://{target}", key=key)
+        daemons.append(daemon)
+        settings = load_settings(daemon.config, env={})
+        async with trio.open_nursery() as first_life:
+            first_life.start_soon(app.run, settings)
+            [done] = create_jobs(sim, 1)
+            await status_when(daemon.socket, lambda s: s.settlement.jobs_settled == 1
+                              and not s.running, within=60, what="job 1 completed on chain")
+            first_life.cancel_scope.cancel()
+        # While it was down: its claim of a new job had landed, and the agent's
+        # completion of it (and a completion of job 1, already on chain) were
+        # in the outbox, unsent, when it died.
+        [claimed] = create_jobs(sim, 1)
+        instance = sim.app_instance(APP)
+        executor = Executor(key, functools.partial(connect, Endpoint.parse(f"http://{target}"),
+                                                   timeout=5), sim.package_id)
+        shared = SharedObject(instance.id, instance.initial_shared_version, True)
+        outcome = await executor.execute(shared, [StartJob(claimed)])
+        assert outcome.results[0].applied
+        db = sqlite3.connect(daemon.db, isolation_level=None)
+        with db:
+            Ledger(db).add_operations([
+                ChainOperation(OperationKind.COMPLETE, instance.id[2:], done, created_at=1.0),
+                ChainOperation(OperationKind.COMPLETE, instance.id[2:], claimed, created_at=1.0),
+            ])
+        db.close()
+
+        nursery.start_soon(app.run, settings)
+        await eventually(lambda: claimed not in instance.jobs, 60, "job 2 completed on chain")
+        status = await status_when(daemon.socket, lambda s: s.settlement.outbox_operations == 0,
+                                   within=30, what="the outbox empty")
+        nursery.cancel_scope.cancel()
+
+    # Each job completed on chain once, by us: nothing twice, nothing lost.
+    assert completions(sim, done) == [key.address]
+    assert completions(sim, claimed) == [key.address]
+    assert f"complete of job {done}@" in caplog.text
+    assert "not sent again: the job is gone on chain" in caplog.text
+    assert status.settlement.jobs_settled == 1
