@@ -326,8 +326,10 @@ class JobBook:
         job.attempts = max(job.attempts, event.attempts)
         self._touch(job)
         if event.attempts < self.max_attempts:
+            # With an address we claim it again: a little after the chain allows it.
+            margin = CHAIN_CLOCK_MARGIN_SECS if self.address is not None else 0.0
             return self._chain_pending(
-                job, event.failed_at / 1000 + CHAIN_RETRY_INTERVAL_SECS,
+                job, event.failed_at / 1000 + CHAIN_RETRY_INTERVAL_SECS + margin,
                 f"failed on chain (attempt {event.attempts}), retrying: {event.error}",
             )
         if job.state is JobState.DEAD:
