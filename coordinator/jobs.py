@@ -409,6 +409,7 @@ class JobBook:
         self.jobs.clear()
         self._pending.clear()
         self._unsaved.clear()
+        self._operations.clear()
 
     def _requeue(self, job: Job) -> list[Job]:
         self._release(job)
