@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import daemon, getjob, parse, rss
+from bench import daemon, getjob, parse, rss, settle
 from bench.common import ROOT, BenchError, Results, machine, phase, progress, write_json
 
 PHASES: dict[str, tuple[str, Callable[[Results], None]]] = {
@@ -23,6 +23,8 @@ PHASES: dict[str, tuple[str, Callable[[Results], None]]] = {
     "parse": ("checkpoint decoding and filtering, one core", parse.run),
     "daemon": ("the daemon: Sui RPCs per job, event to agent start", daemon.run),
     "rss": ("memory with 10k pending jobs and 1M seen events", rss.run),
+    "settle": ("claims and settlements on chain: 200 jobs batched vs one per operation",
+               settle.run),
 }
 
 

@@ -12,17 +12,18 @@
         ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
         ├── dispatcher  (permanent)  deliveries -> router -> registry, job book (exactly once)
         ├── reconciler  (permanent, unless off)  the book compared with the chain every interval
+        ├── settler     (permanent, with a key)  outbox -> batched transactions -> answers
         └── runner      (permanent, drains within DRAIN_GRACE_SECS)  ready jobs -> containers
             └── one task per agent container: image -> run -> settle jobs
 
-Ingest and dispatcher meet at a bounded channel. The book and the registry
-live on the Trio thread; their changes reach sqlite in the dispatcher's
-transaction or the book's own commits. The socket is up before any container.
+Ingest and dispatcher meet at a bounded channel (a slow dispatcher slows the stream). The book
+and the registry live on the Trio thread; their changes reach sqlite in the dispatcher's
+transaction or the book's commits. The socket is up before the runner starts containers
+mounting it; the settler outlives the runner's drain, to send what it settles.
 
-The first SIGINT/SIGTERM/SIGHUP stops the tree last child first: the runner
-drains (containers get `DRAIN_GRACE_SECS`, then stop, their jobs kept pending)
-while the socket serves them: exit 0. A second one cancels the tree at once
-(containers killed and removed): exit 130.
+The first SIGINT/SIGTERM/SIGHUP stops the tree last child first: the runner drains (running
+containers get `DRAIN_GRACE_SECS`, then are stopped, their jobs kept pending) while the socket
+serves them: exit 0. A second signal cancels at once (containers killed, removed): exit 130.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from contextlib import AbstractAsyncContextManager
 
 import trio
 
-from coordinator.config import Settings
+from coordinator.config import Settings, signing_key
 from coordinator.dispatcher import Dispatcher, DispatchStatus, Router
 from coordinator.enclave.forwarder import run_forwarder
 from coordinator.events.layouts import initial_layout
@@ -42,11 +43,12 @@ from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
 from coordinator.preflight import prepare
-from coordinator.reconciler import reconciler_for
+from coordinator.reconciler import reconciler_child, reconciler_for
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
 from coordinator.rpc import CoordinatorService, StatusService, clear_socket_path, serve, serve_tcp
 from coordinator.runner import Runner
+from coordinator.settlement import open_settler, settler_child
 from coordinator.status import DaemonStatus, run_status
 from coordinator.store import Ledger, Store
 from coordinator.sui.chain_status import ChainStatus
@@ -72,8 +74,7 @@ EXIT_CODES = {Ended.STOPPED: 0, Ended.GAVE_UP: 1, Ended.INTERRUPTED: EXIT_INTERR
 
 
 async def run(settings: Settings) -> int:
-    """Run the daemon until a signal or an unrecoverable error; return the exit code.
-    Raises `SetupError` (exit 2) when it cannot start."""
+    """Run the daemon until a signal or a fatal error; the exit code (`SetupError`: exit 2)."""
     # Before anything reads the state: this daemon's lock on it, resources checked.
     with await prepare(settings) as lock:
         store = await Store.open(settings.state.dir)
@@ -92,8 +93,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         log.warning("the state in %s was for another package; starting afresh", store.path)
     instance_id = await store.run(Ledger.instance_id)
     handled = DispatchStatus(cursor=await store.run(Ledger.cursor))
+    key = signing_key(settings)
     book = await JobBook.load(store, max_attempts=settings.jobs.max_attempts,
-                              lease_secs=settings.docker.container_timeout_secs)
+                              lease_secs=settings.docker.container_timeout_secs,
+                              address=None if key is None else key.address)
     endpoint = Endpoint.parse(sui.rpc_url)
 
     def connect_sui() -> AbstractAsyncContextManager[SuiClient]:
@@ -102,20 +105,22 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     lookup = None if sui.registry_id is None else ChainLookup(connect_sui, sui.registry_id)
     registry = await Registry.load(store, lookup)
     chain = ChainStatus(endpoint=sui.rpc_url)
-    runner = Runner(settings, book, registry, instance_id)
+    settler = open_settler(key, settings, store, book, connect_sui)
+    runner = Runner(settings, book, registry, instance_id, settler=settler)
     reconciler = reconciler_for(settings, connect_sui, book)  # None when off
     deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
     stored_layout = await store.run(Ledger.layout)
     parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout),
                          auto=sui.layout == "auto")
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,
-             runner.report, *([] if reconciler is None else [reconciler.report])]
+             runner.report, *[owner.report for owner in (reconciler, settler) if owner]]
     status = DaemonStatus(parts, instance_id)
     router = Router(store, registry, book, handled, parser, auto_layout=sui.layout == "auto",
                     expected_chain=sui.chain_id, stored_layout=stored_layout)
     ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)
     dispatcher = Dispatcher(store, deliveries_out, handled, router.route)
-    service = CoordinatorService(book, max_concurrent_requests=settings.rpc.max_concurrent_requests)
+    service = CoordinatorService(book, settler=settler,
+                                 max_concurrent_requests=settings.rpc.max_concurrent_requests)
     status_service = StatusService(status.snapshot, service.limiter)
 
     children: list[ChildSpec] = []
@@ -123,7 +128,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         from coordinator.simnet.server import simnet_child  # the daemon's only when enabled
 
         children.append(simnet_child(settings.simnet, package_id=sui.package_id,
-                                     registry_id=sui.registry_id))
+                                     registry_id=sui.registry_id, coordinator=book.address))
     if settings.enclave.vsock_proxy is not None:
         forwarder = functools.partial(run_forwarder, settings.enclave)
         children.append(ChildSpec("forwarder", lambda: Child(forwarder)))
@@ -133,18 +138,18 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     if settings.rpc.listen:  # upstream's agents dial TCP; up once it listens
         tcp = functools.partial(serve_tcp, settings.rpc, service)
         children.append(ChildSpec("rpc-tcp", lambda: Child(tcp)))
-    observed = Observed(status, chain, handled, book, registry, runner)
+    observed = Observed(status, chain, handled, book, registry, runner, settler)
     metrics = functools.partial(serve_metrics, settings, observed)
     children.append(ChildSpec("metrics", lambda: Child(metrics)))
     if lookup is not None:
         recovery = task(lambda: recover_pending_jobs(connect_sui, book))
         children.append(ChildSpec("recovery", recovery, Restart.TRANSIENT))
     children += [ChildSpec("ingest", task(ingest.run)),
-                 ChildSpec("dispatcher", task(dispatcher.run))]
-    if reconciler is not None:
-        children.append(ChildSpec("reconciler", lambda: Child(reconciler.run)))
-    children.append(ChildSpec("runner", lambda: Child(runner.run, runner.drain),
-                              shutdown_secs=DRAIN_GRACE_SECS))
+                 ChildSpec("dispatcher", task(dispatcher.run)),
+                 *([] if reconciler is None else [reconciler_child(reconciler)]),
+                 *([] if settler is None else [settler_child(settler)]),
+                 ChildSpec("runner", lambda: Child(runner.run, runner.drain),
+                           shutdown_secs=DRAIN_GRACE_SECS)]
     log.info("coordinator %s: package %s, modules %s, layout %s, state %s", instance_id,
              sui.package_id, ", ".join(sui.modules), parser.layout or "auto (not settled yet)",
              store.path)

@@ -311,6 +311,17 @@ class ReconcileSettings(_Section):
         if 0 < value < 1:
             raise ValueError("must be 0 (off) or 1 .. 86400 seconds")
         return value
+class SettleSettings(_Section):
+    """Batching of the job operations sent on chain (coordinator.settlement)."""
+
+    # Operations of one app instance in one transaction (a multicall when > 1).
+    batch_max: int = Field(default=50, ge=1, le=500)
+    # How long the first due operation waits for others to join its batch.
+    batch_ms: int = Field(default=200, ge=0, le=60_000)
+    # The status warns when the key's address holds less than this (MIST).
+    min_balance_mist: int = Field(default=1_000_000_000, ge=0)
+    # How often the address's SUI balance is read.
+    balance_interval_secs: float = Field(default=30.0, gt=0, le=3600)
 
 
 class StateSettings(_Section):
@@ -428,6 +439,7 @@ class Settings(_Section):
     rpc: RpcSettings = RpcSettings()
     jobs: JobsSettings = JobsSettings()
     reconcile: ReconcileSettings = ReconcileSettings()
+    settle: SettleSettings = SettleSettings()
     state: StateSettings = StateSettings()
     status: StatusSettings = StatusSettings()
     log: LogSettings = LogSettings()

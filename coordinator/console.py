@@ -84,6 +84,8 @@ def _misfits(package: pb.PackageStatus) -> str:
 def _waiting(waiting: pb.WaitingKey) -> str:
     text = f"{waiting.developer}/{waiting.agent}/{waiting.agent_method}: {waiting.reason}"
     return f"{text} ({waiting.hint})" if waiting.hint else text
+
+
 def _reconcile(snapshot: pb.GetStatusResponse) -> str | None:
     """The reconciler's last pass in a few words; None when it is off."""
     if not snapshot.HasField("reconcile"):
@@ -98,6 +100,25 @@ def _reconcile(snapshot: pb.GetStatusResponse) -> str | None:
     return f"{text}; last error: {last.last_error}" if last.last_error else text
 
 
+NOT_ON_CHAIN = "NOT ON CHAIN: no key, jobs are neither claimed nor settled on chain"
+
+
+def _settlement(part: pb.Settlement) -> str:
+    """Address, balance, gas per job, outbox and claims in one phrase (never the key)."""
+    if not part.enabled:
+        return NOT_ON_CHAIN
+    balance = f"{part.balance_mist / 1e9:.4f} SUI" if part.has_balance else "balance ?"
+    if part.low_balance:
+        balance += f" (LOW: under {part.min_balance_mist / 1e9:g} SUI)"
+    per_job = part.gas_spent_mist // part.jobs_settled if part.jobs_settled else 0
+    text = (f"{part.address[:10]}… {balance}, gas {per_job} MIST/job, outbox "
+            f"{part.outbox_operations} (oldest {_duration(part.outbox_oldest_age_secs)}), "
+            f"claims {part.claims_won} won {part.claims_lost} lost")
+    if part.last_error:
+        text += f", last error: {part.last_error}"
+    return text
+
+
 def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
     """One line with the essentials, for plain logs."""
     jobs = ", ".join(f"{n} {state}" for state, n in sorted(snapshot.jobs_by_state.items()))
@@ -109,6 +130,7 @@ def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
         f"containers {len(snapshot.running)}",
         f"registry {snapshot.registry_size}",
         f"up {_duration(snapshot.uptime_secs)}",
+        f"settle {_settlement(snapshot.settlement)}",
     ]
     if snapshot.HasField("package"):
         parts.insert(2, f"layout {_layout(snapshot.package)}")
@@ -163,6 +185,9 @@ def _chain_panel(snapshot: pb.GetStatusResponse, rate: float) -> Panel:
                                 f"{snapshot.duplicate_events} duplicates")
     grid.add_row("registry", f"{snapshot.registry_size} agent methods")
     grid.add_row("docker", snapshot.docker_state or "?")
+    settle = snapshot.settlement
+    warn = not settle.enabled or settle.low_balance or bool(settle.last_error)
+    grid.add_row("settle", Text(_settlement(settle), style="bold red" if warn else ""))
     return Panel(grid, title="chain", title_align="left")
 
 

@@ -110,3 +110,33 @@ class Session:
     held: set[JobRef] = field(default_factory=set)
     # The job the container was started for, until GetJob hands it over.
     reserved: JobRef | None = None
+
+
+class OperationKind(StrEnum):
+    """The coordinator's Move calls on a job (`app_instance::*_app_job`)."""
+
+    START = "start"  # the claim: the job is ours once the chain says true
+    COMPLETE = "complete"
+    FAIL = "fail"
+    TERMINATE = "terminate"
+
+
+@dataclass
+class ChainOperation:
+    """One job operation in the outbox: written before it is sent, removed once
+    the chain has answered it (true or false), so a crash loses none."""
+
+    kind: OperationKind
+    app_instance: str
+    job_sequence: int
+    error: str = ""  # the failure reason a `fail` reports on chain
+    created_at: float = 0.0  # wall clock
+    state: str = "due"  # due (to send, maybe after `next_try_at`) | sent (answer awaited)
+    op_id: int = 0  # the outbox row, 0 until written
+    attempts: int = 0  # sends that got no answer from the chain
+    next_try_at: float = 0.0  # wall clock; after a failed send
+    last_error: str = ""
+
+    @property
+    def ref(self) -> JobRef:
+        return JobRef(self.app_instance, self.job_sequence)

@@ -14,6 +14,14 @@ jobs table holds the unfinished ones and at most `KEEP_FINISHED` finished.
 The store is the truth across restarts: `JobBook.load` rebuilds the book, and
 jobs that a dead process left running are failed and retried.
 
+With the coordinator's chain address (a Sui key), the chain is the system of
+record: every claim (`start`) and every settlement the book decides becomes a
+`ChainOperation`, written to the outbox in the same unit of work as the job
+change it belongs to, and sent by the settler (coordinator.settlement). A job
+handed to a container is not the container's until its claim is confirmed;
+a failed job waits for the chain's retry interval, the chain's events say when
+it is pending again. Without an address the book settles locally, as before.
+
 Sessions tie jobs to one agent container. The trigger job goes to the
 container by env; more come through GetJob; CompleteJob/FailJob settle them;
 when the container ends, `close_session` settles the rest by its outcome.
@@ -32,7 +40,15 @@ import trio
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.backoff import Backoff
-from coordinator.domain import AgentKey, Job, JobRef, JobState, Session
+from coordinator.domain import (
+    AgentKey,
+    ChainOperation,
+    Job,
+    JobRef,
+    JobState,
+    OperationKind,
+    Session,
+)
 from coordinator.events.job_events import (
     JobCompleted,
     JobCreated,
@@ -45,6 +61,7 @@ from coordinator.events.job_events import (
     JobTerminated,
     JobUpdated,
 )
+from coordinator.events.models import normalize_address
 from coordinator.events.parser import CoordinationEvent
 from coordinator.logs import escape, session_fingerprint
 from coordinator.metrics.instruments import JOB_OUTCOMES
@@ -60,6 +77,9 @@ KEEP_FINISHED = 1000
 RECENT_OUTCOMES = 20
 # The chain's wait before a failed job may start again (jobs.move RETRY_INTERVAL_MS).
 CHAIN_RETRY_INTERVAL_SECS = 60.0
+# A job failed on chain is claimed again this much after the chain allows it:
+# the chain's clock and ours differ a little, and an early claim is refused.
+CHAIN_CLOCK_MARGIN_SECS = 2.0
 
 
 class JobError(Exception):
@@ -100,8 +120,11 @@ class JobBook:
         lease_secs: float,
         retry: Backoff | None = None,
         clock: Callable[[], float] = time.time,
+        address: str | None = None,
     ) -> None:
         self.store = store
+        # Our Sui address: jobs are claimed and settled on chain (None: locally).
+        self.address = None if address is None else normalize_address(address)
         self.max_attempts = max_attempts
         self.lease_secs = lease_secs
         self.retry = retry or Backoff(initial=2.0, maximum=120.0)
@@ -116,19 +139,24 @@ class JobBook:
         self._tx_app_instance: tuple[str, str] | None = None
         self.changed = trio.Event()  # set when new work may be ready
         self._unsaved: dict[JobRef, Job] = {}  # changed since the last unit of work
+        self._operations: list[ChainOperation] = []  # for the outbox, in that unit
+        self.operations_written = trio.Event()  # set when the outbox got new operations
 
     # --- loading and saving -------------------------------------------------
 
     @classmethod
-    async def load(cls, store: Store, *, max_attempts: int, lease_secs: float) -> JobBook:
-        book = cls(store, max_attempts=max_attempts, lease_secs=lease_secs)
+    async def load(cls, store: Store, *, max_attempts: int, lease_secs: float,
+                   address: str | None = None) -> JobBook:
+        book = cls(store, max_attempts=max_attempts, lease_secs=lease_secs, address=address)
         jobs = await store.run(lambda ledger: ledger.jobs())
         recovered: list[Job] = []
         for job in jobs:
             book.jobs[job.ref] = job
             if job.state is JobState.RUNNING:
                 # Its container was reaped (or is gone): the process died under it.
-                recovered += book._fail(job, "coordinator restarted")
+                # Whether our claim of it ever landed is the chain's to say (the
+                # reconciler's), so nothing is sent for it here.
+                recovered += book._fail(job, "coordinator restarted", settle=False)
             elif job.state is JobState.PENDING:
                 book._enqueue(job)
         await book.commit()
@@ -144,10 +172,12 @@ class JobBook:
         """The jobs changed since the last unit of work, as one write for the
         caller's transaction; finished jobs past `KEEP_FINISHED` are pruned."""
         changed, self._unsaved = list(self._unsaved.values()), {}
+        operations, self._operations = self._operations, []
         now = self.clock()
 
         def write(ledger: Ledger) -> None:
             ledger.save_jobs(changed, now)
+            ledger.add_operations(operations)
             if any(job.state.terminal for job in changed):
                 ledger.prune_finished_jobs(KEEP_FINISHED)
 
@@ -155,8 +185,18 @@ class JobBook:
 
     async def commit(self) -> None:
         """Make every change so far durable, in a transaction of its own."""
-        if self._unsaved:
+        if self._unsaved or self._operations:
+            written = bool(self._operations)
             await self.store.run(self.changes())
+            if written:
+                self.operations_written.set()
+                self.operations_written = trio.Event()
+
+    def _settle(self, kind: OperationKind, job: Job, error: str = "") -> None:
+        """With an address: the chain must hear of this (see the module doc)."""
+        if self.address is not None:
+            self._operations.append(ChainOperation(
+                kind, job.app_instance, job.job_id, error, created_at=self.clock()))
 
     def _wake(self) -> None:
         self.changed.set()
@@ -265,8 +305,9 @@ class JobBook:
         return matches[0] if len(matches) == 1 else None
 
     def _started_elsewhere(self, job: Job, event: JobStarted) -> list[Job]:
-        """Started on chain while pending here: another coordinator runs it."""
-        if job.state is not JobState.PENDING:
+        """Started on chain while pending here: another coordinator runs it
+        (our own claim's event is no news: the settler has its answer)."""
+        if job.state is not JobState.PENDING or self._ours(event.coordinator):
             return []
         self._dequeue(job)
         job.state = JobState.DROPPED
@@ -274,13 +315,21 @@ class JobBook:
         self._record(job, f"started on chain by coordinator {event.coordinator}")
         return [job]
 
+    def _ours(self, coordinator: str) -> bool:
+        try:
+            return self.address is not None and normalize_address(coordinator) == self.address
+        except ValueError:
+            return False
+
     def _failed_on_chain(self, job: Job, event: JobFailed) -> list[Job]:
         job.last_error = event.error
         job.attempts = max(job.attempts, event.attempts)
         self._touch(job)
         if event.attempts < self.max_attempts:
+            # With an address we claim it again: a little after the chain allows it.
+            margin = CHAIN_CLOCK_MARGIN_SECS if self.address is not None else 0.0
             return self._chain_pending(
-                job, event.failed_at / 1000 + CHAIN_RETRY_INTERVAL_SECS,
+                job, event.failed_at / 1000 + CHAIN_RETRY_INTERVAL_SECS + margin,
                 f"failed on chain (attempt {event.attempts}), retrying: {event.error}",
             )
         if job.state is JobState.DEAD:
@@ -394,6 +443,7 @@ class JobBook:
         self.jobs.clear()
         self._pending.clear()
         self._unsaved.clear()
+        self._operations.clear()
 
     def _requeue(self, job: Job) -> list[Job]:
         self._release(job)
@@ -421,10 +471,30 @@ class JobBook:
         session.reserved = job.ref
         return session, job
 
+    @property
+    def claims(self) -> bool:
+        """Whether a job handed out must first be claimed on chain."""
+        return self.address is not None
+
+    def lose_claim(self, ref: JobRef, coordinator: str = "another coordinator") -> list[Job]:
+        """The chain refused our claim (`start` returned false): the job is taken
+        elsewhere (or no longer pending) and leaves the book; no attempt spent."""
+        job = self.jobs.get(ref)
+        if job is None or job.state.terminal:
+            return []
+        self._dequeue(job)
+        self._release(job)
+        job.state = JobState.DROPPED
+        self._touch(job)
+        self._record(job, f"claim lost on chain (taken by {coordinator})")
+        self._wake()
+        return [job]
+
     def _start(self, job: Job, session: Session | None) -> None:
         self._dequeue(job)
         job.state = JobState.RUNNING
         self._touch(job)
+        self._settle(OperationKind.START, job)
         if session is None:
             job.session_id, job.lease_until = None, self.clock() + self.lease_secs
         else:
@@ -490,6 +560,7 @@ class JobBook:
         self._release(job)
         job.state = JobState.COMPLETED
         self._touch(job)
+        self._settle(OperationKind.COMPLETE, job)
         self._record(job, "completed")
         return job
 
@@ -506,20 +577,28 @@ class JobBook:
         job.state = JobState.DEAD
         job.last_error = "terminated by the agent"
         self._touch(job)
+        self._settle(OperationKind.TERMINATE, job)
         self._record(job, "terminated by the agent; not retried")
         return job
 
-    def _fail(self, job: Job, error: str) -> list[Job]:
+    def _fail(self, job: Job, error: str, *, settle: bool = True) -> list[Job]:
         self._release(job)
         job.attempts += 1
         job.last_error = error
         self._touch(job)
+        if settle:
+            self._settle(OperationKind.FAIL, job, error)
         if job.attempts >= self.max_attempts:
             job.state = JobState.DEAD
             self._record(job, f"dead after {job.attempts} attempts: {error}")
         else:
             job.state = JobState.PENDING
-            job.not_before = self.clock() + self.retry.delay(job.attempts - 1)
+            if self.address is not None:
+                # The chain decides when it may start again (its JobFailedEvent).
+                job.not_before = self.clock() + CHAIN_RETRY_INTERVAL_SECS + \
+                    CHAIN_CLOCK_MARGIN_SECS
+            else:
+                job.not_before = self.clock() + self.retry.delay(job.attempts - 1)
             self._enqueue(job)
             self._record(job, f"attempt {job.attempts} failed, retrying: {error}")
             self._wake()
@@ -545,6 +624,7 @@ class JobBook:
             if failure is None:
                 job.state = JobState.COMPLETED
                 self._touch(job)
+                self._settle(OperationKind.COMPLETE, job)
                 self._record(job, "completed (container exited 0)")
                 changed.append(job)
             else:
@@ -557,7 +637,8 @@ class JobBook:
         return changed
 
     def abandon_session(self, session_id: str, reason: str) -> list[Job]:
-        """Shutdown: the session's running jobs go back to pending, no attempt spent."""
+        """Shutdown: the session's running jobs go back to pending, no attempt spent
+        (with an address, the chain spends one: see below)."""
         session = self.sessions.pop(session_id, None)
         if session is None:
             return []
@@ -566,6 +647,12 @@ class JobBook:
             job = self.jobs[ref]
             job.session_id = None
             job.state = JobState.PENDING
+            if self.address is not None:
+                # Running under our address on chain: only a fail gives it back
+                # (an attempt spent, the chain's retry interval).
+                self._settle(OperationKind.FAIL, job, reason)
+                job.not_before = self.clock() + CHAIN_RETRY_INTERVAL_SECS + \
+                    CHAIN_CLOCK_MARGIN_SECS
             self._enqueue(job)
             self._touch(job)
             self._record(job, reason)

@@ -36,7 +36,7 @@ from typing import Literal
 import trio
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
-from coordinator.config import Settings, signing_key
+from coordinator.config import Settings
 from coordinator.domain import JobRef, JobState
 from coordinator.errors import describe
 from coordinator.events.models import normalize_address
@@ -45,6 +45,7 @@ from coordinator.metrics.instruments import RECONCILE_JOBS, RECONCILE_PASSES
 from coordinator.sui.app_jobs import AppJobs, ChainJobEntry, pending_job, read_app_jobs, sender_of
 from coordinator.sui.client import SuiClient, SuiError
 from coordinator.sui.objects import PAGE_SIZE, Connect
+from coordinator.supervisor import Child, ChildSpec
 
 log = logging.getLogger("coordinator.reconciler")
 
@@ -78,31 +79,37 @@ class PassReport:
     app_instances: int = 0
 
 
-def fail_locally(book: JobBook) -> FailOnChain:
-    """The `fail_on_chain` of a coordinator that does not settle on chain (no
-    key, or no settler wired): say what would be done, fail the job here."""
+def fail_through_book(book: JobBook) -> FailOnChain:
+    """`fail_on_chain` through the job book: with an address, the book's failure
+    is written to the outbox and the settler sends it; without (no key), the
+    job is failed in the book only, and the log says so."""
 
     async def fail(app_instance: str, job_sequence: int, reason: str) -> None:
         ref = JobRef(app_instance, job_sequence)
-        log.warning("job %s would be failed on chain (%s), but jobs are not settled on "
-                    "chain here; failed in the book only", ref, reason)
+        if book.address is None:
+            log.warning("job %s would be failed on chain (%s), but jobs are not settled on "
+                        "chain here; failed in the book only", ref, reason)
+        else:
+            log.warning("job %s runs on chain under our address with no container here (%s); "
+                        "failing it on chain", ref, reason)
         book.fail_here(ref, reason)
         await book.commit()
 
     return fail
 
 
-def reconciler_for(
-    settings: Settings, connect: Connect, book: JobBook, fail_on_chain: FailOnChain | None = None
-) -> Reconciler | None:
+def reconciler_child(reconciler: Reconciler) -> ChildSpec:
+    """The reconciler as a permanent child of the daemon's tree."""
+    return ChildSpec("reconciler", lambda: Child(reconciler.run))
+
+
+def reconciler_for(settings: Settings, connect: Connect, book: JobBook) -> Reconciler | None:
     """The daemon's reconciler, None when `reconcile.interval_secs` is 0. Our
-    address is the key's; without `fail_on_chain` (no settler), `fail_locally`."""
+    address is the book's (the key's); failures go through the book."""
     if not settings.reconcile.interval_secs:
         return None
-    key = signing_key(settings)
     return Reconciler(
-        connect, book, address=None if key is None else key.address,
-        fail_on_chain=fail_on_chain or fail_locally(book),
+        connect, book, address=book.address, fail_on_chain=fail_through_book(book),
         interval_secs=settings.reconcile.interval_secs,
         running_timeout_secs=settings.docker.container_timeout_secs,
     )

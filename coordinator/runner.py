@@ -4,9 +4,11 @@ It owns the containers nursery. Whenever the job book or the registry says
 something changed (a new job, a container ended, a method appeared), and at
 least once a second for retry times and leases, it starts a container for
 every key that has a ready job, a known agent method and a free slot (at most
-`docker.max_concurrent` in all, one per key). Each container's task prepares
-the image (pull/load, digest check), runs the container to its end and
-settles the session's jobs by the outcome.
+`docker.max_concurrent` in all, one per key). Each container's task, with a
+key, first waits for the chain's answer to the job's claim (the settler's):
+a claim lost never starts a container. Then it prepares the image (pull/load,
+digest check), runs the container to its end and settles the session's jobs
+by the outcome.
 
 `drain` (the runner's graceful stop, within its spec's shutdown budget:
 first SIGINT/SIGTERM) stops new starts and waits for running containers; when
@@ -44,6 +46,7 @@ from coordinator.jobs import JobBook
 from coordinator.logs import escape, session_fingerprint
 from coordinator.registry import Registry
 from coordinator.rpc.agent_sockets import AgentSockets
+from coordinator.settlement import CLAIM_TIMEOUT_SECS, Claim, Settler
 
 log = logging.getLogger("coordinator.runner")
 
@@ -79,8 +82,10 @@ class Runner:
         instance_id: str,
         connect: RuntimeFactory | None = None,
         sockets: AgentSockets | None = None,
+        settler: Settler | None = None,
     ) -> None:
         self.settings = settings
+        self.settler = settler  # None: no key, jobs run unclaimed
         self.book = book
         self.registry = registry
         self.instance_id = instance_id
@@ -163,13 +168,35 @@ class Runner:
             if opened is None:
                 continue
             session, trigger = opened
+            claim = None if self.settler is None else self.settler.expect_claim(trigger.ref)
             await self.book.commit()
             self.running[session.session_id] = RunningContainer(
                 session, trigger, method, trio.current_time(),
                 self.settings.docker.container_timeout_secs, self.settings.docker.use_tee,
             )
             self.idle = trio.Event()
-            containers.start_soon(self._supervise, runtime, session, trigger, method)
+            containers.start_soon(self._supervise, runtime, session, trigger, method, claim)
+
+    async def _claimed(self, session: Session, trigger: Job, claim: Claim) -> bool:
+        """Whether the chain gave us the trigger job; if not, the session ends
+        with no container and the job leaves the book (or goes back, on a timeout)."""
+        won = False
+        with trio.move_on_after(CLAIM_TIMEOUT_SECS):
+            won = await claim.wait()
+        if won:
+            return True
+        if claim.done.is_set():
+            self.book.lose_claim(trigger.ref)
+            self.book.close_session(session.session_id, None)
+        else:
+            assert self.settler is not None
+            self.settler.forget_claim(trigger.ref)
+            self.book.abandon_session(
+                session.session_id, f"claim not answered within {CLAIM_TIMEOUT_SECS:g} s")
+        with trio.CancelScope(shield=True):
+            await self.book.commit()
+        self._finished(session)
+        return False
 
     def _tell_unknown(self, key: AgentKey) -> None:
         """Say once per key, until its method is found, which jobs wait for it and
@@ -183,7 +210,8 @@ class Runner:
                     self.registry.unknown_hint())
 
     async def _supervise(
-        self, runtime: ContainerRuntime, session: Session, trigger: Job, method: AgentMethod
+        self, runtime: ContainerRuntime, session: Session, trigger: Job, method: AgentMethod,
+        claim: Claim | None = None,
     ) -> None:
         spec = ContainerSpec(
             job_id=trigger.job_id, session_id=session.session_id,
@@ -201,6 +229,8 @@ class Runner:
         exit_code: int | None = None
         duration = 0.0
         try:
+            if claim is not None and not await self._claimed(session, trigger, claim):
+                return
             async with (self.slots.hold(session.key),
                         self.sockets.session(session.session_id) as socket_dir):
                 spec = replace(spec, socket_dir=socket_dir)
@@ -234,6 +264,8 @@ class Runner:
         except BaseException:
             # Shutdown: the container was stopped and removed on the way out;
             # its jobs were not at fault, so they wait for the next run.
+            if self.settler is not None:
+                self.settler.forget_claim(trigger.ref)
             self.book.abandon_session(session.session_id, "coordinator shutting down")
             with trio.CancelScope(shield=True):
                 await self.book.commit()

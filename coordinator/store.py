@@ -21,7 +21,15 @@ from typing import TypeVar
 
 import trio
 
-from coordinator.domain import AgentKey, AgentMethod, EventId, Job, JobState
+from coordinator.domain import (
+    AgentKey,
+    AgentMethod,
+    ChainOperation,
+    EventId,
+    Job,
+    JobState,
+    OperationKind,
+)
 
 T = TypeVar("T")
 
@@ -76,6 +84,20 @@ CREATE TABLE IF NOT EXISTS agent_methods (
     requires_tee  INTEGER NOT NULL,
     agent_id      TEXT    NOT NULL,
     PRIMARY KEY (developer, agent, agent_method)
+);
+-- Job operations for the chain, written before they are sent and deleted once
+-- the chain answered them (coordinator/settlement.py).
+CREATE TABLE IF NOT EXISTS outbox (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind         TEXT    NOT NULL,  -- start | complete | fail | terminate
+    app_instance TEXT    NOT NULL,
+    job_sequence INTEGER NOT NULL,
+    error        TEXT    NOT NULL,
+    created_at   REAL    NOT NULL,
+    state        TEXT    NOT NULL,  -- due | sent
+    attempts     INTEGER NOT NULL,
+    next_try_at  REAL    NOT NULL,
+    last_error   TEXT    NOT NULL
 );
 """
 
@@ -137,6 +159,7 @@ class Ledger:
         self._db.execute("DELETE FROM seen_events")
         # Job ids restart with the chain: an old job would shadow a new one.
         self._db.execute("DELETE FROM jobs")
+        self._db.execute("DELETE FROM outbox")
         return False
 
     def layout(self) -> str | None:
@@ -247,6 +270,43 @@ class Ledger:
             AgentKey(dev, agent, name): AgentMethod(image, sha, mem, cpu, bool(tee), agent_id)
             for dev, agent, name, image, sha, mem, cpu, tee, agent_id in rows
         }
+
+
+    # --- the outbox of chain operations ---
+
+    def add_operations(self, operations: list[ChainOperation]) -> None:
+        """Write new operations; each gets its row id (`op_id`)."""
+        for op in operations:
+            cursor = self._db.execute(
+                "INSERT INTO outbox (kind, app_instance, job_sequence, error, created_at, state, "
+                "attempts, next_try_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (op.kind.value, op.app_instance, op.job_sequence, op.error, op.created_at,
+                 op.state, op.attempts, op.next_try_at, op.last_error),
+            )
+            op.op_id = int(cursor.lastrowid or 0)
+
+    def update_operation(self, op: ChainOperation) -> None:
+        self._db.execute(
+            "UPDATE outbox SET state = ?, attempts = ?, next_try_at = ?, last_error = ? "
+            "WHERE id = ?",
+            (op.state, op.attempts, op.next_try_at, op.last_error, op.op_id),
+        )
+
+    def remove_operations(self, op_ids: list[int]) -> None:
+        self._db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in op_ids])
+
+    def operations(self) -> list[ChainOperation]:
+        """The whole outbox, oldest first."""
+        rows = self._db.execute(
+            "SELECT id, kind, app_instance, job_sequence, error, created_at, state, attempts, "
+            "next_try_at, last_error FROM outbox ORDER BY id"
+        )
+        return [
+            ChainOperation(OperationKind(kind), app, seq, error, created, state, op_id, attempts,
+                           next_try, last_error)
+            for op_id, kind, app, seq, error, created, state, attempts, next_try, last_error
+            in rows
+        ]
 
 
 LedgerWrite = Callable[[Ledger], None]

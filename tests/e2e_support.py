@@ -32,6 +32,7 @@ import trio
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.store import DB_FILE
+from coordinator.sui.keys import SuiKey
 from tests.support import ROOT
 
 # The demo agent of this checkout: other checkouts on the same engine may build
@@ -73,13 +74,19 @@ class Daemon:
 
 def write_config(
     directory: Path, socket_dir: Path, rpc_url: str, *, extra: str = "", sui: str = "",
-    start_checkpoint: int | None = 0, rpc: str = "", **docker: Any,
+    start_checkpoint: int | None = 0, rpc: str = "", key: SuiKey | None = None, **docker: Any,
 ) -> Daemon:
     """A config file for a daemon on the chain at `rpc_url` (read from
     `start_checkpoint`; None: the tip, as a first start on a live chain), with
-    short Docker grace times; `docker` keys override [docker]."""
+    short Docker grace times; `docker` keys override [docker]. With `key`, the
+    daemon claims and settles on chain with it (a key file, 0600)."""
     sock = socket_dir / "coordinator.sock"
     state = directory / "state"
+    if key is not None:
+        key_file = directory / "coordinator.key"
+        key_file.write_text(key.export() + "\n")
+        key_file.chmod(0o600)
+        sui += f'\nkey_file = "{key_file}"'
     docker_keys = {"container_timeout_secs": 60, "max_concurrent": 2, "stop_grace_secs": 1,
                    **docker}
     docker_lines = "\n".join(f"{key} = {value!r}" for key, value in docker_keys.items())
@@ -109,6 +116,10 @@ mode = "off"
 level = "info"
 {extra}
 """
+    if "[metrics]" not in extra:
+        # Off unless a test asks: the default port may be taken on a shared machine,
+        # and the metrics child starts only once it listens.
+        text += '\n[metrics]\nlisten = ""\n'
     config = directory / "coordinator.toml"
     config.write_text(text)
     return Daemon(config, sock, state)

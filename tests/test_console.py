@@ -149,3 +149,22 @@ async def test_status_command_asks_a_running_daemon(tmp_path: Path) -> None:
     assert missing.returncode == 1
     assert missing.stderr.startswith(f"error: no coordinator answered on {path}")
     assert missing.stderr.count("\n") == 1
+
+
+def test_the_settlement_shows_address_balance_gas_outbox_and_claims() -> None:
+    snapshot = busy_snapshot()
+    assert "NOT ON CHAIN: no key" in summary_line(snapshot, 0.0)
+    snapshot.settlement.CopyFrom(pb.Settlement(
+        enabled=True, address="0x" + "ab" * 32, balance_mist=400_000_000, has_balance=True,
+        low_balance=True, min_balance_mist=1_000_000_000, gas_spent_mist=3_000_000,
+        jobs_settled=4, outbox_operations=2, outbox_oldest_age_secs=75, claims_won=5,
+        claims_lost=1, last_error="GasError: short",
+    ))
+    line = summary_line(snapshot, 0.0)
+    for part in ["settle 0xabababab… 0.4000 SUI (LOW: under 1 SUI)", "gas 750000 MIST/job",
+                 "outbox 2 (oldest 1m15s)", "claims 5 won 1 lost", "last error: GasError: short"]:
+        assert part in line, part
+    assert "NOT ON CHAIN" not in line
+    console = Console(record=True, width=200, color_system=None)
+    console.print(live_view(snapshot, 0.0))
+    assert "0xabababab… 0.4000 SUI (LOW: under 1 SUI)" in console.export_text()

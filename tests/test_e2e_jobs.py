@@ -32,6 +32,7 @@ from coordinator.domain import JobRef
 from coordinator.errors import SetupError
 from coordinator.events.layouts import DEFAULT_LAYOUT, Layout
 from coordinator.simnet import Faults, Simnet, serve
+from coordinator.sui.keys import SuiKey
 from tests.e2e_support import (
     Daemon,
     status_command,
@@ -44,6 +45,7 @@ from tests.support import containers_of
 pytestmark = pytest.mark.docker
 
 DEV, AGENT, METHOD = "AddExampleDev", "AddAgent", "prove"
+SUI = 1_000_000_000  # MIST
 APP = "add-demo"
 
 
@@ -87,10 +89,17 @@ def chain(agent_image: str | None, layout: Layout = DEFAULT_LAYOUT) -> Simnet:
 
 
 async def start(
-    nursery: trio.Nursery, sim: Simnet, tmp_path: Path, sock_dir: Path, **config: Any
+    nursery: trio.Nursery, sim: Simnet, tmp_path: Path, sock_dir: Path, *, key: bool = True,
+    **config: Any,
 ) -> Daemon:
-    """Serve `sim`, then run the daemon on it in `nursery`; its files."""
+    """Serve `sim`, then run the daemon on it in `nursery`; its files. By default
+    the daemon has a Sui key, funded on `sim`, and claims and settles on chain;
+    `key=False`: the seed's local settlement."""
     target = await nursery.start(serve, sim, "127.0.0.1", 0)
+    if key:
+        sui_key = SuiKey.generate()
+        sim.fund(sui_key.address, 10 * SUI)
+        config["key"] = sui_key
     daemon = write_config(tmp_path, sock_dir, f"http://{target}", **config)
     settings = load_settings(daemon.config, env={})
     nursery.start_soon(app.run, settings)
@@ -125,8 +134,9 @@ async def test_twenty_jobs_are_completed_by_the_agent_each_exactly_once(
         ids = create_jobs(sim, 20)
         status = await status_when(
             daemon.socket,
-            lambda s: s.jobs_by_state["completed"] == 20 and not s.running,
-            within=90, what="20 jobs completed, no container running",
+            lambda s: s.jobs_by_state["completed"] == 20 and not s.running
+            and s.settlement.jobs_settled == 20 and s.settlement.outbox_operations == 0,
+            within=90, what="20 jobs completed (on chain too), no container running",
         )
         nursery.cancel_scope.cancel()
 
@@ -155,6 +165,9 @@ async def test_twenty_jobs_are_completed_by_the_agent_each_exactly_once(
     ]
     assert containers_of(docker_client, status.instance_id) == []
     assert not daemon.socket.exists()
+    # Claimed and completed on chain: the AppInstance holds none of them any more.
+    assert [job_id for job_id in ids if job_id in sim.app_instance(APP).jobs] == []
+    assert status.settlement.claims_won == 20
 
 
 async def test_an_agent_that_fails_every_job_uses_every_attempt_then_the_job_is_dead(
@@ -164,7 +177,9 @@ async def test_an_agent_that_fails_every_job_uses_every_attempt_then_the_job_is_
     caplog.set_level(logging.INFO, logger="coordinator")
     sim = chain(agent_variant("fail"))
     async with trio.open_nursery() as nursery:
-        daemon = await start(nursery, sim, tmp_path, sock_dir,
+        # Without a key: on chain each failure would wait the chain's 60 s retry
+        # interval (tests/test_e2e_settlement.py runs jobs on chain).
+        daemon = await start(nursery, sim, tmp_path, sock_dir, key=False,
                              extra="[jobs]\nmax_attempts = 3\n")
         daemons.append(daemon)
         ids = create_jobs(sim, 4)
@@ -254,7 +269,9 @@ async def test_jobs_run_on_a_2025_08_chain_configured_or_settled_by_auto(
     caplog.set_level(logging.INFO, logger="coordinator")
     sim = chain(agent_image, "2025-08")
     async with trio.open_nursery() as nursery:
-        daemon = await start(nursery, sim, tmp_path, sock_dir, sui=f'layout = "{configured}"')
+        # A 2025-08 chain refuses transactions: no key.
+        daemon = await start(nursery, sim, tmp_path, sock_dir, key=False,
+                             sui=f'layout = "{configured}"')
         daemons.append(daemon)
         ids = create_jobs(sim, 3)
         status = await status_when(
@@ -330,8 +347,10 @@ async def test_a_first_start_finds_methods_registered_before_it_through_the_regi
     sim = chain(agent_image, layout)
     sim.seal()  # the method is history before the daemon starts
     async with trio.open_nursery() as nursery:
+        # A 2025-08 chain takes no transactions: settle locally there.
         daemon = await start(nursery, sim, tmp_path, sock_dir, start_checkpoint=None,
-                             sui=f'registry_id = "{sim.registry.id}"')
+                             sui=f'registry_id = "{sim.registry.id}"',
+                             key=layout == "2025-11")
         daemons.append(daemon)
         await status_when(daemon.socket, lambda s: s.connection.state == "connected",
                           within=30, what="connected")

@@ -305,3 +305,79 @@ async def test_2025_11_restart_reschedule_and_removal(book: JobBook) -> None:
         job_sequence=4, app_instance=APP, deleted_at=4)))
     assert job.state is JobState.DROPPED
     assert book.pending_count(KEY) == 2  # 1 (restarted) and 2 (rescheduled)
+
+
+# --- with our chain address: claims and settlements go to the outbox ------------------
+
+OURS = "0x" + "0c" * 32
+
+
+@pytest.fixture
+async def chain_book(tmp_path: Path) -> JobBook:
+    store = await Store.open(tmp_path)
+    return JobBook(store, max_attempts=3, lease_secs=60, clock=Clock(), address=OURS)
+
+
+async def test_our_own_job_started_event_does_not_drop_our_job(chain_book: JobBook) -> None:
+    chain_book.on_chain_event(created11(1))
+    chain_book.on_chain_event(created11(2))
+    # Our address, however the event spells it (case), is ours.
+    assert chain_book.on_chain_event(chain(v11.JobStartedEvent(
+        job_sequence=1, app_instance=APP, coordinator="0x" + "0C" * 32, started_at=5))) == []
+    assert chain_book.jobs[JobRef(APP, 1)].state is JobState.PENDING
+    [other] = chain_book.on_chain_event(chain(v11.JobStartedEvent(
+        job_sequence=2, app_instance=APP, coordinator=COORDINATOR, started_at=5)))
+    assert other.state is JobState.DROPPED
+
+
+async def test_claims_and_settlements_are_written_with_the_job_change(
+    chain_book: JobBook,
+) -> None:
+    book = chain_book
+    for n in (1, 2, 3):
+        book.on_chain_event(created11(n))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, trigger = opened
+    more = book.take(KEY, session.session_id)  # the trigger: already claimed with the session
+    assert more is trigger
+    second = book.take(KEY, session.session_id)
+    assert second is not None
+    written = book.operations_written
+    await book.commit()
+    assert written.is_set()
+    book.complete(session.session_id, trigger.job_id, APP)
+    book.fail(session.session_id, second.job_id, "bad input", APP)
+    await book.commit()
+    ops = await book.store.run(Ledger.operations)
+    assert [(o.kind.value, o.job_sequence, o.error) for o in ops] == [
+        ("start", 1, ""), ("start", 2, ""), ("complete", 1, ""), ("fail", 2, "bad input"),
+    ]
+    assert all(o.app_instance == APP and o.state == "due" for o in ops)
+    # The chain decides when the failed job may start again (its retry interval).
+    assert second.state is JobState.PENDING
+    assert second.not_before >= book.clock() + 60
+    assert [job.state for job in (await book.store.run(Ledger.jobs))] == [
+        JobState.COMPLETED, JobState.PENDING, JobState.PENDING]
+
+
+async def test_a_lost_claim_takes_the_job_out_without_a_settlement(chain_book: JobBook) -> None:
+    chain_book.on_chain_event(created11(1))
+    opened = chain_book.open_session(KEY)
+    assert opened is not None
+    session, job = opened
+    [dropped] = chain_book.lose_claim(job.ref)
+    assert dropped.state is JobState.DROPPED
+    assert "claim lost on chain" in chain_book.outcomes[-1].reason
+    assert chain_book.close_session(session.session_id, None) == []
+    await chain_book.commit()
+    assert [o.kind.value for o in await chain_book.store.run(Ledger.operations)] == ["start"]
+
+
+async def test_without_an_address_nothing_goes_to_the_outbox(book: JobBook) -> None:
+    book.on_chain_event(created(1))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    book.complete(opened[0].session_id, 1)
+    await book.commit()
+    assert await book.store.run(Ledger.operations) == []

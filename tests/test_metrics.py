@@ -7,10 +7,12 @@ client, in a worker thread.
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import logging
 import socket
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +24,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
-from coordinator.config import ConfigError, Settings, load_settings
+from coordinator.config import ConfigError, Settings, SettleSettings, load_settings
 from coordinator.dispatcher import DispatchStatus
-from coordinator.domain import AgentKey, Job, JobRef, Session
+from coordinator.domain import AgentKey, ChainOperation, Job, JobRef, OperationKind, Session
 from coordinator.jobs import JobBook
 from coordinator.logs import PLAIN_FORMAT, JsonFormatter, session_fingerprint
 from coordinator.metrics import endpoint
@@ -36,9 +38,14 @@ from coordinator.metrics.observed import Observed
 from coordinator.registry import Registry
 from coordinator.rpc import CoordinatorService
 from coordinator.runner import Runner
+from coordinator.settlement import Settler
 from coordinator.status import DaemonStatus
 from coordinator.store import Store
 from coordinator.sui.chain_status import ChainStatus
+from coordinator.sui.client import connect
+from coordinator.sui.endpoint import Endpoint
+from coordinator.sui.executor import Executor
+from coordinator.sui.keys import SuiKey
 from coordinator.supervisor import ChildSpec, Options, supervise, task
 
 KEY = AgentKey("dev", "agent", "prove")
@@ -359,3 +366,34 @@ async def test_socket_service_lines_name_the_session_by_fingerprint_only(
     assert line["job"] == f"1@{APP[:12]}"
     for text in (JsonFormatter().format(record), logging.Formatter(PLAIN_FORMAT).format(record)):
         assert session.session_id not in text and session.session_id[:8] not in text, text
+
+
+async def test_the_outbox_is_exported_and_a_stuck_one_is_not_ready(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    observed = daemon.observed
+    # Without a key there is no outbox: nothing exported, nothing checked.
+    assert not any(name.startswith("silvana_coordinator_outbox") for name, _ in scrape(observed))
+    assert "outbox" not in readiness(observed, idle_timeout_secs=5).text
+    key = SuiKey.generate()
+    executor = Executor(key, lambda: connect(Endpoint.parse("http://127.0.0.1:1")), "0x2")
+    settler = Settler(daemon.book.store, daemon.book, executor,
+                      lambda: connect(Endpoint.parse("http://127.0.0.1:1")), SettleSettings())
+    with_settler = dataclasses.replace(observed, settler=settler)
+    observed.chain.connected()
+    observed.chain.heard_at = trio.current_time()
+    daemon.runner.docker_state = "connected"
+    now = time.time()
+    settler.outbox = [ChainOperation(OperationKind.COMPLETE, APP, 1, created_at=now - 30),
+                      ChainOperation(OperationKind.START, APP, 2, created_at=now - 1)]
+    samples = scrape(with_settler)
+    assert samples[("silvana_coordinator_outbox_operations", ())] == 2
+    assert 29 <= samples[("silvana_coordinator_outbox_oldest_age_seconds", ())] < 60
+    verdict = readiness(with_settler, idle_timeout_secs=5)
+    assert verdict.ok and "outbox: ok (2 operation(s))" in verdict.text
+    settler.outbox[0].created_at = now - 400
+    settler.last_error = "GasError: address 0x… cannot pay"
+    verdict = readiness(with_settler, idle_timeout_secs=5)
+    assert not verdict.ok
+    assert "outbox: stuck, oldest of 2 operation(s) waits 400 s" in verdict.text
+    assert "GasError" in verdict.text

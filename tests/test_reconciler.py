@@ -23,7 +23,7 @@ from coordinator.domain import AgentKey, JobRef, JobState
 from coordinator.events.layouts import Layout
 from coordinator.jobs import JobBook
 from coordinator.metrics.instruments import REGISTRY
-from coordinator.reconciler import MAX_READS_PER_PASS, FailOnChain, Reconciler, fail_locally
+from coordinator.reconciler import MAX_READS_PER_PASS, FailOnChain, Reconciler, fail_through_book
 from coordinator.recovery import read_pending_jobs
 from coordinator.simnet import Simnet, serve
 from coordinator.simnet.faults import Faults
@@ -199,7 +199,7 @@ async def test_without_a_settler_a_stale_job_of_ours_is_failed_in_the_book(
     chain.sim.start_job("add", 1, sender=OURS)
     chain.sim.seal()
     reconciler = chain.reconciler(late_secs=TIMEOUT_SECS + 60,
-                                  fail_on_chain=fail_locally(chain.book))
+                                  fail_on_chain=fail_through_book(chain.book))
     with trio.fail_after(20):
         report = await reconciler.reconcile_once()
     assert report.failed == 1
@@ -323,7 +323,7 @@ async def test_run_makes_its_first_pass_soon_then_one_every_interval(
     def no_chain() -> AbstractAsyncContextManager[SuiClient]:
         raise AssertionError("an empty book needs no chain")
 
-    reconciler = Reconciler(no_chain, book, address=None, fail_on_chain=fail_locally(book),
+    reconciler = Reconciler(no_chain, book, address=None, fail_on_chain=fail_through_book(book),
                             interval_secs=120, running_timeout_secs=TIMEOUT_SECS)
     passes = []
     base = counted("reconcile_passes", "result", "ok")

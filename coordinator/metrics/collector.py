@@ -91,6 +91,20 @@ class DaemonCollector(Collector):
         )
         yield from self._jobs()
         yield from self._runner()
+        yield from self._outbox()
+
+    def _outbox(self) -> Iterator[GaugeMetricFamily]:
+        settler = self.observed.settler
+        if settler is None:
+            return  # no key: no outbox, rather than a made-up 0
+        yield GaugeMetricFamily(
+            _name("outbox_operations"), "Job operations in the outbox, not yet answered on chain.",
+            value=len(settler.outbox),
+        )
+        yield GaugeMetricFamily(
+            _name("outbox_oldest_age_seconds"), "Age of the oldest operation in the outbox.",
+            value=settler.oldest_age(time.time()),
+        )
 
     def _jobs(self) -> Iterator[GaugeMetricFamily]:
         counts = self.observed.book.counts()

@@ -8,12 +8,13 @@ cannot fix those.
 Readiness is about the work: the chain stream delivered something within
 `sui.idle_timeout_secs` (a routine stream reset that recovers at once does not
 count against it), the runner's last contact with the Docker engine worked,
-and the daemon is not draining. There is no settlement outbox yet (jobs settle
-locally), so there is nothing of it to be stuck.
+the daemon is not draining, and, with a key, the settlement outbox is not stuck
+(its oldest operation is younger than `OUTBOX_STUCK_SECS`).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import trio
@@ -49,8 +50,15 @@ def liveness() -> Verdict:
     return Verdict(True, [f"supervision: {running} children running"])
 
 
+# An operation this old in the outbox: the chain has not taken our claims or
+# settlements for minutes (node down, address out of gas): not ready.
+OUTBOX_STUCK_SECS = 300.0
+
+
 def readiness(observed: Observed, idle_timeout_secs: float) -> Verdict:
     checks = [_chain(observed, idle_timeout_secs), _docker(observed)]
+    if observed.settler is not None:
+        checks.append(_outbox(observed))
     if observed.runner.draining.is_set():
         checks.append((False, "draining: shutting down"))
     return Verdict(all(ok for ok, _ in checks), [line for _, line in checks])
@@ -76,3 +84,15 @@ def _docker(observed: Observed) -> tuple[bool, str]:
     if runner.docker_state != "connected":
         return False, f"docker: {runner.docker_state}"
     return True, "docker: ok"
+
+
+def _outbox(observed: Observed) -> tuple[bool, str]:
+    settler = observed.settler
+    assert settler is not None
+    age = settler.oldest_age(time.time())
+    depth = len(settler.outbox)
+    if age > OUTBOX_STUCK_SECS:
+        detail = f"; {settler.last_error}" if settler.last_error else ""
+        return False, (f"outbox: stuck, oldest of {depth} operation(s) waits {age:.0f} s "
+                       f"(over {OUTBOX_STUCK_SECS:g} s){detail}")
+    return True, f"outbox: ok ({depth} operation(s))"

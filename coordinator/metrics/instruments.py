@@ -3,7 +3,8 @@
 Most metrics are read from the status objects at scrape time (see
 `coordinator.metrics.collector`); only what no status object keeps is counted
 where it happens: restarts, reconnects, socket calls and their latency, image
-pulls, container outcomes, job outcomes and reconciliation passes.
+pulls, container outcomes, job outcomes, claims, transactions, gas and
+reconciliation passes.
 
 One registry for the process, not prometheus_client's global one: nothing a
 library registers there (process and GC collectors, anything a dependency
@@ -75,6 +76,20 @@ JOB_OUTCOMES = Counter(
     "Job state changes the job book recorded, by the state entered: completed, dead, "
     "dropped, or pending (a failed attempt to retry, or a job released at shutdown).",
     ["state"], namespace=NAMESPACE, registry=REGISTRY,
+)
+CLAIMS = Counter(
+    "claims", "Claims of jobs on chain (start_app_job) by the chain's answer: won, lost.",
+    ["result"], namespace=NAMESPACE, registry=REGISTRY,
+)
+TRANSACTIONS = Counter(
+    "transactions",
+    "Transactions of job operations: ok (executed), failed (executed, the chain says it "
+    "failed), error (no answer: node unreachable, refused, gas short).",
+    ["result"], namespace=NAMESPACE, registry=REGISTRY,
+)
+GAS_SPENT = Counter(
+    "gas_spent_mist", "Gas charged for the coordinator's transactions, in MIST.",
+    namespace=NAMESPACE, registry=REGISTRY,
 )
 
 RECONCILE_PASSES = Counter(

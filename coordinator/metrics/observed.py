@@ -13,6 +13,7 @@ from coordinator.dispatcher import DispatchStatus
 from coordinator.jobs import JobBook
 from coordinator.registry import Registry
 from coordinator.runner import Runner
+from coordinator.settlement import Settler
 from coordinator.status import DaemonStatus
 from coordinator.sui.chain_status import ChainStatus
 
@@ -25,3 +26,4 @@ class Observed:
     book: JobBook
     registry: Registry
     runner: Runner
+    settler: Settler | None = None  # None without a key: nothing settles on chain

@@ -49,6 +49,7 @@ from coordinator.jobs import JobBook, JobError, JobNotFound, JobNotRunning, Sess
 from coordinator.logs import escape, session_fingerprint
 from coordinator.metrics.instruments import socket_call
 from coordinator.rpc.unserved import UnservedCalls
+from coordinator.settlement import CLAIM_TIMEOUT_SECS, Claim, Settler
 
 __all__ = [
     "MAX_ERROR_BYTES",
@@ -194,17 +195,20 @@ class CoordinatorService(UnservedCalls):
     # credential, so every call must carry one (`over_tcp`).
     require_session = False
 
-    def __init__(self, book: JobBook, *, max_concurrent_requests: int = 64) -> None:
+    def __init__(self, book: JobBook, *, max_concurrent_requests: int = 64,
+                 settler: Settler | None = None) -> None:
         if max_concurrent_requests < 1:
             raise ValueError("max_concurrent_requests must be at least 1")
         self.book = book
+        # With a key, a job is handed out only once the chain says it is ours.
+        self.settler = settler
         self.limiter = trio.CapacityLimiter(max_concurrent_requests)
         self.bound_session: str | None = None  # None: the operator's socket
 
     def for_session(self, session_id: str) -> CoordinatorService:
         """This service as served on one agent container's socket: the same book
         and limiter, acting for `session_id` only."""
-        bound = CoordinatorService(self.book)
+        bound = CoordinatorService(self.book, settler=self.settler)
         bound.limiter = self.limiter
         bound.bound_session = session_id
         return bound
@@ -257,6 +261,24 @@ class CoordinatorService(UnservedCalls):
                               ", ".join(str(job.ref) for job in changed))
                 raise purerpc.InternalError("the coordinator could not record the job") from None
 
+    async def _claimed(self, job: Job, session_id: str | None, claim: Claim) -> bool:
+        """Wait for the chain's answer to the claim of `job`; a lost claim takes
+        the job out of the book, no answer in time gives it back (a fail)."""
+        assert self.settler is not None
+        won = False
+        with trio.move_on_after(CLAIM_TIMEOUT_SECS):
+            won = await claim.wait()
+        if won:
+            return True
+        if claim.done.is_set():
+            changed = self.book.lose_claim(job.ref)
+        else:
+            self.settler.forget_claim(job.ref)
+            changed = self.book.fail(session_id, job.job_id, "claim not answered on chain",
+                                     job.app_instance)
+        await self._persist(changed)
+        return False
+
     # --- the calls ------------------------------------------------------------
 
     @socket_call("GetJob")
@@ -273,13 +295,21 @@ class CoordinatorService(UnservedCalls):
         session_id = self._caller(request.session_id)
 
         async def call() -> pb.GetJobResponse:
-            try:
-                job = self.book.take(key, session_id)
-            except JobError as exc:
-                raise self._refusal(exc) from None
-            if job is None:
-                return pb.GetJobResponse(success=True, message=f"no pending job for {key}")
-            await self._persist([job])
+            while True:
+                try:
+                    session = self.book.sessions.get(session_id or "")
+                    reserved = None if session is None else session.reserved
+                    job = self.book.take(key, session_id)
+                except JobError as exc:
+                    raise self._refusal(exc) from None
+                if job is None:
+                    return pb.GetJobResponse(success=True, message=f"no pending job for {key}")
+                claim = None
+                if self.settler is not None and job.ref != reserved:
+                    claim = self.settler.expect_claim(job.ref)
+                await self._persist([job])
+                if claim is None or await self._claimed(job, session_id, claim):
+                    break
             log.debug("GetJob: job %s (%s) handed to session %s",
                       job.ref, key, _short(session_id), extra={"session": session_id})
             return pb.GetJobResponse(success=True, message=f"job {job.job_id}",

@@ -96,8 +96,16 @@ async def run_simnet(
     await serve(sim, host, port, task_status=task_status)
 
 
-def simnet_child(config: SimnetSettings, *, package_id: str, registry_id: str | None) -> ChildSpec:
+def simnet_child(
+    config: SimnetSettings, *, package_id: str, registry_id: str | None,
+    coordinator: str | None = None,
+) -> ChildSpec:
     """The daemon's `simnet` child, up once it listens. The chain is built here,
-    once (`ScenarioError` for a bad scenario file), so it survives restarts."""
+    once (`ScenarioError` for a bad scenario file), so it survives restarts.
+    `coordinator` (the daemon's address) gets `fund_coordinator_mist`."""
     sim = simnet_from_settings(config, package_id=package_id, registry_id=registry_id)
+    if coordinator is not None and config.fund_coordinator_mist:
+        sim.fund(coordinator, config.fund_coordinator_mist)
+        log.info("simnet: funded the coordinator's address %s with %d MIST", coordinator,
+                 config.fund_coordinator_mist)
     return ChildSpec("simnet", lambda: Child(functools.partial(run_simnet, config, sim)))

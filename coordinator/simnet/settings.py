@@ -25,6 +25,9 @@ class SimnetSettings(BaseModel):
     scenario: Path | None = None
     # Seconds between checkpoints; 0 seals only on demand. When set, wins over the scenario.
     checkpoint_interval_secs: float = Field(default=1.0, ge=0, le=3600)
+    # MIST the simulator gives the coordinator's own address (its Sui key's) at
+    # start, so a demo claims and settles on chain; 0: nothing.
+    fund_coordinator_mist: int = Field(default=0, ge=0, le=10**18)
 
     @field_validator("listen")
     @classmethod

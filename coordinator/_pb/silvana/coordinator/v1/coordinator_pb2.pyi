@@ -977,7 +977,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "package", "reconcile")
+    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "settlement", "package", "reconcile")
     class JobsByStateEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -1011,6 +1011,7 @@ class GetStatusResponse(_message.Message):
     BACKFILL_TO_FIELD_NUMBER: _ClassVar[int]
     BACKFILLING_FIELD_NUMBER: _ClassVar[int]
     DRAINING_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENT_FIELD_NUMBER: _ClassVar[int]
     PACKAGE_FIELD_NUMBER: _ClassVar[int]
     RECONCILE_FIELD_NUMBER: _ClassVar[int]
     instance_id: str
@@ -1032,9 +1033,10 @@ class GetStatusResponse(_message.Message):
     backfill_to: int
     backfilling: bool
     draining: bool
+    settlement: Settlement
     package: PackageStatus
     reconcile: ReconcileStatus
-    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ..., reconcile: _Optional[_Union[ReconcileStatus, _Mapping]] = ...) -> None: ...
+    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., settlement: _Optional[_Union[Settlement, _Mapping]] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ..., reconcile: _Optional[_Union[ReconcileStatus, _Mapping]] = ...) -> None: ...
 
 class PackageStatus(_message.Message):
     __slots__ = ("layout", "layout_source", "misfits")
@@ -1074,6 +1076,40 @@ class ReconcileStatus(_message.Message):
     app_instances: int
     next_pass_in_secs: float
     def __init__(self, interval_secs: _Optional[float] = ..., last_pass_at: _Optional[float] = ..., last_result: _Optional[str] = ..., last_error: _Optional[str] = ..., added: _Optional[int] = ..., dropped: _Optional[int] = ..., failed: _Optional[int] = ..., app_instances: _Optional[int] = ..., next_pass_in_secs: _Optional[float] = ...) -> None: ...
+
+class Settlement(_message.Message):
+    __slots__ = ("enabled", "address", "balance_mist", "has_balance", "low_balance", "min_balance_mist", "gas_spent_mist", "jobs_settled", "outbox_operations", "outbox_oldest_age_secs", "claims_won", "claims_lost", "transactions_ok", "transactions_failed", "last_error")
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_MIST_FIELD_NUMBER: _ClassVar[int]
+    HAS_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    LOW_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    MIN_BALANCE_MIST_FIELD_NUMBER: _ClassVar[int]
+    GAS_SPENT_MIST_FIELD_NUMBER: _ClassVar[int]
+    JOBS_SETTLED_FIELD_NUMBER: _ClassVar[int]
+    OUTBOX_OPERATIONS_FIELD_NUMBER: _ClassVar[int]
+    OUTBOX_OLDEST_AGE_SECS_FIELD_NUMBER: _ClassVar[int]
+    CLAIMS_WON_FIELD_NUMBER: _ClassVar[int]
+    CLAIMS_LOST_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTIONS_OK_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTIONS_FAILED_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    address: str
+    balance_mist: int
+    has_balance: bool
+    low_balance: bool
+    min_balance_mist: int
+    gas_spent_mist: int
+    jobs_settled: int
+    outbox_operations: int
+    outbox_oldest_age_secs: float
+    claims_won: int
+    claims_lost: int
+    transactions_ok: int
+    transactions_failed: int
+    last_error: str
+    def __init__(self, enabled: _Optional[bool] = ..., address: _Optional[str] = ..., balance_mist: _Optional[int] = ..., has_balance: _Optional[bool] = ..., low_balance: _Optional[bool] = ..., min_balance_mist: _Optional[int] = ..., gas_spent_mist: _Optional[int] = ..., jobs_settled: _Optional[int] = ..., outbox_operations: _Optional[int] = ..., outbox_oldest_age_secs: _Optional[float] = ..., claims_won: _Optional[int] = ..., claims_lost: _Optional[int] = ..., transactions_ok: _Optional[int] = ..., transactions_failed: _Optional[int] = ..., last_error: _Optional[str] = ...) -> None: ...
 
 class WaitingKey(_message.Message):
     __slots__ = ("developer", "agent", "agent_method", "reason", "pending", "hint")
