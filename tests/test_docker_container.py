@@ -23,6 +23,7 @@ from coordinator.docker import (
     DockerUnavailable,
     run_container,
 )
+from coordinator.logs import session_fingerprint
 from tests.docker_support import make_options, make_spec
 from tests.support import containers_of
 
@@ -93,7 +94,8 @@ async def test_env_labels_limits_exit_code_and_removal(
     assert 1.0 <= outcome.duration_secs < 10
 
     assert seen["Config"]["Labels"] == {
-        "silvana.coordinator": instance_id, "silvana.job": "42", "silvana.session": "s-42"
+        "silvana.coordinator": instance_id, "silvana.job": "42",
+        "silvana.session": session_fingerprint("s-42"),
     }
     host = seen["HostConfig"]
     assert host["Privileged"] is False and host["SecurityOpt"] == ["no-new-privileges"]

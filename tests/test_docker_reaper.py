@@ -12,6 +12,7 @@ import docker
 import trio
 
 from coordinator.docker import DockerEngine, reap_orphans
+from coordinator.logs import session_fingerprint
 from tests.support import BUSYBOX_IMAGE, ROOT, containers_of
 
 # A stand-in for the coordinator: it supervises one long container, then dies.
@@ -61,8 +62,8 @@ async def test_next_start_reaps_the_container_of_a_killed_coordinator(
 
         reaped = await reap_orphans(engine, instance_id, stop_grace_secs=1)
 
-        assert [(r.container_id, r.job_id, r.session_id, r.removed) for r in reaped] == [
-            (orphan.id, 77, "s-77", True)
+        assert [(r.container_id, r.job_id, r.session_fingerprint, r.removed) for r in reaped] == [
+            (orphan.id, 77, session_fingerprint("s-77"), True)
         ]
         assert containers_of(docker_client, instance_id) == []
         bystander.reload()

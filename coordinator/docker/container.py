@@ -39,6 +39,7 @@ from coordinator.docker.engine import (
     retrying,
 )
 from coordinator.docker.images import ImageError, ImagePolicy, ProgressCallback, prepare_image
+from coordinator.logs import session_fingerprint
 from coordinator.metrics.instruments import CONTAINER_OUTCOMES
 
 log = logging.getLogger(__name__)
@@ -304,7 +305,9 @@ async def _create(engine: DockerEngine, spec: ContainerSpec, options: ContainerO
     labels = {
         LABEL_COORDINATOR: options.instance_id,
         LABEL_JOB: str(spec.job_id),
-        LABEL_SESSION: spec.session_id,
+        # The session's fingerprint, never its id: labels are shown to anyone who
+        # may `docker inspect`, and the id is the agent's credential.
+        LABEL_SESSION: session_fingerprint(spec.session_id),
     }
     created = await engine.call(
         api.create_container,

@@ -27,7 +27,7 @@ REAP_REASON = "coordinator restarted"
 class ReapedContainer:
     container_id: str
     job_id: int | None  # None when the label is missing or not a number
-    session_id: str | None
+    session_fingerprint: str | None
     removed: bool  # False: the engine refused; the error was logged
 
 
@@ -58,7 +58,7 @@ async def reap_orphans(
             ReapedContainer(
                 container_id=container_id,
                 job_id=int(job) if job.isdigit() else None,
-                session_id=labels.get(LABEL_SESSION),
+                session_fingerprint=labels.get(LABEL_SESSION),
                 removed=removed,
             )
         )
