@@ -13,13 +13,22 @@ after JOBS `prove` jobs created at JOB_RATE per second and all completed by
 the agent. Baseline in the same window: the checkpoints sealed per job, which
 is what a client reading every checkpoint with one GetCheckpoint would call.
 
+The daemon has a funded Sui key, as in production: it claims each job on chain
+(start_app_job) before its container starts, and settles it on chain. The
+Sui calls per job are counted apart: reads (the stream, backfill, objects)
+and writes (the transactions and what prepares them: gas price, coins,
+dry runs, balance).
+
 event_to_start_ms: a `stamp` job is created; from the sealing of its checkpoint
 (the simulator starts sending the event then; its timestamp, CLOCK_REALTIME
-in ms) to the first instruction of the agent container (`date +%s.%N` in the
-container, CLOCK_REALTIME of the same kernel), read from the container's log.
-Baseline, alternated with it: the bench itself creates and starts a container
-of the same image through the Docker API (no options: a bare create+start),
-from just before the create call to the same first instruction.
+in ms) through the claim confirmed on chain to the first instruction of the
+agent container (`date +%s.%N` in the container, CLOCK_REALTIME of the same
+kernel), read from the container's log. Baseline, alternated with it: the
+bench itself creates and starts a container of the same image through the
+Docker API (no options: a bare create+start), from just before the create
+call to the same first instruction; plus, measured apart, the round trip of
+one claim transaction from the bench's own key (a job of a method no daemon
+runs, so it is the bench's to claim).
 """
 
 from __future__ import annotations
@@ -35,8 +44,18 @@ from typing import Any
 
 import docker
 import docker.errors
+import trio
 
-from bench.common import BenchError, Process, Results, median, progress, scratch_dir, wait_for
+from bench.common import (
+    PACKAGE_ID,
+    BenchError,
+    Process,
+    Results,
+    median,
+    progress,
+    scratch_dir,
+    wait_for,
+)
 from bench.procs import (
     REGISTRY_ID,
     DaemonClient,
@@ -46,11 +65,23 @@ from bench.procs import (
     start_simnet,
     wait_daemon_ready,
 )
+from coordinator.events import models_2025_11
+from coordinator.events.models import app_instance_address, normalize_address
+from coordinator.sui.client import connect
+from coordinator.sui.endpoint import Endpoint
+from coordinator.sui.executor import Executor
+from coordinator.sui.keys import SuiKey
+from coordinator.sui.transactions import SharedObject, StartJob
 
 AGENT_IMAGE = "silvana-demo/agent:latest"
 STAMP_IMAGE = "silvana-bench/agent-stamp:latest"
 STAMP_COMMAND = "date +BENCH_T0=%s.%N; exec python3 /agent/agent.py"
 BENCH_LABEL = "silvana.bench"
+FUNDS = 100 * 1_000_000_000  # MIST, for the daemon's key and the bench's
+# Sui calls that write (a transaction and what prepares it), counted apart from reads.
+WRITE_CALLS = frozenset({"ExecuteTransaction", "SimulateTransaction", "GetEpoch",
+                         "ListOwnedObjects", "GetBalance"})
+UNCLAIMED_METHOD = "nobody-runs-this"  # no agent method: the bench's own jobs to claim
 JOBS = 50
 JOB_RATE = 10.0
 REPEATS = 15
@@ -236,12 +267,17 @@ def _run(results: Results, client: docker.DockerClient, directory: Path, run_id:
     api = client.api
     sim, address = start_simnet(directory, SCENARIO, CHECKPOINT_INTERVAL)
     with sim:
+        key = SuiKey.generate()
+        key_file = directory / "coordinator.key"
+        key_file.write_text(key.export() + "\n")
+        key_file.chmod(0o600)
+        chain = SimnetClient(address)
+        chain.fund(key.address, FUNDS)
         config = daemon_config(
             directory, address,
-            sui={"registry_id": REGISTRY_ID, "start_checkpoint": 1},
+            sui={"registry_id": REGISTRY_ID, "start_checkpoint": 1, "key_file": str(key_file)},
             docker={"container_timeout_secs": 60, "max_concurrent": 4, "stop_grace_secs": 2},
         )
-        chain = SimnetClient(address)
         daemon = start_daemon(directory, config)
         with daemon:
             status_client = DaemonClient(directory / "coordinator.sock")
@@ -252,6 +288,7 @@ def _run(results: Results, client: docker.DockerClient, directory: Path, run_id:
             watcher = StartWatcher(client)
             try:
                 _measure(results, api, chain, daemon, status_client, watcher, instance, run_id)
+                _claim_round_trips(results, chain, address)
             finally:
                 watcher.close()
                 status_client.close()
@@ -285,9 +322,11 @@ def _measure(results: Results, api: Any, chain: SimnetClient, daemon: Process,
     after = chain.stats()
     calls = {m: after.rpc_counts[m] - before.rpc_counts.get(m, 0) for m in after.rpc_counts}
     calls = {m: n for m, n in calls.items() if n}
+    writes = {m: n for m, n in calls.items() if m in WRITE_CALLS}
+    calls = {m: n for m, n in calls.items() if m not in WRITE_CALLS}
     checkpoints = after.checkpoint_height - before.checkpoint_height
     progress(f"daemon: {JOBS} jobs completed in {time.monotonic() - start:.1f} s; "
-             f"Sui calls {calls or 'none'}; {checkpoints} checkpoints")
+             f"Sui reads {calls or 'none'}, writes {writes or 'none'}; {checkpoints} checkpoints")
 
     # Event to first instruction, alternating with bare Docker runs.
     start = time.monotonic()
@@ -315,21 +354,70 @@ def _measure(results: Results, api: Any, chain: SimnetClient, daemon: Process,
              f"created, Docker's create event) median {median(to_create):.0f} ms")
 
     results.details["daemon"] = {
-        "sui_calls_cold_start": cold, "sui_calls_steady": calls, "jobs": JOBS,
+        "sui_calls_cold_start": cold, "sui_calls_steady": calls, "sui_writes_steady": writes,
+        "jobs": JOBS,
         "checkpoints_in_window": checkpoints, "event_to_start_ms": ours,
         "event_to_container_created_ms": to_create, "docker_bare_create_start_ms": bare,
         "checkpoint_interval_secs": CHECKPOINT_INTERVAL,
     }
     results.add("sui_rpcs_per_job", sum(calls.values()) / JOBS, "calls/job",
-                f"steady state, {JOBS} jobs after warm-up; a stream counts once per open")
+                f"reads, steady state, {JOBS} jobs after warm-up; a stream counts once per open")
+    results.add("sui_write_rpcs_per_job", sum(writes.values()) / JOBS, "calls/job",
+                "claims and settlements: transactions and what prepares them, batched")
     results.add("sui_rpcs_per_job_polling_baseline", checkpoints / JOBS, "calls/job",
                 "baseline: one GetCheckpoint per checkpoint sealed in the same window")
     ours_median, bare_median = median(ours), median(bare)
     results.add("event_to_start_ms", ours_median, "ms",
-                f"median of {REPEATS}: checkpoint sealed -> agent's first instruction")
+                f"median of {REPEATS}: checkpoint sealed -> claim confirmed on chain -> "
+                "agent's first instruction")
     results.add("event_to_start_docker_run_ms", bare_median, "ms",
                 f"baseline, median of {REPEATS}: bare create+start -> same first instruction")
     results.add("event_to_start_vs_docker_run_ratio", ours_median / bare_median, "x",
                 "ours/bare Docker; lower is better")
     results.add("event_to_container_created_ms", median(to_create), "ms",
                 "the daemon's own part: checkpoint sealed -> Docker's create event")
+
+
+def _claim_round_trips(results: Results, chain: SimnetClient, address: str) -> None:
+    """One claim transaction's round trip, from the bench's own funded key, on
+    jobs of a method no daemon runs; the baseline of event_to_start_ms adds it
+    to a bare Docker run."""
+    key = SuiKey.generate()
+    chain.fund(key.address, FUNDS)
+    created = [chain.created(UNCLAIMED_METHOD) for _ in range(REPEATS)]
+    trips = trio.run(_claims, key, address, [(c.job_id, c.transaction_digest) for c in created])
+    bare = results.details["daemon"]["docker_bare_create_start_ms"]
+    results.details["daemon"]["claim_round_trip_ms"] = trips
+    results.add("claim_round_trip_ms", median(trips), "ms",
+                f"median of {REPEATS}: one start_app_job transaction, built, signed, executed "
+                "and answered")
+    baseline = median(bare) + median(trips)
+    results.add("event_to_start_docker_run_plus_claim_ms", baseline, "ms",
+                "baseline: bare create+start plus one claim round trip")
+    results.add("event_to_start_vs_docker_run_plus_claim_ratio",
+                median(results.details["daemon"]["event_to_start_ms"]) / baseline, "x",
+                "ours/(bare Docker + one claim); lower is better")
+
+
+async def _claims(key: SuiKey, address: str, jobs: list[tuple[int, str]]) -> list[float]:
+    endpoint = Endpoint.parse(f"http://{address}")
+
+    def connect_sui() -> Any:
+        return connect(endpoint, timeout=10)
+
+    executor = Executor(key=key, connect=connect_sui, package=normalize_address(PACKAGE_ID))
+    trips: list[float] = []
+    for job_id, digest in jobs:
+        async with connect_sui() as sui:
+            created = await sui.get_transaction(digest, read_mask=("events",))
+            [event] = [e for e in created.events.events if e.event_type.endswith("JobCreatedEvent")]
+            name = models_2025_11.JobCreatedEvent.from_bcs(event.contents.value).app_instance
+            app = await sui.get_object(app_instance_address(name),
+                                       read_mask=("object_id", "owner"))
+        start = time.monotonic()
+        outcome = await executor.execute(SharedObject(app.object_id, app.owner.version, True),
+                                         [StartJob(job_id)])
+        trips.append((time.monotonic() - start) * 1000)
+        if not (outcome.success and all(r.applied for r in outcome.results)):
+            raise BenchError(f"the bench's claim of job {job_id} did not apply: {outcome}")
+    return trips

@@ -37,6 +37,7 @@ class SimnetClient:
         self.channel = grpc.insecure_channel(address)
         admin = "/silvana.simnet.v1.SimnetAdmin/"
         self._create = _unary(self.channel, admin + "CreateJob", simnet_pb2.CreateJobResponse)
+        self._fund = _unary(self.channel, admin + "Fund", simnet_pb2.FundResponse)
         self._stats = _unary(self.channel, admin + "GetStats", simnet_pb2.GetStatsResponse)
         self._checkpoint = _unary(
             self.channel, "/sui.rpc.v2.LedgerService/GetCheckpoint",
@@ -45,11 +46,20 @@ class SimnetClient:
 
     def create_job(self, method: str, app_instance: str = "bench") -> tuple[int, int]:
         """A JobCreatedEvent; returns (job id, checkpoint) once its checkpoint is sealed."""
-        response = self._create(simnet_pb2.CreateJobRequest(
+        response = self.created(method, app_instance)
+        return response.job_id, response.checkpoint
+
+    def created(self, method: str, app_instance: str = "bench") -> simnet_pb2.CreateJobResponse:
+        """A JobCreatedEvent, answered once its checkpoint is sealed."""
+        response: simnet_pb2.CreateJobResponse = self._create(simnet_pb2.CreateJobRequest(
             developer="BenchDev", agent="BenchAgent", agent_method=method,
             app_instance=app_instance, data=bytes(range(32)), description="bench",
         ), timeout=30)
-        return response.job_id, response.checkpoint
+        return response
+
+    def fund(self, address: str, amount: int) -> None:
+        """SUI coins for `address` (gas), from the simulator's admin."""
+        self._fund(simnet_pb2.FundRequest(address=address, amount=amount), timeout=10)
 
     def stats(self) -> simnet_pb2.GetStatsResponse:
         return self._stats(simnet_pb2.GetStatsRequest(), timeout=10)

@@ -43,7 +43,7 @@ from coordinator.errors import describe
 from coordinator.events import bcs
 from coordinator.events.bcs import BcsError
 from coordinator.events.layouts import JOB_OBJECTS, Layout, neutral_job
-from coordinator.events.models import normalize_address
+from coordinator.events.models import app_instance_address
 from coordinator.jobs import JobBook
 from coordinator.metrics.instruments import CLAIMS, GAS_SPENT, TRANSACTIONS
 from coordinator.store import Ledger, Store
@@ -168,7 +168,7 @@ async def job_status(connect: Connect, app_instance: str, job_sequence: int) -> 
     AppInstance no longer holds it. Raises `SuiError` when the chain cannot say."""
     async with connect() as client:
         try:
-            instance = await object_json(client, _object_id(app_instance))
+            instance = await object_json(client, app_instance_address(app_instance))
         except SuiNotFound:
             return None
         table = instance["jobs"]["jobs"]["id"]
@@ -181,11 +181,6 @@ async def job_status(connect: Connect, app_instance: str, job_sequence: int) -> 
         return neutral_job(JOB_OBJECTS[layout].from_json(value)).status.kind
     except (BcsError, ValidationError, ValueError) as exc:
         raise SuiError("GetObject", "UNDECODABLE_JOB", str(exc).splitlines()[0]) from None
-
-
-def _object_id(app_instance: str) -> str:
-    """Events name an app instance without the 0x; the node wants an address."""
-    return normalize_address(app_instance if app_instance.startswith("0x") else "0x" + app_instance)
 
 
 def _dedupe(ops: Sequence[ChainOperation], limit: int) -> list[ChainOperation]:
@@ -358,7 +353,7 @@ class Settler:
         """The AppInstance as a transaction names it (its initial shared version)."""
         shared = self._shared.get(app_instance)
         if shared is None:
-            object_id = _object_id(app_instance)
+            object_id = app_instance_address(app_instance)
             async with self.connect() as client:
                 obj = await client.get_object(object_id, read_mask=("object_id", "owner"))
             if not obj.owner.version:

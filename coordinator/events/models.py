@@ -34,6 +34,12 @@ def normalize_address(value: str) -> str:
     return "0x" + match.group(1).lower().rjust(64, "0")
 
 
+def app_instance_address(app_instance: str) -> str:
+    """Events name an app instance by its address without the 0x; a node wants
+    the address."""
+    return normalize_address(app_instance if app_instance.startswith("0x") else "0x" + app_instance)
+
+
 # Field types: the Python type, its width check for values built by hand (the
 # decoder cannot produce out-of-range values), and the BCS codec.
 U8 = Annotated[int, Field(ge=0, le=0xFF), bcs.U8]

@@ -24,6 +24,7 @@ from coordinator.domain import Job
 from coordinator.events.bcs import BcsError
 from coordinator.events.job_events import ChainJob
 from coordinator.events.layouts import JOB_OBJECTS, Layout, neutral_job
+from coordinator.events.models import app_instance_address
 from coordinator.sui.client import SuiClient, SuiNotFound
 from coordinator.sui.objects import PAGE_SIZE, object_json
 
@@ -58,7 +59,7 @@ async def read_app_jobs(client: SuiClient, app_instance: str) -> AppJobs | None:
     """The jobs of `app_instance` (its object id, with or without 0x); None when
     the instance is not on chain (deleted, or another chain). Each call runs
     under the client's deadline; a `SuiError` is the caller's to retry."""
-    object_id = app_instance if app_instance.startswith("0x") else "0x" + app_instance
+    object_id = app_instance_address(app_instance)
     try:
         instance = await object_json(client, object_id)
     except SuiNotFound:
