@@ -90,7 +90,7 @@ async def _burst(directory: Path, batch_max: int) -> Burst:
         with trio.fail_after(TIMEOUT_SECS):
             claims = [settler.expect_claim(JobRef(app.id, n)) for n in sequences]
             await _write(store, app.id, OperationKind.START, sequences)
-            if not all([await claim.wait() for claim in claims]):
+            if not all([await claim.answer() for claim in claims]):
                 raise RuntimeError("a claim was lost on an uncontested chain")
             written = await _write(store, app.id, OperationKind.COMPLETE, sequences)
             gone: dict[int, float] = {}

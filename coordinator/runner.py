@@ -180,12 +180,10 @@ class Runner:
     async def _claimed(self, session: Session, trigger: Job, claim: Claim) -> bool:
         """Whether the chain gave us the trigger job; if not, the session ends
         with no container and the job leaves the book (or goes back, on a timeout)."""
-        won = False
-        with trio.move_on_after(CLAIM_TIMEOUT_SECS):
-            won = await claim.wait()
+        won = await claim.answer()
         if won:
             return True
-        if claim.done.is_set():
+        if won is False:
             self.book.lose_claim(trigger.ref)
             self.book.close_session(session.session_id, None)
         else:

@@ -104,9 +104,12 @@ class Claim:
     done: trio.Event = field(default_factory=trio.Event)
     won: bool = False
 
-    async def wait(self) -> bool:
-        await self.done.wait()
-        return self.won
+    async def answer(self) -> bool | None:
+        """True: ours; False: another coordinator's; None: no answer within
+        CLAIM_TIMEOUT_SECS (the caller gives the job back)."""
+        with trio.move_on_after(CLAIM_TIMEOUT_SECS):
+            await self.done.wait()
+        return self.won if self.done.is_set() else None
 
 
 def open_settler(

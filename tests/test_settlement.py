@@ -155,7 +155,7 @@ async def test_due_claims_go_in_one_multicall_and_each_gets_its_answer(
     claims = {n: settler.expect_claim(JobRef(rig.app.id, n)) for n in (1, 2, 3, 4)}
     await rig.write(*(op(START, n) for n in (1, 2, 3, 4)))
     with trio.fail_after(20):
-        answers = {n: await claim.wait() for n, claim in claims.items()}
+        answers = {n: await claim.answer() for n, claim in claims.items()}
     assert answers == {1: True, 2: True, 3: True, 4: False}
     assert (settler.transactions_ok, settler.claims_won, settler.claims_lost) == (1, 3, 1)
     assert [rig.status(n) for n in (1, 2, 3)] == ["running"] * 3
@@ -201,7 +201,7 @@ async def test_settlements_are_confirmed_on_chain_then_leave_the_outbox(
     claims = [settler.expect_claim(JobRef(rig.app.id, n)) for n in (1, 2, 3)]
     await rig.write(*(op(START, n) for n in (1, 2, 3)))
     with trio.fail_after(20):
-        assert [await claim.wait() for claim in claims] == [True] * 3
+        assert [await claim.answer() for claim in claims] == [True] * 3
     await rig.write(op(COMPLETE, 1), op(FAIL, 2, error="agent said no"), op(TERMINATE, 3))
     await eventually(lambda: settler.jobs_settled == 3, 20, "settler.jobs_settled == 3")
     assert rig.status(1) is None  # completed: gone from the AppInstance
@@ -222,7 +222,7 @@ async def test_after_a_restart_only_what_the_chain_still_needs_is_sent(
         claims = [first.expect_claim(JobRef(rig.app.id, n)) for n in (1, 2)]
         await rig.write(op(START, 1), op(START, 2))
         with trio.fail_after(20):
-            assert [await claim.wait() for claim in claims] == [True, True]
+            assert [await claim.answer() for claim in claims] == [True, True]
         await rig.write(op(COMPLETE, 1))
         await eventually(lambda: rig.status(1) is None, 20, "rig.status(1) is None")
         earlier.cancel_scope.cancel()

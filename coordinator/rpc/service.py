@@ -49,7 +49,7 @@ from coordinator.jobs import JobBook, JobError, JobNotFound, JobNotRunning, Sess
 from coordinator.logs import escape, session_fingerprint
 from coordinator.metrics.instruments import socket_call
 from coordinator.rpc.unserved import UnservedCalls
-from coordinator.settlement import CLAIM_TIMEOUT_SECS, Claim, Settler
+from coordinator.settlement import Claim, Settler
 
 __all__ = [
     "MAX_ERROR_BYTES",
@@ -265,12 +265,10 @@ class CoordinatorService(UnservedCalls):
         """Wait for the chain's answer to the claim of `job`; a lost claim takes
         the job out of the book, no answer in time gives it back (a fail)."""
         assert self.settler is not None
-        won = False
-        with trio.move_on_after(CLAIM_TIMEOUT_SECS):
-            won = await claim.wait()
+        won = await claim.answer()
         if won:
             return True
-        if claim.done.is_set():
+        if won is False:
             changed = self.book.lose_claim(job.ref)
         else:
             self.settler.forget_claim(job.ref)
