@@ -384,7 +384,7 @@ async def test_without_an_address_nothing_goes_to_the_outbox(book: JobBook) -> N
 
 
 async def test_a_job_another_coordinator_left_running_is_failed_through_the_outbox(
-    chain_book: JobBook, book: JobBook,
+    chain_book: JobBook,
 ) -> None:
     """The reconciler's stale limit: the job was started elsewhere (dropped here)
     or never known here; only the outbox hears of it, the book is unchanged."""
@@ -404,4 +404,5 @@ async def test_a_job_another_coordinator_left_running_is_failed_through_the_outb
     assert chain_book.fail_abandoned(JobRef(APP, 2), "stale")
     assert chain_book.jobs[JobRef(APP, 2)].attempts == 1
     # Without an address nothing can be failed on chain.
-    assert not book.fail_abandoned(JobRef(APP, 9), "stale")
+    keyless = JobBook(chain_book.store, max_attempts=3, lease_secs=60)
+    assert not keyless.fail_abandoned(JobRef(APP, 9), "stale")
