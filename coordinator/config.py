@@ -311,6 +311,16 @@ class ReconcileSettings(_Section):
         if 0 < value < 1:
             raise ValueError("must be 0 (off) or 1 .. 86400 seconds")
         return value
+
+    # A job running on chain this long, under any coordinator's address, is
+    # failed there (upstream's STUCK_JOB_TIMEOUT_SECS); never below
+    # docker.container_timeout_secs (see `stale_after_secs`).
+    stale_running_secs: int = Field(default=600, ge=1, le=7 * 24 * 3600)
+
+    def stale_after_secs(self, docker: DockerSettings) -> int:
+        """The stale limit in force: a live coordinator's container may run for
+        the whole container timeout, so the limit is never below it."""
+        return max(self.stale_running_secs, docker.container_timeout_secs)
 class SettleSettings(_Section):
     """Batching of the job operations sent on chain (coordinator.settlement)."""
 
@@ -458,6 +468,16 @@ class Settings(_Section):
         the host name every agent container resolves to the host; None when off."""
         address = self.rpc.listen_address
         return None if address is None else f"http://host.docker.internal:{address[1]}"
+
+    @model_validator(mode="after")
+    def _stale_limit_covers_container_timeout(self) -> Settings:
+        # Set below it, the survivors would fail jobs a live coordinator still runs.
+        reconcile, timeout = self.reconcile, self.docker.container_timeout_secs
+        if "stale_running_secs" in reconcile.model_fields_set and \
+                reconcile.stale_running_secs < timeout:
+            raise ValueError(f"reconcile.stale_running_secs ({reconcile.stale_running_secs}) "
+                             f"must not be below docker.container_timeout_secs ({timeout})")
+        return self
 
     @model_validator(mode="after")
     def _rpc_url_reaches_simnet(self) -> Settings:

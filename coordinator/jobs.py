@@ -434,6 +434,22 @@ class JobBook:
         self._fail(job, reason)
         return True
 
+    def fail_abandoned(self, ref: JobRef, reason: str) -> bool:
+        """Fail on chain a job that another coordinator left running there
+        (the reconciler's stale limit): the book may not have it, or have it
+        dropped as started elsewhere, so only the outbox hears of it; the
+        chain's JobFailedEvent (or the next reconciliation) makes it pending
+        here. A job the book has unfinished is failed as by `fail_here`. False
+        without an address, or when a container of ours runs it."""
+        job = self.jobs.get(ref)
+        if job is not None and not job.state.terminal:
+            return self.fail_here(ref, reason)
+        if self.address is None:
+            return False
+        self._operations.append(ChainOperation(
+            OperationKind.FAIL, ref.app_instance, ref.job_id, reason, created_at=self.clock()))
+        return True
+
     def forget_chain(self) -> None:
         """The chain was reset (the store already forgot its jobs): job ids
         start again, so no job of the old chain may shadow a new one.

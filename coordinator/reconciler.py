@@ -15,7 +15,13 @@ jobs of every app instance the book knows are read from chain
 - a job running on chain under this coordinator's address (the sender of the
   transaction that last wrote the job: the one that started it) for longer
   than the container timeout, with no container of ours on it, was left by a
-  crash or a lost settlement: it is handed to `fail_on_chain`.
+  crash or a lost settlement: it is handed to `fail_on_chain`;
+- a job running on chain under ANY address for longer than
+  `reconcile.stale_running_secs` (upstream's stuck-job limit, never below the
+  container timeout) was left by a coordinator that died or lost its way: it
+  is handed to `fail_on_chain` too (`fail_app_job` takes any sender), so the
+  chain makes it pending again and a live coordinator runs it. This is how N
+  coordinators on one package survive one of them dying.
 
 Each pass reads at most `MAX_READS_PER_PASS` times (an app instance of n jobs
 is 1 + n/100 reads; the next pass goes on where a cut pass stopped); every
@@ -51,7 +57,8 @@ log = logging.getLogger("coordinator.reconciler")
 
 FailOnChain = Callable[[str, int, str], Awaitable[None]]
 """`fail_on_chain(app_instance, job_sequence, reason)`: have a job that runs on
-chain under our address failed there (the settler's outbox when there is one).
+chain with no container of ours on it (under our address, or stale under any)
+failed there (the settler's outbox when there is one).
 Raising is an error of the pass: the job is seen again next pass."""
 
 FIRST_PASS_DELAY_SECS = 5.0  # after ingest is up: the stream's first news first
@@ -90,9 +97,9 @@ def fail_through_book(book: JobBook) -> FailOnChain:
             log.warning("job %s would be failed on chain (%s), but jobs are not settled on "
                         "chain here; failed in the book only", ref, reason)
         else:
-            log.warning("job %s runs on chain under our address with no container here (%s); "
+            log.warning("job %s runs on chain with no container here (%s); "
                         "failing it on chain", ref, reason)
-        book.fail_here(ref, reason)
+        book.fail_abandoned(ref, reason)
         await book.commit()
 
     return fail
@@ -112,6 +119,7 @@ def reconciler_for(settings: Settings, connect: Connect, book: JobBook) -> Recon
         connect, book, address=book.address, fail_on_chain=fail_through_book(book),
         interval_secs=settings.reconcile.interval_secs,
         running_timeout_secs=settings.docker.container_timeout_secs,
+        stale_running_secs=settings.reconcile.stale_after_secs(settings.docker),
     )
 
 
@@ -125,6 +133,7 @@ class Reconciler:
         fail_on_chain: FailOnChain,
         interval_secs: float,
         running_timeout_secs: float,
+        stale_running_secs: float | None = None,
         max_reads: int = MAX_READS_PER_PASS,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -135,6 +144,8 @@ class Reconciler:
         self.fail_on_chain = fail_on_chain
         self.interval_secs = interval_secs
         self.running_timeout_secs = running_timeout_secs
+        # Running this long under any address: abandoned (None: only ours are failed).
+        self.stale_running_secs = stale_running_secs
         self.max_reads = max_reads
         self.clock = clock
         self.last = PassReport()
@@ -244,14 +255,15 @@ class Reconciler:
                     report.added += 1
             elif status.kind == "running":
                 await self._running(client, ref, entry, report)
-        for ref in [ref for ref in self._handed if ref.app_instance == name]:
-            now_there = found.jobs.get(ref.job_id)
-            if now_there is None or now_there.previous_transaction != self._handed[ref]:
-                del self._handed[ref]
             elif status.kind == "failed" and job is not None and job.state is JobState.PENDING:
                 # Failed for good on chain (no attempts left): a restart brings it back.
                 if book.drop(ref, f"failed on chain: {status.error} (reconciliation)"):
                     report.dropped += 1
+        # Forget what was handed to fail_on_chain once the chain shows it changed.
+        for ref in [ref for ref in self._handed if ref.app_instance == name]:
+            now_there = found.jobs.get(ref.job_id)
+            if now_there is None or now_there.previous_transaction != self._handed[ref]:
+                del self._handed[ref]
 
     async def _running(
         self, client: SuiClient, ref: JobRef, entry: ChainJobEntry, report: PassReport
@@ -263,6 +275,17 @@ class Reconciler:
         running_ms = self.clock() * 1000 - entry.job.updated_at
         stale = running_ms > self.running_timeout_secs * 1000
         pending_here = job is not None and job.state is JobState.PENDING
+        if (self.address is not None and self.stale_running_secs is not None
+                and running_ms > self.stale_running_secs * 1000):
+            # Whoever holds it: a live coordinator's container ends within the
+            # container timeout, this is past it.
+            if self._handed.get(ref, "") != entry.previous_transaction:
+                reason = (f"running on chain for {running_ms / 1000:.0f} s (over "
+                          f"{self.stale_running_secs:g} s, whoever holds it)")
+                await self.fail_on_chain(ref.app_instance, ref.job_id, reason)
+                self._handed[ref] = entry.previous_transaction
+                report.failed += 1
+            return
         if not pending_here and not (stale and self.address is not None):
             return
         owner = await self._owner(client, entry) if self.address is not None else None

@@ -381,3 +381,28 @@ async def test_without_an_address_nothing_goes_to_the_outbox(book: JobBook) -> N
     book.complete(opened[0].session_id, 1)
     await book.commit()
     assert await book.store.run(Ledger.operations) == []
+
+
+async def test_a_job_another_coordinator_left_running_is_failed_through_the_outbox(
+    chain_book: JobBook,
+) -> None:
+    """The reconciler's stale limit: the job was started elsewhere (dropped here)
+    or never known here; only the outbox hears of it, the book is unchanged."""
+    chain_book.on_chain_event(created11(1))
+    chain_book.on_chain_event(chain(v11.JobStartedEvent(
+        job_sequence=1, app_instance=APP, coordinator=COORDINATOR, started_at=5)))
+    assert chain_book.fail_abandoned(JobRef(APP, 1), "stale")
+    assert chain_book.fail_abandoned(JobRef(APP, 9), "stale")
+    await chain_book.commit()
+    ops = await chain_book.store.run(Ledger.operations)
+    assert [(o.kind.value, o.job_sequence, o.error) for o in ops] == [
+        ("fail", 1, "stale"), ("fail", 9, "stale")]
+    assert chain_book.jobs[JobRef(APP, 1)].state is JobState.DROPPED
+    assert JobRef(APP, 9) not in chain_book.jobs
+    # An unfinished job of the book is failed there (an attempt spent).
+    chain_book.on_chain_event(created11(2))
+    assert chain_book.fail_abandoned(JobRef(APP, 2), "stale")
+    assert chain_book.jobs[JobRef(APP, 2)].attempts == 1
+    # Without an address nothing can be failed on chain.
+    keyless = JobBook(chain_book.store, max_attempts=3, lease_secs=60)
+    assert not keyless.fail_abandoned(JobRef(APP, 9), "stale")

@@ -65,7 +65,8 @@ class Chain:
 
     def reconciler(self, *, address: str | None = OURS, late_secs: float = 0.0,
                    fail_on_chain: FailOnChain | None = None,
-                   max_reads: int = MAX_READS_PER_PASS) -> Reconciler:
+                   max_reads: int = MAX_READS_PER_PASS,
+                   stale_running_secs: float | None = None) -> Reconciler:
         """A reconciler whose clock is `late_secs` ahead of the chain's; what it
         hands to `fail_on_chain` lands in `self.failed` unless told otherwise."""
         async def record(app_instance: str, job_sequence: int, reason: str) -> None:
@@ -74,7 +75,7 @@ class Chain:
         return Reconciler(
             self.connect, self.book, address=address, fail_on_chain=fail_on_chain or record,
             interval_secs=60, running_timeout_secs=TIMEOUT_SECS, max_reads=max_reads,
-            clock=lambda: time.time() + late_secs,
+            stale_running_secs=stale_running_secs, clock=lambda: time.time() + late_secs,
         )
 
     def ref(self, job_id: int) -> JobRef:
@@ -233,6 +234,74 @@ async def test_a_claim_signed_by_our_key_makes_the_job_ours(nursery: trio.Nurser
     assert chain.state(2) is JobState.DROPPED
     assert chain.book.outcomes[-1].reason == (
         f"started on chain by coordinator {theirs.address} (reconciliation)")
+
+
+STALE_SECS = 600.0
+
+
+async def test_a_job_running_under_any_address_past_the_stale_limit_is_failed_on_chain(
+    chain: Chain,
+) -> None:
+    """Several coordinators: one died holding jobs; the survivors fail them."""
+    sim = chain.sim
+    chain.create_jobs(3)
+    await chain.learn()
+    for sequence in (1, 2, 3):
+        sim.start_job("add", sequence, sender=OTHER)
+    sim.seal()
+    past_timeout = chain.reconciler(late_secs=TIMEOUT_SECS + 60, stale_running_secs=STALE_SECS)
+    # Past the container timeout but not the stale limit: another's, left alone.
+    assert (await past_timeout.reconcile_once()).failed == 0
+    assert chain.failed == []
+    # The book dropped them (started elsewhere); past the stale limit they are failed.
+    late = chain.reconciler(late_secs=STALE_SECS + 60, stale_running_secs=STALE_SECS)
+    with trio.fail_after(20):
+        report = await late.reconcile_once()
+    assert report.failed == 3
+    assert [n for _, n, _ in chain.failed] == [1, 2, 3]
+    assert all("whoever holds it" in reason for _, _, reason in chain.failed)
+    assert (await late.reconcile_once()).failed == 0  # handed once
+    # Without a key nothing on chain is failed: we could not sign it.
+    keyless = chain.reconciler(address=None, late_secs=STALE_SECS + 60,
+                               stale_running_secs=STALE_SECS)
+    assert (await keyless.reconcile_once()).failed == 0
+
+
+async def test_a_stale_job_the_book_dropped_is_failed_through_the_outbox(
+    chain: Chain, store: Store,
+) -> None:
+    book = JobBook(store, max_attempts=3, lease_secs=60, address=OURS)
+    chain.book = book
+    chain.create_jobs(2)
+    await chain.learn()
+    chain.sim.start_job("add", 1, sender=OTHER)
+    chain.sim.start_job("add", 2, sender=OTHER)
+    chain.sim.seal()
+    assert book.drop(chain.ref(1), "started on chain by coordinator elsewhere")
+    del book.jobs[chain.ref(2)]  # never known here
+    reconciler = chain.reconciler(late_secs=STALE_SECS + 60, stale_running_secs=STALE_SECS,
+                                  fail_on_chain=fail_through_book(book))
+    with trio.fail_after(20):
+        assert (await reconciler.reconcile_once()).failed == 2
+    outbox = await store.run(lambda ledger: ledger.operations())
+    assert [(op.kind.value, op.job_sequence) for op in outbox] == [("fail", 1), ("fail", 2)]
+    assert all("whoever holds it" in op.error for op in outbox)
+
+
+def test_the_stale_limit_is_never_below_the_container_timeout(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[sui]\npackage_id = "0x1"\n')
+    settings = load_settings(config, env={})
+    assert settings.reconcile.stale_running_secs == 600  # upstream's STUCK_JOB_TIMEOUT_SECS
+    config.write_text('[sui]\npackage_id = "0x1"\n[docker]\ncontainer_timeout_secs = 900\n')
+    settings = load_settings(config, env={})
+    assert settings.reconcile.stale_after_secs(settings.docker) == 900
+    config.write_text('[sui]\npackage_id = "0x1"\n[docker]\ncontainer_timeout_secs = 30\n'
+                      '[reconcile]\nstale_running_secs = 10\n')
+    with pytest.raises(ConfigError) as error:
+        load_settings(config, env={})
+    assert "reconcile.stale_running_secs (10) must not be below " \
+        "docker.container_timeout_secs (30)" in str(error.value)
 
 
 async def test_without_a_key_no_job_on_chain_is_ours(chain: Chain) -> None:
