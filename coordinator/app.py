@@ -16,14 +16,11 @@
         └── runner      (permanent, drains within DRAIN_GRACE_SECS)  ready jobs -> containers
             └── one task per agent container: image -> run -> settle jobs
 
-Ingest and dispatcher meet at a bounded channel (a slow dispatcher slows the stream). The book
-and the registry live on the Trio thread; their changes reach sqlite in the dispatcher's
-transaction or the book's commits. The socket is up before the runner starts containers
-mounting it; the settler outlives the runner's drain, to send what it settles.
-
-The first SIGINT/SIGTERM/SIGHUP stops the tree last child first: the runner drains (running
-containers get `DRAIN_GRACE_SECS`, then are stopped, their jobs kept pending) while the socket
-serves them: exit 0. A second signal cancels at once (containers killed, removed): exit 130.
+Ingest and dispatcher meet at a bounded channel; the book and the registry
+live on the Trio thread (their changes reach sqlite in the dispatcher's
+transaction or the book's commits). A signal stops the tree last child first
+(the runner drains while the socket and the settler still serve it): exit 0; a
+second cancels at once: exit 130. See README, Architecture.
 """
 
 from __future__ import annotations
