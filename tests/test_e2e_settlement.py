@@ -66,12 +66,19 @@ def outbox_rows(db: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
 
 
+def coordinators_of(
+    sim: Simnet, job_id: int, model: type[JobStartedEvent] | type[JobCompletedEvent]
+) -> list[str]:
+    """The coordinators named by the chain's `model` events (started, completed) of `job_id`."""
+    suffix = f"::jobs::{model.__name__}"
+    events = [model.from_bcs(record.contents)
+              for checkpoint in sim.chain.checkpoints for _, _, record in checkpoint.events()
+              if record.event_type.endswith(suffix)]
+    return [event.coordinator for event in events if event.job_sequence == job_id]
+
+
 def started_by(sim: Simnet, job_id: int) -> list[str]:
-    """The coordinators whose JobStartedEvent for `job_id` the chain recorded."""
-    started = [JobStartedEvent.from_bcs(record.contents)
-               for checkpoint in sim.chain.checkpoints for _, _, record in checkpoint.events()
-               if record.event_type.endswith("::jobs::JobStartedEvent")]
-    return [event.coordinator for event in started if event.job_sequence == job_id]
+    return coordinators_of(sim, job_id, JobStartedEvent)
 
 
 async def test_jobs_are_claimed_run_and_completed_on_chain(
@@ -172,11 +179,7 @@ async def test_without_a_key_jobs_run_but_the_daemon_says_they_are_not_on_chain(
 
 
 def completions(sim: Simnet, job_id: int) -> list[str]:
-    """The coordinators whose JobCompletedEvent for `job_id` the chain recorded."""
-    done = [JobCompletedEvent.from_bcs(record.contents)
-            for checkpoint in sim.chain.checkpoints for _, _, record in checkpoint.events()
-            if record.event_type.endswith("::jobs::JobCompletedEvent")]
-    return [event.coordinator for event in done if event.job_sequence == job_id]
+    return coordinators_of(sim, job_id, JobCompletedEvent)
 
 
 async def test_after_a_crash_the_outbox_sends_only_what_the_chain_still_needs(
