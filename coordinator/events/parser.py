@@ -109,9 +109,13 @@ class EventParser:
         self.modules = frozenset(modules)
         self.layout: Layout | None = layout
         self.auto = auto  # the layout is the chain's to say, not the config's
-        self.malformed = 0
         self.misfits: Counter[str] = Counter()
         self._logged: OrderedDict[EventId, None] = OrderedDict()
+
+    @property
+    def malformed(self) -> int:
+        """Payloads of our package that did not decode, all types together."""
+        return sum(self.misfits.values())
 
     def parse(
         self,
@@ -203,7 +207,6 @@ class EventParser:
         it is read again."""
         if position.event_id in self._logged:
             return
-        self.malformed += 1
         self.misfits[type_name] += 1
         EVENTS_MALFORMED.labels(type_name).inc()
         self._logged[position.event_id] = None
