@@ -112,8 +112,8 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,
              runner.report, *[owner.report for owner in (reconciler, settler) if owner]]
     status = DaemonStatus(parts, instance_id)
-    router = Router(store, registry, book, handled, parser, auto_layout=sui.layout == "auto",
-                    expected_chain=sui.chain_id, stored_layout=stored_layout)
+    router = Router(store, registry, book, handled, parser, expected_chain=sui.chain_id,
+                    stored_layout=stored_layout)
     ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)
     dispatcher = Dispatcher(store, deliveries_out, handled, router.route)
     service = CoordinatorService(book, settler=settler,

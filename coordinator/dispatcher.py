@@ -85,7 +85,7 @@ class WrongChain(SetupError):
 class Router:
     """Applies each new chain event to the state it concerns (see module doc).
 
-    With `sui.layout = "auto"` (`auto_layout`) it also makes the parser's
+    With `sui.layout = "auto"` (the parser's `auto`) it also makes the parser's
     settled layout durable, in the transaction of the event that settled it,
     and forgets it with the chain (another chain may carry another
     publication). `expected_chain` is `sui.chain_id`: a node of another chain
@@ -96,14 +96,13 @@ class Router:
     book: JobBook
     status: DispatchStatus
     parser: EventParser
-    auto_layout: bool = False
     expected_chain: str | None = None
     stored_layout: str | None = None  # what the store remembers (auto)
 
     def route(self, event: CoordinationEvent) -> list[LedgerWrite]:
         """An `EventHandler`: the registry's writes, then the book's changes."""
         writes = self.registry.on_chain_event(event)
-        if self.auto_layout and event.layout is not None and event.layout != self.stored_layout:
+        if self.parser.auto and event.layout is not None and event.layout != self.stored_layout:
             settled = self.stored_layout = event.layout
             writes.append(lambda ledger: ledger.set_layout(settled))
         self.book.on_chain_event(event)
@@ -126,7 +125,7 @@ class Router:
             return False
         self.book.forget_chain()
         self.status.cursor = None
-        if self.auto_layout:
+        if self.parser.auto:
             self.parser.layout = self.stored_layout = None
         return True
 

@@ -40,10 +40,10 @@ METHOD_ADDED = event("agent", MethodAddedEvent(
 ))
 
 
-async def router_on(store: Store, **options: Any) -> Router:
+async def router_on(store: Store, *, auto_layout: bool = False, **options: Any) -> Router:
     book = JobBook(store, max_attempts=3, lease_secs=60)
-    parser = EventParser("0x1", ["agent", "jobs"], None if options.get("auto_layout") else
-                         "2025-08")
+    parser = EventParser("0x1", ["agent", "jobs"], None if auto_layout else "2025-08",
+                         auto=auto_layout)
     return Router(store, Registry({}), book, DispatchStatus(cursor=2), parser, **options)
 
 
