@@ -33,6 +33,9 @@ from coordinator.events import (
     JobFailedEvent,
     JobStatus,
     JobUpdatedEvent,
+    KVDeletedEvent,
+    KVSetEvent,
+    MetadataAddedEvent,
     MethodAddedEvent,
     MethodRemovedEvent,
     MethodUpdatedEvent,
@@ -333,6 +336,21 @@ CASES: list[tuple[str, BcsEvent, str]] = [
         AppInstanceCreatedEvent(app_instance_address=A1, admin=A2, created_at=TS),
         f"{H1} {H2}  0068e5cf8b010000",
     ),
+    (
+        "app_instance",
+        KVSetEvent(app_instance_address=A1, key="k", value="vé"),
+        f"{H1}  016b  0376c3a9",
+    ),
+    (
+        "app_instance",
+        KVDeletedEvent(app_instance_address=A1, key="key"),
+        f"{H1}  036b6579",
+    ),
+    (
+        "app_instance",
+        MetadataAddedEvent(app_instance_address=A2, key="", value="x"),
+        f"{H2}  00  0178",
+    ),
 ]
 
 
@@ -351,7 +369,7 @@ def test_hand_written_payloads(module: str, event: BcsEvent, payload: str) -> No
 def test_every_event_model_has_a_hand_written_payload() -> None:
     covered = {(module, type(event).__name__) for module, event, _ in CASES}
     assert covered == set(EVENT_MODELS)
-    assert len(EVENT_MODELS) == 17
+    assert len(EVENT_MODELS) == 20
 
 
 JOB_CREATED = bytes.fromhex(CASES[8][2])

@@ -354,6 +354,23 @@ class AppInstanceCreatedEvent(BcsEvent):
     created_at: U64
 
 
+class KVSetEvent(BcsEvent):
+    app_instance_address: Address
+    key: String
+    value: String
+
+
+class KVDeletedEvent(BcsEvent):
+    app_instance_address: Address
+    key: String
+
+
+class MetadataAddedEvent(BcsEvent):
+    app_instance_address: Address
+    key: String
+    value: String
+
+
 _EVENTS_BY_MODULE: dict[str, tuple[type[BcsEvent], ...]] = {
     "agent": (
         AgentCreatedEvent,
@@ -373,7 +390,7 @@ _EVENTS_BY_MODULE: dict[str, tuple[type[BcsEvent], ...]] = {
         JobDeletedEvent,
     ),
     "developer": (DeveloperCreatedEvent, DeveloperUpdatedEvent, DeveloperDeletedEvent),
-    "app_instance": (AppInstanceCreatedEvent,),
+    "app_instance": (AppInstanceCreatedEvent, KVSetEvent, KVDeletedEvent, MetadataAddedEvent),
 }
 
 # (Move module, event struct name) -> model; class names are the Move names.
@@ -423,6 +440,9 @@ __all__ = [
     "JobFailedEvent",
     "JobStatus",
     "JobUpdatedEvent",
+    "KVDeletedEvent",
+    "KVSetEvent",
+    "MetadataAddedEvent",
     "MethodAddedEvent",
     "MethodRemovedEvent",
     "MethodUpdatedEvent",

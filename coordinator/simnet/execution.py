@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from coordinator._pb.sui.rpc.v2 import (
@@ -44,19 +44,23 @@ from coordinator._pb.sui.rpc.v2 import (
 )
 from coordinator.events.bcs import BOOL, BcsError
 from coordinator.events.models import BcsEvent
-from coordinator.simnet import messages, movejobs
-from coordinator.simnet.chain import TxRecord, digest
+from coordinator.simnet import messages, moveapp, movejobs
+from coordinator.simnet.chain import TxRecord, digest, hash_parts
 from coordinator.simnet.coins import GAS_COIN_TYPE_LONG, GasCoin
 from coordinator.simnet.objects import AppInstance, Job, MoveObject
 from coordinator.simnet.sim import Simnet
 from coordinator.sui.transactions import (
     CLOCK,
+    AddMetadata,
     CompleteJob,
+    CreateAppJob,
     DecodedCall,
+    DeleteKV,
     FailJob,
     Multicall,
     ObjectRef,
     Operation,
+    SetKV,
     SharedObject,
     StartJob,
     TerminateJob,
@@ -130,7 +134,8 @@ class Run:
     events: list[BcsEvent]
     returns: list[bool]  # one per command, when it succeeded
     deleted_jobs: list[Job] = field(default_factory=list)
-    touched_jobs: list[Job] = field(default_factory=list)
+    touched_jobs: list[Job] = field(default_factory=list)  # created ones included
+    created_jobs: list[Job] = field(default_factory=list)
 
     @property
     def charged(self) -> int:
@@ -308,7 +313,10 @@ def computation_units(operations: Sequence[Operation]) -> int:
     return BASE_UNITS + CALL_UNITS * len(operations) + OPERATION_UNITS * count
 
 
-def _operate(app: AppInstance, operation: Operation, call: movejobs.Call) -> movejobs.Result:
+def _operate(
+    app: AppInstance, operation: Operation, call: movejobs.Call, new_id: Callable[[], str]
+) -> movejobs.Result:
+    """Run one Move call; `moveapp.MoveAbort` when it aborts."""
     match operation:
         case StartJob(sequence):
             return movejobs.start_job(app, sequence, call)
@@ -324,15 +332,36 @@ def _operate(app: AppInstance, operation: Operation, call: movejobs.Call) -> mov
                 terminate=operation.terminate, start=operation.start,
                 available_memory=operation.available_memory,
             )  # fmt: skip
+        case SetKV(key, value):
+            return moveapp.set_kv(app, key, value)
+        case DeleteKV(key):
+            return moveapp.delete_kv(app, key)
+        case AddMetadata(key, value):
+            return moveapp.add_metadata(app, key, value)
+        case CreateAppJob():
+            return moveapp.create_app_job(app, operation, new_id(), call)
+
+
+def abort_description(abort: moveapp.MoveAbort, command: int) -> str:
+    """A Move abort as a fullnode describes it in the effects' status."""
+    return (f"MoveAbort(MoveLocation {{ module: ModuleId {{ address: {'0' * 63}2, "
+            f"name: Identifier(\"{abort.module}\") }}, function_name: "
+            f"Some(\"{abort.function}\") }}, {abort.code}) in command {command}")
 
 
 def _sequences(operation: Operation) -> list[int]:
-    if isinstance(operation, Multicall):
-        return [
-            *operation.complete, *(s for s, _ in operation.fail),
-            *operation.terminate, *(s for s, _ in operation.start),
-        ]  # fmt: skip
-    return [operation.job_sequence]
+    """The existing jobs a call may change."""
+    match operation:
+        case Multicall():
+            return [
+                *operation.complete, *(s for s, _ in operation.fail),
+                *operation.terminate, *(s for s, _ in operation.start),
+            ]  # fmt: skip
+        case StartJob(sequence) | CompleteJob(sequence) | FailJob(sequence, _):
+            return [sequence]
+        case TerminateJob(sequence):
+            return [sequence]
+    return []
 
 
 def run(plan: Plan, apps: dict[str, AppInstance], now: int) -> Run:
@@ -357,15 +386,28 @@ def run(plan: Plan, apps: dict[str, AppInstance], now: int) -> Run:
                 sizes_before[job.id] = _size(job)
     events: list[BcsEvent] = []
     returns: list[bool] = []
-    for decoded in plan.calls:
-        applied, emitted = _operate(apps[decoded.app_instance.object_id], decoded.operation, call)
+    ids = iter(range(1, len(plan.calls) + 1))
+
+    def new_id() -> str:
+        # Derived from the transaction, as Sui derives a new object's id.
+        return "0x" + hash_parts(b"object", plan.digest, next(ids)).hex()
+
+    for index, decoded in enumerate(plan.calls):
+        try:
+            applied, emitted = _operate(apps[decoded.app_instance.object_id],
+                                        decoded.operation, call, new_id)
+        except moveapp.MoveAbort as abort:
+            error = (effects_pb2.ExecutionError.MOVE_ABORT, abort_description(abort, index), index)
+            return Run(False, error, min(computation, tx.gas.budget), 0, 0, [], [])
         returns.append(applied)
         events.extend(emitted)
     deleted = [
         job for app_id, app in apps.items() for seq, job in before[app_id][1].items()
         if seq not in app.jobs and job.id in touched
     ]  # fmt: skip
-    live = [job for job in touched.values() if job not in deleted]
+    created = [job for app_id, app in apps.items() for seq, job in app.jobs.items()
+               if seq not in before[app_id][1]]
+    live = [job for job in touched.values() if job not in deleted] + created
     storage = sum(storage_fee(_size(obj)) for obj in [*apps.values(), *live])
     storage += storage_fee(COIN_BYTES)
     rebate = sum(_rebate(size) for size, _ in before.values())
@@ -375,7 +417,7 @@ def run(plan: Plan, apps: dict[str, AppInstance], now: int) -> Run:
         kind = effects_pb2.ExecutionError.INSUFFICIENT_GAS
         return Run(False, (kind, "InsufficientGas", None), tx.gas.budget, 0, 0, [], [])
     result = Run(True, None, computation, storage, rebate, events, returns)
-    result.deleted_jobs, result.touched_jobs = deleted, live
+    result.deleted_jobs, result.touched_jobs, result.created_jobs = deleted, live, created
     return result
 
 
@@ -451,7 +493,11 @@ def _object_changes(
         shared = owner_pb2.Owner(kind=owner_pb2.Owner.SHARED, version=app.initial_shared_version)
         changes.append(_written(sim, app, version, shared))
     for job in result.touched_jobs:
-        changes.append(_written(sim, job, version, None))
+        written = _written(sim, job, version, None)
+        if job in result.created_jobs:
+            written.ClearField("input_version")
+            written.id_operation = effects_pb2.ChangedObject.CREATED
+        changes.append(written)
     for job in result.deleted_jobs:
         changes.append(
             _changed(job.id, sim.objects.object_type(job), job.object_version, version, None, None)
@@ -532,6 +578,9 @@ def execute(sim: Simnet, plan: Plan) -> executed_transaction_pb2.ExecutedTransac
         if result.success:
             app.updated_at = now
         app.object_version = version
+    for job in result.created_jobs:
+        sim.objects.add(job)
+        sim.jobs_created += 1
     for job in result.touched_jobs:
         job.object_version = version
     tx = sim.submit_transaction(

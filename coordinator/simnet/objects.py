@@ -2,11 +2,14 @@
 
 Only what the coordinator reads is modelled: the `SilvanaRegistry` shared
 object, developers, agents (methods in a VecMap, an optional default method),
-app instances with their `Jobs`, and jobs. Each object renders the JSON a Sui
-fullnode returns in `Object.json` (u64 as strings, u8/u16/u32 as numbers,
-`Option` as the value or null, VecMap/VecSet as `{contents: [...]}`, a UID as
-its id, an `ObjectTable` as `{id, size}`, `vector<u8>` as base64, an enum as
-`{"@variant": Name, ...}`).
+app instances with their `Jobs`, methods, metadata and kv, and jobs. An app
+instance's proving state (its AppState, blocks, proof calculations, sequence
+states) is not modelled and not rendered; its settlements are always empty, and
+its block and sequence counters stay at their values of `create_app_instance`.
+Each object renders the JSON a Sui fullnode returns in `Object.json` (u64 as
+strings, u8/u16/u32 as numbers, `Option` as the value or null, VecMap/VecSet
+as `{contents: [...]}`, a UID as its id, an `ObjectTable` as `{id, size}`,
+`vector<u8>` as base64, an enum as `{"@variant": Name, ...}`).
 
 `ObjectTable<K, V>` entries are dynamic object fields of the table's UID:
 `ObjectStore.dynamic_fields(table id)` lists them with the key as BCS, the
@@ -26,6 +29,8 @@ from coordinator.simnet.chain import hash_parts
 STRING_TYPE = "0x1::string::String"
 U64_TYPE = "u64"
 ID_TYPE = "0x2::object::ID"
+# app_instance.move's MIN_TIME_BETWEEN_BLOCKS, an instance's default.
+MIN_TIME_BETWEEN_BLOCKS_MS = 60_000
 
 Json = dict[str, Any]
 
@@ -234,12 +239,35 @@ class Job(MoveObject):
         }
 
 
+@dataclass(frozen=True)
+class AppMethod:
+    """`app_method::AppMethod`: which agent method runs an app instance's method."""
+
+    developer: str
+    agent: str
+    agent_method: str
+    description: str | None = None
+
+    def json(self) -> Json:
+        return {"description": self.description, "developer": self.developer,
+                "agent": self.agent, "agent_method": self.agent_method}
+
+
+def _vec_map(entries: dict[str, Any]) -> Json:
+    """A `VecMap<String, V>` as a fullnode renders it (insertion order kept)."""
+    return {"contents": [{"key": key, "value": value} for key, value in entries.items()]}
+
+
 @dataclass
 class AppInstance(MoveObject):
     type_name: ClassVar[str] = "app_instance::AppInstance"
     name: str = ""  # the scenario's handle; on chain the app name identifies it
     app: str = ""
     admin: str = ""
+    description: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    kv: dict[str, str] = field(default_factory=dict)
+    methods: dict[str, AppMethod] = field(default_factory=dict)
     jobs_uid: str = ""
     jobs_table: str = ""
     jobs: dict[int, Job] = field(default_factory=dict)
@@ -277,8 +305,23 @@ class AppInstance(MoveObject):
         return {
             "id": self.id,
             "silvana_app_name": self.app,
-            "admin": self.admin,
+            "description": self.description,
+            "metadata": _vec_map(self.metadata),
+            "kv": _vec_map(self.kv),
+            "methods": _vec_map({name: m.json() for name, m in self.methods.items()}),
+            "settlements": {"contents": []},
             "jobs": jobs,
+            "sequence": _u64(0),
+            "admin": self.admin,
+            "block_number": _u64(1),
+            "previous_block_timestamp": _u64(self.created_at),
+            "previous_block_last_sequence": _u64(0),
+            "last_proved_block_number": _u64(0),
+            "last_settled_block_number": _u64(0),
+            "last_settled_sequence": _u64(0),
+            "last_purged_sequence": _u64(0),
+            "isPaused": False,
+            "min_time_between_blocks": _u64(MIN_TIME_BETWEEN_BLOCKS_MS),
             "created_at": _u64(self.created_at),
             "updated_at": _u64(self.updated_at),
         }

@@ -28,6 +28,11 @@
 
     [[app_instances]]
     name = "add-demo"
+    [[app_instances.methods]]   # the app's methods (what an agent's CreateAppJob names)
+    name = "prove"
+    developer = "AddExampleDev"
+    agent = "AddAgent"
+    agent_method = "prove"
 
     [[jobs]]
     at_secs = 3             # or at_checkpoint = 12 (exactly one of them)
@@ -63,6 +68,7 @@ from coordinator.errors import SetupError
 from coordinator.events import normalize_address
 from coordinator.events.layouts import DEFAULT_LAYOUT, Layout
 from coordinator.simnet.faults import SUI_METHODS, Faults
+from coordinator.simnet.objects import AppMethod
 from coordinator.simnet.sim import EventModule, Simnet
 
 
@@ -135,11 +141,26 @@ class DeveloperSpec(_Strict):
         return self
 
 
+class AppMethodSpec(_Strict):
+    name: Name
+    developer: Name
+    agent: Name
+    agent_method: Name
+    description: str | None = None
+
+
 class AppInstanceSpec(_Strict):
     name: Name
     app: str | None = None  # the Silvana app name; defaults to `name`
     admin: Address | None = None
     max_attempts: int = Field(default=3, ge=1, le=255)
+    description: str | None = None
+    methods: list[AppMethodSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_methods(self) -> Self:
+        _unique(self.methods, "method")
+        return self
 
 
 class JobSpec(_Strict):
@@ -332,7 +353,10 @@ def populate(sim: Simnet, scenario: Scenario) -> None:
                     sim.set_default_method(dev.name, agent.name, method.name)
     for app in scenario.app_instances:
         sim.create_app_instance(
-            app.name, app=app.app, admin=app.admin, max_attempts=app.max_attempts
+            app.name, app=app.app, admin=app.admin, max_attempts=app.max_attempts,
+            description=app.description,
+            methods={m.name: AppMethod(m.developer, m.agent, m.agent_method, m.description)
+                     for m in app.methods},
         )
     for grant in scenario.fund:
         sim.fund(grant.address, grant.amount)

@@ -19,7 +19,7 @@ import logging
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 import trio
@@ -56,6 +56,7 @@ from coordinator.simnet.objects import (
     Agent,
     AgentMethod,
     AppInstance,
+    AppMethod,
     Developer,
     Ids,
     Job,
@@ -487,8 +488,10 @@ class Simnet:
             raise UnknownObject(f"app instance {app.name!r} has no job {job_id}") from None
 
     def create_app_instance(
-        self, name: str, *, app: str | None = None, admin: str | None = None, max_attempts: int = 3
+        self, name: str, *, app: str | None = None, admin: str | None = None, max_attempts: int = 3,
+        description: str | None = None, methods: Mapping[str, AppMethod] | None = None,
     ) -> AppInstance:
+        """An app instance; `methods` are the app's methods (what CreateAppJob may name)."""
         if name in self.app_instances:
             raise SimnetError(f"app instance {name!r} exists")
         if not 1 <= max_attempts <= 255:
@@ -504,6 +507,8 @@ class Simnet:
             jobs_table=self._ids.new(),
             max_attempts=max_attempts,
             layout=self.layout,
+            description=description,
+            methods=dict(methods or {}),
             created_at=now,
             updated_at=now,
         )

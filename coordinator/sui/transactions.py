@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import base58
 
 from coordinator.events.bcs import (
+    BYTES,
     STRING,
     U32_MAX,
     U64,
@@ -34,6 +35,7 @@ from coordinator.events.bcs import (
     Codec,
     Reader,
     Writer,
+    option,
     vector,
 )
 from coordinator.sui.keys import (
@@ -49,10 +51,14 @@ from coordinator.sui.keys import (
 __all__ = [
     "APP_INSTANCE_MODULE",
     "CLOCK",
+    "AddMetadata",
+    "AgentWrite",
     "Argument",
     "CallArg",
     "CompleteJob",
+    "CreateAppJob",
     "DecodedCall",
+    "DeleteKV",
     "FailJob",
     "GasData",
     "MoveCall",
@@ -61,6 +67,7 @@ __all__ = [
     "Operation",
     "ProgrammableTransaction",
     "Pure",
+    "SetKV",
     "SharedObject",
     "StartJob",
     "TerminateJob",
@@ -366,10 +373,54 @@ class Multicall:
     available_memory: int = 0
 
 
-Operation = StartJob | CompleteJob | FailJob | TerminateJob | Multicall
+@dataclass(frozen=True)
+class SetKV:
+    """`set_kv`: an agent's key-value pair on its app instance (replaces)."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class DeleteKV:
+    """`delete_kv`: a missing key is no change (and no event)."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class AddMetadata:
+    """`add_metadata`: written once per key; an existing key aborts the call."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class CreateAppJob:
+    """`create_app_job`: a new pending job for a method of the app instance."""
+
+    method_name: str
+    description: str | None = None
+    block_number: int | None = None
+    sequences: tuple[int, ...] | None = None
+    sequences1: tuple[int, ...] | None = None
+    sequences2: tuple[int, ...] | None = None
+    data: bytes = b""
+    interval_ms: int | None = None
+    next_scheduled_at: int | None = None
+    settlement_chain: str | None = None
+
+
+# What agents write through the coordinator (not job operations: no bool result).
+AgentWrite = SetKV | DeleteKV | AddMetadata | CreateAppJob
+Operation = StartJob | CompleteJob | FailJob | TerminateJob | Multicall | AgentWrite
 
 _U64S = vector(U64)
 _STRINGS = vector(STRING)
+_OPTION_STRING = option(STRING)
+_OPTION_U64 = option(U64)
+_OPTION_U64S = option(_U64S)
 
 
 def _call_of(operation: Operation) -> tuple[str, list[bytes]]:
@@ -393,15 +444,41 @@ def _call_of(operation: Operation) -> tuple[str, list[bytes]]:
                 _U64S.to_bytes([memory for _, memory in operation.start]),
                 U64.to_bytes(operation.available_memory),
             ]
+        case SetKV(key, value):
+            return "set_kv", [STRING.to_bytes(key), STRING.to_bytes(value)]
+        case DeleteKV(key):
+            return "delete_kv", [STRING.to_bytes(key)]
+        case AddMetadata(key, value):
+            return "add_metadata", [STRING.to_bytes(key), STRING.to_bytes(value)]
+        case CreateAppJob():
+            return "create_app_job", [
+                STRING.to_bytes(operation.method_name),
+                _OPTION_STRING.to_bytes(operation.description),
+                _OPTION_U64.to_bytes(operation.block_number),
+                _OPTION_U64S.to_bytes(operation.sequences),
+                _OPTION_U64S.to_bytes(operation.sequences1),
+                _OPTION_U64S.to_bytes(operation.sequences2),
+                BYTES.to_bytes(operation.data),
+                _OPTION_U64.to_bytes(operation.interval_ms),
+                _OPTION_U64.to_bytes(operation.next_scheduled_at),
+                _OPTION_STRING.to_bytes(operation.settlement_chain),
+            ]
 
 
-# Pure parameters of each function (between the AppInstance and the Clock).
-_SIGNATURES: dict[str, tuple[Codec[Any], ...]] = {
-    "start_app_job": (U64,),
-    "complete_app_job": (U64,),
-    "fail_app_job": (U64, STRING),
-    "terminate_app_job": (U64,),
-    "multicall_app_job_operations": (_U64S, _U64S, _STRINGS, _U64S, _U64S, _U64S, U64),
+# Pure parameters of each function (after the AppInstance), and whether the
+# Clock follows them (the kv and metadata calls take only the TxContext, which
+# a transaction never passes).
+_SIGNATURES: dict[str, tuple[tuple[Codec[Any], ...], bool]] = {
+    "start_app_job": ((U64,), True),
+    "complete_app_job": ((U64,), True),
+    "fail_app_job": ((U64, STRING), True),
+    "terminate_app_job": ((U64,), True),
+    "multicall_app_job_operations": ((_U64S, _U64S, _STRINGS, _U64S, _U64S, _U64S, U64), True),
+    "set_kv": ((STRING, STRING), False),
+    "delete_kv": ((STRING,), False),
+    "add_metadata": ((STRING, STRING), False),
+    "create_app_job": ((STRING, _OPTION_STRING, _OPTION_U64, _OPTION_U64S, _OPTION_U64S,
+                        _OPTION_U64S, BYTES, _OPTION_U64, _OPTION_U64, _OPTION_STRING), True),
 }
 
 
@@ -414,19 +491,22 @@ def build_transaction(
     gas: GasData,
     expiration_epoch: int | None = None,
 ) -> TransactionData:
-    """One Move call per operation, all on `app_instance`, in the given order."""
+    """One Move call per operation, all on `app_instance`, in the given order.
+    The Clock is an input only when a call takes it."""
     if not operations:
         raise ValueError("a transaction needs at least one operation")
-    inputs: list[CallArg] = [app_instance, CLOCK]
+    calls = [_call_of(operation) for operation in operations]
+    with_clock = any(_SIGNATURES[function][1] for function, _ in calls)
+    inputs: list[CallArg] = [app_instance, CLOCK] if with_clock else [app_instance]
     commands: list[MoveCall] = []
-    for operation in operations:
-        function, pures = _call_of(operation)
+    for function, pures in calls:
         first = len(inputs)
         inputs.extend(Pure(value) for value in pures)
+        clock = (Argument("input", 1),) if _SIGNATURES[function][1] else ()
         arguments = (
             Argument("input", 0),
             *(Argument("input", first + offset) for offset in range(len(pures))),
-            Argument("input", 1),
+            *clock,
         )
         commands.append(MoveCall(package, APP_INSTANCE_MODULE, function, arguments))
     return TransactionData(
@@ -445,32 +525,35 @@ class DecodedCall:
 
 def decode_operation(tx: TransactionData, index: int) -> DecodedCall:
     """Read command `index` of `tx` back as an operation, checking the shape of the
-    call against the function's signature (AppInstance, pure args..., Clock).
+    call against the function's signature (AppInstance, pure args..., [Clock]).
 
     Raises `BcsError` for a call that is not one of ours or is malformed; the
     package is not checked here (the caller knows which one it serves).
     """
     call = tx.kind.commands[index]
     where = f"command {index} ({call.module}::{call.function})"
-    signature = _SIGNATURES.get(call.function) if call.module == APP_INSTANCE_MODULE else None
-    if signature is None:
+    known = _SIGNATURES.get(call.function) if call.module == APP_INSTANCE_MODULE else None
+    if known is None:
         raise BcsError(f"{where}: not an app_instance job operation")
-    if len(call.arguments) != len(signature) + 2:
-        raise BcsError(f"{where}: expected {len(signature) + 2} arguments")
+    signature, with_clock = known
+    count = len(signature) + 1 + with_clock
+    if len(call.arguments) != count:
+        raise BcsError(f"{where}: expected {count} arguments")
 
     def input_of(argument: Argument) -> CallArg:
         if argument.kind != "input" or argument.index >= len(tx.kind.inputs):
             raise BcsError(f"{where}: argument {argument} is not an input of the transaction")
         return tx.kind.inputs[argument.index]
 
-    app_instance, clock = input_of(call.arguments[0]), input_of(call.arguments[-1])
+    app_instance = input_of(call.arguments[0])
+    clock = input_of(call.arguments[-1]) if with_clock else CLOCK
     if not isinstance(app_instance, SharedObject) or not app_instance.mutable:
         raise BcsError(f"{where}: the first argument must be a mutable shared object")
     if not isinstance(clock, SharedObject) or clock.object_id != CLOCK.object_id:
         raise BcsError(f"{where}: the last argument must be the Clock (0x6)")
     values: list[object] = []
     for position, (codec, argument) in enumerate(
-        zip(signature, call.arguments[1:-1], strict=True), 1
+        zip(signature, call.arguments[1 : 1 + len(signature)], strict=True), 1
     ):
         pure = input_of(argument)
         if not isinstance(pure, Pure):
@@ -479,6 +562,10 @@ def decode_operation(tx: TransactionData, index: int) -> DecodedCall:
         values.append(codec.decode(reader))
         reader.finish()
     return DecodedCall(app_instance, _operation_of(call.function, values, where), clock)
+
+
+def _u64s(value: object) -> tuple[int, ...] | None:
+    return None if value is None else tuple(cast(list[int], value))
 
 
 def _operation_of(function: str, values: list[object], where: str) -> Operation:
@@ -503,6 +590,21 @@ def _operation_of(function: str, values: list[object], where: str) -> Operation:
                 tuple(terminate),
                 tuple(zip(start_jobs, memory, strict=True)),
                 available,
+            )
+        case "set_kv", [str(key), str(value)]:
+            return SetKV(key, value)
+        case "delete_kv", [str(key)]:
+            return DeleteKV(key)
+        case "add_metadata", [str(key), str(value)]:
+            return AddMetadata(key, value)
+        case "create_app_job", [str(method), *rest] if len(rest) == 9:
+            # The codecs of the signature made these values; only the shapes are named here.
+            description, block, seqs, seqs1, seqs2, data, interval, scheduled, chain = rest
+            return CreateAppJob(
+                method, cast(str | None, description), cast(int | None, block),
+                _u64s(seqs), _u64s(seqs1), _u64s(seqs2), cast(bytes, data),
+                cast(int | None, interval), cast(int | None, scheduled),
+                cast(str | None, chain),
             )
     raise BcsError(f"{where}: unexpected argument values")
 
