@@ -116,7 +116,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
                     stored_layout=stored_layout)
     ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)
     dispatcher = Dispatcher(store, deliveries_out, handled, router.route)
-    service = CoordinatorService(book, settler=settler,
+    service = CoordinatorService(book, settler=settler, chain=connect_sui,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
     status_service = StatusService(status.snapshot, service.limiter)
 

@@ -113,12 +113,26 @@ class Session:
 
 
 class OperationKind(StrEnum):
-    """The coordinator's Move calls on a job (`app_instance::*_app_job`)."""
+    """The coordinator's Move calls on a job (`app_instance::*_app_job`), and
+    the app-instance calls it makes for its agents (`coordinator.agent_writes`)."""
 
     START = "start"  # the claim: the job is ours once the chain says true
     COMPLETE = "complete"
     FAIL = "fail"
     TERMINATE = "terminate"
+    SET_KV = "set_kv"
+    DELETE_KV = "delete_kv"
+    ADD_METADATA = "add_metadata"
+    CREATE_APP_JOB = "create_app_job"
+
+    @property
+    def agent_write(self) -> bool:
+        """An agent's write: sent in a transaction of its own, answered to the agent."""
+        return self in _AGENT_WRITES
+
+
+_AGENT_WRITES = frozenset({OperationKind.SET_KV, OperationKind.DELETE_KV,
+                           OperationKind.ADD_METADATA, OperationKind.CREATE_APP_JOB})
 
 
 @dataclass
@@ -136,6 +150,9 @@ class ChainOperation:
     attempts: int = 0  # sends that got no answer from the chain
     next_try_at: float = 0.0  # wall clock; after a failed send
     last_error: str = ""
+    # An agent write's arguments (JSON, `coordinator.agent_writes`); its
+    # `job_sequence` is the job of the agent that asked.
+    args: str = ""
 
     @property
     def ref(self) -> JobRef:

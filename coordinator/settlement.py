@@ -21,6 +21,12 @@ against the job on chain before it is sent again: a `complete` or `fail` only
 while the job is still `Running`, a `terminate` only while the job exists.
 So no completion is sent twice and none is lost.
 
+Agents' writes to their app instance (`coordinator.agent_writes`) go through
+the same outbox, each in a transaction of its own (`write`), so a call that
+aborts fails alone; its answer (success, digest, the created job) goes to the
+waiting RPC. A Move abort or a refusal is final; a send without an answer is
+retried like a settlement, except a CreateAppJob, which is sent at most once.
+
 Also here: the address's SUI balance (read every `settle.balance_interval_secs`,
 a warning below `settle.min_balance_mist`), gas spent, claims won and lost.
 """
@@ -36,6 +42,8 @@ import trio
 from pydantic import ValidationError
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from coordinator.agent_writes import still_needed as write_still_needed
+from coordinator.agent_writes import write_of
 from coordinator.backoff import Backoff
 from coordinator.config import Settings, SettleSettings
 from coordinator.domain import ChainOperation, JobRef, OperationKind
@@ -47,6 +55,7 @@ from coordinator.events.models import app_instance_address
 from coordinator.jobs import JobBook
 from coordinator.metrics.instruments import CLAIMS, GAS_SPENT, TRANSACTIONS
 from coordinator.store import Ledger, Store
+from coordinator.sui.app_instance import AppInstanceObject, read_app_instance
 from coordinator.sui.client import SuiError, SuiNotFound
 from coordinator.sui.executor import Executor, GasError, Outcome
 from coordinator.sui.keys import SuiKey
@@ -65,8 +74,10 @@ from coordinator.supervisor import Child, ChildSpec
 __all__ = [
     "CLAIM_TIMEOUT_SECS",
     "NO_KEY_WARNING",
+    "WRITE_TIMEOUT_SECS",
     "Claim",
     "Settler",
+    "WriteAnswer",
     "batch_operation",
     "job_status",
     "open_settler",
@@ -85,6 +96,11 @@ SEND_TIMEOUT_SECS = 120.0
 # A claim not answered by then (node down, no gas): its job goes back, with a
 # fail on chain in case the claim lands later.
 CLAIM_TIMEOUT_SECS = 120.0
+# An agent's write not answered by then: the RPC says so; the write stays in
+# the outbox (it may still land).
+WRITE_TIMEOUT_SECS = 60.0
+# The node's code for a transaction whose dry run failed (a Move abort).
+FAILED_DRY_RUN = "FAILED_DRY_RUN"
 # `available_memory` of a multicall: claims here ask for no memory (0 each),
 # so every start is tried.
 NO_MEMORY = 0
@@ -110,6 +126,22 @@ class Claim:
         with trio.move_on_after(CLAIM_TIMEOUT_SECS):
             await self.done.wait()
         return self.won if self.done.is_set() else None
+
+
+@dataclass(frozen=True)
+class WriteAnswer:
+    """The chain's answer to an agent's write, as the RPC gives it."""
+
+    success: bool
+    message: str
+    digest: str = ""
+    job_sequence: int = 0  # the job a CreateAppJob created
+
+
+@dataclass
+class _PendingWrite:
+    done: trio.Event = field(default_factory=trio.Event)
+    answer: WriteAnswer | None = None
 
 
 def open_settler(
@@ -226,6 +258,7 @@ class Settler:
         self.address = executor.key.address
         self.outbox: list[ChainOperation] = []  # as last read
         self._claims: dict[JobRef, Claim] = {}
+        self._writes: dict[int, _PendingWrite] = {}  # by outbox id
         self._sending: set[str] = set()  # app instances with a transaction under way
         self._unchecked: set[int] = set()  # op ids left by an earlier process
         self._shared: dict[str, SharedObject] = {}
@@ -251,6 +284,29 @@ class Settler:
 
     def forget_claim(self, ref: JobRef) -> None:
         self._claims.pop(ref, None)
+
+    async def write(self, op: ChainOperation) -> WriteAnswer:
+        """Queue an agent's write (`agent_writes.outbox_entry`) and wait, at most
+        WRITE_TIMEOUT_SECS, for the chain's answer."""
+        pending = _PendingWrite()
+        with trio.CancelScope(shield=True):
+            await self.store.run(lambda ledger: ledger.add_operations([op]))
+        self._writes[op.op_id] = pending
+        self._wake()
+        with trio.move_on_after(WRITE_TIMEOUT_SECS):
+            await pending.done.wait()
+        self._writes.pop(op.op_id, None)
+        if pending.answer is not None:
+            return pending.answer
+        return WriteAnswer(False, f"the chain did not answer within {WRITE_TIMEOUT_SECS:g} s "
+                                  f"({self.last_error or 'no answer yet'}); the write stays in "
+                                  "the outbox and may still land")
+
+    def _answer_write(self, op: ChainOperation, answer: WriteAnswer) -> None:
+        pending = self._writes.pop(op.op_id, None)
+        if pending is not None:
+            pending.answer = answer
+            pending.done.set()
 
     # --- the child ------------------------------------------------------------
 
@@ -302,6 +358,12 @@ class Settler:
             if not due:
                 wait = min(wait, min(op.next_try_at for op in ops) - now)
                 continue
+            if due[0].kind.agent_write:
+                # Alone, at once: its abort must not take other operations with it.
+                self._sending.add(app_instance)
+                nursery.start_soon(self._send_write, app_instance, due[0])
+                continue
+            due = [op for op in due if not op.kind.agent_write]
             ready_at = min(op.created_at for op in due) + window
             if len(due) < self.settings.batch_max and ready_at > now:
                 wait = min(wait, ready_at - now)
@@ -332,6 +394,96 @@ class Settler:
         finally:
             self._sending.discard(app_instance)
             self._wake()
+
+    async def _send_write(self, app_instance: str, op: ChainOperation) -> None:
+        try:
+            try:
+                write = write_of(op)
+            except ValueError as exc:
+                log.error("outbox: %s; dropped", exc)
+                await self._settle_write(op, WriteAnswer(False, str(exc)))
+                return
+            try:
+                with trio.fail_after(SEND_TIMEOUT_SECS):
+                    if op.op_id in self._unchecked:
+                        instance = await self._instance_or_none(app_instance)
+                        self._unchecked.discard(op.op_id)
+                        if not write_still_needed(op, write, instance):
+                            log.info("outbox: %s for job %s not sent again: the chain has "
+                                     "its effect, or it may have been sent already",
+                                     op.kind.value, op.ref)
+                            await self._settle_write(op, WriteAnswer(False, "not sent again"))
+                            return
+                    op.state = "sent"
+                    await self.store.run(_updating([op]))
+                    shared = await self._shared_object(app_instance)
+                    outcome = await self.executor.execute(shared, [write])
+            except SuiError as exc:
+                if exc.code == FAILED_DRY_RUN:
+                    # A Move abort in the dry run: the chain refuses it as asked.
+                    TRANSACTIONS.labels("failed").inc()
+                    await self._settle_write(op, WriteAnswer(
+                        False, f"{op.kind.value} refused by the chain: {exc.message}"))
+                    return
+                await self._write_unanswered(op, describe(exc))
+                return
+            except (GasError, trio.TooSlowError) as exc:
+                await self._write_unanswered(op, describe(exc))
+                return
+            with trio.CancelScope(shield=True):
+                await self._write_answered(op, outcome)
+        finally:
+            self._sending.discard(app_instance)
+            self._wake()
+
+    async def _instance_or_none(self, app_instance: str) -> AppInstanceObject | None:
+        try:
+            return await read_app_instance(self.connect, app_instance)
+        except SuiNotFound:
+            return None
+
+    async def _write_unanswered(self, op: ChainOperation, error: str) -> None:
+        """No answer: retried like a settlement; a CreateAppJob is not (at most once)."""
+        TRANSACTIONS.labels("error").inc()
+        if op.kind is OperationKind.CREATE_APP_JOB:
+            self.last_error = error
+            log.warning("outbox: create_app_job for job %s not answered (%s); not sent again "
+                        "(a job is created at most once)", op.ref, error)
+            await self._settle_write(op, WriteAnswer(
+                False, f"the chain did not answer ({error}); the job may or may not have been "
+                       "created, and it is not sent again"))
+            return
+        await self._keep([op], error)
+
+    async def _write_answered(self, op: ChainOperation, outcome: Outcome) -> None:
+        self._balance_stale.set()
+        self.gas_spent += max(0, outcome.gas_charged)
+        GAS_SPENT.inc(max(0, outcome.gas_charged))
+        if not outcome.success:
+            self.transactions_failed += 1
+            TRANSACTIONS.labels("failed").inc()
+            answer = WriteAnswer(False, f"{op.kind.value} failed on chain: {outcome.error}",
+                                 outcome.digest)
+        else:
+            self.transactions_ok += 1
+            TRANSACTIONS.labels("ok").inc()
+            answer = WriteAnswer(True, f"{op.kind.value} done", outcome.digest)
+            if op.kind is OperationKind.CREATE_APP_JOB:
+                if outcome.created_jobs:
+                    answer = WriteAnswer(True, f"job {outcome.created_jobs[0]} created",
+                                         outcome.digest, outcome.created_jobs[0])
+                else:
+                    why = "; ".join(outcome.refusals) or "create_app_job returned none"
+                    answer = WriteAnswer(False, f"no job created: {why}", outcome.digest)
+        log.debug("transaction %s: %s for job %s (gas %d MIST)", outcome.digest,
+                  op.kind.value, op.ref, outcome.gas_charged)
+        await self._settle_write(op, answer)
+
+    async def _settle_write(self, op: ChainOperation, answer: WriteAnswer) -> None:
+        """The write leaves the outbox; whoever waits gets `answer`."""
+        with trio.CancelScope(shield=True):
+            await self.store.run(lambda ledger: ledger.remove_operations([op.op_id]))
+        self._answer_write(op, answer)
 
     async def _drop_unneeded(
         self, app_instance: str, batch: list[ChainOperation]
@@ -394,7 +546,8 @@ class Settler:
             return
         self.transactions_ok += 1
         TRANSACTIONS.labels("ok").inc()
-        applied = {(r.kind, r.job_sequence): r.applied for r in outcome.results}
+        applied: dict[tuple[str, int], bool] = {
+            (r.kind, r.job_sequence): r.applied for r in outcome.results}
         late: list[ChainOperation] = []
         for op in batch:
             ok = applied.get((op.kind.value, op.job_sequence), False)

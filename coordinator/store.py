@@ -89,7 +89,7 @@ CREATE TABLE IF NOT EXISTS agent_methods (
 -- the chain answered them (coordinator/settlement.py).
 CREATE TABLE IF NOT EXISTS outbox (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind         TEXT    NOT NULL,  -- start | complete | fail | terminate
+    kind         TEXT    NOT NULL,  -- start | complete | fail | terminate | an agent write
     app_instance TEXT    NOT NULL,
     job_sequence INTEGER NOT NULL,
     error        TEXT    NOT NULL,
@@ -97,7 +97,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     state        TEXT    NOT NULL,  -- due | sent
     attempts     INTEGER NOT NULL,
     next_try_at  REAL    NOT NULL,
-    last_error   TEXT    NOT NULL
+    last_error   TEXT    NOT NULL,
+    args         TEXT    NOT NULL DEFAULT ''  -- an agent write's arguments (JSON)
 );
 """
 
@@ -106,6 +107,18 @@ _JOB_COLUMNS = (
     "app_instance_method", "description", "sequences", "data", "created_at", "updated_at",
     "state", "attempts", "last_error", "session_id", "not_before", "lease_until",
 )
+
+
+# Columns added after a table was first released: (table, column, definition).
+# CREATE TABLE IF NOT EXISTS leaves an older file's table as it was.
+_ADDED_COLUMNS = (("outbox", "args", "TEXT NOT NULL DEFAULT ''"),)
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    for table, column, definition in _ADDED_COLUMNS:
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
 
 class Ledger:
@@ -279,9 +292,9 @@ class Ledger:
         for op in operations:
             cursor = self._db.execute(
                 "INSERT INTO outbox (kind, app_instance, job_sequence, error, created_at, state, "
-                "attempts, next_try_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "attempts, next_try_at, last_error, args) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (op.kind.value, op.app_instance, op.job_sequence, op.error, op.created_at,
-                 op.state, op.attempts, op.next_try_at, op.last_error),
+                 op.state, op.attempts, op.next_try_at, op.last_error, op.args),
             )
             op.op_id = int(cursor.lastrowid or 0)
 
@@ -299,12 +312,12 @@ class Ledger:
         """The whole outbox, oldest first."""
         rows = self._db.execute(
             "SELECT id, kind, app_instance, job_sequence, error, created_at, state, attempts, "
-            "next_try_at, last_error FROM outbox ORDER BY id"
+            "next_try_at, last_error, args FROM outbox ORDER BY id"
         )
         return [
             ChainOperation(OperationKind(kind), app, seq, error, created, state, op_id, attempts,
-                           next_try, last_error)
-            for op_id, kind, app, seq, error, created, state, attempts, next_try, last_error
+                           next_try, last_error, args)
+            for op_id, kind, app, seq, error, created, state, attempts, next_try, last_error, args
             in rows
         ]
 
@@ -335,6 +348,7 @@ class Store:
             db.execute("PRAGMA synchronous = FULL")
             db.execute("PRAGMA busy_timeout = 5000")
             db.executescript(SCHEMA)
+            _add_missing_columns(db)
             return db
 
         return cls(await trio.to_thread.run_sync(connect), path)

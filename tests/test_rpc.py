@@ -385,7 +385,9 @@ async def test_agent_message_is_logged_escaped_and_bounded(
 async def test_every_other_upstream_call_is_unimplemented_and_says_why(
     client: GrpcClient
 ) -> None:
-    served = {"GetJob", "CompleteJob", "FailJob", "TerminateJob", "AgentMessage"}
+    served = {"GetJob", "CompleteJob", "FailJob", "TerminateJob", "AgentMessage",
+              "GetAppInstance", "GetKV", "SetKV", "DeleteKV", "GetMetadata", "AddMetadata",
+              "CreateAppJob"}
     methods = pb.DESCRIPTOR.services_by_name["CoordinatorService"].methods
     assert len(methods) == 31
     assert {m.name for m in methods} == served | set(UNSERVED)

@@ -21,7 +21,16 @@ the session's jobs only; anything else is PERMISSION_DENIED and changes nothing.
 
 At most `max_concurrent_requests` calls are served at once; the rest wait in
 line (nothing is refused). Job data is never logged. Upstream's calls that need
-more than the job book answer UNIMPLEMENTED (`coordinator.rpc.unserved`).
+more than the job book and the app instance answer UNIMPLEMENTED
+(`coordinator.rpc.unserved`).
+
+The app-instance calls act on the app instance of the request's job, which must
+be running in the caller's session (the check CompleteJob makes). Reads
+(GetAppInstance, GetKV, GetMetadata) read the AppInstance object from the chain
+(UNAVAILABLE when it cannot be read). Writes (SetKV, DeleteKV, AddMetadata,
+CreateAppJob) need a Sui key (FAILED_PRECONDITION without); they go through the
+settler's outbox as Move calls and answer the chain's outcome: success and the
+transaction digest, or success=false with the chain's reason (a Move abort).
 
 A job's wire `job_id` is `<job_sequence>@<app instance>` (`wire_job_id`): job
 numbers repeat across app instances, and upstream's agents treat the id as
@@ -44,12 +53,25 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import (
     CoordinatorStatusServiceServicer,
 )
+from coordinator.agent_writes import outbox_entry
 from coordinator.domain import AgentKey, Job, JobState
+from coordinator.errors import describe
 from coordinator.jobs import JobBook, JobError, JobNotFound, JobNotRunning, SessionDenied
 from coordinator.logs import escape, session_fingerprint
 from coordinator.metrics.instruments import socket_call
+from coordinator.rpc.app_instance import (
+    app_instance_data,
+    check_key,
+    check_value,
+    create_app_job,
+    metadata_message,
+)
 from coordinator.rpc.unserved import UnservedCalls
-from coordinator.settlement import Claim, Settler
+from coordinator.settlement import Claim, Settler, WriteAnswer
+from coordinator.sui.app_instance import AppInstanceObject, read_app_instance
+from coordinator.sui.client import SuiError
+from coordinator.sui.objects import Connect
+from coordinator.sui.transactions import AddMetadata, AgentWrite, DeleteKV, SetKV
 
 __all__ = [
     "MAX_ERROR_BYTES",
@@ -90,6 +112,9 @@ _LEVELS = {
 }
 
 T = TypeVar("T")
+
+NO_KEY = ("{call} writes to the chain and needs a Sui key: set sui.key_file or "
+          "SUI_SECRET_KEY in the coordinator's configuration")
 
 
 def _invalid(message: str) -> NoReturn:
@@ -196,19 +221,22 @@ class CoordinatorService(UnservedCalls):
     require_session = False
 
     def __init__(self, book: JobBook, *, max_concurrent_requests: int = 64,
-                 settler: Settler | None = None) -> None:
+                 settler: Settler | None = None, chain: Connect | None = None) -> None:
         if max_concurrent_requests < 1:
             raise ValueError("max_concurrent_requests must be at least 1")
         self.book = book
-        # With a key, a job is handed out only once the chain says it is ours.
+        # With a key, a job is handed out only once the chain says it is ours,
+        # and agents' writes go to the chain through it.
         self.settler = settler
+        # Reads of app instances (None: no chain to read, e.g. a test's book alone).
+        self.chain = chain
         self.limiter = trio.CapacityLimiter(max_concurrent_requests)
         self.bound_session: str | None = None  # None: the operator's socket
 
     def for_session(self, session_id: str) -> CoordinatorService:
         """This service as served on one agent container's socket: the same book
         and limiter, acting for `session_id` only."""
-        bound = CoordinatorService(self.book, settler=self.settler)
+        bound = CoordinatorService(self.book, settler=self.settler, chain=self.chain)
         bound.limiter = self.limiter
         bound.bound_session = session_id
         return bound
@@ -408,6 +436,160 @@ class CoordinatorService(UnservedCalls):
                 raise self._refusal(exc) from None
             log.log(level, "agent message, %s: %s", about, text)
             return pb.AgentMessageResponse(success=True, message="logged")
+
+        return await self._limited(call)
+
+
+    # --- the app instance of the caller's job -------------------------------------
+
+    def _job_of(self, session_id: str | None, wire_id: tuple[int, str | None]) -> Job:
+        """The caller's running job named by the request (CompleteJob's check)."""
+        try:
+            return self.book.held(session_id, *wire_id)
+        except JobError as exc:
+            raise self._refusal(exc) from None
+
+    async def _instance(self, job: Job) -> AppInstanceObject:
+        if self.chain is None:
+            raise purerpc.UnavailableError("this coordinator has no chain to read")
+        try:
+            return await read_app_instance(self.chain, job.app_instance)
+        except SuiError as exc:
+            log.warning("app instance of job %s not read: %s", job.ref, describe(exc))
+            raise purerpc.UnavailableError(
+                f"the app instance could not be read from the chain: {describe(exc)}"
+            ) from None
+
+    def _writer(self, call: str) -> Settler:
+        if self.settler is None:
+            raise purerpc.FailedPreconditionError(NO_KEY.format(call=call))
+        return self.settler
+
+    async def _write(self, settler: Settler, job: Job, write: AgentWrite) -> WriteAnswer:
+        answer = await settler.write(outbox_entry(write, job.app_instance, job.job_id,
+                                                  settler.clock()))
+        log.info("%s for job %s: %s", type(write).__name__, job.ref, answer.message)
+        return answer
+
+    @socket_call("GetAppInstance")
+    async def GetAppInstance(
+        self, input_message: pb.GetAppInstanceRequest
+    ) -> pb.GetAppInstanceResponse:
+        request = input_message
+        session_id = self._caller(request.session_id)
+        wire_id = _job_id("job_id", request.job_id)
+
+        async def call() -> pb.GetAppInstanceResponse:
+            instance = await self._instance(self._job_of(session_id, wire_id))
+            return pb.GetAppInstanceResponse(
+                success=True, message=f"app instance {instance.id}",
+                app_instance=app_instance_data(instance))
+
+        return await self._limited(call)
+
+    @socket_call("GetKV")
+    async def GetKV(self, input_message: pb.GetKVRequest) -> pb.GetKVResponse:
+        request = input_message
+        session_id = self._caller(request.session_id)
+        wire_id = _job_id("job_id", request.job_id)
+        key = check_key(request.key)
+
+        async def call() -> pb.GetKVResponse:
+            instance = await self._instance(self._job_of(session_id, wire_id))
+            if key not in instance.kv:
+                # Upstream: a missing key is a success without a value.
+                return pb.GetKVResponse(success=True, message=f"Key '{key}' not found")
+            return pb.GetKVResponse(success=True, message="found", value=instance.kv[key])
+
+        return await self._limited(call)
+
+    @socket_call("GetMetadata")
+    async def GetMetadata(self, input_message: pb.GetMetadataRequest) -> pb.GetMetadataResponse:
+        request = input_message
+        session_id = self._caller(request.session_id)
+        wire_id = _job_id("job_id", request.job_id)
+        key = check_key(request.key) if request.HasField("key") else None
+
+        async def call() -> pb.GetMetadataResponse:
+            instance = await self._instance(self._job_of(session_id, wire_id))
+            if key is None:
+                message = "app instance info"
+            elif key in instance.metadata:
+                message = "found"
+            else:
+                message = f"Key '{key}' not found"
+            return pb.GetMetadataResponse(success=True, message=message,
+                                          metadata=metadata_message(instance, key))
+
+        return await self._limited(call)
+
+    @socket_call("SetKV")
+    async def SetKV(self, input_message: pb.SetKVRequest) -> pb.SetKVResponse:
+        request = input_message
+        session_id = self._caller(request.session_id)
+        wire_id = _job_id("job_id", request.job_id)
+        write = SetKV(check_key(request.key), check_value(request.value))
+
+        async def call() -> pb.SetKVResponse:
+            job = self._job_of(session_id, wire_id)
+            answer = await self._write(self._writer("SetKV"), job, write)
+            return pb.SetKVResponse(success=answer.success, message=answer.message,
+                                    tx_hash=answer.digest)
+
+        return await self._limited(call)
+
+    @socket_call("DeleteKV")
+    async def DeleteKV(self, input_message: pb.DeleteKVRequest) -> pb.DeleteKVResponse:
+        request = input_message
+        session_id = self._caller(request.session_id)
+        wire_id = _job_id("job_id", request.job_id)
+        write = DeleteKV(check_key(request.key))
+
+        async def call() -> pb.DeleteKVResponse:
+            job = self._job_of(session_id, wire_id)
+            answer = await self._write(self._writer("DeleteKV"), job, write)
+            return pb.DeleteKVResponse(success=answer.success, message=answer.message,
+                                       tx_hash=answer.digest)
+
+        return await self._limited(call)
+
+    @socket_call("AddMetadata")
+    async def AddMetadata(self, input_message: pb.AddMetadataRequest) -> pb.AddMetadataResponse:
+        request = input_message
+        session_id = self._caller(request.session_id)
+        wire_id = _job_id("job_id", request.job_id)
+        write = AddMetadata(check_key(request.key), check_value(request.value))
+
+        async def call() -> pb.AddMetadataResponse:
+            job = self._job_of(session_id, wire_id)
+            answer = await self._write(self._writer("AddMetadata"), job, write)
+            return pb.AddMetadataResponse(success=answer.success, message=answer.message,
+                                          tx_hash=answer.digest)
+
+        return await self._limited(call)
+
+    @socket_call("CreateAppJob")
+    async def CreateAppJob(
+        self, input_message: pb.CreateAppJobRequest
+    ) -> pb.CreateAppJobResponse:
+        request = input_message
+        session_id = self._caller(request.session_id)
+        wire_id = _job_id("job_id", request.job_id)
+        write = create_app_job(request)
+
+        async def call() -> pb.CreateAppJobResponse:
+            job = self._job_of(session_id, wire_id)
+            settler = self._writer("CreateAppJob")
+            instance = await self._instance(job)
+            if write.method_name not in instance.methods:
+                known = ", ".join(sorted(instance.methods)) or "none"
+                raise purerpc.InvalidArgumentError(
+                    f"method_name {write.method_name!r} is not a method of app instance "
+                    f"{instance.id} (its methods: {known})")
+            answer = await self._write(settler, job, write)
+            return pb.CreateAppJobResponse(success=answer.success, message=answer.message,
+                                           tx_hash=answer.digest,
+                                           job_sequence=answer.job_sequence)
 
         return await self._limited(call)
 

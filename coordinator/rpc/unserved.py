@@ -17,8 +17,6 @@ from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import CoordinatorS
 
 __all__ = ["UNSERVED", "UnservedCalls"]
 
-_CHAIN_READ = "chain reads of the job's app instance object"
-_CHAIN_WRITE = "Move calls on the app instance through a coordinator key (chain writes)"
 _PROOFS = "a proof store and proof calculations written on chain"
 _BLOCKS = "Move calls on the app instance's blocks (chain writes)"
 
@@ -34,13 +32,6 @@ UNSERVED: dict[str, str] = {
     "GetSettlementProof": "a proof store and settlement chains",
     "SubmitSettlementProof": "a proof store and settlement chains",
     "RetrieveSecret": "a secrets store",
-    "SetKV": _CHAIN_WRITE,
-    "DeleteKV": _CHAIN_WRITE,
-    "AddMetadata": _CHAIN_WRITE,
-    "CreateAppJob": _CHAIN_WRITE,
-    "GetKV": _CHAIN_READ,
-    "GetMetadata": _CHAIN_READ,
-    "GetAppInstance": _CHAIN_READ,
     "TryCreateBlock": _BLOCKS,
     "UpdateBlockStateDataAvailability": _BLOCKS,
     "UpdateBlockProofDataAvailability": _BLOCKS,

@@ -38,10 +38,12 @@ from coordinator.events.layouts import event_model
 from coordinator.events.models import BcsEvent, normalize_address
 from coordinator.events.models_2025_11 import (
     JobCompletedEvent,
+    JobCreatedEvent,
     JobFailedEvent,
     JobStartedEvent,
     JobTerminatedEvent,
     MulticallExecutedEvent,
+    OperationFailedEvent,
 )
 from coordinator.sui.client import SuiClient, SuiError, SuiRejected, SuiUnimplemented
 from coordinator.sui.keys import SuiKey
@@ -107,6 +109,10 @@ class Outcome:
     gas_charged: int  # MIST: computation + storage - rebate (a rebate can exceed the rest)
     results: tuple[OperationResult, ...]  # one per job operation, multicall ones included
     attempts: int
+    # Jobs the transaction created (JobCreatedEvent: a CreateAppJob), and the
+    # reasons of the calls it refused (OperationFailedEvent), in event order.
+    created_jobs: tuple[int, ...] = ()
+    refusals: tuple[str, ...] = ()
 
 
 # --- Pure parts -----------------------------------------------------------------------
@@ -160,6 +166,8 @@ _APPLIED_EVENT: dict[type[BcsEvent], Kind] = {
     JobTerminatedEvent: "terminate",
 }
 _SINGLE = (JobStartedEvent, JobCompletedEvent, JobFailedEvent, JobTerminatedEvent)
+_OUTCOME_EVENTS = frozenset({*_APPLIED_EVENT, MulticallExecutedEvent, JobCreatedEvent,
+                             OperationFailedEvent})
 
 
 def _expected(operations: Sequence[Operation]) -> list[tuple[Kind, int]]:
@@ -183,6 +191,37 @@ def _expected(operations: Sequence[Operation]) -> list[tuple[Kind, int]]:
     return expected
 
 
+def _our_events(events: Sequence[tuple[str, bytes]], package: str) -> list[BcsEvent]:
+    """The events of `package` an outcome is read from, decoded (2025-11)."""
+    ours: list[BcsEvent] = []
+    package = normalize_address(package)
+    for event_type, contents in events:
+        address, _, rest = event_type.partition("::")
+        module, _, name = rest.partition("::")
+        try:
+            if normalize_address(address) != package:
+                continue
+        except ValueError:
+            continue
+        model = event_model("2025-11", module, name)
+        if model is None or model not in _OUTCOME_EVENTS:
+            continue
+        try:
+            ours.append(model.from_bcs(contents))
+        except BcsError as exc:
+            log.warning("undecodable %s in a transaction outcome: %s", name, exc)
+    return ours
+
+
+def created_and_refused(
+    events: Sequence[tuple[str, bytes]], package: str
+) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """The jobs a transaction created, and the reasons of the calls it refused."""
+    ours = _our_events(events, package)
+    return (tuple(e.job_sequence for e in ours if isinstance(e, JobCreatedEvent)),
+            tuple(e.reason for e in ours if isinstance(e, OperationFailedEvent)))
+
+
 def operation_results(
     operations: Sequence[Operation],
     events: Sequence[tuple[str, bytes]],
@@ -194,23 +233,7 @@ def operation_results(
     did not take effect: a claim is ours only when the chain says so.
     """
     applied: set[tuple[Kind, int]] = set()
-    package = normalize_address(package)
-    for event_type, contents in events:
-        address, _, rest = event_type.partition("::")
-        module, _, name = rest.partition("::")
-        try:
-            if normalize_address(address) != package:
-                continue
-        except ValueError:
-            continue
-        model = event_model("2025-11", module, name)
-        if model is None or (model not in _APPLIED_EVENT and model is not MulticallExecutedEvent):
-            continue
-        try:
-            event = model.from_bcs(contents)
-        except BcsError as exc:
-            log.warning("undecodable %s in a transaction outcome: %s", name, exc)
-            continue
+    for event in _our_events(events, package):
         if isinstance(event, MulticallExecutedEvent):
             groups: tuple[tuple[Kind, Sequence[int], Sequence[bool]], ...] = (
                 ("complete", event.complete_jobs, event.complete_results),
@@ -221,7 +244,7 @@ def operation_results(
             for kind, jobs, results in groups:
                 applied.update((kind, job) for job, ok in zip(jobs, results, strict=False) if ok)
         elif isinstance(event, _SINGLE):
-            applied.add((_APPLIED_EVENT[model], event.job_sequence))
+            applied.add((_APPLIED_EVENT[type(event)], event.job_sequence))
     return tuple(
         OperationResult(kind, sequence, (kind, sequence) in applied)
         for kind, sequence in _expected(operations)
@@ -389,6 +412,7 @@ class Executor:
                 OperationResult(kind, sequence, False) for kind, sequence in _expected(operations)
             )
         )
+        created, refused = created_and_refused(events, self.package) if success else ((), ())
         return Outcome(
             digest=executed.digest or transaction_digest(tx_bytes),
             success=success,
@@ -396,4 +420,6 @@ class Executor:
             gas_charged=gas_charged(effects.gas_used),
             results=results,
             attempts=attempts,
+            created_jobs=created,
+            refusals=refused,
         )
