@@ -44,6 +44,7 @@ from coordinator.sui.transactions import (
     build_transaction,
     decode_operation,
 )
+from tests.support import eventually
 
 SUI = 1_000_000_000
 APP_ID = "0x" + "a1" * 32
@@ -80,7 +81,10 @@ def test_create_app_job_encodes_options_vectors_and_bytes_and_takes_the_clock() 
                          next_scheduled_at=None, settlement_chain=None)
     tx = built(write)
     assert tx.kind.inputs[:2] == (SHARED, CLOCK)
-    u64 = (lambda n: n.to_bytes(8, "little"))
+
+    def u64(n: int) -> bytes:
+        return n.to_bytes(8, "little")
+
     assert [p.value for p in tx.kind.inputs[2:]] == [
         b"\x05prove",                                # String
         b"\x01\x01d",                                # Option<String>: Some("d")
@@ -239,6 +243,7 @@ async def test_add_metadata_aborts_on_an_existing_key_and_changes_nothing(
 ) -> None:
     added = await chain.execute(AddMetadata("m", "x"))
     [(name, raw)] = await chain.events(added.digest)
+    assert name == "MetadataAddedEvent"
     assert MetadataAddedEvent.from_bcs(raw).value == "x"
     version = chain.app.object_version
     with pytest.raises(SuiRejected) as info:
@@ -266,6 +271,7 @@ async def test_create_app_job_makes_a_pending_job_of_the_method_or_refuses(
     assert refused.success and refused.created_jobs == ()
     assert refused.refusals == ("Method not found in app instance",)
     [(name, raw)] = await chain.events(refused.digest)
+    assert name == "OperationFailedEvent"
     assert OperationFailedEvent.from_bcs(raw).operation == "create_job"
     assert sorted(chain.app.jobs) == [1, 2]
 
@@ -319,10 +325,11 @@ async def test_after_a_restart_a_write_goes_again_only_if_still_needed(
     left[2].state = "sent"
     await store.run(lambda ledger: ledger.add_operations(left))
     versions = chain.app.object_version
-    await nursery.start(settler(chain, store).run)
-    with trio.fail_after(20):
-        while await store.run(Ledger.operations):
-            await trio.sleep(0.05)
+    ours = settler(chain, store)
+    await nursery.start(ours.run)
+    await eventually(lambda: ours.transactions_ok == 2, 20, "two writes sent")
+    await eventually(lambda: not ours.outbox and not ours._sending, 20, "the outbox emptied")
+    assert await store.run(Ledger.operations) == []
     assert chain.app.kv == {"done": "1", "todo": "2"}
     made = [job.description for job in chain.app.jobs.values()]
     assert made.count("never sent") == 1 and len(made) == 2
