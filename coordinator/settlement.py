@@ -409,10 +409,7 @@ class Settler:
                         instance = await self._instance_or_none(app_instance)
                         self._unchecked.discard(op.op_id)
                         if not write_still_needed(op, write, instance):
-                            log.info("outbox: %s for job %s not sent again: the chain has "
-                                     "its effect, or it may have been sent already",
-                                     op.kind.value, op.ref)
-                            await self._settle_write(op, WriteAnswer(False, "not sent again"))
+                            await self._settle_write(op, _not_resent(op))
                             return
                     op.state = "sent"
                     await self.store.run(_updating([op]))
@@ -639,6 +636,16 @@ class Settler:
         part.transactions_ok = self.transactions_ok
         part.transactions_failed = self.transactions_failed
         part.last_error = self.last_error
+
+
+def _not_resent(op: ChainOperation) -> WriteAnswer:
+    """The answer to a left-over write that is not sent again (`still_needed`)."""
+    log.info("outbox: %s for job %s not sent again: the chain has its effect, or it may "
+             "have landed already", op.kind.value, op.ref)
+    if op.kind in (OperationKind.SET_KV, OperationKind.DELETE_KV):
+        return WriteAnswer(True, f"{op.kind.value}: the chain already has it")
+    return WriteAnswer(False, f"{op.kind.value} not sent again: it may have landed already "
+                              "(the key is there, or the job may have been created)")
 
 
 def _updating(batch: list[ChainOperation]) -> Callable[[Ledger], None]:

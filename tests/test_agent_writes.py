@@ -44,6 +44,7 @@ from coordinator.sui.transactions import (
     build_transaction,
     decode_operation,
 )
+from tests.e2e_support import free_port
 from tests.support import eventually
 
 SUI = 1_000_000_000
@@ -334,3 +335,33 @@ async def test_after_a_restart_a_write_goes_again_only_if_still_needed(
     made = [job.description for job in chain.app.jobs.values()]
     assert made.count("never sent") == 1 and len(made) == 2
     assert chain.app.object_version > versions
+
+
+async def test_a_write_the_chain_does_not_answer_stays_but_a_job_is_not_created_twice(
+    chain: Chain, store: Store, nursery: trio.Nursery,
+) -> None:
+    def unreachable() -> Any:
+        return connect(Endpoint("http", host="127.0.0.1", port=free_port()), timeout=1)
+
+    book = JobBook(store, max_attempts=3, lease_secs=60, address=chain.key.address)
+    executor = Executor(chain.key, unreachable, chain.sim.package_id, max_attempts=1)
+    ours = Settler(store, book, executor, unreachable, SettleSettings(batch_ms=0),
+                   retry=Backoff(initial=30.0, maximum=60.0))
+    await nursery.start(ours.run)
+    app = chain.app.app_instance
+    with trio.fail_after(20):
+        made = await ours.write(outbox_entry(CreateAppJob("add"), app, 1, time.time()))
+    assert not made.success and "may or may not have been created" in made.message
+    assert await store.run(Ledger.operations) == []
+
+    async def set_kv() -> None:
+        await ours.write(outbox_entry(SetKV("k", "v"), app, 1, time.time()))
+
+    nursery.start_soon(set_kv)
+
+    await eventually(lambda: any(op.attempts == 1 for op in ours.outbox), 20,
+                     "the unanswered write kept for a retry")
+    left = await store.run(Ledger.operations)
+    [op] = left
+    assert op.kind is OperationKind.SET_KV and op.state == "due" and op.last_error
+    assert chain.app.kv == {} and sorted(chain.app.jobs) == [1]

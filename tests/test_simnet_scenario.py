@@ -19,6 +19,7 @@ from coordinator._pb.sui.rpc.v2 import ledger_service_grpc, ledger_service_pb2
 from coordinator.config import ConfigError, load_settings
 from coordinator.events.models_2025_11 import JobCreatedEvent
 from coordinator.simnet import ScenarioError, build_simnet, load_scenario, run_simnet
+from coordinator.simnet.objects import AppMethod
 from coordinator.simnet.server import simnet_from_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,11 @@ def test_demo_scenario_builds_the_registry() -> None:
     agent = sim.agent("AddExampleDev", "AddAgent")
     assert agent.methods["prove"].docker_image == "silvana-demo/agent:latest"
     assert agent.default_method == agent.methods["prove"]
-    assert sim.app_instance("add-demo").app == "add"
+    demo = sim.app_instance("add-demo")
+    assert demo.app == "add"
+    assert demo.methods["add"] == AppMethod("AddExampleDev", "AddAgent", "prove",
+                                            "adds, then proves")
+    assert demo.json()["methods"]["contents"][0]["value"]["agent_method"] == "prove"
     times = sorted(job.at_secs or 0 for job in scenario.jobs)
     assert len(times) >= 3 and times[-1] <= 20 and sim.noise
 
@@ -93,6 +98,15 @@ JOB = 'developer = "d"\nagent = "a"\nmethod = "m"\napp_instance = "app"\n'
         ("[chain]\ncheckpoint_interval_secs = -1\n", "chain.checkpoint_interval_secs: Input"),
         ('[chain]\npackage_id = "0xzz"\n', "chain.package_id: address must be 0x"),
         ("[chain\n", "not valid TOML"),
+        (
+            '[[app_instances]]\nname = "app"\n' + '[[app_instances.methods]]\nname = "m"\n'
+            'developer = "d"\nagent = "a"\nagent_method = "p"\n' * 2,
+            "app_instances[0]: method names must be unique; repeated: ['m']",
+        ),
+        (
+            '[[app_instances]]\nname = "app"\n[[app_instances.methods]]\nname = "m"\n',
+            "app_instances[0].methods[0].developer is required",
+        ),
     ],
 )
 def test_scenario_errors_are_one_line_naming_the_key(
