@@ -34,7 +34,7 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import trio
 
@@ -49,6 +49,7 @@ from coordinator.domain import (
     OperationKind,
     Session,
 )
+from coordinator.errors import describe
 from coordinator.events.job_events import (
     JobCompleted,
     JobCreated,
@@ -98,6 +99,19 @@ class JobNotRunning(JobError):
     """The job exists but is not running in this session (already settled?)."""
 
 
+class CommitFailed(Exception):
+    """The shared commit that carried this caller's changes was not written."""
+
+
+@dataclass
+class _Commit:
+    """One group commit: its callers wait for `done`; `failure` says why it was
+    not written, if it was not."""
+
+    done: trio.Event = field(default_factory=trio.Event)
+    failure: str | None = None
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How a job ended, for the status view."""
@@ -141,6 +155,8 @@ class JobBook:
         self._unsaved: dict[JobRef, Job] = {}  # changed since the last unit of work
         self._operations: list[ChainOperation] = []  # for the outbox, in that unit
         self.operations_written = trio.Event()  # set when the outbox got new operations
+        self._committing = trio.Lock()
+        self._next_commit: _Commit | None = None  # the commit later callers join
 
     # --- loading and saving -------------------------------------------------
 
@@ -184,13 +200,36 @@ class JobBook:
         return write
 
     async def commit(self) -> None:
-        """Make every change so far durable, in a transaction of its own."""
-        if self._unsaved or self._operations:
-            written = bool(self._operations)
-            await self.store.run(self.changes())
-            if written:
-                self.operations_written.set()
-                self.operations_written = trio.Event()
+        """Make every change so far durable, in a transaction of its own.
+
+        Callers that come while a commit is being written share the next one
+        (a group commit): with many agents calling at once, one worker-thread
+        hop and one transaction serve them all instead of one each. A change
+        taken meanwhile by the dispatcher's batch (`changes()`) is durable no
+        later: its transaction was queued on the store first (trio's locks are
+        fair), so it is over before the next commit is."""
+        if not (self._unsaved or self._operations):
+            return
+        joined = self._next_commit
+        if joined is not None:
+            await joined.done.wait()
+            if joined.failure is not None:
+                raise CommitFailed(joined.failure)
+            return
+        commit = self._next_commit = _Commit()
+        try:
+            async with self._committing:  # the commit in flight, if any, ends first
+                self._next_commit = None  # later changes wait for the one after
+                written = bool(self._operations)
+                await self.store.run(self.changes())
+        except BaseException as exc:
+            commit.failure = describe(exc)
+            raise
+        finally:
+            commit.done.set()
+        if written:
+            self.operations_written.set()
+            self.operations_written = trio.Event()
 
     def _settle(self, kind: OperationKind, job: Job, error: str = "") -> None:
         """With an address: the chain must hear of this (see the module doc)."""
