@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -67,6 +66,7 @@ from coordinator.events.parser import CoordinationEvent
 from coordinator.logs import escape, session_fingerprint
 from coordinator.metrics.instruments import JOB_OUTCOMES
 from coordinator.store import Ledger, LedgerWrite, Store
+from coordinator.sui.keys import SuiKey
 
 log = logging.getLogger("coordinator.jobs")
 
@@ -520,7 +520,11 @@ class JobBook:
         job = self.next_pending(key)
         if job is None:
             return None
-        session = Session(uuid.uuid4().hex, key, started_at=self.clock())
+        # As upstream's coordinator: the session is a fresh Ed25519 key, its id
+        # the key's Sui address (unguessable, so it is also the credential).
+        session_key = SuiKey.generate()
+        session = Session(session_key.address, key, started_at=self.clock(),
+                          private_key=session_key.export())
         self.sessions[session.session_id] = session
         self._start(job, session)
         session.reserved = job.ref

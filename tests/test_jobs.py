@@ -24,6 +24,7 @@ from coordinator.events.models import BcsEvent
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
 from coordinator.jobs import CommitFailed, JobBook, JobNotFound, JobNotRunning, SessionDenied
 from coordinator.store import Ledger, Store
+from coordinator.sui.keys import SuiKey
 
 KEY = AgentKey("dev", "agent", "prove")
 OTHER = AgentKey("dev", "agent", "verify")
@@ -86,6 +87,19 @@ async def test_a_trigger_settled_from_env_is_not_handed_out_again(book: JobBook)
     book.complete(session.session_id, trigger.job_id, trigger.app_instance)
     taken = book.take(KEY, session.session_id)
     assert taken is not None and taken.job_id == 2
+
+
+async def test_a_session_is_a_fresh_key_whose_address_is_its_id(book: JobBook) -> None:
+    """As upstream makes sessions: SESSION_PRIVATE_KEY's address is SESSION_ID."""
+    for job_id in (1, 2):
+        book.on_chain_event(created(job_id))
+    sessions = [opened[0] for opened in (book.open_session(KEY), book.open_session(KEY))
+                if opened is not None]
+    assert len(sessions) == 2
+    for session in sessions:
+        assert SuiKey.from_text(session.private_key).address == session.session_id
+        assert session.private_key not in repr(session)
+    assert sessions[0].session_id != sessions[1].session_id
 
 
 async def test_terminate_ends_the_job_without_retry(book: JobBook) -> None:

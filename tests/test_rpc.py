@@ -238,8 +238,8 @@ async def test_sessions_are_enforced(book: JobBook, client: GrpcClient) -> None:
         ({"developer": "x" * 129}, "developer is longer than 128"),
         ({"agent": "Add\nAgent"}, "agent must not contain control"),
         ({"agent_method": "prove\u202e"}, "agent_method must not contain control"),
-        ({"session_id": "not hex!"}, "session_id must be 1 to 64 hex"),
-        ({"session_id": "a" * 65}, "session_id must be 1 to 64 hex"),
+        ({"session_id": "not hex!"}, "session_id must be the container's SESSION_ID"),
+        ({"session_id": "a" * 65}, "session_id must be the container's SESSION_ID"),
     ],
 )
 async def test_get_job_validation(

@@ -74,8 +74,9 @@ _TRUNCATED = " [truncated]"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 # In error text: control characters except newline and tab.
 _ERROR_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# The book's session ids are uuid4().hex; dashes are let through for UUID-shaped ids.
-_SESSION = re.compile(rf"[0-9A-Fa-f-]{{1,{MAX_SESSION_CHARS}}}")
+# The book's session ids are Sui addresses (0x and 64 hex digits, as upstream's);
+# dashes are let through for UUID-shaped ids.
+_SESSION = re.compile(rf"0x[0-9A-Fa-f]{{64}}|[0-9A-Fa-f-]{{1,{MAX_SESSION_CHARS}}}")
 # A wire job id: the job number, then optionally `@` and the app instance.
 _JOB_ID = re.compile(r"(\d{1,20})(?:@(\S{1,128}))?")
 # In an AgentMessage: every control character, newline and tab included (one log line).
@@ -108,8 +109,8 @@ def _check_name(field: str, value: str, *, may_be_empty: bool = False) -> str:
 
 def _check_session(field: str, value: str) -> str:
     if not _SESSION.fullmatch(value):
-        _invalid(f"{field} must be 1 to {MAX_SESSION_CHARS} hex digits "
-                 f"(the container's SESSION_ID)")
+        _invalid(f"{field} must be the container's SESSION_ID (a Sui address: 0x and "
+                 f"64 hex digits)")
     return value
 
 
