@@ -34,7 +34,9 @@ import copy
 import hmac
 import logging
 import re
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import NoReturn, TypeVar
 
 import purerpc
@@ -89,6 +91,20 @@ _LEVELS = {
     pb.LOG_LEVEL_ERROR: logging.ERROR,
     pb.LOG_LEVEL_FATAL: logging.CRITICAL,
 }
+_LEVEL_NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn",
+                logging.ERROR: "error", logging.CRITICAL: "fatal"}
+RECENT_AGENT_MESSAGES = 20  # shown in the status, newest first
+
+
+@dataclass(frozen=True)
+class AgentNote:
+    """One AgentMessage as the status shows it (the text as logged)."""
+
+    at: float  # trio clock
+    level: int
+    key: AgentKey
+    job_id: int | None  # None: about the session
+    text: str
 
 T = TypeVar("T")
 
@@ -205,14 +221,24 @@ class CoordinatorService(UnservedCalls):
         self.settler = settler
         self.limiter = trio.CapacityLimiter(max_concurrent_requests)
         self.bound_session: str | None = None  # None: the operator's socket
+        self.agent_notes: deque[AgentNote] = deque(maxlen=RECENT_AGENT_MESSAGES)
 
     def for_session(self, session_id: str) -> CoordinatorService:
-        """This service as served on one agent container's socket: the same book
-        and limiter, acting for `session_id` only."""
-        bound = CoordinatorService(self.book, settler=self.settler)
-        bound.limiter = self.limiter
+        """This service as served on one agent container's socket: the same book,
+        limiter and agent messages, acting for `session_id` only."""
+        bound = copy.copy(self)
         bound.bound_session = session_id
         return bound
+
+    def report(self, message: pb.GetStatusResponse, now: float) -> None:
+        """The service's part of the status: the latest agent messages."""
+        for note in reversed(self.agent_notes):
+            shown = message.agent_messages.add(
+                age_secs=now - note.at, level=_LEVEL_NAMES[note.level],
+                developer=note.key.developer, agent=note.key.agent,
+                agent_method=note.key.agent_method, text=note.text)
+            if note.job_id is not None:
+                shown.job_id = note.job_id
 
     def _caller(self, given: str) -> str | None:
         """The session a request acts for: as given on the operator's socket; on an
@@ -397,17 +423,20 @@ class CoordinatorService(UnservedCalls):
                 if named is not None:
                     job = self.book.held(session_id, *named)
                     about = f"job {job.ref} ({job.key})"
+                    note = AgentNote(trio.current_time(), level, job.key, job.job_id, text)
                 elif session_id is not None:
                     session = self.book.sessions.get(session_id)
                     if session is None:
                         raise purerpc.PermissionDeniedError(
                             "the session does not belong to a running agent")
                     about = f"session {_short(session_id)} ({session.key})"
+                    note = AgentNote(trio.current_time(), level, session.key, None, text)
                 else:
                     _invalid("an AgentMessage needs a session_id or a job_id")
             except JobError as exc:
                 raise self._refusal(exc) from None
             log.log(level, "agent message, %s: %s", about, text)
+            self.agent_notes.append(note)
             return pb.AgentMessageResponse(success=True, message="logged")
 
         return await self._limited(call)
