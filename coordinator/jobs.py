@@ -65,6 +65,7 @@ from coordinator.events.models import normalize_address
 from coordinator.events.parser import CoordinationEvent
 from coordinator.logs import escape, session_fingerprint
 from coordinator.metrics.instruments import JOB_OUTCOMES
+from coordinator.promptly import promptly
 from coordinator.store import Ledger, LedgerWrite, Store
 from coordinator.sui.keys import SuiKey
 
@@ -218,7 +219,7 @@ class JobBook:
             return
         commit = self._next_commit = _Commit()
         try:
-            async with self._committing:  # the commit in flight, if any, ends first
+            async with promptly(self._committing):  # the commit in flight, if any, ends first
                 self._next_commit = None  # later changes wait for the one after
                 written = bool(self._operations)
                 await self.store.run(self.changes())

@@ -50,6 +50,7 @@ from coordinator.domain import AgentKey, Job, JobState
 from coordinator.jobs import JobBook, JobError, JobNotFound, JobNotRunning, SessionDenied
 from coordinator.logs import escape, session_fingerprint
 from coordinator.metrics.instruments import socket_call
+from coordinator.promptly import promptly
 from coordinator.rpc.unserved import UnservedCalls
 from coordinator.settlement import Claim, Settler
 
@@ -273,7 +274,7 @@ class CoordinatorService(UnservedCalls):
         return _status_error(exc)
 
     async def _limited(self, call: Callable[[], Awaitable[T]]) -> T:
-        async with self.limiter:
+        async with promptly(self.limiter):
             return await call()
 
     async def _persist(self, jobs: Iterable[Job]) -> None:
