@@ -312,9 +312,9 @@ async def test_a_shared_commit_that_fails_fails_every_caller_of_it(
             nursery.start_soon(agent)
         await trio.testing.wait_all_tasks_blocked()
         release.set()
-    # The first writes its own; the two that came meanwhile share the next one.
-    assert errors == ["disk I/O error", "OperationalError: disk I/O error",
-                      "OperationalError: disk I/O error"]
+    # The first writes its own; the two that came meanwhile share the next one,
+    # whose writer gets the store's error and the other one the shared failure.
+    assert errors == ["disk I/O error", "disk I/O error", "OperationalError: disk I/O error"]
     monkeypatch.setattr(book.store, "run", run)
 
 
