@@ -13,6 +13,9 @@ Each transport is measured for both servers:
   CONCURRENT_CALLS calls each; requests per second over the whole batch;
 - the server process's CPU time per call over both, read from /proc (so a
   client that cannot keep up does not hide the server's cost);
+- all of it ROUNDS times, ours and grpcio alternating which goes first, each
+  figure the median of its rounds and each ratio the median of the rounds'
+  ratios (a shared machine's load moves one run by 10 to 20%);
 - on the socket, the same sequential test with the sqlite file on disk (WAL,
   synchronous=FULL, as the daemon runs it), fewer calls: what an agent sees.
 """
@@ -44,6 +47,8 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 
 METHOD = "/silvana.coordinator.v1.CoordinatorService/GetJob"
 TRANSPORTS = ("unix", "tcp")
+IMPLS = ("ours", "grpcio")
+ROUNDS = 3
 WARMUP = 300
 SEQUENTIAL = 2000
 CALLERS = 32
@@ -182,25 +187,39 @@ def _measure_disk(impl: str, directory: Path) -> float:
     return median(latencies)
 
 
+def _medians(rounds: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Each implementation's figures as the median over the rounds, and the
+    median of the rounds' ours/grpcio ratios under "ratio"."""
+    figures = {impl: {name: median([r[impl][name] for r in rounds]) for name in rounds[0][impl]}
+               for impl in IMPLS}
+    figures["ratio"] = {name: median([r["ours"][name] / r["grpcio"][name] for r in rounds])
+                        for name in rounds[0]["ours"]}
+    return figures
+
+
 def run(results: Results) -> None:
-    measured: dict[str, dict[str, dict[str, float]]] = {}
+    rounds: dict[str, list[dict[str, dict[str, float]]]] = {t: [] for t in TRANSPORTS}
     with scratch_dir("getjob") as directory:
-        for transport in TRANSPORTS:
-            measured[transport] = {
-                impl: _measure(impl, directory / f"{impl}-{transport}", transport)
-                for impl in ("ours", "grpcio")
-            }
+        for n in range(ROUNDS):
+            for transport in TRANSPORTS:
+                order = IMPLS if n % 2 == 0 else IMPLS[::-1]
+                rounds[transport].append({
+                    impl: _measure(impl, directory / f"{impl}-{transport}-{n}", transport)
+                    for impl in order
+                })
+        measured = {transport: _medians(rounds[transport]) for transport in TRANSPORTS}
         ours_disk = _measure_disk("ours", directory / "ours-disk")
         grpcio_disk = _measure_disk("grpcio", directory / "grpcio-disk")
         progress(f"getjob: on disk: p50 ours {ours_disk:.0f} us, grpcio {grpcio_disk:.0f} us")
     results.details["getjob"] = {
         **measured,
+        "rounds": rounds,
         "disk_p50_us": {"ours": ours_disk, "grpcio": grpcio_disk},
         "calls": {"warmup": WARMUP, "sequential": SEQUENTIAL, "callers": CALLERS,
                   "calls_per_caller": CONCURRENT_CALLS},
     }
     for transport in TRANSPORTS:
-        ours, grpcio = measured[transport]["ours"], measured[transport]["grpcio"]
+        ours, grpcio, ratio = (measured[transport][k] for k in ("ours", "grpcio", "ratio"))
         # The socket's figures keep their names; TCP's carry `_tcp`.
         name = "getjob" if transport == "unix" else "getjob_tcp"
         where = "Unix socket" if transport == "unix" else "TCP loopback"
@@ -211,20 +230,19 @@ def run(results: Results) -> None:
         results.add(f"{name}_latency_p99_us", ours["p99"], "us", f"ours, {where}, sequential")
         results.add(f"{name}_latency_p99_us_grpcio", grpcio["p99"], "us",
                     f"baseline: grpcio server, {where}")
-        results.add(f"{name}_vs_grpcio_ratio", ours["p50"] / grpcio["p50"], "x",
+        results.add(f"{name}_vs_grpcio_ratio", ratio["p50"], "x",
                     f"ours/grpcio p50 latency, {where}; lower is better")
         results.add(f"{name}_rps_32", ours["rps"], "calls/s",
                     f"ours, {where}, {CALLERS} concurrent callers")
         results.add(f"{name}_rps_32_grpcio", grpcio["rps"], "calls/s",
                     f"baseline: grpcio server, {where}")
-        results.add(f"{name}_rps_32_vs_grpcio_ratio", ours["rps"] / grpcio["rps"], "x",
+        results.add(f"{name}_rps_32_vs_grpcio_ratio", ratio["rps"], "x",
                     f"ours/grpcio calls per second, {where}; higher is better")
         results.add(f"{name}_server_cpu_us_per_call", ours["cpu_us_per_call"], "us",
                     f"ours, {where}: server process CPU per call")
         results.add(f"{name}_server_cpu_us_per_call_grpcio", grpcio["cpu_us_per_call"], "us",
                     f"baseline: grpcio server, {where}")
-        results.add(f"{name}_server_cpu_vs_grpcio_ratio",
-                    ours["cpu_us_per_call"] / grpcio["cpu_us_per_call"], "x",
+        results.add(f"{name}_server_cpu_vs_grpcio_ratio", ratio["cpu_us_per_call"], "x",
                     f"ours/grpcio server CPU per call, {where}; lower is better")
     results.add("getjob_disk_latency_p50_us", ours_disk, "us",
                 "ours, sqlite on disk (WAL, synchronous=FULL, one fsync per call)")

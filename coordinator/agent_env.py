@@ -1,7 +1,8 @@
 """The environment every agent container gets: the one list of its names.
 
 Upstream's coordinator (SilvanaOne/silvana, crates/coordinator/src/docker.rs)
-sets SESSION_ID, DEVELOPER, AGENT, AGENT_METHOD, CHAIN and COORDINATOR_ID, and
+sets SESSION_ID, SESSION_PRIVATE_KEY (the key whose Sui address is the session
+id), DEVELOPER, AGENT, AGENT_METHOD, CHAIN and COORDINATOR_ID, and
 Silvana's SDKs read them; ours add the job itself (JOB_ID, JOB_DATA,
 APP_INSTANCE) and where the socket is (COORDINATOR_SOCKET). COORDINATOR_URL
 is the name upstream's SDK reads the TCP service from (its default is
@@ -11,7 +12,7 @@ is the seed's name for AGENT_METHOD, kept for agents written against it.
 `AgentEnv`'s fields are the contract: the container supervisor builds the
 environment from it, and the config refuses `docker.agent_env` names in
 `CONTRACT_ENV`, so the two can never drift apart. Values may be secrets (the
-session id): never log them.
+session id and its key): never log them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class AgentEnv:
 
     # Upstream's names.
     session_id: str
+    session_private_key: str  # the session's Ed25519 key, suiprivkey1... (a secret)
     developer: str
     agent: str
     agent_method: str

@@ -109,15 +109,16 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     stored_layout = await store.run(Ledger.layout)
     parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout),
                          auto=sui.layout == "auto")
+    service = CoordinatorService(book, settler=settler, chain=connect_sui,
+                                 max_concurrent_requests=settings.rpc.max_concurrent_requests)
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,
-             runner.report, *[owner.report for owner in (reconciler, settler) if owner]]
+             runner.report, service.report,
+             *[owner.report for owner in (reconciler, settler) if owner]]
     status = DaemonStatus(parts, instance_id)
     router = Router(store, registry, book, handled, parser, expected_chain=sui.chain_id,
                     stored_layout=stored_layout)
     ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)
     dispatcher = Dispatcher(store, deliveries_out, handled, router.route)
-    service = CoordinatorService(book, settler=settler, chain=connect_sui,
-                                 max_concurrent_requests=settings.rpc.max_concurrent_requests)
     status_service = StatusService(status.snapshot, service.limiter)
 
     children: list[ChildSpec] = []

@@ -29,6 +29,7 @@ STATE_STYLE = {
 }
 JOB_STYLE = {"completed": "green", "dead": "bold red", "pending": "yellow", "running": "cyan",
              "dropped": "dim"}
+LEVEL_STYLE = {"debug": "dim", "warn": "yellow", "error": "bold red", "fatal": "bold red"}
 
 
 @dataclass
@@ -258,11 +259,28 @@ def _outcomes_table(snapshot: pb.GetStatusResponse) -> Table:
     return table
 
 
+def _agent_messages_table(snapshot: pb.GetStatusResponse) -> Table:
+    table = Table(title="agent messages", title_justify="left", expand=True)
+    for column in ("ago", "level", "job", "developer/agent/method", "message"):
+        table.add_column(column)
+    for note in list(snapshot.agent_messages)[:RECENT_ROWS]:
+        table.add_row(
+            _duration(note.age_secs), Text(note.level, style=LEVEL_STYLE.get(note.level, "")),
+            str(note.job_id) if note.HasField("job_id") else "-",
+            f"{note.developer}/{note.agent}/{note.agent_method}",
+            Text(note.text),  # escaped by the service, as logged; Text takes no markup
+        )
+    return table
+
+
 def live_view(snapshot: pb.GetStatusResponse, rate: float) -> RenderableType:
     """The whole status as a rich renderable for a terminal."""
     title = Text(f"Silvana coordinator {snapshot.instance_id}", style="bold")
     title.append(f"   up {_duration(snapshot.uptime_secs)}", style="dim")
     if snapshot.draining:
         title.append("   DRAINING", style="bold yellow")
-    return Group(title, _chain_panel(snapshot, rate), _jobs_panel(snapshot),
-                 _containers_table(snapshot), _outcomes_table(snapshot))
+    parts: list[RenderableType] = [title, _chain_panel(snapshot, rate), _jobs_panel(snapshot),
+                                   _containers_table(snapshot), _outcomes_table(snapshot)]
+    if snapshot.agent_messages:  # only once an agent has said something
+        parts.append(_agent_messages_table(snapshot))
+    return Group(*parts)

@@ -107,6 +107,9 @@ class Session:
     session_id: str = field(repr=False)  # the agent's credential: never in a log line
     key: AgentKey
     started_at: float
+    # The session key as `suiprivkey1...` (SESSION_PRIVATE_KEY), whose address is
+    # the session id, as upstream makes sessions; a secret like the id.
+    private_key: str = field(repr=False)
     held: set[JobRef] = field(default_factory=set)
     # The job the container was started for, until GetJob hands it over.
     reserved: JobRef | None = None

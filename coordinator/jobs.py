@@ -31,10 +31,9 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import trio
 
@@ -49,6 +48,7 @@ from coordinator.domain import (
     OperationKind,
     Session,
 )
+from coordinator.errors import describe
 from coordinator.events.job_events import (
     JobCompleted,
     JobCreated,
@@ -65,7 +65,9 @@ from coordinator.events.models import normalize_address
 from coordinator.events.parser import CoordinationEvent
 from coordinator.logs import escape, session_fingerprint
 from coordinator.metrics.instruments import JOB_OUTCOMES
+from coordinator.promptly import promptly
 from coordinator.store import Ledger, LedgerWrite, Store
+from coordinator.sui.keys import SuiKey
 
 log = logging.getLogger("coordinator.jobs")
 
@@ -96,6 +98,19 @@ class JobNotFound(JobError):
 
 class JobNotRunning(JobError):
     """The job exists but is not running in this session (already settled?)."""
+
+
+class CommitFailed(Exception):
+    """The shared commit that carried this caller's changes was not written."""
+
+
+@dataclass
+class _Commit:
+    """One group commit: its callers wait for `done`; `failure` says why it was
+    not written, if it was not."""
+
+    done: trio.Event = field(default_factory=trio.Event)
+    failure: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +156,8 @@ class JobBook:
         self._unsaved: dict[JobRef, Job] = {}  # changed since the last unit of work
         self._operations: list[ChainOperation] = []  # for the outbox, in that unit
         self.operations_written = trio.Event()  # set when the outbox got new operations
+        self._committing = trio.Lock()
+        self._next_commit: _Commit | None = None  # the commit later callers join
 
     # --- loading and saving -------------------------------------------------
 
@@ -184,13 +201,36 @@ class JobBook:
         return write
 
     async def commit(self) -> None:
-        """Make every change so far durable, in a transaction of its own."""
-        if self._unsaved or self._operations:
-            written = bool(self._operations)
-            await self.store.run(self.changes())
-            if written:
-                self.operations_written.set()
-                self.operations_written = trio.Event()
+        """Make every change so far durable, in a transaction of its own.
+
+        Callers that come while a commit is being written share the next one
+        (a group commit): with many agents calling at once, one worker-thread
+        hop and one transaction serve them all instead of one each. A change
+        taken meanwhile by the dispatcher's batch (`changes()`) is durable no
+        later: its transaction was queued on the store first (trio's locks are
+        fair), so it is over before the next commit is."""
+        if not (self._unsaved or self._operations):
+            return
+        joined = self._next_commit
+        if joined is not None:
+            await joined.done.wait()
+            if joined.failure is not None:
+                raise CommitFailed(joined.failure)
+            return
+        commit = self._next_commit = _Commit()
+        try:
+            async with promptly(self._committing):  # the commit in flight, if any, ends first
+                self._next_commit = None  # later changes wait for the one after
+                written = bool(self._operations)
+                await self.store.run(self.changes())
+        except BaseException as exc:
+            commit.failure = describe(exc)
+            raise
+        finally:
+            commit.done.set()
+        if written:
+            self.operations_written.set()
+            self.operations_written = trio.Event()
 
     def _settle(self, kind: OperationKind, job: Job, error: str = "") -> None:
         """With an address: the chain must hear of this (see the module doc)."""
@@ -481,7 +521,11 @@ class JobBook:
         job = self.next_pending(key)
         if job is None:
             return None
-        session = Session(uuid.uuid4().hex, key, started_at=self.clock())
+        # As upstream's coordinator: the session is a fresh Ed25519 key, its id
+        # the key's Sui address (unguessable, so it is also the credential).
+        session_key = SuiKey.generate()
+        session = Session(session_key.address, key, started_at=self.clock(),
+                          private_key=session_key.export())
         self.sessions[session.session_id] = session
         self._start(job, session)
         session.reserved = job.ref

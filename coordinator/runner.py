@@ -213,6 +213,7 @@ class Runner:
     ) -> None:
         spec = ContainerSpec(
             job_id=trigger.job_id, session_id=session.session_id,
+            session_private_key=session.private_key,
             developer=trigger.developer, agent=trigger.agent,
             agent_method=trigger.agent_method, app_instance=trigger.app_instance,
             job_data=trigger.data, image=method.docker_image,

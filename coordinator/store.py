@@ -30,6 +30,7 @@ from coordinator.domain import (
     JobState,
     OperationKind,
 )
+from coordinator.promptly import PromptLimiter
 
 T = TypeVar("T")
 
@@ -333,7 +334,9 @@ class Store:
     def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self._db = db
         self.path = path
-        self._one_at_a_time = trio.CapacityLimiter(1)
+        # trio takes any limiter with its two methods (its stub names only its
+        # own CapacityLimiter, hence the ignores below).
+        self._one_at_a_time = PromptLimiter(1)
 
     @classmethod
     async def open(cls, state_dir: Path) -> Store:
@@ -366,10 +369,11 @@ class Store:
             self._db.execute("COMMIT")
             return result
 
-        async with self._one_at_a_time:
-            # Not abandon_on_cancel: a transaction, once started, finishes.
-            return await trio.to_thread.run_sync(in_transaction)
+        # One transaction at a time: the limiter is the worker thread's, taken
+        # with it. Not abandon_on_cancel: a transaction, once started, finishes.
+        return await trio.to_thread.run_sync(
+            in_transaction, limiter=self._one_at_a_time)  # type: ignore[arg-type]
 
     async def close(self) -> None:
-        async with self._one_at_a_time:
-            await trio.to_thread.run_sync(self._db.close)
+        await trio.to_thread.run_sync(
+            self._db.close, limiter=self._one_at_a_time)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from coordinator.docker import ContainerOptions, ContainerSpec
+from coordinator.sui.keys import SuiKey
 from tests.support import BUSYBOX_IMAGE, ROOT
 
 REGISTRY_SCRIPT = ROOT / "scripts" / "registry"
@@ -53,6 +54,7 @@ def make_spec(job_id: int, command: str, **changes: Any) -> ContainerSpec:
     base = ContainerSpec(
         job_id=job_id,
         session_id=f"session-{job_id}",
+        session_private_key=SuiKey.generate().export(),
         developer="dev",
         agent="agent",
         agent_method="method",

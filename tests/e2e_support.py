@@ -37,7 +37,13 @@ from tests.support import ROOT
 
 # The demo agent of this checkout: other checkouts on the same engine may build
 # silvana-demo/agent:latest from another version of the agent or the proto.
-AGENT_IMAGE = f"silvana-demo/agent:checkout-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]}"
+# With SILVANA_AGENT_PROTO_ROOT (another proto tree, e.g. upstream's: see
+# scripts/build-agent-image) the agent speaks that file's service, under a tag
+# of its own.
+_PROTO_ROOT = os.environ.get("SILVANA_AGENT_PROTO_ROOT", "")
+_AGENT_TAG = hashlib.sha256(
+    f"{ROOT}{chr(0) + _PROTO_ROOT if _PROTO_ROOT else ''}".encode()).hexdigest()[:12]
+AGENT_IMAGE = f"silvana-demo/agent:checkout-{_AGENT_TAG}"
 STATUS_SERVICE = "/silvana.coordinator.v1.CoordinatorStatusService/"
 
 
@@ -72,6 +78,16 @@ class Daemon:
         return self.state / DB_FILE
 
 
+def _toml(value: Any) -> str:
+    """A value of a [docker] key in TOML (Python's repr is TOML for str, int,
+    float and bool's lower-cased words aside; a dict is an inline table)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    return repr(value)
+
+
 def write_config(
     directory: Path, socket_dir: Path, rpc_url: str, *, extra: str = "", sui: str = "",
     start_checkpoint: int | None = 0, rpc: str = "", key: SuiKey | None = None, **docker: Any,
@@ -89,7 +105,7 @@ def write_config(
         sui += f'\nkey_file = "{key_file}"'
     docker_keys = {"container_timeout_secs": 60, "max_concurrent": 2, "stop_grace_secs": 1,
                    **docker}
-    docker_lines = "\n".join(f"{key} = {value!r}" for key, value in docker_keys.items())
+    docker_lines = "\n".join(f"{key} = {_toml(value)}" for key, value in docker_keys.items())
     text = f"""
 [sui]
 rpc_url = "{rpc_url}"

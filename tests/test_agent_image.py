@@ -75,9 +75,19 @@ class FakeCoordinator:
         self._record("FailJob", request, context)
         return pb.FailJobResponse(success=True)
 
+    def terminate_job(
+        self, request: pb.TerminateJobRequest, context: grpc.ServicerContext
+    ) -> pb.TerminateJobResponse:
+        self._record("TerminateJob", request, context)
+        return pb.TerminateJobResponse(success=True)
+
     def named(self, name: str) -> list[Any]:
         with self.lock:
             return [request for _, call, request in self.calls if call == name]
+
+    def calls_of_all(self) -> list[Any]:
+        with self.lock:
+            return [request for _, _, request in self.calls]
 
 
 def serve(coordinator: FakeCoordinator, socket: Path) -> grpc.Server:
@@ -96,6 +106,11 @@ def serve(coordinator: FakeCoordinator, socket: Path) -> grpc.Server:
             coordinator.fail_job,
             request_deserializer=pb.FailJobRequest.FromString,
             response_serializer=pb.FailJobResponse.SerializeToString,
+        ),
+        "TerminateJob": grpc.unary_unary_rpc_method_handler(
+            coordinator.terminate_job,
+            request_deserializer=pb.TerminateJobRequest.FromString,
+            response_serializer=pb.TerminateJobResponse.SerializeToString,
         ),
     }
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
@@ -186,6 +201,23 @@ def test_agent_completes_env_job_and_every_queued_job(
     for job_id, data in ALL_JOBS.items():
         line = f"job {job_id} prove sha256={hashlib.sha256(data).hexdigest()} len={len(data)}"
         assert f"{line} -> completed\n" in logs, logs
+
+
+def test_agent_mixed_mode_settles_each_job_as_its_data_says(
+    docker_client: docker.DockerClient, agent_image: str, sock_dir: Path
+) -> None:
+    """The first data byte mod 3: 0 (or no data) completes, 1 fails, 2 terminates."""
+    session = f"session-{uuid.uuid4()}"
+    coordinator = FakeCoordinator(session=session, queue=queued_jobs())
+    status, logs = run_agent(docker_client, agent_image, sock_dir, coordinator, session, "mixed")
+
+    assert status == 0, logs
+    assert [r.job_id for r in coordinator.named("FailJob")] == [wire(ENV_JOB_ID)], logs
+    assert [r.job_id for r in coordinator.named("TerminateJob")] == [wire(102)], logs
+    assert sorted(r.job_id for r in coordinator.named("CompleteJob")) == [wire(101), wire(103)]
+    assert {r.session_id for r in coordinator.calls_of_all()} == {session}
+    assert "-> terminated\n" in logs and "mode=mixed" in logs
+    assert "no job left; completed 2, failed 1, terminated 1, refused 0" in logs
 
 
 def test_agent_fail_mode_fails_every_job(

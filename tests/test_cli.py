@@ -14,6 +14,21 @@ ROOT = Path(__file__).resolve().parent.parent
 DEAD_NODE = "http://127.0.0.1:9"
 
 
+def private_testnet_config(directory: Path) -> str:
+    """config/testnet.toml as shipped, but for its socket, state dir and metrics
+    port, which are the machine's: a second run beside this one (another
+    checkout's tests, an operator's daemon) must not be disturbed."""
+    text = (ROOT / "config" / "testnet.toml").read_text()
+    for shipped, own in [('socket_path = "/tmp/coordinator.sock"',
+                          f'socket_path = "{directory / "coordinator.sock"}"'),
+                         ('dir = "state/testnet"', f'dir = "{directory / "state"}"')]:
+        assert shipped in text, shipped
+        text = text.replace(shipped, own)
+    path = directory / "testnet.toml"
+    path.write_text(text + '\n[metrics]\nlisten = ""\n')
+    return str(path)
+
+
 def coordinator(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     full_env = {k: v for k, v in os.environ.items() if k not in ("COORDINATION_PACKAGE_ID",)}
     full_env.update(env or {})
@@ -57,8 +72,8 @@ def test_unknown_key_and_wrong_type_exit_2(tmp_path: Path) -> None:
         assert err.count("\n") == 1 and key in err and "Traceback" not in err
 
 
-def test_unreachable_node_retries_with_backoff_and_sigint_exits_0() -> None:
-    proc = coordinator("--config", "config/testnet.toml", "--rpc-url", DEAD_NODE)
+def test_unreachable_node_retries_with_backoff_and_sigint_exits_0(tmp_path: Path) -> None:
+    proc = coordinator("--config", private_testnet_config(tmp_path), "--rpc-url", DEAD_NODE)
     try:
         lines = wait_for_line(proc, "reconnecting in")
         lines += wait_for_line(proc, "reconnecting in")
@@ -73,8 +88,8 @@ def test_unreachable_node_retries_with_backoff_and_sigint_exits_0() -> None:
     assert "Traceback" not in output
 
 
-def test_sigterm_exits_0() -> None:
-    proc = coordinator("--config", "config/testnet.toml", "--rpc-url", DEAD_NODE)
+def test_sigterm_exits_0(tmp_path: Path) -> None:
+    proc = coordinator("--config", private_testnet_config(tmp_path), "--rpc-url", DEAD_NODE)
     try:
         wait_for_line(proc, "reconnecting in")
         proc.send_signal(signal.SIGTERM)
@@ -85,9 +100,9 @@ def test_sigterm_exits_0() -> None:
     assert "SIGTERM: draining" in err
 
 
-def test_sighup_drains_like_sigterm() -> None:
+def test_sighup_drains_like_sigterm(tmp_path: Path) -> None:
     """A closed terminal (SIGHUP) stops the daemon cleanly, not abruptly."""
-    proc = coordinator("--config", "config/testnet.toml", "--rpc-url", DEAD_NODE)
+    proc = coordinator("--config", private_testnet_config(tmp_path), "--rpc-url", DEAD_NODE)
     try:
         wait_for_line(proc, "reconnecting in")
         proc.send_signal(signal.SIGHUP)

@@ -51,6 +51,11 @@ def busy_snapshot() -> pb.GetStatusResponse:
                                hint="set sui.registry_id")],
         package=pb.PackageStatus(layout="2025-11", layout_source="auto",
                                  misfits={"jobs::JobCreatedEvent": 2, "jobs::JobFailedEvent": 1}),
+        agent_messages=[pb.AgentNote(age_secs=75, level="warn", job_id=9, developer="D",
+                                     agent="A", agent_method="prove",
+                                     text="proof [bold]slow[/bold]: 3\\x1b of 5"),
+                        pb.AgentNote(age_secs=80, level="info", developer="D", agent="A",
+                                     agent_method="prove", text="session up")],
     )
 
 
@@ -81,7 +86,9 @@ def test_live_view_shows_every_section() -> None:
                  "silvana-demo/agent:latest",
                  "30s/2m00s", "1 GiB, 2 CPU", "yes", "pulling 50/100 MB",
                  "recent job outcomes",
-                 "dead after 3 attempts: x", "2.5s"]:
+                 "dead after 3 attempts: x", "2.5s",
+                 "agent messages", "1m15s", "warn", "proof [bold]slow[/bold]: 3\\x1b of 5",
+                 "session up"]:
         assert part in text, part
 
 
@@ -96,6 +103,7 @@ def test_an_unsettled_or_configured_layout_and_no_misfits() -> None:
     console.print(live_view(unsettled, 0))
     text = console.export_text()
     assert "not settled yet (auto)" in text and "misfits" not in text
+    assert "agent messages" not in text  # shown once an agent has said something
 
 
 def test_event_rate_is_over_a_window() -> None:

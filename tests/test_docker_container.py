@@ -47,7 +47,8 @@ async def test_env_labels_limits_exit_code_and_removal(
 ) -> None:
     script = (
         "env | grep -E '^(JOB_ID|JOB_DATA|DEVELOPER|AGENT|AGENT_METHOD|METHOD|APP_INSTANCE"
-        "|SESSION_ID|CHAIN|COORDINATOR_ID|COORDINATOR_SOCKET|EXTRA)=' | sort; "
+        "|SESSION_ID|SESSION_PRIVATE_KEY|CHAIN|COORDINATOR_ID|COORDINATOR_SOCKET|EXTRA)=' "
+        "| sort; "
         'test -S "$COORDINATOR_SOCKET" && echo socket-mounted; '
         "grep CapEff /proc/self/status; "
         "echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes); "
@@ -85,6 +86,7 @@ async def test_env_labels_limits_exit_code_and_removal(
         "JOB_ID=42",
         "METHOD=method",
         "SESSION_ID=s-42",
+        f"SESSION_PRIVATE_KEY={spec.session_private_key}",
         "socket-mounted",
         "CapEff:\t0000000000000000",
         f"mem={96 * MiB}",

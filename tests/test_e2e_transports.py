@@ -1,11 +1,18 @@
-"""The demo agent takes its jobs over TCP in one run and over the socket in another.
+"""The demo agent takes, completes, fails and terminates its jobs over TCP in one
+run and over the socket in another.
 
 The daemon runs in-process on the simulator; the agent containers are real
-(silvana-demo/agent). With `rpc.listen` the daemon tells agents
+(silvana-demo/agent, in its `mixed` mode: a job's first data byte mod 3 says
+complete, fail or terminate). With `rpc.listen` the daemon tells agents
 COORDINATOR_URL=http://host.docker.internal:<port> and the agent dials it, as
 upstream's SDK does; without it the agent uses the bind-mounted socket. Tests
 reach only loopback, so the containers share the host's network (as in TEE
 mode), where host.docker.internal is 127.0.0.1.
+
+The agent's client is grpcio with the service read from a descriptor set of
+our proto, or, when SILVANA_AGENT_PROTO_ROOT names another proto tree (e.g.
+upstream's at d1563ea; see the README, "Checking the wire format against
+upstream"), of that file: the same runs then prove the wire format against it.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ pytestmark = pytest.mark.docker
 
 DEV, AGENT, METHOD = "AddExampleDev", "AddAgent", "prove"
 APP = "add-demo"
-JOBS = 5
+JOBS = 6  # two each: completed, failed (dead at once: one attempt), terminated
 
 
 def agent_output(caplog: pytest.LogCaptureFixture) -> str:
@@ -49,21 +56,40 @@ async def run_jobs(
     async with trio.open_nursery() as nursery:
         target = await nursery.start(serve, sim, "127.0.0.1", 0)
         daemon = write_config(tmp_path, sock_dir, f"http://{target}", rpc=rpc,
-                              network_mode="host")
+                              extra="[jobs]\nmax_attempts = 1", network_mode="host",
+                              agent_env={"AGENT_MODE": "mixed"})
         daemons.append(daemon)
         nursery.start_soon(app.run, load_settings(daemon.config, env={}))
         for n in range(JOBS):
             sim.create_job(APP, developer=DEV, agent=AGENT, method=METHOD, data=bytes([n, 7]))
         status = await status_when(
-            daemon.socket, lambda s: s.jobs_by_state["completed"] == JOBS and not s.running,
-            within=90, what=f"{JOBS} jobs completed, no container running")
+            daemon.socket,
+            lambda s: s.jobs_by_state["completed"] + s.jobs_by_state["dead"] == JOBS
+            and not s.running,
+            within=90, what=f"{JOBS} jobs settled, no container running")
         nursery.cancel_scope.cancel()
     rows = stored_jobs(daemon.db)
-    assert [(r["state"], r["attempts"]) for r in rows] == [("completed", 0)] * JOBS
+    # Data byte n mod 3: 0 complete, 1 fail, 2 terminate.
+    assert [(r["job_id"] - rows[0]["job_id"], r["state"], r["attempts"], r["last_error"])
+            for r in rows] == [
+        (n, *[("completed", 0, ""),
+              ("dead", 1, f"demo agent failure: job {rows[0]['job_id'] + n} failed on "
+                          "purpose (AGENT_MODE=mixed)"),
+              ("dead", 0, "terminated by the agent")][n % 3])
+        for n in range(JOBS)]
     return daemon, status.instance_id
 
 
-async def test_the_agent_takes_its_jobs_over_tcp(
+def check_agent(output: str) -> None:
+    """The agent got the upstream env contract and settled each job as asked."""
+    assert "session=given session_key=given mode=mixed" in output, output
+    assert output.count("-> completed") == 2, output
+    assert output.count("-> failed") == 2, output
+    assert output.count("-> terminated") == 2, output
+    assert "refused" not in output.replace("refused 0", ""), output
+
+
+async def test_the_agent_settles_its_jobs_over_tcp(
     agent_image: str, docker_client: docker.DockerClient, tmp_path: Path, sock_dir: Path,
     daemons: list[Daemon], caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -73,12 +99,12 @@ async def test_the_agent_takes_its_jobs_over_tcp(
                                     rpc=f'listen = "127.0.0.1:{port}"')
     output = agent_output(caplog)
     assert f"agent: coordinator at host.docker.internal:{port} (TCP)" in output, output
-    assert "(TCP)" in output and "coordinator socket" not in output
-    assert output.count("-> completed") == JOBS, output
+    assert "coordinator socket" not in output
+    check_agent(output)
     assert containers_of(docker_client, instance_id) == []
 
 
-async def test_the_agent_takes_its_jobs_over_the_socket(
+async def test_the_agent_settles_its_jobs_over_the_socket(
     agent_image: str, docker_client: docker.DockerClient, tmp_path: Path, sock_dir: Path,
     daemons: list[Daemon], caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -87,5 +113,5 @@ async def test_the_agent_takes_its_jobs_over_the_socket(
     output = agent_output(caplog)
     assert "agent: coordinator socket /run/silvana/coordinator.sock" in output, output
     assert "(TCP)" not in output
-    assert output.count("-> completed") == JOBS, output
+    check_agent(output)
     assert containers_of(docker_client, instance_id) == []

@@ -31,6 +31,8 @@ def test_the_shipped_enclave_config_is_tee_with_a_forwarder() -> None:
     entrypoint.check_tee(settings)
     assert settings.enclave.vsock_address == (3, 8443)
     assert settings.status.mode == "plain"
+    # Upstream's agents find the service on TCP, inside the enclave only.
+    assert settings.rpc.listen_address == ("127.0.0.1", 50051)
     assert entrypoint.forwarded_host(settings) == "fullnode.mainnet.sui.io"
     assert entrypoint.DEFAULT_CONFIG == CONFIG
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
+import trio
+import trio.testing
 
 from coordinator.domain import AgentKey, JobRef, JobState
 from coordinator.events import (
@@ -19,8 +22,9 @@ from coordinator.events import models_2025_11 as v11
 from coordinator.events.layouts import neutral
 from coordinator.events.models import BcsEvent
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
-from coordinator.jobs import JobBook, JobNotFound, JobNotRunning, SessionDenied
+from coordinator.jobs import CommitFailed, JobBook, JobNotFound, JobNotRunning, SessionDenied
 from coordinator.store import Ledger, Store
+from coordinator.sui.keys import SuiKey
 
 KEY = AgentKey("dev", "agent", "prove")
 OTHER = AgentKey("dev", "agent", "verify")
@@ -83,6 +87,19 @@ async def test_a_trigger_settled_from_env_is_not_handed_out_again(book: JobBook)
     book.complete(session.session_id, trigger.job_id, trigger.app_instance)
     taken = book.take(KEY, session.session_id)
     assert taken is not None and taken.job_id == 2
+
+
+async def test_a_session_is_a_fresh_key_whose_address_is_its_id(book: JobBook) -> None:
+    """As upstream makes sessions: SESSION_PRIVATE_KEY's address is SESSION_ID."""
+    for job_id in (1, 2):
+        book.on_chain_event(created(job_id))
+    sessions = [opened[0] for opened in (book.open_session(KEY), book.open_session(KEY))
+                if opened is not None]
+    assert len(sessions) == 2
+    for session in sessions:
+        assert SuiKey.from_text(session.private_key).address == session.session_id
+        assert session.private_key not in repr(session)
+    assert sessions[0].session_id != sessions[1].session_id
 
 
 async def test_terminate_ends_the_job_without_retry(book: JobBook) -> None:
@@ -230,6 +247,77 @@ async def test_the_book_commits_its_own_changes_and_keeps_the_jobs_table_bounded
     # The three most recently finished, and every unfinished one.
     assert stored == {3: JobState.COMPLETED, 4: JobState.COMPLETED, 5: JobState.COMPLETED,
                       6: JobState.PENDING}
+async def test_callers_committing_at_once_share_transactions_and_each_change_is_durable(
+    book: JobBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty agents taking jobs at once: fewer transactions than callers, and
+    when a caller's commit returns, its job is in the store as it left it."""
+    for job_id in range(1, 21):
+        book.on_chain_event(created(job_id))
+    await book.commit()
+    transactions = 0
+    run = book.store.run
+
+    async def counted(work):  # type: ignore[no-untyped-def]
+        nonlocal transactions
+        transactions += 1
+        return await run(work)
+
+    monkeypatch.setattr(book.store, "run", counted)
+    durable: dict[int, JobState] = {}
+
+    async def agent() -> None:
+        opened = book.open_session(KEY)
+        assert opened is not None
+        session, job = opened
+        await book.commit()
+        stored = {j.job_id: j for j in await run(Ledger.jobs)}
+        durable[job.job_id] = stored[job.job_id].state
+        assert stored[job.job_id].session_id == session.session_id
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(20):
+            nursery.start_soon(agent)
+    assert durable == {job_id: JobState.RUNNING for job_id in range(1, 21)}
+    # The first writes its own change at once; the nineteen that came while it
+    # was being written share the next transaction.
+    assert transactions == 2
+
+
+async def test_a_shared_commit_that_fails_fails_every_caller_of_it(
+    book: JobBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for job_id in range(1, 4):
+        book.on_chain_event(created(job_id))
+    await book.commit()
+    run = book.store.run
+    release = trio.Event()
+
+    async def failing(work):  # type: ignore[no-untyped-def]
+        await release.wait()
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(book.store, "run", failing)
+    errors: list[str] = []
+
+    async def agent() -> None:
+        assert book.open_session(KEY) is not None
+        try:
+            await book.commit()
+        except (sqlite3.OperationalError, CommitFailed) as exc:
+            errors.append(str(exc))
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(3):
+            nursery.start_soon(agent)
+        await trio.testing.wait_all_tasks_blocked()
+        release.set()
+    # The first writes its own; the two that came meanwhile share the next one,
+    # whose writer gets the store's error and the other one the shared failure.
+    assert errors == ["disk I/O error", "disk I/O error", "OperationalError: disk I/O error"]
+    monkeypatch.setattr(book.store, "run", run)
+
+
 # --- 2025-11: every jobs event ------------------------------------------------
 
 COORDINATOR = "0x" + "c" * 64

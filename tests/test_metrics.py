@@ -324,7 +324,7 @@ def test_metrics_listen_and_log_format_are_validated(tmp_path: Path) -> None:
 
 def test_json_log_lines_carry_job_key_and_a_session_fingerprint() -> None:
     secret = "f" * 32
-    session = Session(secret, KEY, started_at=0.0)
+    session = Session(secret, KEY, started_at=0.0, private_key="suiprivkey1notreal")
     record = logging.LogRecord(
         "coordinator.jobs", logging.INFO, __file__, 1, "job %s (%s): %s",
         (JobRef(APP, 7), KEY, "completed"), None,

@@ -33,6 +33,7 @@ from coordinator.jobs import JobBook
 from coordinator.logs import session_fingerprint
 from coordinator.rpc import CoordinatorService, SocketPathError, StatusService, serve
 from coordinator.rpc.unserved import UNSERVED
+from coordinator.status import DaemonStatus
 from coordinator.store import Store
 from tests.support import FORGED, LINE_START, created, log_lines
 
@@ -55,16 +56,12 @@ def book(store: Store) -> JobBook:
     return book
 
 
-def status_of(book: JobBook) -> Callable[[], pb.GetStatusResponse]:
-    def status() -> pb.GetStatusResponse:
-        return pb.GetStatusResponse(instance_id="test-instance",
-                                    jobs_by_state=dict(book.counts()))
-    return status
-
-
 def services_of(book: JobBook, limit: int = 64) -> tuple[CoordinatorService, StatusService]:
+    """The service and the status of the book's and the service's parts, as the
+    daemon composes them."""
     service = CoordinatorService(book, max_concurrent_requests=limit)
-    return service, StatusService(status_of(book), service.limiter)
+    status = DaemonStatus([book.report, service.report], "test-instance")
+    return service, StatusService(status.snapshot, service.limiter)
 
 
 def wire(job_id: int, app_instance: str = APP) -> str:
@@ -238,8 +235,8 @@ async def test_sessions_are_enforced(book: JobBook, client: GrpcClient) -> None:
         ({"developer": "x" * 129}, "developer is longer than 128"),
         ({"agent": "Add\nAgent"}, "agent must not contain control"),
         ({"agent_method": "prove\u202e"}, "agent_method must not contain control"),
-        ({"session_id": "not hex!"}, "session_id must be 1 to 64 hex"),
-        ({"session_id": "a" * 65}, "session_id must be 1 to 64 hex"),
+        ({"session_id": "not hex!"}, "session_id must be the container's SESSION_ID"),
+        ({"session_id": "a" * 65}, "session_id must be the container's SESSION_ID"),
     ],
 )
 async def test_get_job_validation(
@@ -367,6 +364,15 @@ async def test_agent_message_is_logged_escaped_and_bounded(
     assert line.endswith("[truncated]") and len(line.encode()) < 4096 + 200
     assert session.session_id not in line
     assert session_fingerprint(session.session_id) in records[1].getMessage()
+    # The status shows them too, newest first, as logged.
+    status = await client.call("GetStatus", pb.GetStatusRequest(), pb.GetStatusResponse,
+                               STATUS_SERVICE)
+    assert [(n.level, n.HasField("job_id"), n.job_id, n.developer, n.agent_method)
+            for n in status.agent_messages] == [
+        ("debug", False, 0, KEY.developer, KEY.agent_method),
+        ("warn", True, 1, KEY.developer, KEY.agent_method)]
+    assert status.agent_messages[0].text == "hello"
+    assert status.agent_messages[1].text == line.split(": ", 1)[1]
 
     # Under a job or a session it does not hold: refused, nothing logged.
     caplog.clear()
@@ -380,6 +386,9 @@ async def test_agent_message_is_logged_escaped_and_bounded(
                                       pb.AgentMessageResponse)
     assert anonymous.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert not [r for r in caplog.records if r.getMessage().startswith("agent message")]
+    status = await client.call("GetStatus", pb.GetStatusRequest(), pb.GetStatusResponse,
+                               STATUS_SERVICE)
+    assert len(status.agent_messages) == 2
 
 
 async def test_every_other_upstream_call_is_unimplemented_and_says_why(

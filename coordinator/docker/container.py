@@ -59,6 +59,7 @@ class ContainerSpec:
 
     job_id: int
     session_id: str
+    session_private_key: str  # SESSION_PRIVATE_KEY, whose address is the session id
     developer: str
     agent: str
     agent_method: str
@@ -289,6 +290,7 @@ async def _create(engine: DockerEngine, spec: ContainerSpec, options: ContainerO
     )
     contract = AgentEnv(
         session_id=spec.session_id,
+        session_private_key=spec.session_private_key,
         developer=spec.developer,
         agent=spec.agent,
         agent_method=spec.agent_method,

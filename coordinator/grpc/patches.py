@@ -6,8 +6,9 @@ fixes subclass its socket, connection, stream and handler classes and
 reproduce `GRPCSocket.__init__`; the server's fast path for unary calls
 reproduces `GRPCSocket._listen`, `GRPCStream._receive` and
 `GRPCProtoStream.receive_event` with fewer rounds of the Trio loop, and sends a
-unary answer's headers with its message. `INTERNALS` fingerprints the source of every
-internal they build on, so an upgrade of purerpc that changes one of them is
+unary answer's headers with its message; the server's header encoder relies on
+how hpack keeps its table. `INTERNALS` fingerprints the source of every
+internal they build on, so an upgrade of purerpc or hpack that changes one of them is
 caught by a test (tests/test_grpc_internals.py) instead of by a hung call.
 
 The in-place patch: `SocketWrapper._set_socket_options` sets TCP options on
@@ -25,6 +26,7 @@ from importlib.metadata import version
 from typing import Any
 
 import anyio.abc
+import hpack  # type: ignore[import-untyped]
 import purerpc.client
 import purerpc.grpc_proto
 import purerpc.grpc_socket
@@ -123,10 +125,15 @@ def _internals() -> dict[str, Any]:
         "call_server_stream_unary": purerpc.wrappers.call_server_stream_unary,
         "call_server_stream_stream": purerpc.wrappers.call_server_stream_stream,
         "SocketWrapper._set_socket_options": getattr(patched, _PATCH_MARK, patched),
+        # The server's repeating header encoder: new entries go in front, a size
+        # change is signalled through `resized`.
+        "hpack.Encoder.encode": hpack.Encoder.encode,
+        "hpack.HeaderTable.add": hpack.hpack.HeaderTable.add,
+        "hpack.HeaderTable.maxsize": hpack.hpack.HeaderTable.maxsize.fset,
     }
 
 
-# The source of each internal as of purerpc 0.8.0 (sha256, 16 hex digits).
+# The source of each internal as of purerpc 0.8.0 and hpack 3.0.0 (sha256, 16 hex digits).
 INTERNALS: dict[str, str] = {
     "SocketWrapper.__init__": "63a03b48e26fc38a",
     "SocketWrapper._writer_thread": "39290fa9988253d6",
@@ -168,6 +175,9 @@ INTERNALS: dict[str, str] = {
     "call_server_stream_unary": "f23dfedb99bfe166",
     "call_server_stream_stream": "cb7729cd8ffdbfbe",
     "SocketWrapper._set_socket_options": "acf771b513882c81",
+    "hpack.Encoder.encode": "a6475e232929fd0b",
+    "hpack.HeaderTable.add": "41d41b54647ee0c2",
+    "hpack.HeaderTable.maxsize": "7f6786bb7f4cfff2",
 }
 
 

@@ -44,6 +44,7 @@ import anyio
 import anyio.abc
 import h2.events  # type: ignore[import-untyped]
 import h2.exceptions  # type: ignore[import-untyped]
+import hpack  # type: ignore[import-untyped]
 import purerpc
 import trio
 from google.protobuf.message import DecodeError
@@ -120,6 +121,50 @@ class Connections:
         self.open -= 1
 
 
+class _RepeatingEncoder(hpack.Encoder):  # type: ignore[misc]
+    """hpack's encoder, remembering the block of a header list it encoded without
+    changing its table. A server answers with the same headers and trailers
+    call after call: once they are in the table, each is the same few indexed
+    bytes, and encoding them again cost more than the answer's message. A block
+    is reused only while the table is exactly as it was (same newest entry, same
+    length and size limit, no size change to signal): the bytes name entries by
+    their position in it."""
+
+    _LIMIT = 16  # header lists remembered (answers, trailers, a few errors)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._blocks: dict[tuple[Any, ...], tuple[tuple[Any, int, int], bytes]] = {}
+
+    def _table(self) -> tuple[Any, int, int] | None:
+        table = self.header_table
+        if table.resized:
+            return None
+        entries = table.dynamic_entries
+        return (entries[0] if entries else None, len(entries), table.maxsize)
+
+    def encode(self, headers: Any, huffman: bool = True) -> bytes:
+        try:
+            key = (huffman, *((type(h), *h) for h in headers))
+        except TypeError:  # a dict, or unhashable values: not the repeating kind
+            return bytes(super().encode(headers, huffman))
+        before = self._table()
+        known = self._blocks.get(key)
+        if known is not None and before is not None and _same_table(known[0], before):
+            return known[1]
+        block = bytes(super().encode(headers, huffman))
+        after = self._table()
+        if before is not None and after is not None and _same_table(before, after):
+            if len(self._blocks) >= self._LIMIT:
+                self._blocks.clear()
+            self._blocks[key] = (after, block)
+        return block
+
+
+def _same_table(a: tuple[Any, int, int], b: tuple[Any, int, int]) -> bool:
+    return a[0] is b[0] and a[1] == b[1] and a[2] == b[2]
+
+
 class _ServerConnection(GRPCConnection):  # type: ignore[misc]
     def __init__(
         self, limits: ServerLimits, on_reset: Callable[[int], None],
@@ -137,6 +182,7 @@ class _ServerConnection(GRPCConnection):  # type: ignore[misc]
         # callers send is still checked.
         self.h2_connection.config.validate_outbound_headers = False
         self.h2_connection.config.normalize_outbound_headers = False
+        self.h2_connection.encoder = _RepeatingEncoder()
 
     def initiate_connection(self) -> None:
         # purerpc opens the connection window by 1 GiB; ours bounds what a client

@@ -43,7 +43,9 @@ import copy
 import hmac
 import logging
 import re
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import NoReturn, TypeVar
 
 import purerpc
@@ -59,6 +61,7 @@ from coordinator.errors import describe
 from coordinator.jobs import JobBook, JobError, JobNotFound, JobNotRunning, SessionDenied
 from coordinator.logs import escape, session_fingerprint
 from coordinator.metrics.instruments import socket_call
+from coordinator.promptly import promptly
 from coordinator.rpc.app_instance import (
     app_instance_data,
     check_key,
@@ -96,8 +99,9 @@ _TRUNCATED = " [truncated]"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 # In error text: control characters except newline and tab.
 _ERROR_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# The book's session ids are uuid4().hex; dashes are let through for UUID-shaped ids.
-_SESSION = re.compile(rf"[0-9A-Fa-f-]{{1,{MAX_SESSION_CHARS}}}")
+# The book's session ids are Sui addresses (0x and 64 hex digits, as upstream's);
+# dashes are let through for UUID-shaped ids.
+_SESSION = re.compile(rf"0x[0-9A-Fa-f]{{64}}|[0-9A-Fa-f-]{{1,{MAX_SESSION_CHARS}}}")
 # A wire job id: the job number, then optionally `@` and the app instance.
 _JOB_ID = re.compile(r"(\d{1,20})(?:@(\S{1,128}))?")
 # In an AgentMessage: every control character, newline and tab included (one log line).
@@ -110,6 +114,20 @@ _LEVELS = {
     pb.LOG_LEVEL_ERROR: logging.ERROR,
     pb.LOG_LEVEL_FATAL: logging.CRITICAL,
 }
+_LEVEL_NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn",
+                logging.ERROR: "error", logging.CRITICAL: "fatal"}
+RECENT_AGENT_MESSAGES = 20  # shown in the status, newest first
+
+
+@dataclass(frozen=True)
+class AgentNote:
+    """One AgentMessage as the status shows it (the text as logged)."""
+
+    at: float  # trio clock
+    level: int
+    key: AgentKey
+    job_id: int | None  # None: about the session
+    text: str
 
 T = TypeVar("T")
 
@@ -133,8 +151,8 @@ def _check_name(field: str, value: str, *, may_be_empty: bool = False) -> str:
 
 def _check_session(field: str, value: str) -> str:
     if not _SESSION.fullmatch(value):
-        _invalid(f"{field} must be 1 to {MAX_SESSION_CHARS} hex digits "
-                 f"(the container's SESSION_ID)")
+        _invalid(f"{field} must be the container's SESSION_ID (a Sui address: 0x and "
+                 f"64 hex digits)")
     return value
 
 
@@ -232,14 +250,24 @@ class CoordinatorService(UnservedCalls):
         self.chain = chain
         self.limiter = trio.CapacityLimiter(max_concurrent_requests)
         self.bound_session: str | None = None  # None: the operator's socket
+        self.agent_notes: deque[AgentNote] = deque(maxlen=RECENT_AGENT_MESSAGES)
 
     def for_session(self, session_id: str) -> CoordinatorService:
-        """This service as served on one agent container's socket: the same book
-        and limiter, acting for `session_id` only."""
-        bound = CoordinatorService(self.book, settler=self.settler, chain=self.chain)
-        bound.limiter = self.limiter
+        """This service as served on one agent container's socket: the same book,
+        limiter and agent messages, acting for `session_id` only."""
+        bound = copy.copy(self)
         bound.bound_session = session_id
         return bound
+
+    def report(self, message: pb.GetStatusResponse, now: float) -> None:
+        """The service's part of the status: the latest agent messages."""
+        for note in reversed(self.agent_notes):
+            shown = message.agent_messages.add(
+                age_secs=now - note.at, level=_LEVEL_NAMES[note.level],
+                developer=note.key.developer, agent=note.key.agent,
+                agent_method=note.key.agent_method, text=note.text)
+            if note.job_id is not None:
+                shown.job_id = note.job_id
 
     def _caller(self, given: str) -> str | None:
         """The session a request acts for: as given on the operator's socket; on an
@@ -274,7 +302,7 @@ class CoordinatorService(UnservedCalls):
         return _status_error(exc)
 
     async def _limited(self, call: Callable[[], Awaitable[T]]) -> T:
-        async with self.limiter:
+        async with promptly(self.limiter):
             return await call()
 
     async def _persist(self, jobs: Iterable[Job]) -> None:
@@ -424,17 +452,20 @@ class CoordinatorService(UnservedCalls):
                 if named is not None:
                     job = self.book.held(session_id, *named)
                     about = f"job {job.ref} ({job.key})"
+                    note = AgentNote(trio.current_time(), level, job.key, job.job_id, text)
                 elif session_id is not None:
                     session = self.book.sessions.get(session_id)
                     if session is None:
                         raise purerpc.PermissionDeniedError(
                             "the session does not belong to a running agent")
                     about = f"session {_short(session_id)} ({session.key})"
+                    note = AgentNote(trio.current_time(), level, session.key, None, text)
                 else:
                     _invalid("an AgentMessage needs a session_id or a job_id")
             except JobError as exc:
                 raise self._refusal(exc) from None
             log.log(level, "agent message, %s: %s", about, text)
+            self.agent_notes.append(note)
             return pb.AgentMessageResponse(success=True, message="logged")
 
         return await self._limited(call)

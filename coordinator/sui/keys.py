@@ -152,7 +152,7 @@ class SuiKey:
         return self._private.sign(message)
 
     def export(self) -> str:
-        """The key as `suiprivkey1…` text: for `keygen` only, never for logs."""
+        """The key as `suiprivkey1…` text (keygen, a session's container), never for logs."""
         secret = self._private.private_bytes_raw()
         words = bech32.convertbits(bytes([ED25519_FLAG]) + secret, 8, 5, True)
         assert words is not None  # 8 -> 5 bits with padding cannot fail

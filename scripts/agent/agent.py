@@ -7,20 +7,24 @@ Contract (see ../shared/DESIGN.md, "Contracts with agent containers"):
   env DEVELOPER, AGENT, AGENT_METHOD       the key asked for in GetJob
                                            (METHOD, the seed's name, if unset)
   env APP_INSTANCE, SESSION_ID             SESSION_ID goes into every call
+  env SESSION_PRIVATE_KEY                  the session's key (only noted as given)
   env COORDINATOR_URL (optional)           http://host:port of the service on TCP
                                            (upstream SDK's name); when set, it is
                                            used instead of the socket
   env COORDINATOR_SOCKET                   the bind-mounted Unix socket
-  env AGENT_MODE (optional)                comma-separated: `complete`
-      (default), `fail` (FailJob for every job), `sleep:<secs>` (sleep first),
+  env AGENT_MODE (optional)                comma-separated: how each job is
+      settled, `complete` (default), `fail` (FailJob), `terminate`
+      (TerminateJob) or `mixed` (the first byte of the job's data mod 3: 0
+      complete, 1 fail, 2 terminate); `sleep:<secs>` (sleep first);
       `work:<secs>` (each job takes that long, like real proving work)
   env AGENT_RPC_TIMEOUT_SECS (optional)    deadline of each call, default 10
 
 It first does the env job (its wire id is JOB_ID@APP_INSTANCE), then calls
 GetJob until the response has no `job`, and settles each job by its `job_id`
-with CompleteJob (or FailJob); messages are upstream's CoordinatorService. The work of every method
-is the demo proof: the SHA-256 of the job's data. One line per job on stdout:
-  job <sequence> <method> sha256=<hex> len=<n> -> completed|failed|refused: <why>
+with CompleteJob, FailJob or TerminateJob; messages are upstream's
+CoordinatorService. The work of every method is the demo proof: the SHA-256 of
+the job's data. One line per job on stdout:
+  job <sequence> <method> sha256=<hex> len=<n> -> completed|failed|terminated|refused: <why>
 Exit status: 0 when no job is left, 1 on an RPC error, 2 on a bad environment.
 
 No generated code is shipped (our protoc's gencode needs protobuf 7): the
@@ -128,15 +132,16 @@ def prove(data: bytes) -> str:
     return f"sha256={hashlib.sha256(data).hexdigest()} len={len(data)}"
 
 
-def parse_mode(text: str) -> tuple[bool, float, float]:
-    """AGENT_MODE -> (fail every job, sleep before starting, work time per job)."""
-    fail, times = False, {"sleep": 0.0, "work": 0.0}
+SETTLEMENTS = ("complete", "fail", "terminate")
+
+
+def parse_mode(text: str) -> tuple[str, float, float]:
+    """AGENT_MODE -> (how jobs are settled, sleep before starting, work time per job)."""
+    settle, times = "complete", {"sleep": 0.0, "work": 0.0}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, _, value = part.partition(":")
-        if part == "fail":
-            fail = True
-        elif part == "complete":
-            fail = False
+        if part in SETTLEMENTS or part == "mixed":
+            settle = part
         elif name in times and value:
             try:
                 times[name] = float(value)
@@ -145,17 +150,18 @@ def parse_mode(text: str) -> tuple[bool, float, float]:
         else:
             raise AgentError(
                 f"AGENT_MODE: unknown mode {part!r} "
-                "(allowed: complete, fail, sleep:<secs>, work:<secs>)",
+                "(allowed: complete, fail, terminate, mixed, sleep:<secs>, work:<secs>)",
                 status=2,
             )
-    return fail, times["sleep"], times["work"]
+    return settle, times["sleep"], times["work"]
 
 
 def run() -> int:
-    fail, sleep, work = parse_mode(os.environ.get("AGENT_MODE", ""))
+    settle, sleep, work = parse_mode(os.environ.get("AGENT_MODE", ""))
     developer, agent = env("DEVELOPER"), env("AGENT")
     method = env("AGENT_METHOD", required=False) or env("METHOD")
     session = env("SESSION_ID", required=False)
+    session_key = env("SESSION_PRIVATE_KEY", required=False)
     try:
         timeout = float(os.environ.get("AGENT_RPC_TIMEOUT_SECS", "10"))
     except ValueError:
@@ -175,7 +181,9 @@ def run() -> int:
 
     out(
         f"agent: {developer}/{agent}/{method} app_instance={app_instance or '-'} "
-        f"session={'given' if session else '-'} mode={'fail' if fail else 'complete'}"
+        f"session={'given' if session else '-'} "
+        f"session_key={'given' if session_key.startswith('suiprivkey1') else '-'} "
+        f"mode={settle}"
     )
     if sleep > 0:
         out(f"agent: sleeping {sleep:g} s")
@@ -185,20 +193,24 @@ def run() -> int:
     out(f"agent: coordinator {where}")
     coordinator = Coordinator(target, timeout)
     coordinator.wait_ready(where)
-    counts = {"completed": 0, "failed": 0, "refused": 0}
+    counts = {"completed": 0, "failed": 0, "terminated": 0, "refused": 0}
 
     def handle(job_id: str, sequence: int, job_method: str, data: bytes) -> None:
         time.sleep(work)
         result = prove(data)
-        if fail:
+        how = settle if settle != "mixed" else SETTLEMENTS[data[0] % 3 if data else 0]
+        if how == "fail":
             reply = coordinator.call(
                 "FailJob",
                 session_id=session,
                 job_id=job_id,
                 error_message=(f"demo agent failure: job {sequence} failed on purpose "
-                               "(AGENT_MODE=fail)"),
+                               f"(AGENT_MODE={settle})"),
             )
             outcome = "failed"
+        elif how == "terminate":
+            reply = coordinator.call("TerminateJob", session_id=session, job_id=job_id)
+            outcome = "terminated"
         else:
             reply = coordinator.call("CompleteJob", session_id=session, job_id=job_id)
             outcome = "completed"
