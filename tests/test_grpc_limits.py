@@ -9,11 +9,13 @@ from `RpcSettings`); the clients are grpcio and a bare HTTP/2 client (tests/supp
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import grpc
+import h2.events
 import pytest
 import trio
 from h2.settings import SettingCodes
@@ -52,6 +54,12 @@ def fail_job(path: str, error_message: str) -> pb.FailJobResponse:
 
 
 Start = Callable[..., Any]
+
+
+def said_goodbye(client: RawH2) -> bool:
+    """Whether the server sent GOAWAY with no error on `client`'s connection."""
+    return any(isinstance(event, h2.events.ConnectionTerminated) and event.error_code == 0
+               for event in client.events)
 
 
 @pytest.fixture
@@ -170,6 +178,8 @@ async def test_silent_connections_are_closed_after_the_handshake_timeout(start: 
         closed = [await trio.to_thread.run_sync(client.closed_by_server, 5.0)
                   for client in clients]
         assert closed == [True] * 10
+        # Each was told first (GOAWAY, no error), as HTTP/2 asks of a closing side.
+        assert all(said_goodbye(client) for client in clients)
         # Served as ever.
         assert (await trio.to_thread.run_sync(status_call, path)).instance_id == "limits"
     finally:
@@ -187,6 +197,7 @@ async def test_a_connection_silent_after_its_calls_is_closed_after_the_idle_time
         # Alive while it talks (the request headers came); then silent.
         assert not await trio.to_thread.run_sync(client.closed_by_server, 0.3)
         assert await trio.to_thread.run_sync(client.closed_by_server, 5.0)
+        assert said_goodbye(client)
     finally:
         client.close()
 
@@ -221,3 +232,24 @@ async def test_connections_are_capped_per_agent_socket_and_in_all(start: Start) 
         finally:
             for client in held:
                 client.close()
+
+
+async def test_a_client_that_connected_early_and_called_late_is_served(start: Start) -> None:
+    """An agent that opens its channel, works longer than the handshake timeout,
+    then calls: the server said goodbye (GOAWAY) when it closed the silent
+    connection, so the client's call goes on a new one instead of failing."""
+    path, _, _ = await start(handshake_timeout_secs=0.5)
+
+    def connect_work_call() -> list[str]:
+        with grpc.insecure_channel(f"unix:{path}") as channel:
+            grpc.channel_ready_future(channel).result(timeout=5)
+            call = channel.unary_unary(
+                GET_STATUS, request_serializer=pb.GetStatusRequest.SerializeToString,
+                response_deserializer=pb.GetStatusResponse.FromString)
+            answers = []
+            for pause in (1.5, 1.5):  # past the handshake timeout each time
+                time.sleep(pause)
+                answers.append(call(pb.GetStatusRequest(), timeout=5).instance_id)
+            return answers
+
+    assert await trio.to_thread.run_sync(connect_work_call) == ["limits", "limits"]

@@ -318,6 +318,20 @@ class _ServerSocket(GRPCProtoSocket):  # type: ignore[misc]
                     self._streams[event.stream_id]._close_remote()
 
 
+async def _say_goodbye(grpc_socket: _ServerSocket) -> None:
+    """GOAWAY (no error) before the server closes a silent connection: the client
+    then knows no call of its was lost, and sends its next one on a new
+    connection instead of on the closing one (which would fail UNAVAILABLE).
+    Sent directly and briefly: the connection is silent, so its writer is idle."""
+    h2_connection = grpc_socket._grpc_connection.h2_connection
+    with suppress(h2.exceptions.ProtocolError):
+        h2_connection.close_connection()
+    data = h2_connection.data_to_send()
+    if data:
+        with trio.move_on_after(1), suppress(*TRANSPORT_ERRORS, anyio.BusyResourceError):
+            await grpc_socket._socket._stream.send(data)
+
+
 # Errors of the HTTP/2 stream itself, as opposed to a servicer's own (OSError included).
 _STREAM_ERRORS = (
     GRPCError,
@@ -413,6 +427,7 @@ class _ConnectionHandler(ConnectionHandler):  # type: ignore[misc]
             await first_call.wait()
         if not first_call.is_set():
             log.debug("connection closed: no call within %g s", self.limits.handshake_timeout_secs)
+            await _say_goodbye(grpc_socket)
             connection.cancel()
             return
         socket: _WatchedSocket = grpc_socket._socket
@@ -424,6 +439,7 @@ class _ConnectionHandler(ConnectionHandler):  # type: ignore[misc]
                 silent = 0.0
             if silent >= self.limits.idle_timeout_secs:
                 log.debug("connection closed: silent for %g s", silent)
+                await _say_goodbye(grpc_socket)
                 connection.cancel()
                 return
             await trio.sleep(self.limits.idle_timeout_secs - silent)
