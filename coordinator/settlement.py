@@ -524,6 +524,9 @@ class Settler:
             op.last_error = error
             op.next_try_at = now + self.retry.delay(op.attempts - 1)
         self.last_error = error
+        # The AppInstance is read again before the next try: the failure may come
+        # from a stale view of it (a chain that was reset under us, say).
+        self._shared.pop(batch[0].app_instance, None)
         # Sent or not, its fate is the chain's to tell before it goes again.
         self._unchecked.update(op.op_id for op in batch if op.kind is not OperationKind.START)
         delay = batch[0].next_try_at - now

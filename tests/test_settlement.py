@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,8 @@ class Rig:
     def connect(self) -> Any:
         return connect(self.endpoint, timeout=5)
 
-    def settler(self, endpoint: Endpoint | None = None, **settle: Any) -> Settler:
+    def settler(self, endpoint: Endpoint | None = None, retry: Backoff | None = None,
+                **settle: Any) -> Settler:
         def reach() -> Any:
             return connect(endpoint or self.endpoint, timeout=2)
 
@@ -116,7 +118,7 @@ class Rig:
                             backoff=Backoff(initial=0.01, maximum=0.05))
         return Settler(self.store, book, executor, reach,
                        SettleSettings(**{"batch_ms": 50, **settle}),
-                       retry=Backoff(initial=30.0, maximum=60.0))
+                       retry=retry or Backoff(initial=30.0, maximum=60.0))
 
     async def write(self, *ops: ChainOperation) -> None:
         for each in ops:
@@ -243,6 +245,25 @@ async def test_after_a_restart_only_what_the_chain_still_needs_is_sent(
     assert "1 claim(s) of an earlier run dropped" in text
     assert await job_status(rig.connect, rig.app.id, 2) is None
     assert await job_status(rig.connect, rig.app.id, 3) == "pending"
+
+
+async def test_a_stale_view_of_the_app_instance_is_read_again_after_a_failure(
+    rig: Rig, nursery: trio.Nursery
+) -> None:
+    """The settler keeps each AppInstance's shared version; one from before the
+    chain was reset is refused by the node, and the next try reads it again."""
+    settler = rig.settler(retry=Backoff(initial=0.05, maximum=0.1))
+    true = await settler._shared_object(rig.app.id)
+    stale = true.initial_shared_version + 7
+    settler._shared[rig.app.id] = replace(true, initial_shared_version=stale)
+    await nursery.start(settler.run)
+    claim = settler.expect_claim(JobRef(rig.app.id, 1))
+    await rig.write(op(START, 1))
+    with trio.fail_after(20):
+        assert await claim.answer() is True
+    assert rig.status(1) == "running"
+    assert "version" in settler.last_error  # the first try, refused
+    assert settler._shared[rig.app.id] == true
 
 
 async def test_a_send_the_chain_never_answers_stays_in_the_outbox(
