@@ -39,7 +39,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import trio
-from pydantic import ValidationError
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.agent_writes import still_needed as write_still_needed
@@ -48,18 +47,16 @@ from coordinator.backoff import Backoff
 from coordinator.config import Settings, SettleSettings
 from coordinator.domain import ChainOperation, JobRef, OperationKind
 from coordinator.errors import describe
-from coordinator.events import bcs
-from coordinator.events.bcs import BcsError
-from coordinator.events.layouts import JOB_OBJECTS, Layout, neutral_job
-from coordinator.events.models import app_instance_address
+from coordinator.events.models import app_instance_address, normalize_address
 from coordinator.jobs import JobBook
 from coordinator.metrics.instruments import CLAIMS, GAS_SPENT, TRANSACTIONS
 from coordinator.store import Ledger, Store
 from coordinator.sui.app_instance import AppInstanceObject, read_app_instance
+from coordinator.sui.app_jobs import read_app_job, sender_of
 from coordinator.sui.client import SuiError, SuiNotFound
 from coordinator.sui.executor import Executor, GasError, Outcome
 from coordinator.sui.keys import SuiKey
-from coordinator.sui.objects import Connect, object_json, table_child
+from coordinator.sui.objects import Connect
 from coordinator.sui.transactions import (
     CompleteJob,
     FailJob,
@@ -202,20 +199,8 @@ async def job_status(connect: Connect, app_instance: str, job_sequence: int) -> 
     """The job's status on chain (`pending`, `running`, `failed`), None when the
     AppInstance no longer holds it. Raises `SuiError` when the chain cannot say."""
     async with connect() as client:
-        try:
-            instance = await object_json(client, app_instance_address(app_instance))
-        except SuiNotFound:
-            return None
-        table = instance["jobs"]["jobs"]["id"]
-        child = await table_child(client, table, bcs.U64.to_bytes(job_sequence))
-        if child is None:
-            return None
-        value = await object_json(client, child)
-    layout: Layout = "2025-11" if "job_sequence" in value else "2025-08"
-    try:
-        return neutral_job(JOB_OBJECTS[layout].from_json(value)).status.kind
-    except (BcsError, ValidationError, ValueError) as exc:
-        raise SuiError("GetObject", "UNDECODABLE_JOB", str(exc).splitlines()[0]) from None
+        entry = await read_app_job(client, app_instance, job_sequence)
+    return None if entry is None else entry.job.status.kind
 
 
 def _dedupe(ops: Sequence[ChainOperation], limit: int) -> list[ChainOperation]:
@@ -552,6 +537,8 @@ class Settler:
         for op in batch:
             ok = applied.get((op.kind.value, op.job_sequence), False)
             if op.kind is OperationKind.START:
+                if not ok and op.attempts > 0:
+                    ok = await self._claimed_by_an_earlier_try(op)
                 late += self._claim_answered(op, ok)
             elif ok:
                 self.jobs_settled += 1
@@ -567,6 +554,27 @@ class Settler:
         await self.store.run(write)
         log.debug("transaction %s settled %d operation(s), gas %d MIST", outcome.digest,
                   len(batch), outcome.gas_charged)
+
+    async def _claimed_by_an_earlier_try(self, op: ChainOperation) -> bool:
+        """A claim sent again after a try the chain did not answer is refused when
+        that try did land: the job is ours if it runs there under a transaction
+        sent from our address."""
+        try:
+            with trio.fail_after(SEND_TIMEOUT_SECS):
+                async with self.connect() as client:
+                    entry = await read_app_job(client, op.app_instance, op.job_sequence)
+                    if (entry is None or entry.job.status.kind != "running"
+                            or entry.previous_transaction is None):
+                        return False
+                    sender = await sender_of(client, entry.previous_transaction)
+        except (SuiError, trio.TooSlowError) as exc:
+            log.warning("claim of job %s refused, and whether an earlier try of ours "
+                        "landed cannot be read (%s): taken as lost", op.ref, describe(exc))
+            return False
+        ours = sender is not None and normalize_address(sender) == self.address
+        if ours:
+            log.info("claim of job %s: an earlier try, whose answer was lost, landed", op.ref)
+        return ours
 
     def _claim_answered(self, op: ChainOperation, won: bool) -> list[ChainOperation]:
         CLAIMS.labels("won" if won else "lost").inc()

@@ -266,6 +266,39 @@ async def test_a_stale_view_of_the_app_instance_is_read_again_after_a_failure(
     assert settler._shared[rig.app.id] == true
 
 
+async def test_a_claim_whose_answer_was_lost_is_won_when_it_landed(
+    rig: Rig, nursery: trio.Nursery
+) -> None:
+    """The node applied the claim but its answer never came back (twice: the
+    executor's own re-send of the same bytes too). The next try, a new
+    transaction, is refused since the job runs: under our address, so the
+    claim is ours, not lost."""
+    settler = rig.settler(retry=Backoff(initial=0.05, maximum=0.1))
+    await nursery.start(settler.run)
+    rig.sim.gate.lose_execute_answers(2)
+    claim = settler.expect_claim(JobRef(rig.app.id, 1))
+    await rig.write(op(START, 1))
+    with trio.fail_after(20):
+        assert await claim.answer() is True
+    assert (settler.claims_won, settler.claims_lost) == (1, 0)
+    assert rig.status(1) == "running" and rig.app.jobs[1].attempts == 1  # started once
+    await eventually(lambda: settler.outbox == [], 20, "the outbox empty")
+
+
+async def test_a_claim_another_coordinator_holds_stays_lost_after_a_lost_answer(
+    rig: Rig, nursery: trio.Nursery
+) -> None:
+    settler = rig.settler(retry=Backoff(initial=0.05, maximum=0.1))
+    await nursery.start(settler.run)
+    rig.sim.gate.unavailable_for(0.5)  # our first try never reaches the node
+    claim = settler.expect_claim(JobRef(rig.app.id, 2))
+    await rig.write(op(START, 2))
+    rig.sim.start_job("app", 2)  # meanwhile another coordinator takes the job
+    with trio.fail_after(20):
+        assert await claim.answer() is False
+    assert (settler.claims_won, settler.claims_lost) == (0, 1)
+
+
 async def test_a_send_the_chain_never_answers_stays_in_the_outbox(
     rig: Rig, nursery: trio.Nursery, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -106,6 +106,7 @@ class FaultGate:
         self.open_streams = 0
         self._burst_calls = 0
         self._unavailable_until = -math.inf
+        self._answers_to_lose = 0
 
     @property
     def faults(self) -> Faults:
@@ -119,6 +120,18 @@ class FaultGate:
     def unavailable_for(self, seconds: float) -> None:
         """Refuse every Sui call with UNAVAILABLE for `seconds` from now (Trio clock)."""
         self._unavailable_until = trio.current_time() + seconds
+
+    def lose_execute_answers(self, count: int) -> None:
+        """The next `count` ExecuteTransaction calls are applied, then answered
+        UNAVAILABLE: the answer lost on its way back, as a dropped connection
+        loses it."""
+        self._answers_to_lose = count
+
+    def answer_lost(self) -> None:
+        """Raise UNAVAILABLE when an executed transaction's answer is to be lost."""
+        if self._answers_to_lose > 0:
+            self._answers_to_lose -= 1
+            raise purerpc.UnavailableError("simnet: the answer was lost (fault)")
 
     def enter(self, method: str) -> None:
         """Count a call of `method`; raise the status a fault calls for, if any."""

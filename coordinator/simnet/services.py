@@ -521,6 +521,7 @@ class TransactionExecutionService(
                 executed = done
         except execution.Refused as exc:
             raise _refused(exc) from None
+        self.sim.gate.answer_lost()
         answer = executed_transaction_pb2.ExecutedTransaction()
         answer.CopyFrom(executed)
         return transaction_execution_service_pb2.ExecuteTransactionResponse(

@@ -21,12 +21,13 @@ from pydantic import ValidationError
 
 from coordinator._pb.sui.rpc.v2 import object_pb2
 from coordinator.domain import Job
+from coordinator.events import bcs
 from coordinator.events.bcs import BcsError
 from coordinator.events.job_events import ChainJob
 from coordinator.events.layouts import JOB_OBJECTS, Layout, neutral_job
 from coordinator.events.models import app_instance_address
-from coordinator.sui.client import SuiClient, SuiNotFound
-from coordinator.sui.objects import PAGE_SIZE, object_json
+from coordinator.sui.client import SuiClient, SuiError, SuiNotFound
+from coordinator.sui.objects import PAGE_SIZE, object_json, table_child
 
 log = logging.getLogger("coordinator.sui.app_jobs")
 
@@ -80,6 +81,30 @@ async def read_app_jobs(client: SuiClient, app_instance: str) -> AppJobs | None:
             job, child.object_id, child.previous_transaction or None
         )
     return AppJobs(object_id, pending, entries)
+
+
+async def read_app_job(
+    client: SuiClient, app_instance: str, job_sequence: int
+) -> ChainJobEntry | None:
+    """One job of `app_instance` with the transaction that last wrote it; None
+    when the instance no longer holds it. An undecodable job is a `SuiError`."""
+    try:
+        instance = await object_json(client, app_instance_address(app_instance))
+    except SuiNotFound:
+        return None
+    child = await table_child(client, instance["jobs"]["jobs"]["id"],
+                              bcs.U64.to_bytes(job_sequence))
+    if child is None:
+        return None
+    try:
+        found = await client.get_object(child, ["object_id", "json", "previous_transaction"])
+    except SuiNotFound:
+        return None
+    try:
+        job = chain_job_from_json(json_format.MessageToDict(found.json))
+    except (BcsError, ValidationError, ValueError) as exc:
+        raise SuiError("GetObject", "UNDECODABLE_JOB", str(exc).splitlines()[0]) from None
+    return ChainJobEntry(job, found.object_id or child, found.previous_transaction or None)
 
 
 async def _table_children(
