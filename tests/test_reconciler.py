@@ -157,6 +157,32 @@ async def test_jobs_taken_or_finished_elsewhere_leave_the_book(chain: Chain) -> 
     assert chain.failed == []
 
 
+async def test_a_job_failed_for_good_on_chain_leaves_the_book(
+    nursery: trio.Nursery, store: Store
+) -> None:
+    """2025-11 keeps a job that used its last attempt, as failed: the book, which
+    still has it pending, drops it with the chain's error; its neighbour stays."""
+    chain = await serve_chain(nursery, "2025-11", store)
+    chain.create_jobs(2)
+    await chain.learn()
+    for _ in range(10):  # each failure is an attempt; the chain's limit ends it
+        chain.sim.fail_job("add", 1, "proof did not verify")
+        if chain.app.jobs[1].status.kind == "failed":
+            break
+    chain.sim.seal()
+    assert chain.app.jobs[1].status.kind == "failed"
+    assert chain.state(1) is JobState.PENDING  # the book has not heard
+
+    with trio.fail_after(20):
+        report = await chain.reconciler().reconcile_once()
+
+    assert (report.result, report.added, report.dropped, report.failed) == ("ok", 0, 1, 0)
+    assert [chain.state(n) for n in (1, 2)] == [JobState.DROPPED, JobState.PENDING]
+    [outcome] = [o for o in chain.book.outcomes if o.ref == chain.ref(1)]
+    assert outcome.reason == "failed on chain: proof did not verify (reconciliation)"
+    assert chain.failed == []
+
+
 async def test_a_job_left_running_under_our_address_past_the_timeout_is_failed_on_chain(
     chain: Chain,
 ) -> None:
