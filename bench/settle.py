@@ -98,8 +98,8 @@ async def _burst(directory: Path, batch_max: int) -> Burst:
                 now = time.time()
                 gone.update({n: now for n in sequences if n not in app.jobs and n not in gone})
                 await trio.sleep(0.005)
-        await store.close()
-        nursery.cancel_scope.cancel()
+        nursery.cancel_scope.cancel()  # the settler stops before its store closes
+    await store.close()
     paid = FUNDS - sum(coin.balance for coin in sim.coins.owned_by(key.address))
     return Burst(settler.transactions_ok, paid, [gone[n] - written for n in sequences])
 
