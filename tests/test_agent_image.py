@@ -75,6 +75,12 @@ class FakeCoordinator:
         self._record("FailJob", request, context)
         return pb.FailJobResponse(success=True)
 
+    def agent_message(
+        self, request: pb.AgentMessageRequest, context: grpc.ServicerContext
+    ) -> pb.AgentMessageResponse:
+        self._record("AgentMessage", request, context)
+        return pb.AgentMessageResponse(success=True)
+
     def terminate_job(
         self, request: pb.TerminateJobRequest, context: grpc.ServicerContext
     ) -> pb.TerminateJobResponse:
@@ -106,6 +112,11 @@ def serve(coordinator: FakeCoordinator, socket: Path) -> grpc.Server:
             coordinator.fail_job,
             request_deserializer=pb.FailJobRequest.FromString,
             response_serializer=pb.FailJobResponse.SerializeToString,
+        ),
+        "AgentMessage": grpc.unary_unary_rpc_method_handler(
+            coordinator.agent_message,
+            request_deserializer=pb.AgentMessageRequest.FromString,
+            response_serializer=pb.AgentMessageResponse.SerializeToString,
         ),
         "TerminateJob": grpc.unary_unary_rpc_method_handler(
             coordinator.terminate_job,
@@ -197,10 +208,13 @@ def test_agent_completes_env_job_and_every_queued_job(
     for request in get_jobs:
         assert (request.developer, request.agent, request.agent_method) == KEY
         assert request.session_id == session
-    # The work is real and checkable: one line per job with the SHA-256 of its data.
+    # The work is real and checkable: one line per job with the SHA-256 of its data,
+    # and the same proof told to the coordinator, at info, under the job.
+    proofs = {r.job_id: (r.level, r.message) for r in coordinator.named("AgentMessage")}
     for job_id, data in ALL_JOBS.items():
-        line = f"job {job_id} prove sha256={hashlib.sha256(data).hexdigest()} len={len(data)}"
-        assert f"{line} -> completed\n" in logs, logs
+        proof = f"sha256={hashlib.sha256(data).hexdigest()} len={len(data)}"
+        assert f"job {job_id} prove {proof} -> completed\n" in logs, logs
+        assert proofs[wire(job_id)] == (pb.LOG_LEVEL_INFO, f"job {job_id}: {proof}")
 
 
 def test_agent_mixed_mode_settles_each_job_as_its_data_says(
@@ -257,5 +271,7 @@ def test_agent_exits_non_zero_with_the_rpc_error(
     status, logs = run_agent(docker_client, agent_image, sock_dir, coordinator, "a-wrong-session")
 
     assert status == 1, logs
+    # A refused AgentMessage is only printed; the first refused job call stops it.
+    assert "agent: AgentMessage failed: PERMISSION_DENIED: unknown session" in logs
     assert "agent: error: CompleteJob failed: PERMISSION_DENIED: unknown session" in logs
-    assert len(coordinator.calls) == 1  # it stops at the first refusal
+    assert [name for _, name, _ in coordinator.calls] == ["AgentMessage", "CompleteJob"]

@@ -17,6 +17,7 @@ upstream"), of that file: the same runs then prove the wire format against it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -77,6 +78,11 @@ async def run_jobs(
                           "purpose (AGENT_MODE=mixed)"),
               ("dead", 0, "terminated by the agent")][n % 3])
         for n in range(JOBS)]
+    # The agent told its proof of each job (AgentMessage): the status shows them.
+    notes = {note.job_id: (note.level, note.text) for note in status.agent_messages}
+    assert notes == {r["job_id"]: ("info", f"job {r['job_id']}: sha256="
+                                   f"{hashlib.sha256(bytes([n, 7])).hexdigest()} len=2")
+                     for n, r in enumerate(rows)}, notes
     return daemon, status.instance_id
 
 

@@ -20,8 +20,10 @@ Contract (see ../shared/DESIGN.md, "Contracts with agent containers"):
   env AGENT_RPC_TIMEOUT_SECS (optional)    deadline of each call, default 10
 
 It first does the env job (its wire id is JOB_ID@APP_INSTANCE), then calls
-GetJob until the response has no `job`, and settles each job by its `job_id`
-with CompleteJob, FailJob or TerminateJob; messages are upstream's
+GetJob until the response has no `job`, tells the coordinator its proof of each
+job (AgentMessage, level info: shown in the coordinator's status; a refusal
+of it is printed and does not stop the agent), and settles each job by its
+`job_id` with CompleteJob, FailJob or TerminateJob; messages are upstream's
 CoordinatorService. The work of every method is the demo proof: the SHA-256 of
 the job's data. One line per job on stdout:
   job <sequence> <method> sha256=<hex> len=<n> -> completed|failed|terminated|refused: <why>
@@ -133,6 +135,7 @@ def prove(data: bytes) -> str:
 
 
 SETTLEMENTS = ("complete", "fail", "terminate")
+LOG_LEVEL_INFO = 2  # upstream's LogLevel
 
 
 def parse_mode(text: str) -> tuple[str, float, float]:
@@ -199,6 +202,11 @@ def run() -> int:
         time.sleep(work)
         result = prove(data)
         how = settle if settle != "mixed" else SETTLEMENTS[data[0] % 3 if data else 0]
+        try:
+            coordinator.call("AgentMessage", session_id=session, job_id=job_id,
+                             level=LOG_LEVEL_INFO, message=f"job {sequence}: {result}")
+        except AgentError as exc:
+            out(f"agent: {exc} (going on)")
         if how == "fail":
             reply = coordinator.call(
                 "FailJob",
