@@ -20,6 +20,7 @@ from coordinator.config import RpcSettings, SettleSettings
 from coordinator.domain import AgentKey
 from coordinator.jobs import JobBook
 from coordinator.rpc import CoordinatorService, serve_tcp
+from coordinator.rpc.service import MAX_WRITES_PER_SESSION
 from coordinator.settlement import Settler
 from coordinator.simnet import Simnet, serve
 from coordinator.simnet.objects import AppMethod
@@ -29,7 +30,7 @@ from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.executor import Executor
 from coordinator.sui.keys import SuiKey
 from tests.e2e_support import free_port
-from tests.support import ADD_KEY, created
+from tests.support import ADD_KEY, created, eventually
 
 OTHER = AgentKey("OtherDev", "OtherAgent", "prove")
 SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
@@ -44,6 +45,7 @@ class Rig:
     channel: grpc.Channel
     mine: str  # the session running job 1 (ADD_KEY)
     theirs: str  # the session running job 2 (OTHER)
+    service: CoordinatorService
 
     @property
     def app(self) -> Any:
@@ -102,7 +104,7 @@ async def rig_for(nursery: trio.Nursery, store: Store, *, with_key: bool,
     listen = await nursery.start(serve_tcp, RpcSettings(listen=f"127.0.0.1:{free_port()}"),
                                  service)
     channel = grpc.insecure_channel(f"127.0.0.1:{listen}")
-    return Rig(sim, store, book, channel, mine[0].session_id, theirs[0].session_id)
+    return Rig(sim, store, book, channel, mine[0].session_id, theirs[0].session_id, service)
 
 
 @pytest.fixture
@@ -238,3 +240,38 @@ async def test_a_chain_that_cannot_be_read_is_unavailable_and_the_daemon_goes_on
         assert done.success
     finally:
         down.channel.close()
+
+
+async def test_one_session_cannot_hold_every_call_slot_with_writes(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes wait for the chain (here: a node that does not answer); a session
+    gets at most MAX_WRITES_PER_SESSION waiting at once, another session is
+    not held up by them, and once answered the session may write again."""
+    monkeypatch.setattr("coordinator.settlement.WRITE_TIMEOUT_SECS", 3.0)
+    rig.sim.gate.unavailable_for(3600)
+
+    def set_kv(session: str, job_id: int, key: str) -> pb.SetKVRequest:
+        return pb.SetKVRequest(session_id=session, job_id=rig.wire(job_id), key=key, value="v")
+
+    answers: list[Any] = []
+
+    async def write(session: str, job_id: int, key: str) -> None:
+        answers.append(await rig.call("SetKV", set_kv(session, job_id, key)))
+
+    async with trio.open_nursery() as nursery:
+        for n in range(MAX_WRITES_PER_SESSION):
+            nursery.start_soon(write, rig.mine, 1, f"k{n}")
+        await eventually(lambda: rig.service.writes_waiting[rig.mine] == MAX_WRITES_PER_SESSION,
+                         10, "the session's writes all waiting for the chain")
+        refused = await rig.refused("SetKV", set_kv(rig.mine, 1, "one-too-many"))
+        assert refused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert f"{MAX_WRITES_PER_SESSION} chain writes of this session" in refused.details()
+        nursery.start_soon(write, rig.theirs, 2, "theirs")  # another agent: not held up
+    # The chain never answered: each says so, and stays in the outbox.
+    assert len(answers) == MAX_WRITES_PER_SESSION + 1
+    assert all(not a.success and "did not answer" in a.message for a in answers)
+    assert len(await rig.store.run(Ledger.operations)) == MAX_WRITES_PER_SESSION + 1
+    # Answered (here: given up on), the session may write again.
+    again = await rig.call("SetKV", set_kv(rig.mine, 1, "again"))
+    assert not again.success and "did not answer" in again.message

@@ -43,7 +43,7 @@ import copy
 import hmac
 import logging
 import re
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import NoReturn, TypeVar
@@ -92,6 +92,10 @@ MAX_NAME_CHARS = 128
 MAX_SESSION_CHARS = 64
 MAX_ERROR_BYTES = 4096
 MAX_MESSAGE_BYTES = 4096  # an AgentMessage as logged
+# Chain writes one session may have waiting for the chain at once: each holds a
+# call slot (`rpc.max_concurrent_requests`) for up to a minute, so one agent
+# must not be able to take them all.
+MAX_WRITES_PER_SESSION = 4
 _TRUNCATED = " [truncated]"
 
 # C0 and C1 control characters, DEL, and the Unicode format / line / paragraph
@@ -251,6 +255,7 @@ class CoordinatorService(UnservedCalls):
         self.limiter = trio.CapacityLimiter(max_concurrent_requests)
         self.bound_session: str | None = None  # None: the operator's socket
         self.agent_notes: deque[AgentNote] = deque(maxlen=RECENT_AGENT_MESSAGES)
+        self.writes_waiting: Counter[str] = Counter()  # by session ("": none)
 
     def for_session(self, session_id: str) -> CoordinatorService:
         """This service as served on one agent container's socket: the same book,
@@ -497,8 +502,19 @@ class CoordinatorService(UnservedCalls):
         return self.settler
 
     async def _write(self, settler: Settler, job: Job, write: AgentWrite) -> WriteAnswer:
-        answer = await settler.write(outbox_entry(write, job.app_instance, job.job_id,
-                                                  settler.clock()))
+        holder = job.session_id or ""
+        if self.writes_waiting[holder] >= MAX_WRITES_PER_SESSION:
+            raise purerpc.ResourceExhaustedError(
+                f"{MAX_WRITES_PER_SESSION} chain writes of this session are waiting for the "
+                "chain already; send more once they are answered")
+        self.writes_waiting[holder] += 1
+        try:
+            answer = await settler.write(outbox_entry(write, job.app_instance, job.job_id,
+                                                      settler.clock()))
+        finally:
+            self.writes_waiting[holder] -= 1
+            if not self.writes_waiting[holder]:
+                del self.writes_waiting[holder]
         log.info("%s for job %s: %s", type(write).__name__, job.ref, answer.message)
         return answer
 
