@@ -158,6 +158,7 @@ class JobBook:
         self.operations_written = trio.Event()  # set when the outbox got new operations
         self._committing = trio.Lock()
         self._next_commit: _Commit | None = None  # the commit later callers join
+        self._writing: _Commit | None = None  # the commit being written
 
     # --- loading and saving -------------------------------------------------
 
@@ -210,27 +211,36 @@ class JobBook:
         later: its transaction was queued on the store first (trio's locks are
         fair), so it is over before the next commit is."""
         if not (self._unsaved or self._operations):
+            # Nothing left to write; but a commit in flight may carry our changes.
+            if self._writing is not None:
+                await self._joined(self._writing)
             return
-        joined = self._next_commit
-        if joined is not None:
-            await joined.done.wait()
-            if joined.failure is not None:
-                raise CommitFailed(joined.failure)
+        if self._next_commit is not None:
+            await self._joined(self._next_commit)
             return
         commit = self._next_commit = _Commit()
         try:
             async with promptly(self._committing):  # the commit in flight, if any, ends first
-                self._next_commit = None  # later changes wait for the one after
+                self._next_commit, self._writing = None, commit  # later changes: the next one
                 written = bool(self._operations)
                 await self.store.run(self.changes())
         except BaseException as exc:
             commit.failure = describe(exc)
             raise
         finally:
+            if self._writing is commit:
+                self._writing = None
             commit.done.set()
         if written:
             self.operations_written.set()
             self.operations_written = trio.Event()
+
+    @staticmethod
+    async def _joined(commit: _Commit) -> None:
+        """Wait for another caller's commit, and fail as it failed."""
+        await commit.done.wait()
+        if commit.failure is not None:
+            raise CommitFailed(commit.failure)
 
     def _settle(self, kind: OperationKind, job: Job, error: str = "") -> None:
         """With an address: the chain must hear of this (see the module doc)."""

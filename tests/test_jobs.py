@@ -284,6 +284,45 @@ async def test_callers_committing_at_once_share_transactions_and_each_change_is_
     assert transactions == 2
 
 
+async def test_a_change_another_commit_carries_is_durable_when_commit_returns(
+    book: JobBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change taken into a commit already being written (it was made before
+    that commit began, and this caller commits later): `commit` returns only
+    once that write is done."""
+    for job_id in (1, 2):
+        book.on_chain_event(created(job_id))
+    await book.commit()
+    run, release, order = book.store.run, trio.Event(), []
+
+    async def slow(work):  # type: ignore[no-untyped-def]
+        await release.wait()
+        return await run(work)
+
+    monkeypatch.setattr(book.store, "run", slow)
+
+    async def first() -> None:
+        assert book.open_session(KEY) is not None
+        await book.commit()
+        order.append("first written")
+
+    async def second() -> None:
+        await book.commit()  # its change went into the first's commit
+        order.append("second returned")
+
+    async with trio.open_nursery() as nursery:
+        assert book.open_session(KEY) is not None  # the second caller's change
+        nursery.start_soon(first)  # its commit takes both changes
+        await trio.testing.wait_all_tasks_blocked()
+        nursery.start_soon(second)
+        await trio.testing.wait_all_tasks_blocked()
+        assert order == []  # not before the write is done
+        release.set()
+    assert sorted(order) == ["first written", "second returned"]
+    stored = {job.job_id: job.state for job in await run(Ledger.jobs)}
+    assert stored == {1: JobState.RUNNING, 2: JobState.RUNNING}
+
+
 async def test_a_shared_commit_that_fails_fails_every_caller_of_it(
     book: JobBook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
