@@ -226,7 +226,9 @@ async def test_after_a_restart_only_what_the_chain_still_needs_is_sent(
         with trio.fail_after(20):
             assert [await claim.answer() for claim in claims] == [True, True]
         await rig.write(op(COMPLETE, 1))
-        await eventually(lambda: rig.status(1) is None, 20, "rig.status(1) is None")
+        # Completed on chain, and the answer back (the chain changes first).
+        await eventually(lambda: rig.status(1) is None and first.transactions_ok == 2, 20,
+                         "job 1 completed on chain and its answer in")
         earlier.cancel_scope.cancel()
     await rig.write(op(COMPLETE, 1), op(COMPLETE, 2), op(START, 3))
     sent_before = first.transactions_ok
