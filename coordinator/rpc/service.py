@@ -46,7 +46,7 @@ import re
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import NoReturn, TypeVar
+from typing import NoReturn, Protocol, TypeVar
 
 import purerpc
 import trio
@@ -134,6 +134,13 @@ class AgentNote:
     text: str
 
 T = TypeVar("T")
+
+
+class _JobRequest(Protocol):
+    """A request about one of the caller's jobs."""
+
+    session_id: str
+    job_id: str
 
 NO_KEY = ("{call} writes to the chain and needs a Sui key: set sui.key_file or "
           "SUI_SECRET_KEY in the coordinator's configuration")
@@ -570,50 +577,45 @@ class CoordinatorService(UnservedCalls):
 
         return await self._limited(call)
 
+    async def _simple_write(
+        self, name: str, request: _JobRequest, make: Callable[[], AgentWrite]
+    ) -> WriteAnswer:
+        """SetKV, DeleteKV and AddMetadata: the caller and job checked, then the
+        write's own fields (`make`), then the write for the caller's job."""
+        session_id = self._caller(request.session_id)
+        wire_id = _job_id("job_id", request.job_id)
+        write = make()
+
+        async def call() -> WriteAnswer:
+            job = self._job_of(session_id, wire_id)
+            return await self._write(self._writer(name), job, write)
+
+        return await self._limited(call)
+
     @socket_call("SetKV")
     async def SetKV(self, input_message: pb.SetKVRequest) -> pb.SetKVResponse:
         request = input_message
-        session_id = self._caller(request.session_id)
-        wire_id = _job_id("job_id", request.job_id)
-        write = SetKV(check_key(request.key), check_value(request.value))
-
-        async def call() -> pb.SetKVResponse:
-            job = self._job_of(session_id, wire_id)
-            answer = await self._write(self._writer("SetKV"), job, write)
-            return pb.SetKVResponse(success=answer.success, message=answer.message,
-                                    tx_hash=answer.digest)
-
-        return await self._limited(call)
+        answer = await self._simple_write(
+            "SetKV", request, lambda: SetKV(check_key(request.key), check_value(request.value)))
+        return pb.SetKVResponse(success=answer.success, message=answer.message,
+                                tx_hash=answer.digest)
 
     @socket_call("DeleteKV")
     async def DeleteKV(self, input_message: pb.DeleteKVRequest) -> pb.DeleteKVResponse:
         request = input_message
-        session_id = self._caller(request.session_id)
-        wire_id = _job_id("job_id", request.job_id)
-        write = DeleteKV(check_key(request.key))
-
-        async def call() -> pb.DeleteKVResponse:
-            job = self._job_of(session_id, wire_id)
-            answer = await self._write(self._writer("DeleteKV"), job, write)
-            return pb.DeleteKVResponse(success=answer.success, message=answer.message,
-                                       tx_hash=answer.digest)
-
-        return await self._limited(call)
+        answer = await self._simple_write(
+            "DeleteKV", request, lambda: DeleteKV(check_key(request.key)))
+        return pb.DeleteKVResponse(success=answer.success, message=answer.message,
+                                   tx_hash=answer.digest)
 
     @socket_call("AddMetadata")
     async def AddMetadata(self, input_message: pb.AddMetadataRequest) -> pb.AddMetadataResponse:
         request = input_message
-        session_id = self._caller(request.session_id)
-        wire_id = _job_id("job_id", request.job_id)
-        write = AddMetadata(check_key(request.key), check_value(request.value))
-
-        async def call() -> pb.AddMetadataResponse:
-            job = self._job_of(session_id, wire_id)
-            answer = await self._write(self._writer("AddMetadata"), job, write)
-            return pb.AddMetadataResponse(success=answer.success, message=answer.message,
-                                          tx_hash=answer.digest)
-
-        return await self._limited(call)
+        answer = await self._simple_write(
+            "AddMetadata", request,
+            lambda: AddMetadata(check_key(request.key), check_value(request.value)))
+        return pb.AddMetadataResponse(success=answer.success, message=answer.message,
+                                      tx_hash=answer.digest)
 
     @socket_call("CreateAppJob")
     async def CreateAppJob(
