@@ -14,10 +14,13 @@ from pathlib import Path
 
 import trio
 
-from coordinator import __version__, app, cursor_cli, status_cli
+from coordinator import __version__, app, cursor_cli, state_cli, status_cli
 from coordinator.config import ConfigError, load_settings
 from coordinator.errors import SetupError
 from coordinator.logs import setup_logging
+from coordinator.state_integrity import set_aside
+from coordinator.statelock import StateLock
+from coordinator.store import DB_FILE
 from coordinator.sui.keys import SuiKey
 
 EXIT_CONFIG = 2
@@ -29,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Silvana coordinator: runs agent containers for jobs on a Sui chain. "
         "`python -m coordinator status --help`: ask a running daemon for its status; "
         "`python -m coordinator reset-cursor --help`: start over on the chain; "
-        "`python -m coordinator keygen --help`: make a Sui key for the coordinator.",
+        "`python -m coordinator keygen --help`: make a Sui key for the coordinator; "
+        "`python -m coordinator backup|restore --help`: a copy of the state, and back.",
         epilog="Environment: SUI_RPC_URL, COORDINATION_PACKAGE_ID, COORDINATION_MODULE, "
         "DOCKER_USE_TEE, CONTAINER_TIMEOUT_SECS, LOG_LEVEL, SUI_SECRET_KEY, SUI_ADDRESS "
         "(see README).",
@@ -40,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--module", help="watch this one Move module")
     parser.add_argument(
         "--container-timeout", type=int, metavar="SECS", help="agent container timeout"
+    )
+    parser.add_argument(
+        "--fresh-state", action="store_true",
+        help="start with empty state: the database is kept aside (coordinator.sqlite3.aside-*)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -81,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         return cursor_cli.main(argv[1:])
     if argv[:1] == ["keygen"]:
         return keygen(argv[1:])
+    if argv[:1] in (["backup"], ["restore"]):
+        return state_cli.main(argv[0], argv[1:])
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config, cli=vars(args))
@@ -89,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     setup_logging(settings.log.level, format=settings.log.format)
     try:
+        if args.fresh_state:
+            with StateLock.acquire(settings.state.dir):
+                set_aside(settings.state.dir / DB_FILE)
         return trio.run(app.run, settings)
     except SetupError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -15,8 +15,10 @@ daemon on the same dir stops here, naming the first.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import socket
+import stat
 from functools import partial
 from pathlib import Path
 
@@ -28,6 +30,8 @@ from coordinator.hostport import split_host_port
 from coordinator.logs import escape
 from coordinator.rpc.server import SocketPathError, make_parent, resolve_group
 from coordinator.statelock import StateLock
+
+log = logging.getLogger("coordinator.state")
 
 # Kernel file systems: a path there is never a place for a database or a socket.
 _KERNEL_DIRS = (Path("/proc"), Path("/sys"))
@@ -63,10 +67,49 @@ def check_state_dir(path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise SetupError(f"state.dir: {shown} is not a directory")
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise SetupError(f"state.dir: cannot create {shown}: {exc.strerror}") from None
     _probe_write(path, "state.dir")
+    make_private(path)
+
+
+def make_private(path: Path) -> None:
+    """The state dir 0700 and the coordinator's files in it 0600, fixed with a
+    warning when wider: the database holds what lets a caller act for a
+    container. A directory that also holds other files (a shared one, such as
+    /tmp) keeps its mode, with a warning: the files are private all the same."""
+    ours = [entry for entry in path.iterdir() if entry.name.startswith(_OWN_PREFIXES)]
+    for entry in ours:
+        _narrow(entry, 0o600)
+    if len(ours) == sum(1 for _ in path.iterdir()):
+        _narrow(path, 0o700)
+    elif stat.S_IMODE(path.stat().st_mode) & 0o077:
+        log.warning("state.dir: %s holds other files than the coordinator's: its mode is "
+                    "left as it is; give the coordinator a directory of its own",
+                    escape(str(path)))
+
+
+# What the coordinator keeps in its state dir: the database, its companions,
+# copies set aside, the lock's holder file.
+_OWN_PREFIXES = ("coordinator.", ".write-probe-")
+
+
+def _narrow(entry: Path, wanted: int) -> None:
+    try:
+        info = entry.lstat()
+    except FileNotFoundError:
+        return  # gone meanwhile (sqlite's -shm)
+    if stat.S_ISLNK(info.st_mode) or not info.st_mode & 0o077:
+        return
+    try:
+        entry.chmod(wanted)
+    except OSError as exc:
+        raise SetupError(f"state.dir: {escape(str(entry))} is readable by others (mode "
+                         f"{stat.S_IMODE(info.st_mode):o}) and cannot be made {wanted:o}: "
+                         f"{exc.strerror}") from None
+    log.warning("state.dir: %s was mode %o, now %o (only this daemon may read its state)",
+                escape(str(entry)), stat.S_IMODE(info.st_mode), wanted)
 
 
 def check_socket(rpc: RpcSettings) -> None:

@@ -1,4 +1,4 @@
-"""One daemon per state dir: an exclusive `flock` on `state.dir/coordinator.lock`.
+"""One daemon per state dir: an exclusive `flock` on the state dir itself.
 
 Two coordinators on one state dir would reap each other's containers and
 rewrite each other's job book, so the second one must not start. The lock is
@@ -6,10 +6,11 @@ taken before anything reads the state (store, reaper) and held for the
 daemon's life; the kernel drops it when the process dies, however it dies, so
 a lock file left behind by a crash never blocks the next start.
 
-The holder writes who it is into the file (pid, host, instance id once known)
-so the refused daemon, or `reset-cursor`, can name it in its one line. The
-file is never removed: unlinking a lock file races with a process that has
-just opened it.
+The lock is on the directory, not on a file in it: deleting a lock file
+would let a second daemon in, and the directory cannot be deleted while it
+holds the state. The holder writes who it is into `coordinator.lock` (pid,
+host, instance id once known) so the refused daemon, or `reset-cursor`, can
+name it in its one line; that file only informs, it locks nothing.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ class StateDirLocked(SetupError):
 class StateLock:
     """The held lock; `release` (or leaving the `with` block) lets it go."""
 
-    def __init__(self, path: Path, fd: int) -> None:
+    def __init__(self, path: Path, fd: int, holder_fd: int) -> None:
         self.path = path
-        self._fd = fd
+        self._fd = fd  # the state dir's, flocked
+        self._holder_fd = holder_fd
         self._pid = os.getpid()
 
     @classmethod
@@ -46,23 +48,28 @@ class StateLock:
         path = state_dir / LOCK_FILE
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+            fd = os.open(state_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise SetupError(f"state.dir: cannot open the lock file {path}: {reason}") from None
+            raise SetupError(f"state.dir: cannot open {state_dir}: {reason}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _read_holder(fd)
             os.close(fd)
             raise StateDirLocked(
-                f"state.dir: {state_dir} is in use by another coordinator ({holder}); "
+                f"state.dir: {state_dir} is in use by another coordinator ({_holder(path)}); "
                 f"stop it, or give this one another state.dir"
             ) from None
         except OSError as exc:
             os.close(fd)
-            raise SetupError(f"state.dir: cannot lock {path}: {exc.strerror}") from None
-        lock = cls(path, fd)
+            raise SetupError(f"state.dir: cannot lock {state_dir}: {exc.strerror}") from None
+        try:
+            holder_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW,
+                                0o600)
+        except OSError as exc:
+            os.close(fd)
+            raise SetupError(f"state.dir: cannot open {path}: {exc.strerror}") from None
+        lock = cls(path, fd, holder_fd)
         lock.record()
         return lock
 
@@ -72,11 +79,12 @@ class StateLock:
         if instance_id:
             holder += f", instance {instance_id}"
         data = (holder + "\n").encode()
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, data, 0)
+        os.ftruncate(self._holder_fd, 0)
+        os.pwrite(self._holder_fd, data, 0)
 
     def release(self) -> None:
         if self._fd >= 0:
+            os.close(self._holder_fd)
             os.close(self._fd)  # closing the only descriptor drops the flock
             self._fd = -1
 
@@ -92,10 +100,14 @@ class StateLock:
         self.release()
 
 
-def _read_holder(fd: int) -> str:
-    """The holder's own line, made safe to print (the file may hold anything)."""
+def _holder(path: Path) -> str:
+    """The holder's own line, made safe to print (the file may hold anything, or be gone)."""
     try:
-        raw = os.pread(fd, _HOLDER_MAX, 0)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        try:
+            raw = os.pread(fd, _HOLDER_MAX, 0)
+        finally:
+            os.close(fd)
     except OSError:
         raw = b""
     lines = raw.decode("utf-8", "replace").strip().splitlines()

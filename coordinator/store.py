@@ -31,95 +31,18 @@ from coordinator.domain import (
     OperationKind,
 )
 from coordinator.promptly import PromptLimiter
+from coordinator.schema import ensure_schema
+from coordinator.state_integrity import check_not_empty, create_private, damaged, quick_check
 
 T = TypeVar("T")
 
 DB_FILE = "coordinator.sqlite3"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
--- Identity of every coordination event already handled past the cursor.
--- Rows at or below the cursor are pruned: ingest never delivers those again.
-CREATE TABLE IF NOT EXISTS seen_events (
-    tx_digest   TEXT    NOT NULL,
-    event_index INTEGER NOT NULL,
-    checkpoint  INTEGER NOT NULL,
-    PRIMARY KEY (tx_digest, event_index)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS seen_events_checkpoint ON seen_events (checkpoint);
-CREATE TABLE IF NOT EXISTS jobs (
-    app_instance        TEXT    NOT NULL,
-    job_id              INTEGER NOT NULL,
-    developer           TEXT    NOT NULL,
-    agent               TEXT    NOT NULL,
-    agent_method        TEXT    NOT NULL,
-    app                 TEXT    NOT NULL,
-    app_instance_method TEXT    NOT NULL,
-    description         TEXT,
-    sequences           TEXT    NOT NULL,  -- JSON array of u64
-    data                BLOB    NOT NULL,
-    created_at          INTEGER NOT NULL,
-    updated_at          INTEGER NOT NULL,
-    state               TEXT    NOT NULL,
-    attempts            INTEGER NOT NULL,
-    last_error          TEXT    NOT NULL,
-    session_id          TEXT,
-    not_before          REAL    NOT NULL,
-    lease_until         REAL    NOT NULL,
-    finished_at         REAL,  -- wall clock when it became terminal, for pruning
-    PRIMARY KEY (app_instance, job_id)
-);
-CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
--- Agent methods learned from chain; agent_method '' is the agent's default.
-CREATE TABLE IF NOT EXISTS agent_methods (
-    developer     TEXT    NOT NULL,
-    agent         TEXT    NOT NULL,
-    agent_method  TEXT    NOT NULL,
-    docker_image  TEXT    NOT NULL,
-    docker_sha256 TEXT,
-    min_memory_gb INTEGER NOT NULL,
-    min_cpu_cores INTEGER NOT NULL,
-    requires_tee  INTEGER NOT NULL,
-    agent_id      TEXT    NOT NULL,
-    PRIMARY KEY (developer, agent, agent_method)
-);
--- Job operations for the chain, written before they are sent and deleted once
--- the chain answered them (coordinator/settlement.py).
-CREATE TABLE IF NOT EXISTS outbox (
-    id           INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind         TEXT    NOT NULL,  -- start | complete | fail | terminate | an agent write
-    app_instance TEXT    NOT NULL,
-    job_sequence INTEGER NOT NULL,
-    error        TEXT    NOT NULL,
-    created_at   REAL    NOT NULL,
-    state        TEXT    NOT NULL,  -- due | sent
-    attempts     INTEGER NOT NULL,
-    next_try_at  REAL    NOT NULL,
-    last_error   TEXT    NOT NULL,
-    args         TEXT    NOT NULL DEFAULT ''  -- an agent write's arguments (JSON)
-);
-"""
 
 _JOB_COLUMNS = (
     "app_instance", "job_id", "developer", "agent", "agent_method", "app",
     "app_instance_method", "description", "sequences", "data", "created_at", "updated_at",
     "state", "attempts", "last_error", "session_id", "not_before", "lease_until",
 )
-
-
-# Columns added after a table was first released: (table, column, definition).
-# CREATE TABLE IF NOT EXISTS leaves an older file's table as it was.
-_ADDED_COLUMNS = (("outbox", "args", "TEXT NOT NULL DEFAULT ''"),)
-
-
-def _add_missing_columns(db: sqlite3.Connection) -> None:
-    for table, column, definition in _ADDED_COLUMNS:
-        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        if column not in present:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
 
 class Ledger:
@@ -344,14 +267,23 @@ class Store:
 
         def connect() -> sqlite3.Connection:
             state_dir.mkdir(parents=True, exist_ok=True)
+            check_not_empty(path)
+            create_private(path)
             # The connection hops between worker threads, but the limiter
             # lets only one use it at a time.
             db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = FULL")
-            db.execute("PRAGMA busy_timeout = 5000")
-            db.executescript(SCHEMA)
-            _add_missing_columns(db)
+            try:
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = FULL")
+                db.execute("PRAGMA busy_timeout = 5000")
+                quick_check(db, path)
+                ensure_schema(db)
+            except sqlite3.DatabaseError as exc:
+                db.close()
+                raise damaged(path, f"is damaged ({exc})") from None
+            except BaseException:
+                db.close()
+                raise
             return db
 
         return cls(await trio.to_thread.run_sync(connect), path)

@@ -1,0 +1,154 @@
+"""The layout of the state database and its explicit upgrades.
+
+The file records which layout it has (`meta.schema_version`). A daemon opens
+a file of its own version as it is, upgrades an older one step by step (each
+step logged, all in one transaction, so a crash leaves the old version), and
+refuses a newer one: a file written by a newer coordinator may hold what this
+one would misread. Files from before versions were recorded are version 1.
+
+A new layout is a new `SCHEMA_VERSION` and an entry in `UPGRADES` from the
+version before it; `TABLES` is always the newest layout, what a fresh file gets.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+
+from coordinator.errors import SetupError
+
+log = logging.getLogger("coordinator.state")
+
+SCHEMA_VERSION = 2
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+-- Identity of every coordination event already handled past the cursor.
+-- Rows at or below the cursor are pruned: ingest never delivers those again.
+CREATE TABLE IF NOT EXISTS seen_events (
+    tx_digest   TEXT    NOT NULL,
+    event_index INTEGER NOT NULL,
+    checkpoint  INTEGER NOT NULL,
+    PRIMARY KEY (tx_digest, event_index)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS seen_events_checkpoint ON seen_events (checkpoint);
+CREATE TABLE IF NOT EXISTS jobs (
+    app_instance        TEXT    NOT NULL,
+    job_id              INTEGER NOT NULL,
+    developer           TEXT    NOT NULL,
+    agent               TEXT    NOT NULL,
+    agent_method        TEXT    NOT NULL,
+    app                 TEXT    NOT NULL,
+    app_instance_method TEXT    NOT NULL,
+    description         TEXT,
+    sequences           TEXT    NOT NULL,  -- JSON array of u64
+    data                BLOB    NOT NULL,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL,
+    state               TEXT    NOT NULL,
+    attempts            INTEGER NOT NULL,
+    last_error          TEXT    NOT NULL,
+    session_id          TEXT,
+    not_before          REAL    NOT NULL,
+    lease_until         REAL    NOT NULL,
+    finished_at         REAL,  -- wall clock when it became terminal, for pruning
+    PRIMARY KEY (app_instance, job_id)
+);
+CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+-- Agent methods learned from chain; agent_method '' is the agent's default.
+CREATE TABLE IF NOT EXISTS agent_methods (
+    developer     TEXT    NOT NULL,
+    agent         TEXT    NOT NULL,
+    agent_method  TEXT    NOT NULL,
+    docker_image  TEXT    NOT NULL,
+    docker_sha256 TEXT,
+    min_memory_gb INTEGER NOT NULL,
+    min_cpu_cores INTEGER NOT NULL,
+    requires_tee  INTEGER NOT NULL,
+    agent_id      TEXT    NOT NULL,
+    PRIMARY KEY (developer, agent, agent_method)
+);
+-- Job operations for the chain, written before they are sent and deleted once
+-- the chain answered them (coordinator/settlement.py).
+CREATE TABLE IF NOT EXISTS outbox (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind         TEXT    NOT NULL,  -- start | complete | fail | terminate | an agent write
+    app_instance TEXT    NOT NULL,
+    job_sequence INTEGER NOT NULL,
+    error        TEXT    NOT NULL,
+    created_at   REAL    NOT NULL,
+    state        TEXT    NOT NULL,  -- due | sent
+    attempts     INTEGER NOT NULL,
+    next_try_at  REAL    NOT NULL,
+    last_error   TEXT    NOT NULL,
+    args         TEXT    NOT NULL DEFAULT ''  -- an agent write's arguments (JSON)
+);
+"""
+
+
+def _add_write_arguments(db: sqlite3.Connection) -> None:
+    """2: agent writes in the outbox carry their arguments (JSON)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+    if "args" not in columns:
+        db.execute("ALTER TABLE outbox ADD COLUMN args TEXT NOT NULL DEFAULT ''")
+
+
+# version -> the step that upgrades a file of that version to the next one.
+UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_write_arguments}
+
+
+def file_version(db: sqlite3.Connection) -> int | None:
+    """The file's layout version; None for a file with no tables (a fresh start)."""
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not tables:
+        return None
+    if "meta" in tables:
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is not None:
+            try:
+                return int(row[0])
+            except ValueError:
+                raise SetupError(f"state.dir: the database records schema version "
+                                 f"{row[0]!r}, not a number: restore a backup") from None
+    return 1
+
+
+def ensure_schema(db: sqlite3.Connection) -> None:
+    """Create the tables of a fresh file, or upgrade an older one to `SCHEMA_VERSION`.
+    `db` is in autocommit mode; the upgrade runs in one transaction."""
+    version = file_version(db)
+    if version is not None and version > SCHEMA_VERSION:
+        raise SetupError(
+            f"state.dir: the database has schema version {version}, written by a newer "
+            f"coordinator (this one knows up to {SCHEMA_VERSION}): run that version, or "
+            f"restore a backup made by this one"
+        )
+    if version == SCHEMA_VERSION:
+        return
+    if version is None:
+        # One script, one transaction: a crash leaves no half-made file.
+        try:
+            db.executescript(
+                f"BEGIN IMMEDIATE; {TABLES} "
+                f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for step in range(version, SCHEMA_VERSION):
+            UPGRADES[step](db)
+            log.warning("state: database upgraded from schema version %d to %d",
+                        step, step + 1)
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                   (str(SCHEMA_VERSION),))
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
