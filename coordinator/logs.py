@@ -8,6 +8,13 @@ and `session` fields, taken from the values the message was formatted with
 (a `JobRef`, `Job`, `AgentKey` or `Session` among its arguments) or from
 `extra=`. A session appears only as a fingerprint (a hash prefix): the id is
 the agent's credential, and the fingerprint still lets one follow a session.
+
+No log line can be forged: outside text reaches messages everywhere (chain
+data, agent text, container output, config values), so the text formats
+escape every non-printable character of the formatted message but the
+newline, and indent every line after a record's first (a traceback's too):
+a line that starts at the margin is always one the daemon began. JSON
+escapes by itself.
 """
 
 from __future__ import annotations
@@ -45,6 +52,34 @@ FINGERPRINT_CHARS = 12
 def session_fingerprint(session_id: str) -> str:
     """A short, stable name for a session that does not reveal its id."""
     return hashlib.sha256(session_id.encode()).hexdigest()[:FINGERPRINT_CHARS]
+
+
+class TextFormatter(logging.Formatter):
+    """Plain and rich lines: the message with its non-printable characters escaped
+    and every line after its first indented (a newline in a developer name
+    cannot start a line of its own), a traceback indented under it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.msg, record.args
+        record.msg, record.args = _indented(record.getMessage(), CONTINUATION), None
+        try:
+            return super().format(record)
+        finally:
+            record.msg, record.args = saved
+
+    def formatException(self, ei: Any) -> str:
+        return TRACEBACK + _indented(super().formatException(ei), TRACEBACK)
+
+    def formatStack(self, stack_info: str) -> str:
+        return TRACEBACK + _indented(stack_info, TRACEBACK)
+
+
+CONTINUATION = "  "  # before each line of a record after its first
+TRACEBACK = "    "
+
+
+def _indented(text: str, indent: str) -> str:
+    return f"\n{indent}".join(escape_controls(line) for line in text.split("\n"))
 
 
 class JsonFormatter(logging.Formatter):
@@ -89,10 +124,10 @@ def setup_logging(
         handler.setFormatter(JsonFormatter())
     elif tty:
         handler = RichHandler(console=log_console(), show_path=False, rich_tracebacks=False)
-        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter("%(name)s: %(message)s"))
     else:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(PLAIN_FORMAT))
+        handler.setFormatter(TextFormatter(PLAIN_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -107,8 +142,19 @@ def escape(text: str) -> str:
     ESC, bidi overrides, zero-width and line separators) become escapes such as
     `\\n` or `\\u202e`, so the text can neither forge a log line, nor
     recolour a terminal, nor hide part of itself."""
+    return _escaped(text, "\\")
+
+
+def escape_controls(text: str) -> str:
+    """`escape` but for backslashes: what a log format applies to a whole
+    message, whose parts may be escaped already (escaping twice would double
+    their backslashes)."""
+    return _escaped(text, "")
+
+
+def _escaped(text: str, also: str) -> str:
     return "".join(
-        c if c.isprintable() and c != "\\" else _NAMED_ESCAPES.get(c) or _code_escape(c)
+        c if c.isprintable() and c not in also else _NAMED_ESCAPES.get(c) or _code_escape(c)
         for c in text
     )
 

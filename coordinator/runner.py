@@ -321,8 +321,9 @@ def _log_output(output: bytes, dropped: int, level: int) -> None:
     lines = output.decode("utf-8", "replace").splitlines()[-OUTPUT_LINES:]
     printable = [escape(line) for line in lines]
     note = f" ({dropped} earlier bytes dropped)" if dropped else ""
-    log.log(level, "agent output, last %d lines%s:\n  %s", len(printable), note,
-            "\n  ".join(printable))
+    # One record: the text formats indent each line under the header.
+    log.log(level, "agent output, last %d lines%s:\n%s", len(printable), note,
+            "\n".join(printable))
 
 
 async def _set_then_cancel(event: trio.Event, scope: trio.CancelScope) -> None:

@@ -23,7 +23,7 @@ import pytest
 from docker.errors import DockerException, ImageNotFound, NotFound
 
 from coordinator.docker import DockerEngine
-from coordinator.logs import PLAIN_FORMAT
+from coordinator.logs import PLAIN_FORMAT, TextFormatter
 from coordinator.store import Store
 from tests.docker_support import registry_port, run_registry
 from tests.e2e_support import Daemon, build_agent_image, instance_id_of
@@ -160,7 +160,7 @@ def daemon_log() -> Iterator[io.StringIO]:
     """The daemon's plain log lines (as on a pipe or journald)."""
     text = io.StringIO()
     handler = logging.StreamHandler(text)
-    handler.setFormatter(logging.Formatter(PLAIN_FORMAT))
+    handler.setFormatter(TextFormatter(PLAIN_FORMAT))
     root = logging.getLogger()
     level = root.level
     root.addHandler(handler)

@@ -8,15 +8,21 @@ lines, every one of which must begin with a timestamp the daemon wrote.
 from __future__ import annotations
 
 import io
+import json
 import logging
+import signal
+from pathlib import Path
 
 import pytest
+import trio
 from rich.console import Console
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.console import live_view
 from coordinator.logs import escape
 from coordinator.runner import _log_output
+from coordinator.simnet import Simnet, serve
+from tests.e2e_support import Daemon, DaemonProcess
 from tests.support import FORGED, LINE_START
 
 
@@ -59,3 +65,47 @@ def test_the_live_view_shows_an_agent_error_as_text() -> None:
     console.print(live_view(snapshot, 0.0))
     text = console.export_text()
     assert "[bold red]red alert[/]\\n\\x1b[2Jcleared" in text
+
+
+async def test_no_source_forges_a_line_of_the_daemons_log(tmp_path: Path) -> None:
+    """The daemon as a process, its plain log as journald keeps it: chain data
+    (a developer's name, a job's description, both with a newline and a line
+    of our format after it) and a config value (a state.dir whose name holds
+    the same) each reach the log; every line there is one the daemon began, or
+    indented under one."""
+    forge = f"\n{FORGED}"
+    sim = Simnet(checkpoint_interval_secs=0.1)
+    developer = f"Dev{forge}"
+    sim.register_developer(developer)
+    sim.register_agent(developer, "Agent")
+    # A pull of it fails on loopback: nothing here is meant to run.
+    sim.add_method(developer, "Agent", "prove", docker_image="127.0.0.1:9/absent:1")
+    sim.create_app_instance("app")
+    state = tmp_path / f"state{forge}"
+    state.mkdir(mode=0o755)  # too wide: the daemon says so, naming the path
+    config = tmp_path / "coordinator.toml"
+    async with trio.open_nursery() as nursery:
+        target = await nursery.start(serve, sim, "127.0.0.1", 0)
+        config.write_text(
+            f'[sui]\nrpc_url = "http://{target}"\npackage_id = "0x5117a7a"\n'
+            f"start_checkpoint = 0\n"
+            f"[state]\ndir = {json.dumps(str(state))}\n"  # a JSON string is a TOML one
+            f'[rpc]\nsocket_path = "{tmp_path / "c.sock"}"\n'
+            f'[metrics]\nlisten = ""\n[status]\nmode = "off"\n'
+        )
+        sim.create_job("app", developer=developer, agent="Agent", method="prove",
+                       description=f"job{forge}")
+        daemon = DaemonProcess(Daemon(config, tmp_path / "c.sock", state), tmp_path / "log")
+        try:
+            await daemon.wait_for_log("JobCreatedEvent at", 30)
+            daemon.signal(signal.SIGTERM)
+            await daemon.wait(30)
+        finally:
+            daemon.kill()
+        nursery.cancel_scope.cancel()
+    log = daemon.log()
+    lines = log.splitlines()
+    assert sum(FORGED in line for line in lines) >= 3, log  # name, description, state.dir
+    for line in lines:
+        assert LINE_START.match(line) or line.startswith(" "), line
+        assert not line.startswith(FORGED[:23]), line  # the forged time at the margin

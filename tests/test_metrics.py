@@ -7,6 +7,7 @@ client, in a worker thread.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import http.client
 import json
@@ -284,6 +285,33 @@ async def test_the_endpoint_bounds_what_a_client_may_send(
         with trio.fail_after(3):
             assert await stream.receive_some(4096) == b""
         await stream.aclose()
+        nursery.cancel_scope.cancel()
+
+
+async def test_health_probes_are_answered_while_slow_clients_hold_every_place(
+    daemon: Daemon,
+) -> None:
+    """64 slowloris clients (half a request head, never finished; each one
+    closed reconnects at once) and 100 of 100 /healthz probes answered."""
+    async with trio.open_nursery() as nursery:
+        address = await nursery.start(serve_metrics, settings(), daemon.observed)
+        host, _, port = address.rpartition(":")
+
+        async def slow_client() -> None:
+            while True:  # the attacker comes back as soon as it is pushed out
+                stream = await trio.open_tcp_stream(host, int(port))
+                async with stream:
+                    await stream.send_all(b"GET /healthz HTTP/1.1\r\nX-Slow: ")
+                    with contextlib.suppress(trio.BrokenResourceError):
+                        while await stream.receive_some(1024):
+                            pass
+
+        quiet = await fetch(address, "/healthz")  # the answer without the crowd
+        for _ in range(endpoint.MAX_CONNECTIONS):
+            nursery.start_soon(slow_client)
+        await trio.sleep(0.5)  # every place taken
+        answers = [await fetch(address, "/healthz") for _ in range(100)]
+        assert answers.count(quiet) == 100, answers
         nursery.cancel_scope.cancel()
 
 

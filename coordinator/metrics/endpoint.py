@@ -1,10 +1,15 @@
 """The daemon's `metrics` child: /metrics, /healthz and /readyz over HTTP/1.1.
 
 A deliberately tiny server on Trio (no thread, no framework): one GET or HEAD
-per connection, answered and closed. Every connection is bounded: at most
-`MAX_CONNECTIONS` at once (more are closed unanswered), a request head of at
-most `MAX_HEAD_BYTES`, and `REQUEST_TIMEOUT_SECS` for the whole exchange, so
-a slow or hostile client costs little and never the daemon's work.
+per connection, answered and closed. Every connection is bounded: a request
+head of at most `MAX_HEAD_BYTES` within `HEAD_TIMEOUT_SECS`, and
+`REQUEST_TIMEOUT_SECS` for the whole exchange, so a slow or hostile client
+costs little and never the daemon's work.
+
+At most `MAX_CONNECTIONS` at once; when they are all taken, a new connection
+takes the place of the one that has waited longest for its request head. A
+probe sends its head at once, so a crowd of clients that connect and never
+finish their head (slowloris) keeps pushing itself out, never the probes.
 
 A port that cannot be bound (in use, not permitted) is logged and retried:
 monitoring must not take the job work down with it.
@@ -27,8 +32,9 @@ from coordinator.metrics.observed import Observed
 
 log = logging.getLogger("coordinator.metrics")
 
-MAX_CONNECTIONS = 16
+MAX_CONNECTIONS = 64
 MAX_HEAD_BYTES = 8192
+HEAD_TIMEOUT_SECS = 3.0
 REQUEST_TIMEOUT_SECS = 10.0
 BIND_RETRY_SECS = 30.0
 
@@ -102,25 +108,43 @@ class _Server:
     def __init__(self, observed: Observed, idle_timeout_secs: float) -> None:
         self.observed = observed
         self.idle_timeout_secs = idle_timeout_secs
-        self.connections = trio.CapacityLimiter(MAX_CONNECTIONS)
+        self.open = 0
+        # Connections still reading their head, oldest first (dicts keep order).
+        self.waiting_for_head: dict[int, trio.CancelScope] = {}
 
     async def handle(self, stream: trio.SocketStream) -> None:
         async with stream:
-            try:
-                self.connections.acquire_nowait()
-            except trio.WouldBlock:
-                return  # too many at once: closed unanswered
+            if self.open >= MAX_CONNECTIONS:
+                if not self.waiting_for_head:
+                    return  # all busy answering: closed unanswered
+                oldest = next(iter(self.waiting_for_head))
+                self.waiting_for_head.pop(oldest).cancel()
+            self.open += 1
             try:
                 with trio.move_on_after(REQUEST_TIMEOUT_SECS):
                     await self._exchange(stream)
             except trio.BrokenResourceError:
                 pass  # the client left
             finally:
-                self.connections.release()
+                self.open -= 1
+
+    async def _read_head_in_turn(self, stream: trio.SocketStream) -> bytes | None:
+        """The request head, or None when it took too long or a newer connection
+        needed the place."""
+        with trio.move_on_after(HEAD_TIMEOUT_SECS) as scope:
+            self.waiting_for_head[id(scope)] = scope
+            try:
+                return await _read_head(stream)
+            finally:
+                self.waiting_for_head.pop(id(scope), None)
+        return None
 
     async def _exchange(self, stream: trio.SocketStream) -> None:
         try:
-            method, path = _parse_head(await _read_head(stream))
+            head = await self._read_head_in_turn(stream)
+            if head is None:
+                return
+            method, path = _parse_head(head)
             code, content_type, body = self._route(method, path)
         except _BadRequest as exc:
             method, code, content_type = "GET", exc.code, "text/plain; charset=utf-8"
