@@ -13,7 +13,9 @@ Two layers, with the sync/async boundary made explicit:
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +35,8 @@ from coordinator.domain import (
 from coordinator.promptly import PromptLimiter
 from coordinator.schema import ensure_schema
 from coordinator.state_integrity import check_not_empty, create_private, damaged, quick_check
+
+log = logging.getLogger("coordinator.state")
 
 T = TypeVar("T")
 
@@ -246,13 +250,26 @@ class Ledger:
         ]
 
 
+def _disk_full(exc: sqlite3.OperationalError) -> bool:
+    return exc.sqlite_errorcode == sqlite3.SQLITE_FULL
+
+
 LedgerWrite = Callable[[Ledger], None]
 """One durable change, run later in a worker thread inside some transaction
 (the dispatcher's batch, or a job book's commit)."""
 
 
 class Store:
-    """The async face of the sqlite file; one writer at a time."""
+    """The async face of the sqlite file; one writer at a time.
+
+    A full disk is waited out, never passed up: the transaction is rolled back
+    and tried again every `FULL_RETRY_SECS` until it goes through, so its
+    caller (the dispatcher, a job book commit, the settler) waits instead of
+    crashing, and no new work is taken meanwhile (the dispatcher's wait fills
+    ingest's bounded channel). `full_since` says so to the status and metrics.
+    """
+
+    FULL_RETRY_SECS = 2.0
 
     def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self._db = db
@@ -260,6 +277,7 @@ class Store:
         # trio takes any limiter with its two methods (its stub names only its
         # own CapacityLimiter, hence the ignores below).
         self._one_at_a_time = PromptLimiter(1)
+        self.full_since: float | None = None  # wall clock of the first failed write
 
     @classmethod
     async def open(cls, state_dir: Path) -> Store:
@@ -295,16 +313,35 @@ class Store:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 result = work(Ledger(self._db))
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # a failed COMMIT leaves it open
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
             return result
 
-        # One transaction at a time: the limiter is the worker thread's, taken
-        # with it. Not abandon_on_cancel: a transaction, once started, finishes.
-        return await trio.to_thread.run_sync(
-            in_transaction, limiter=self._one_at_a_time)  # type: ignore[arg-type]
+        while True:
+            try:
+                # One transaction at a time: the limiter is the worker thread's,
+                # taken with it. Not abandon_on_cancel: a transaction, once
+                # started, finishes.
+                result = await trio.to_thread.run_sync(
+                    in_transaction, limiter=self._one_at_a_time)  # type: ignore[arg-type]
+            except sqlite3.OperationalError as exc:
+                if not _disk_full(exc):
+                    raise
+                if self.full_since is None:
+                    self.full_since = time.time()
+                    log.error("state: the disk of %s is full: no new work is taken until "
+                              "there is space again (tried every %g s; nothing is lost)",
+                              self.path, self.FULL_RETRY_SECS)
+                await trio.sleep(self.FULL_RETRY_SECS)
+                continue
+            if self.full_since is not None:
+                log.warning("state: the disk has space again after %.0f s; work resumes",
+                            time.time() - self.full_since)
+                self.full_since = None
+            return result
 
     async def close(self) -> None:
         await trio.to_thread.run_sync(
