@@ -10,8 +10,10 @@ events (who started, failed, completed each), the containers' labels and times.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
+import threading
 import time
 from collections import Counter
 from datetime import datetime
@@ -46,6 +48,37 @@ Event = JobStartedEvent | JobFailedEvent | JobCompletedEvent
 EVENTS: dict[str, type[Event]] = {"JobStartedEvent": JobStartedEvent,
                                   "JobFailedEvent": JobFailedEvent,
                                   "JobCompletedEvent": JobCompletedEvent}
+
+
+class ContainerEvents:
+    """The agent containers' start and die events, recorded as they happen: the
+    engine keeps only its latest 256 events, which this test's containers (and
+    any other work on the engine) outrun, so reading them afterwards loses some."""
+
+    def __init__(self, client: docker.DockerClient, since: int) -> None:
+        self._stream = client.events(since=since, decode=True, filters={
+            "type": "container", "event": ["start", "die"], "label": LABEL_JOB})
+        self._events: list[dict[str, Any]] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        with contextlib.suppress(Exception):  # the stream closed by `stop`
+            for event in self._stream:
+                self._events.append(event)
+
+    def stop(self, within: float = 20.0) -> list[dict[str, Any]]:
+        """Every event so far, once each container that started has died (or
+        `within` s passed): a die event can trail the status by a moment."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            seen = Counter(event["id"] for event in list(self._events))
+            if all(count >= 2 for count in seen.values()):
+                break
+            time.sleep(0.2)
+        self._stream.close()
+        self._reader.join(5)
+        return list(self._events)
 
 
 def job_events(sim: Simnet) -> dict[int, list[Event]]:
@@ -92,10 +125,11 @@ async def test_two_daemons_share_the_jobs_and_the_survivor_takes_over_a_killed_o
     for key in keys.values():
         sim.fund(key.address, 100 * SUI)
     processes: list[DaemonProcess] = []
+    recorder: ContainerEvents | None = None
     try:
         async with trio.open_nursery() as nursery:
             target = await nursery.start(serve, sim, "127.0.0.1", 0)
-            since = int(time.time()) - 1
+            recorder = ContainerEvents(docker_client, since=int(time.time()) - 1)
             started = {}
             for name, key in keys.items():
                 daemon, process = start_daemon(tmp_path, sock_dir, name, f"http://{target}", key)
@@ -160,6 +194,7 @@ async def test_two_daemons_share_the_jobs_and_the_survivor_takes_over_a_killed_o
     finally:
         for process in processes:
             process.kill()
+    assert recorder is not None
 
     # The loops above watch the AppInstance, which changes when a transaction
     # executes; its events come with the next checkpoint: seal what is queued.
@@ -201,9 +236,7 @@ async def test_two_daemons_share_the_jobs_and_the_survivor_takes_over_a_killed_o
     instances = {instance_id_of(daemon) for daemon in started.values()}
     runs: dict[str, list[float]] = {}
     jobs_of: dict[str, int] = {}
-    for event in docker_client.events(since=since, until=int(time.time()) + 1, decode=True,
-                                      filters={"type": "container", "event": ["start", "die"],
-                                               "label": LABEL_JOB}):
+    for event in await trio.to_thread.run_sync(recorder.stop):
         attributes = event["Actor"]["Attributes"]
         if attributes.get(LABEL_COORDINATOR) not in instances:
             continue
