@@ -20,7 +20,7 @@ from coordinator.errors import SetupError
 
 log = logging.getLogger("coordinator.state")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -97,8 +97,17 @@ def _add_write_arguments(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE outbox ADD COLUMN args TEXT NOT NULL DEFAULT ''")
 
 
+def _forget_session_ids(db: sqlite3.Connection) -> None:
+    """3: session ids are kept only as keyed tags (coordinator.store): those an
+    older version wrote in clear are dropped (no session outlives its process)."""
+    db.execute("UPDATE jobs SET session_id = NULL WHERE session_id IS NOT NULL")
+
+
 # version -> the step that upgrades a file of that version to the next one.
-UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_write_arguments}
+UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _add_write_arguments,
+    2: _forget_session_ids,
+}
 
 
 def file_version(db: sqlite3.Connection) -> int | None:

@@ -12,8 +12,11 @@ Two layers, with the sync/async boundary made explicit:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import secrets
 import sqlite3
 import time
 import uuid
@@ -47,6 +50,18 @@ _JOB_COLUMNS = (
     "app_instance_method", "description", "sequences", "data", "created_at", "updated_at",
     "state", "attempts", "last_error", "session_id", "not_before", "lease_until",
 )
+
+
+# Sessions are kept at rest only as tags under this process's own key, never
+# written anywhere: the database shows which jobs shared a session, and gives
+# no one the id that acts for a container.
+_SESSION_KEY = secrets.token_bytes(32)
+
+
+def session_tag(session_id: str | None) -> str | None:
+    if session_id is None:
+        return None
+    return "tag:" + hmac.new(_SESSION_KEY, session_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class Ledger:
@@ -156,6 +171,7 @@ class Ledger:
     def save_job(self, job: Job, now: float) -> None:
         values = [getattr(job, name) for name in _JOB_COLUMNS]
         values[_JOB_COLUMNS.index("sequences")] = json.dumps(list(job.sequences))
+        values[_JOB_COLUMNS.index("session_id")] = session_tag(job.session_id)
         values[_JOB_COLUMNS.index("state")] = job.state.value
         finished = now if job.state.terminal else None
         placeholders = ", ".join("?" * (len(_JOB_COLUMNS) + 1))
@@ -176,6 +192,7 @@ class Ledger:
             fields["sequences"] = tuple(json.loads(fields["sequences"]))
             fields["state"] = JobState(fields["state"])
             fields["data"] = bytes(fields["data"])
+            fields["session_id"] = None  # a session never outlives its process
             jobs.append(Job(**fields))
         return jobs
 

@@ -21,7 +21,7 @@ import trio
 
 from coordinator.domain import ChainOperation, OperationKind
 from coordinator.errors import SetupError
-from coordinator.schema import SCHEMA_VERSION
+from coordinator.schema import SCHEMA_VERSION, TABLES
 from coordinator.statelock import LOCK_FILE, StateDirLocked, StateLock
 from coordinator.store import DB_FILE, Ledger, Store
 from tests.support import ROOT
@@ -147,16 +147,16 @@ def test_deleting_the_lock_file_does_not_let_a_second_daemon_in(tmp_path: Path) 
 async def test_an_older_schema_is_upgraded_and_a_newer_one_refused(tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir()
-    # A file as the first release wrote it: no version, the outbox without args.
+    # A file as the first release wrote it: no version, the outbox without
+    # args, a running job's session id in clear.
+    first_release = TABLES.replace(
+        ",\n    args         TEXT    NOT NULL DEFAULT ''  -- an agent write's arguments (JSON)", "")
+    assert first_release != TABLES
     db = sqlite3.connect(state / DB_FILE)
-    db.executescript(
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-        "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
-        " app_instance TEXT NOT NULL, job_sequence INTEGER NOT NULL, error TEXT NOT NULL,"
-        " created_at REAL NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,"
-        " next_try_at REAL NOT NULL, last_error TEXT NOT NULL);"
-        "INSERT INTO outbox VALUES (1, 'complete', '0xapp', 3, '', 1.0, 'due', 0, 0, '');"
-    )
+    db.executescript(first_release)
+    db.execute("INSERT INTO outbox VALUES (1, 'complete', '0xapp', 3, '', 1.0, 'due', 0, 0, '')")
+    db.execute("INSERT INTO jobs VALUES ('0xapp', 4, 'd', 'a', 'm', 'app', 'm', NULL, '[]', x'',"
+               " 0, 0, 'running', 0, '', 'a-session-id-in-clear', 0, 0, NULL)")
     db.commit()
     db.close()
     store = await Store.open(state)
@@ -168,6 +168,7 @@ async def test_an_older_schema_is_upgraded_and_a_newer_one_refused(tmp_path: Pat
     db = sqlite3.connect(state / DB_FILE)
     version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     assert version == (str(SCHEMA_VERSION),)
+    assert db.execute("SELECT session_id FROM jobs").fetchall() == [(None,)]
     db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
                (str(SCHEMA_VERSION + 1),))
     db.commit()
