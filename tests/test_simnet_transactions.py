@@ -14,7 +14,7 @@ import trio
 from coordinator.backoff import Backoff
 from coordinator.events.models_2025_11 import JobStartedEvent, OperationFailedEvent
 from coordinator.simnet import Scenario, Simnet, build_simnet, execution, serve
-from coordinator.simnet.movejobs import RETRY_INTERVAL_MS
+from coordinator.simnet.move.jobs import RETRY_INTERVAL_MS
 from coordinator.sui.client import SuiClient, SuiRejected, connect, module_event_filter
 from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.executor import Executor, GasError, OperationResult, is_object_conflict

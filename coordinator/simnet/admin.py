@@ -10,8 +10,9 @@ from __future__ import annotations
 import purerpc
 
 from coordinator._pb.silvana.simnet.v1 import simnet_grpc, simnet_pb2
+from coordinator.simnet.errors import SimnetError, UnknownObject
 from coordinator.simnet.faults import Faults
-from coordinator.simnet.sim import Simnet, SimnetError, UnknownObject
+from coordinator.simnet.sim import Simnet
 
 
 def _refused(exc: SimnetError) -> purerpc.RpcFailedError:

@@ -6,9 +6,10 @@ sui-types' error texts): undecodable BCS, a bad or missing signature, a signer
 that is not the sender, gas coins that are unknown, not the sender's or not
 at their current version, a gas price under the reference price, a budget the
 coins cannot cover, a shared input that is not the AppInstance or Clock it
-claims to be. `run` then executes the Move calls through `movejobs` with the
-sender as the coordinator, and `commit` lands the result: gas charged, object
-versions advanced, the events in the next checkpoint.
+claims to be. `run` then executes the Move calls through the handlers the Move
+modules registered with the engine, with the sender as the coordinator, and
+`execute` lands the result: gas charged, object versions advanced, the events
+in the next checkpoint.
 
 The gas model (simple, fixed, documented in the README):
 
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from coordinator._pb.sui.rpc.v2 import (
@@ -44,26 +45,19 @@ from coordinator._pb.sui.rpc.v2 import (
 )
 from coordinator.events.bcs import BOOL, BcsError
 from coordinator.events.models import BcsEvent
-from coordinator.simnet import messages, moveapp, movejobs
+from coordinator.simnet import messages
 from coordinator.simnet.chain import TxRecord, digest, hash_parts
 from coordinator.simnet.coins import GAS_COIN_TYPE_LONG, GasCoin
+from coordinator.simnet.engine import Engine
+from coordinator.simnet.handlers import Call, MoveAbort
 from coordinator.simnet.objects import AppInstance, Job, MoveObject
-from coordinator.simnet.sim import Simnet
 from coordinator.sui.transactions import (
     CLOCK,
-    AddMetadata,
-    CompleteJob,
-    CreateAppJob,
     DecodedCall,
-    DeleteKV,
-    FailJob,
     Multicall,
     ObjectRef,
     Operation,
-    SetKV,
     SharedObject,
-    StartJob,
-    TerminateJob,
     TransactionData,
     decode_operation,
     transaction_digest,
@@ -158,7 +152,7 @@ def decode_signed(tx_bytes: bytes, signatures: Sequence[bytes] | None) -> Transa
     return tx
 
 
-def prepare(sim: Simnet, tx: TransactionData, tx_bytes: bytes) -> Plan:
+def prepare(sim: Engine, tx: TransactionData, tx_bytes: bytes) -> Plan:
     """Check a decoded transaction's inputs as a fullnode does before execution.
     Raises `Refused`."""
     if sim.layout != "2025-11":
@@ -210,7 +204,7 @@ def _check_signatures(tx: TransactionData, tx_bytes: bytes, signatures: Sequence
             )
 
 
-def _check_gas(sim: Simnet, tx: TransactionData) -> list[GasCoin]:
+def _check_gas(sim: Engine, tx: TransactionData) -> list[GasCoin]:
     gas = tx.gas
     if gas.price < sim.reference_gas_price:
         raise _input_error(
@@ -239,7 +233,7 @@ def _check_gas(sim: Simnet, tx: TransactionData) -> list[GasCoin]:
     return coins
 
 
-def _current_coin(sim: Simnet, ref: ObjectRef, owner: str) -> GasCoin:
+def _current_coin(sim: Engine, ref: ObjectRef, owner: str) -> GasCoin:
     coin = sim.coins.get(ref.object_id)
     if coin is None:
         raise _input_error(
@@ -259,7 +253,7 @@ def _current_coin(sim: Simnet, ref: ObjectRef, owner: str) -> GasCoin:
     return coin
 
 
-def _check_shared_inputs(sim: Simnet, tx: TransactionData) -> dict[str, AppInstance]:
+def _check_shared_inputs(sim: Engine, tx: TransactionData) -> dict[str, AppInstance]:
     apps: dict[str, AppInstance] = {}
     for arg in tx.kind.inputs:
         if not isinstance(arg, SharedObject):
@@ -313,58 +307,14 @@ def computation_units(operations: Sequence[Operation]) -> int:
     return BASE_UNITS + CALL_UNITS * len(operations) + OPERATION_UNITS * count
 
 
-def _operate(
-    app: AppInstance, operation: Operation, call: movejobs.Call, new_id: Callable[[], str]
-) -> movejobs.Result:
-    """Run one Move call; `moveapp.MoveAbort` when it aborts."""
-    match operation:
-        case StartJob(sequence):
-            return movejobs.start_job(app, sequence, call)
-        case CompleteJob(sequence):
-            return movejobs.complete_job(app, sequence, call)
-        case FailJob(sequence, error):
-            return movejobs.fail_job(app, sequence, error, call)
-        case TerminateJob(sequence):
-            return movejobs.terminate_job(app, sequence, call)
-        case Multicall():
-            return movejobs.multicall(
-                app, call, complete=operation.complete, fail=operation.fail,
-                terminate=operation.terminate, start=operation.start,
-                available_memory=operation.available_memory,
-            )  # fmt: skip
-        case SetKV(key, value):
-            return moveapp.set_kv(app, key, value)
-        case DeleteKV(key):
-            return moveapp.delete_kv(app, key)
-        case AddMetadata(key, value):
-            return moveapp.add_metadata(app, key, value)
-        case CreateAppJob():
-            return moveapp.create_app_job(app, operation, new_id(), call)
-
-
-def abort_description(abort: moveapp.MoveAbort, command: int) -> str:
+def abort_description(abort: MoveAbort, command: int) -> str:
     """A Move abort as a fullnode describes it in the effects' status."""
     return (f"MoveAbort(MoveLocation {{ module: ModuleId {{ address: {'0' * 63}2, "
             f"name: Identifier(\"{abort.module}\") }}, function_name: "
             f"Some(\"{abort.function}\") }}, {abort.code}) in command {command}")
 
 
-def _sequences(operation: Operation) -> list[int]:
-    """The existing jobs a call may change."""
-    match operation:
-        case Multicall():
-            return [
-                *operation.complete, *(s for s, _ in operation.fail),
-                *operation.terminate, *(s for s, _ in operation.start),
-            ]  # fmt: skip
-        case StartJob(sequence) | CompleteJob(sequence) | FailJob(sequence, _):
-            return [sequence]
-        case TerminateJob(sequence):
-            return [sequence]
-    return []
-
-
-def run(plan: Plan, apps: dict[str, AppInstance], now: int) -> Run:
+def run(sim: Engine, plan: Plan, apps: dict[str, AppInstance], now: int) -> Run:
     """Execute the plan's calls on `apps` (changed in place: pass copies to
     simulate) and size the gas. Nothing else of the chain changes here."""
     tx = plan.tx
@@ -373,13 +323,13 @@ def run(plan: Plan, apps: dict[str, AppInstance], now: int) -> Run:
     if plan.bad_command is not None:
         index, kind, text = plan.bad_command
         return Run(False, (kind, text, index), min(computation, tx.gas.budget), 0, 0, [], [])
-    call = movejobs.Call(sender=tx.sender, now=now)
+    call = Call(sender=tx.sender, now=now)
     touched: dict[str, Job] = {}
     before = {app_id: (_size(app), dict(app.jobs)) for app_id, app in apps.items()}
     sizes_before: dict[str, int] = {}
     for decoded in plan.calls:
         app = apps[decoded.app_instance.object_id]
-        for sequence in _sequences(decoded.operation):
+        for sequence in sim.handlers[type(decoded.operation)].jobs(decoded.operation):
             job = app.jobs.get(sequence)
             if job is not None and job.id not in touched:
                 touched[job.id] = job
@@ -394,9 +344,11 @@ def run(plan: Plan, apps: dict[str, AppInstance], now: int) -> Run:
 
     for index, decoded in enumerate(plan.calls):
         try:
-            applied, emitted = _operate(apps[decoded.app_instance.object_id],
-                                        decoded.operation, call, new_id)
-        except moveapp.MoveAbort as abort:
+            handler = sim.handlers[type(decoded.operation)]
+            applied, emitted = handler.run(
+                apps[decoded.app_instance.object_id], decoded.operation, call, new_id
+            )
+        except MoveAbort as abort:
             error = (effects_pb2.ExecutionError.MOVE_ABORT, abort_description(abort, index), index)
             return Run(False, error, min(computation, tx.gas.budget), 0, 0, [], [])
         returns.append(applied)
@@ -448,7 +400,7 @@ def _changed(
 
 
 def _effects(
-    sim: Simnet, plan: Plan, result: Run, version: int, changed: list[effects_pb2.ChangedObject]
+    sim: Engine, plan: Plan, result: Run, version: int, changed: list[effects_pb2.ChangedObject]
 ) -> effects_pb2.TransactionEffects:
     status = effects_pb2.ExecutionStatus(success=result.success)
     if result.error is not None:
@@ -474,7 +426,7 @@ def _effects(
 
 
 def _object_changes(
-    sim: Simnet,
+    sim: Engine,
     plan: Plan,
     apps: dict[str, AppInstance],
     result: Run,
@@ -506,7 +458,7 @@ def _object_changes(
 
 
 def _written(
-    sim: Simnet, obj: MoveObject, version: int, owner: owner_pb2.Owner | None
+    sim: Engine, obj: MoveObject, version: int, owner: owner_pb2.Owner | None
 ) -> effects_pb2.ChangedObject:
     before = obj.object_version
     obj_after = copy.copy(obj)
@@ -515,7 +467,7 @@ def _written(
     return _changed(obj.id, rendered.object_type, before, version, rendered.digest, owner)
 
 
-def _function(sim: Simnet, plan: Plan) -> str:
+def _function(sim: Engine, plan: Plan) -> str:
     commands = plan.tx.kind.commands
     first = commands[0] if commands else None
     name = f"{first.module}::{first.function}" if first else "app_instance::none"
@@ -534,11 +486,11 @@ def _executed(
 
 
 def simulate(
-    sim: Simnet, plan: Plan
+    sim: Engine, plan: Plan
 ) -> transaction_execution_service_pb2.SimulateTransactionResponse:
     """What executing the plan now would do, with nothing committed."""
     apps = _snapshot(plan.apps)
-    result = run(plan, apps, sim.clock_ms())
+    result = run(sim, plan, apps, sim.clock_ms())
     version = sim.next_version
     balance = sum(coin.balance for coin in plan.coins) - result.charged
     changes = _object_changes(sim, plan, apps, result, version, balance)
@@ -557,14 +509,14 @@ def simulate(
     return response
 
 
-def execute(sim: Simnet, plan: Plan) -> executed_transaction_pb2.ExecutedTransaction:
+def execute(sim: Engine, plan: Plan) -> executed_transaction_pb2.ExecutedTransaction:
     """Execute the plan and commit it: gas charged (coins merged into the
     first), versions advanced, deleted jobs gone, the transaction and its
     events queued for the next checkpoint."""
     now = sim.clock_ms()
-    result = run(plan, _snapshot(plan.apps), now)
+    result = run(sim, plan, _snapshot(plan.apps), now)
     if result.success:
-        result = run(plan, plan.apps, now)  # the same, on the live objects
+        result = run(sim, plan, plan.apps, now)  # the same, on the live objects
     version = sim.next_version
     payer, *merged = plan.coins
     balance = sum(coin.balance for coin in plan.coins) - result.charged
