@@ -51,18 +51,9 @@ from coordinator.simnet.coins import GAS_COIN_TYPE_LONG, GasCoin
 from coordinator.simnet.engine import Engine
 from coordinator.simnet.handlers import Call, MoveAbort
 from coordinator.simnet.objects import AppInstance, Job, MoveObject
-from coordinator.sui.transactions import (
-    CLOCK,
-    DecodedCall,
-    Multicall,
-    ObjectRef,
-    Operation,
-    SharedObject,
-    TransactionData,
-    decode_operation,
-    transaction_digest,
-    verify_transaction_signature,
-)
+from coordinator.sui.calls import DecodedCall, Multicall, Operation, decode_operation
+from coordinator.sui.codec import CLOCK, ObjectRef, SharedObject, TransactionData
+from coordinator.sui.signing import transaction_digest, verify_transaction_signature
 
 REFERENCE_GAS_PRICE = 1000  # MIST per gas unit
 MAX_GAS_BUDGET = 50_000_000_000  # Sui's protocol maximum (50 SUI)

@@ -1,7 +1,7 @@
 """How a Move module of the simulator plugs into the engine.
 
 A signed transaction's commands are decoded into `Operation`s
-(`coordinator.sui.transactions`); the engine runs each through the `Handler`
+(`coordinator.sui.calls`); the engine runs each through the `Handler`
 its Move module registered for the operation's type. A handler changes the
 shared AppInstance in place and returns whether the call applied and the
 events the Move code emits, in its order (`Result`), or raises `MoveAbort`,
@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from coordinator.events.models import BcsEvent
 from coordinator.simnet.objects import AppInstance
-from coordinator.sui.transactions import Operation
+from coordinator.sui.calls import Operation
 
 Op = TypeVar("Op", bound=Operation)
 Result = tuple[bool, list[BcsEvent]]

@@ -59,7 +59,7 @@ from coordinator.simnet.filters import (
     parse_mask,
 )
 from coordinator.simnet.sim import Simnet
-from coordinator.sui.transactions import transaction_digest
+from coordinator.sui.signing import transaction_digest
 
 M = TypeVar("M", bound=Message)
 

@@ -22,7 +22,7 @@ from coordinator.simnet.errors import SimnetError, UnknownObject
 from coordinator.simnet.handlers import Call, Handler, Handlers, MoveAbort, Result
 from coordinator.simnet.move import jobs, jobs_2025_08
 from coordinator.simnet.objects import U64_TYPE, AppInstance, AppMethod, Job
-from coordinator.sui.transactions import AddMetadata, CreateAppJob, DeleteKV, SetKV
+from coordinator.sui.calls.app_instance import AddMetadata, CreateAppJob, DeleteKV, SetKV
 
 # sui::vec_map's abort code for an insert of a key it holds.
 VEC_MAP_KEY_ALREADY_EXISTS = 0

@@ -34,7 +34,7 @@ from coordinator.events.models_2025_11 import (
 )
 from coordinator.simnet.handlers import Call, Handler, Handlers, NewId, Result
 from coordinator.simnet.objects import AppInstance, Job
-from coordinator.sui.transactions import CompleteJob, FailJob, Multicall, StartJob, TerminateJob
+from coordinator.sui.calls.jobs import CompleteJob, FailJob, Multicall, StartJob, TerminateJob
 
 DEFAULT_MAX_ATTEMPTS = 3
 RETRY_INTERVAL_MS = 60_000  # a failed job may start again this long after
