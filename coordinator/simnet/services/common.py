@@ -1,0 +1,99 @@
+"""What the simulator's Sui servicers share: upstream's default read masks and
+limits, argument checks, and `Servicer` (the simulator, the fault gate and
+the read mask of each call)."""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+
+import purerpc
+from google.protobuf.field_mask_pb2 import FieldMask
+from google.protobuf.message import Message
+
+from coordinator import __version__
+from coordinator.events import normalize_address
+from coordinator.simnet.engine import Engine
+from coordinator.simnet.faults import NEWER_FIELDS, Faults
+from coordinator.simnet.filters import (
+    MaskTree,
+    apply_mask,
+    parse_mask,
+)
+
+M = TypeVar("M", bound=Message)
+
+CHAIN_NAME = "simnet"
+SERVER = f"silvana-simnet/{__version__}"
+LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX = 50, 1000
+PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 50, 1000
+
+# Upstream's documented defaults; the event calls return whole events.
+CHECKPOINT_MASK = "sequence_number,digest"
+TRANSACTION_MASK = "digest"
+OBJECT_MASK = "object_id,version,digest"
+DYNAMIC_FIELD_MASK = "parent,field_id"
+OWNED_OBJECT_MASK = "object_id,version,object_type"
+EPOCH_MASK = "epoch,reference_gas_price"
+EXECUTED_MASK = "effects"
+SIMULATED_MASK = "transaction.effects"
+_TYPE_ADDRESS = re.compile(r"0x[0-9a-fA-F]{1,64}")
+EVENT_MASK = (
+    "package_id,module,sender,event_type,contents,checkpoint,"
+    "transaction_digest,transaction_index,event_index"
+)
+
+
+def invalid(message: str) -> purerpc.InvalidArgumentError:
+    return purerpc.InvalidArgumentError(message)
+
+
+def _mask(
+    faults: Faults, mask: FieldMask | None, message_type: type[Message], default: str
+) -> MaskTree:
+    """The read mask checked against the fields this node knows (fewer on an old node)."""
+    try:
+        return parse_mask(mask, message_type, default,
+                          unknown=NEWER_FIELDS if faults.old_node else None)
+    except ValueError as exc:
+        raise invalid(str(exc)) from None
+
+
+def masked(message: M, tree: MaskTree) -> M:
+    apply_mask(message, tree)
+    return message
+
+
+def canonical_type(type_name: str) -> str:
+    """A Move type with every address in full, so `0x2::sui::SUI` matches its long form."""
+    return _TYPE_ADDRESS.sub(lambda m: normalize_address(m.group(0)), type_name.strip())
+
+
+def owner_address(value: str, name: str = "owner") -> str:
+    if not value:
+        raise invalid(f"{name} is required")
+    try:
+        return normalize_address(value)
+    except ValueError:
+        raise invalid(f"{name} {value!r} is not an address") from None
+
+
+def _optional(message: Message, name: str) -> FieldMask | None:
+    if not message.HasField(name):
+        return None
+    value: FieldMask = getattr(message, name)
+    return value
+
+
+class Servicer:
+    """A Sui servicer over the simulator's engine."""
+
+    def __init__(self, sim: Engine) -> None:
+        self.sim = sim
+
+    def enter(
+        self, method: str, request: Message, message_type: type[Message], default: str
+    ) -> MaskTree:
+        """Count the call (or refuse it, as a fault says) and check its read mask."""
+        self.sim.gate.enter(method)
+        return _mask(self.sim.faults, _optional(request, "read_mask"), message_type, default)

@@ -1,0 +1,104 @@
+"""StateService: dynamic fields (ObjectTable entries), owned coins, balances."""
+
+from __future__ import annotations
+
+from coordinator._pb.sui.rpc.v2 import (
+    object_pb2,
+    state_service_grpc,
+    state_service_pb2,
+)
+from coordinator.events import normalize_address
+from coordinator.simnet import messages
+from coordinator.simnet.coins import GAS_COIN_TYPE, SUI_COIN_TYPE
+from coordinator.simnet.services.common import (
+    DYNAMIC_FIELD_MASK,
+    OWNED_OBJECT_MASK,
+    PAGE_SIZE_DEFAULT,
+    PAGE_SIZE_MAX,
+    Servicer,
+    canonical_type,
+    invalid,
+    masked,
+    owner_address,
+)
+
+
+class StateService(Servicer, state_service_grpc.StateServiceServicer):
+    async def ListDynamicFields(
+        self, input_message: state_service_pb2.ListDynamicFieldsRequest
+    ) -> state_service_pb2.ListDynamicFieldsResponse:
+        mask = self.enter(
+            "ListDynamicFields", input_message, state_service_pb2.DynamicField, DYNAMIC_FIELD_MASK
+        )
+        request = input_message
+        if not request.HasField("parent"):
+            raise invalid("parent is required")
+        try:
+            parent = normalize_address(request.parent)
+        except ValueError:
+            raise invalid(f"parent {request.parent!r} is not an address") from None
+        size = min(request.page_size or PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
+        fields = self.sim.objects.dynamic_fields(parent)
+        if request.page_token:
+            try:
+                after = "0x" + request.page_token.hex()
+                normalize_address(after)
+            except ValueError:
+                raise invalid("page_token is not from this server") from None
+            if len(request.page_token) != 32:
+                raise invalid("page_token is not from this server")
+            fields = [f for f in fields if f.field_id > after]
+        page = fields[:size]
+        response = state_service_pb2.ListDynamicFieldsResponse(
+            dynamic_fields=[
+                masked(messages.dynamic_field(self.sim.objects, f), mask) for f in page
+            ]
+        )
+        if len(fields) > size:
+            response.next_page_token = bytes.fromhex(page[-1].field_id.removeprefix("0x"))
+        return response
+
+    async def ListOwnedObjects(
+        self, input_message: state_service_pb2.ListOwnedObjectsRequest
+    ) -> state_service_pb2.ListOwnedObjectsResponse:
+        """An address owns SUI coins here, nothing else."""
+        mask = self.enter("ListOwnedObjects", input_message, object_pb2.Object, OWNED_OBJECT_MASK)
+        request = input_message
+        owner = owner_address(request.owner)
+        coins = self.sim.coins.owned_by(owner)
+        if request.HasField("object_type"):
+            try:
+                wanted = canonical_type(request.object_type)
+            except ValueError:
+                raise invalid(f"object_type {request.object_type!r} is not a type") from None
+            if wanted != canonical_type(GAS_COIN_TYPE):
+                coins = []
+        if request.page_token:
+            if len(request.page_token) != 32:
+                raise invalid("page_token is not from this server")
+            after = "0x" + request.page_token.hex()
+            coins = [coin for coin in coins if coin.id > after]
+        size = min(request.page_size or PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
+        page = coins[:size]
+        response = state_service_pb2.ListOwnedObjectsResponse(
+            objects=[masked(messages.gas_coin(coin), mask) for coin in page]
+        )
+        if len(coins) > size:
+            response.next_page_token = bytes.fromhex(page[-1].id.removeprefix("0x"))
+        return response
+
+    async def GetBalance(
+        self, input_message: state_service_pb2.GetBalanceRequest
+    ) -> state_service_pb2.GetBalanceResponse:
+        self.sim.gate.enter("GetBalance")
+        owner = owner_address(input_message.owner)
+        if not input_message.coin_type:
+            raise invalid("coin_type is required")
+        try:
+            sui = canonical_type(input_message.coin_type) == canonical_type(SUI_COIN_TYPE)
+        except ValueError:
+            raise invalid(f"coin_type {input_message.coin_type!r} is not a type") from None
+        balance = self.sim.coins.balance(owner) if sui else 0
+        return state_service_pb2.GetBalanceResponse(
+            balance=state_service_pb2.Balance(coin_type=input_message.coin_type, balance=balance)
+        )
