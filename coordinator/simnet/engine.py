@@ -30,6 +30,7 @@ from coordinator.simnet.chain import Chain, EventRecord, TxRecord, derived_addre
 from coordinator.simnet.coins import Coins, GasCoin
 from coordinator.simnet.errors import SimnetError
 from coordinator.simnet.faults import FaultGate, Faults
+from coordinator.simnet.gas import REFERENCE_GAS_PRICE
 from coordinator.simnet.handlers import Handlers
 from coordinator.simnet.objects import AppInstance, Ids, MoveObject, ObjectStore
 from coordinator.simnet.schedule import Schedule
@@ -59,7 +60,7 @@ class Engine(Schedule):
         sender: str | None = None,
         clock_ms: Callable[[], int] | None = None,
         layout: Layout = DEFAULT_LAYOUT,
-        reference_gas_price: int = 1000,
+        reference_gas_price: int = REFERENCE_GAS_PRICE,
     ) -> None:
         if not (checkpoint_interval_secs >= 0 and math.isfinite(checkpoint_interval_secs)):
             raise ValueError("checkpoint_interval_secs must be a finite number >= 0")

@@ -18,6 +18,7 @@ from coordinator.events.layouts import DEFAULT_LAYOUT, Layout
 from coordinator.simnet.engine import DEFAULT_PACKAGE_ID, Engine, EventModule
 from coordinator.simnet.errors import SimnetError, UnknownObject
 from coordinator.simnet.faults import Faults
+from coordinator.simnet.gas import REFERENCE_GAS_PRICE
 from coordinator.simnet.move import app_instance, jobs
 from coordinator.simnet.move.app_instance import AppInstances
 from coordinator.simnet.move.registry import Registries
@@ -41,7 +42,7 @@ class Simnet(Engine):
         sender: str | None = None,
         clock_ms: Callable[[], int] | None = None,
         layout: Layout = DEFAULT_LAYOUT,
-        reference_gas_price: int = 1000,
+        reference_gas_price: int = REFERENCE_GAS_PRICE,
     ) -> None:
         super().__init__(
             package_id=package_id, checkpoint_interval_secs=checkpoint_interval_secs,

@@ -10,7 +10,7 @@ from coordinator._pb.sui.rpc.v2 import (
     transaction_execution_service_grpc,
     transaction_execution_service_pb2,
 )
-from coordinator.simnet import execution
+from coordinator.simnet import checks, execution
 from coordinator.simnet.services.common import (
     EXECUTED_MASK,
     SIMULATED_MASK,
@@ -21,7 +21,7 @@ from coordinator.simnet.services.common import (
 from coordinator.sui.signing import transaction_digest
 
 
-def _refused(exc: execution.Refused) -> purerpc.RpcFailedError:
+def _refused(exc: checks.Refused) -> purerpc.RpcFailedError:
     if exc.code == "FAILED_PRECONDITION":
         return purerpc.FailedPreconditionError(exc.message)
     return purerpc.InvalidArgumentError(exc.message)
@@ -45,15 +45,15 @@ class TransactionExecutionService(
         tx_bytes = request.transaction.bcs.value
         signatures = [signature.bcs.value for signature in request.signatures]
         try:
-            tx = execution.decode_signed(tx_bytes, signatures)
+            tx = checks.decode_signed(tx_bytes, signatures)
             done = self.sim.executed.get(transaction_digest(tx_bytes))
             if done is None:
-                executed = execution.execute(self.sim, execution.prepare(self.sim, tx, tx_bytes))
+                executed = execution.execute(self.sim, checks.prepare(self.sim, tx, tx_bytes))
                 if self.sim.checkpoint_interval_secs == 0:
                     self.sim.seal()
             else:
                 executed = done
-        except execution.Refused as exc:
+        except checks.Refused as exc:
             raise _refused(exc) from None
         self.sim.gate.answer_lost()
         answer = executed_transaction_pb2.ExecutedTransaction()
@@ -74,8 +74,8 @@ class TransactionExecutionService(
             raise invalid("transaction: the BCS TransactionData (transaction.bcs) is required")
         tx_bytes = request.transaction.bcs.value
         try:
-            tx = execution.decode_signed(tx_bytes, None)
-            response = execution.simulate(self.sim, execution.prepare(self.sim, tx, tx_bytes))
-        except execution.Refused as exc:
+            tx = checks.decode_signed(tx_bytes, None)
+            response = execution.simulate(self.sim, checks.prepare(self.sim, tx, tx_bytes))
+        except checks.Refused as exc:
             raise _refused(exc) from None
         return masked(response, mask)
