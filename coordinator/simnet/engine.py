@@ -118,6 +118,11 @@ class Engine(Schedule):
         for obj in objects:
             obj.object_version = self._lamport
 
+    def create(self, obj: MoveObject, *holders: MoveObject) -> None:
+        """A new object, written by the next transaction with the objects that hold it."""
+        self.objects.add(obj)
+        self.touch(*holders, obj)
+
     def _record(self, event: BcsEvent, entry_module: str, sender: str | None = None) -> EventRecord:
         type_module = _TYPE_MODULE[type(event)]
         return EventRecord(

@@ -19,11 +19,12 @@ way `StateService/ListDynamicFields` does.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from coordinator.events import JobStatus
+from coordinator.events.bcs import Codec
 from coordinator.simnet.chain import hash_parts
 
 STRING_TYPE = "0x1::string::String"
@@ -33,6 +34,7 @@ ID_TYPE = "0x2::object::ID"
 MIN_TIME_BETWEEN_BLOCKS_MS = 60_000
 
 Json = dict[str, Any]
+K = TypeVar("K")
 
 
 def _u64(value: int) -> str:
@@ -49,6 +51,11 @@ def _option_u64s(values: tuple[int, ...] | None) -> list[str] | None:
 
 def _table(table_id: str, size: int) -> Json:
     return {"id": table_id, "size": _u64(size)}
+
+
+def _vec_map(entries: dict[str, Any]) -> Json:
+    """A `VecMap<String, V>` as a fullnode renders it (insertion order kept)."""
+    return {"contents": [{"key": key, "value": value} for key, value in entries.items()]}
 
 
 class Ids:
@@ -92,6 +99,14 @@ class MoveObject:
     def json(self) -> Json:
         raise NotImplementedError
 
+    def _as_is(self, *names: str) -> Json:
+        """Fields a fullnode renders as they are (strings, options, addresses)."""
+        return {name: getattr(self, name) for name in names}
+
+    def _as_u64(self, *names: str) -> Json:
+        """u64 fields, which a fullnode renders as strings."""
+        return {name: _u64(getattr(self, name)) for name in names}
+
 
 @dataclass
 class Agent(MoveObject):
@@ -109,21 +124,11 @@ class Agent(MoveObject):
 
     def json(self) -> Json:
         return {
-            "id": self.id,
-            "name": self.name,
-            "image": self.image,
-            "description": self.description,
-            "site": self.site,
+            **self._as_is("id", "name", "image", "description", "site"),
             "chains": list(self.chains),
-            "methods": {
-                "contents": [
-                    {"key": name, "value": method.json()} for name, method in self.methods.items()
-                ]
-            },
+            "methods": _vec_map({name: method.json() for name, method in self.methods.items()}),
             "default_method": self.default_method.json() if self.default_method else None,
-            "created_at": _u64(self.created_at),
-            "updated_at": _u64(self.updated_at),
-            "version": _u64(self.version),
+            **self._as_u64("created_at", "updated_at", "version"),
         }
 
 
@@ -144,18 +149,17 @@ class Developer(MoveObject):
 
     def json(self) -> Json:
         return {
-            "id": self.id,
-            "name": self.name,
-            "github": self.github,
-            "image": self.image,
-            "description": self.description,
-            "site": self.site,
+            **self._as_is("id", "name", "github", "image", "description", "site"),
             "agents": _table(self.agents_table, len(self.agents)),
             "owner": self.owner,
-            "created_at": _u64(self.created_at),
-            "updated_at": _u64(self.updated_at),
-            "version": _u64(self.version),
+            **self._as_u64("created_at", "updated_at", "version"),
         }
+
+
+# Job fields the 2025-08 layout does not have.
+_LATER_JOB_FIELDS = frozenset(
+    {"block_number", "sequences1", "sequences2", "interval_ms", "next_scheduled_at"}
+)
 
 
 @dataclass
@@ -194,18 +198,11 @@ class Job(MoveObject):
         status: Json = {"@variant": self.status.kind.capitalize()}
         if self.status.error is not None:
             status["pos0"] = self.status.error
-        if self.layout == "2025-08":
-            return self._json_2025_08(status)
-        return {
+        rendered = {
             "id": self.id,
             "job_sequence": _u64(self.job_id),
-            "description": self.description,
-            "developer": self.developer,
-            "agent": self.agent,
-            "agent_method": self.agent_method,
-            "app": self.app,
-            "app_instance": self.app_instance,
-            "app_instance_method": self.app_instance_method,
+            **self._as_is("description", "developer", "agent", "agent_method", "app",
+                          "app_instance", "app_instance_method"),
             "block_number": _option_u64(self.block_number),
             "sequences": _option_u64s(self.sequences),
             "sequences1": _option_u64s(self.sequences1),
@@ -215,28 +212,13 @@ class Job(MoveObject):
             "attempts": self.attempts,
             "interval_ms": _option_u64(self.interval_ms),
             "next_scheduled_at": _option_u64(self.next_scheduled_at),
-            "created_at": _u64(self.created_at),
-            "updated_at": _u64(self.updated_at),
+            **self._as_u64("created_at", "updated_at"),
         }
-
-    def _json_2025_08(self, status: Json) -> Json:
-        return {
-            "id": self.id,
-            "job_id": _u64(self.job_id),
-            "description": self.description,
-            "developer": self.developer,
-            "agent": self.agent,
-            "agent_method": self.agent_method,
-            "app": self.app,
-            "app_instance": self.app_instance,
-            "app_instance_method": self.app_instance_method,
-            "sequences": None if self.sequences is None else [_u64(s) for s in self.sequences],
-            "data": base64.b64encode(self.data).decode(),
-            "status": status,
-            "attempts": self.attempts,
-            "created_at": _u64(self.created_at),
-            "updated_at": _u64(self.updated_at),
-        }
+        if self.layout == "2025-08":
+            # The older Job: `job_id` for `job_sequence`, none of the later fields.
+            return {("job_id" if key == "job_sequence" else key): value
+                    for key, value in rendered.items() if key not in _LATER_JOB_FIELDS}
+        return rendered
 
 
 @dataclass(frozen=True)
@@ -251,11 +233,6 @@ class AppMethod:
     def json(self) -> Json:
         return {"description": self.description, "developer": self.developer,
                 "agent": self.agent, "agent_method": self.agent_method}
-
-
-def _vec_map(entries: dict[str, Any]) -> Json:
-    """A `VecMap<String, V>` as a fullnode renders it (insertion order kept)."""
-    return {"contents": [{"key": key, "value": value} for key, value in entries.items()]}
 
 
 @dataclass
@@ -413,8 +390,14 @@ class ObjectStore:
     def object_type(self, obj: MoveObject) -> str:
         return f"{self.package_id}::{obj.type_name}"
 
-    def add_table(self, table_id: str, key_type: str, entries: Entries) -> None:
-        self._tables[table_id] = (key_type, entries)
+    def add_table(
+        self, table_id: str, key_type: str, key: Codec[K], entries: Mapping[K, MoveObject]
+    ) -> None:
+        """`entries` (kept live: the table lists what it holds when asked), keyed
+        by `key_type` values that `key` encodes."""
+        self._tables[table_id] = (
+            key_type, lambda: [(key.to_bytes(name), child) for name, child in entries.items()]
+        )
 
     def dynamic_fields(self, parent: str) -> list[DynamicFieldRecord]:
         """The table's entries ordered by field id (as Sui orders them); [] for other ids."""

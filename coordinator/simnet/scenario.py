@@ -67,9 +67,10 @@ from pydantic import (
 from coordinator.errors import SetupError
 from coordinator.events import normalize_address
 from coordinator.events.layouts import DEFAULT_LAYOUT, Layout
+from coordinator.simnet.engine import EventModule
 from coordinator.simnet.faults import SUI_METHODS, Faults
 from coordinator.simnet.objects import AppMethod
-from coordinator.simnet.sim import EventModule, Simnet
+from coordinator.simnet.sim import Simnet
 
 
 class ScenarioError(SetupError):

@@ -40,8 +40,10 @@ class Schedule:
         self.checkpoint_interval_secs = checkpoint_interval_secs
         self.noise = noise
         self.retain_checkpoints = retain_checkpoints
-        self._noise_package = package_id
-        self._noise_sender = sender
+        # This package's background event: the package and the sender it comes from.
+        self._noise_source = (package_id, sender)
+        # Actions due before a checkpoint's seal; actions due a delay after run()
+        # starts, and the nursery run() gives them once it runs.
         self._at_checkpoint: dict[int, list[Callable[[], object]]] = {}
         self._after_secs: list[tuple[float, Callable[[], object]]] = []
         self._nursery: trio.Nursery | None = None
@@ -92,7 +94,7 @@ class Schedule:
         )  # fmt: skip
         self.chain.submit(sender, f"{NOISE_PACKAGE_ID}::dex::swap", [swap])
         if sequence % 2 == 0:
-            package, sender = self._noise_package, self._noise_sender
+            package, sender = self._noise_source
             writer = Writer()
             writer.u64(sequence)
             block = EventRecord(

@@ -12,44 +12,21 @@ the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
-from coordinator.events.layouts import DEFAULT_LAYOUT, Layout
-from coordinator.simnet.engine import DEFAULT_PACKAGE_ID, Engine, EventModule
-from coordinator.simnet.errors import SimnetError, UnknownObject
-from coordinator.simnet.faults import Faults
-from coordinator.simnet.gas import REFERENCE_GAS_PRICE
+from coordinator.simnet.engine import Engine
 from coordinator.simnet.move import app_instance, jobs
 from coordinator.simnet.move.app_instance import AppInstances
 from coordinator.simnet.move.registry import Registries
-
-__all__ = ["DEFAULT_PACKAGE_ID", "EventModule", "Simnet", "SimnetError", "UnknownObject"]
 
 
 class Simnet(Engine):
     """The simulator's state; serve it with `coordinator.simnet.server.serve`."""
 
-    def __init__(
-        self,
-        *,
-        package_id: str = DEFAULT_PACKAGE_ID,
-        registry_id: str | None = None,
-        checkpoint_interval_secs: float = 1.0,
-        faults: Faults | None = None,
-        noise: bool = False,
-        event_module: EventModule = "entry",
-        retain_checkpoints: int | None = None,
-        sender: str | None = None,
-        clock_ms: Callable[[], int] | None = None,
-        layout: Layout = DEFAULT_LAYOUT,
-        reference_gas_price: int = REFERENCE_GAS_PRICE,
-    ) -> None:
-        super().__init__(
-            package_id=package_id, checkpoint_interval_secs=checkpoint_interval_secs,
-            faults=faults, noise=noise, event_module=event_module,
-            retain_checkpoints=retain_checkpoints, sender=sender, clock_ms=clock_ms,
-            layout=layout, reference_gas_price=reference_gas_price,
-        )  # fmt: skip
+    def __init__(self, *, registry_id: str | None = None, **options: Any) -> None:
+        """`registry_id` is the registry object's (by default derived from the
+        package id); `options` are the engine's (`Engine.__init__`)."""
+        super().__init__(**options)
         # The Move calls a signed transaction may make, one table per Move module.
         self.handlers = {**jobs.HANDLERS, **app_instance.HANDLERS}
 
@@ -61,7 +38,6 @@ class Simnet(Engine):
         self.register_developer = self.registries.register_developer
         self.register_agent = self.registries.register_agent
         self.add_method = self.registries.add_method
-        self.update_method = self.registries.update_method
         self.remove_method = self.registries.remove_method
         self.set_default_method = self.registries.set_default_method
         self.remove_default_method = self.registries.remove_default_method

@@ -144,13 +144,8 @@ class AppInstances:
             updated_at=now,
         )
         self.by_name[name] = instance
-        engine.objects.add(instance)
-        engine.objects.add_table(
-            instance.jobs_table,
-            U64_TYPE,
-            lambda: [(bcs.U64.to_bytes(job_id), job) for job_id, job in instance.jobs.items()],
-        )
-        engine.touch(instance)
+        engine.create(instance)
+        engine.objects.add_table(instance.jobs_table, U64_TYPE, bcs.U64, instance.jobs)
         instance.initial_shared_version = instance.object_version
         event = AppInstanceCreatedEvent(
             app_instance_address=instance.id, admin=instance.admin, created_at=now
@@ -204,8 +199,7 @@ class AppInstances:
         else:
             events = jobs_2025_08.create_job(app, job, now)
         app.updated_at = now
-        engine.objects.add(job)
-        engine.touch(app, job)
+        engine.create(job, app)
         engine.submit("app_instance::create_app_job", events)
         engine.jobs_created += 1
         return job

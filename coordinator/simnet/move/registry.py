@@ -47,9 +47,7 @@ class Registries:
         registry = self.registry
         engine.objects.add(registry)
         engine.objects.add_table(
-            registry.developers_table,
-            STRING_TYPE,
-            lambda: [(bcs.STRING.to_bytes(name), dev) for name, dev in registry.developers.items()],
+            registry.developers_table, STRING_TYPE, bcs.STRING, registry.developers
         )
 
     def developer(self, name: str) -> Developer:
@@ -84,13 +82,8 @@ class Registries:
             agents_table=engine.ids.new(), created_at=now, updated_at=now,
         )  # fmt: skip
         self.registry.developers[name] = dev
-        engine.objects.add(dev)
-        engine.objects.add_table(
-            dev.agents_table,
-            STRING_TYPE,
-            lambda: [(bcs.STRING.to_bytes(agent_name), a) for agent_name, a in dev.agents.items()],
-        )
-        engine.touch(self.registry, dev)
+        engine.create(dev, self.registry)
+        engine.objects.add_table(dev.agents_table, STRING_TYPE, bcs.STRING, dev.agents)
         event = DeveloperCreatedEvent(
             id=dev.id, name=name, github=github, image=image, description=description,
             site=site, owner=dev.owner, created_at=now,
@@ -119,8 +112,7 @@ class Registries:
             created_at=now, updated_at=now,
         )  # fmt: skip
         dev.agents[name] = agent
-        engine.objects.add(agent)
-        engine.touch(dev, agent)
+        engine.create(agent, dev)
         event = AgentCreatedEvent(
             id=agent.id, name=name, image=image, description=description, site=site,
             chains=agent.chains, created_at=now,
@@ -187,24 +179,6 @@ class Registries:
         return self.engine.submit(
             "registry::update_method" if update else "registry::add_method", [event]
         )
-
-    def update_method(
-        self,
-        developer: str,
-        agent: str,
-        method: str,
-        *,
-        docker_image: str,
-        docker_sha256: str | None = None,
-        min_memory_gb: int = 1,
-        min_cpu_cores: int = 1,
-        requires_tee: bool = False,
-    ) -> str:
-        return self.add_method(
-            developer, agent, method, docker_image=docker_image, docker_sha256=docker_sha256,
-            min_memory_gb=min_memory_gb, min_cpu_cores=min_cpu_cores,
-            requires_tee=requires_tee, update=True,
-        )  # fmt: skip
 
     def remove_method(self, developer: str, agent: str, method: str) -> str:
         target, _ = self._method(developer, agent, method)

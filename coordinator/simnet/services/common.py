@@ -5,6 +5,7 @@ the read mask of each call)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import purerpc
@@ -22,6 +23,7 @@ from coordinator.simnet.filters import (
 )
 
 M = TypeVar("M", bound=Message)
+T = TypeVar("T")
 
 CHAIN_NAME = "simnet"
 SERVER = f"silvana-simnet/{__version__}"
@@ -83,6 +85,22 @@ def _optional(message: Message, name: str) -> FieldMask | None:
         return None
     value: FieldMask = getattr(message, name)
     return value
+
+
+def page_of(
+    items: Sequence[T], object_id: Callable[[T], str], page_token: bytes, page_size: int
+) -> tuple[Sequence[T], bytes | None]:
+    """One page of `items` (in the order of their ids) after `page_token`, and the
+    token of the next page if there is one (the last id on this page)."""
+    if page_token:
+        if len(page_token) != 32:
+            raise invalid("page_token is not from this server")
+        after = "0x" + page_token.hex()
+        items = [item for item in items if object_id(item) > after]
+    size = min(page_size or PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
+    page = items[:size]
+    token = bytes.fromhex(object_id(page[-1]).removeprefix("0x")) if len(items) > size else None
+    return page, token
 
 
 class Servicer:

@@ -13,13 +13,12 @@ from coordinator.simnet.coins import GAS_COIN_TYPE, SUI_COIN_TYPE
 from coordinator.simnet.services.common import (
     DYNAMIC_FIELD_MASK,
     OWNED_OBJECT_MASK,
-    PAGE_SIZE_DEFAULT,
-    PAGE_SIZE_MAX,
     Servicer,
     canonical_type,
     invalid,
     masked,
     owner_address,
+    page_of,
 )
 
 
@@ -37,25 +36,17 @@ class StateService(Servicer, state_service_grpc.StateServiceServicer):
             parent = normalize_address(request.parent)
         except ValueError:
             raise invalid(f"parent {request.parent!r} is not an address") from None
-        size = min(request.page_size or PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
-        fields = self.sim.objects.dynamic_fields(parent)
-        if request.page_token:
-            try:
-                after = "0x" + request.page_token.hex()
-                normalize_address(after)
-            except ValueError:
-                raise invalid("page_token is not from this server") from None
-            if len(request.page_token) != 32:
-                raise invalid("page_token is not from this server")
-            fields = [f for f in fields if f.field_id > after]
-        page = fields[:size]
+        page, token = page_of(
+            self.sim.objects.dynamic_fields(parent), lambda f: f.field_id,
+            request.page_token, request.page_size,
+        )  # fmt: skip
         response = state_service_pb2.ListDynamicFieldsResponse(
             dynamic_fields=[
                 masked(messages.dynamic_field(self.sim.objects, f), mask) for f in page
             ]
         )
-        if len(fields) > size:
-            response.next_page_token = bytes.fromhex(page[-1].field_id.removeprefix("0x"))
+        if token is not None:
+            response.next_page_token = token
         return response
 
     async def ListOwnedObjects(
@@ -73,18 +64,12 @@ class StateService(Servicer, state_service_grpc.StateServiceServicer):
                 raise invalid(f"object_type {request.object_type!r} is not a type") from None
             if wanted != canonical_type(GAS_COIN_TYPE):
                 coins = []
-        if request.page_token:
-            if len(request.page_token) != 32:
-                raise invalid("page_token is not from this server")
-            after = "0x" + request.page_token.hex()
-            coins = [coin for coin in coins if coin.id > after]
-        size = min(request.page_size or PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
-        page = coins[:size]
+        page, token = page_of(coins, lambda coin: coin.id, request.page_token, request.page_size)
         response = state_service_pb2.ListOwnedObjectsResponse(
             objects=[masked(messages.gas_coin(coin), mask) for coin in page]
         )
-        if len(coins) > size:
-            response.next_page_token = bytes.fromhex(page[-1].id.removeprefix("0x"))
+        if token is not None:
+            response.next_page_token = token
         return response
 
     async def GetBalance(
