@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
@@ -20,7 +20,7 @@ from purerpc.wrappers import send_single_message_client
 
 from coordinator.grpc import TRANSPORT_ERRORS, StreamChannel
 from coordinator.sui.endpoint import Endpoint
-from coordinator.sui.errors import SuiUnavailable, error_of, status_error
+from coordinator.sui.errors import SuiError, SuiUnavailable, error_of, status_error
 from coordinator.sui.rpcs import Rpc
 
 _Request = TypeVar("_Request", bound=Message)
@@ -33,6 +33,19 @@ def field_of(rpc: Rpc[Any, Any], response: Message, name: str, value: _Field) ->
     if not response.HasField(name):
         raise SuiUnavailable(rpc.name, "transport", f"the response has no {name}")
     return value
+
+
+@contextmanager
+def _within(name: str, deadline: float, too_slow: str) -> Iterator[None]:
+    """Run the block under `deadline`: running out of time is `SuiUnavailable`
+    (DEADLINE_EXCEEDED, saying `too_slow`), a broken transport its `SuiError`."""
+    try:
+        with trio.fail_after(deadline):
+            yield
+    except trio.TooSlowError:
+        raise SuiUnavailable(name, "DEADLINE_EXCEEDED", too_slow) from None
+    except TRANSPORT_ERRORS as exc:
+        raise error_of(name, exc) from exc
 
 
 def end_status(call: Any) -> Status | None:
@@ -65,16 +78,12 @@ class ResponseStream(Generic[_Response]):
         if self._done:
             raise StopAsyncIteration
         try:
-            with trio.fail_after(self._idle_timeout):
+            too_slow = f"no message for {self._idle_timeout:g} s"
+            with _within(self._name, self._idle_timeout, too_slow):
                 message = await self._call.receive_message()
-        except trio.TooSlowError:
+        except SuiError:
             self._done = True
-            raise SuiUnavailable(
-                self._name, "DEADLINE_EXCEEDED", f"no message for {self._idle_timeout:g} s"
-            ) from None
-        except TRANSPORT_ERRORS as exc:
-            self._done = True
-            raise error_of(self._name, exc) from exc
+            raise
         if message is None:
             self._done = True
             status = end_status(self._call)
@@ -148,16 +157,10 @@ class Caller:
         self.calls[rpc.name] += 1
         call = None
         try:
-            with trio.fail_after(deadline):
+            with _within(rpc.name, deadline, f"no answer within {deadline:g} s"):
                 call = await self._start(rpc, request, deadline)
                 message = await call.receive_message()
                 extra = None if message is None else await call.receive_message()
-        except trio.TooSlowError:
-            raise SuiUnavailable(
-                rpc.name, "DEADLINE_EXCEEDED", f"no answer within {deadline:g} s"
-            ) from None
-        except TRANSPORT_ERRORS as exc:
-            raise error_of(rpc.name, exc) from exc
         finally:
             if call is not None:
                 self._channel.abandon(call)
@@ -175,15 +178,8 @@ class Caller:
         self, rpc: Rpc[_Request, _Response], request: _Request, idle_timeout: float | None
     ) -> AsyncIterator[ResponseStream[_Response]]:
         self.calls[rpc.name] += 1
-        try:
-            with trio.fail_after(self.timeout):
-                call = await self._start(rpc, request, None)
-        except trio.TooSlowError:
-            raise SuiUnavailable(
-                rpc.name, "DEADLINE_EXCEEDED", f"could not start within {self.timeout:g} s"
-            ) from None
-        except TRANSPORT_ERRORS as exc:
-            raise error_of(rpc.name, exc) from exc
+        with _within(rpc.name, self.timeout, f"could not start within {self.timeout:g} s"):
+            call = await self._start(rpc, request, None)
         responses: ResponseStream[_Response] = ResponseStream(rpc.name, call, idle_timeout)
         try:
             yield responses

@@ -67,6 +67,8 @@ class Argument:
 
 @dataclass(frozen=True)
 class MoveCall:
+    """`package::module::function(arguments)`; no type arguments (none of ours has any)."""
+
     package: str
     module: str
     function: str
@@ -75,12 +77,16 @@ class MoveCall:
 
 @dataclass(frozen=True)
 class ProgrammableTransaction:
+    """The inputs, and the commands that use them by index, in order."""
+
     inputs: tuple[CallArg, ...]
     commands: tuple[MoveCall, ...]
 
 
 @dataclass(frozen=True)
 class GasData:
+    """Who pays with which coins, at what price per gas unit, up to what budget (MIST)."""
+
     payment: tuple[ObjectRef, ...]
     owner: str
     price: int

@@ -20,10 +20,16 @@ _Response = TypeVar("_Response", bound=Message)
 
 @dataclass(frozen=True)
 class Rpc(Generic[_Request, _Response]):
+    """One method of a service; its name is its request's without `Request`
+    (the convention every Sui v2 method follows)."""
+
     service: str  # without the package, e.g. "LedgerService"
-    method: str
     request_type: type[_Request]
     response_type: type[_Response]
+
+    @property
+    def method(self) -> str:
+        return self.request_type.__name__.removesuffix("Request")
 
     @property
     def name(self) -> str:
@@ -32,57 +38,27 @@ class Rpc(Generic[_Request, _Response]):
 
 _ledger, _state, _subs = ledger_service_pb2, state_service_pb2, subscription_service_pb2
 _exec = transaction_execution_service_pb2
-GET_SERVICE_INFO = Rpc(
-    "LedgerService", "GetServiceInfo", _ledger.GetServiceInfoRequest, _ledger.GetServiceInfoResponse
-)
-GET_CHECKPOINT = Rpc(
-    "LedgerService", "GetCheckpoint", _ledger.GetCheckpointRequest, _ledger.GetCheckpointResponse
-)
-GET_TRANSACTION = Rpc(
-    "LedgerService", "GetTransaction", _ledger.GetTransactionRequest, _ledger.GetTransactionResponse
-)
-GET_OBJECT = Rpc("LedgerService", "GetObject", _ledger.GetObjectRequest, _ledger.GetObjectResponse)
-LIST_EVENTS = Rpc(
-    "LedgerService", "ListEvents", _ledger.ListEventsRequest, _ledger.ListEventsResponse
-)
+LEDGER, STATE = "LedgerService", "StateService"
+EXECUTION, SUBSCRIPTION = "TransactionExecutionService", "SubscriptionService"
+
+GET_SERVICE_INFO = Rpc(LEDGER, _ledger.GetServiceInfoRequest, _ledger.GetServiceInfoResponse)
+GET_CHECKPOINT = Rpc(LEDGER, _ledger.GetCheckpointRequest, _ledger.GetCheckpointResponse)
+GET_TRANSACTION = Rpc(LEDGER, _ledger.GetTransactionRequest, _ledger.GetTransactionResponse)
+GET_OBJECT = Rpc(LEDGER, _ledger.GetObjectRequest, _ledger.GetObjectResponse)
+GET_EPOCH = Rpc(LEDGER, _ledger.GetEpochRequest, _ledger.GetEpochResponse)
+LIST_EVENTS = Rpc(LEDGER, _ledger.ListEventsRequest, _ledger.ListEventsResponse)
 LIST_DYNAMIC_FIELDS = Rpc(
-    "StateService",
-    "ListDynamicFields",
-    _state.ListDynamicFieldsRequest,
-    _state.ListDynamicFieldsResponse,
+    STATE, _state.ListDynamicFieldsRequest, _state.ListDynamicFieldsResponse
 )
-GET_EPOCH = Rpc("LedgerService", "GetEpoch", _ledger.GetEpochRequest, _ledger.GetEpochResponse)
-LIST_OWNED_OBJECTS = Rpc(
-    "StateService",
-    "ListOwnedObjects",
-    _state.ListOwnedObjectsRequest,
-    _state.ListOwnedObjectsResponse,
-)
-GET_BALANCE = Rpc(
-    "StateService", "GetBalance", _state.GetBalanceRequest, _state.GetBalanceResponse
-)
+LIST_OWNED_OBJECTS = Rpc(STATE, _state.ListOwnedObjectsRequest, _state.ListOwnedObjectsResponse)
+GET_BALANCE = Rpc(STATE, _state.GetBalanceRequest, _state.GetBalanceResponse)
 EXECUTE_TRANSACTION = Rpc(
-    "TransactionExecutionService",
-    "ExecuteTransaction",
-    _exec.ExecuteTransactionRequest,
-    _exec.ExecuteTransactionResponse,
+    EXECUTION, _exec.ExecuteTransactionRequest, _exec.ExecuteTransactionResponse
 )
 SIMULATE_TRANSACTION = Rpc(
-    "TransactionExecutionService",
-    "SimulateTransaction",
-    _exec.SimulateTransactionRequest,
-    _exec.SimulateTransactionResponse,
+    EXECUTION, _exec.SimulateTransactionRequest, _exec.SimulateTransactionResponse
 )
 SUBSCRIBE_CHECKPOINTS = Rpc(
-    "SubscriptionService",
-    "SubscribeCheckpoints",
-    _subs.SubscribeCheckpointsRequest,
-    _subs.SubscribeCheckpointsResponse,
+    SUBSCRIPTION, _subs.SubscribeCheckpointsRequest, _subs.SubscribeCheckpointsResponse
 )
-SUBSCRIBE_EVENTS = Rpc(
-    "SubscriptionService",
-    "SubscribeEvents",
-    _subs.SubscribeEventsRequest,
-    _subs.SubscribeEventsResponse,
-)
-
+SUBSCRIBE_EVENTS = Rpc(SUBSCRIPTION, _subs.SubscribeEventsRequest, _subs.SubscribeEventsResponse)

@@ -40,14 +40,12 @@ class StateService(Servicer, state_service_grpc.StateServiceServicer):
             self.sim.objects.dynamic_fields(parent), lambda f: f.field_id,
             request.page_token, request.page_size,
         )  # fmt: skip
-        response = state_service_pb2.ListDynamicFieldsResponse(
+        return state_service_pb2.ListDynamicFieldsResponse(
             dynamic_fields=[
                 masked(messages.dynamic_field(self.sim.objects, f), mask) for f in page
-            ]
+            ],
+            next_page_token=token,
         )
-        if token is not None:
-            response.next_page_token = token
-        return response
 
     async def ListOwnedObjects(
         self, input_message: state_service_pb2.ListOwnedObjectsRequest
@@ -65,12 +63,10 @@ class StateService(Servicer, state_service_grpc.StateServiceServicer):
             if wanted != canonical_type(GAS_COIN_TYPE):
                 coins = []
         page, token = page_of(coins, lambda coin: coin.id, request.page_token, request.page_size)
-        response = state_service_pb2.ListOwnedObjectsResponse(
-            objects=[masked(messages.gas_coin(coin), mask) for coin in page]
+        return state_service_pb2.ListOwnedObjectsResponse(
+            objects=[masked(messages.gas_coin(coin), mask) for coin in page],
+            next_page_token=token,
         )
-        if token is not None:
-            response.next_page_token = token
-        return response
 
     async def GetBalance(
         self, input_message: state_service_pb2.GetBalanceRequest

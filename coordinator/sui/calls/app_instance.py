@@ -18,11 +18,19 @@ _OPTION_U64S = option(vector(U64))
 
 
 @dataclass(frozen=True)
-class SetKV:
-    """`set_kv`: an agent's key-value pair on its app instance (replaces)."""
+class KeyValue:
+    """A key and its value on the app instance."""
 
     key: str
     value: str
+
+
+class SetKV(KeyValue):
+    """`set_kv`: an agent's key-value pair on its app instance (replaces)."""
+
+
+class AddMetadata(KeyValue):
+    """`add_metadata`: written once per key; an existing key aborts the call."""
 
 
 @dataclass(frozen=True)
@@ -30,14 +38,6 @@ class DeleteKV:
     """`delete_kv`: a missing key is no change (and no event)."""
 
     key: str
-
-
-@dataclass(frozen=True)
-class AddMetadata:
-    """`add_metadata`: written once per key; an existing key aborts the call."""
-
-    key: str
-    value: str
 
 
 @dataclass(frozen=True)

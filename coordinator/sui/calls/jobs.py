@@ -18,26 +18,30 @@ _STRINGS = vector(STRING)
 
 
 @dataclass(frozen=True)
-class StartJob:
+class OneJob:
+    """An operation on one job of the app instance, named by its sequence."""
+
+    job_sequence: int
+
+
+class StartJob(OneJob):
     """Claim a pending job (`start_app_job`): the lock that makes the job ours."""
 
-    job_sequence: int
+
+class CompleteJob(OneJob):
+    """`complete_app_job`: a running job is done (deleted, or rescheduled if periodic)."""
 
 
-@dataclass(frozen=True)
-class CompleteJob:
-    job_sequence: int
+class TerminateJob(OneJob):
+    """`terminate_app_job`: the job is removed, whatever its status."""
 
 
 @dataclass(frozen=True)
 class FailJob:
+    """`fail_app_job`: a running job failed with `error` (retried while attempts remain)."""
+
     job_sequence: int
     error: str
-
-
-@dataclass(frozen=True)
-class TerminateJob:
-    job_sequence: int
 
 
 @dataclass(frozen=True)
