@@ -147,10 +147,9 @@ class AppInstances:
         engine.create(instance)
         engine.objects.add_table(instance.jobs_table, U64_TYPE, bcs.U64, instance.jobs)
         instance.initial_shared_version = instance.object_version
-        event = AppInstanceCreatedEvent(
+        engine.submit("app_instance::create_app_instance", [AppInstanceCreatedEvent(
             app_instance_address=instance.id, admin=instance.admin, created_at=now
-        )
-        engine.submit("app_instance::create_app_instance", [event])
+        )])  # fmt: skip
         return instance
 
     def create_job(

@@ -10,13 +10,12 @@ state is a `SimnetError`, not an event.
 
 from __future__ import annotations
 
-from coordinator.events import (
-    BcsEvent,
+from coordinator.events import BcsEvent, JobStatus
+from coordinator.events.models import (
     JobCompletedEvent,
     JobCreatedEvent,
     JobDeletedEvent,
     JobFailedEvent,
-    JobStatus,
     JobUpdatedEvent,
 )
 from coordinator.simnet.errors import SimnetError
@@ -29,19 +28,11 @@ RUNNING = JobStatus(kind="running")
 def create_job(app: AppInstance, job: Job, now: int) -> list[BcsEvent]:
     """`job` (its id and fields set by the caller) enters the table, pending."""
     event = JobCreatedEvent(
-        job_id=job.job_id,
-        description=job.description,
-        developer=job.developer,
-        agent=job.agent,
-        agent_method=job.agent_method,
-        app=job.app,
-        app_instance=job.app_instance,
-        app_instance_method=job.app_instance_method,
-        sequences=job.sequences,
-        data=job.data,
-        status=PENDING,
-        created_at=now,
-    )
+        job_id=job.job_id, description=job.description, developer=job.developer,
+        agent=job.agent, agent_method=job.agent_method, app=job.app,
+        app_instance=job.app_instance, app_instance_method=job.app_instance_method,
+        sequences=job.sequences, data=job.data, status=PENDING, created_at=now,
+    )  # fmt: skip
     app.next_job_id += 1
     app.jobs[job.job_id] = job
     app.pending_jobs.append(job.job_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import purerpc
@@ -13,6 +14,15 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
 
 from coordinator import __version__
+from coordinator._pb.sui.rpc.v2 import (
+    checkpoint_pb2,
+    event_pb2,
+    executed_transaction_pb2,
+    ledger_service_pb2,
+    object_pb2,
+    state_service_pb2,
+    transaction_execution_service_pb2,
+)
 from coordinator.events import normalize_address
 from coordinator.simnet.engine import Engine
 from coordinator.simnet.faults import NEWER_FIELDS, Faults
@@ -30,20 +40,33 @@ SERVER = f"silvana-simnet/{__version__}"
 LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX = 50, 1000
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 50, 1000
 
-# Upstream's documented defaults; the event calls return whole events.
-CHECKPOINT_MASK = "sequence_number,digest"
-TRANSACTION_MASK = "digest"
-OBJECT_MASK = "object_id,version,digest"
-DYNAMIC_FIELD_MASK = "parent,field_id"
-OWNED_OBJECT_MASK = "object_id,version,object_type"
-EPOCH_MASK = "epoch,reference_gas_price"
-EXECUTED_MASK = "effects"
-SIMULATED_MASK = "transaction.effects"
 _TYPE_ADDRESS = re.compile(r"0x[0-9a-fA-F]{1,64}")
-EVENT_MASK = (
+
+
+@dataclass(frozen=True)
+class ReadMask:
+    """The message a call's read mask is relative to, and upstream's default
+    paths when the request has none."""
+
+    message_type: type[Message]
+    default: str
+
+
+# Upstream's documented defaults; the event calls return whole events.
+CHECKPOINT_MASK = ReadMask(checkpoint_pb2.Checkpoint, "sequence_number,digest")
+TRANSACTION_MASK = ReadMask(executed_transaction_pb2.ExecutedTransaction, "digest")
+OBJECT_MASK = ReadMask(object_pb2.Object, "object_id,version,digest")
+DYNAMIC_FIELD_MASK = ReadMask(state_service_pb2.DynamicField, "parent,field_id")
+OWNED_OBJECT_MASK = ReadMask(object_pb2.Object, "object_id,version,object_type")
+EPOCH_MASK = ReadMask(ledger_service_pb2.Epoch, "epoch,reference_gas_price")
+EXECUTED_MASK = ReadMask(executed_transaction_pb2.ExecutedTransaction, "effects")
+SIMULATED_MASK = ReadMask(
+    transaction_execution_service_pb2.SimulateTransactionResponse, "transaction.effects"
+)
+EVENT_MASK = ReadMask(event_pb2.Event, (
     "package_id,module,sender,event_type,contents,checkpoint,"
     "transaction_digest,transaction_index,event_index"
-)
+))  # fmt: skip
 
 
 def invalid(message: str) -> purerpc.InvalidArgumentError:
@@ -109,9 +132,10 @@ class Servicer:
     def __init__(self, sim: Engine) -> None:
         self.sim = sim
 
-    def enter(
-        self, method: str, request: Message, message_type: type[Message], default: str
-    ) -> MaskTree:
+    def enter(self, method: str, request: Message, read_mask: ReadMask) -> MaskTree:
         """Count the call (or refuse it, as a fault says) and check its read mask."""
         self.sim.gate.enter(method)
-        return _mask(self.sim.faults, _optional(request, "read_mask"), message_type, default)
+        return _mask(
+            self.sim.faults, _optional(request, "read_mask"), read_mask.message_type,
+            read_mask.default,
+        )  # fmt: skip

@@ -7,12 +7,9 @@ from collections.abc import AsyncGenerator
 import purerpc
 
 from coordinator._pb.sui.rpc.v2 import (
-    checkpoint_pb2,
     event_pb2,
-    executed_transaction_pb2,
     ledger_service_grpc,
     ledger_service_pb2,
-    object_pb2,
     query_options_pb2,
 )
 from coordinator.events import normalize_address
@@ -62,9 +59,7 @@ class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
     async def GetCheckpoint(
         self, input_message: ledger_service_pb2.GetCheckpointRequest
     ) -> ledger_service_pb2.GetCheckpointResponse:
-        mask = self.enter(
-            "GetCheckpoint", input_message, checkpoint_pb2.Checkpoint, CHECKPOINT_MASK
-        )
+        mask = self.enter("GetCheckpoint", input_message, CHECKPOINT_MASK)
         chain = self.sim.chain
         which = input_message.WhichOneof("checkpoint_id")
         if which == "sequence_number":
@@ -88,10 +83,7 @@ class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
     async def GetTransaction(
         self, input_message: ledger_service_pb2.GetTransactionRequest
     ) -> ledger_service_pb2.GetTransactionResponse:
-        mask = self.enter(
-            "GetTransaction", input_message, executed_transaction_pb2.ExecutedTransaction,
-            TRANSACTION_MASK,
-        )
+        mask = self.enter("GetTransaction", input_message, TRANSACTION_MASK)
         tx = self.sim.chain.transaction(input_message.digest)
         if tx is None:
             raise purerpc.NotFoundError(f"transaction {input_message.digest!r} not found")
@@ -102,7 +94,7 @@ class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
     async def GetObject(
         self, input_message: ledger_service_pb2.GetObjectRequest
     ) -> ledger_service_pb2.GetObjectResponse:
-        mask = self.enter("GetObject", input_message, object_pb2.Object, OBJECT_MASK)
+        mask = self.enter("GetObject", input_message, OBJECT_MASK)
         try:
             object_id = normalize_address(input_message.object_id)
         except ValueError:
@@ -120,7 +112,7 @@ class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
         self, input_message: ledger_service_pb2.GetEpochRequest
     ) -> ledger_service_pb2.GetEpochResponse:
         """The simulator has one epoch, with a fixed reference gas price."""
-        mask = self.enter("GetEpoch", input_message, ledger_service_pb2.Epoch, EPOCH_MASK)
+        mask = self.enter("GetEpoch", input_message, EPOCH_MASK)
         epoch = self.sim.chain.epoch
         if input_message.HasField("epoch") and input_message.epoch != epoch:
             raise purerpc.NotFoundError(f"Epoch {input_message.epoch} not found")
@@ -132,7 +124,7 @@ class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
     async def ListEvents(
         self, input_message: ledger_service_pb2.ListEventsRequest
     ) -> AsyncGenerator[ledger_service_pb2.ListEventsResponse, None]:
-        mask = self.enter("ListEvents", input_message, event_pb2.Event, EVENT_MASK)
+        mask = self.enter("ListEvents", input_message, EVENT_MASK)
         request = input_message
         try:
             matches = compile_event_filter(request.filter if request.HasField("filter") else None)

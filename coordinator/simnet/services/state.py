@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from coordinator._pb.sui.rpc.v2 import (
-    object_pb2,
     state_service_grpc,
     state_service_pb2,
 )
@@ -26,9 +25,7 @@ class StateService(Servicer, state_service_grpc.StateServiceServicer):
     async def ListDynamicFields(
         self, input_message: state_service_pb2.ListDynamicFieldsRequest
     ) -> state_service_pb2.ListDynamicFieldsResponse:
-        mask = self.enter(
-            "ListDynamicFields", input_message, state_service_pb2.DynamicField, DYNAMIC_FIELD_MASK
-        )
+        mask = self.enter("ListDynamicFields", input_message, DYNAMIC_FIELD_MASK)
         request = input_message
         if not request.HasField("parent"):
             raise invalid("parent is required")
@@ -51,7 +48,7 @@ class StateService(Servicer, state_service_grpc.StateServiceServicer):
         self, input_message: state_service_pb2.ListOwnedObjectsRequest
     ) -> state_service_pb2.ListOwnedObjectsResponse:
         """An address owns SUI coins here, nothing else."""
-        mask = self.enter("ListOwnedObjects", input_message, object_pb2.Object, OWNED_OBJECT_MASK)
+        mask = self.enter("ListOwnedObjects", input_message, OWNED_OBJECT_MASK)
         request = input_message
         owner = owner_address(request.owner)
         coins = self.sim.coins.owned_by(owner)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 from coordinator._pb.sui.rpc.v2 import (
-    checkpoint_pb2,
-    event_pb2,
     subscription_service_grpc,
     subscription_service_pb2,
 )
@@ -35,9 +33,7 @@ class SubscriptionService(
         self, input_message: subscription_service_pb2.SubscribeCheckpointsRequest
     ) -> AsyncGenerator[subscription_service_pb2.SubscribeCheckpointsResponse, None]:
         gate = self.sim.gate
-        mask = self.enter(
-            "SubscribeCheckpoints", input_message, checkpoint_pb2.Checkpoint, CHECKPOINT_MASK
-        )
+        mask = self.enter("SubscribeCheckpoints", input_message, CHECKPOINT_MASK)
         # An old node does not know the field: it streams every checkpoint.
         filtered = input_message.HasField("filter") and not self.sim.faults.old_node
         try:
@@ -65,7 +61,7 @@ class SubscriptionService(
         self, input_message: subscription_service_pb2.SubscribeEventsRequest
     ) -> AsyncGenerator[subscription_service_pb2.SubscribeEventsResponse, None]:
         gate = self.sim.gate
-        mask = self.enter("SubscribeEvents", input_message, event_pb2.Event, EVENT_MASK)
+        mask = self.enter("SubscribeEvents", input_message, EVENT_MASK)
         try:
             matches = compile_event_filter(
                 input_message.filter if input_message.HasField("filter") else None

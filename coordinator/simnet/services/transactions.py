@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import purerpc
 
 from coordinator._pb.sui.rpc.v2 import (
@@ -20,11 +23,27 @@ from coordinator.simnet.services.common import (
 )
 from coordinator.sui.signing import transaction_digest
 
+_Request = (
+    transaction_execution_service_pb2.ExecuteTransactionRequest
+    | transaction_execution_service_pb2.SimulateTransactionRequest
+)
 
-def _refused(exc: checks.Refused) -> purerpc.RpcFailedError:
-    if exc.code == "FAILED_PRECONDITION":
-        return purerpc.FailedPreconditionError(exc.message)
-    return purerpc.InvalidArgumentError(exc.message)
+
+def _transaction_bytes(request: _Request) -> bytes:
+    if not request.transaction.bcs.value:
+        raise invalid("transaction: the BCS TransactionData (transaction.bcs) is required")
+    return request.transaction.bcs.value
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A transaction the node refuses as the gRPC status its `Refused` names."""
+    try:
+        yield
+    except checks.Refused as exc:
+        if exc.code == "FAILED_PRECONDITION":
+            raise purerpc.FailedPreconditionError(exc.message) from None
+        raise purerpc.InvalidArgumentError(exc.message) from None
 
 
 class TransactionExecutionService(
@@ -35,26 +54,16 @@ class TransactionExecutionService(
     async def ExecuteTransaction(
         self, input_message: transaction_execution_service_pb2.ExecuteTransactionRequest
     ) -> transaction_execution_service_pb2.ExecuteTransactionResponse:
-        mask = self.enter(
-            "ExecuteTransaction", input_message, executed_transaction_pb2.ExecutedTransaction,
-            EXECUTED_MASK,
-        )
-        request = input_message
-        if not request.transaction.bcs.value:
-            raise invalid("transaction: the BCS TransactionData (transaction.bcs) is required")
-        tx_bytes = request.transaction.bcs.value
-        signatures = [signature.bcs.value for signature in request.signatures]
-        try:
+        mask = self.enter("ExecuteTransaction", input_message, EXECUTED_MASK)
+        tx_bytes = _transaction_bytes(input_message)
+        signatures = [signature.bcs.value for signature in input_message.signatures]
+        with _refusals():
             tx = checks.decode_signed(tx_bytes, signatures)
-            done = self.sim.executed.get(transaction_digest(tx_bytes))
-            if done is None:
+            executed = self.sim.executed.get(transaction_digest(tx_bytes))
+            if executed is None:
                 executed = execution.execute(self.sim, checks.prepare(self.sim, tx, tx_bytes))
                 if self.sim.checkpoint_interval_secs == 0:
                     self.sim.seal()
-            else:
-                executed = done
-        except checks.Refused as exc:
-            raise _refused(exc) from None
         self.sim.gate.answer_lost()
         answer = executed_transaction_pb2.ExecutedTransaction()
         answer.CopyFrom(executed)
@@ -65,17 +74,9 @@ class TransactionExecutionService(
     async def SimulateTransaction(
         self, input_message: transaction_execution_service_pb2.SimulateTransactionRequest
     ) -> transaction_execution_service_pb2.SimulateTransactionResponse:
-        mask = self.enter(
-            "SimulateTransaction", input_message,
-            transaction_execution_service_pb2.SimulateTransactionResponse, SIMULATED_MASK,
-        )
-        request = input_message
-        if not request.transaction.bcs.value:
-            raise invalid("transaction: the BCS TransactionData (transaction.bcs) is required")
-        tx_bytes = request.transaction.bcs.value
-        try:
+        mask = self.enter("SimulateTransaction", input_message, SIMULATED_MASK)
+        tx_bytes = _transaction_bytes(input_message)
+        with _refusals():
             tx = checks.decode_signed(tx_bytes, None)
             response = execution.simulate(self.sim, checks.prepare(self.sim, tx, tx_bytes))
-        except checks.Refused as exc:
-            raise _refused(exc) from None
         return masked(response, mask)
