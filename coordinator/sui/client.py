@@ -101,7 +101,10 @@ __all__ = [
 
 
 class SuiClient(Reads, Streams, Executing):
-    """Typed Sui calls over one connection; made by `connect`."""
+    """Typed Sui calls over one connection; made by `connect`. The calls are
+    grouped by concern in its bases; `Caller` (under them) says how every call
+    behaves: deadlines, counts, read masks."""
+
 
 # --- Connecting -----------------------------------------------------------------------
 
