@@ -4,12 +4,15 @@ The shared `SilvanaRegistry` with its developers, their agents and the agents'
 methods (`registry.move`, `developer.move`, `agent.move` of SilvanaOne/silvana):
 every change is one `registry::*` transaction emitting the events those
 modules emit. Only the simulator's own actions (a scenario, the admin API,
-tests) reach it: a coordinator never writes the registry.
+tests) reach it: a coordinator never writes the registry. Its objects render
+the JSON a fullnode returns, as those of `coordinator.simnet.objects` do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 from coordinator.events import (
     AgentCreatedEvent,
@@ -26,7 +29,98 @@ from coordinator.events import (
 from coordinator.simnet.chain import derived_address
 from coordinator.simnet.engine import Engine
 from coordinator.simnet.errors import SimnetError, UnknownObject
-from coordinator.simnet.objects import STRING_TYPE, Agent, AgentMethod, Developer, Registry
+from coordinator.simnet.objects import STRING_TYPE, Json, MoveObject, table, vec_map
+
+
+@dataclass
+class AgentMethod:
+    docker_image: str
+    docker_sha256: str | None = None
+    min_memory_gb: int = 1
+    min_cpu_cores: int = 1
+    requires_tee: bool = False
+
+    def json(self) -> Json:
+        return {
+            "docker_image": self.docker_image,
+            "docker_sha256": self.docker_sha256,
+            "min_memory_gb": self.min_memory_gb,
+            "min_cpu_cores": self.min_cpu_cores,
+            "requires_tee": self.requires_tee,
+        }
+
+
+@dataclass
+class Agent(MoveObject):
+    type_name: ClassVar[str] = "agent::Agent"
+    name: str = ""
+    image: str | None = None
+    description: str | None = None
+    site: str | None = None
+    chains: tuple[str, ...] = ()
+    methods: dict[str, AgentMethod] = field(default_factory=dict)
+    default_method: AgentMethod | None = None
+    created_at: int = 0
+    updated_at: int = 0
+    version: int = 1
+
+    def json(self) -> Json:
+        return {
+            **self._as_is("id", "name", "image", "description", "site"),
+            "chains": list(self.chains),
+            "methods": vec_map({name: method.json() for name, method in self.methods.items()}),
+            "default_method": self.default_method.json() if self.default_method else None,
+            **self._as_u64("created_at", "updated_at", "version"),
+        }
+
+
+@dataclass
+class Developer(MoveObject):
+    type_name: ClassVar[str] = "developer::Developer"
+    name: str = ""
+    github: str = ""
+    image: str | None = None
+    description: str | None = None
+    site: str | None = None
+    owner: str = ""
+    agents_table: str = ""
+    agents: dict[str, Agent] = field(default_factory=dict)
+    created_at: int = 0
+    updated_at: int = 0
+    version: int = 1
+
+    def json(self) -> Json:
+        return {
+            **self._as_is("id", "name", "github", "image", "description", "site"),
+            "agents": table(self.agents_table, len(self.agents)),
+            "owner": self.owner,
+            **self._as_u64("created_at", "updated_at", "version"),
+        }
+
+
+@dataclass
+class Registry(MoveObject):
+    type_name: ClassVar[str] = "registry::SilvanaRegistry"
+    name: str = "silvana"
+    version: int = 1
+    admin: str = ""
+    developers_table: str = ""
+    developers: dict[str, Developer] = field(default_factory=dict)
+    developers_index_table: str = ""
+    apps_table: str = ""
+    apps_index_table: str = ""
+
+    def json(self) -> Json:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "admin": self.admin,
+            "developers": table(self.developers_table, len(self.developers)),
+            "developers_index": table(self.developers_index_table, 0),
+            "apps": table(self.apps_table, 0),
+            "apps_index": table(self.apps_index_table, 0),
+        }
 
 
 class Registries:
