@@ -7,7 +7,7 @@ in place and returns whether it applied and the events it emits. Unlike the
 job calls, one of them aborts: `add_metadata` of a key the instance already
 has fails in `vec_map::insert` (`MoveAbort`), which fails the whole
 transaction. `HANDLERS` registers them with the engine; `AppInstances`
-(`instances`) holds the instances and the simulator's own entry calls.
+holds the instances and the simulator's own entry calls.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from coordinator.events.models import KVDeletedEvent, KVSetEvent, MetadataAddedE
 from coordinator.events.models_2025_11 import OperationFailedEvent
 from coordinator.simnet.engine import Engine
 from coordinator.simnet.errors import SimnetError, UnknownObject
-from coordinator.simnet.handlers import Call, Handler, Handlers, MoveAbort, Result
+from coordinator.simnet.handlers import Call, Handler, Handlers, MoveAbort, NewId, Result
 from coordinator.simnet.move import jobs, jobs_2025_08
 from coordinator.simnet.objects import U64_TYPE, AppInstance, AppMethod, Job
 from coordinator.sui.calls.app_instance import AddMetadata, CreateAppJob, DeleteKV, SetKV
@@ -31,35 +31,36 @@ METHOD_NOT_FOUND = "Method not found in app instance"
 SETTLEMENT_CHAIN_NOT_FOUND = "Settlement chain not found"
 
 
-def set_kv(app: AppInstance, key: str, value: str) -> Result:
-    """Replace or add `key` (a replaced key moves to the end, as remove + insert do)."""
+def set_kv(app: AppInstance, request: SetKV, call: Call, new_id: NewId) -> Result:
+    """Replace or add the key (a replaced key moves to the end, as remove + insert do)."""
+    key, value = request.key, request.value
     app.kv.pop(key, None)
     app.kv[key] = value
     return True, [KVSetEvent(app_instance_address=app.id, key=key, value=value)]
 
 
-def delete_kv(app: AppInstance, key: str) -> Result:
-    """Remove `key`; a missing key changes nothing and emits nothing."""
-    if key not in app.kv:
+def delete_kv(app: AppInstance, request: DeleteKV, call: Call, new_id: NewId) -> Result:
+    """Remove the key; a missing key changes nothing and emits nothing."""
+    if request.key not in app.kv:
         return True, []
-    del app.kv[key]
-    return True, [KVDeletedEvent(app_instance_address=app.id, key=key)]
+    del app.kv[request.key]
+    return True, [KVDeletedEvent(app_instance_address=app.id, key=request.key)]
 
 
-def add_metadata(app: AppInstance, key: str, value: str) -> Result:
-    """Insert `key`; aborts when the instance has it (metadata is written once)."""
+def add_metadata(app: AppInstance, request: AddMetadata, call: Call, new_id: NewId) -> Result:
+    """Insert the key; aborts when the instance has it (metadata is written once)."""
+    key, value = request.key, request.value
     if key in app.metadata:
         raise MoveAbort("vec_map", "insert", VEC_MAP_KEY_ALREADY_EXISTS)
     app.metadata[key] = value
     return True, [MetadataAddedEvent(app_instance_address=app.id, key=key, value=value)]
 
 
-def create_app_job(
-    app: AppInstance, request: CreateAppJob, job_object_id: str, call: Call
-) -> Result:
-    """A pending job for one of the instance's methods (`job_object_id` is the new
+def create_app_job(app: AppInstance, request: CreateAppJob, call: Call, new_id: NewId) -> Result:
+    """A pending job for one of the instance's methods (`new_id` gives the new
     object's id); an unknown method or settlement chain is refused with an
     OperationFailedEvent and no job, as on chain."""
+    object_id = new_id()  # drawn even when refused: each call of a transaction has its own
     method = app.methods.get(request.method_name)
     reason = None
     if method is None:
@@ -73,7 +74,7 @@ def create_app_job(
             additional_data=request.method_name.encode(),
         )]
     job = Job(
-        id=job_object_id, object_version=0, layout=app.layout,
+        id=object_id, object_version=0, layout=app.layout,
         description=request.description, developer=method.developer, agent=method.agent,
         agent_method=method.agent_method, app=app.app, app_instance=app.app_instance,
         app_instance_method=request.method_name, block_number=request.block_number,
@@ -85,10 +86,10 @@ def create_app_job(
 
 
 HANDLERS: Handlers = {
-    SetKV: Handler(lambda app, op, call, new_id: set_kv(app, op.key, op.value)),
-    DeleteKV: Handler(lambda app, op, call, new_id: delete_kv(app, op.key)),
-    AddMetadata: Handler(lambda app, op, call, new_id: add_metadata(app, op.key, op.value)),
-    CreateAppJob: Handler(lambda app, op, call, new_id: create_app_job(app, op, new_id(), call)),
+    SetKV: Handler(set_kv),
+    DeleteKV: Handler(delete_kv),
+    AddMetadata: Handler(add_metadata),
+    CreateAppJob: Handler(create_app_job),
 }
 
 
