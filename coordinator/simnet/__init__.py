@@ -14,16 +14,19 @@ on demand. For tests, the demo, and trying the coordinator by hand.
     sim.seal()
     await serve(sim, "127.0.0.1", 9000)   # or the daemon: simnet_child(settings)
 
-Modules: the engine, which knows no Move module: `engine` (transactions,
+Modules. The engine, which knows no Move module: `engine` (transactions,
 objects, gas coins), `schedule` (checkpoints and timed actions), `chain`
-(checkpoints, cursors), `objects` (Move objects, JSON, dynamic fields), `coins`
-(SUI gas coins), `handlers` (how a Move module plugs in), `execution` (signed
-transactions: checks, gas, execution); the Move modules, one file each in
-`move/` (`registry`, `app_instance`, `jobs`); `sim` (the Simnet: the engine
-with the Move modules); and around them `faults`, `filters` (filters and read
-masks), `messages` (records -> protobuf), `services` (the Sui servicers),
-`admin` (SimnetAdmin), `scenario` (TOML files), `settings` (the `[simnet]`
-section), `server`.
+(checkpoints, cursors), `objects` (the object model, app instances and jobs),
+`coins` (SUI gas coins), `handlers` (how a Move module plugs in), and signed
+transactions: `checks` (what a node refuses), `gas` (the gas model),
+`execution` (run, simulate, execute), `effects` (what a run did, as effects).
+The Move modules, one file each in `move/` (`registry`, `app_instance`,
+`jobs`, `jobs_2025_08`): a new module is a new file there and its handler
+table in `sim`. `sim`: the Simnet, the engine with the Move modules. Around
+them: `faults`, `filters` (filters and read masks), `messages` (records ->
+protobuf), `services/` (the Sui servicers, one module per service), `admin`
+(SimnetAdmin), `scenario` (TOML files), `settings` (the `[simnet]` section),
+`server`.
 """
 
 from __future__ import annotations
