@@ -13,6 +13,7 @@ holds the instances and the simulator's own entry calls.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from coordinator.events import AppInstanceCreatedEvent, BcsEvent, bcs, normalize_address
 from coordinator.events.models import KVDeletedEvent, KVSetEvent, MetadataAddedEvent
@@ -91,6 +92,41 @@ HANDLERS: Handlers = {
     AddMetadata: Handler(add_metadata),
     CreateAppJob: Handler(create_app_job),
 }
+
+
+@dataclass(frozen=True)
+class JobRules:
+    """A layout's job rules as the simulator's own calls run them: each changes
+    the instance and returns the events it emits."""
+
+    start: Callable[[AppInstance, int, Call], list[BcsEvent]]
+    fail: Callable[[AppInstance, int, str, Call], list[BcsEvent]]
+    complete: Callable[[AppInstance, int, Call], list[BcsEvent]]
+    terminate: Callable[[AppInstance, int, Call], list[BcsEvent]]
+
+
+def _started(app: AppInstance, job_id: int, call: Call) -> list[BcsEvent]:
+    """Start a pending job first (a start and the settling call in one transaction)."""
+    job = app.jobs.get(job_id)
+    if job is None or job.status.kind != "pending":
+        return []
+    return jobs.start_job(app, job_id, call)[1]
+
+
+RULES_2025_11 = JobRules(
+    start=lambda app, job_id, call: jobs.start_job(app, job_id, call)[1],
+    fail=lambda app, job_id, error, call: (
+        _started(app, job_id, call) + jobs.fail_job(app, job_id, error, call)[1]
+    ),
+    complete=lambda app, job_id, call: (
+        _started(app, job_id, call) + jobs.complete_job(app, job_id, call)[1]
+    ),
+    terminate=lambda app, job_id, call: jobs.terminate_job(app, job_id, call)[1],
+)
+RULES_2025_08 = JobRules(
+    jobs_2025_08.start_job, jobs_2025_08.fail_job, jobs_2025_08.complete_job,
+    jobs_2025_08.terminate_job,
+)
 
 
 class AppInstances:
@@ -204,16 +240,19 @@ class AppInstances:
         engine.jobs_created += 1
         return job
 
-    def _land(self, app: AppInstance, function: str,
-              operation: Callable[[int], list[BcsEvent]], sender: str | None = None) -> str:
-        """Run a job operation at the Clock's time and land it as one transaction:
-        the objects of jobs it removed from the table are deleted, the ones it
-        changed written (as on Sui: a job the call did not change keeps its
-        version and writer)."""
+    def _job_call(self, app_instance: str, job_id: int, function: str,
+                  rule: Callable[[AppInstance, Call], list[BcsEvent]],
+                  sender: str | None = None) -> str:
+        """`app_instance::function` on a job (which must exist) by the layout's
+        `rule`, at the Clock's time, landed as one transaction: the objects of
+        jobs it removed from the table are deleted, the ones it changed written
+        (as on Sui: a job the call did not change keeps its version and writer)."""
         engine = self.engine
+        app = self.app_instance(app_instance)
+        self.job(app_instance, job_id)
         before = dict(app.jobs)
         rendered = {sequence: job.json() for sequence, job in before.items()}
-        events = operation(engine.now())
+        events = rule(app, Call(sender or engine.sender, engine.now()))
         for sequence, job in before.items():
             if sequence not in app.jobs:
                 engine.objects.remove(job.id)
@@ -223,62 +262,40 @@ class AppInstances:
                             if rendered.get(sequence) != job.json()])
         return engine.submit(f"app_instance::{function}", events, sender)
 
-    def _call(self, now: int, sender: str | None = None) -> Call:
-        return Call(sender=sender or self.engine.sender, now=now)
-
-    def _started(self, app: AppInstance, job_id: int, call: Call) -> list[BcsEvent]:
-        """Start a pending job first (a start and the settling call in one transaction)."""
-        job = app.jobs.get(job_id)
-        if job is None or job.status.kind != "pending":
-            return []
-        return jobs.start_job(app, job_id, call)[1]
+    @property
+    def _rules(self) -> JobRules:
+        return RULES_2025_11 if self.engine.layout == "2025-11" else RULES_2025_08
 
     def start_job(self, app_instance: str, job_id: int, *, sender: str | None = None) -> str:
         """Pending -> running, attempts + 1 (JobUpdatedEvent; 2025-11: and JobStartedEvent),
         sent by `sender` (a coordinator's address; default the simulator's own)."""
-        app, job = self.app_instance(app_instance), self.job(app_instance, job_id)
-        sender = None if sender is None else normalize_address(sender)
-        if self.engine.layout == "2025-11":
-            return self._land(app, "start_app_job",
-                              lambda now: jobs.start_job(app, job_id, self._call(now, sender))[1],
-                              sender)  # fmt: skip
-        return self._land(app, "start_app_job",
-                          lambda now: jobs_2025_08.start_job(app, job, now), sender)
+        start = self._rules.start
+        return self._job_call(
+            app_instance, job_id, "start_app_job", lambda app, call: start(app, job_id, call),
+            None if sender is None else normalize_address(sender),
+        )  # fmt: skip
 
     def fail_job(self, app_instance: str, job_id: int, error: str) -> str:
         """JobFailedEvent, then JobUpdatedEvent(Pending) or, at max attempts, JobDeletedEvent.
 
         A pending job is started first in the same transaction.
         """
-        app, job = self.app_instance(app_instance), self.job(app_instance, job_id)
-        if self.engine.layout == "2025-11":
-            def fail(now: int) -> list[BcsEvent]:
-                call = self._call(now)
-                return self._started(app, job_id, call) + jobs.fail_job(app, job_id, error, call)[1]
-            return self._land(app, "fail_app_job", fail)
-        return self._land(app, "fail_app_job",
-                          lambda now: jobs_2025_08.fail_job(app, job, error, now))
+        fail = self._rules.fail
+        return self._job_call(app_instance, job_id, "fail_app_job",
+                              lambda app, call: fail(app, job_id, error, call))
 
     def complete_job(self, app_instance: str, job_id: int) -> str:
         """JobCompletedEvent then JobDeletedEvent; a pending job is started first."""
-        app, job = self.app_instance(app_instance), self.job(app_instance, job_id)
-        if self.engine.layout == "2025-11":
-            def complete(now: int) -> list[BcsEvent]:
-                call = self._call(now)
-                return self._started(app, job_id, call) + jobs.complete_job(app, job_id, call)[1]
-            return self._land(app, "complete_app_job", complete)
-        return self._land(app, "complete_app_job",
-                          lambda now: jobs_2025_08.complete_job(app, job, now))
+        complete = self._rules.complete
+        return self._job_call(app_instance, job_id, "complete_app_job",
+                              lambda app, call: complete(app, job_id, call))
 
     def terminate_job(self, app_instance: str, job_id: int) -> str:
         """Remove a job as terminate_app_job does (2025-11: JobTerminated then
         JobDeleted; 2025-08: JobDeleted)."""
-        app, job = self.app_instance(app_instance), self.job(app_instance, job_id)
-        if self.engine.layout == "2025-11":
-            return self._land(app, "terminate_app_job",
-                              lambda now: jobs.terminate_job(app, job_id, self._call(now))[1])
-        return self._land(app, "terminate_app_job",
-                          lambda now: jobs_2025_08.terminate_job(app, job, now))
+        terminate = self._rules.terminate
+        return self._job_call(app_instance, job_id, "terminate_app_job",
+                              lambda app, call: terminate(app, job_id, call))
 
     def pending_count(self) -> int:
         return sum(len(app.pending_jobs) for app in self.by_name.values())

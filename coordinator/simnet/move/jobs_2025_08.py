@@ -3,9 +3,9 @@ c903016), as the simulator's own actions run them.
 
 That layout has no signed-transaction path here (the simulator executes
 transactions on a 2025-11 chain only), so these functions serve the admin
-actions of `app_instance.AppInstances`: each changes the app instance's jobs
-in place and returns the events, in the Move code's order; a job in the wrong
-state is a `SimnetError`, not an event.
+actions of `app_instance.AppInstances` (its `RULES_2025_08`): each changes
+the app instance's jobs in place and returns the events, in the Move code's
+order; a job in the wrong state is a `SimnetError`, not an event.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from coordinator.events.models import (
     JobUpdatedEvent,
 )
 from coordinator.simnet.errors import SimnetError
+from coordinator.simnet.handlers import Call
 from coordinator.simnet.objects import AppInstance, Job
 
 PENDING = JobStatus(kind="pending")
@@ -39,8 +40,9 @@ def create_job(app: AppInstance, job: Job, now: int) -> list[BcsEvent]:
     return [event]
 
 
-def start_job(app: AppInstance, job: Job, now: int) -> list[BcsEvent]:
+def start_job(app: AppInstance, job_id: int, call: Call) -> list[BcsEvent]:
     """Pending -> running, attempts + 1."""
+    job, now = app.jobs[job_id], call.now
     if job.status.kind != "pending":
         raise SimnetError(f"job {job.job_id} is {job.status.kind}, not pending")
     job.status = RUNNING
@@ -52,9 +54,9 @@ def start_job(app: AppInstance, job: Job, now: int) -> list[BcsEvent]:
     )]  # fmt: skip
 
 
-def _started(app: AppInstance, job: Job, now: int) -> list[BcsEvent]:
+def _started(app: AppInstance, job: Job, call: Call) -> list[BcsEvent]:
     """Start a pending job first (one transaction doing both, like a multicall)."""
-    return start_job(app, job, now) if job.status.kind == "pending" else []
+    return start_job(app, job.job_id, call) if job.status.kind == "pending" else []
 
 
 def _delete(app: AppInstance, job: Job, now: int) -> JobDeletedEvent:
@@ -64,9 +66,10 @@ def _delete(app: AppInstance, job: Job, now: int) -> JobDeletedEvent:
     return JobDeletedEvent(job_id=job.job_id, deleted_at=now)
 
 
-def fail_job(app: AppInstance, job: Job, error: str, now: int) -> list[BcsEvent]:
+def fail_job(app: AppInstance, job_id: int, error: str, call: Call) -> list[BcsEvent]:
     """JobFailedEvent, then JobUpdatedEvent(Pending) or, at max attempts, JobDeletedEvent."""
-    events = _started(app, job, now)
+    job, now = app.jobs[job_id], call.now
+    events = _started(app, job, call)
     events.append(JobFailedEvent(
         job_id=job.job_id, app_instance=job.app_instance, error=error,
         attempts=job.attempts, failed_at=now,
@@ -83,9 +86,10 @@ def fail_job(app: AppInstance, job: Job, error: str, now: int) -> list[BcsEvent]
     return events
 
 
-def complete_job(app: AppInstance, job: Job, now: int) -> list[BcsEvent]:
+def complete_job(app: AppInstance, job_id: int, call: Call) -> list[BcsEvent]:
     """JobCompletedEvent then JobDeletedEvent."""
-    events = _started(app, job, now)
+    job, now = app.jobs[job_id], call.now
+    events = _started(app, job, call)
     events.append(
         JobCompletedEvent(job_id=job.job_id, app_instance=job.app_instance, completed_at=now)
     )
@@ -93,6 +97,6 @@ def complete_job(app: AppInstance, job: Job, now: int) -> list[BcsEvent]:
     return events
 
 
-def terminate_job(app: AppInstance, job: Job, now: int) -> list[BcsEvent]:
+def terminate_job(app: AppInstance, job_id: int, call: Call) -> list[BcsEvent]:
     """JobDeletedEvent (2025-08 has no JobTerminatedEvent)."""
-    return [_delete(app, job, now)]
+    return [_delete(app, app.jobs[job_id], call.now)]
