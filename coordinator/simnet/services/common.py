@@ -110,6 +110,13 @@ def _optional(message: Message, name: str) -> FieldMask | None:
     return value
 
 
+def found(value: T | None, what: str) -> T:
+    """`value`, or NOT_FOUND saying that `what` was not found."""
+    if value is None:
+        raise purerpc.NotFoundError(f"{what} not found")
+    return value
+
+
 def page_of(
     items: Sequence[T], object_id: Callable[[T], str], page_token: bytes, page_size: int
 ) -> tuple[Sequence[T], bytes | None]:

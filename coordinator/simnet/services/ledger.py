@@ -35,6 +35,7 @@ from coordinator.simnet.services.common import (
     SERVER,
     TRANSACTION_MASK,
     Servicer,
+    found,
     invalid,
     masked,
 )
@@ -84,9 +85,8 @@ class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
         self, input_message: ledger_service_pb2.GetTransactionRequest
     ) -> ledger_service_pb2.GetTransactionResponse:
         mask = self.enter("GetTransaction", input_message, TRANSACTION_MASK)
-        tx = self.sim.chain.transaction(input_message.digest)
-        if tx is None:
-            raise purerpc.NotFoundError(f"transaction {input_message.digest!r} not found")
+        digest = input_message.digest
+        tx = found(self.sim.chain.transaction(digest), f"transaction {digest!r}")
         return ledger_service_pb2.GetTransactionResponse(
             transaction=masked(messages.transaction(tx), mask)
         )
@@ -100,10 +100,9 @@ class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
         except ValueError:
             raise invalid(f"object_id {input_message.object_id!r} is not an address") from None
         obj = self.sim.objects.get(object_id)
-        if obj is None or (
-            input_message.HasField("version") and input_message.version != obj.object_version
-        ):
-            raise purerpc.NotFoundError(f"object {object_id} not found")
+        if obj is not None and input_message.HasField("version"):
+            obj = obj if input_message.version == obj.object_version else None
+        obj = found(obj, f"object {object_id}")
         return ledger_service_pb2.GetObjectResponse(
             object=masked(messages.move_object(self.sim.objects, obj), mask)
         )
