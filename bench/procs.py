@@ -18,7 +18,7 @@ from bench.common import PACKAGE_ID, PY, BenchError, Process, free_port, wait_fo
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as cpb
 from coordinator._pb.silvana.simnet.v1 import simnet_pb2
 from coordinator._pb.sui.rpc.v2 import ledger_service_pb2
-from coordinator.simnet.sim import derived_address
+from coordinator.simnet.chain import derived_address
 
 REGISTRY_ID = derived_address("registry", PACKAGE_ID)
 

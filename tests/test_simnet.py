@@ -156,7 +156,7 @@ def test_job_created_event_bytes_are_the_move_layout() -> None:
 def test_agent_actions_emit_agent_events() -> None:
     sim = registry_sim()
     agent = sim.agent("dev", "agent")
-    sim.update_method("dev", "agent", "prove", docker_image="img:2", requires_tee=True)
+    sim.add_method("dev", "agent", "prove", docker_image="img:2", requires_tee=True, update=True)
     sim.set_default_method("dev", "agent", "prove")
     sim.remove_method("dev", "agent", "prove")
     record = sim.seal()

@@ -6,7 +6,8 @@ from __future__ import annotations
 from coordinator.events import JobStatus
 from coordinator.events import models_2025_11 as v11
 from coordinator.events.models import BcsEvent
-from coordinator.simnet import Simnet, movejobs
+from coordinator.simnet import Simnet
+from coordinator.simnet.move import jobs as movejobs
 from coordinator.simnet.objects import AppInstance, Job
 
 SENDER = "0x" + "5e" * 32

@@ -13,8 +13,8 @@ import trio
 
 from coordinator.backoff import Backoff
 from coordinator.events.models_2025_11 import JobStartedEvent, OperationFailedEvent
-from coordinator.simnet import Scenario, Simnet, build_simnet, execution, serve
-from coordinator.simnet.movejobs import RETRY_INTERVAL_MS
+from coordinator.simnet import Scenario, Simnet, build_simnet, checks, serve
+from coordinator.simnet.move.jobs import RETRY_INTERVAL_MS
 from coordinator.sui.client import SuiClient, SuiRejected, connect, module_event_filter
 from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.executor import Executor, GasError, OperationResult, is_object_conflict
@@ -423,6 +423,6 @@ def test_a_2025_08_chain_refuses_transactions() -> None:
         sender=key.address,
         gas=GasData((ObjectRef(coin.id, coin.version, coin.digest),), key.address, 1000, SUI),
     ).to_bytes()
-    tx = execution.decode_signed(data, [sign_transaction(key, data)])
-    with pytest.raises(execution.Refused, match="on a 2025-11 chain only, not 2025-08"):
-        execution.prepare(sim, tx, data)
+    tx = checks.decode_signed(data, [sign_transaction(key, data)])
+    with pytest.raises(checks.Refused, match="on a 2025-11 chain only, not 2025-08"):
+        checks.prepare(sim, tx, data)

@@ -14,12 +14,19 @@ on demand. For tests, the demo, and trying the coordinator by hand.
     sim.seal()
     await serve(sim, "127.0.0.1", 9000)   # or the daemon: simnet_child(settings)
 
-Modules: `chain` (checkpoints, cursors), `objects` (Move objects, JSON,
-dynamic fields), `sim` (the Simnet and its actions), `movejobs` (the Move job
-rules), `coins` (SUI gas coins), `execution` (signed transactions: checks, gas,
-execution), `faults`, `filters` (filters and read masks), `messages` (records
--> protobuf), `services` (the Sui servicers), `admin` (SimnetAdmin),
-`scenario` (TOML files), `settings` (the `[simnet]` section), `server`.
+Modules. The engine, which knows no Move module: `engine` (transactions,
+objects, gas coins), `schedule` (checkpoints and timed actions), `chain`
+(checkpoints, cursors), `objects` (the object model, app instances and jobs),
+`coins` (SUI gas coins), `handlers` (how a Move module plugs in), and signed
+transactions: `checks` (what a node refuses), `gas` (the gas model),
+`execution` (run, simulate, execute), `effects` (what a run did, as effects).
+The Move modules, one file each in `move/` (`registry`, `app_instance`,
+`jobs`, `jobs_2025_08`): a new module is a new file there and its handler
+table in `sim`. `sim`: the Simnet, the engine with the Move modules. Around
+them: `faults`, `filters` (filters and read masks), `messages` (records ->
+protobuf), `services/` (the Sui servicers, one module per service), `admin`
+(SimnetAdmin), `scenario` (TOML files), `settings` (the `[simnet]` section),
+`server`.
 """
 
 from __future__ import annotations
@@ -28,10 +35,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from coordinator.simnet.engine import DEFAULT_PACKAGE_ID
+    from coordinator.simnet.errors import SimnetError, UnknownObject
     from coordinator.simnet.faults import SUI_METHODS, Faults
     from coordinator.simnet.scenario import Scenario, ScenarioError, build_simnet, load_scenario
     from coordinator.simnet.server import run_simnet, serve
-    from coordinator.simnet.sim import DEFAULT_PACKAGE_ID, Simnet, SimnetError, UnknownObject
+    from coordinator.simnet.sim import Simnet
 
 # The names above, loaded on first use: `coordinator.config` reads
 # `coordinator.simnet.settings`, and that must not load the simulator.
@@ -40,7 +49,8 @@ _WHERE = {
     "Scenario": "scenario", "ScenarioError": "scenario", "build_simnet": "scenario",
     "load_scenario": "scenario",
     "run_simnet": "server", "serve": "server",
-    "DEFAULT_PACKAGE_ID": "sim", "Simnet": "sim", "SimnetError": "sim", "UnknownObject": "sim",
+    "DEFAULT_PACKAGE_ID": "engine", "Simnet": "sim", "SimnetError": "errors",
+    "UnknownObject": "errors",
 }
 
 

@@ -20,9 +20,11 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import TypeVar
 
 import purerpc
 import trio
+from google.protobuf.message import Message
 
 from coordinator._pb.silvana.simnet.v1 import simnet_grpc, simnet_pb2
 from coordinator.events import normalize_address
@@ -33,6 +35,7 @@ from coordinator.simnet.scenario import ScenarioError, build_simnet, load_scenar
 from coordinator.simnet.server import serve
 
 ADMIN_TIMEOUT_SECS = 60.0
+M = TypeVar("M", bound=Message)
 
 
 def _address(value: str) -> tuple[str, int]:
@@ -148,39 +151,31 @@ async def _serve(args: argparse.Namespace) -> None:
             nursery.start_soon(stop)
 
 
+def _request(message_type: type[M], args: argparse.Namespace, **arguments: str) -> M:
+    """A request whose fields are the arguments of the same names, or of the
+    names `arguments` gives (field -> argument)."""
+    return message_type(**{
+        field.name: getattr(args, arguments.get(field.name, field.name))
+        for field in message_type.DESCRIPTOR.fields
+    })  # fmt: skip
+
+
 async def _admin(args: argparse.Namespace) -> str:
     host, port = args.target
     with trio.fail_after(ADMIN_TIMEOUT_SECS):
         async with purerpc.insecure_channel(host, port) as channel:
             stub = simnet_grpc.SimnetAdminStub(channel)
             if args.command == "create-job":
-                request = simnet_pb2.CreateJobRequest(
-                    developer=args.developer,
-                    agent=args.agent,
-                    agent_method=args.method,
-                    app_instance=args.app_instance,
-                    data=args.data,
-                    description=args.description,
-                    app_instance_method=args.app_instance_method,
+                job = await stub.CreateJob(
+                    _request(simnet_pb2.CreateJobRequest, args, agent_method="method")
                 )
-                job = await stub.CreateJob(request)
                 return (
                     f"job {job.job_id} created in checkpoint {job.checkpoint} "
                     f"(transaction {job.transaction_digest})"
                 )
             if args.command == "add-method":
                 added = await stub.AddMethod(
-                    simnet_pb2.AddMethodRequest(
-                        developer=args.developer,
-                        agent=args.agent,
-                        method=args.method,
-                        docker_image=args.docker_image,
-                        docker_sha256=args.docker_sha256,
-                        min_memory_gb=args.min_memory_gb,
-                        min_cpu_cores=args.min_cpu_cores,
-                        requires_tee=args.requires_tee,
-                        set_default=args.default,
-                    )
+                    _request(simnet_pb2.AddMethodRequest, args, set_default="default")
                 )
                 verb = "updated" if added.updated else "added"
                 return (
@@ -188,27 +183,18 @@ async def _admin(args: argparse.Namespace) -> str:
                     f"in checkpoint {added.checkpoint}"
                 )
             if args.command == "fund":
-                funded = await stub.Fund(
-                    simnet_pb2.FundRequest(address=args.address, amount=args.amount)
-                )
+                funded = await stub.Fund(_request(simnet_pb2.FundRequest, args))
                 return (
                     f"coin {funded.coin_id} of {args.amount} MIST for {args.address} "
                     f"in checkpoint {funded.checkpoint}; balance {funded.balance} MIST"
                 )
             if args.command == "set-faults":
-                await stub.SetFaults(
-                    simnet_pb2.SetFaultsRequest(
-                        drop_stream_after_frames=args.drop_stream_after,
-                        stall_stream_after_frames=args.stall_stream_after,
-                        stall_secs=args.stall_secs,
-                        unavailable_every=args.unavailable_every,
-                        unavailable_burst=args.unavailable_burst,
-                        unimplemented=args.unimplemented,
-                        index_lag_checkpoints=args.index_lag,
-                        unavailable_for_secs=args.unavailable_for,
-                        old_node=args.old_node,
-                    )
-                )
+                await stub.SetFaults(_request(
+                    simnet_pb2.SetFaultsRequest, args,
+                    drop_stream_after_frames="drop_stream_after",
+                    stall_stream_after_frames="stall_stream_after",
+                    index_lag_checkpoints="index_lag", unavailable_for_secs="unavailable_for",
+                ))  # fmt: skip
                 return "faults set"
             stats = await stub.GetStats(simnet_pb2.GetStatsRequest())
             lines = [

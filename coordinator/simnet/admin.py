@@ -7,17 +7,31 @@ Served next to the Sui services on the simulator's listener; the
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import purerpc
+from google.protobuf.message import Message
 
 from coordinator._pb.silvana.simnet.v1 import simnet_grpc, simnet_pb2
+from coordinator.simnet.errors import SimnetError, UnknownObject
 from coordinator.simnet.faults import Faults
-from coordinator.simnet.sim import Simnet, SimnetError, UnknownObject
+from coordinator.simnet.sim import Simnet
+
+R = TypeVar("R", bound=Message)
 
 
 def _refused(exc: SimnetError) -> purerpc.RpcFailedError:
     if isinstance(exc, UnknownObject):
         return purerpc.NotFoundError(str(exc))
     return purerpc.FailedPreconditionError(str(exc))
+
+
+def _required(request: R, *names: str) -> R:
+    """`request`, once each of the fields `names` is set."""
+    for name in names:
+        if not getattr(request, name):
+            raise purerpc.InvalidArgumentError(f"{name} is required")
+    return request
 
 
 class AdminService(simnet_grpc.SimnetAdminServicer):
@@ -27,10 +41,7 @@ class AdminService(simnet_grpc.SimnetAdminServicer):
     async def CreateJob(
         self, input_message: simnet_pb2.CreateJobRequest
     ) -> simnet_pb2.CreateJobResponse:
-        request = input_message
-        for name in ("developer", "agent", "agent_method", "app_instance"):
-            if not getattr(request, name):
-                raise purerpc.InvalidArgumentError(f"{name} is required")
+        request = _required(input_message, "developer", "agent", "agent_method", "app_instance")
         try:
             job = self.sim.create_job(
                 request.app_instance,
@@ -55,10 +66,7 @@ class AdminService(simnet_grpc.SimnetAdminServicer):
     async def AddMethod(
         self, input_message: simnet_pb2.AddMethodRequest
     ) -> simnet_pb2.AddMethodResponse:
-        request = input_message
-        for name in ("developer", "agent", "method", "docker_image"):
-            if not getattr(request, name):
-                raise purerpc.InvalidArgumentError(f"{name} is required")
+        request = _required(input_message, "developer", "agent", "method", "docker_image")
         if request.min_memory_gb > 0xFFFF or request.min_cpu_cores > 0xFFFF:
             raise purerpc.InvalidArgumentError("min_memory_gb and min_cpu_cores are u16")
         sim = self.sim

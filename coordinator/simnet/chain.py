@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import base58
 import trio
 
+from coordinator.events import normalize_address
+
 
 def hash_parts(*parts: bytes | str | int) -> bytes:
     """SHA-256 over length-prefixed parts (unambiguous, unlike plain concatenation)."""
@@ -33,6 +35,11 @@ def hash_parts(*parts: bytes | str | int) -> bytes:
             part = part.encode()
         hasher.update(len(part).to_bytes(4, "big") + part)
     return hasher.digest()
+
+
+def derived_address(kind: str, package_id: str) -> str:
+    """A stable address for `kind` on a package (registry id, default sender)."""
+    return "0x" + hash_parts(kind.encode(), normalize_address(package_id)).hex()
 
 
 def digest(*parts: bytes | str | int) -> str:

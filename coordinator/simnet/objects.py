@@ -1,11 +1,14 @@
 """Move objects of the coordination package, as the simulator holds them.
 
-Only what the coordinator reads is modelled: the `SilvanaRegistry` shared
-object, developers, agents (methods in a VecMap, an optional default method),
-app instances with their `Jobs`, methods, metadata and kv, and jobs. An app
-instance's proving state (its AppState, blocks, proof calculations, sequence
-states) is not modelled and not rendered; its settlements are always empty, and
-its block and sequence counters stay at their values of `create_app_instance`.
+The engine's object model (`MoveObject`, `ObjectStore`, ids, the JSON
+renderings), and the objects a signed transaction acts on: app instances with
+their `Jobs`, methods, metadata and kv, and jobs. A Move module's other objects
+live with it (the registry, developers and agents in `move.registry`).
+
+Only what the coordinator reads is modelled. An app instance's proving state
+(its AppState, blocks, proof calculations, sequence states) is not modelled
+and not rendered; its settlements are always empty, and its block and
+sequence counters stay at their values of `create_app_instance`.
 Each object renders the JSON a Sui fullnode returns in `Object.json` (u64 as
 strings, u8/u16/u32 as numbers, `Option` as the value or null, VecMap/VecSet
 as `{contents: [...]}`, a UID as its id, an `ObjectTable` as `{id, size}`,
@@ -19,11 +22,12 @@ way `StateService/ListDynamicFields` does.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from coordinator.events import JobStatus
+from coordinator.events.bcs import Codec
 from coordinator.simnet.chain import hash_parts
 
 STRING_TYPE = "0x1::string::String"
@@ -33,22 +37,28 @@ ID_TYPE = "0x2::object::ID"
 MIN_TIME_BETWEEN_BLOCKS_MS = 60_000
 
 Json = dict[str, Any]
+K = TypeVar("K")
 
 
-def _u64(value: int) -> str:
+def u64(value: int) -> str:
     return str(value)
 
 
 def _option_u64(value: int | None) -> str | None:
-    return None if value is None else _u64(value)
+    return None if value is None else u64(value)
 
 
 def _option_u64s(values: tuple[int, ...] | None) -> list[str] | None:
-    return None if values is None else [_u64(v) for v in values]
+    return None if values is None else [u64(v) for v in values]
 
 
-def _table(table_id: str, size: int) -> Json:
-    return {"id": table_id, "size": _u64(size)}
+def table(table_id: str, size: int) -> Json:
+    return {"id": table_id, "size": u64(size)}
+
+
+def vec_map(entries: dict[str, Any]) -> Json:
+    """A `VecMap<String, V>` as a fullnode renders it (insertion order kept)."""
+    return {"contents": [{"key": key, "value": value} for key, value in entries.items()]}
 
 
 class Ids:
@@ -64,24 +74,6 @@ class Ids:
 
 
 @dataclass
-class AgentMethod:
-    docker_image: str
-    docker_sha256: str | None = None
-    min_memory_gb: int = 1
-    min_cpu_cores: int = 1
-    requires_tee: bool = False
-
-    def json(self) -> Json:
-        return {
-            "docker_image": self.docker_image,
-            "docker_sha256": self.docker_sha256,
-            "min_memory_gb": self.min_memory_gb,
-            "min_cpu_cores": self.min_cpu_cores,
-            "requires_tee": self.requires_tee,
-        }
-
-
-@dataclass
 class MoveObject:
     """A Sui object: id, object version (bumped on every change) and its Move struct."""
 
@@ -92,70 +84,19 @@ class MoveObject:
     def json(self) -> Json:
         raise NotImplementedError
 
+    def _as_is(self, *names: str) -> Json:
+        """Fields a fullnode renders as they are (strings, options, addresses)."""
+        return {name: getattr(self, name) for name in names}
 
-@dataclass
-class Agent(MoveObject):
-    type_name: ClassVar[str] = "agent::Agent"
-    name: str = ""
-    image: str | None = None
-    description: str | None = None
-    site: str | None = None
-    chains: tuple[str, ...] = ()
-    methods: dict[str, AgentMethod] = field(default_factory=dict)
-    default_method: AgentMethod | None = None
-    created_at: int = 0
-    updated_at: int = 0
-    version: int = 1
-
-    def json(self) -> Json:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "image": self.image,
-            "description": self.description,
-            "site": self.site,
-            "chains": list(self.chains),
-            "methods": {
-                "contents": [
-                    {"key": name, "value": method.json()} for name, method in self.methods.items()
-                ]
-            },
-            "default_method": self.default_method.json() if self.default_method else None,
-            "created_at": _u64(self.created_at),
-            "updated_at": _u64(self.updated_at),
-            "version": _u64(self.version),
-        }
+    def _as_u64(self, *names: str) -> Json:
+        """u64 fields, which a fullnode renders as strings."""
+        return {name: u64(getattr(self, name)) for name in names}
 
 
-@dataclass
-class Developer(MoveObject):
-    type_name: ClassVar[str] = "developer::Developer"
-    name: str = ""
-    github: str = ""
-    image: str | None = None
-    description: str | None = None
-    site: str | None = None
-    owner: str = ""
-    agents_table: str = ""
-    agents: dict[str, Agent] = field(default_factory=dict)
-    created_at: int = 0
-    updated_at: int = 0
-    version: int = 1
-
-    def json(self) -> Json:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "github": self.github,
-            "image": self.image,
-            "description": self.description,
-            "site": self.site,
-            "agents": _table(self.agents_table, len(self.agents)),
-            "owner": self.owner,
-            "created_at": _u64(self.created_at),
-            "updated_at": _u64(self.updated_at),
-            "version": _u64(self.version),
-        }
+# Job fields the 2025-08 layout does not have.
+_LATER_JOB_FIELDS = frozenset(
+    {"block_number", "sequences1", "sequences2", "interval_ms", "next_scheduled_at"}
+)
 
 
 @dataclass
@@ -194,18 +135,11 @@ class Job(MoveObject):
         status: Json = {"@variant": self.status.kind.capitalize()}
         if self.status.error is not None:
             status["pos0"] = self.status.error
-        if self.layout == "2025-08":
-            return self._json_2025_08(status)
-        return {
+        rendered = {
             "id": self.id,
-            "job_sequence": _u64(self.job_id),
-            "description": self.description,
-            "developer": self.developer,
-            "agent": self.agent,
-            "agent_method": self.agent_method,
-            "app": self.app,
-            "app_instance": self.app_instance,
-            "app_instance_method": self.app_instance_method,
+            "job_sequence": u64(self.job_id),
+            **self._as_is("description", "developer", "agent", "agent_method", "app",
+                          "app_instance", "app_instance_method"),
             "block_number": _option_u64(self.block_number),
             "sequences": _option_u64s(self.sequences),
             "sequences1": _option_u64s(self.sequences1),
@@ -215,28 +149,13 @@ class Job(MoveObject):
             "attempts": self.attempts,
             "interval_ms": _option_u64(self.interval_ms),
             "next_scheduled_at": _option_u64(self.next_scheduled_at),
-            "created_at": _u64(self.created_at),
-            "updated_at": _u64(self.updated_at),
+            **self._as_u64("created_at", "updated_at"),
         }
-
-    def _json_2025_08(self, status: Json) -> Json:
-        return {
-            "id": self.id,
-            "job_id": _u64(self.job_id),
-            "description": self.description,
-            "developer": self.developer,
-            "agent": self.agent,
-            "agent_method": self.agent_method,
-            "app": self.app,
-            "app_instance": self.app_instance,
-            "app_instance_method": self.app_instance_method,
-            "sequences": None if self.sequences is None else [_u64(s) for s in self.sequences],
-            "data": base64.b64encode(self.data).decode(),
-            "status": status,
-            "attempts": self.attempts,
-            "created_at": _u64(self.created_at),
-            "updated_at": _u64(self.updated_at),
-        }
+        if self.layout == "2025-08":
+            # The older Job: `job_id` for `job_sequence`, none of the later fields.
+            return {("job_id" if key == "job_sequence" else key): value
+                    for key, value in rendered.items() if key not in _LATER_JOB_FIELDS}
+        return rendered
 
 
 @dataclass(frozen=True)
@@ -251,11 +170,6 @@ class AppMethod:
     def json(self) -> Json:
         return {"description": self.description, "developer": self.developer,
                 "agent": self.agent, "agent_method": self.agent_method}
-
-
-def _vec_map(entries: dict[str, Any]) -> Json:
-    """A `VecMap<String, V>` as a fullnode renders it (insertion order kept)."""
-    return {"contents": [{"key": key, "value": value} for key, value in entries.items()]}
 
 
 @dataclass
@@ -288,44 +202,43 @@ class AppInstance(MoveObject):
     def json(self) -> Json:
         jobs: Json = {
             "id": self.jobs_uid,
-            "jobs": _table(self.jobs_table, len(self.jobs)),
-            "pending_jobs": {"contents": [_u64(j) for j in self.pending_jobs]},
-            "next_job_id": _u64(self.next_job_id),
+            "jobs": table(self.jobs_table, len(self.jobs)),
+            "pending_jobs": {"contents": [u64(j) for j in self.pending_jobs]},
+            "next_job_id": u64(self.next_job_id),
             "max_attempts": self.max_attempts,
         }
         if self.layout != "2025-08":
             del jobs["next_job_id"]
             jobs |= {
-                "failed_jobs_count": _u64(len(self.failed_jobs)),
-                "failed_jobs_index": {"contents": [_u64(j) for j in self.failed_jobs]},
-                "pending_jobs_count": _u64(len(self.pending_jobs)),
+                "failed_jobs_count": u64(len(self.failed_jobs)),
+                "failed_jobs_index": {"contents": [u64(j) for j in self.failed_jobs]},
+                "pending_jobs_count": u64(len(self.pending_jobs)),
                 "pending_jobs_indexes": self._pending_indexes(),
-                "next_job_sequence": _u64(self.next_job_id),
+                "next_job_sequence": u64(self.next_job_id),
             }
         return {
             "id": self.id,
             "silvana_app_name": self.app,
             "description": self.description,
-            "metadata": _vec_map(self.metadata),
-            "kv": _vec_map(self.kv),
-            "methods": _vec_map({name: m.json() for name, m in self.methods.items()}),
+            "metadata": vec_map(self.metadata),
+            "kv": vec_map(self.kv),
+            "methods": vec_map({name: m.json() for name, m in self.methods.items()}),
             "settlements": {"contents": []},
             "jobs": jobs,
-            "sequence": _u64(0),
+            "sequence": u64(0),
             "admin": self.admin,
-            "block_number": _u64(1),
-            "previous_block_timestamp": _u64(self.created_at),
-            "previous_block_last_sequence": _u64(0),
-            "last_proved_block_number": _u64(0),
-            "last_settled_block_number": _u64(0),
-            "last_settled_sequence": _u64(0),
-            "last_purged_sequence": _u64(0),
+            "block_number": u64(1),
+            "previous_block_timestamp": u64(self.created_at),
+            "previous_block_last_sequence": u64(0),
+            "last_proved_block_number": u64(0),
+            "last_settled_block_number": u64(0),
+            "last_settled_sequence": u64(0),
+            "last_purged_sequence": u64(0),
             "isPaused": False,
-            "min_time_between_blocks": _u64(MIN_TIME_BETWEEN_BLOCKS_MS),
-            "created_at": _u64(self.created_at),
-            "updated_at": _u64(self.updated_at),
+            "min_time_between_blocks": u64(MIN_TIME_BETWEEN_BLOCKS_MS),
+            "created_at": u64(self.created_at),
+            "updated_at": u64(self.updated_at),
         }
-
 
     def _pending_indexes(self) -> Json:
         """developer -> agent -> method -> pending sequences, as nested VecMaps."""
@@ -334,37 +247,16 @@ class AppInstance(MoveObject):
             job = self.jobs[sequence]
             tree.setdefault(job.developer, {}).setdefault(job.agent, {}).setdefault(
                 job.agent_method, []).append(sequence)
-
-        def vec_map(entries: dict[str, Any], value: Callable[[Any], Any]) -> Json:
-            return {"contents": [{"key": k, "value": value(v)} for k, v in entries.items()]}
-
-        return vec_map(tree, lambda agents: vec_map(agents, lambda methods: vec_map(
-            methods, lambda sequences: {"contents": [_u64(s) for s in sequences]})))
-
-
-@dataclass
-class Registry(MoveObject):
-    type_name: ClassVar[str] = "registry::SilvanaRegistry"
-    name: str = "silvana"
-    version: int = 1
-    admin: str = ""
-    developers_table: str = ""
-    developers: dict[str, Developer] = field(default_factory=dict)
-    developers_index_table: str = ""
-    apps_table: str = ""
-    apps_index_table: str = ""
-
-    def json(self) -> Json:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "version": self.version,
-            "admin": self.admin,
-            "developers": _table(self.developers_table, len(self.developers)),
-            "developers_index": _table(self.developers_index_table, 0),
-            "apps": _table(self.apps_table, 0),
-            "apps_index": _table(self.apps_index_table, 0),
-        }
+        return vec_map({
+            developer: vec_map({
+                agent: vec_map({
+                    method: {"contents": [u64(s) for s in sequences]}
+                    for method, sequences in methods.items()
+                })
+                for agent, methods in agents.items()
+            })
+            for developer, agents in tree.items()
+        })  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -413,8 +305,14 @@ class ObjectStore:
     def object_type(self, obj: MoveObject) -> str:
         return f"{self.package_id}::{obj.type_name}"
 
-    def add_table(self, table_id: str, key_type: str, entries: Entries) -> None:
-        self._tables[table_id] = (key_type, entries)
+    def add_table(
+        self, table_id: str, key_type: str, key: Codec[K], entries: Mapping[K, MoveObject]
+    ) -> None:
+        """`entries` (kept live: the table lists what it holds when asked), keyed
+        by `key_type` values that `key` encodes."""
+        self._tables[table_id] = (
+            key_type, lambda: [(key.to_bytes(name), child) for name, child in entries.items()]
+        )
 
     def dynamic_fields(self, parent: str) -> list[DynamicFieldRecord]:
         """The table's entries ordered by field id (as Sui orders them); [] for other ids."""

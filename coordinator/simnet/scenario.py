@@ -67,9 +67,10 @@ from pydantic import (
 from coordinator.errors import SetupError
 from coordinator.events import normalize_address
 from coordinator.events.layouts import DEFAULT_LAYOUT, Layout
+from coordinator.simnet.engine import EventModule
 from coordinator.simnet.faults import SUI_METHODS, Faults
 from coordinator.simnet.objects import AppMethod
-from coordinator.simnet.sim import EventModule, Simnet
+from coordinator.simnet.sim import Simnet
 
 
 class ScenarioError(SetupError):
@@ -325,30 +326,16 @@ def build_simnet(
 
 def populate(sim: Simnet, scenario: Scenario) -> None:
     """Create the scenario's registry and app instances (sealed) and arm its jobs."""
+    # A spec's fields are the action's arguments, under the same names.
     for dev in scenario.developers:
-        sim.register_developer(
-            dev.name, github=dev.github, image=dev.image, description=dev.description, site=dev.site
-        )
+        sim.register_developer(**dev.model_dump(exclude={"agents"}))
         for agent in dev.agents:
-            sim.register_agent(
-                dev.name,
-                agent.name,
-                image=agent.image,
-                description=agent.description,
-                site=agent.site,
-                chains=agent.chains,
-            )
+            sim.register_agent(dev.name, **agent.model_dump(exclude={"methods"}))
             for method in agent.methods:
                 sim.add_method(
-                    dev.name,
-                    agent.name,
-                    method.name,
-                    docker_image=method.docker_image,
-                    docker_sha256=method.docker_sha256,
-                    min_memory_gb=method.min_memory_gb,
-                    min_cpu_cores=method.min_cpu_cores,
-                    requires_tee=method.requires_tee,
-                )
+                    dev.name, agent.name, method.name,
+                    **method.model_dump(exclude={"name", "default"}),
+                )  # fmt: skip
                 if method.default:
                     sim.set_default_method(dev.name, agent.name, method.name)
     for app in scenario.app_instances:
@@ -363,18 +350,7 @@ def populate(sim: Simnet, scenario: Scenario) -> None:
     if sim.chain.pending:
         sim.seal()
     for job in scenario.jobs:
-        action = partial(
-            sim.create_job,
-            job.app_instance,
-            developer=job.developer,
-            agent=job.agent,
-            method=job.method,
-            data=job.data,
-            description=job.description,
-            app_instance_method=job.app_instance_method,
-            sequences=job.sequences,
-            interval_ms=job.interval_ms,
-        )
+        action = partial(sim.create_job, **job.model_dump(exclude={"at_secs", "at_checkpoint"}))
         if job.at_checkpoint is not None:
             sim.at_checkpoint(job.at_checkpoint, action)
         else:

@@ -8,14 +8,13 @@ job, wrong status, not due yet) changes nothing and emits an
 `OperationFailedEvent` instead of aborting, as on chain.
 
 The caller (the simulator's admin actions, and `execution` for signed
-transactions) wraps the result in one transaction, removes the objects of jobs
-that left `app.jobs`, and bumps object versions.
+transactions, through `HANDLERS`) wraps the result in one transaction, removes
+the objects of jobs that left `app.jobs`, and bumps object versions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from coordinator.events import JobStatus
 from coordinator.events.models import JOB_STATUS, BcsEvent
@@ -33,7 +32,9 @@ from coordinator.events.models_2025_11 import (
     MulticallExecutedEvent,
     OperationFailedEvent,
 )
+from coordinator.simnet.handlers import Call, Handler, Handlers, NewId, Result
 from coordinator.simnet.objects import AppInstance, Job
+from coordinator.sui.calls.jobs import CompleteJob, FailJob, Multicall, StartJob, TerminateJob
 
 DEFAULT_MAX_ATTEMPTS = 3
 RETRY_INTERVAL_MS = 60_000  # a failed job may start again this long after
@@ -41,18 +42,6 @@ MIN_INTERVAL_MS = 60_000  # the shortest period of a periodic job
 
 PENDING = JobStatus(kind="pending")
 RUNNING = JobStatus(kind="running")
-
-
-@dataclass(frozen=True)
-class Call:
-    """Who calls and when: the transaction sender (the `coordinator` of the
-    events) and the Clock's time in ms."""
-
-    sender: str
-    now: int
-
-
-Result = tuple[bool, list[BcsEvent]]
 
 
 def _refused(call: Call, operation: str, sequence: int, reason: str,
@@ -253,3 +242,50 @@ def _delete(app: AppInstance, job: Job, now: int) -> JobDeletedEvent:
         app.failed_jobs.remove(job.job_id)
     return JobDeletedEvent(job_sequence=job.job_id, app_instance=job.app_instance,
                            deleted_at=now)
+
+
+# --- the entry functions a signed transaction reaches ---------------------------------
+
+
+def _start(app: AppInstance, operation: StartJob, call: Call, new_id: NewId) -> Result:
+    return start_job(app, operation.job_sequence, call)
+
+
+def _complete(app: AppInstance, operation: CompleteJob, call: Call, new_id: NewId) -> Result:
+    return complete_job(app, operation.job_sequence, call)
+
+
+def _fail(app: AppInstance, operation: FailJob, call: Call, new_id: NewId) -> Result:
+    return fail_job(app, operation.job_sequence, operation.error, call)
+
+
+def _terminate(app: AppInstance, operation: TerminateJob, call: Call, new_id: NewId) -> Result:
+    return terminate_job(app, operation.job_sequence, call)
+
+
+def _multicall(app: AppInstance, operation: Multicall, call: Call, new_id: NewId) -> Result:
+    return multicall(
+        app, call, complete=operation.complete, fail=operation.fail,
+        terminate=operation.terminate, start=operation.start,
+        available_memory=operation.available_memory,
+    )  # fmt: skip
+
+
+def _one_job(operation: StartJob | CompleteJob | FailJob | TerminateJob) -> list[int]:
+    return [operation.job_sequence]
+
+
+def _multicall_jobs(operation: Multicall) -> list[int]:
+    return [
+        *operation.complete, *(s for s, _ in operation.fail),
+        *operation.terminate, *(s for s, _ in operation.start),
+    ]  # fmt: skip
+
+
+HANDLERS: Handlers = {
+    StartJob: Handler(_start, _one_job),
+    CompleteJob: Handler(_complete, _one_job),
+    FailJob: Handler(_fail, _one_job),
+    TerminateJob: Handler(_terminate, _one_job),
+    Multicall: Handler(_multicall, _multicall_jobs),
+}

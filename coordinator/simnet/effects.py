@@ -1,0 +1,150 @@
+"""What a transaction did (`Run`) as a fullnode reports it: the effects'
+status, gas summary and changed objects, and the ExecutedTransaction."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from coordinator._pb.sui.rpc.v2 import (
+    effects_pb2,
+    executed_transaction_pb2,
+    owner_pb2,
+)
+from coordinator.events.models import BcsEvent
+from coordinator.simnet import messages
+from coordinator.simnet.chain import TxRecord, digest
+from coordinator.simnet.checks import Plan
+from coordinator.simnet.coins import GAS_COIN_TYPE_LONG, GasCoin
+from coordinator.simnet.engine import Engine
+from coordinator.simnet.gas import REBATE_PERCENT
+from coordinator.simnet.objects import AppInstance, Job, MoveObject
+
+ExecutionErrorKind = effects_pb2.ExecutionError.ExecutionErrorKind
+
+
+@dataclass
+class Run:
+    """What a transaction did (or would do): outcome, gas, events, return values."""
+
+    success: bool
+    error: tuple[ExecutionErrorKind, str, int | None] | None
+    computation_cost: int
+    storage_cost: int
+    storage_rebate: int
+    events: list[BcsEvent]
+    returns: list[bool]  # one per command, when it succeeded
+    deleted_jobs: list[Job] = field(default_factory=list)
+    touched_jobs: list[Job] = field(default_factory=list)  # created ones included
+    created_jobs: list[Job] = field(default_factory=list)
+
+    @property
+    def charged(self) -> int:
+        return self.computation_cost + self.storage_cost - self.storage_rebate
+
+
+def _changed(
+    object_id: str, object_type: str, input_version: int | None, output_version: int,
+    output_digest: str | None, owner: owner_pb2.Owner | None,
+) -> effects_pb2.ChangedObject:  # fmt: skip
+    """One entry of the effects' changed objects; no output digest: deleted."""
+    changed = effects_pb2.ChangedObject(object_id=object_id, object_type=object_type)
+    if input_version is not None:
+        changed.input_version = input_version
+    if output_digest is None:
+        changed.output_state = effects_pb2.ChangedObject.OUTPUT_OBJECT_STATE_DOES_NOT_EXIST
+        changed.id_operation = effects_pb2.ChangedObject.DELETED
+    else:
+        changed.output_state = effects_pb2.ChangedObject.OUTPUT_OBJECT_STATE_OBJECT_WRITE
+        changed.id_operation = effects_pb2.ChangedObject.NONE
+        changed.output_version = output_version
+        changed.output_digest = output_digest
+        if owner is not None:
+            changed.output_owner.CopyFrom(owner)
+    return changed
+
+
+def effects_of(
+    sim: Engine, plan: Plan, result: Run, version: int, changed: list[effects_pb2.ChangedObject]
+) -> effects_pb2.TransactionEffects:
+    status = effects_pb2.ExecutionStatus(success=result.success)
+    if result.error is not None:
+        kind, description, command = result.error
+        status.error.kind, status.error.description = kind, description
+        if command is not None:
+            status.error.command = command
+    rebated = result.storage_rebate * 100 // REBATE_PERCENT if result.storage_rebate else 0
+    return effects_pb2.TransactionEffects(
+        digest=digest(b"effects", plan.digest, version, result.success, str(result.charged)),
+        status=status,
+        epoch=sim.chain.epoch,
+        gas_used=effects_pb2.GasCostSummary(
+            computation_cost=result.computation_cost,
+            storage_cost=result.storage_cost,
+            storage_rebate=result.storage_rebate,
+            non_refundable_storage_fee=rebated - result.storage_rebate,
+        ),
+        transaction_digest=plan.digest,
+        gas_object=changed[0],
+        changed_objects=changed,
+    )
+
+
+def object_changes(
+    sim: Engine,
+    plan: Plan,
+    apps: dict[str, AppInstance],
+    result: Run,
+    version: int,
+    payer_balance: int,
+) -> list[effects_pb2.ChangedObject]:
+    """The effects' changed objects, as they are (or would be) after the
+    transaction at `version`: the paying coin first."""
+    payer, *merged = plan.coins
+    coin_type = GAS_COIN_TYPE_LONG
+    owner = owner_pb2.Owner(kind=owner_pb2.Owner.ADDRESS, address=payer.owner)
+    after = GasCoin(payer.id, payer.owner, payer_balance, version)
+    changes = [_changed(payer.id, coin_type, payer.version, version, after.digest, owner)]
+    changes += [_changed(c.id, coin_type, c.version, version, None, None) for c in merged]
+    for app in apps.values():
+        shared = owner_pb2.Owner(kind=owner_pb2.Owner.SHARED, version=app.initial_shared_version)
+        changes.append(_written(sim, app, version, shared))
+    for job in result.touched_jobs:
+        written = _written(sim, job, version, None)
+        if job in result.created_jobs:
+            written.ClearField("input_version")
+            written.id_operation = effects_pb2.ChangedObject.CREATED
+        changes.append(written)
+    for job in result.deleted_jobs:
+        changes.append(
+            _changed(job.id, sim.objects.object_type(job), job.object_version, version, None, None)
+        )
+    return changes
+
+
+def _written(
+    sim: Engine, obj: MoveObject, version: int, owner: owner_pb2.Owner | None
+) -> effects_pb2.ChangedObject:
+    before = obj.object_version
+    obj_after = copy.copy(obj)
+    obj_after.object_version = version
+    rendered = messages.move_object(sim.objects, obj_after)
+    return _changed(obj.id, rendered.object_type, before, version, rendered.digest, owner)
+
+
+def function_of(sim: Engine, plan: Plan) -> str:
+    commands = plan.tx.kind.commands
+    first = commands[0] if commands else None
+    name = f"{first.module}::{first.function}" if first else "app_instance::none"
+    return f"{sim.package_id}::{name}"
+
+
+def executed_message(
+    plan: Plan, tx: TxRecord, effects: effects_pb2.TransactionEffects
+) -> executed_transaction_pb2.ExecutedTransaction:
+    message = messages.transaction(tx)
+    message.transaction.bcs.value = plan.tx_bytes
+    message.transaction.digest = plan.digest
+    message.transaction.sender = plan.tx.sender
+    message.effects.CopyFrom(effects)
+    return message

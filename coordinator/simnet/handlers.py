@@ -1,0 +1,61 @@
+"""How a Move module of the simulator plugs into the engine.
+
+A signed transaction's commands are decoded into `Operation`s
+(`coordinator.sui.calls`); the engine runs each through the `Handler`
+its Move module registered for the operation's type. A handler changes the
+shared AppInstance in place and returns whether the call applied and the
+events the Move code emits, in its order (`Result`), or raises `MoveAbort`,
+which fails the whole transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from coordinator.events.models import BcsEvent
+from coordinator.simnet.objects import AppInstance
+from coordinator.sui.calls import Operation
+
+Op = TypeVar("Op", bound=Operation)
+Result = tuple[bool, list[BcsEvent]]
+# A fresh object id for an object the call creates (derived from the transaction).
+NewId = Callable[[], str]
+
+
+@dataclass(frozen=True)
+class Call:
+    """Who calls and when: the transaction sender (the `coordinator` of the
+    events) and the Clock's time in ms."""
+
+    sender: str
+    now: int
+
+
+@dataclass
+class MoveAbort(Exception):
+    """A Move abort: the transaction fails at `module::function` with `code`."""
+
+    module: str
+    function: str
+    code: int
+
+    def __str__(self) -> str:
+        return f"MoveAbort in 0x2::{self.module}::{self.function} with code {self.code}"
+
+
+def _no_jobs(operation: Operation) -> Sequence[int]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Handler(Generic[Op]):
+    """One Move entry function: `run` executes it; `jobs` names the existing
+    jobs it may change (their objects are rewritten and charged)."""
+
+    run: Callable[[AppInstance, Op, Call, NewId], Result]
+    jobs: Callable[[Op], Sequence[int]] = field(default=_no_jobs)
+
+
+Handlers = dict[type[Operation], Handler[Any]]

@@ -1,0 +1,82 @@
+"""TransactionExecutionService: signed transactions executed or simulated
+(see `simnet.execution`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import purerpc
+
+from coordinator._pb.sui.rpc.v2 import (
+    executed_transaction_pb2,
+    transaction_execution_service_grpc,
+    transaction_execution_service_pb2,
+)
+from coordinator.simnet import checks, execution
+from coordinator.simnet.services.common import (
+    EXECUTED_MASK,
+    SIMULATED_MASK,
+    Servicer,
+    invalid,
+    masked,
+)
+from coordinator.sui.signing import transaction_digest
+
+_Request = (
+    transaction_execution_service_pb2.ExecuteTransactionRequest
+    | transaction_execution_service_pb2.SimulateTransactionRequest
+)
+
+
+def _transaction_bytes(request: _Request) -> bytes:
+    if not request.transaction.bcs.value:
+        raise invalid("transaction: the BCS TransactionData (transaction.bcs) is required")
+    return request.transaction.bcs.value
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A transaction the node refuses as the gRPC status its `Refused` names."""
+    try:
+        yield
+    except checks.Refused as exc:
+        if exc.code == "FAILED_PRECONDITION":
+            raise purerpc.FailedPreconditionError(exc.message) from None
+        raise purerpc.InvalidArgumentError(exc.message) from None
+
+
+class TransactionExecutionService(
+    Servicer, transaction_execution_service_grpc.TransactionExecutionServiceServicer
+):
+    """Signed transactions of the coordinator's Move calls; see `simnet.execution`."""
+
+    async def ExecuteTransaction(
+        self, input_message: transaction_execution_service_pb2.ExecuteTransactionRequest
+    ) -> transaction_execution_service_pb2.ExecuteTransactionResponse:
+        mask = self.enter("ExecuteTransaction", input_message, EXECUTED_MASK)
+        tx_bytes = _transaction_bytes(input_message)
+        signatures = [signature.bcs.value for signature in input_message.signatures]
+        with _refusals():
+            tx = checks.decode_signed(tx_bytes, signatures)
+            executed = self.sim.executed.get(transaction_digest(tx_bytes))
+            if executed is None:
+                executed = execution.execute(self.sim, checks.prepare(self.sim, tx, tx_bytes))
+                if self.sim.checkpoint_interval_secs == 0:
+                    self.sim.seal()
+        self.sim.gate.answer_lost()
+        answer = executed_transaction_pb2.ExecutedTransaction()
+        answer.CopyFrom(executed)
+        return transaction_execution_service_pb2.ExecuteTransactionResponse(
+            transaction=masked(answer, mask)
+        )
+
+    async def SimulateTransaction(
+        self, input_message: transaction_execution_service_pb2.SimulateTransactionRequest
+    ) -> transaction_execution_service_pb2.SimulateTransactionResponse:
+        mask = self.enter("SimulateTransaction", input_message, SIMULATED_MASK)
+        tx_bytes = _transaction_bytes(input_message)
+        with _refusals():
+            tx = checks.decode_signed(tx_bytes, None)
+            response = execution.simulate(self.sim, checks.prepare(self.sim, tx, tx_bytes))
+        return masked(response, mask)
