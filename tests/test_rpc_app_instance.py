@@ -20,7 +20,7 @@ from coordinator.config import RpcSettings, SettleSettings
 from coordinator.domain import AgentKey
 from coordinator.jobs import JobBook
 from coordinator.rpc import CoordinatorService, serve_tcp
-from coordinator.rpc.service import MAX_WRITES_PER_SESSION
+from coordinator.rpc.app_state import MAX_WRITES_PER_SESSION
 from coordinator.settlement import Settler
 from coordinator.simnet import Simnet, serve
 from coordinator.simnet.objects import AppMethod

@@ -12,8 +12,9 @@ and on TCP (`rpc.listen`), where only a running container's session is trusted.
 """
 
 from coordinator.rpc.agent_sockets import AgentSockets
+from coordinator.rpc.checks import job_message, wire_job_id
 from coordinator.rpc.server import SocketPathError, clear_socket_path, serve
-from coordinator.rpc.service import CoordinatorService, StatusService, job_message, wire_job_id
+from coordinator.rpc.service import CoordinatorService, StatusService
 from coordinator.rpc.tcp import TcpListenError, serve_tcp
 
 __all__ = [

@@ -8,13 +8,12 @@ oversized request is INVALID_ARGUMENT naming the field and changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NoReturn
 
-import purerpc
 from google.protobuf.internal.containers import MessageMap
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.agent_writes import MAX_KEY_BYTES, MAX_SEQUENCES, MAX_VALUE_BYTES
+from coordinator.rpc.checks import invalid
 from coordinator.sui.app_instance import AppInstanceObject, SettlementObject
 from coordinator.sui.transactions import CreateAppJob
 
@@ -31,20 +30,16 @@ MAX_DESCRIPTION_BYTES = 4096
 MAX_METHOD_BYTES = 128
 
 
-def _invalid(message: str) -> NoReturn:
-    raise purerpc.InvalidArgumentError(message)
-
-
 def _bounded(field: str, value: str, limit: int) -> str:
     if len(value.encode()) > limit:
-        _invalid(f"{field} is longer than {limit} bytes (UTF-8)")
+        invalid(f"{field} is longer than {limit} bytes (UTF-8)")
     return value
 
 
 def check_key(key: str) -> str:
     """A kv or metadata key: 1 to MAX_KEY_BYTES bytes."""
     if not key:
-        _invalid("key must not be empty")
+        invalid("key must not be empty")
     return _bounded("key", key, MAX_KEY_BYTES)
 
 
@@ -54,7 +49,7 @@ def check_value(value: str) -> str:
 
 def _sequences(field: str, values: Sequence[int]) -> tuple[int, ...]:
     if len(values) > MAX_SEQUENCES:
-        _invalid(f"{field} has more than {MAX_SEQUENCES} numbers")
+        invalid(f"{field} has more than {MAX_SEQUENCES} numbers")
     return tuple(values)
 
 
@@ -62,14 +57,14 @@ def create_app_job(request: pb.CreateAppJobRequest) -> CreateAppJob:
     """The Move call of a CreateAppJob request, as upstream makes it (the three
     sequence lists always given, empty or not)."""
     if not request.method_name:
-        _invalid("method_name must not be empty")
+        invalid("method_name must not be empty")
     _bounded("method_name", request.method_name, MAX_METHOD_BYTES)
     description = None
     if request.HasField("job_description"):
         description = _bounded("job_description", request.job_description,
                                MAX_DESCRIPTION_BYTES)
     if len(request.data) > MAX_VALUE_BYTES:
-        _invalid(f"data is longer than {MAX_VALUE_BYTES} bytes")
+        invalid(f"data is longer than {MAX_VALUE_BYTES} bytes")
     chain = None
     if request.HasField("settlement_chain"):
         chain = _bounded("settlement_chain", request.settlement_chain, MAX_METHOD_BYTES)
