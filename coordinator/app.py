@@ -33,9 +33,9 @@ import trio
 
 from coordinator.config import Settings, signing_key
 from coordinator.dispatcher import Dispatcher, DispatchStatus, Router
-from coordinator.enclave.forwarder import run_forwarder
 from coordinator.events.layouts import initial_layout
 from coordinator.events.parser import EventParser
+from coordinator.forwarder import run_forwarder
 from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
@@ -102,9 +102,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     lookup = None if sui.registry_id is None else ChainLookup(connect_sui, sui.registry_id)
     registry = await Registry.load(store, lookup)
     chain = ChainStatus(endpoint=sui.rpc_url)
-    settler = open_settler(key, settings, store, book, connect_sui)
+    settler = open_settler(key, settings.sui, settings.settle, store, book, connect_sui)
     runner = Runner(settings, book, registry, instance_id, settler=settler)
-    reconciler = reconciler_for(settings, connect_sui, book)  # None when off
+    # None when off:
+    reconciler = reconciler_for(settings.reconcile, settings.docker, connect_sui, book)
     deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
     stored_layout = await store.run(Ledger.layout)
     parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout),

@@ -10,3 +10,11 @@ def split_host_port(value: str) -> tuple[str, int]:
     if not host or not port.isdigit() or int(port) > 65535:
         raise ValueError(f"{value!r} is not host:port")
     return host, int(port)
+
+
+def listen_host_port(value: str) -> tuple[str, int]:
+    """`split_host_port` for a settings validator: the error says what to write."""
+    try:
+        return split_host_port(value)
+    except ValueError:
+        raise ValueError("must be host:port, e.g. 127.0.0.1:443") from None

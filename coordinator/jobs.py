@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import trio
+from pydantic import Field
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.backoff import Backoff
@@ -63,9 +64,10 @@ from coordinator.events.job_events import (
 )
 from coordinator.events.models import normalize_address
 from coordinator.events.parser import CoordinationEvent
+from coordinator.instruments import JOB_OUTCOMES
 from coordinator.logs import escape, session_fingerprint
-from coordinator.metrics.instruments import JOB_OUTCOMES
 from coordinator.promptly import promptly
+from coordinator.section import Section
 from coordinator.store import Ledger, LedgerWrite, Store
 from coordinator.sui.keys import SuiKey
 
@@ -82,6 +84,11 @@ CHAIN_RETRY_INTERVAL_SECS = 60.0
 # A job failed on chain is claimed again this much after the chain allows it:
 # the chain's clock and ours differ a little, and an early claim is refused.
 CHAIN_CLOCK_MARGIN_SECS = 2.0
+
+
+class JobsSettings(Section):
+    max_attempts: int = Field(default=3, ge=1, le=255)
+
 
 
 class JobError(Exception):

@@ -39,17 +39,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import trio
+from pydantic import Field
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.agent_writes import still_needed as write_still_needed
 from coordinator.agent_writes import write_of
 from coordinator.backoff import Backoff
-from coordinator.config import Settings, SettleSettings
 from coordinator.domain import ChainOperation, JobRef, OperationKind
 from coordinator.errors import describe
 from coordinator.events.models import app_instance_address, normalize_address
+from coordinator.instruments import CLAIMS, GAS_SPENT, TRANSACTIONS
 from coordinator.jobs import JobBook
-from coordinator.metrics.instruments import CLAIMS, GAS_SPENT, TRANSACTIONS
+from coordinator.section import Section
 from coordinator.store import Ledger, Store
 from coordinator.sui.app_instance import AppInstanceObject, read_app_instance
 from coordinator.sui.app_jobs import read_app_job, sender_of
@@ -57,6 +58,7 @@ from coordinator.sui.client import SuiError, SuiNotFound
 from coordinator.sui.executor import Executor, GasError, Outcome
 from coordinator.sui.keys import SuiKey
 from coordinator.sui.objects import Connect
+from coordinator.sui.settings import SuiSettings
 from coordinator.sui.transactions import (
     CompleteJob,
     FailJob,
@@ -109,6 +111,20 @@ NO_KEY_WARNING = (
 )
 
 
+class SettleSettings(Section):
+    """Batching of the job operations sent on chain (coordinator.settlement)."""
+
+    # Operations of one app instance in one transaction (a multicall when > 1).
+    batch_max: int = Field(default=50, ge=1, le=500)
+    # How long the first due operation waits for others to join its batch.
+    batch_ms: int = Field(default=200, ge=0, le=60_000)
+    # The status warns when the key's address holds less than this (MIST).
+    min_balance_mist: int = Field(default=1_000_000_000, ge=0)
+    # How often the address's SUI balance is read.
+    balance_interval_secs: float = Field(default=30.0, gt=0, le=3600)
+
+
+
 @dataclass
 class Claim:
     """The answer to one claim, once the chain gave it."""
@@ -142,14 +158,15 @@ class _PendingWrite:
 
 
 def open_settler(
-    key: SuiKey | None, settings: Settings, store: Store, book: JobBook, connect: Connect
+    key: SuiKey | None, sui: SuiSettings, settle: SettleSettings, store: Store, book: JobBook,
+    connect: Connect,
 ) -> Settler | None:
     """The settler for `key`; None without a key, said loudly (see NO_KEY_WARNING)."""
     if key is None:
         log.warning("%s", NO_KEY_WARNING)
         return None
-    executor = Executor(key, connect, settings.sui.package_id, settings.sui.gas_budget)
-    return Settler(store, book, executor, connect, settings.settle)
+    executor = Executor(key, connect, sui.package_id, sui.gas_budget)
+    return Settler(store, book, executor, connect, settle)
 
 
 def settler_child(settler: Settler) -> ChildSpec:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import trio
+from pydantic import field_validator
 
 from coordinator.domain import (
     AgentKey,
@@ -31,6 +32,7 @@ from coordinator.domain import (
     OperationKind,
 )
 from coordinator.promptly import PromptLimiter
+from coordinator.section import Section
 
 T = TypeVar("T")
 
@@ -113,6 +115,19 @@ _JOB_COLUMNS = (
 # Columns added after a table was first released: (table, column, definition).
 # CREATE TABLE IF NOT EXISTS leaves an older file's table as it was.
 _ADDED_COLUMNS = (("outbox", "args", "TEXT NOT NULL DEFAULT ''"),)
+
+
+class StateSettings(Section):
+    dir: Path = Path("state")
+
+    @field_validator("dir")
+    @classmethod
+    def _check_dir(cls, value: Path) -> Path:
+        # What the path points at is checked at start (coordinator.preflight).
+        if "\0" in str(value):
+            raise ValueError("must be a path without NUL characters")
+        return value
+
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:

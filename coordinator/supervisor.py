@@ -36,7 +36,7 @@ import trio
 
 from coordinator.backoff import Backoff
 from coordinator.errors import SetupError, describe
-from coordinator.metrics.instruments import SUPERVISOR_CHILD_UP, SUPERVISOR_RESTARTS
+from coordinator.instruments import SUPERVISOR_CHILD_UP, SUPERVISOR_RESTARTS
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,6 @@ import trio
 from docker.types import LogConfig, Mount
 
 from coordinator.agent_env import AgentEnv
-from coordinator.config import DockerSettings
 from coordinator.docker.engine import (
     DockerEngine,
     DockerError,
@@ -39,8 +38,9 @@ from coordinator.docker.engine import (
     retrying,
 )
 from coordinator.docker.images import ImageError, ImagePolicy, ProgressCallback, prepare_image
+from coordinator.docker.settings import DockerSettings
+from coordinator.instruments import CONTAINER_OUTCOMES
 from coordinator.logs import session_fingerprint
-from coordinator.metrics.instruments import CONTAINER_OUTCOMES
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ from typing import Protocol
 
 import trio
 
-from coordinator.config import DockerSettings
 from coordinator.docker.container import (
     ContainerOptions,
     ContainerOutcome,
@@ -24,6 +23,7 @@ from coordinator.docker.container import (
 from coordinator.docker.engine import DockerEngine, retrying
 from coordinator.docker.images import ImagePolicy, ProgressCallback
 from coordinator.docker.reaper import reap_orphans
+from coordinator.docker.settings import DockerSettings
 
 
 class ContainerRuntime(Protocol):

@@ -23,7 +23,7 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.agent_writes import outbox_entry
 from coordinator.domain import Job
 from coordinator.errors import describe
-from coordinator.metrics.instruments import socket_call
+from coordinator.instruments import socket_call
 from coordinator.rpc.app_instance import (
     app_instance_data,
     check_key,

@@ -18,8 +18,8 @@ import trio
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.domain import AgentKey, Job, JobState
+from coordinator.instruments import socket_call
 from coordinator.logs import escape, session_fingerprint
-from coordinator.metrics.instruments import socket_call
 from coordinator.rpc.calls import AgentCalls, AgentNote, JobRequest
 from coordinator.rpc.checks import (
     MAX_MESSAGE_BYTES,

@@ -33,7 +33,7 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import (
     CoordinatorStatusServiceServicer,
 )
-from coordinator.metrics.instruments import socket_call
+from coordinator.instruments import socket_call
 from coordinator.rpc import blocks, data, proofs, settlement
 from coordinator.rpc.app_state import AppStateCalls
 from coordinator.rpc.blocks import BlockCalls
