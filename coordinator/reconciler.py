@@ -53,7 +53,6 @@ from coordinator.section import Section
 from coordinator.sui.app_jobs import AppJobs, ChainJobEntry, pending_job, read_app_jobs, sender_of
 from coordinator.sui.client import SuiClient, SuiError
 from coordinator.sui.objects import PAGE_SIZE, Connect
-from coordinator.supervisor import Child, ChildSpec
 
 log = logging.getLogger("coordinator.reconciler")
 
@@ -130,11 +129,6 @@ def fail_through_book(book: JobBook) -> FailOnChain:
         await book.commit()
 
     return fail
-
-
-def reconciler_child(reconciler: Reconciler) -> ChildSpec:
-    """The reconciler as a permanent child of the daemon's tree."""
-    return ChildSpec("reconciler", lambda: Child(reconciler.run))
 
 
 def reconciler_for(settings: ReconcileSettings, docker: DockerSettings, connect: Connect,

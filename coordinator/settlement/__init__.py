@@ -7,13 +7,19 @@ from coordinator.settlement.operations import (
     job_status,
     still_needed,
 )
-from coordinator.settlement.settler import NO_KEY_WARNING, Settler, open_settler, settler_child
+from coordinator.settlement.settler import (
+    NO_KEY_WARNING,
+    SETTLE_GRACE_SECS,
+    Settler,
+    open_settler,
+)
 from coordinator.settlement.transport import SettleSettings
 from coordinator.settlement.writes import WRITE_TIMEOUT_SECS, WriteAnswer
 
 __all__ = [
     "CLAIM_TIMEOUT_SECS",
     "NO_KEY_WARNING",
+    "SETTLE_GRACE_SECS",
     "WRITE_TIMEOUT_SECS",
     "Claim",
     "SettleSettings",
@@ -22,6 +28,5 @@ __all__ = [
     "batch_operation",
     "job_status",
     "open_settler",
-    "settler_child",
     "still_needed",
 ]

@@ -41,9 +41,8 @@ from coordinator.sui.executor import Executor
 from coordinator.sui.keys import SuiKey
 from coordinator.sui.objects import Connect
 from coordinator.sui.settings import SuiSettings
-from coordinator.supervisor import Child, ChildSpec
 
-__all__ = ["NO_KEY_WARNING", "Settler", "open_settler", "settler_child"]
+__all__ = ["NO_KEY_WARNING", "SETTLE_GRACE_SECS", "Settler", "open_settler"]
 
 log = logging.getLogger("coordinator.settlement")
 
@@ -67,12 +66,6 @@ def open_settler(
         return None
     executor = Executor(key, connect, sui.package_id, sui.gas_budget)
     return Settler(store, book, executor, connect, settle)
-
-
-
-def settler_child(settler: Settler) -> ChildSpec:
-    return ChildSpec("settler", lambda: Child(settler.run, settler.drain),
-                     shutdown_secs=SETTLE_GRACE_SECS)
 
 
 
