@@ -13,7 +13,6 @@ wiring itself (`[metrics]`, `[status]`) and the rules that tie sections together
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import tomllib
@@ -31,7 +30,7 @@ from pydantic import (
 from coordinator.docker.settings import DockerSettings
 from coordinator.events.models import normalize_address
 from coordinator.forwarder import EnclaveSettings
-from coordinator.hostport import listen_host_port
+from coordinator.hostport import listen_host_port, listen_ip
 from coordinator.jobs import JobsSettings
 from coordinator.logs import LogSettings
 from coordinator.reconciler import ReconcileSettings
@@ -57,16 +56,8 @@ class MetricsSettings(Section):
     @field_validator("listen")
     @classmethod
     def _check_listen(cls, value: str) -> str:
-        if value == "":
-            return value
-        host, _ = listen_host_port(value)
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            if host != "localhost":
-                raise ValueError(
-                    "must be an IP address and port (e.g. 127.0.0.1:9464), or empty for off"
-                ) from None
+        if value:
+            listen_ip(value, "127.0.0.1:9464", localhost=True)
         return value
 
     @property

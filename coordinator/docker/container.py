@@ -38,16 +38,13 @@ from coordinator.docker.engine import (
 from coordinator.docker.images import ImageError, ImagePolicy, ProgressCallback, prepare_image
 from coordinator.docker.removal import clean_up, stop
 from coordinator.docker.spec import (
-    LABEL_COORDINATOR,
-    LABEL_JOB,
-    LABEL_SESSION,
     ContainerOptions,
     ContainerOutcome,
     ContainerSpec,
+    container_labels,
     outcome_kind,
 )
 from coordinator.instruments import CONTAINER_OUTCOMES
-from coordinator.logs import session_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -193,19 +190,12 @@ async def _create(engine: DockerEngine, spec: ContainerSpec, options: ContainerO
     )
     # The config refuses contract names in extra_env; the contract wins regardless.
     environment = {**options.extra_env, **contract.as_env()}
-    labels = {
-        LABEL_COORDINATOR: options.instance_id,
-        LABEL_JOB: str(spec.job_id),
-        # The session's fingerprint, never its id: labels are shown to anyone who
-        # may `docker inspect`, and the id is the agent's credential.
-        LABEL_SESSION: session_fingerprint(spec.session_id),
-    }
     created = await engine.call(
         api.create_container,
         spec.image,
         command=list(spec.command) if spec.command is not None else None,
         environment=environment,
-        labels=labels,
+        labels=container_labels(spec, options.instance_id),
         host_config=host_config,
     )
     return str(created["Id"])

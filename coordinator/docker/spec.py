@@ -14,9 +14,10 @@ from pathlib import Path
 import trio
 
 from coordinator.docker.settings import DockerSettings
+from coordinator.logs import session_fingerprint
 
 __all__ = ["LABEL_COORDINATOR", "LABEL_JOB", "LABEL_SESSION", "ContainerOptions",
-           "ContainerOutcome", "ContainerSpec", "outcome_kind"]
+           "ContainerOutcome", "ContainerSpec", "container_labels", "outcome_kind"]
 
 LABEL_COORDINATOR = "silvana.coordinator"
 
@@ -139,3 +140,14 @@ def outcome_kind(outcome: ContainerOutcome) -> str:
         return "engine_error"
     return "exit_nonzero"
 
+
+
+def container_labels(spec: ContainerSpec, instance_id: str) -> dict[str, str]:
+    """The labels of the container of `spec`, by which `reap_orphans` finds it."""
+    return {
+        LABEL_COORDINATOR: instance_id,
+        LABEL_JOB: str(spec.job_id),
+        # The session's fingerprint, never its id: labels are shown to anyone who
+        # may `docker inspect`, and the id is the agent's credential.
+        LABEL_SESSION: session_fingerprint(spec.session_id),
+    }

@@ -47,6 +47,7 @@ log = logging.getLogger("coordinator.rpc")
 MAX_WRITES_PER_SESSION = 4
 
 R = TypeVar("R")
+W = TypeVar("W")
 
 NO_KEY = ("{call} writes to the chain and needs a Sui key: set sui.key_file or "
           "SUI_SECRET_KEY in the coordinator's configuration")
@@ -98,17 +99,19 @@ class AppStateCalls(AgentCalls):
 
         return await self._limited(call)
 
-    async def _simple_write(
-        self, name: str, request: JobRequest, make: Callable[[], AgentWrite]
-    ) -> WriteAnswer:
+    async def _simple_write(self, name: str, request: JobRequest, make: Callable[[], AgentWrite],
+                            response: Callable[..., W]) -> W:
         """SetKV, DeleteKV and AddMetadata: the caller and job checked, then the
-        write's own fields (`make`), then the write for the caller's job."""
+        write's own fields (`make`), then the write for the caller's job,
+        answered as `response` (success, message, tx_hash)."""
         named = self._job_request(request)
         write = make()
 
-        async def call() -> WriteAnswer:
+        async def call() -> W:
             job = self._job_of(*named)
-            return await self._write(self._writer(name), job, write)
+            answer = await self._write(self._writer(name), job, write)
+            return response(success=answer.success, message=answer.message,
+                            tx_hash=answer.digest)
 
         return await self._limited(call)
 
@@ -155,27 +158,23 @@ class AppStateCalls(AgentCalls):
     @socket_call("SetKV")
     async def SetKV(self, input_message: pb.SetKVRequest) -> pb.SetKVResponse:
         request = input_message
-        answer = await self._simple_write(
-            "SetKV", request, lambda: SetKV(check_key(request.key), check_value(request.value)))
-        return pb.SetKVResponse(success=answer.success, message=answer.message,
-                                tx_hash=answer.digest)
+        return await self._simple_write(
+            "SetKV", request, lambda: SetKV(check_key(request.key), check_value(request.value)),
+            pb.SetKVResponse)
 
     @socket_call("DeleteKV")
     async def DeleteKV(self, input_message: pb.DeleteKVRequest) -> pb.DeleteKVResponse:
         request = input_message
-        answer = await self._simple_write(
-            "DeleteKV", request, lambda: DeleteKV(check_key(request.key)))
-        return pb.DeleteKVResponse(success=answer.success, message=answer.message,
-                                   tx_hash=answer.digest)
+        return await self._simple_write(
+            "DeleteKV", request, lambda: DeleteKV(check_key(request.key)), pb.DeleteKVResponse)
 
     @socket_call("AddMetadata")
     async def AddMetadata(self, input_message: pb.AddMetadataRequest) -> pb.AddMetadataResponse:
         request = input_message
-        answer = await self._simple_write(
+        return await self._simple_write(
             "AddMetadata", request,
-            lambda: AddMetadata(check_key(request.key), check_value(request.value)))
-        return pb.AddMetadataResponse(success=answer.success, message=answer.message,
-                                      tx_hash=answer.digest)
+            lambda: AddMetadata(check_key(request.key), check_value(request.value)),
+            pb.AddMetadataResponse)
 
     @socket_call("CreateAppJob")
     async def CreateAppJob(

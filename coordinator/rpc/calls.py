@@ -20,8 +20,9 @@ wait in line (nothing is refused).
 
 An area of upstream's service is a subclass of `AgentCalls` (`coordinator.rpc.jobs`,
 `.app_state`, `.proofs`, `.blocks`, `.settlement`, `.data`); a call it does not
-serve yet answers UNIMPLEMENTED naming what it needs (`unserved`), so serving it
-is writing its handler (and its test) in its area.
+serve yet answers UNIMPLEMENTED naming what it needs (its area's `UNSERVED`
+table, `unserved`), so serving it is writing its handler (and its test) in its
+area and taking its name out of that table.
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
 """The data-availability and secrets calls of the agent API: agents read what a
-data availability store holds, and the secrets scoped to them or their app
-instance.
-
-Not served yet: each answers UNIMPLEMENTED naming what it needs. Serving one is
-writing its handler here (it replaces the name below) and its test.
-"""
+data availability store holds, and the secrets scoped to them or to their app
+instance. Neither is served yet (`unserved`)."""
 
 from __future__ import annotations
 
@@ -12,10 +8,8 @@ from coordinator.rpc.calls import AgentCalls, unserved
 
 __all__ = ["UNSERVED", "DataCalls"]
 
-UNSERVED: dict[str, str] = {
-    "ReadDataAvailability": "a data availability store (Walrus)",
-    "RetrieveSecret": "a secrets store",
-}
+UNSERVED = {"ReadDataAvailability": "a data availability store (Walrus)",
+            "RetrieveSecret": "a secrets store"}
 
 
 @unserved(UNSERVED)

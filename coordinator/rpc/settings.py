@@ -3,7 +3,6 @@ what one client may hold."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from pathlib import Path
@@ -13,7 +12,7 @@ from pydantic import (
     field_validator,
 )
 
-from coordinator.hostport import listen_host_port
+from coordinator.hostport import listen_host_port, listen_ip
 from coordinator.section import Section
 
 __all__ = ["RpcSettings"]
@@ -61,12 +60,7 @@ class RpcSettings(Section):
     def _check_rpc_listen(cls, value: str) -> str:
         if value == "":
             return value
-        host, port = listen_host_port(value)
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            raise ValueError("must be an IP address and port (e.g. 0.0.0.0:50051), "
-                             "or empty for off") from None
+        _, port = listen_ip(value, "0.0.0.0:50051")
         if port == 0:
             # Agents are told the port (COORDINATOR_URL) before anything binds it.
             raise ValueError("must name a port (1 .. 65535): agents are told it")

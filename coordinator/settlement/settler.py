@@ -84,7 +84,8 @@ class Settler(JobOperations, AgentWrites):
         clock: Callable[[], float] = time.time,
         retry: Backoff | None = None,
     ) -> None:
-        super().__init__(store, executor, connect, settings, clock=clock, retry=retry)
+        super().__init__(store, executor, connect, settings, clock,
+                         retry or Backoff(initial=1.0, maximum=300.0))
         self.book = book
         self._claims = {}
         self._writes = {}

@@ -11,7 +11,6 @@ every `settle.balance_interval_secs` and sooner after gas was spent.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -68,22 +67,14 @@ class Transport:
     """Sends on chain for the settler (see the module doc). `executor` signs with
     our key; `connect` opens a `SuiClient` for reads (objects, balance)."""
 
-    def __init__(
-        self,
-        store: Store,
-        executor: Executor,
-        connect: Connect,
-        settings: SettleSettings,
-        *,
-        clock: Callable[[], float] = time.time,
-        retry: Backoff | None = None,
-    ) -> None:
+    def __init__(self, store: Store, executor: Executor, connect: Connect,
+                 settings: SettleSettings, clock: Callable[[], float], retry: Backoff) -> None:
         self.store = store
         self.executor = executor
         self.connect = connect
         self.settings = settings
         self.clock = clock
-        self.retry = retry or Backoff(initial=1.0, maximum=300.0)
+        self.retry = retry  # of a send the chain did not answer
         self.address = executor.key.address
         self.outbox: list[ChainOperation] = []  # as last read
         self._sending: set[str] = set()  # app instances with a transaction under way
