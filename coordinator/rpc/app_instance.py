@@ -8,6 +8,7 @@ oversized request is INVALID_ARGUMENT naming the field and changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from google.protobuf.internal.containers import MessageMap
 
@@ -95,29 +96,30 @@ def _settlements(target: MessageMap[str, pb.SettlementInfo],
             info.settlement_job = settlement.settlement_job
 
 
+# The fields of an AppInstance that both AppInstanceData and Metadata carry.
+_SUMMARY = ("silvana_app_name", "description", "sequence", "admin", "block_number",
+            "previous_block_timestamp", "previous_block_last_sequence",
+            "last_proved_block_number", "is_paused", "created_at", "updated_at")
+
+
+def _summary(instance: AppInstanceObject) -> dict[str, Any]:
+    """The summary fields of `instance` (a description it lacks stays unset)."""
+    fields = {name: getattr(instance, name) for name in _SUMMARY}
+    if fields["description"] is None:
+        del fields["description"]
+    return fields
+
+
 def app_instance_data(instance: AppInstanceObject) -> pb.AppInstanceData:
     """Every field of AppInstanceData the chain object gives."""
     data = pb.AppInstanceData(
-        id=instance.id,
-        silvana_app_name=instance.silvana_app_name,
-        metadata=instance.metadata,
-        kv=instance.kv,
-        sequence=instance.sequence,
-        admin=instance.admin,
-        block_number=instance.block_number,
-        previous_block_timestamp=instance.previous_block_timestamp,
-        previous_block_last_sequence=instance.previous_block_last_sequence,
-        last_proved_block_number=instance.last_proved_block_number,
+        id=instance.id, metadata=instance.metadata, kv=instance.kv,
         last_settled_block_number=instance.last_settled_block_number,
         last_settled_sequence=instance.last_settled_sequence,
         last_purged_sequence=instance.last_purged_sequence,
-        is_paused=instance.is_paused,
         min_time_between_blocks=instance.min_time_between_blocks,
-        created_at=instance.created_at,
-        updated_at=instance.updated_at,
+        **_summary(instance),
     )
-    if instance.description is not None:
-        data.description = instance.description
     for name, method in instance.methods.items():
         entry = data.methods[name]
         entry.developer, entry.agent = method.developer, method.agent
@@ -131,21 +133,7 @@ def app_instance_data(instance: AppInstanceObject) -> pb.AppInstanceData:
 def metadata_message(instance: AppInstanceObject, key: str | None) -> pb.Metadata:
     """Upstream's Metadata: the instance's summary, and the value of `key` when
     asked for and present."""
-    message = pb.Metadata(
-        app_instance_id=instance.id,
-        silvana_app_name=instance.silvana_app_name,
-        sequence=instance.sequence,
-        admin=instance.admin,
-        block_number=instance.block_number,
-        previous_block_timestamp=instance.previous_block_timestamp,
-        previous_block_last_sequence=instance.previous_block_last_sequence,
-        last_proved_block_number=instance.last_proved_block_number,
-        is_paused=instance.is_paused,
-        created_at=instance.created_at,
-        updated_at=instance.updated_at,
-    )
-    if instance.description is not None:
-        message.description = instance.description
+    message = pb.Metadata(app_instance_id=instance.id, **_summary(instance))
     if key is not None and key in instance.metadata:
         message.value = instance.metadata[key]
     _settlements(message.settlements, instance.settlements)
