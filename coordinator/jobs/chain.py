@@ -10,6 +10,8 @@ interval; the chain's events say when it is pending again.
 
 from __future__ import annotations
 
+import logging
+
 from coordinator.domain import ChainOperation, Job, JobRef, JobState, OperationKind
 from coordinator.events.job_events import (
     JobCompleted,
@@ -30,10 +32,11 @@ from coordinator.jobs.core import (
     CHAIN_RETRY_INTERVAL_SECS,
     MAX_JOB_ID,
     BookCore,
-    log,
 )
 
 __all__ = ["ChainIntake"]
+
+log = logging.getLogger("coordinator.jobs")
 
 
 class ChainIntake(BookCore):

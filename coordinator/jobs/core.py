@@ -55,7 +55,15 @@ from coordinator.logs import escape
 from coordinator.promptly import promptly
 from coordinator.store import Ledger, LedgerWrite, Store
 
-__all__ = ["KEEP_FINISHED", "BookCore", "CommitFailed", "Outcome"]
+__all__ = [
+    "CHAIN_CLOCK_MARGIN_SECS",
+    "CHAIN_RETRY_INTERVAL_SECS",
+    "KEEP_FINISHED",
+    "MAX_JOB_ID",
+    "BookCore",
+    "CommitFailed",
+    "Outcome",
+]
 
 log = logging.getLogger("coordinator.jobs")
 
