@@ -9,6 +9,9 @@ Every call that names a job walks the same path, here and nowhere else:
     job     -> app instance: the job's own (`job.app_instance`); an area reads or
                writes it only through the job
 
+(CompleteJob, FailJob and TerminateJob hand the same three values to the book,
+whose settling calls begin with that same `held` check.)
+
 A refusal of the book becomes a gRPC status in `_refusals`:
 
     SessionDenied  -> PERMISSION_DENIED
