@@ -44,7 +44,7 @@ from coordinator.config import RpcSettings
 from coordinator.domain import AgentKey, Job
 from coordinator.jobs import JobBook
 from coordinator.rpc import CoordinatorService, job_message, serve, serve_tcp
-from coordinator.rpc.service import _check_name, _optional_session
+from coordinator.rpc.checks import check_name, optional_session
 from coordinator.store import DB_FILE, SCHEMA, Ledger, Store
 
 SERVICE = "silvana.coordinator.v1.CoordinatorService"
@@ -114,11 +114,11 @@ def serve_grpcio(address: str, directory: Path, jobs: int, kind: str) -> None:
     def get_job(request: pb.GetJobRequest, context: grpc.ServicerContext) -> pb.GetJobResponse:
         try:
             key = AgentKey(
-                _check_name("developer", request.developer),
-                _check_name("agent", request.agent),
-                _check_name("agent_method", request.agent_method, may_be_empty=True),
+                check_name("developer", request.developer),
+                check_name("agent", request.agent),
+                check_name("agent_method", request.agent_method, may_be_empty=True),
             )
-            session_id = _optional_session(request.session_id)
+            session_id = optional_session(request.session_id)
         except purerpc.RpcFailedError as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         with lock:

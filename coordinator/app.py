@@ -21,31 +21,39 @@ live on the Trio thread (their changes reach sqlite in the dispatcher's
 transaction or the book's commits). A signal stops the tree last child first
 (the runner drains while the socket and the settler still serve it): exit 0; a
 second cancels at once: exit 130. See README, Architecture.
+
+Every child is a `ChildSpec(name, factory, restart, shutdown_secs)`. A restart
+builds the dispatcher and recovery anew; the owners others share outlive it on
+purpose: the book and registry (changed in the store's transactions), the
+runner (its containers run on), the settler (its waiters; its run reads the
+outbox again), the reconciler (its status), and ingest (its mark of what the
+channel still holds: the durable cursor would deliver that twice).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 
 import trio
 
 from coordinator.config import Settings, signing_key
 from coordinator.dispatcher import Dispatcher, DispatchStatus, Router
-from coordinator.enclave.forwarder import run_forwarder
 from coordinator.events.layouts import initial_layout
 from coordinator.events.parser import EventParser
+from coordinator.forwarder import run_forwarder
 from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
 from coordinator.preflight import prepare
-from coordinator.reconciler import reconciler_child, reconciler_for
+from coordinator.reconciler import reconciler_for
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
 from coordinator.rpc import CoordinatorService, StatusService, clear_socket_path, serve, serve_tcp
 from coordinator.runner import Runner
-from coordinator.settlement import open_settler, settler_child
+from coordinator.settlement import SETTLE_GRACE_SECS, open_settler
 from coordinator.status import DaemonStatus, run_status
 from coordinator.store import Ledger, Store
 from coordinator.sui.chain_status import ChainStatus
@@ -102,9 +110,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     lookup = None if sui.registry_id is None else ChainLookup(connect_sui, sui.registry_id)
     registry = await Registry.load(store, lookup)
     chain = ChainStatus(endpoint=sui.rpc_url)
-    settler = open_settler(key, settings, store, book, connect_sui)
+    settler = open_settler(key, settings.sui, settings.settle, store, book, connect_sui)
     runner = Runner(settings, book, registry, instance_id, settler=settler)
-    reconciler = reconciler_for(settings, connect_sui, book)  # None when off
+    # None when off:
+    reconciler = reconciler_for(settings.reconcile, settings.docker, connect_sui, book)
     deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
     stored_layout = await store.run(Ledger.layout)
     parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout),
@@ -118,8 +127,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     router = Router(store, registry, book, handled, parser, expected_chain=sui.chain_id,
                     stored_layout=stored_layout)
     ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)
-    dispatcher = Dispatcher(store, deliveries_out, handled, router.route)
     status_service = StatusService(status.snapshot, service.limiter)
+
+    def dispatch() -> Awaitable[None]:
+        return Dispatcher(store, deliveries_out, handled, router.route).run()
 
     children: list[ChildSpec] = []
     if settings.simnet.enabled:
@@ -130,9 +141,9 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     if settings.enclave.vsock_proxy is not None:
         forwarder = functools.partial(run_forwarder, settings.enclave)
         children.append(ChildSpec("forwarder", lambda: Child(forwarder)))
-    children.append(ChildSpec("status", task(lambda: run_status(settings.status.mode, status))))
     rpc = functools.partial(serve, settings.rpc, service, status_service, agents=runner.sockets)
-    children.append(ChildSpec("rpc", lambda: Child(rpc)))
+    children += [ChildSpec("status", task(lambda: run_status(settings.status.mode, status))),
+                 ChildSpec("rpc", lambda: Child(rpc))]
     if settings.rpc.listen:  # upstream's agents dial TCP; up once it listens
         tcp = functools.partial(serve_tcp, settings.rpc, service)
         children.append(ChildSpec("rpc-tcp", lambda: Child(tcp)))
@@ -142,12 +153,14 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     if lookup is not None:
         recovery = task(lambda: recover_pending_jobs(connect_sui, book))
         children.append(ChildSpec("recovery", recovery, Restart.TRANSIENT))
-    children += [ChildSpec("ingest", task(ingest.run)),
-                 ChildSpec("dispatcher", task(dispatcher.run)),
-                 *([] if reconciler is None else [reconciler_child(reconciler)]),
-                 *([] if settler is None else [settler_child(settler)]),
-                 ChildSpec("runner", lambda: Child(runner.run, runner.drain),
-                           shutdown_secs=DRAIN_GRACE_SECS)]
+    children += [ChildSpec("ingest", task(ingest.run)), ChildSpec("dispatcher", task(dispatch))]
+    if reconciler is not None:
+        children.append(ChildSpec("reconciler", lambda: Child(reconciler.run)))
+    if settler is not None:
+        children.append(ChildSpec("settler", lambda: Child(settler.run, settler.drain),
+                                  shutdown_secs=SETTLE_GRACE_SECS))
+    children.append(ChildSpec("runner", lambda: Child(runner.run, runner.drain),
+                              shutdown_secs=DRAIN_GRACE_SECS))
     log.info("coordinator %s: package %s, modules %s, layout %s, state %s", instance_id,
              sui.package_id, ", ".join(sui.modules), parser.layout or "auto (not settled yet)",
              store.path)

@@ -26,15 +26,29 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from pydantic import field_validator
 from rich.console import Console
 from rich.logging import RichHandler
 
 from coordinator.domain import AgentKey, Job, JobRef, Session
+from coordinator.section import Section
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
 _console: Console | None = None
+
+
+class LogSettings(Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    # text: timestamped lines (a rich view on a TTY); json: one object a line, for log shippers.
+    format: Literal["text", "json"] = "text"
+
+    @field_validator("level", "format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
 
 
 def log_console() -> Console:

@@ -24,11 +24,12 @@ from pathlib import Path
 
 import trio
 
-from coordinator.config import RpcSettings, Settings
+from coordinator.config import Settings
 from coordinator.errors import SetupError
 from coordinator.hostport import split_host_port
 from coordinator.logs import escape
 from coordinator.rpc.server import SocketPathError, make_parent, resolve_group
+from coordinator.rpc.settings import RpcSettings
 from coordinator.statelock import StateLock
 
 log = logging.getLogger("coordinator.state")

@@ -40,18 +40,19 @@ from dataclasses import dataclass
 from typing import Literal
 
 import trio
+from pydantic import Field, field_validator
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
-from coordinator.config import Settings
+from coordinator.docker.settings import DockerSettings
 from coordinator.domain import JobRef, JobState
 from coordinator.errors import describe
 from coordinator.events.models import normalize_address
+from coordinator.instruments import RECONCILE_JOBS, RECONCILE_PASSES
 from coordinator.jobs import JobBook
-from coordinator.metrics.instruments import RECONCILE_JOBS, RECONCILE_PASSES
+from coordinator.section import Section
 from coordinator.sui.app_jobs import AppJobs, ChainJobEntry, pending_job, read_app_jobs, sender_of
 from coordinator.sui.client import SuiClient, SuiError
 from coordinator.sui.objects import PAGE_SIZE, Connect
-from coordinator.supervisor import Child, ChildSpec
 
 log = logging.getLogger("coordinator.reconciler")
 
@@ -67,6 +68,31 @@ PASS_TIMEOUT_SECS = 120.0
 SENDERS_KEPT = 1024  # transaction -> sender, for running jobs seen pass after pass
 
 PassResult = Literal["ok", "partial", "error"]
+
+
+class ReconcileSettings(Section):
+    """How often the job book is compared with the app instances' jobs on chain."""
+
+    # 0 turns reconciliation off; else at least a second, at most a day.
+    interval_secs: float = Field(default=300.0, ge=0, le=86400)
+
+    @field_validator("interval_secs")
+    @classmethod
+    def _check_interval(cls, value: float) -> float:
+        if 0 < value < 1:
+            raise ValueError("must be 0 (off) or 1 .. 86400 seconds")
+        return value
+
+    # A job running on chain this long, under any coordinator's address, is
+    # failed there (upstream's STUCK_JOB_TIMEOUT_SECS); never below
+    # docker.container_timeout_secs (see `stale_after_secs`).
+    stale_running_secs: int = Field(default=600, ge=1, le=7 * 24 * 3600)
+
+    def stale_after_secs(self, docker: DockerSettings) -> int:
+        """The stale limit in force: a live coordinator's container may run for
+        the whole container timeout, so the limit is never below it."""
+        return max(self.stale_running_secs, docker.container_timeout_secs)
+
 
 
 class _BudgetSpent(Exception):
@@ -105,21 +131,17 @@ def fail_through_book(book: JobBook) -> FailOnChain:
     return fail
 
 
-def reconciler_child(reconciler: Reconciler) -> ChildSpec:
-    """The reconciler as a permanent child of the daemon's tree."""
-    return ChildSpec("reconciler", lambda: Child(reconciler.run))
-
-
-def reconciler_for(settings: Settings, connect: Connect, book: JobBook) -> Reconciler | None:
+def reconciler_for(settings: ReconcileSettings, docker: DockerSettings, connect: Connect,
+                   book: JobBook) -> Reconciler | None:
     """The daemon's reconciler, None when `reconcile.interval_secs` is 0. Our
     address is the book's (the key's); failures go through the book."""
-    if not settings.reconcile.interval_secs:
+    if not settings.interval_secs:
         return None
     return Reconciler(
         connect, book, address=book.address, fail_on_chain=fail_through_book(book),
-        interval_secs=settings.reconcile.interval_secs,
-        running_timeout_secs=settings.docker.container_timeout_secs,
-        stale_running_secs=settings.reconcile.stale_after_secs(settings.docker),
+        interval_secs=settings.interval_secs,
+        running_timeout_secs=docker.container_timeout_secs,
+        stale_running_secs=settings.stale_after_secs(docker),
     )
 
 

@@ -98,7 +98,8 @@ class Runner:
             chain=settings.sui.chain, coordinator_url=settings.agent_coordinator_url,
         )
         # Each container's own socket directory (the rpc child serves them).
-        self.sockets = sockets or AgentSockets.from_settings(settings)
+        self.sockets = sockets or AgentSockets.from_settings(
+            settings.rpc, settings.host_agent_socket_dir, settings.docker.container_socket_path)
         self.running: dict[str, RunningContainer] = {}
         self.waiting: dict[AgentKey, str] = {}  # keys with ready jobs that cannot start, why
         self._told_unknown: set[AgentKey] = set()  # keys logged as waiting for their method

@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS agent_methods (
     PRIMARY KEY (developer, agent, agent_method)
 );
 -- Job operations for the chain, written before they are sent and deleted once
--- the chain answered them (coordinator/settlement.py).
+-- the chain answered them (coordinator/settlement/).
 CREATE TABLE IF NOT EXISTS outbox (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     kind         TEXT    NOT NULL,  -- start | complete | fail | terminate | an agent write

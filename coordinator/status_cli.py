@@ -18,8 +18,9 @@ from rich.live import Live
 from coordinator import grpc
 from coordinator._pb.silvana.coordinator.v1 import coordinator_grpc
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
-from coordinator.config import ConfigError, RpcSettings, read_toml
+from coordinator.config import ConfigError, read_toml
 from coordinator.console import EventRate, live_view, summary_line
+from coordinator.rpc.settings import RpcSettings
 
 CALL_TIMEOUT_SECS = 5.0
 WATCH_INTERVAL_SECS = 1.0

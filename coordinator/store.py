@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import trio
+from pydantic import field_validator
 
 from coordinator.domain import (
     AgentKey,
@@ -37,6 +38,7 @@ from coordinator.domain import (
 )
 from coordinator.promptly import PromptLimiter
 from coordinator.schema import ensure_schema
+from coordinator.section import Section
 from coordinator.state_integrity import check_not_empty, create_private, damaged, quick_check
 
 log = logging.getLogger("coordinator.state")
@@ -62,6 +64,18 @@ def session_tag(session_id: str | None) -> str | None:
     if session_id is None:
         return None
     return "tag:" + hmac.new(_SESSION_KEY, session_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class StateSettings(Section):
+    dir: Path = Path("state")
+
+    @field_validator("dir")
+    @classmethod
+    def _check_dir(cls, value: Path) -> Path:
+        # What the path points at is checked at start (coordinator.preflight).
+        if "\0" in str(value):
+            raise ValueError("must be a path without NUL characters")
+        return value
 
 
 class Ledger:

@@ -1,7 +1,7 @@
 """The supervision-tree primitive: a Trio nursery that restarts its children.
 
 Modelled on Erlang/OTP's `one_for_one` supervisor. Each child is a `ChildSpec`
-whose restart policy is data:
+(name, factory, restart policy, shutdown budget) whose restart policy is data:
 
 - PERMANENT: always restarted, whether it returned or crashed;
 - TRANSIENT: restarted only after a crash (an exception);
@@ -36,7 +36,7 @@ import trio
 
 from coordinator.backoff import Backoff
 from coordinator.errors import SetupError, describe
-from coordinator.metrics.instruments import SUPERVISOR_CHILD_UP, SUPERVISOR_RESTARTS
+from coordinator.instruments import SUPERVISOR_CHILD_UP, SUPERVISOR_RESTARTS
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,20 @@ class Child:
 
 @dataclass(frozen=True)
 class ChildSpec:
+    """The one way to declare a child: its name, the factory of each run, its
+    restart policy and its shutdown budget.
+
+    `factory` is called at every (re)start and returns that run's `Child`.
+    What it builds is fresh for the run; what it only refers to survives a
+    failed run. So a restart starts from fresh state exactly as far as the
+    factory builds it: a child whose state others share (the daemon's owners:
+    the job book, the settler, the runner) keeps that state, and its `run`
+    reads what is durable (the outbox, the cursor) again at start. The
+    daemon's tree (`coordinator.app`) says child by child what survives and why.
+    """
+
     name: str
-    # Called at every (re)start, so a restart begins from freshly built state.
-    start: Callable[[], Child]
+    factory: Callable[[], Child]
     restart: Restart = Restart.PERMANENT
     shutdown_secs: float = 0.0  # how long `Child.drain` may take on a graceful stop
 
@@ -224,7 +235,7 @@ class Supervisor:
             started = trio.current_time()
             child_up.set(1)
             try:
-                slot.current = spec.start()
+                slot.current = spec.factory()
                 await slot.current.run(task_status=up)
             except SetupError:
                 raise  # the configuration is wrong: no restart can mend that

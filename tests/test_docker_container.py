@@ -13,7 +13,7 @@ import docker
 import pytest
 import trio
 
-import coordinator.docker.container as container_module
+import coordinator.docker.removal as removal_module
 from coordinator.config import DockerSettings
 from coordinator.docker import (
     ContainerOptions,
@@ -196,7 +196,7 @@ async def test_tee_mode_host_network_and_polling(
 ) -> None:
     # Dropping this machine's page cache would slow everything else down.
     drop_caches = tmp_path / "drop_caches"
-    monkeypatch.setattr(container_module, "DROP_CACHES", drop_caches)
+    monkeypatch.setattr(removal_module, "DROP_CACHES", drop_caches)
     options = make_options(instance_id, use_tee=True, tee_poll_interval_secs=2)
     seen: dict[str, Any] = {}
     async with trio.open_nursery() as nursery:
@@ -260,8 +260,8 @@ async def test_tee_clean_up_warns_once_where_the_page_cache_cannot_be_dropped(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
     # A path that cannot be written stands in for a read-only /proc/sys.
-    monkeypatch.setattr(container_module, "DROP_CACHES", tmp_path / "absent" / "drop_caches")
-    monkeypatch.setattr(container_module, "_page_cache_warned", False)
+    monkeypatch.setattr(removal_module, "DROP_CACHES", tmp_path / "absent" / "drop_caches")
+    monkeypatch.setattr(removal_module, "_page_cache_warned", False)
     options = make_options(instance_id, use_tee=True, tee_poll_interval_secs=0.1)
     for job_id in (10, 11):
         outcome = await run_container(engine, make_spec(job_id, "true"), options)

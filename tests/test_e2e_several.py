@@ -24,7 +24,7 @@ import docker
 import pytest
 import trio
 
-from coordinator.docker.container import LABEL_COORDINATOR, LABEL_JOB
+from coordinator.docker import LABEL_COORDINATOR, LABEL_JOB
 from coordinator.events.models_2025_11 import (
     JobCompletedEvent,
     JobFailedEvent,

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import trio
 
-from coordinator import app
+from coordinator import app, forwarder
 from coordinator.config import ConfigError, load_settings
-from coordinator.enclave import entrypoint, forwarder
+from coordinator.enclave import entrypoint
 from coordinator.simnet import Simnet, serve
 from tests.e2e_support import free_port, status_when
 

@@ -19,7 +19,7 @@ import trio
 import trio.testing
 
 from coordinator.config import ConfigError, EnclaveSettings, load_settings
-from coordinator.enclave.forwarder import (
+from coordinator.forwarder import (
     Dial,
     ForwarderStats,
     Limits,

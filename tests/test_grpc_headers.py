@@ -1,6 +1,6 @@
 """The server's header encoder: what it sends is what hpack's own would send.
 
-`_RepeatingEncoder` hands back a remembered block for a header list encoded
+`RepeatingEncoder` hands back a remembered block for a header list encoded
 before while the table is unchanged. Fed the same sequence as a plain
 `hpack.Encoder` (answers, trailers, errors with changing messages, new
 headers, table size changes from the client's SETTINGS), it must give the
@@ -13,7 +13,7 @@ import random
 
 import hpack  # type: ignore[import-untyped]
 
-from coordinator.grpc.server import _RepeatingEncoder
+from coordinator.grpc.connection import RepeatingEncoder
 
 ANSWER = [(":status", "200"), ("content-type", "application/grpc+proto")]
 TRAILERS = [("grpc-status", "0")]
@@ -33,7 +33,7 @@ def _headers(rng: random.Random, step: int) -> list[tuple[str, str]]:
 def test_the_same_bytes_as_hpack_for_any_sequence() -> None:
     for seed in range(20):
         rng = random.Random(seed)
-        ours, plain, client = _RepeatingEncoder(), hpack.Encoder(), hpack.Decoder()
+        ours, plain, client = RepeatingEncoder(), hpack.Encoder(), hpack.Decoder()
         reused = 0
         for step in range(400):
             if rng.random() < 0.02:  # the client's SETTINGS_HEADER_TABLE_SIZE
@@ -50,7 +50,7 @@ def test_the_same_bytes_as_hpack_for_any_sequence() -> None:
 
 
 def test_a_block_is_not_reused_once_the_table_moved() -> None:
-    ours = _RepeatingEncoder()
+    ours = RepeatingEncoder()
     first = ours.encode(ANSWER)
     again = ours.encode(ANSWER)  # now indexed from the table: remembered
     assert ours.encode(ANSWER) is again

@@ -232,7 +232,7 @@ async def test_recovery_fails_jobs_left_running(tmp_path: Path) -> None:
 async def test_the_book_commits_its_own_changes_and_keeps_the_jobs_table_bounded(
     book: JobBook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("coordinator.jobs.KEEP_FINISHED", 3)
+    monkeypatch.setattr("coordinator.jobs.core.KEEP_FINISHED", 3)
     for job_id in range(1, 7):
         book.on_chain_event(created(job_id))
     await book.commit()

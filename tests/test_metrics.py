@@ -28,13 +28,13 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import ConfigError, Settings, SettleSettings, load_settings
 from coordinator.dispatcher import DispatchStatus
 from coordinator.domain import AgentKey, ChainOperation, Job, JobRef, OperationKind, Session
+from coordinator.instruments import REGISTRY, socket_call
 from coordinator.jobs import JobBook
 from coordinator.logs import PLAIN_FORMAT, JsonFormatter, session_fingerprint
 from coordinator.metrics import endpoint
 from coordinator.metrics.collector import DaemonCollector
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.health import readiness
-from coordinator.metrics.instruments import REGISTRY, socket_call
 from coordinator.metrics.observed import Observed
 from coordinator.registry import Registry
 from coordinator.rpc import CoordinatorService

@@ -21,8 +21,8 @@ from coordinator.config import ConfigError, load_settings
 from coordinator.console import summary_line
 from coordinator.domain import AgentKey, JobRef, JobState
 from coordinator.events.layouts import Layout
+from coordinator.instruments import REGISTRY
 from coordinator.jobs import JobBook
-from coordinator.metrics.instruments import REGISTRY
 from coordinator.reconciler import MAX_READS_PER_PASS, FailOnChain, Reconciler, fail_through_book
 from coordinator.recovery import read_pending_jobs
 from coordinator.simnet import Simnet, serve

@@ -32,7 +32,7 @@ from coordinator.grpc import unix_channel
 from coordinator.jobs import JobBook
 from coordinator.logs import session_fingerprint
 from coordinator.rpc import CoordinatorService, SocketPathError, StatusService, serve
-from coordinator.rpc.unserved import UNSERVED
+from coordinator.rpc.service import UNSERVED
 from coordinator.status import DaemonStatus
 from coordinator.store import Store
 from tests.support import FORGED, LINE_START, created, log_lines

@@ -20,7 +20,7 @@ from coordinator.config import RpcSettings, SettleSettings
 from coordinator.domain import AgentKey
 from coordinator.jobs import JobBook
 from coordinator.rpc import CoordinatorService, serve_tcp
-from coordinator.rpc.service import MAX_WRITES_PER_SESSION
+from coordinator.rpc.app_state import MAX_WRITES_PER_SESSION
 from coordinator.settlement import Settler
 from coordinator.simnet import Simnet, serve
 from coordinator.simnet.objects import AppMethod
@@ -248,7 +248,7 @@ async def test_one_session_cannot_hold_every_call_slot_with_writes(
     """Writes wait for the chain (here: a node that does not answer); a session
     gets at most MAX_WRITES_PER_SESSION waiting at once, another session is
     not held up by them, and once answered the session may write again."""
-    monkeypatch.setattr("coordinator.settlement.WRITE_TIMEOUT_SECS", 3.0)
+    monkeypatch.setattr("coordinator.settlement.writes.WRITE_TIMEOUT_SECS", 3.0)
     rig.sim.gate.unavailable_for(3600)
 
     def set_kv(session: str, job_id: int, key: str) -> pb.SetKVRequest:

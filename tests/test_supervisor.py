@@ -317,3 +317,26 @@ async def test_a_setup_error_is_not_restarted_and_reaches_the_caller(
     with pytest.raises(SetupError, match="another chain"):
         await run_until_signalled(supervisor, lambda: None)
     assert len(runs) == 1 and sibling_cancelled.is_set()
+
+
+async def test_a_restart_runs_what_the_factory_builds_anew(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """The spec's factory is called at every (re)start: state it builds is the
+    run's own, so a crashed run's state is not what the next run starts with."""
+
+    class Counter:
+        def __init__(self) -> None:
+            self.seen = 0
+
+        async def run(self) -> None:
+            self.seen += 1
+            seen.append(self.seen)
+            if len(seen) >= 3:
+                await trio.sleep_forever()
+            raise Boom("crash")
+
+    seen: list[int] = []
+    with trio.move_on_after(100):
+        await supervise("t", [ChildSpec("c", lambda: task(Counter().run)())], FAST)
+    assert seen == [1, 1, 1]

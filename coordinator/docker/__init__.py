@@ -23,17 +23,7 @@ the image ready before a slot is free. `runtime.DockerRuntime` packs the
 engine, the options and the policy as the runner uses them.
 """
 
-from coordinator.docker.container import (
-    LABEL_COORDINATOR,
-    LABEL_JOB,
-    LABEL_SESSION,
-    ContainerOptions,
-    ContainerOutcome,
-    ContainerSpec,
-    prepare_and_run,
-    run_container,
-    stop_and_remove,
-)
+from coordinator.docker.container import prepare_and_run, run_container
 from coordinator.docker.engine import (
     DockerEngine,
     DockerError,
@@ -55,7 +45,16 @@ from coordinator.docker.images import (
     registry_auth,
 )
 from coordinator.docker.reaper import REAP_REASON, ReapedContainer, reap_orphans
+from coordinator.docker.removal import stop_and_remove
 from coordinator.docker.slots import ContainerSlots
+from coordinator.docker.spec import (
+    LABEL_COORDINATOR,
+    LABEL_JOB,
+    LABEL_SESSION,
+    ContainerOptions,
+    ContainerOutcome,
+    ContainerSpec,
+)
 
 __all__ = [
     "LABEL_COORDINATOR",

@@ -20,137 +20,36 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import trio
 from docker.types import LogConfig, Mount
 
 from coordinator.agent_env import AgentEnv
-from coordinator.config import DockerSettings
 from coordinator.docker.engine import (
     DockerEngine,
     DockerError,
-    DockerNotFound,
     DockerUnavailable,
     retrying,
 )
 from coordinator.docker.images import ImageError, ImagePolicy, ProgressCallback, prepare_image
-from coordinator.logs import session_fingerprint
-from coordinator.metrics.instruments import CONTAINER_OUTCOMES
+from coordinator.docker.removal import clean_up, stop
+from coordinator.docker.spec import (
+    ContainerOptions,
+    ContainerOutcome,
+    ContainerSpec,
+    container_labels,
+    outcome_kind,
+)
+from coordinator.instruments import CONTAINER_OUTCOMES
 
 log = logging.getLogger(__name__)
 
-LABEL_COORDINATOR = "silvana.coordinator"
-LABEL_JOB = "silvana.job"
-LABEL_SESSION = "silvana.session"
-
 # After the container exits, how long its remaining output may take to arrive.
 LOG_DRAIN_SECS = 10.0
-DROP_CACHES = Path("/proc/sys/vm/drop_caches")
-
-
-@dataclass(frozen=True)
-class ContainerSpec:
-    """One agent container for one job: what the job and its agent method ask for."""
-
-    job_id: int
-    session_id: str
-    session_private_key: str  # SESSION_PRIVATE_KEY, whose address is the session id
-    developer: str
-    agent: str
-    agent_method: str
-    app_instance: str
-    job_data: bytes
-    image: str  # an image id from prepare_image (prepare_and_run: the method's docker_image)
-    memory_gb: int = 0  # the method's min_memory_gb; 0 = no limit
-    cpu_cores: int = 0  # the method's min_cpu_cores; 0 = no limit
-    # Replaces memory_gb when set; whole GiB are too coarse for some callers (tests).
-    memory_limit_bytes: int | None = None
-    command: tuple[str, ...] | None = None  # None: the image's own CMD (agents)
-    # The session's own socket directory on the engine's host (coordinator.rpc's
-    # AgentSockets), mounted at the directory of COORDINATOR_SOCKET; None: none.
-    socket_dir: Path | None = None
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.developer, self.agent, self.agent_method)
-
-    @property
-    def memory_bytes(self) -> int:
-        if self.memory_limit_bytes is not None:
-            return self.memory_limit_bytes
-        return self.memory_gb << 30
-
-
-@dataclass(frozen=True)
-class ContainerOptions:
-    """How this coordinator runs every agent container."""
-
-    instance_id: str  # also the agents' COORDINATOR_ID
-    chain: str = "testnet"  # the agents' CHAIN (`sui.chain`)
-    coordinator_url: str | None = None  # the agents' COORDINATOR_URL (`rpc.listen`)
-    container_socket_path: str = "/run/silvana/coordinator.sock"
-    timeout_secs: float = 300.0
-    stop_grace_secs: int = 10
-    use_tee: bool = False
-    tee_poll_interval_secs: float = 5.0
-    network_mode: str = "bridge"  # standard mode only; TEE mode uses the host's
-    pids_limit: int = 512
-    cap_add: tuple[str, ...] = ()  # every other capability is dropped
-    log_limit_bytes: int = 1 << 20
-    extra_env: Mapping[str, str] = field(default_factory=dict)
-    # Set when the coordinator must exit at once (a second SIGINT/SIGTERM): a
-    # container cancelled from then on is killed and removed, with no stop grace.
-    exit_now: trio.Event | None = None
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: DockerSettings,
-        *,
-        instance_id: str,
-        chain: str = "testnet",
-        coordinator_url: str | None = None,
-        exit_now: trio.Event | None = None,
-    ) -> ContainerOptions:
-        return cls(
-            instance_id=instance_id,
-            chain=chain,
-            coordinator_url=coordinator_url,
-            container_socket_path=settings.container_socket_path,
-            timeout_secs=settings.container_timeout_secs,
-            stop_grace_secs=settings.stop_grace_secs,
-            use_tee=settings.use_tee,
-            tee_poll_interval_secs=settings.tee_poll_interval_secs,
-            network_mode=settings.network_mode,
-            pids_limit=settings.pids_limit,
-            cap_add=tuple(settings.cap_add),
-            log_limit_bytes=settings.log_limit_bytes,
-            extra_env=dict(settings.agent_env),
-            exit_now=exit_now,
-        )
-
-
-@dataclass(frozen=True)
-class ContainerOutcome:
-    container_id: str
-    exit_code: int | None
-    duration_secs: float
-    reason: str  # one line for the job record and the operator
-    oom_killed: bool
-    timed_out: bool
-    logs: bytes  # the tail of stdout and stderr, interleaved as written
-    logs_dropped_bytes: int  # output before that tail
-    started_at: datetime | None  # as the engine recorded them
-    finished_at: datetime | None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out and not self.oom_killed
 
 
 class LogTail:
@@ -194,7 +93,7 @@ async def run_container(
         return await _supervise(engine, container_id, spec, options)
     finally:
         with trio.CancelScope(shield=True):
-            await _clean_up(engine, container_id, options)
+            await clean_up(engine, container_id, options)
 
 
 async def prepare_and_run(
@@ -228,19 +127,6 @@ async def prepare_and_run(
         raise
     finally:
         CONTAINER_OUTCOMES.labels(kind).inc()
-
-
-def outcome_kind(outcome: ContainerOutcome) -> str:
-    """A bounded label for how a container ended (the reason text is free-form)."""
-    if outcome.timed_out:
-        return "timeout"
-    if outcome.oom_killed:
-        return "oom_killed"
-    if outcome.exit_code == 0:
-        return "succeeded"
-    if outcome.exit_code is None:
-        return "engine_error"
-    return "exit_nonzero"
 
 
 def _extra_hosts(network_mode: str) -> dict[str, str] | None:
@@ -304,19 +190,12 @@ async def _create(engine: DockerEngine, spec: ContainerSpec, options: ContainerO
     )
     # The config refuses contract names in extra_env; the contract wins regardless.
     environment = {**options.extra_env, **contract.as_env()}
-    labels = {
-        LABEL_COORDINATOR: options.instance_id,
-        LABEL_JOB: str(spec.job_id),
-        # The session's fingerprint, never its id: labels are shown to anyone who
-        # may `docker inspect`, and the id is the agent's credential.
-        LABEL_SESSION: session_fingerprint(spec.session_id),
-    }
     created = await engine.call(
         api.create_container,
         spec.image,
         command=list(spec.command) if spec.command is not None else None,
         environment=environment,
-        labels=labels,
+        labels=container_labels(spec, options.instance_id),
         host_config=host_config,
     )
     return str(created["Id"])
@@ -360,7 +239,7 @@ async def _supervise(
                     "job %d: container %s timed out after %g s; stopping it (grace %g s)",
                     spec.job_id, container_id[:12], options.timeout_secs, options.stop_grace_secs,
                 )
-                await _stop(engine, container_id, options.stop_grace_secs)
+                await stop(engine, container_id, options.stop_grace_secs)
             with trio.move_on_after(LOG_DRAIN_SECS):
                 await logs_done.wait()
             if not logs_done.is_set():
@@ -432,87 +311,6 @@ async def _poll_until_exit(engine: DockerEngine, container_id: str, interval: fl
         await trio.sleep(interval)
 
 
-async def _stop(engine: DockerEngine, container_id: str, grace: int) -> None:
-    """SIGTERM, then SIGKILL after `grace` (Docker's stop); a plain kill if that fails."""
-    api = engine.client.api
-    try:
-        await engine.call(
-            partial(api.stop, container_id, timeout=grace),
-            timeout=grace + engine.call_timeout,
-        )
-    except DockerNotFound:
-        return
-    except DockerError as exc:
-        log.warning("stopping container %s failed (%s); killing it", container_id[:12], exc)
-        try:
-            await engine.call(api.kill, container_id)
-        except DockerError as kill_exc:
-            log.warning("killing container %s failed: %s", container_id[:12], kill_exc)
-
-
-async def stop_and_remove(engine: DockerEngine, container_id: str, grace: int) -> bool:
-    """Stop (SIGTERM, `grace`, SIGKILL) and remove a container, waiting out a
-    short engine outage; False, with the error logged, if it is still there."""
-
-    async def attempt() -> None:
-        # Stop returns at once for an exited container.
-        await _stop(engine, container_id, grace)
-        await engine.call(
-            partial(engine.client.api.remove_container, container_id, v=True, force=True)
-        )
-
-    budget = grace + 4 * engine.call_timeout
-    try:
-        with trio.fail_after(budget):
-            await retrying(attempt, what=f"removing container {container_id[:12]}")
-    except DockerNotFound:
-        pass
-    except DockerError as exc:
-        log.error("removing container %s failed: %s", container_id[:12], exc)
-        return False
-    except trio.TooSlowError:
-        log.error("container %s was not removed within %g s", container_id[:12], budget)
-        return False
-    return True
-
-
-async def _clean_up(engine: DockerEngine, container_id: str, options: ContainerOptions) -> None:
-    hurry = options.exit_now is not None and options.exit_now.is_set()
-    if not await stop_and_remove(engine, container_id, 0 if hurry else options.stop_grace_secs):
-        log.error(
-            "container %s is left behind; the next start reaps it (label %s=%s)",
-            container_id[:12], LABEL_COORDINATOR, options.instance_id,
-        )
-    if options.use_tee:
-        await _drop_page_cache()
-
-
-_page_cache_warned = False
-
-
-async def _drop_page_cache() -> None:
-    """TEE hygiene: nothing of the last job stays in the page cache for the next."""
-    global _page_cache_warned
-
-    def drop() -> str | None:
-        os.sync()
-        try:
-            DROP_CACHES.write_text("3\n")
-        except OSError as exc:
-            return exc.strerror or str(exc)
-        return None
-
-    with trio.move_on_after(60):
-        problem = await trio.to_thread.run_sync(drop, abandon_on_cancel=True)
-        if problem and not _page_cache_warned:
-            _page_cache_warned = True
-            log.warning(
-                "TEE clean-up: cannot drop the page cache (%s: %s); data of finished jobs "
-                "may stay in memory (this warning is shown once)",
-                DROP_CACHES, problem,
-            )
-
-
 def _reason(
     state: Mapping[str, Any], timed_out: bool, spec: ContainerSpec, options: ContainerOptions
 ) -> str:
@@ -538,3 +336,4 @@ def _timestamp(value: str | None) -> datetime | None:
     main, dot, rest = value.rstrip("Z").partition(".")
     fraction = rest[:6] if dot else ""
     return datetime.fromisoformat(f"{main}{'.' + fraction if fraction else ''}+00:00")
+

@@ -20,7 +20,6 @@ from urllib.parse import unquote, urlsplit
 import docker.auth
 import trio
 
-from coordinator.config import DockerSettings
 from coordinator.docker.engine import (
     DockerEngine,
     DockerError,
@@ -28,7 +27,8 @@ from coordinator.docker.engine import (
     DockerTimeout,
     DockerUnavailable,
 )
-from coordinator.metrics.instruments import IMAGE_PULL_SECONDS, IMAGE_PULLS
+from coordinator.docker.settings import DockerSettings
+from coordinator.instruments import IMAGE_PULL_SECONDS, IMAGE_PULLS
 
 log = logging.getLogger(__name__)
 

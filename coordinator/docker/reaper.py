@@ -10,13 +10,9 @@ from typing import Any
 
 import trio
 
-from coordinator.docker.container import (
-    LABEL_COORDINATOR,
-    LABEL_JOB,
-    LABEL_SESSION,
-    stop_and_remove,
-)
 from coordinator.docker.engine import DockerEngine, retrying
+from coordinator.docker.removal import stop_and_remove
+from coordinator.docker.spec import LABEL_COORDINATOR, LABEL_JOB, LABEL_SESSION
 
 log = logging.getLogger(__name__)
 

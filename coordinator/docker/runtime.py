@@ -14,16 +14,12 @@ from typing import Protocol
 
 import trio
 
-from coordinator.config import DockerSettings
-from coordinator.docker.container import (
-    ContainerOptions,
-    ContainerOutcome,
-    ContainerSpec,
-    prepare_and_run,
-)
+from coordinator.docker.container import prepare_and_run
 from coordinator.docker.engine import DockerEngine, retrying
 from coordinator.docker.images import ImagePolicy, ProgressCallback
 from coordinator.docker.reaper import reap_orphans
+from coordinator.docker.settings import DockerSettings
+from coordinator.docker.spec import ContainerOptions, ContainerOutcome, ContainerSpec
 
 
 class ContainerRuntime(Protocol):

@@ -7,7 +7,7 @@ Docker engine but the one it starts. So, in order:
 2. bring the loopback interface up (`ip link set lo up`);
 3. when `[enclave] vsock_proxy` is set, map the host name of `sui.rpc_url` to
    127.0.0.1 in /etc/hosts, where the forwarder (a child of the daemon, see
-   coordinator/enclave/forwarder.py) listens; TLS then verifies that name;
+   coordinator/forwarder.py) listens; TLS then verifies that name;
 4. start `dockerd` for an enclave (no iptables, no bridge, data root on a
    tmpfs) and wait until it answers;
 5. run the coordinator (`python -m coordinator --config ...`) in this process;

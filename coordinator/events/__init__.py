@@ -3,65 +3,9 @@
 Import from here; ``bcs`` and ``models`` are the implementation split.
 """
 
+from coordinator.events import models
 from coordinator.events.bcs import BcsError, Codec, Reader, Writer
-from coordinator.events.models import (
-    EVENT_MODELS,
-    AgentCreatedEvent,
-    AgentDeletedEvent,
-    AgentUpdatedEvent,
-    AppInstanceCreatedEvent,
-    BcsEvent,
-    DefaultMethodRemovedEvent,
-    DefaultMethodSetEvent,
-    DeveloperCreatedEvent,
-    DeveloperDeletedEvent,
-    DeveloperUpdatedEvent,
-    JobCompletedEvent,
-    JobCreatedEvent,
-    JobDeletedEvent,
-    JobFailedEvent,
-    JobStatus,
-    JobUpdatedEvent,
-    KVDeletedEvent,
-    KVSetEvent,
-    MetadataAddedEvent,
-    MethodAddedEvent,
-    MethodRemovedEvent,
-    MethodUpdatedEvent,
-    UnknownEventType,
-    decode_event,
-    normalize_address,
-)
+from coordinator.events.models import *  # noqa: F403  (the models' names are the package's)
 
-__all__ = [
-    "EVENT_MODELS",
-    "AgentCreatedEvent",
-    "AgentDeletedEvent",
-    "AgentUpdatedEvent",
-    "AppInstanceCreatedEvent",
-    "BcsError",
-    "BcsEvent",
-    "Codec",
-    "DefaultMethodRemovedEvent",
-    "DefaultMethodSetEvent",
-    "DeveloperCreatedEvent",
-    "DeveloperDeletedEvent",
-    "DeveloperUpdatedEvent",
-    "JobCompletedEvent",
-    "JobCreatedEvent",
-    "JobDeletedEvent",
-    "JobFailedEvent",
-    "JobStatus",
-    "JobUpdatedEvent",
-    "KVDeletedEvent",
-    "KVSetEvent",
-    "MetadataAddedEvent",
-    "MethodAddedEvent",
-    "MethodRemovedEvent",
-    "MethodUpdatedEvent",
-    "Reader",
-    "UnknownEventType",
-    "Writer",
-    "decode_event",
-    "normalize_address",
-]
+__all__ = ["BcsError", "Codec", "Reader", "Writer"]
+__all__ += models.__all__

@@ -24,7 +24,9 @@ class JobEvent(BaseModel):
     )
 
 
-class JobCreated(JobEvent):
+class _JobContent(JobEvent):
+    """What a job is, as created and as kept on chain: both layouts carry these."""
+
     job_sequence: int
     description: str | None
     developer: str
@@ -33,12 +35,15 @@ class JobCreated(JobEvent):
     app: str
     app_instance: str
     app_instance_method: str
-    block_number: int | None = None
     sequences: tuple[int, ...] | None
-    sequences1: tuple[int, ...] | None = None
-    sequences2: tuple[int, ...] | None = None
     data: bytes
     created_at: int
+
+
+class JobCreated(_JobContent):
+    block_number: int | None = None
+    sequences1: tuple[int, ...] | None = None
+    sequences2: tuple[int, ...] | None = None
 
 
 class JobUpdated(JobEvent):
@@ -103,24 +108,13 @@ class JobRescheduled(JobEvent):
     rescheduled_at: int
 
 
-class ChainJob(JobEvent):
+class ChainJob(_JobContent):
     """A `jobs::Job` object as read from chain (recovery), either layout."""
 
-    job_sequence: int
-    description: str | None
-    developer: str
-    agent: str
-    agent_method: str
-    app: str
-    app_instance: str
-    app_instance_method: str
-    sequences: tuple[int, ...] | None
-    data: bytes
     status: JobStatus
     attempts: int
     interval_ms: int | None = None
     next_scheduled_at: int | None = None
-    created_at: int
     updated_at: int
 
 

@@ -30,7 +30,7 @@ from coordinator.events.layouts import (
     neutral,
 )
 from coordinator.events.models import BcsEvent, normalize_address
-from coordinator.metrics.instruments import EVENTS_MALFORMED
+from coordinator.instruments import EVENTS_MALFORMED
 
 log = logging.getLogger("coordinator.events")
 

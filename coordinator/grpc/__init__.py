@@ -9,22 +9,18 @@ one Trio API to the rest of the daemon (task_status, cancel scopes):
 - `client`: `StreamChannel` over a dialled stream, `unix_channel(path)`;
 - `server`: `serve` (Unix socket path), `serve_socket` (a bound socket),
   `serve_tcp` (one address), each capped by a `ServerLimits` (streams, message
-  size, connection window, handshake and idle timeouts) and `Connections` gates;
+  size, connection window, handshake and idle timeouts) and `Connections` gates
+  (`limits`); under it the per-connection `handler` and the HTTP/2
+  `connection` with its flow control;
 - `patches`: the in-place patch (TCP socket options on TCP sockets only,
   installed on import) and the fingerprints of every purerpc internal the
   fixes build on (a test fails when the pinned purerpc changes one).
 """
 
 from coordinator.grpc.client import StreamChannel, UnixChannel, unix_channel
+from coordinator.grpc.limits import DEFAULT_LIMITS, Connections, ServerLimits
 from coordinator.grpc.patches import install
-from coordinator.grpc.server import (
-    DEFAULT_LIMITS,
-    Connections,
-    ServerLimits,
-    serve,
-    serve_socket,
-    serve_tcp,
-)
+from coordinator.grpc.server import serve, serve_socket, serve_tcp
 from coordinator.grpc.transport import TRANSPORT_ERRORS, ByteStream, dial_tcp, dial_unix
 
 install()

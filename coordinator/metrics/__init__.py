@@ -1,11 +1,11 @@
-"""Operators' observability: Prometheus metrics, health endpoints.
+"""Operators' observability: what the daemon's owners report, served at the top.
 
-    instruments  the registry and the few counters that need a hook where things happen
-    collector    everything else, read from the daemon's status objects at scrape time
+    collector    everything but the hook counters, read from the owners' status
+                 objects at scrape time (`observed`: which owners)
     health       the liveness and readiness verdicts
     endpoint     /metrics, /healthz, /readyz over a tiny Trio HTTP server
 
-Kept import-light on purpose: `instruments` is imported by low layers
-(supervisor, jobs, docker, rpc, ingest), so this package's `__init__` must not
-pull in the status record and with it an import circle.
+It imports the owners it observes, so it sits with the wiring, above them. The
+registry and the counters that need a hook where things happen are a leaf
+anyone may import: `coordinator.instruments`.
 """

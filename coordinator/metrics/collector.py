@@ -17,7 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from coordinator.domain import JobState
-from coordinator.metrics.instruments import NAMESPACE
+from coordinator.instruments import NAMESPACE
 from coordinator.metrics.observed import Observed
 
 CHAIN_STATES = ("starting", "connecting", "backfilling", "connected", "reconnecting")

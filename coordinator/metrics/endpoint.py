@@ -25,9 +25,9 @@ import trio
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from coordinator.config import Settings
+from coordinator.instruments import REGISTRY
 from coordinator.metrics.collector import DaemonCollector
 from coordinator.metrics.health import Verdict, liveness, readiness
-from coordinator.metrics.instruments import REGISTRY
 from coordinator.metrics.observed import Observed
 
 log = logging.getLogger("coordinator.metrics")

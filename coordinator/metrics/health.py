@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import trio
 
-from coordinator.metrics.instruments import SUPERVISOR_CHILD_UP
+from coordinator.instruments import SUPERVISOR_CHILD_UP
 from coordinator.metrics.observed import Observed
 
 

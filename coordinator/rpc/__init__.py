@@ -5,15 +5,16 @@ and on TCP (`rpc.listen`), where only a running container's session is trusted.
     service = CoordinatorService(book,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
     status = StatusService(status_snapshot, service.limiter)
-    sockets = AgentSockets.from_settings(settings)   # the runner opens one per container
+    sockets = AgentSockets.from_settings(settings.rpc, ...)   # the runner opens one per container
     await nursery.start(functools.partial(serve, settings.rpc, service, status, agents=sockets))
     # SocketPathError: exit 2
     await nursery.start(serve_tcp, settings.rpc, service)       # rpc.listen, when set
 """
 
 from coordinator.rpc.agent_sockets import AgentSockets
+from coordinator.rpc.checks import job_message, wire_job_id
 from coordinator.rpc.server import SocketPathError, clear_socket_path, serve
-from coordinator.rpc.service import CoordinatorService, StatusService, job_message, wire_job_id
+from coordinator.rpc.service import CoordinatorService, StatusService
 from coordinator.rpc.tcp import TcpListenError, serve_tcp
 
 __all__ = [

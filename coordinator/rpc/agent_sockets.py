@@ -25,9 +25,9 @@ from pathlib import Path
 
 import trio
 
-from coordinator.config import Settings
 from coordinator.errors import SetupError
 from coordinator.logs import FINGERPRINT_CHARS, session_fingerprint
+from coordinator.rpc.settings import RpcSettings
 
 __all__ = ["AgentSockets", "ServeSession"]
 
@@ -57,12 +57,14 @@ class AgentSockets:
     _serving: tuple[trio.Nursery, ServeSession] | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> AgentSockets:
-        mode = settings.rpc.socket_mode
+    def from_settings(cls, rpc: RpcSettings, host_base: Path,
+                      container_socket_path: str) -> AgentSockets:
+        """`host_base`: `Settings.host_agent_socket_dir`; `container_socket_path`:
+        `docker.container_socket_path` (the socket's name in the container)."""
+        mode = rpc.socket_mode
         # Enter (x) where the socket may be used (r or w): its mode says who may connect.
         dir_mode = 0o700 | (0o010 if mode & 0o060 else 0) | (0o001 if mode & 0o006 else 0)
-        return cls(settings.rpc.agent_dir, settings.host_agent_socket_dir,
-                   os.path.basename(settings.docker.container_socket_path), dir_mode)
+        return cls(rpc.agent_dir, host_base, os.path.basename(container_socket_path), dir_mode)
 
     def socket_path(self, session_id: str) -> str:
         return str(self.base / session_fingerprint(session_id) / self.socket_name)

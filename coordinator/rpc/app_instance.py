@@ -8,13 +8,13 @@ oversized request is INVALID_ARGUMENT naming the field and changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any
 
-import purerpc
 from google.protobuf.internal.containers import MessageMap
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.agent_writes import MAX_KEY_BYTES, MAX_SEQUENCES, MAX_VALUE_BYTES
+from coordinator.rpc.checks import invalid
 from coordinator.sui.app_instance import AppInstanceObject, SettlementObject
 from coordinator.sui.transactions import CreateAppJob
 
@@ -31,20 +31,16 @@ MAX_DESCRIPTION_BYTES = 4096
 MAX_METHOD_BYTES = 128
 
 
-def _invalid(message: str) -> NoReturn:
-    raise purerpc.InvalidArgumentError(message)
-
-
 def _bounded(field: str, value: str, limit: int) -> str:
     if len(value.encode()) > limit:
-        _invalid(f"{field} is longer than {limit} bytes (UTF-8)")
+        invalid(f"{field} is longer than {limit} bytes (UTF-8)")
     return value
 
 
 def check_key(key: str) -> str:
     """A kv or metadata key: 1 to MAX_KEY_BYTES bytes."""
     if not key:
-        _invalid("key must not be empty")
+        invalid("key must not be empty")
     return _bounded("key", key, MAX_KEY_BYTES)
 
 
@@ -54,7 +50,7 @@ def check_value(value: str) -> str:
 
 def _sequences(field: str, values: Sequence[int]) -> tuple[int, ...]:
     if len(values) > MAX_SEQUENCES:
-        _invalid(f"{field} has more than {MAX_SEQUENCES} numbers")
+        invalid(f"{field} has more than {MAX_SEQUENCES} numbers")
     return tuple(values)
 
 
@@ -62,14 +58,14 @@ def create_app_job(request: pb.CreateAppJobRequest) -> CreateAppJob:
     """The Move call of a CreateAppJob request, as upstream makes it (the three
     sequence lists always given, empty or not)."""
     if not request.method_name:
-        _invalid("method_name must not be empty")
+        invalid("method_name must not be empty")
     _bounded("method_name", request.method_name, MAX_METHOD_BYTES)
     description = None
     if request.HasField("job_description"):
         description = _bounded("job_description", request.job_description,
                                MAX_DESCRIPTION_BYTES)
     if len(request.data) > MAX_VALUE_BYTES:
-        _invalid(f"data is longer than {MAX_VALUE_BYTES} bytes")
+        invalid(f"data is longer than {MAX_VALUE_BYTES} bytes")
     chain = None
     if request.HasField("settlement_chain"):
         chain = _bounded("settlement_chain", request.settlement_chain, MAX_METHOD_BYTES)
@@ -100,29 +96,30 @@ def _settlements(target: MessageMap[str, pb.SettlementInfo],
             info.settlement_job = settlement.settlement_job
 
 
+# The fields of an AppInstance that both AppInstanceData and Metadata carry.
+_SUMMARY = ("silvana_app_name", "description", "sequence", "admin", "block_number",
+            "previous_block_timestamp", "previous_block_last_sequence",
+            "last_proved_block_number", "is_paused", "created_at", "updated_at")
+
+
+def _summary(instance: AppInstanceObject) -> dict[str, Any]:
+    """The summary fields of `instance` (a description it lacks stays unset)."""
+    fields = {name: getattr(instance, name) for name in _SUMMARY}
+    if fields["description"] is None:
+        del fields["description"]
+    return fields
+
+
 def app_instance_data(instance: AppInstanceObject) -> pb.AppInstanceData:
     """Every field of AppInstanceData the chain object gives."""
     data = pb.AppInstanceData(
-        id=instance.id,
-        silvana_app_name=instance.silvana_app_name,
-        metadata=instance.metadata,
-        kv=instance.kv,
-        sequence=instance.sequence,
-        admin=instance.admin,
-        block_number=instance.block_number,
-        previous_block_timestamp=instance.previous_block_timestamp,
-        previous_block_last_sequence=instance.previous_block_last_sequence,
-        last_proved_block_number=instance.last_proved_block_number,
+        id=instance.id, metadata=instance.metadata, kv=instance.kv,
         last_settled_block_number=instance.last_settled_block_number,
         last_settled_sequence=instance.last_settled_sequence,
         last_purged_sequence=instance.last_purged_sequence,
-        is_paused=instance.is_paused,
         min_time_between_blocks=instance.min_time_between_blocks,
-        created_at=instance.created_at,
-        updated_at=instance.updated_at,
+        **_summary(instance),
     )
-    if instance.description is not None:
-        data.description = instance.description
     for name, method in instance.methods.items():
         entry = data.methods[name]
         entry.developer, entry.agent = method.developer, method.agent
@@ -136,21 +133,7 @@ def app_instance_data(instance: AppInstanceObject) -> pb.AppInstanceData:
 def metadata_message(instance: AppInstanceObject, key: str | None) -> pb.Metadata:
     """Upstream's Metadata: the instance's summary, and the value of `key` when
     asked for and present."""
-    message = pb.Metadata(
-        app_instance_id=instance.id,
-        silvana_app_name=instance.silvana_app_name,
-        sequence=instance.sequence,
-        admin=instance.admin,
-        block_number=instance.block_number,
-        previous_block_timestamp=instance.previous_block_timestamp,
-        previous_block_last_sequence=instance.previous_block_last_sequence,
-        last_proved_block_number=instance.last_proved_block_number,
-        is_paused=instance.is_paused,
-        created_at=instance.created_at,
-        updated_at=instance.updated_at,
-    )
-    if instance.description is not None:
-        message.description = instance.description
+    message = pb.Metadata(app_instance_id=instance.id, **_summary(instance))
     if key is not None and key in instance.metadata:
         message.value = instance.metadata[key]
     _settlements(message.settlements, instance.settlements)

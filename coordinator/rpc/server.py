@@ -42,10 +42,10 @@ from typing import Any
 import trio
 
 from coordinator import grpc
-from coordinator.config import RpcSettings
 from coordinator.errors import SetupError
 from coordinator.rpc.agent_sockets import AgentSockets
 from coordinator.rpc.service import CoordinatorService
+from coordinator.rpc.settings import RpcSettings
 
 __all__ = [
     "SocketPathError",

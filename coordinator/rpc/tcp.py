@@ -18,10 +18,10 @@ import socket
 import trio
 
 from coordinator import grpc
-from coordinator.config import RpcSettings
 from coordinator.errors import SetupError
 from coordinator.rpc.server import BACKLOG, server_limits
 from coordinator.rpc.service import CoordinatorService
+from coordinator.rpc.settings import RpcSettings
 
 __all__ = ["TcpListenError", "serve_tcp"]
 

@@ -29,11 +29,10 @@ import trio
 
 from coordinator._pb.sui.rpc.v2 import checkpoint_pb2, query_options_pb2
 from coordinator.backoff import Backoff
-from coordinator.config import SuiSettings
 from coordinator.domain import EventId
 from coordinator.events.parser import CoordinationEvent, EventParser
+from coordinator.instruments import CHAIN_RECONNECTS
 from coordinator.logs import escape
-from coordinator.metrics.instruments import CHAIN_RECONNECTS
 from coordinator.sui.chain_status import ChainStatus
 from coordinator.sui.client import (
     ReadMasks,
@@ -48,6 +47,7 @@ from coordinator.sui.client import (
     module_transaction_filter,
 )
 from coordinator.sui.endpoint import Endpoint
+from coordinator.sui.settings import SuiSettings
 
 log = logging.getLogger("coordinator.sui")
 

@@ -30,80 +30,79 @@ NAMESPACE = "silvana_coordinator"
 
 REGISTRY = CollectorRegistry()
 
-SUPERVISOR_RESTARTS = Counter(
+
+def _counter(name: str, documentation: str, *labels: str) -> Counter:
+    return Counter(name, documentation, labels, namespace=NAMESPACE, registry=REGISTRY)
+
+
+def _gauge(name: str, documentation: str, *labels: str) -> Gauge:
+    return Gauge(name, documentation, labels, namespace=NAMESPACE, registry=REGISTRY)
+
+
+def _histogram(name: str, documentation: str, *labels: str,
+               buckets: tuple[float, ...]) -> Histogram:
+    return Histogram(name, documentation, labels, namespace=NAMESPACE, registry=REGISTRY,
+                     buckets=buckets)
+
+
+SUPERVISOR_RESTARTS = _counter(
     "supervisor_restarts", "Restarts of supervised children, by child.",
-    ["supervisor", "child"], namespace=NAMESPACE, registry=REGISTRY,
-)
-SUPERVISOR_CHILD_UP = Gauge(
+    "supervisor", "child")
+SUPERVISOR_CHILD_UP = _gauge(
     "supervisor_child_up",
     "1 while a supervised child runs, 0 while it waits to be restarted (/healthz reads it).",
-    ["supervisor", "child"], namespace=NAMESPACE, registry=REGISTRY,
-)
-CHAIN_RECONNECTS = Counter(
-    "chain_reconnects", "Reconnects of the Sui stream after an error or a cut.",
-    namespace=NAMESPACE, registry=REGISTRY,
-)
-SOCKET_CALLS = Counter(
+    "supervisor", "child")
+CHAIN_RECONNECTS = _counter(
+    "chain_reconnects", "Reconnects of the Sui stream after an error or a cut.")
+SOCKET_CALLS = _counter(
     "socket_calls", "Calls on the agents' socket, by method and gRPC status.",
-    ["method", "status"], namespace=NAMESPACE, registry=REGISTRY,
-)
-SOCKET_CALL_SECONDS = Histogram(
+    "method", "status")
+SOCKET_CALL_SECONDS = _histogram(
     "socket_call_duration_seconds", "Time to answer a call on the agents' socket.",
-    ["method"], namespace=NAMESPACE, registry=REGISTRY,
+    "method",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
-IMAGE_PULLS = Counter(
+IMAGE_PULLS = _counter(
     "image_pulls", "Image pulls from a registry, by result (ok, failed, timeout).",
-    ["result"], namespace=NAMESPACE, registry=REGISTRY,
-)
-IMAGE_PULL_SECONDS = Histogram(
+    "result")
+IMAGE_PULL_SECONDS = _histogram(
     "image_pull_duration_seconds", "Time an image pull took, whatever its result.",
-    namespace=NAMESPACE, registry=REGISTRY,
     buckets=(0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0),
 )
-EVENTS_MALFORMED = Counter(
+EVENTS_MALFORMED = _counter(
     "events_malformed", "Payloads of the package's events that did not decode, by type.",
-    ["type"], namespace=NAMESPACE, registry=REGISTRY,
-)
-CONTAINER_OUTCOMES = Counter(
+    "type")
+CONTAINER_OUTCOMES = _counter(
     "container_outcomes",
     "Agent containers by how they ended: succeeded, exit_nonzero, timeout, oom_killed, "
     "engine_error, image_error, docker_unavailable, docker_error, cancelled, error.",
-    ["outcome"], namespace=NAMESPACE, registry=REGISTRY,
-)
-JOB_OUTCOMES = Counter(
+    "outcome")
+JOB_OUTCOMES = _counter(
     "job_outcomes",
     "Job state changes the job book recorded, by the state entered: completed, dead, "
     "dropped, or pending (a failed attempt to retry, or a job released at shutdown).",
-    ["state"], namespace=NAMESPACE, registry=REGISTRY,
-)
-CLAIMS = Counter(
+    "state")
+CLAIMS = _counter(
     "claims", "Claims of jobs on chain (start_app_job) by the chain's answer: won, lost.",
-    ["result"], namespace=NAMESPACE, registry=REGISTRY,
-)
-TRANSACTIONS = Counter(
+    "result")
+TRANSACTIONS = _counter(
     "transactions",
     "Transactions of job operations: ok (executed), failed (executed, the chain says it "
     "failed), error (no answer: node unreachable, refused, gas short).",
-    ["result"], namespace=NAMESPACE, registry=REGISTRY,
-)
-GAS_SPENT = Counter(
-    "gas_spent_mist", "Gas charged for the coordinator's transactions, in MIST.",
-    namespace=NAMESPACE, registry=REGISTRY,
-)
+    "result")
+GAS_SPENT = _counter(
+    "gas_spent_mist", "Gas charged for the coordinator's transactions, in MIST.")
 
-RECONCILE_PASSES = Counter(
+RECONCILE_PASSES = _counter(
     "reconcile_passes",
     "Reconciliation passes of the job book with the chain, by result: ok, partial "
     "(the pass's read budget ran out), error.",
-    ["result"], namespace=NAMESPACE, registry=REGISTRY,
-)
-RECONCILE_JOBS = Counter(
+    "result")
+RECONCILE_JOBS = _counter(
     "reconcile_jobs",
     "Jobs reconciliation changed, by action: added (missed by the stream), dropped "
     "(taken or finished elsewhere), failed (left running on chain under our address).",
-    ["action"], namespace=NAMESPACE, registry=REGISTRY,
-)
+    "action")
 
 
 def socket_call(

@@ -28,14 +28,17 @@ tests run it against a TCP upstream on loopback.
 from __future__ import annotations
 
 import logging
+import re
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
 import trio
+from pydantic import Field, field_validator
 
-from coordinator.config import EnclaveSettings
+from coordinator.hostport import listen_host_port
+from coordinator.section import Section
 
 log = logging.getLogger("coordinator.forwarder")
 
@@ -54,6 +57,56 @@ async def open_vsock(cid: int, port: int) -> trio.SocketStream:
         sock.close()
         raise
     return trio.SocketStream(sock)
+
+
+_VSOCK_U32 = 0xFFFF_FFFF  # VMADDR_CID_ANY / VMADDR_PORT_ANY: not an address
+
+
+class EnclaveSettings(Section):
+    """TEE: the TCP-to-vsock forwarder to the parent's vsock-proxy (README, Nitro Enclave)."""
+
+    # "CID:PORT" of the parent's vsock-proxy (CID 3 is the parent instance);
+    # None: no forwarder.
+    vsock_proxy: str | None = None
+    # The local TCP address the forwarder serves; the fullnode's host name maps
+    # to it (the entrypoint writes /etc/hosts), so sui.rpc_url keeps that name.
+    listen: str = "127.0.0.1:443"
+    max_connections: int = Field(default=64, ge=1, le=4096)
+    connect_timeout_secs: float = Field(default=10.0, gt=0, le=600)
+    # A connection with no bytes either way for this long is closed.
+    idle_timeout_secs: float = Field(default=600.0, gt=0, le=24 * 3600)
+
+    @field_validator("vsock_proxy", mode="before")
+    @classmethod
+    def _check_vsock_proxy(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str):
+            match = re.fullmatch(r"(\d{1,10}):(\d{1,10})", value)
+            if not match or not all(0 < int(part) < _VSOCK_U32 for part in match.groups()):
+                raise ValueError('must be "CID:PORT" (decimal, e.g. "3:8443")')
+        return value
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        host, _ = listen_host_port(value)
+        if not (host == "::1" or re.fullmatch(r"127\.\d{1,3}\.\d{1,3}\.\d{1,3}", host)):
+            raise ValueError("must be a loopback address and port, e.g. 127.0.0.1:443")
+        return value
+
+    @property
+    def vsock_address(self) -> tuple[int, int] | None:
+        """(cid, port) of `vsock_proxy`, or None."""
+        if self.vsock_proxy is None:
+            return None
+        cid, _, port = self.vsock_proxy.partition(":")
+        return int(cid), int(port)
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        return listen_host_port(self.listen)
+
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,115 @@
+"""The `[docker]` section: how agent containers are pulled, run and bounded."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import (
+    Field,
+    field_validator,
+)
+
+from coordinator.agent_env import CONTRACT_ENV
+from coordinator.section import Section
+
+__all__ = ["DockerSettings"]
+
+
+# Where an agent's socket directory must not be mounted: over the image's own.
+_SYSTEM_DIRS = frozenset({"/", "/tmp", "/run", "/var", "/etc", "/usr", "/bin", "/sbin", "/lib",
+                          "/home", "/root", "/dev", "/proc", "/sys", "/opt", "/srv", "/mnt"})
+
+
+class DockerSettings(Section):
+    use_tee: bool = False
+    container_timeout_secs: int = Field(default=300, gt=0, le=7 * 24 * 3600)
+    max_concurrent: int = Field(default=4, ge=1, le=1024)
+    pull_policy: Literal["always", "if-not-present", "never"] = "if-not-present"
+    tee_poll_interval_secs: float = Field(default=5.0, gt=0, le=600)
+    # None: required in TEE mode only; see `digest_required`.
+    require_digest: bool | None = None
+    pull_timeout_secs: float = Field(default=1800.0, gt=0, le=24 * 3600)
+    stop_grace_secs: int = Field(default=10, ge=0, le=3600)
+    pids_limit: int = Field(default=512, ge=16, le=4_194_304)
+    cap_add: list[str] = Field(default_factory=list, max_length=64)
+    log_limit_bytes: int = Field(default=1 << 20, ge=4096, le=256 << 20)
+    network_mode: str = "bridge"
+    # COORDINATOR_SOCKET: the container's own socket; its directory is the mount.
+    container_socket_path: str = "/run/silvana/coordinator.sock"
+    # The path of rpc.agent_socket_dir on the Docker engine's host: where the
+    # agent containers' socket directories are mounted from. None: that dir
+    # itself. Set it when the coordinator runs in a container whose socket
+    # directory is a host directory mounted at another path (README, Nitro Enclave).
+    host_agent_socket_dir: Path | None = None
+    # Extra environment for every agent container (values are never logged).
+    agent_env: dict[str, str] = Field(default_factory=dict, max_length=64)
+
+    @property
+    def digest_required(self) -> bool:
+        """Whether an agent method without `docker_sha256` is refused."""
+        return self.use_tee if self.require_digest is None else self.require_digest
+
+    @field_validator("cap_add")
+    @classmethod
+    def _check_caps(cls, value: list[str]) -> list[str]:
+        # capabilities(7); "ALL" is left out on purpose: that is privileged mode.
+        known = (
+            "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP "
+            "LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK "
+            "IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT "
+            "SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL "
+            "SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON "
+            "BPF CHECKPOINT_RESTORE"
+        ).split()
+        caps = []
+        for name in value:
+            cap = name.upper().removeprefix("CAP_")
+            if cap not in known:
+                raise ValueError(f"{name!r} is not a Linux capability name (e.g. NET_ADMIN)")
+            caps.append(cap)
+        return caps
+
+    @field_validator("agent_env")
+    @classmethod
+    def _check_agent_env(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,127}", name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            if name in CONTRACT_ENV:
+                raise ValueError(f"{name} is set by the coordinator for every job")
+            if len(text) > 4096 or "\0" in text:
+                raise ValueError(f"the value of {name} must be at most 4096 characters, no NUL")
+        return value
+
+    @field_validator("network_mode")
+    @classmethod
+    def _check_network_mode(cls, value: str) -> str:
+        # bridge, host, none, or the name of a user-defined Docker network.
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", value):
+            raise ValueError("must be bridge, host, none or a Docker network name")
+        return value
+
+    @field_validator("host_agent_socket_dir", mode="before")
+    @classmethod
+    def _check_host_agent_socket_dir(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str) and (not value.startswith("/") or "\0" in value):
+            raise ValueError("must be an absolute path")
+        return value
+
+    @field_validator("container_socket_path")
+    @classmethod
+    def _check_socket_path(cls, value: str) -> str:
+        # 107: a Unix socket path (sun_path) holds 108 bytes with the final NUL.
+        if not value.startswith("/") or len(value) > 107 or "\0" in value:
+            raise ValueError("must be an absolute path of at most 107 characters")
+        # Its directory is mounted over whatever the image has there.
+        if os.path.dirname(os.path.normpath(value)) in _SYSTEM_DIRS:
+            raise ValueError("must be in a directory of its own (e.g. /run/silvana/coordinator."
+                             "sock): its directory is mounted over the image's")
+        return value
+

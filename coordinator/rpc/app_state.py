@@ -1,0 +1,200 @@
+"""The app-instance calls of the agent API: the state (GetAppInstance), KV and
+metadata of the caller's job's app instance, and the jobs an agent creates on it.
+
+They act on the app instance of the request's job, which must be running in the
+caller's session (the one authorization path, `AgentCalls`). Reads
+(GetAppInstance, GetKV, GetMetadata) read the AppInstance object from the chain
+(UNAVAILABLE when it cannot be read). Writes (SetKV, DeleteKV, AddMetadata,
+CreateAppJob) need a Sui key (FAILED_PRECONDITION without); they go through the
+settler's outbox as Move calls and answer the chain's outcome: success and the
+transaction digest, or success=false with the chain's reason (a Move abort).
+The requests' pieces and the wire messages are in `coordinator.rpc.app_instance`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+import purerpc
+
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from coordinator.agent_writes import outbox_entry
+from coordinator.domain import Job
+from coordinator.errors import describe
+from coordinator.instruments import socket_call
+from coordinator.rpc.app_instance import (
+    app_instance_data,
+    check_key,
+    check_value,
+    create_app_job,
+    metadata_message,
+)
+from coordinator.rpc.calls import AgentCalls, JobRequest
+from coordinator.settlement import Settler, WriteAnswer
+from coordinator.sui.app_instance import AppInstanceObject, read_app_instance
+from coordinator.sui.client import SuiError
+from coordinator.sui.transactions import AddMetadata, AgentWrite, DeleteKV, SetKV
+
+__all__ = ["MAX_WRITES_PER_SESSION", "AppStateCalls"]
+
+log = logging.getLogger("coordinator.rpc")
+
+# Chain writes one session may have waiting for the chain at once: each holds a
+# call slot (`rpc.max_concurrent_requests`) for up to a minute, so one agent
+# must not be able to take them all.
+MAX_WRITES_PER_SESSION = 4
+
+R = TypeVar("R")
+W = TypeVar("W")
+
+NO_KEY = ("{call} writes to the chain and needs a Sui key: set sui.key_file or "
+          "SUI_SECRET_KEY in the coordinator's configuration")
+
+
+class AppStateCalls(AgentCalls):
+    """Reads and writes of the app instance of the caller's job."""
+
+    async def _instance(self, job: Job) -> AppInstanceObject:
+        if self.chain is None:
+            raise purerpc.UnavailableError("this coordinator has no chain to read")
+        try:
+            return await read_app_instance(self.chain, job.app_instance)
+        except SuiError as exc:
+            log.warning("app instance of job %s not read: %s", job.ref, describe(exc))
+            raise purerpc.UnavailableError(
+                f"the app instance could not be read from the chain: {describe(exc)}"
+            ) from None
+
+    def _writer(self, call: str) -> Settler:
+        if self.settler is None:
+            raise purerpc.FailedPreconditionError(NO_KEY.format(call=call))
+        return self.settler
+
+    async def _write(self, settler: Settler, job: Job, write: AgentWrite) -> WriteAnswer:
+        holder = job.session_id or ""
+        if self.writes_waiting[holder] >= MAX_WRITES_PER_SESSION:
+            raise purerpc.ResourceExhaustedError(
+                f"{MAX_WRITES_PER_SESSION} chain writes of this session are waiting for the "
+                "chain already; send more once they are answered")
+        self.writes_waiting[holder] += 1
+        try:
+            answer = await settler.write(outbox_entry(write, job.app_instance, job.job_id,
+                                                      settler.clock()))
+        finally:
+            self.writes_waiting[holder] -= 1
+            if not self.writes_waiting[holder]:
+                del self.writes_waiting[holder]
+        log.info("%s for job %s: %s", type(write).__name__, job.ref, answer.message)
+        return answer
+
+    async def _read(self, named: tuple[str | None, int, str | None],
+                    answer: Callable[[AppInstanceObject], R]) -> R:
+        """GetAppInstance, GetKV and GetMetadata: the app instance of the caller's
+        job read from the chain, then `answer` from it."""
+
+        async def call() -> R:
+            return answer(await self._instance(self._job_of(*named)))
+
+        return await self._limited(call)
+
+    async def _simple_write(self, name: str, request: JobRequest, make: Callable[[], AgentWrite],
+                            response: Callable[..., W]) -> W:
+        """SetKV, DeleteKV and AddMetadata: the caller and job checked, then the
+        write's own fields (`make`), then the write for the caller's job,
+        answered as `response` (success, message, tx_hash)."""
+        named = self._job_request(request)
+        write = make()
+
+        async def call() -> W:
+            job = self._job_of(*named)
+            answer = await self._write(self._writer(name), job, write)
+            return response(success=answer.success, message=answer.message,
+                            tx_hash=answer.digest)
+
+        return await self._limited(call)
+
+    @socket_call("GetAppInstance")
+    async def GetAppInstance(
+        self, input_message: pb.GetAppInstanceRequest
+    ) -> pb.GetAppInstanceResponse:
+        return await self._read(
+            self._job_request(input_message),
+            lambda instance: pb.GetAppInstanceResponse(
+                success=True, message=f"app instance {instance.id}",
+                app_instance=app_instance_data(instance)))
+
+    @socket_call("GetKV")
+    async def GetKV(self, input_message: pb.GetKVRequest) -> pb.GetKVResponse:
+        named = self._job_request(input_message)
+        key = check_key(input_message.key)
+
+        def answer(instance: AppInstanceObject) -> pb.GetKVResponse:
+            if key not in instance.kv:
+                # Upstream: a missing key is a success without a value.
+                return pb.GetKVResponse(success=True, message=f"Key '{key}' not found")
+            return pb.GetKVResponse(success=True, message="found", value=instance.kv[key])
+
+        return await self._read(named, answer)
+
+    @socket_call("GetMetadata")
+    async def GetMetadata(self, input_message: pb.GetMetadataRequest) -> pb.GetMetadataResponse:
+        named = self._job_request(input_message)
+        key = check_key(input_message.key) if input_message.HasField("key") else None
+
+        def answer(instance: AppInstanceObject) -> pb.GetMetadataResponse:
+            if key is None:
+                message = "app instance info"
+            elif key in instance.metadata:
+                message = "found"
+            else:
+                message = f"Key '{key}' not found"
+            return pb.GetMetadataResponse(success=True, message=message,
+                                          metadata=metadata_message(instance, key))
+
+        return await self._read(named, answer)
+
+    @socket_call("SetKV")
+    async def SetKV(self, input_message: pb.SetKVRequest) -> pb.SetKVResponse:
+        request = input_message
+        return await self._simple_write(
+            "SetKV", request, lambda: SetKV(check_key(request.key), check_value(request.value)),
+            pb.SetKVResponse)
+
+    @socket_call("DeleteKV")
+    async def DeleteKV(self, input_message: pb.DeleteKVRequest) -> pb.DeleteKVResponse:
+        request = input_message
+        return await self._simple_write(
+            "DeleteKV", request, lambda: DeleteKV(check_key(request.key)), pb.DeleteKVResponse)
+
+    @socket_call("AddMetadata")
+    async def AddMetadata(self, input_message: pb.AddMetadataRequest) -> pb.AddMetadataResponse:
+        request = input_message
+        return await self._simple_write(
+            "AddMetadata", request,
+            lambda: AddMetadata(check_key(request.key), check_value(request.value)),
+            pb.AddMetadataResponse)
+
+    @socket_call("CreateAppJob")
+    async def CreateAppJob(
+        self, input_message: pb.CreateAppJobRequest
+    ) -> pb.CreateAppJobResponse:
+        named = self._job_request(input_message)
+        write = create_app_job(input_message)
+
+        async def call() -> pb.CreateAppJobResponse:
+            job = self._job_of(*named)
+            settler = self._writer("CreateAppJob")
+            instance = await self._instance(job)
+            if write.method_name not in instance.methods:
+                known = ", ".join(sorted(instance.methods)) or "none"
+                raise purerpc.InvalidArgumentError(
+                    f"method_name {write.method_name!r} is not a method of app instance "
+                    f"{instance.id} (its methods: {known})")
+            answer = await self._write(settler, job, write)
+            return pb.CreateAppJobResponse(success=answer.success, message=answer.message,
+                                           tx_hash=answer.digest,
+                                           job_sequence=answer.job_sequence)
+
+        return await self._limited(call)

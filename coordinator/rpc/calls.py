@@ -1,0 +1,191 @@
+"""What every agent call shares: who calls, and the one way a call reaches a job.
+
+Every call that names a job walks the same path, here and nowhere else:
+
+    caller  -> `_caller`: the session the request acts for (checked against the
+               socket it arrived on: the operator's, an agent container's own, TCP)
+    session -> job: `_job_request` reads the wire job id, `_job_of` asks the book
+               for that job running in that session (the check CompleteJob makes)
+    job     -> app instance: the job's own (`job.app_instance`); an area reads or
+               writes it only through the job
+
+(CompleteJob, FailJob and TerminateJob hand the same three values to the book,
+whose settling calls begin with that same `held` check.)
+
+A refusal of the book becomes a gRPC status in `_refusals`:
+
+    SessionDenied  -> PERMISSION_DENIED
+    JobNotFound    -> NOT_FOUND
+    JobNotRunning  -> FAILED_PRECONDITION (PERMISSION_DENIED over TCP)
+
+At most `max_concurrent_requests` calls are served at once (`_limited`); the rest
+wait in line (nothing is refused).
+
+An area of upstream's service is a subclass of `AgentCalls` (`coordinator.rpc.jobs`,
+`.app_state`, `.proofs`, `.blocks`, `.settlement`, `.data`); a call it does not
+serve yet answers UNIMPLEMENTED naming what it needs (its area's `UNSERVED`
+table, `unserved`), so serving it is writing its handler (and its test) in its
+area and taking its name out of that table.
+"""
+
+from __future__ import annotations
+
+import copy
+import hmac
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NoReturn, Protocol, TypeVar
+
+import purerpc
+import trio
+
+from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import CoordinatorServiceServicer
+from coordinator.domain import AgentKey, Job
+from coordinator.jobs import JobBook, JobError, JobNotFound, JobNotRunning, SessionDenied
+from coordinator.promptly import promptly
+from coordinator.rpc.checks import optional_session, parse_job_id
+from coordinator.settlement import Settler
+from coordinator.sui.objects import Connect
+
+__all__ = ["AgentCalls", "AgentNote", "JobRequest", "unserved"]
+
+T = TypeVar("T")
+C = TypeVar("C", bound=type)
+A = TypeVar("A", bound="AgentCalls")
+
+RECENT_AGENT_MESSAGES = 20  # shown in the status, newest first
+
+
+@dataclass(frozen=True)
+class AgentNote:
+    """One AgentMessage as the status shows it (the text as logged)."""
+
+    at: float  # trio clock
+    level: int
+    key: AgentKey
+    job_id: int | None  # None: about the session
+    text: str
+
+
+class JobRequest(Protocol):
+    """A request about one of the caller's jobs."""
+
+    session_id: str
+    job_id: str
+
+
+def _status_error(exc: JobError) -> purerpc.RpcFailedError:
+    if isinstance(exc, SessionDenied):
+        return purerpc.PermissionDeniedError(str(exc))
+    if isinstance(exc, JobNotFound):
+        return purerpc.NotFoundError(str(exc))
+    # JobNotRunning, and any other refusal of the book: the job's state forbids it.
+    return purerpc.FailedPreconditionError(str(exc))
+
+
+class AgentCalls(CoordinatorServiceServicer):
+    """The state and the authorization path every area of the agent API shares."""
+
+    # Over TCP anyone who reaches the port may call: the session id is the only
+    # credential, so every call must carry one (`over_tcp`).
+    require_session = False
+
+    def __init__(self, book: JobBook, *, max_concurrent_requests: int = 64,
+                 settler: Settler | None = None, chain: Connect | None = None) -> None:
+        if max_concurrent_requests < 1:
+            raise ValueError("max_concurrent_requests must be at least 1")
+        self.book = book
+        # With a key, a job is handed out only once the chain says it is ours,
+        # and agents' writes go to the chain through it.
+        self.settler = settler
+        # Reads of app instances (None: no chain to read, e.g. a test's book alone).
+        self.chain = chain
+        self.limiter = trio.CapacityLimiter(max_concurrent_requests)
+        self.bound_session: str | None = None  # None: the operator's socket
+        self.agent_notes: deque[AgentNote] = deque(maxlen=RECENT_AGENT_MESSAGES)
+        self.writes_waiting: Counter[str] = Counter()  # by session ("": none)
+
+    def for_session(self: A, session_id: str) -> A:
+        """This service as served on one agent container's socket: the same book,
+        limiter and agent messages, acting for `session_id` only."""
+        bound = copy.copy(self)
+        bound.bound_session = session_id
+        return bound
+
+    def over_tcp(self: A) -> A:
+        """This service (same book, same limiter) for TCP callers: a call without a
+        session is refused, and a job that is not the session's is PERMISSION_DENIED
+        without saying what became of it (it may be another agent's)."""
+        tcp = copy.copy(self)
+        tcp.require_session = True
+        return tcp
+
+    def _caller(self, given: str) -> str | None:
+        """The session a request acts for: as given on the operator's socket; on an
+        agent's socket, its own session, which the request must name; over TCP, a
+        session it must name (an empty id means none: an agent may pass SESSION_ID
+        straight from an unset variable)."""
+        if not given and self.require_session:
+            raise purerpc.PermissionDeniedError(
+                "session_id is required over TCP (the container's SESSION_ID)")
+        session_id = optional_session(given)
+        if self.bound_session is None:
+            return session_id
+        if session_id is None:
+            raise purerpc.PermissionDeniedError(
+                "a call on an agent container's socket must carry its SESSION_ID")
+        if not hmac.compare_digest(session_id.encode(), self.bound_session.encode()):
+            raise purerpc.PermissionDeniedError(
+                "this socket serves its own container's session only (SESSION_ID)")
+        return session_id
+
+    def _job_request(self, request: JobRequest) -> tuple[str | None, int, str | None]:
+        """(caller's session, job number, app instance or None) of a request that
+        names one of the caller's jobs; checked before the call waits in line."""
+        session_id = self._caller(request.session_id)
+        job_id, app_instance = parse_job_id("job_id", request.job_id)
+        return session_id, job_id, app_instance
+
+    @contextmanager
+    def _refusals(self) -> Iterator[None]:
+        """The book's refusals as gRPC statuses."""
+        try:
+            yield
+        except JobError as exc:
+            if self.require_session and isinstance(exc, JobNotRunning):
+                raise purerpc.PermissionDeniedError(
+                    "the job is not running in this session") from None
+            raise _status_error(exc) from None
+
+    def _job_of(self, session_id: str | None, job_id: int, app_instance: str | None) -> Job:
+        """The caller's running job named by the request (CompleteJob's check)."""
+        with self._refusals():
+            return self.book.held(session_id, job_id, app_instance)
+
+    async def _limited(self, call: Callable[[], Awaitable[T]]) -> T:
+        async with promptly(self.limiter):
+            return await call()
+
+
+def unserved(needs: Mapping[str, str]) -> Callable[[C], C]:
+    """Class decorator: each named call of upstream's answers UNIMPLEMENTED with a
+    message naming the missing piece, so an agent's log says why instead of a
+    bare "unimplemented". The README's table of methods follows these."""
+
+    def refuse(name: str, need: str) -> Callable[[Any, Any], Coroutine[Any, Any, NoReturn]]:
+        message = f"{name} is not served by this coordinator: it needs {need}"
+
+        async def call(self: Any, input_message: Any) -> NoReturn:
+            raise purerpc.UnimplementedError(message)
+
+        call.__name__ = call.__qualname__ = name
+        return call
+
+    def decorate(cls: C) -> C:
+        for name, need in needs.items():
+            setattr(cls, name, refuse(name, need))
+        return cls
+
+    return decorate

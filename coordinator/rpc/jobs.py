@@ -1,0 +1,227 @@
+"""The job calls of the agent API: GetJob, CompleteJob, FailJob, TerminateJob and
+AgentMessage.
+
+They are thin: check the request, ask the `JobBook`, persist what changed,
+answer. With a key, a job is handed out only once the chain says the claim is
+ours (`_claimed`). Job data is never logged; an agent's words are logged
+escaped and bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+import purerpc
+import trio
+
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from coordinator.domain import AgentKey, Job, JobState
+from coordinator.instruments import socket_call
+from coordinator.logs import escape, session_fingerprint
+from coordinator.rpc.calls import AgentCalls, AgentNote, JobRequest
+from coordinator.rpc.checks import (
+    MAX_MESSAGE_BYTES,
+    bounded,
+    check_name,
+    clean_error,
+    invalid,
+    job_message,
+    parse_job_id,
+)
+from coordinator.settlement import Claim
+
+__all__ = ["JobCalls"]
+
+log = logging.getLogger("coordinator.rpc")
+
+R = TypeVar("R")
+
+# AgentMessage levels (upstream's LogLevel) as logging levels; unknown ones log as info.
+_LEVELS = {
+    pb.LOG_LEVEL_DEBUG: logging.DEBUG,
+    pb.LOG_LEVEL_INFO: logging.INFO,
+    pb.LOG_LEVEL_WARN: logging.WARNING,
+    pb.LOG_LEVEL_ERROR: logging.ERROR,
+    pb.LOG_LEVEL_FATAL: logging.CRITICAL,
+}
+_LEVEL_NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn",
+                logging.ERROR: "error", logging.CRITICAL: "fatal"}
+
+# What the book does to a job the caller settles: (session, job number, app instance)
+# -> the jobs it changed, the settled one first.
+_Settle = Callable[[str | None, int, str | None], list[Job]]
+
+
+def _short(session_id: str | None) -> str:
+    """A session's name in the logs: its fingerprint, never (part of) the id,
+    which is the agent's credential."""
+    return "none" if session_id is None else session_fingerprint(session_id)
+
+
+class JobCalls(AgentCalls):
+    """The job calls over the `JobBook`, and the latest agent messages (`report`)."""
+
+    def report(self, message: pb.GetStatusResponse, now: float) -> None:
+        """The service's part of the status: the latest agent messages."""
+        for note in reversed(self.agent_notes):
+            shown = message.agent_messages.add(
+                age_secs=now - note.at, level=_LEVEL_NAMES[note.level],
+                developer=note.key.developer, agent=note.key.agent,
+                agent_method=note.key.agent_method, text=note.text)
+            if note.job_id is not None:
+                shown.job_id = note.job_id
+
+    async def _persist(self, jobs: Iterable[Job]) -> None:
+        """Write changed jobs before answering. Shielded: once the book has changed,
+        the store must follow even if the caller hangs up meanwhile."""
+        changed = list(jobs)
+        with trio.CancelScope(shield=True):
+            try:
+                await self.book.commit()
+            except Exception:
+                log.exception("could not record job(s) %s",
+                              ", ".join(str(job.ref) for job in changed))
+                raise purerpc.InternalError("the coordinator could not record the job") from None
+
+    async def _claimed(self, job: Job, session_id: str | None, claim: Claim) -> bool:
+        """Wait for the chain's answer to the claim of `job`; a lost claim takes
+        the job out of the book, no answer in time gives it back (a fail)."""
+        assert self.settler is not None
+        won = await claim.answer()
+        if won:
+            return True
+        if won is False:
+            changed = self.book.lose_claim(job.ref)
+        else:
+            self.settler.forget_claim(job.ref)
+            changed = self.book.fail(session_id, job.job_id, "claim not answered on chain",
+                                     job.app_instance)
+        await self._persist(changed)
+        return False
+
+    async def _settle(self, request: JobRequest, act: _Settle,
+                      answer: Callable[[list[Job], str | None], R]) -> R:
+        """CompleteJob, FailJob and TerminateJob: the caller's job settled by the
+        book (`act`), the change recorded, then `answer` from the changed jobs."""
+        session_id, job_id, app_instance = self._job_request(request)
+
+        async def call() -> R:
+            with self._refusals():
+                changed = act(session_id, job_id, app_instance)
+            await self._persist(changed)
+            return answer(changed, session_id)
+
+        return await self._limited(call)
+
+    @socket_call("GetJob")
+    async def GetJob(self, input_message: pb.GetJobRequest) -> pb.GetJobResponse:
+        request = input_message
+        key = AgentKey(
+            check_name("developer", request.developer),
+            check_name("agent", request.agent),
+            # Empty: the agent's default method (jobs created without a method name).
+            check_name("agent_method", request.agent_method, may_be_empty=True),
+        )
+        # Empty means none: an agent may pass SESSION_ID straight from an unset
+        # environment variable, and the original grpcurl call has none.
+        session_id = self._caller(request.session_id)
+
+        async def call() -> pb.GetJobResponse:
+            while True:
+                with self._refusals():
+                    session = self.book.sessions.get(session_id or "")
+                    reserved = None if session is None else session.reserved
+                    job = self.book.take(key, session_id)
+                if job is None:
+                    return pb.GetJobResponse(success=True, message=f"no pending job for {key}")
+                claim = None
+                if self.settler is not None and job.ref != reserved:
+                    claim = self.settler.expect_claim(job.ref)
+                await self._persist([job])
+                if claim is None or await self._claimed(job, session_id, claim):
+                    break
+            log.debug("GetJob: job %s (%s) handed to session %s",
+                      job.ref, key, _short(session_id), extra={"session": session_id})
+            return pb.GetJobResponse(success=True, message=f"job {job.job_id}",
+                                     job=job_message(job))
+
+        return await self._limited(call)
+
+    @socket_call("CompleteJob")
+    async def CompleteJob(self, input_message: pb.CompleteJobRequest) -> pb.CompleteJobResponse:
+        def answer(changed: list[Job], session_id: str | None) -> pb.CompleteJobResponse:
+            job = changed[0]
+            log.debug("CompleteJob: job %s completed (session %s)", job.ref, _short(session_id),
+                      extra={"session": session_id})
+            return pb.CompleteJobResponse(success=True, message=f"job {job.job_id} completed")
+
+        return await self._settle(
+            input_message, lambda *named: [self.book.complete(*named)], answer)
+
+    @socket_call("FailJob")
+    async def FailJob(self, input_message: pb.FailJobRequest) -> pb.FailJobResponse:
+        error = clean_error(input_message.error_message)
+
+        def answer(changed: list[Job], session_id: str | None) -> pb.FailJobResponse:
+            job = changed[0]
+            if job.state is JobState.DEAD:
+                outcome = f"job {job.job_id} failed; dead after {job.attempts} attempt(s)"
+            else:
+                outcome = (f"job {job.job_id} failed; it will be retried "
+                           f"(attempt {job.attempts} of {self.book.max_attempts} used)")
+            log.debug("FailJob: %s (job %s, session %s)", outcome, job.ref, _short(session_id),
+                      extra={"session": session_id})
+            return pb.FailJobResponse(success=True, message=outcome)
+
+        return await self._settle(
+            input_message,
+            lambda session_id, job_id, app_instance: self.book.fail(
+                session_id, job_id, error, app_instance),
+            answer)
+
+    @socket_call("TerminateJob")
+    async def TerminateJob(
+        self, input_message: pb.TerminateJobRequest
+    ) -> pb.TerminateJobResponse:
+        def answer(changed: list[Job], session_id: str | None) -> pb.TerminateJobResponse:
+            return pb.TerminateJobResponse(
+                success=True, message=f"job {changed[0].job_id} terminated; not retried")
+
+        return await self._settle(
+            input_message, lambda *named: [self.book.terminate(*named)], answer)
+
+    @socket_call("AgentMessage")
+    async def AgentMessage(
+        self, input_message: pb.AgentMessageRequest
+    ) -> pb.AgentMessageResponse:
+        """Logged under the job (or the session), escaped and bounded; the agent's
+        words never reach the log raw."""
+        request = input_message
+        session_id = self._caller(request.session_id)
+        named = parse_job_id("job_id", request.job_id) if request.HasField("job_id") else None
+        # Escaped for one log line (coordinator.logs.escape), then bounded.
+        text = bounded(escape(request.message[: 2 * MAX_MESSAGE_BYTES]), MAX_MESSAGE_BYTES,
+                       cut_from=request.message)
+        level = _LEVELS.get(request.level, logging.INFO)
+
+        async def call() -> pb.AgentMessageResponse:
+            if named is not None:
+                job = self._job_of(session_id, *named)
+                about = f"job {job.ref} ({job.key})"
+                note = AgentNote(trio.current_time(), level, job.key, job.job_id, text)
+            elif session_id is not None:
+                session = self.book.sessions.get(session_id)
+                if session is None:
+                    raise purerpc.PermissionDeniedError(
+                        "the session does not belong to a running agent")
+                about = f"session {_short(session_id)} ({session.key})"
+                note = AgentNote(trio.current_time(), level, session.key, None, text)
+            else:
+                invalid("an AgentMessage needs a session_id or a job_id")
+            log.log(level, "agent message, %s: %s", about, text)
+            self.agent_notes.append(note)
+            return pb.AgentMessageResponse(success=True, message="logged")
+
+        return await self._limited(call)

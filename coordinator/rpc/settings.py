@@ -1,0 +1,106 @@
+"""The `[rpc]` section: the operator's socket, the agents' sockets and TCP, and
+what one client may hold."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from pydantic import (
+    Field,
+    field_validator,
+)
+
+from coordinator.hostport import listen_host_port, listen_ip
+from coordinator.section import Section
+
+__all__ = ["RpcSettings"]
+
+
+class RpcSettings(Section):
+    # The operator's socket (status, grpcurl): never mounted into agent containers.
+    socket_path: Path = Path("/tmp/coordinator.sock")
+    # Each agent container's socket directory is made in here; None: socket_path
+    # with ".agents" appended.
+    agent_socket_dir: Path | None = None
+    # Permissions of the socket file: a string of octal digits in the file ("0600",
+    # "660"), an int here. A bare TOML integer is refused: 600 and 0o600 differ.
+    socket_mode: int = 0o600
+    # Group of the socket file (a name or a numeric gid); None keeps the default.
+    socket_group: str | None = None
+    # Socket calls served at once; more wait for a free slot.
+    max_concurrent_requests: int = Field(default=64, ge=1, le=4096)
+    # What a client can hold (coordinator.grpc.ServerLimits, built in coordinator.rpc.server).
+    max_connections: int = Field(default=64, ge=1, le=4096)
+    max_connections_per_agent: int = Field(default=4, ge=1, le=256)
+    max_streams_per_connection: int = Field(default=16, ge=1, le=1024)
+    max_message_bytes: int = Field(default=4 << 20, ge=4 << 20, le=64 << 20)
+    handshake_timeout_secs: float = Field(default=10.0, gt=0, le=300)
+    idle_timeout_secs: float = Field(default=300.0, gt=0, le=24 * 3600)
+
+    @field_validator("agent_socket_dir")
+    @classmethod
+    def _check_agent_socket_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and (not value.is_absolute() or "\0" in str(value)):
+            raise ValueError("must be an absolute path")
+        return value
+
+    @property
+    def agent_dir(self) -> Path:
+        """Where agent containers' socket directories are made."""
+        return self.agent_socket_dir or self.socket_path.with_name(self.socket_path.name
+                                                                   + ".agents")
+    # IP:port of the agent API on TCP (upstream's agents dial
+    # host.docker.internal:50051); empty: the Unix socket only.
+    listen: str = ""
+
+    @field_validator("listen")
+    @classmethod
+    def _check_rpc_listen(cls, value: str) -> str:
+        if value == "":
+            return value
+        _, port = listen_ip(value, "0.0.0.0:50051")
+        if port == 0:
+            # Agents are told the port (COORDINATOR_URL) before anything binds it.
+            raise ValueError("must name a port (1 .. 65535): agents are told it")
+        return value
+
+    @property
+    def listen_address(self) -> tuple[str, int] | None:
+        return None if not self.listen else listen_host_port(self.listen)
+
+    @field_validator("socket_path")
+    @classmethod
+    def _check_rpc_socket_path(cls, value: Path) -> Path:
+        # A Unix socket path (sun_path) holds 108 bytes with the final NUL.
+        raw = os.fsencode(value)
+        if not raw or len(raw) > 107 or b"\0" in raw:
+            raise ValueError("must be a path of 1 to 107 bytes")
+        return value
+
+    @field_validator("socket_mode", mode="before")
+    @classmethod
+    def _parse_socket_mode(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError('must be a string of octal digits, e.g. "0600" (quote it)')
+        if isinstance(value, str):
+            digits = value.removeprefix("0o")
+            if not re.fullmatch(r"[0-7]{1,4}", digits) or int(digits, 8) > 0o777:
+                raise ValueError('must be octal permissions from "0000" to "0777", e.g. "0600"')
+            return int(digits, 8)
+        return value
+
+    @field_validator("socket_group", mode="before")
+    @classmethod
+    def _check_socket_group(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return str(value)
+        if isinstance(value, str) and not re.fullmatch(
+            r"[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?", value
+        ):
+            raise ValueError("must be a group name or a numeric gid")
+        return value
+

@@ -1,0 +1,32 @@
+"""The settler: the outbox of chain operations sent on chain (see `settler`)."""
+
+from coordinator.settlement.operations import (
+    CLAIM_TIMEOUT_SECS,
+    Claim,
+    batch_operation,
+    job_status,
+    still_needed,
+)
+from coordinator.settlement.settler import (
+    NO_KEY_WARNING,
+    SETTLE_GRACE_SECS,
+    Settler,
+    open_settler,
+)
+from coordinator.settlement.transport import SettleSettings
+from coordinator.settlement.writes import WRITE_TIMEOUT_SECS, WriteAnswer
+
+__all__ = [
+    "CLAIM_TIMEOUT_SECS",
+    "NO_KEY_WARNING",
+    "SETTLE_GRACE_SECS",
+    "WRITE_TIMEOUT_SECS",
+    "Claim",
+    "SettleSettings",
+    "Settler",
+    "WriteAnswer",
+    "batch_operation",
+    "job_status",
+    "open_settler",
+    "still_needed",
+]
