@@ -32,10 +32,9 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.errors import SetupError
 from coordinator.events.parser import CoordinationEvent, EventParser
 from coordinator.jobs import JobBook
-from coordinator.logs import escape
 from coordinator.registry import Registry
 from coordinator.store import Ledger, LedgerWrite, Store
-from coordinator.sui.chain_id import short_chain_id
+from coordinator.sui.chain_id import chain_mismatch
 from coordinator.sui.ingest import CheckpointDone, Delivery
 
 log = logging.getLogger("coordinator.dispatch")
@@ -113,14 +112,9 @@ class Router:
         """Ingest's question on each connect; True when the state was for
         another chain and is now dropped (the store, the book, the cursor)."""
         if self.expected_chain is not None:
-            try:
-                reported = short_chain_id(chain_id)
-            except ValueError:
-                reported = escape(repr(chain_id))
-            if reported != self.expected_chain:
-                raise WrongChain(f"sui.chain_id: the node serves chain {reported}, not "
-                                 f"{self.expected_chain}; point sui.rpc_url at a node of "
-                                 f"that chain, or correct sui.chain_id")
+            wrong = chain_mismatch(chain_id, self.expected_chain)
+            if wrong is not None:
+                raise WrongChain(wrong)
         if await self.store.run(lambda ledger: ledger.bind_chain(chain_id)):
             return False
         self.book.forget_chain()

@@ -3,7 +3,8 @@
 A config can be valid and still unusable on this machine: a `state.dir` that is
 a file, read-only or on /proc, a socket directory that cannot be made, a
 `rpc.socket_group` that does not exist or is not ours to give, a
-`simnet.listen` port already taken. Found inside the tree, each of these was a
+`simnet.listen` port already taken, a port 0 where others must know the port,
+a node of another chain than `sui.chain_id`. Found inside the tree, each of these was a
 traceback or a child crash-looping until the supervisor gave up (exit 1);
 found here, each is one line naming the key, and `__main__` exits 2.
 
@@ -31,18 +32,57 @@ from coordinator.logs import escape
 from coordinator.rpc.server import SocketPathError, make_parent, resolve_group
 from coordinator.rpc.settings import RpcSettings
 from coordinator.statelock import StateLock
+from coordinator.sui.chain_id import chain_mismatch
+from coordinator.sui.client import connect
+from coordinator.sui.endpoint import Endpoint
+from coordinator.sui.errors import SuiError
+from coordinator.sui.settings import SuiSettings
 
 log = logging.getLogger("coordinator.state")
+
+CHAIN_CHECK_SECS = 10.0
 
 # Kernel file systems: a path there is never a place for a database or a socket.
 _KERNEL_DIRS = (Path("/proc"), Path("/sys"))
 
 
 async def prepare(settings: Settings) -> StateLock:
-    """Check the state dir, lock it, check the socket and the simulator address;
-    the held lock is returned (release it when the daemon ends). Raises
-    `SetupError` with one line for the operator."""
+    """Check the fixed ports, the node's chain, the state dir, lock it, check the
+    socket and the simulator address; the held lock is returned (release it
+    when the daemon ends). Raises `SetupError` with one line for the operator."""
+    check_fixed_ports(settings)
+    if settings.sui.chain_id is not None and not settings.simnet.enabled:
+        await check_chain(settings.sui)
     return await trio.to_thread.run_sync(partial(_prepare, settings))
+
+
+def check_fixed_ports(settings: Settings) -> None:
+    """Port 0 (any free port) is refused where others must know the port: the
+    simulator's, which `sui.rpc_url` names, and the metrics endpoint's, which a
+    scraper is pointed at."""
+    listens = [("metrics.listen", settings.metrics.listen, "a scraper")]
+    if settings.simnet.enabled:
+        listens.append(("simnet.listen", settings.simnet.listen, "sui.rpc_url"))
+    for key, listen, who in listens:
+        if listen and split_host_port(listen)[1] == 0:
+            raise SetupError(f"{key}: port 0 would be a random port that {who} cannot "
+                             f"know; give a fixed port")
+
+
+async def check_chain(sui: SuiSettings) -> None:
+    """With `sui.chain_id`, a node of another chain stops the start here, in one
+    line; a node that does not answer in time is left to ingest, which checks
+    again on every connect."""
+    assert sui.chain_id is not None
+    with trio.move_on_after(min(sui.rpc_timeout_secs, CHAIN_CHECK_SECS)):
+        try:
+            async with connect(Endpoint.parse(sui.rpc_url), timeout=sui.rpc_timeout_secs) as node:
+                info = await node.service_info()
+        except SuiError:
+            return
+        wrong = chain_mismatch(info.chain_id, sui.chain_id)
+        if wrong is not None:
+            raise SetupError(wrong)
 
 
 def _prepare(settings: Settings) -> StateLock:

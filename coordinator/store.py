@@ -69,6 +69,14 @@ def session_tag(session_id: str | None) -> str | None:
 class StateSettings(Section):
     dir: Path = Path("state")
 
+    @field_validator("dir", mode="before")
+    @classmethod
+    def _dir_given(cls, value: object) -> object:
+        # Path("") is the current directory: never meant as the daemon's state.
+        if value == "":
+            raise ValueError("must be a directory, not empty")
+        return value
+
     @field_validator("dir")
     @classmethod
     def _check_dir(cls, value: Path) -> Path:

@@ -70,6 +70,14 @@ class RpcSettings(Section):
     def listen_address(self) -> tuple[str, int] | None:
         return None if not self.listen else listen_host_port(self.listen)
 
+    @field_validator("socket_path", mode="before")
+    @classmethod
+    def _socket_path_given(cls, value: object) -> object:
+        # Path("") is ".", which would pass for a path below.
+        if value == "":
+            raise ValueError("must be a path of 1 to 107 bytes, not empty")
+        return value
+
     @field_validator("socket_path")
     @classmethod
     def _check_rpc_socket_path(cls, value: Path) -> Path:

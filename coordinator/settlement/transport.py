@@ -19,6 +19,7 @@ from pydantic import Field
 
 from coordinator.backoff import Backoff
 from coordinator.domain import ChainOperation, OperationKind
+from coordinator.events.bcs import U64_MAX
 from coordinator.events.models import app_instance_address
 from coordinator.instruments import GAS_SPENT, TRANSACTIONS
 from coordinator.section import Section
@@ -50,7 +51,7 @@ class SettleSettings(Section):
     # How long the first due operation waits for others to join its batch.
     batch_ms: int = Field(default=200, ge=0, le=60_000)
     # The status warns when the key's address holds less than this (MIST).
-    min_balance_mist: int = Field(default=1_000_000_000, ge=0)
+    min_balance_mist: int = Field(default=1_000_000_000, ge=0, le=U64_MAX)
     # How often the address's SUI balance is read.
     balance_interval_secs: float = Field(default=30.0, gt=0, le=3600)
 

@@ -8,8 +8,23 @@ resets). `sui.chain_id` is written in that short form.
 
 from __future__ import annotations
 
+from coordinator.logs import escape
+
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _VALUES = {char: index for index, char in enumerate(_ALPHABET)}
+
+
+def chain_mismatch(chain_id: str, expected: str) -> str | None:
+    """The operator's one line when a node serves another chain than
+    `sui.chain_id` (`expected`, short form); None when it is that chain."""
+    try:
+        reported = short_chain_id(chain_id)
+    except ValueError:
+        reported = escape(repr(chain_id))
+    if reported == expected:
+        return None
+    return (f"sui.chain_id: the node serves chain {reported}, not {expected}; point "
+            f"sui.rpc_url at a node of that chain, or correct sui.chain_id")
 
 
 def short_chain_id(chain_id: str) -> str:

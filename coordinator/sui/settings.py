@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
 )
 
+from coordinator.events.bcs import U64_MAX
 from coordinator.events.models import normalize_address
 from coordinator.section import Section
 
@@ -62,7 +63,7 @@ class SuiSettings(Section):
     idle_timeout_secs: float = Field(default=30.0, gt=0, le=3600)
     rpc_timeout_secs: float = Field(default=30.0, gt=0, le=600)
     # None: a first start (no stored cursor) begins at the chain tip.
-    start_checkpoint: int | None = Field(default=None, ge=0)
+    start_checkpoint: int | None = Field(default=None, ge=0, le=U64_MAX)
     # The coordinator's key: a file holding `suiprivkey1...` (mode 0600), or
     # SUI_SECRET_KEY (env only: a secret has no place in a config file).
     key_file: Path | None = None

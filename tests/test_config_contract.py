@@ -1,0 +1,85 @@
+"""The config contract as an operator meets it: a bad value exits 2 with one
+line naming the key, before anything starts (no socket, no database).
+
+Each case was found by a probe of bad configs run against the daemon as a
+process: before it, each one was a traceback, a value taken that cannot be
+meant, or a daemon retrying for ever.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import trio
+
+from coordinator.simnet import Simnet, serve
+from coordinator.store import DB_FILE
+from tests.support import ROOT
+
+DEAD_NODE = "http://127.0.0.1:9"
+U64_OVER = str(2**64)
+
+
+def config(tmp_path: Path, extra: dict[str, dict[str, str]], rpc_url: str = DEAD_NODE) -> Path:
+    sections: dict[str, dict[str, str]] = {
+        "sui": {"rpc_url": f'"{rpc_url}"', "package_id": '"0x1"'},
+        "rpc": {"socket_path": f'"{tmp_path / "c.sock"}"'},
+        "state": {"dir": f'"{tmp_path / "state"}"'},
+        "metrics": {"listen": '""'},
+        "status": {"mode": '"plain"'},
+    }
+    for section, keys in extra.items():
+        sections.setdefault(section, {}).update(keys)
+    path = tmp_path / "coordinator.toml"
+    path.write_text("".join(
+        f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in keys.items())
+        for name, keys in sections.items()
+    ))
+    return path
+
+
+def run(path: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "COORDINATION_PACKAGE_ID"}
+    return subprocess.run([sys.executable, "-m", "coordinator", "--config", str(path)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
+                          check=False)
+
+
+def assert_refused(result: subprocess.CompletedProcess[str], key: str, tmp_path: Path) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert key in lines[0], lines[0]
+    assert not (tmp_path / "c.sock").exists()  # nothing started
+    assert not (tmp_path / "state" / DB_FILE).exists()
+
+
+@pytest.mark.parametrize(("extra", "key"), [
+    ({"rpc": {"socket_path": '""'}}, "rpc.socket_path"),
+    ({"settle": {"min_balance_mist": U64_OVER}}, "settle.min_balance_mist"),
+    ({"sui": {"start_checkpoint": U64_OVER}}, "sui.start_checkpoint"),
+    ({"state": {"dir": '""'}}, "state.dir"),
+    ({"metrics": {"listen": '"127.0.0.1:0"'}}, "metrics.listen"),
+    ({"simnet": {"enabled": "true", "listen": '"127.0.0.1:0"'}}, "simnet.listen"),
+])
+def test_a_bad_value_exits_2_in_one_line_naming_the_key(
+    tmp_path: Path, extra: dict[str, dict[str, str]], key: str,
+) -> None:
+    assert_refused(run(config(tmp_path, extra)), key, tmp_path)
+
+
+async def test_a_node_of_another_chain_exits_2_in_one_line_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    sim = Simnet(checkpoint_interval_secs=0)
+    async with trio.open_nursery() as nursery:
+        target = await nursery.start(serve, sim, "127.0.0.1", 0)
+        path = config(tmp_path, {"sui": {"chain_id": '"4c78adac"'}}, f"http://{target}")
+        result = await trio.to_thread.run_sync(run, path)
+        nursery.cancel_scope.cancel()
+    assert_refused(result, "sui.chain_id", tmp_path)
+    assert "not 4c78adac" in result.stderr
