@@ -121,7 +121,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     service = CoordinatorService(book, settler=settler, chain=connect_sui,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,
-             runner.report, service.report,
+             runner.report, service.report, store.report,
              *[owner.report for owner in (reconciler, settler) if owner]]
     status = DaemonStatus(parts, instance_id)
     router = Router(store, registry, book, handled, parser, expected_chain=sui.chain_id,
@@ -147,7 +147,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     if settings.rpc.listen:  # upstream's agents dial TCP; up once it listens
         tcp = functools.partial(serve_tcp, settings.rpc, service)
         children.append(ChildSpec("rpc-tcp", lambda: Child(tcp)))
-    observed = Observed(status, chain, handled, book, registry, runner, settler)
+    observed = Observed(status, chain, handled, book, registry, runner, store, settler)
     metrics = functools.partial(serve_metrics, settings, observed)
     children.append(ChildSpec("metrics", lambda: Child(metrics)))
     if lookup is not None:

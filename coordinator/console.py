@@ -148,7 +148,14 @@ def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
         parts.append(f"reconcile {reconcile}")
     if snapshot.draining:
         parts.append("DRAINING")
+    if snapshot.state_disk_full:
+        parts.append(_disk_full(snapshot))
     return "; ".join(parts)
+
+
+def _disk_full(snapshot: pb.GetStatusResponse) -> str:
+    return (f"DISK FULL for {_duration(snapshot.state_disk_full_secs)}: no new work "
+            f"until the state's disk has space")
 
 
 def _chain_panel(snapshot: pb.GetStatusResponse, rate: float) -> Panel:
@@ -186,6 +193,8 @@ def _chain_panel(snapshot: pb.GetStatusResponse, rate: float) -> Panel:
                                 f"{snapshot.duplicate_events} duplicates")
     grid.add_row("registry", f"{snapshot.registry_size} agent methods")
     grid.add_row("docker", snapshot.docker_state or "?")
+    if snapshot.state_disk_full:
+        grid.add_row("state", Text(_disk_full(snapshot), style="bold red"))
     settle = snapshot.settlement
     warn = not settle.enabled or settle.low_balance or bool(settle.last_error)
     grid.add_row("settle", Text(_settlement(settle), style="bold red" if warn else ""))

@@ -150,6 +150,8 @@ class Runner:
 
     async def _start_ready(self, runtime: ContainerRuntime, containers: trio.Nursery) -> None:
         self.waiting = {}
+        if self.book.store.full_since is not None:
+            return  # no new work on a full disk: its start could not be recorded
         for key in self.book.ready_keys():
             if self.slots.in_use >= self.slots.max_concurrent:
                 return

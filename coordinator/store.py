@@ -27,6 +27,7 @@ from typing import TypeVar
 import trio
 from pydantic import field_validator
 
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.domain import (
     AgentKey,
     AgentMethod,
@@ -344,6 +345,11 @@ class Store:
             return db
 
         return cls(await trio.to_thread.run_sync(connect), path)
+
+    def report(self, message: pb.GetStatusResponse, now: float) -> None:
+        if self.full_since is not None:
+            message.state_disk_full = True
+            message.state_disk_full_secs = max(0.0, time.time() - self.full_since)
 
     async def run(self, work: Callable[[Ledger], T]) -> T:
         """Run `work` in one transaction in a worker thread; roll back if it raises."""

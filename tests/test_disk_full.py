@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -20,8 +21,16 @@ import pytest
 import trio
 
 from coordinator.domain import ChainOperation, OperationKind
+from coordinator.simnet import Simnet, serve
 from coordinator.store import Ledger, Store
-from tests.support import eventually, need
+from tests.e2e_support import (
+    DaemonProcess,
+    get_status,
+    status_command,
+    status_when,
+    write_config,
+)
+from tests.support import ADD_KEY, eventually, need
 
 
 @pytest.fixture(name="small_disk")
@@ -88,3 +97,51 @@ async def test_a_write_on_a_full_disk_waits_for_space_and_loses_nothing(
         assert [op.job_sequence for op in operations] == list(range(30))
     finally:
         await store.close()
+
+
+async def test_the_daemon_on_a_full_disk_takes_no_new_work_says_so_and_resumes(
+    small_disk: Path, tmp_path: Path, sock_dir: Path,
+) -> None:
+    """The daemon as a process, its state on the small disk: while the disk is
+    full a new job's event waits (the status says DISK FULL, the daemon does
+    not exit); once there is space the job is taken, and nothing was lost."""
+    DEV, AGENT, METHOD = ADD_KEY
+    sim = Simnet(checkpoint_interval_secs=0.2)
+    sim.register_developer(DEV)
+    sim.register_agent(DEV, AGENT)
+    # A pull of it fails on loopback: the job is recorded, never run.
+    sim.add_method(DEV, AGENT, METHOD, docker_image="127.0.0.1:9/absent:1")
+    sim.create_app_instance("app")
+    async with trio.open_nursery() as nursery:
+        target = await nursery.start(serve, sim, "127.0.0.1", 0)
+        daemon = write_config(tmp_path, sock_dir, f"http://{target}")
+        text = daemon.config.read_text().replace(f'dir = "{daemon.state}"',
+                                                 f'dir = "{small_disk / "state"}"')
+        daemon.config.write_text(text + "\n[jobs]\nmax_attempts = 1\n")
+        process = DaemonProcess(daemon, tmp_path / "daemon.log")
+        try:
+            await status_when(daemon.socket, lambda s: s.has_cursor, 30, "the daemon up")
+            filler = await trio.to_thread.run_sync(fill, small_disk)
+            sim.create_job("app", developer=DEV, agent=AGENT, method=METHOD, data=b"\1")
+            await status_when(daemon.socket, lambda s: s.state_disk_full, 30,
+                              "the status saying the disk is full")
+            await trio.sleep(2)
+            assert process.process.poll() is None  # still running
+            waiting = await trio.to_thread.run_sync(get_status, daemon.socket)
+            assert not waiting.running and waiting.state_disk_full  # no new work
+            assert not waiting.recent_outcomes
+            assert "DISK FULL" in status_command(daemon.socket, terminal=False)
+            os.unlink(filler)
+            resumed = await status_when(
+                daemon.socket,
+                lambda s: not s.state_disk_full and len(s.recent_outcomes) == 1,
+                60, "the job tried once there is space")
+            assert "absent" in resumed.recent_outcomes[0].reason  # its image, as expected
+        finally:
+            process.signal(signal.SIGTERM)
+            await process.wait(30)
+            process.kill()
+        nursery.cancel_scope.cancel()
+    log = process.log()
+    assert "the disk of" in log and "is full" in log and "has space again" in log, log
+    assert "Traceback" not in log, log

@@ -80,8 +80,9 @@ async def daemon(tmp_path: Path) -> AsyncIterator[Daemon]:
     registry = await Registry.load(store, None)
     runner = Runner(settings(), book, registry, "instance")
     chain, handled = ChainStatus(endpoint="http://127.0.0.1:1"), DispatchStatus()
-    status = DaemonStatus([chain.report, handled.report, book.report, runner.report], "instance")
-    yield Daemon(Observed(status, chain, handled, book, registry, runner))
+    status = DaemonStatus([chain.report, handled.report, book.report, runner.report,
+                           store.report], "instance")
+    yield Daemon(Observed(status, chain, handled, book, registry, runner, store))
     await store.close()
 
 

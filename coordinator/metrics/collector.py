@@ -49,6 +49,11 @@ class DaemonCollector(Collector):
             _name("draining"), "1 while the daemon drains for shutdown.",
             value=self.observed.runner.draining.is_set(),
         )
+        yield GaugeMetricFamily(
+            _name("state_disk_full"),
+            "1 while the state database's disk is full: no new work is taken.",
+            value=self.observed.store.full_since is not None,
+        )
         state = GaugeMetricFamily(
             _name("chain_state"), "The Sui stream's connection state (1 for the current one).",
             labels=["state"],

@@ -56,7 +56,7 @@ OUTBOX_STUCK_SECS = 300.0
 
 
 def readiness(observed: Observed, idle_timeout_secs: float) -> Verdict:
-    checks = [_chain(observed, idle_timeout_secs), _docker(observed)]
+    checks = [_chain(observed, idle_timeout_secs), _docker(observed), _state(observed)]
     if observed.settler is not None:
         checks.append(_outbox(observed))
     if observed.runner.draining.is_set():
@@ -77,6 +77,13 @@ def _chain(observed: Observed, idle_timeout_secs: float) -> tuple[bool, str]:
             f"{idle_timeout_secs:g}); {chain.state}{detail}"
         )
     return True, f"chain: ok ({chain.state}, last frame {silent:.1f} s ago)"
+
+
+def _state(observed: Observed) -> tuple[bool, str]:
+    since = observed.store.full_since
+    if since is not None:
+        return False, f"state: the disk is full for {time.time() - since:.0f} s; no new work"
+    return True, "state: ok"
 
 
 def _docker(observed: Observed) -> tuple[bool, str]:

@@ -15,6 +15,7 @@ from coordinator.registry import Registry
 from coordinator.runner import Runner
 from coordinator.settlement import Settler
 from coordinator.status import DaemonStatus
+from coordinator.store import Store
 from coordinator.sui.chain_status import ChainStatus
 
 
@@ -26,4 +27,5 @@ class Observed:
     book: JobBook
     registry: Registry
     runner: Runner
+    store: Store
     settler: Settler | None = None  # None without a key: nothing settles on chain
