@@ -10,13 +10,15 @@ one Trio API to the rest of the daemon (task_status, cancel scopes):
 - `server`: `serve` (Unix socket path), `serve_socket` (a bound socket),
   `serve_tcp` (one address), each capped by a `ServerLimits` (streams, message
   size, connection window, handshake and idle timeouts) and `Connections` gates
-  (`limits`); under it the per-connection `handler` and the HTTP/2
-  `connection` with its flow control;
+  (`limits`), and on a listener anyone may reach, `admission` (connections
+  pending until a request names a live session); under it the per-connection
+  `handler` and the HTTP/2 `connection` with its flow control;
 - `patches`: the in-place patch (TCP socket options on TCP sockets only,
   installed on import) and the fingerprints of every purerpc internal the
   fixes build on (a test fails when the pinned purerpc changes one).
 """
 
+from coordinator.grpc.admission import Admission, SessionGate
 from coordinator.grpc.client import StreamChannel, UnixChannel, unix_channel
 from coordinator.grpc.limits import DEFAULT_LIMITS, Connections, ServerLimits
 from coordinator.grpc.patches import install
@@ -28,9 +30,11 @@ install()
 __all__ = [
     "DEFAULT_LIMITS",
     "TRANSPORT_ERRORS",
+    "Admission",
     "ByteStream",
     "Connections",
     "ServerLimits",
+    "SessionGate",
     "StreamChannel",
     "UnixChannel",
     "dial_tcp",

@@ -29,6 +29,7 @@ from purerpc.grpclib.events import (
 from purerpc.grpclib.exceptions import MessageTooLargeError
 from purerpc.grpclib.status import Status, StatusCode
 
+from coordinator.grpc.admission import SessionGate, session_in
 from coordinator.grpc.limits import H2_INITIAL_WINDOW, ServerLimits
 from coordinator.grpc.patches import close_queue
 from coordinator.grpc.transport import TRANSPORT_ERRORS, ByteStream
@@ -81,14 +82,24 @@ def _same_table(a: tuple[Any, int, int], b: tuple[Any, int, int]) -> bool:
     return a[0] is b[0] and a[1] == b[1] and a[2] == b[2]
 
 
+# What is kept of a pending connection's request to find its session id in.
+_PREFIX_BYTES = 4096
+
+
 class ServerConnection(GRPCConnection):  # type: ignore[misc]
     def __init__(
         self, limits: ServerLimits, on_reset: Callable[[int], None],
         on_refused: Callable[[int, Status], None],
+        gate: SessionGate | None = None, on_authenticated: Callable[[], None] = lambda: None,
     ) -> None:
         # Read by purerpc's _set_h2_connection_local_settings (SETTINGS frame).
         self.MAX_CONCURRENT_STREAMS = limits.max_streams_per_connection
         self._window = limits.connection_window
+        # With a gate, the connection is pending (`coordinator.grpc.admission`):
+        # HTTP/2's initial window until a request names a live session.
+        self._gate = gate
+        self._on_authenticated = on_authenticated
+        self._prefixes: dict[int, tuple[int, bytearray]] = {}  # stream -> (field, bytes)
         super().__init__(GRPCConfiguration(client_side=False,
                                            max_message_length=limits.max_message_bytes))
         self._on_reset = on_reset
@@ -104,10 +115,37 @@ class ServerConnection(GRPCConnection):  # type: ignore[misc]
         # purerpc opens the connection window by 1 GiB; ours bounds what a client
         # can leave unconsumed on one connection, whatever its streams.
         self.h2_connection.initiate_connection()
+        if self._gate is None:
+            self._open_window()
+
+    def _open_window(self) -> None:
         self.h2_connection.increment_flow_control_window(self._window - H2_INITIAL_WINDOW)
+
+    def _authenticate(self, stream_id: int, data: bytes) -> None:
+        """A pending connection's request: its first bytes may name a live session,
+        which opens the connection's window and admits it for good."""
+        field_number, prefix = self._prefixes[stream_id]
+        prefix += data[:_PREFIX_BYTES - len(prefix)]
+        session = session_in(bytes(prefix), field_number)
+        if session is None:
+            if len(prefix) >= _PREFIX_BYTES:
+                del self._prefixes[stream_id]  # not in its first bytes: never will be
+            return
+        del self._prefixes[stream_id]
+        assert self._gate is not None
+        if self._gate.is_live(session):
+            self._gate = None
+            self._prefixes.clear()
+            self._open_window()
+            self._on_authenticated()
 
     def _request_received(self, event: h2.events.RequestReceived) -> list[Any]:
         events: list[Any] = super()._request_received(event)
+        if self._gate is not None:
+            field_number = self._gate.session_field(events[0].service_name,
+                                                    events[0].method_name)
+            if field_number is not None:
+                self._prefixes[event.stream_id] = (field_number, bytearray())
         encoding = events[0].message_encoding
         if encoding not in (None, "identity"):
             # purerpc inflates a compressed message with no bound on the result.
@@ -118,6 +156,8 @@ class ServerConnection(GRPCConnection):  # type: ignore[misc]
         return events
 
     def _data_received(self, event: h2.events.DataReceived) -> list[Any]:
+        if event.stream_id in self._prefixes:
+            self._authenticate(event.stream_id, event.data)
         buffer = self.message_read_buffers.get(event.stream_id)
         if buffer is None:  # a refused message: dropped, its window given back
             self._give_back(event.stream_id, event.flow_controlled_length)
@@ -125,10 +165,12 @@ class ServerConnection(GRPCConnection):  # type: ignore[misc]
         try:
             return list(super()._data_received(event))
         except MessageTooLargeError as exc:
-            # Nothing of the call is kept: its buffered bytes go, their window comes back.
+            # Nothing of the call is kept: its buffered bytes go, their window comes
+            # back. Summed from the chunks: purerpc 0.8's ByteBuffer never adds what
+            # it appends to its own flow_controlled_length, so that count says 0.
             del self.message_read_buffers[event.stream_id]
             held = buffer._flow_controlled_length or 0
-            held += buffer._buffer.flow_controlled_length
+            held += sum(length for _, length in buffer._buffer._deque)
             self._give_back(event.stream_id, held)
             self._on_refused(event.stream_id, Status(StatusCode.RESOURCE_EXHAUSTED, str(exc)))
             return []

@@ -35,6 +35,7 @@ from purerpc.wrappers import (
 )
 
 from coordinator.errors import describe
+from coordinator.grpc.admission import Admission, Admitted, SessionGate
 from coordinator.grpc.connection import ServerConnection, ServerSocket, WatchedSocket, say_goodbye
 from coordinator.grpc.limits import Connections, ServerLimits
 from coordinator.grpc.patches import close_queue
@@ -78,31 +79,45 @@ class ServerHandler(ConnectionHandler):  # type: ignore[misc]
     """purerpc's per-connection handler, with the server fixes of the module doc."""
 
     def __init__(
-        self, services: dict[str, Any], limits: ServerLimits, gates: tuple[Connections, ...]
+        self, services: dict[str, Any], limits: ServerLimits, gates: tuple[Connections, ...],
+        admission: Admission | None = None, session_gate: SessionGate | None = None,
     ) -> None:
         super().__init__(services, purerpc.Server(port=0))
         self.limits = limits
         self.gates = gates
+        # Anyone may connect (TCP): connections are pending until a request
+        # names a live session (`coordinator.grpc.admission`).
+        self.admission = admission
+        self.session_gate = session_gate
 
     async def __call__(self, stream: ByteStream) -> None:
         entered: list[Connections] = []
+        admitted = None
         try:
             for gate in self.gates:
                 if not gate.try_enter():
                     log.debug("connection refused: %d connections open (the limit)", gate.open)
-                    with trio.CancelScope(shield=True):
-                        await stream.aclose()
+                    await _close(stream)
                     return
                 entered.append(gate)
-            await self._serve_connection(stream)
+            if self.admission is not None:
+                admitted = self.admission.enter()
+                if admitted is None:
+                    log.debug("connection refused: every place is held by an agent")
+                    await _close(stream)
+                    return
+            await self._serve_connection(stream, admitted)
         finally:
             for gate in entered:
                 gate.leave()
+            if admitted is not None and self.admission is not None:
+                self.admission.leave(admitted)
 
-    async def _serve_connection(self, stream: ByteStream) -> None:
+    async def _serve_connection(self, stream: ByteStream, admitted: Admitted | None) -> None:
         calls: dict[int, trio.CancelScope] = {}
         refused: dict[int, Status] = {}  # calls answered before their request is read
         first_call = trio.Event()
+        proven = admitted.authenticated if admitted is not None else first_call
 
         def on_reset(stream_id: int) -> None:
             scope = calls.get(stream_id)
@@ -113,17 +128,29 @@ class ServerHandler(ConnectionHandler):  # type: ignore[misc]
             refused[stream_id] = status
             on_reset(stream_id)
 
-        grpc_socket = ServerSocket(stream, ServerConnection(self.limits, on_reset, on_refused))
+        connection_state = ServerConnection(
+            self.limits, on_reset, on_refused,
+            gate=None if admitted is None else self.session_gate,
+            on_authenticated=proven.set)
+        grpc_socket = ServerSocket(stream, connection_state)
+        # Cancelled when a newer connection takes a pending one's place.
+        pushed = admitted.scope if admitted is not None else trio.CancelScope()
         try:
             with trio.CancelScope() as connection:
                 async with stream, grpc_socket:
-                    async with trio.open_nursery() as nursery:
-                        nursery.start_soon(self._watch, grpc_socket, first_call, connection)
-                        async for call in grpc_socket.listen():
-                            first_call.set()
-                            calls[call.stream_id] = trio.CancelScope()
-                            nursery.start_soon(self._serve_call, grpc_socket, call, calls, refused)
-                        nursery.cancel_scope.cancel()  # the client went away
+                    with pushed:
+                        async with trio.open_nursery() as nursery:
+                            nursery.start_soon(self._watch, grpc_socket, proven, connection)
+                            async for call in grpc_socket.listen():
+                                first_call.set()
+                                calls[call.stream_id] = trio.CancelScope()
+                                nursery.start_soon(self._serve_call, grpc_socket, call, calls,
+                                                   refused)
+                            nursery.cancel_scope.cancel()  # the client went away
+                    if pushed.cancelled_caught:
+                        log.debug("connection pushed out: pending, and a newer one came")
+                        with trio.CancelScope(shield=True):
+                            await say_goodbye(grpc_socket)
         except Exception as exc:
             log.debug("connection ended: %s", describe(exc))
         finally:
@@ -132,15 +159,17 @@ class ServerHandler(ConnectionHandler):  # type: ignore[misc]
                 close_queue(call)
 
     async def _watch(
-        self, grpc_socket: ServerSocket, first_call: trio.Event, connection: trio.CancelScope
+        self, grpc_socket: ServerSocket, proven: trio.Event, connection: trio.CancelScope
     ) -> None:
-        """Close a connection whose first call is late, or that went silent while
-        no call of it was being answered (a call whose request has all arrived: a
+        """Close a connection that has not proven itself in time (its first call;
+        on TCP, a request naming a live session), or that went silent while no
+        call of it was being answered (a call whose request has all arrived: a
         long server stream is not idle; a request that never ends is)."""
         with trio.move_on_after(self.limits.handshake_timeout_secs):
-            await first_call.wait()
-        if not first_call.is_set():
-            log.debug("connection closed: no call within %g s", self.limits.handshake_timeout_secs)
+            await proven.wait()
+        if not proven.is_set():
+            log.debug("connection closed: not proven within %g s",
+                      self.limits.handshake_timeout_secs)
             await say_goodbye(grpc_socket)
             connection.cancel()
             return
@@ -214,3 +243,7 @@ class ServerHandler(ConnectionHandler):  # type: ignore[misc]
         with suppress(*TRANSPORT_ERRORS, TypeError):
             await stream.close(status)
 
+
+async def _close(stream: ByteStream) -> None:
+    with trio.CancelScope(shield=True):
+        await stream.aclose()

@@ -26,7 +26,7 @@ class ServerLimits:
     max_streams_per_connection: int = 16
     max_message_bytes: int = 4 << 20  # gRPC's usual default
     handshake_timeout_secs: float = 10.0
-    idle_timeout_secs: float = 300.0
+    idle_timeout_secs: float = 60.0
 
     @property
     def connection_window(self) -> int:

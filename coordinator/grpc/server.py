@@ -41,6 +41,7 @@ import anyio.abc
 import purerpc
 import trio
 
+from coordinator.grpc.admission import Admission, SessionGate
 from coordinator.grpc.handler import ServerHandler
 from coordinator.grpc.limits import DEFAULT_LIMITS, Connections, ServerLimits
 
@@ -60,8 +61,9 @@ async def _serve_listener(
     listener: anyio.abc.Listener[Any], services: tuple[Any, ...],
     task_status: trio.TaskStatus[Any], address: object,
     limits: ServerLimits, gates: tuple[Connections, ...],
+    admission: Admission | None = None, session_gate: SessionGate | None = None,
 ) -> None:
-    handler = ServerHandler(_services(services), limits, gates)
+    handler = ServerHandler(_services(services), limits, gates, admission, session_gate)
     async with listener:
         task_status.started(address)
         await listener.serve(handler)
@@ -95,11 +97,15 @@ async def serve_socket(
     *services: Any,
     limits: ServerLimits = DEFAULT_LIMITS,
     gates: tuple[Connections, ...] | None = None,
+    admission: Admission | None = None,
+    session_gate: SessionGate | None = None,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve on a socket the caller bound and made listen; it is closed on exit
     (also when it cannot be served). `gates`: the connection caps it shares with
-    other listeners (default: its own, of `limits.max_connections`)."""
+    other listeners (default: its own, of `limits.max_connections`). With
+    `admission` and `session_gate`, anyone may reach it: connections are
+    pending until a request names a live session (`coordinator.grpc.admission`)."""
     try:
         listener = await anyio.abc.SocketListener.from_socket(sock)
     except BaseException:
@@ -107,7 +113,8 @@ async def serve_socket(
         raise
     if gates is None:
         gates = (Connections(limits.max_connections),)
-    await _serve_listener(listener, services, task_status, None, limits, gates)
+    await _serve_listener(listener, services, task_status, None, limits, gates,
+                          admission, session_gate)
 
 
 async def serve_tcp(

@@ -34,10 +34,13 @@ class RpcSettings(Section):
     # What a client can hold (coordinator.grpc.ServerLimits, built in coordinator.rpc.server).
     max_connections: int = Field(default=64, ge=1, le=4096)
     max_connections_per_agent: int = Field(default=4, ge=1, le=256)
+    # On TCP: connections that have not yet named a live session, at once; a
+    # newer one takes the place of the oldest (coordinator.grpc.admission).
+    max_pending_connections: int = Field(default=16, ge=1, le=4096)
     max_streams_per_connection: int = Field(default=16, ge=1, le=1024)
     max_message_bytes: int = Field(default=4 << 20, ge=4 << 20, le=64 << 20)
     handshake_timeout_secs: float = Field(default=10.0, gt=0, le=300)
-    idle_timeout_secs: float = Field(default=300.0, gt=0, le=24 * 3600)
+    idle_timeout_secs: float = Field(default=60.0, gt=0, le=24 * 3600)
 
     @field_validator("agent_socket_dir")
     @classmethod

@@ -28,6 +28,21 @@ __all__ = ["TcpListenError", "serve_tcp"]
 log = logging.getLogger("coordinator.rpc")
 
 
+def session_gate(service: CoordinatorService) -> grpc.SessionGate:
+    """Where each call's request names its session (upstream's field numbers),
+    and whether a session is live: a running container's."""
+    fields: dict[tuple[str, str], int] = {}
+    for name, method in service.service.methods.items():
+        field = method.signature.request_type.DESCRIPTOR.fields_by_name.get("session_id")
+        if field is not None:
+            fields[(service.service.name, name)] = field.number
+
+    def session_field(service_name: str, method: str) -> int | None:
+        return fields.get((service_name, method))
+
+    return grpc.SessionGate(session_field, lambda session: session in service.book.sessions)
+
+
 class TcpListenError(SetupError):
     """`rpc.listen` cannot be bound; one line for the operator (exit 2)."""
 
@@ -51,10 +66,15 @@ async def serve_tcp(
             f"rpc.listen: cannot listen on {settings.listen}: {exc.strerror or exc}"
         ) from None
     bound: int = sock.getsockname()[1]
+    tcp = service.over_tcp()
     async with trio.open_nursery() as nursery:
-        # The same caps as the sockets' (rpc.max_*), with a connection gate of its own.
-        serving = functools.partial(grpc.serve_socket, sock, service.over_tcp(),
-                                    limits=server_limits(settings))
+        # The same caps as the sockets' (rpc.max_*), with connections of its own:
+        # pending until a request names a live session, pushed out by newer
+        # ones when the places run out (coordinator.grpc.admission).
+        serving = functools.partial(
+            grpc.serve_socket, sock, tcp, limits=server_limits(settings),
+            admission=grpc.Admission(settings.max_connections, settings.max_pending_connections),
+            session_gate=session_gate(tcp))
         await nursery.start(serving)
         log.info("CoordinatorService listening on TCP %s (calls need a session)", settings.listen)
         task_status.started(bound)
