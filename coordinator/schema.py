@@ -1,8 +1,8 @@
 """The layout of the state database and its explicit upgrades.
 
 The file records which layout it has (`meta.schema_version`). A daemon opens
-a file of its own version as it is, upgrades an older one step by step (each
-step logged, all in one transaction, so a crash leaves the old version), and
+a file of its own version as it is, upgrades an older one step by step (the
+upgrade logged, all in one transaction, so a crash leaves the old version), and
 refuses a newer one: a file written by a newer coordinator may hold what this
 one would misread. Files from before versions were recorded are version 1.
 
@@ -138,26 +138,32 @@ def ensure_schema(db: sqlite3.Connection) -> None:
         )
     if version == SCHEMA_VERSION:
         return
-    if version is None:
-        # One script, one transaction: a crash leaves no half-made file.
-        try:
-            db.executescript(
-                f"BEGIN IMMEDIATE; {TABLES} "
-                f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        return
     db.execute("BEGIN IMMEDIATE")
     try:
-        for step in range(version, SCHEMA_VERSION):
+        # The tables a file lacks (all of them, fresh), as the newest layout has
+        # them; then each upgrade step of the tables it had.
+        for statement in statements(TABLES):
+            db.execute(statement)
+        for step in range(version or SCHEMA_VERSION, SCHEMA_VERSION):
             UPGRADES[step](db)
-            log.warning("state: database upgraded from schema version %d to %d",
-                        step, step + 1)
         db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                    (str(SCHEMA_VERSION),))
     except BaseException:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+    if version is not None:
+        log.warning("state: database upgraded from schema version %d to %d",
+                    version, SCHEMA_VERSION)
+
+
+def statements(script: str) -> list[str]:
+    """The SQL statements of `script`, one by one (executescript would commit
+    before running them, outside the caller's transaction)."""
+    found, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            found.append(current.strip())
+            current = ""
+    return found
