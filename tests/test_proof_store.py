@@ -7,11 +7,13 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import trio
 
+from coordinator.proofs.backend import Entry
 from coordinator.proofs.descriptor import Descriptor, content_hash, parse
 from coordinator.proofs.embedded import EmbeddedBackend
 from coordinator.proofs.errors import (
@@ -116,9 +118,12 @@ async def test_missing_and_corrupt_objects_are_clear_errors(tmp_path: Path) -> N
         await store.read(absent)
     descriptor = await store.store(b"genuine")
     path = tmp_path / "state" / "proofs" / descriptor.hash[:2] / descriptor.hash
-    path.write_bytes(b"tampered")
+    path.write_bytes(b"tampere")  # same size, other bytes
     with pytest.raises(ObjectCorrupt, match="does not hold the data it names"):
         await store.read(descriptor)
+    # The agent's retry repairs it.
+    assert await store.store(b"genuine") == descriptor
+    assert await store.read(descriptor) == b"genuine"
 
 
 @pytest.mark.parametrize(("text", "why"), [
@@ -180,6 +185,27 @@ async def test_storing_again_renews_an_objects_life(tmp_path: Path) -> None:
     await store.store(b"proof")
     assert (await store.purge()).removed == 0
     assert await store.read(descriptor) == b"proof"
+
+
+async def test_a_proof_stored_again_during_a_purge_survives_it(tmp_path: Path) -> None:
+    """The purge lists an old object; before it deletes, an agent's retry
+    stores the same bytes (and the chain is about to name them)."""
+    old_bytes = b"listed as old, then stored again"
+
+    class Racing(EmbeddedBackend):
+        def entries(self) -> Iterator[Entry]:
+            listed = list(super().entries())
+            trio.from_thread.run(store.store, old_bytes)
+            return iter(listed)
+
+    store = ProofStore(Racing(tmp_path), max_object_bytes=1 << 20, expiry_secs=DAY)
+    descriptor = await store.store(old_bytes)
+    other = await store.store(b"old and not stored again")
+    report = await store.purge(now=time.time() + 2 * DAY)
+    assert report.removed == 1
+    assert await store.read(descriptor) == old_bytes
+    with pytest.raises(ObjectMissing):
+        await store.read(other)
 
 
 async def test_expiry_zero_keeps_everything(tmp_path: Path) -> None:

@@ -51,8 +51,10 @@ class EmbeddedBackend:
     def put(self, hash_: str, data: bytes) -> None:
         final = self._path(hash_)
         try:
-            if final.is_file() and final.stat().st_size == len(data):
-                # Already durable (content-addressed): a retry only refreshes its age.
+            if final.is_file() and final.stat().st_size == len(data) \
+                    and final.read_bytes() == data:
+                # Already durable (content-addressed): a retry only refreshes
+                # its age. A damaged copy fails the comparison and is replaced.
                 os.utime(final)
                 return
             self._write_new(final, data)
