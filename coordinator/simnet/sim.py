@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from coordinator.simnet.engine import Engine
-from coordinator.simnet.move import app_instance, jobs
+from coordinator.simnet.move import app_instance, block, jobs, prover, settlement
 from coordinator.simnet.move.app_instance import AppInstances
 from coordinator.simnet.move.registry import Registries
 
@@ -28,7 +28,10 @@ class Simnet(Engine):
         package id); `options` are the engine's (`Engine.__init__`)."""
         super().__init__(**options)
         # The Move calls a signed transaction may make, one table per Move module.
-        self.handlers = {**jobs.HANDLERS, **app_instance.HANDLERS}
+        self.handlers = {
+            **jobs.HANDLERS, **app_instance.HANDLERS, **prover.HANDLERS, **block.HANDLERS,
+            **settlement.HANDLERS,
+        }
 
         # module `registry`: developers, agents, methods
         self.registries = Registries(self, registry_id)
