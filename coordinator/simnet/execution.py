@@ -13,7 +13,6 @@ digest once), so a client that lost an answer may resend the same bytes.
 from __future__ import annotations
 
 import copy
-import itertools
 
 from coordinator._pb.sui.rpc.v2 import (
     bcs_pb2,
@@ -24,7 +23,7 @@ from coordinator._pb.sui.rpc.v2 import (
 from coordinator.events.bcs import BOOL
 from coordinator.events.models import BcsEvent
 from coordinator.simnet import tables
-from coordinator.simnet.chain import TxRecord, digest, hash_parts
+from coordinator.simnet.chain import TxRecord, digest
 from coordinator.simnet.checks import Plan
 from coordinator.simnet.effects import (
     Run,
@@ -35,7 +34,7 @@ from coordinator.simnet.effects import (
 )
 from coordinator.simnet.engine import Engine
 from coordinator.simnet.gas import COIN_BYTES, computation_units, object_size, rebate, storage_fee
-from coordinator.simnet.handlers import OURS, Call, MoveAbort
+from coordinator.simnet.handlers import OURS, Call, MoveAbort, derived_ids
 from coordinator.simnet.objects import AppInstance, Job
 
 
@@ -70,12 +69,7 @@ def run(sim: Engine, plan: Plan, apps: dict[str, AppInstance], now: int) -> Run:
                 sizes_before[job.id] = object_size(job)
     events: list[BcsEvent] = []
     returns: list[bool] = []
-    ids = itertools.count(1)
-
-    def new_id() -> str:
-        # Derived from the transaction, as Sui derives a new object's id.
-        return "0x" + hash_parts(b"object", plan.digest, next(ids)).hex()
-
+    new_id = derived_ids(plan.digest)
     for index, decoded in enumerate(plan.calls):
         try:
             handler = sim.handlers[type(decoded.operation)]

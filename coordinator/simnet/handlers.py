@@ -10,11 +10,13 @@ which fails the whole transaction.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from coordinator.events.models import BcsEvent
+from coordinator.simnet.chain import hash_parts
 from coordinator.simnet.objects import AppInstance
 from coordinator.sui.calls import Operation
 
@@ -65,6 +67,14 @@ def arithmetic_error(module: str, function: str) -> MoveAbort:
     with a primitive runtime error (VM status ARITHMETIC_ERROR, 4017), a kind
     the simulator's effects do not have: it reports an abort with that code."""
     return MoveAbort(module, function, 4017, OURS)
+
+
+def derived_ids(*seed: bytes | str | int) -> NewId:
+    """New object ids derived from `seed` (a transaction's), in order, as Sui
+    derives them from the transaction digest: running the same call again
+    draws the same ids."""
+    counter = itertools.count(1)
+    return lambda: "0x" + hash_parts(b"object", *seed, next(counter)).hex()
 
 
 def _no_jobs(operation: Operation) -> Sequence[int]:

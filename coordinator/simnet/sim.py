@@ -56,6 +56,9 @@ class Simnet(Engine):
         self.fail_job = self.apps.fail_job
         self.complete_job = self.apps.complete_job
         self.terminate_job = self.apps.terminate_job
+        # modules `prover`, `sequence_state`, `block`, `settlement`: any call
+        # of theirs (e.g. `sui.calls.block.IncreaseSequence`) as one transaction
+        self.move_call = self.apps.move_call
 
     def stats(self) -> dict[str, int]:
         return {**super().stats(), "jobs_pending": self.apps.pending_count()}

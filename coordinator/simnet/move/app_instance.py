@@ -16,6 +16,7 @@ calls (`pipeline` has the pipeline's).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,10 +26,19 @@ from coordinator.events.models_2025_11 import OperationFailedEvent
 from coordinator.simnet import tables
 from coordinator.simnet.engine import Engine
 from coordinator.simnet.errors import SimnetError, UnknownObject
-from coordinator.simnet.handlers import Call, Handler, Handlers, MoveAbort, NewId, Result
+from coordinator.simnet.handlers import (
+    Call,
+    Handler,
+    Handlers,
+    MoveAbort,
+    NewId,
+    Result,
+    derived_ids,
+)
 from coordinator.simnet.move import block, jobs, jobs_2025_08, prover
 from coordinator.simnet.objects import U64_TYPE, AppInstance, AppMethod, Job
 from coordinator.simnet.pipeline_objects import MIN_TIME_BETWEEN_BLOCKS_MS, Pipeline, SequenceStates
+from coordinator.sui.calls import Operation, move_function
 from coordinator.sui.calls.app_instance import AddMetadata, CreateAppJob, DeleteKV, SetKV
 from coordinator.sui.calls.jobs import Multicall, TerminateJob
 from coordinator.sui.calls.prover import CreateMergeJob, StartProving
@@ -322,24 +332,59 @@ class AppInstances:
     def _job_call(self, app_instance: str, job_id: int, function: str,
                   rule: Callable[[AppInstance, Call], list[BcsEvent]],
                   sender: str | None = None) -> str:
-        """`app_instance::function` on a job (which must exist) by the layout's
-        `rule`, at the Clock's time, landed as one transaction: the objects of
-        jobs it removed from the table are deleted, the ones it changed written
-        (as on Sui: a job the call did not change keeps its version and writer)."""
-        engine = self.engine
-        app = self.app_instance(app_instance)
+        """`app_instance::function` on a job, which must exist (`_transaction`)."""
         self.job(app_instance, job_id)
+        return self._transaction(self.app_instance(app_instance), function, rule, sender)
+
+    def _transaction(self, app: AppInstance, function: str,
+                     rule: Callable[[AppInstance, Call], list[BcsEvent]],
+                     sender: str | None = None) -> str:
+        """`app_instance::function` by `rule`, at the Clock's time, landed as one
+        transaction: the objects of jobs and pipeline entries it removed are
+        deleted, the ones it created or changed written (as on Sui: an object
+        the call did not change keeps its version and writer)."""
+        engine = self.engine
         before = dict(app.jobs)
         rendered = {sequence: job.json() for sequence, job in before.items()}
+        children = tables.snapshot(app)
         events = rule(app, Call(sender or engine.sender, engine.now()))
         for sequence, job in before.items():
             if sequence not in app.jobs:
                 engine.objects.remove(job.id)
+        for sequence, job in app.jobs.items():
+            if sequence not in before:
+                engine.objects.add(job)
+                engine.jobs_created += 1
         if engine.layout == "2025-11":
             app.updated_at = engine.now()
         engine.touch(app, *[job for sequence, job in app.jobs.items()
-                            if rendered.get(sequence) != job.json()])
+                            if rendered.get(sequence) != job.json()],
+                     *tables.sync(engine.objects, app, children))
         return engine.submit(f"app_instance::{function}", events, sender)
+
+    def move_call(self, app_instance: str, operation: Operation, *,
+                  sender: str | None = None) -> str:
+        """Any call a signed transaction may make (the proof pipeline's among
+        them: `IncreaseSequence`, `SubmitProof`, ...), run directly as one
+        transaction sent by `sender` (default the simulator's own address),
+        for a test or an app developer driving an instance without keys or
+        gas. A Move abort raises SimnetError and changes nothing."""
+        engine = self.engine
+        app = self.app_instance(app_instance)
+        handler = engine.handlers.get(type(operation))
+        if handler is None:
+            raise SimnetError(f"{type(operation).__name__} is not a call of this package")
+        caller = normalize_address(sender or engine.sender)
+        seed = (engine.package_id, "move_call", engine.next_version)
+        try:  # on a copy first: an abort must leave the instance as it was
+            handler.run(copy.deepcopy(app), operation, Call(caller, engine.now()),
+                        derived_ids(*seed))
+        except MoveAbort as abort:
+            raise SimnetError(str(abort)) from None
+        return self._transaction(
+            app, move_function(operation),
+            lambda live, call: handler.run(live, operation, call, derived_ids(*seed))[1], caller,
+        )  # fmt: skip
 
     @property
     def _rules(self) -> JobRules:

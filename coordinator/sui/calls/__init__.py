@@ -69,6 +69,7 @@ __all__ = [
     "TerminateJob",
     "build_transaction",
     "decode_operation",
+    "move_function",
 ]
 
 # The proof pipeline's calls (`prover`, `block`, `settlement`) are operations too.
@@ -113,6 +114,11 @@ def build_transaction(
     return TransactionData(
         sender, gas, ProgrammableTransaction(tuple(inputs), tuple(commands)), expiration_epoch
     )
+
+
+def move_function(operation: Operation) -> str:
+    """The Move function an operation calls (`app_instance::<this>`)."""
+    return _BY_OPERATION[type(operation)].function
 
 
 @dataclass(frozen=True)
