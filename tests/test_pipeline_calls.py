@@ -7,19 +7,7 @@ from __future__ import annotations
 import pytest
 
 from coordinator.events.bcs import STRING, U8, U64, option, vector
-from coordinator.sui.calls.block import (
-    IncreaseSequence,
-    Purge,
-    TryCreateBlock,
-    UpdateBlockProofDataAvailability,
-    UpdateBlockStateDataAvailability,
-    UpdateStateForSequence,
-)
-from coordinator.sui.calls.prover import CreateMergeJob, RejectProof, StartProving, SubmitProof
-from coordinator.sui.calls.settlement import (
-    UpdateBlockSettlementTxHash,
-    UpdateBlockSettlementTxIncludedInBlock,
-)
+from coordinator.sui.calls import block, prover, settlement
 from coordinator.sui.transactions import (
     CLOCK,
     GasData,
@@ -38,22 +26,23 @@ GAS = GasData((ObjectRef("0x" + "ef" * 32, 3, "11111111111111111111111111111111"
               1000, 10_000_000)
 
 OPERATIONS: list[tuple[Operation, str]] = [
-    (IncreaseSequence(b"opt", b"trans"), "increase_sequence"),
-    (TryCreateBlock(), "try_create_block"),
-    (StartProving(1, (2, 1), (1,), (2,)), "start_proving"),
-    (StartProving(1, (3,)), "start_proving"),
-    (SubmitProof(1, (1, 2), (1,), (2,), "job-1", "cache:public:h", 8, "x86_64-linux",
+    (block.IncreaseSequence(b"opt", b"trans"), "increase_sequence"),
+    (block.TryCreateBlock(), "try_create_block"),
+    (prover.StartProving(1, (2, 1), (1,), (2,)), "start_proving"),
+    (prover.StartProving(1, (3,)), "start_proving"),
+    (prover.SubmitProof(1, (1, 2), (1,), (2,), "job-1", "cache:public:h", 8, "x86_64-linux",
                  16_000_000, 1234), "submit_proof"),
-    (RejectProof(1, (1,)), "reject_proof"),
-    (CreateMergeJob(1, (1, 2), (1,), (2,), "merge 1+2"), "create_merge_job"),
-    (UpdateStateForSequence(3, None, "cache:public:s"), "update_state_for_sequence"),
-    (Purge(32), "purge"),
-    (UpdateBlockStateDataAvailability(1, "cache:public:st"),
+    (prover.RejectProof(1, (1,)), "reject_proof"),
+    (prover.CreateMergeJob(1, (1, 2), (1,), (2,), "merge 1+2"), "create_merge_job"),
+    (block.UpdateStateForSequence(3, None, "cache:public:s"), "update_state_for_sequence"),
+    (block.Purge(32), "purge"),
+    (block.UpdateBlockStateDataAvailability(1, "cache:public:st"),
      "update_block_state_data_availability"),
-    (UpdateBlockProofDataAvailability(1, "cache:public:pr"),
+    (block.UpdateBlockProofDataAvailability(1, "cache:public:pr"),
      "update_block_proof_data_availability"),
-    (UpdateBlockSettlementTxHash("test:local", 1, "h"), "update_block_settlement_tx_hash"),
-    (UpdateBlockSettlementTxIncludedInBlock("test:local", 1, 99),
+    (settlement.UpdateBlockSettlementTxHash("test:local", 1, "h"),
+     "update_block_settlement_tx_hash"),
+    (settlement.UpdateBlockSettlementTxIncludedInBlock("test:local", 1, 99),
      "update_block_settlement_tx_included_in_block"),
 ]  # fmt: skip
 
@@ -74,7 +63,7 @@ def test_a_pipeline_call_is_built_and_read_back(operation: Operation, function: 
 
 
 def test_submit_proof_arguments_are_the_move_signature_in_order() -> None:
-    tx = _one(SubmitProof(1, (1, 2), (1,), None, "j", "d", 8, "arm64", 5, 6))
+    tx = _one(prover.SubmitProof(1, (1, 2), (1,), None, "j", "d", 8, "arm64", 5, 6))
     pures = [i.value for i in tx.kind.inputs if isinstance(i, Pure)]
     u64s = vector(U64)
     assert pures == [

@@ -14,35 +14,25 @@ from coordinator.events.models import BcsEvent
 from coordinator.events.models_2025_11 import ObjectTable
 from coordinator.events.pipeline import PIPELINE_EVENTS
 from coordinator.events.pipeline_objects import PIPELINE_OBJECTS, Proof
+from coordinator.simnet.pipeline_objects import type_arguments
 
 VECTORS_PATH = Path("/work/shared/vectors/silvana-pipeline-bcs.json")
 VECTORS: list[dict[str, Any]] = json.loads(VECTORS_PATH.read_text())["vectors"]
 STRUCTS: dict[str, type[BcsEvent]] = {"Proof": Proof, "ObjectTable": ObjectTable}
 
 
-def _arguments(name: str) -> list[str]:
-    """The type arguments of `Outer<A, B<C>>`: ["A", "B<C>"]."""
-    inner, depth, start, parts = name[name.index("<") + 1 : -1], 0, 0, []
-    for index, char in enumerate(inner):
-        depth += {"<": 1, ">": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            parts.append(inner[start:index].strip())
-            start = index + 1
-    return [*parts, inner[start:].strip()]
-
-
 def value_of(type_name: str, value: Any) -> Any:
     """The vectors' rendering (u64 as decimal strings, bytes as 0x-hex, a
     struct as an object, VecMap as [{key, value}]) -> the model's value."""
     if type_name.startswith("Option<"):
-        return None if value is None else value_of(_arguments(type_name)[0], value)
+        return None if value is None else value_of(type_arguments(type_name)[0], value)
     if type_name in ("vector<u8>", "Element<Scalar>"):
         hex_text = value["bytes"] if type_name == "Element<Scalar>" else value
         return bytes.fromhex(hex_text.removeprefix("0x"))
     if type_name.startswith("vector<"):
-        return tuple(value_of(_arguments(type_name)[0], item) for item in value)
+        return tuple(value_of(type_arguments(type_name)[0], item) for item in value)
     if type_name.startswith("VecMap<"):
-        key, item = _arguments(type_name)
+        key, item = type_arguments(type_name)
         return tuple((value_of(key, e["key"]), value_of(item, e["value"])) for e in value)
     if type_name == "u64":
         return int(value)

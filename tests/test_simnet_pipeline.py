@@ -19,19 +19,7 @@ from coordinator.events.models import BcsEvent
 from coordinator.simnet import Simnet, SimnetError, checks, execution
 from coordinator.simnet.objects import AppMethod
 from coordinator.simnet.pipeline_objects import CALCULATED, REJECTED, USED
-from coordinator.sui.calls.block import (
-    IncreaseSequence,
-    Purge,
-    TryCreateBlock,
-    UpdateBlockProofDataAvailability,
-    UpdateBlockStateDataAvailability,
-    UpdateStateForSequence,
-)
-from coordinator.sui.calls.prover import CreateMergeJob, RejectProof, SubmitProof
-from coordinator.sui.calls.settlement import (
-    UpdateBlockSettlementTxHash,
-    UpdateBlockSettlementTxIncludedInBlock,
-)
+from coordinator.sui.calls import block, prover, settlement
 from coordinator.sui.keys import SuiKey
 from coordinator.sui.transactions import (
     CreateAppJob,
@@ -102,12 +90,12 @@ def names(events: list[BcsEvent]) -> list[str]:
 def action(k: int) -> list[Operation]:
     """What the app's own Move call does per action (reference §4)."""
     return [CreateAppJob("add", f"action {k}", 1, (k,), data=bytes([k])),
-            IncreaseSequence(f"opt {k}".encode(), f"trans {k}".encode())]
+            block.IncreaseSequence(f"opt {k}".encode(), f"trans {k}".encode())]
 
 
-def submit(block: int, sequences: tuple[int, ...], merged: tuple[Any, Any] = (None, None)
-           ) -> SubmitProof:
-    return SubmitProof(block, sequences, merged[0], merged[1], f"job-{sequences}",
+def submit(number: int, sequences: tuple[int, ...], merged: tuple[Any, Any] = (None, None)
+           ) -> prover.SubmitProof:
+    return prover.SubmitProof(number, sequences, merged[0], merged[1], f"job-{sequences}",
                        f"cache:public:p{sequences}", 8, "x86_64-linux", 16_000_000, 1000)
 
 
@@ -134,7 +122,7 @@ def test_an_instance_starts_with_block_0_block_1_open_and_its_chains(chain: Pipe
 
 def test_the_whole_pipeline_of_reference_section_4(chain: Pipeline) -> None:
     user, coord, app = chain.user, chain.coordinator, chain.app
-    events = chain.ok(user, IncreaseSequence(b"", b""))
+    events = chain.ok(user, block.IncreaseSequence(b"", b""))
     assert names(events) == ["SequenceStateAddedEvent", "NoNewSequencesEvent"]
     for k in (1, 2):
         chain.clock[0] += 1000
@@ -144,15 +132,15 @@ def test_the_whole_pipeline_of_reference_section_4(chain: Pipeline) -> None:
         assert events[0].block_number == 1 and events[0].sequences == (k,)
     chain.ok(coord, Multicall(start=((1, 0), (2, 0))))
     events = chain.ok(coord, Multicall(complete=(1, 2)),
-                      UpdateStateForSequence(1, None, "cache:public:s1"),
-                      UpdateStateForSequence(2, None, "cache:public:s2"),
+                      block.UpdateStateForSequence(1, None, "cache:public:s1"),
+                      block.UpdateStateForSequence(2, None, "cache:public:s2"),
                       submit(1, (1,)), submit(1, (2,)))
     assert names(events) == ["JobCompletedEvent", "JobDeletedEvent", "JobCompletedEvent",
                              "JobDeletedEvent", "MulticallExecutedEvent",
                              "SequenceStateUpdatedEvent", "SequenceStateUpdatedEvent",
                              "ProofSubmittedEvent", "ProofSubmittedEvent"]
     # the merge: block open, level 1, [1] + [2]
-    events = chain.ok(coord, CreateMergeJob(1, (1, 2), (1,), (2,), "merge [1] with [2]"))
+    events = chain.ok(coord, prover.CreateMergeJob(1, (1, 2), (1,), (2,), "merge [1] with [2]"))
     assert names(events) == ["ProofReservedEvent", "ProofReservedEvent", "ProofStartedEvent",
                              "JobCreatedEvent"]
     assert events[0].da_hash == "cache:public:p(1,)" and events[3].sequences2 == (2,)
@@ -161,7 +149,7 @@ def test_the_whole_pipeline_of_reference_section_4(chain: Pipeline) -> None:
     assert names(events)[3:] == ["ProofSubmittedEvent", "ProofUsedEvent", "ProofUsedEvent"]
     # the block, once more than a minute passed: its proof is there already
     chain.clock[0] = T0 + 60_001
-    events = chain.ok(coord, TryCreateBlock())
+    events = chain.ok(coord, block.TryCreateBlock())
     block_da = "cache:public:p(1, 2)"
     assert events == [
         ev.BlockProofEvent(block_number=1, start_sequence=1, end_sequence=2, da_hash=block_da,
@@ -188,9 +176,9 @@ def test_the_whole_pipeline_of_reference_section_4(chain: Pipeline) -> None:
     assert app.pipeline.settlements[CHAIN].settlement_job == 4
     chain.ok(coord, Multicall(start=((4, 0),)))
     chain.clock[0] += 10
-    [state_da] = chain.ok(coord, UpdateBlockStateDataAvailability(1, "cache:public:state"))
+    [state_da] = chain.ok(coord, block.UpdateBlockStateDataAvailability(1, "cache:public:state"))
     chain.clock[0] += 10
-    [proof_da] = chain.ok(coord, UpdateBlockProofDataAvailability(1, "cache:public:proof"))
+    [proof_da] = chain.ok(coord, block.UpdateBlockProofDataAvailability(1, "cache:public:proof"))
     assert state_da == ev.DataAvailabilityEvent(
         block_number=1, state_data_availability="cache:public:state",
         proof_data_availability=None, state_calculated_at=now + 10, proof_calculated_at=None)
@@ -198,13 +186,13 @@ def test_the_whole_pipeline_of_reference_section_4(chain: Pipeline) -> None:
         block_number=1, state_data_availability="cache:public:state",
         proof_data_availability="cache:public:proof", state_calculated_at=now + 10,
         proof_calculated_at=now + 20)
-    [sent] = chain.ok(coord, UpdateBlockSettlementTxHash(CHAIN, 1, "h"))
+    [sent] = chain.ok(coord, settlement.UpdateBlockSettlementTxHash(CHAIN, 1, "h"))
     assert sent == ev.BlockSettlementTransactionEvent(
         chain=CHAIN, block_number=1, settlement_tx_hash="h",
         settlement_tx_included_in_block=False, sent_to_settlement_at=now + 20, settled_at=None)
     calculation_id = app.pipeline.proof_calculations[1].id
     block_id = app.pipeline.blocks[1].id
-    events = chain.ok(coord, UpdateBlockSettlementTxIncludedInBlock(CHAIN, 1, now + 5))
+    events = chain.ok(coord, settlement.UpdateBlockSettlementTxIncludedInBlock(CHAIN, 1, now + 5))
     assert names(events) == ["BlockSettledEvent", "BlockSettlementTransactionEvent",
                              "BlockCleanupEvent", "BlockPurgedEvent",
                              "ProofCalculationFinishedEvent", "ProofCalculationDeletedEvent"]
@@ -230,7 +218,7 @@ def test_the_whole_pipeline_of_reference_section_4(chain: Pipeline) -> None:
     events = chain.ok(coord, TerminateJob(4))
     assert names(events) == ["JobTerminatedEvent", "JobDeletedEvent"]
     assert app.pipeline.settlements[CHAIN].settlement_job is None
-    [purged] = chain.ok(coord, Purge(32))
+    [purged] = chain.ok(coord, block.Purge(32))
     assert purged == ev.SequenceStatesPurgedEvent(
         manager_address=app.pipeline.manager.id, old_lowest_sequence=0, new_lowest_sequence=2,
         sequences_purged=2, timestamp=chain.clock[0])
@@ -252,7 +240,7 @@ def test_the_whole_pipeline_of_reference_section_4(chain: Pipeline) -> None:
 
 
 def test_pipeline_objects_are_dynamic_fields_of_their_tables(chain: Pipeline) -> None:
-    chain.ok(chain.user, IncreaseSequence(b"", b""))
+    chain.ok(chain.user, block.IncreaseSequence(b"", b""))
     chain.ok(chain.user, *action(1))
     table = chain.app.pipeline.manager.table_id
     fields = chain.sim.objects.dynamic_fields(table)
@@ -270,10 +258,10 @@ def test_pipeline_objects_are_dynamic_fields_of_their_tables(chain: Pipeline) ->
 
 def test_refusals_answer_false_with_upstream_events(chain: Pipeline) -> None:
     coord = chain.coordinator
-    [failed] = chain.ok(coord, UpdateStateForSequence(5, b"s", None))
+    [failed] = chain.ok(coord, block.UpdateStateForSequence(5, b"s", None))
     assert (failed.operation, failed.entity_id, failed.reason) == (
         "update_state_for_sequence", 5, "sequence_too_high")
-    chain.ok(chain.user, IncreaseSequence(b"", b""), *action(1))
+    chain.ok(chain.user, block.IncreaseSequence(b"", b""), *action(1))
     settle = CreateAppJob("settle", None, interval_ms=60_000, settlement_chain=CHAIN)
     chain.ok(coord, settle)
     [refused] = chain.ok(coord, settle)
@@ -281,21 +269,21 @@ def test_refusals_answer_false_with_upstream_events(chain: Pipeline) -> None:
     [unknown] = chain.ok(coord, CreateAppJob("settle", None, settlement_chain="other"))
     assert unknown.reason == "Settlement chain not found"
     # a merge of proofs that do not exist: nothing reserved, no job
-    events = chain.ok(coord, CreateMergeJob(1, (1, 2), (1,), (2,)))
+    events = chain.ok(coord, prover.CreateMergeJob(1, (1, 2), (1,), (2,)))
     assert [e.reason for e in events] == ["Failed to reserve proofs for merge"]
 
 
 def test_a_rejected_proof_returns_its_parts_and_cannot_be_used(chain: Pipeline) -> None:
     coord = chain.coordinator
-    chain.ok(chain.user, IncreaseSequence(b"", b""), *action(1), *action(2))
+    chain.ok(chain.user, block.IncreaseSequence(b"", b""), *action(1), *action(2))
     chain.ok(coord, submit(1, (1,)), submit(1, (2,)),
-             CreateMergeJob(1, (1, 2), (1,), (2,)), submit(1, (1, 2), ((1,), (2,))))
-    events = chain.ok(coord, RejectProof(1, (2, 1)))
+             prover.CreateMergeJob(1, (1, 2), (1,), (2,)), submit(1, (1, 2), ((1,), (2,))))
+    events = chain.ok(coord, prover.RejectProof(1, (2, 1)))
     assert names(events) == ["ProofReturnedEvent", "ProofReturnedEvent", "ProofRejectedEvent"]
     proofs = chain.app.pipeline.proof_calculations[1].proofs
     assert [proofs[k].status for k in ((1,), (2,), (1, 2))] == [CALCULATED, CALCULATED, REJECTED]
     assert proofs[(1, 2)].rejected_count == 1
-    chain.ok(coord, RejectProof(1, (1,)))
+    chain.ok(coord, prover.RejectProof(1, (1,)))
     success, error, _ = chain.send(coord, submit(1, (1, 2), ((1,), (2,))))
     assert not success and 'Identifier("prover")' in error and "use_proof" in error
 
@@ -303,34 +291,35 @@ def test_a_rejected_proof_returns_its_parts_and_cannot_be_used(chain: Pipeline) 
 def test_aborts_fail_the_transaction_as_upstream(chain: Pipeline) -> None:
     coord = chain.coordinator
     chain.clock[0] += 60_001
-    success, error, _ = chain.send(coord, TryCreateBlock())  # sequence 0: u64 underflow
+    success, error, _ = chain.send(coord, block.TryCreateBlock())  # sequence 0: u64 underflow
     assert not success and "try_create_block" in error
-    chain.ok(chain.user, IncreaseSequence(b"", b""), *action(1))
-    chain.ok(coord, TryCreateBlock())  # block 1 = [1]
-    success, error, _ = chain.send(coord, UpdateBlockSettlementTxHash(CHAIN, 1, "h"))
+    chain.ok(chain.user, block.IncreaseSequence(b"", b""), *action(1))
+    chain.ok(coord, block.TryCreateBlock())  # block 1 = [1]
+    success, error, _ = chain.send(coord, settlement.UpdateBlockSettlementTxHash(CHAIN, 1, "h"))
     assert not success and "update_block_settlement_tx_hash" in error  # EBlockNotProved
-    chain.ok(coord, UpdateBlockStateDataAvailability(1, "s"),
-             UpdateBlockProofDataAvailability(1, "p"))
-    success, error, _ = chain.send(coord, UpdateBlockSettlementTxHash("other", 1, "h"))
+    chain.ok(coord, block.UpdateBlockStateDataAvailability(1, "s"),
+             block.UpdateBlockProofDataAvailability(1, "p"))
+    success, error, _ = chain.send(coord, settlement.UpdateBlockSettlementTxHash("other", 1, "h"))
     assert not success  # ESettlementChainNotFound
-    success, error, _ = chain.send(coord, UpdateBlockSettlementTxIncludedInBlock(CHAIN, 2, 1))
+    included = settlement.UpdateBlockSettlementTxIncludedInBlock(CHAIN, 2, 1)
+    success, error, _ = chain.send(coord, included)
     assert not success and 'Identifier("dynamic_field")' in error  # no block 2
-    success, error, _ = chain.send(coord, Purge(0))
+    success, error, _ = chain.send(coord, block.Purge(0))
     assert not success and "purge" in error  # EInvalidPurgeSequences
     assert chain.app.pipeline.settlements[CHAIN].block_settlements == {}
 
 
 def test_the_facade_drives_an_instance_without_keys(chain: Pipeline) -> None:
     sim, app = chain.sim, chain.app
-    sim.move_call("add", IncreaseSequence(b"", b""))
-    sim.move_call("add", IncreaseSequence(b"o", b"t"))
+    sim.move_call("add", block.IncreaseSequence(b"", b""))
+    sim.move_call("add", block.IncreaseSequence(b"o", b"t"))
     sim.move_call("add", submit(1, (1,)))
     chain.clock[0] += 60_001
-    sim.move_call("add", TryCreateBlock())
+    sim.move_call("add", block.TryCreateBlock())
     assert app.pipeline.last_proved_block_number == 1 and 1 in app.pipeline.blocks
     assert sim.objects.get(app.pipeline.blocks[1].id) is app.pipeline.blocks[1]
     with pytest.raises(SimnetError, match="MoveAbort"):
-        sim.move_call("add", UpdateBlockSettlementTxHash(CHAIN, 1, "h"))
+        sim.move_call("add", settlement.UpdateBlockSettlementTxHash(CHAIN, 1, "h"))
     assert app.pipeline.settlements[CHAIN].block_settlements == {}
     record = sim.seal()
     types = [e.event_type.rsplit("::", 1)[1] for _, _, e in record.events()]

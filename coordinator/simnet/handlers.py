@@ -62,6 +62,17 @@ def clever_error(line: int) -> int:
     return (1 << 63) | (line << 32)
 
 
+def error_at(module: str, function: str, line: int) -> MoveAbort:
+    """An abort of our package's `module::function` by its `#[error]` assert at `line`."""
+    return MoveAbort(module, function, clever_error(line), OURS)
+
+
+def missing_entry() -> MoveAbort:
+    """A borrow of an ObjectTable entry that does not exist (sui::dynamic_field's
+    EFieldDoesNotExist, 1)."""
+    return MoveAbort("dynamic_field", "borrow_child_object", 1)
+
+
 def arithmetic_error(module: str, function: str) -> MoveAbort:
     """A u64 underflow or overflow in our package. Sui fails the transaction
     with a primitive runtime error (VM status ARITHMETIC_ERROR, 4017), a kind

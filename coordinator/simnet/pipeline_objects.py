@@ -67,10 +67,14 @@ def render(model: BcsEvent) -> Json:
 
 
 class PipelineObject(MoveObject):
-    """An object rendered from its layout model (JSON and BCS alike)."""
+    """An object rendered from its layout model (JSON and BCS alike), by
+    default the model of the same fields."""
+
+    layout_model: ClassVar[type[BcsEvent]]
 
     def model(self) -> BcsEvent:
-        raise NotImplementedError
+        fields = self.layout_model.bcs_layout
+        return self.layout_model(**{name: getattr(self, name) for name, _ in fields})
 
     def json(self) -> Json:
         return render(self.model())
@@ -106,6 +110,7 @@ class ProofCalculation(PipelineObject):
     """A block's proofs; `proofs` keeps insertion order, as a VecMap does."""
 
     type_name: ClassVar[str] = "prover::ProofCalculation"
+    layout_model: ClassVar[type[BcsEvent]] = layout.ProofCalculation
     block_number: int = 0
     start_sequence: int = 0
     end_sequence: int | None = None
@@ -126,24 +131,25 @@ class ProofCalculation(PipelineObject):
 
 @dataclass
 class SequenceState(PipelineObject):
+    """One sequence's state: `state` and `data_availability` stay None until
+    a prove job's SubmitState records them; a block's first prove job starts
+    from the last one that has them."""
+
     type_name: ClassVar[str] = "sequence_state::SequenceState"
+    layout_model: ClassVar[type[BcsEvent]] = layout.SequenceState
     sequence: int = 0
     state: bytes | None = None
     data_availability: str | None = None
     optimistic_state: bytes = b""
     transition_data: bytes = b""
 
-    def model(self) -> layout.SequenceState:
-        return layout.SequenceState(
-            id=self.id, sequence=self.sequence, state=self.state,
-            data_availability=self.data_availability, optimistic_state=self.optimistic_state,
-            transition_data=self.transition_data,
-        )  # fmt: skip
-
 
 @dataclass
 class Block(PipelineObject):
+    """A created block: its sequences, commitments and descriptors."""
+
     type_name: ClassVar[str] = "block::Block"
+    layout_model: ClassVar[type[BcsEvent]] = layout.Block
     name: str = ""
     block_number: int = 0
     start_sequence: int = 0
@@ -160,23 +166,19 @@ class Block(PipelineObject):
     state_calculated_at: int | None = None
     proved_at: int | None = None
 
-    def model(self) -> layout.Block:
-        values = {name: getattr(self, name) for name, _ in layout.Block.bcs_layout}
-        return layout.Block(**values)
-
 
 @dataclass
 class BlockSettlement(PipelineObject):
+    """A block's settlement transaction on one chain, and whether it landed."""
+
     type_name: ClassVar[str] = "settlement::BlockSettlement"
+    layout_model: ClassVar[type[BcsEvent]] = layout.BlockSettlement
     block_number: int = 0
     settlement_tx_hash: str | None = None
     settlement_tx_included_in_block: bool = False
     sent_to_settlement_at: int | None = None
     settled_at: int | None = None
 
-    def model(self) -> layout.BlockSettlement:
-        values = {name: getattr(self, name) for name, _ in layout.BlockSettlement.bcs_layout}
-        return layout.BlockSettlement(**values)
 
 
 @dataclass
@@ -191,12 +193,9 @@ class Settlement:
     settlement_job: int | None = None
 
     def model(self) -> layout.Settlement:
-        return layout.Settlement(
-            chain=self.chain, last_settled_block_number=self.last_settled_block_number,
-            settlement_address=self.settlement_address,
-            block_settlements=ObjectTable(id=self.table_id, size=len(self.block_settlements)),
-            settlement_job=self.settlement_job,
-        )  # fmt: skip
+        table = ObjectTable(id=self.table_id, size=len(self.block_settlements))
+        inline = ("chain", "last_settled_block_number", "settlement_address", "settlement_job")
+        return layout.Settlement(block_settlements=table, **{n: getattr(self, n) for n in inline})
 
 
 @dataclass

@@ -23,18 +23,10 @@ from dataclasses import dataclass
 from coordinator.events import AppInstanceCreatedEvent, BcsEvent, bcs, normalize_address
 from coordinator.events.models import KVDeletedEvent, KVSetEvent, MetadataAddedEvent
 from coordinator.events.models_2025_11 import OperationFailedEvent
-from coordinator.simnet import tables
+from coordinator.simnet import handlers, tables
 from coordinator.simnet.engine import Engine
 from coordinator.simnet.errors import SimnetError, UnknownObject
-from coordinator.simnet.handlers import (
-    Call,
-    Handler,
-    Handlers,
-    MoveAbort,
-    NewId,
-    Result,
-    derived_ids,
-)
+from coordinator.simnet.handlers import Call, Handler, Handlers, MoveAbort, NewId, Result
 from coordinator.simnet.move import block, jobs, jobs_2025_08, prover
 from coordinator.simnet.objects import U64_TYPE, AppInstance, AppMethod, Job
 from coordinator.simnet.pipeline_objects import MIN_TIME_BETWEEN_BLOCKS_MS, Pipeline, SequenceStates
@@ -378,12 +370,13 @@ class AppInstances:
         seed = (engine.package_id, "move_call", engine.next_version)
         try:  # on a copy first: an abort must leave the instance as it was
             handler.run(copy.deepcopy(app), operation, Call(caller, engine.now()),
-                        derived_ids(*seed))
+                        handlers.derived_ids(*seed))
         except MoveAbort as abort:
             raise SimnetError(str(abort)) from None
         return self._transaction(
             app, move_function(operation),
-            lambda live, call: handler.run(live, operation, call, derived_ids(*seed))[1], caller,
+            lambda live, call: handler.run(live, operation, call, handlers.derived_ids(*seed))[1],
+            caller,
         )  # fmt: skip
 
     @property

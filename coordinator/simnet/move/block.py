@@ -23,17 +23,8 @@ from coordinator.events.pipeline import (
     InsufficientTimeForBlockEvent,
     NoNewSequencesEvent,
 )
-from coordinator.simnet.handlers import (
-    OURS,
-    Call,
-    Handler,
-    Handlers,
-    MoveAbort,
-    NewId,
-    Result,
-    arithmetic_error,
-    clever_error,
-)
+from coordinator.simnet import handlers
+from coordinator.simnet.handlers import Call, Handler, Handlers, MoveAbort, NewId, Result
 from coordinator.simnet.move import prover, sequence_state, settlement
 from coordinator.simnet.objects import AppInstance
 from coordinator.simnet.pipeline_objects import SCALAR_ZERO, Block
@@ -101,7 +92,7 @@ def try_create_block(app: AppInstance, call: Call, new_id: NewId) -> list[BcsEve
         )]  # fmt: skip
     elapsed = call.now - pipeline.previous_block_timestamp
     if elapsed < 0 or pipeline.sequence == 0:
-        raise arithmetic_error("app_instance", "try_create_block")
+        raise handlers.arithmetic_error("app_instance", "try_create_block")
     if elapsed <= pipeline.min_time_between_blocks:
         return [InsufficientTimeForBlockEvent(
             app_instance_address=app.id, current_time=call.now,
@@ -112,7 +103,7 @@ def try_create_block(app: AppInstance, call: Call, new_id: NewId) -> list[BcsEve
     start, end = pipeline.previous_block_last_sequence + 1, pipeline.sequence - 1
     calculation = pipeline.proof_calculations.get(number)
     if calculation is None:
-        raise MoveAbort("dynamic_field", "borrow_child_object", prover.FIELD_DOES_NOT_EXIST)
+        raise handlers.missing_entry()
     finished, events = prover.set_end_sequence(calculation, end, call)
     if finished and pipeline.last_proved_block_number == number - 1:
         pipeline.last_proved_block_number = number
@@ -141,7 +132,7 @@ def increase_sequence(app: AppInstance, request: IncreaseSequence, call: Call, n
 def _block(app: AppInstance, number: int) -> Block:
     block = app.pipeline.blocks.get(number)
     if block is None:
-        raise MoveAbort("dynamic_field", "borrow_child_object", prover.FIELD_DOES_NOT_EXIST)
+        raise handlers.missing_entry()
     return block
 
 
@@ -158,9 +149,7 @@ def update_block_state_data_availability(
 ) -> Result:
     """The state descriptor; the proof descriptor and its time are reset to None."""
     block = _block(app, request.block_number)
-    block.state_data_availability, block.state_calculated_at = (
-        request.state_data_availability, call.now
-    )
+    block.state_data_availability, block.state_calculated_at = request.data_availability, call.now
     block.proof_data_availability, block.proved_at = None, None
     return True, [_set_data_availability(block)]
 
@@ -169,21 +158,21 @@ def update_block_proof_data_availability(
     app: AppInstance, request: UpdateBlockProofDataAvailability, call: Call, new_id: NewId
 ) -> Result:
     block = _block(app, request.block_number)
-    block.proof_data_availability, block.proved_at = request.proof_data_availability, call.now
+    block.proof_data_availability, block.proved_at = request.data_availability, call.now
     return True, [_set_data_availability(block)]
 
 
 def purge(app: AppInstance, request: Purge, call: Call, new_id: NewId) -> Result:
     """Purge up to the last settled sequence, at most `sequences_to_purge` more."""
     if request.sequences_to_purge == 0:  # EInvalidPurgeSequences
-        raise MoveAbort("app_instance", "purge", clever_error(802), OURS)
+        raise handlers.error_at("app_instance", "purge", 802)
     pipeline = app.pipeline
     target = min(pipeline.last_purged_sequence + request.sequences_to_purge,
                  pipeline.last_settled_sequence)
     if target <= pipeline.last_purged_sequence:
         return True, []
     if not pipeline.commits_actions:
-        raise MoveAbort("rollback", "purge_records", ROLLBACK_NOT_REACHED, OURS)
+        raise MoveAbort("rollback", "purge_records", ROLLBACK_NOT_REACHED, handlers.OURS)
     events = sequence_state.purge(app, target, call)
     pipeline.last_purged_sequence = target
     return True, events

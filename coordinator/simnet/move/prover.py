@@ -30,16 +30,8 @@ from coordinator.events.pipeline import (
     ProofSubmittedEvent,
     ProofUsedEvent,
 )
-from coordinator.simnet.handlers import (
-    OURS,
-    Call,
-    Handler,
-    Handlers,
-    MoveAbort,
-    NewId,
-    Result,
-    clever_error,
-)
+from coordinator.simnet import handlers
+from coordinator.simnet.handlers import Call, Handler, Handlers, MoveAbort, NewId, Result
 from coordinator.simnet.objects import AppInstance
 from coordinator.simnet.pipeline_objects import (
     CALCULATED,
@@ -55,8 +47,6 @@ from coordinator.sui.calls.prover import RejectProof, StartProving, SubmitProof
 PROOF_TIMEOUT_MS = 300_000
 # sui::vec_map's abort of a lookup of a key it does not hold (EKeyDoesNotExist).
 VEC_MAP_KEY_DOES_NOT_EXIST = 1
-# sui::dynamic_field's abort of a borrow of a field that does not exist.
-FIELD_DOES_NOT_EXIST = 1
 # std::option's abort of a borrow of None (EOPTION_NOT_SET).
 OPTION_NOT_SET = 0x40001
 Sequences = tuple[int, ...]
@@ -77,13 +67,13 @@ def create(block_number: int, start: int, call: Call, new_id: NewId
 def _sorted(calculation: ProofCalculation, sequences: Sequence[int]) -> Sequences:
     """`sort_and_validate_sequences`: non-empty, within [start, end when known]."""
     if not sequences:
-        raise MoveAbort("prover", "sort_and_validate_sequences", clever_error(671), OURS)
+        raise handlers.error_at("prover", "sort_and_validate_sequences", 671)
     ordered = tuple(sorted(sequences))
     end = calculation.end_sequence
     if ordered[0] < calculation.start_sequence:
-        raise MoveAbort("prover", "sort_and_validate_sequences", clever_error(695), OURS)
+        raise handlers.error_at("prover", "sort_and_validate_sequences", 695)
     if end is not None and ordered[-1] > end:
-        raise MoveAbort("prover", "sort_and_validate_sequences", clever_error(700), OURS)
+        raise handlers.error_at("prover", "sort_and_validate_sequences", 700)
     return ordered
 
 
@@ -236,7 +226,7 @@ def submit_proof(calculation: ProofCalculation, request: SubmitProof, call: Call
             continue
         proof = _entry(calculation, sub)
         if proof.status in (REJECTED, STARTED):  # EProofNotCalculated
-            raise MoveAbort("prover", "use_proof", clever_error(325), OURS)
+            raise handlers.error_at("prover", "use_proof", 325)
         proof.status, proof.timestamp, proof.user = USED, call.now, call.sender
         events.append(ProofUsedEvent(
             block_number=calculation.block_number, sequences=sub, da_hash=_da_hash(proof),
@@ -313,7 +303,7 @@ def submit_proof_call(app: AppInstance, request: SubmitProof, call: Call, new_id
         for block in range(pipeline.last_proved_block_number + 1, pipeline.block_number):
             below = pipeline.proof_calculations.get(block)
             if below is None:
-                raise MoveAbort("dynamic_field", "borrow_child_object", FIELD_DOES_NOT_EXIST)
+                raise handlers.missing_entry()
             if not below.is_finished:
                 break
             pipeline.last_proved_block_number = block

@@ -16,7 +16,8 @@ from coordinator.events.pipeline import (
     SequenceStatesPurgedEvent,
     SequenceStateUpdatedEvent,
 )
-from coordinator.simnet.handlers import OURS, Call, MoveAbort, NewId, Result, clever_error
+from coordinator.simnet import handlers
+from coordinator.simnet.handlers import Call, NewId, Result
 from coordinator.simnet.objects import AppInstance
 from coordinator.simnet.pipeline_objects import SequenceState
 from coordinator.sui.calls.block import UpdateStateForSequence
@@ -29,7 +30,7 @@ def add_state(app: AppInstance, optimistic_state: bytes, transition_data: bytes,
     expected = 0 if manager.highest_sequence is None else manager.highest_sequence + 1
     if sequence != expected:  # ESequenceTooHigh
         line = 133 if manager.highest_sequence is None else 136
-        raise MoveAbort("sequence_state", "add_state_for_sequence", clever_error(line), OURS)
+        raise handlers.error_at("sequence_state", "add_state_for_sequence", line)
     manager.states[sequence] = SequenceState(
         id=new_id(), object_version=0, sequence=sequence,
         optimistic_state=optimistic_state, transition_data=transition_data,

@@ -21,16 +21,8 @@ from coordinator.events.pipeline import (
     BlockSettlementTransactionEvent,
     SettlementCreatedEvent,
 )
-from coordinator.simnet.handlers import (
-    OURS,
-    Call,
-    Handler,
-    Handlers,
-    MoveAbort,
-    NewId,
-    Result,
-    clever_error,
-)
+from coordinator.simnet import handlers
+from coordinator.simnet.handlers import Call, Handler, Handlers, NewId, Result
 from coordinator.simnet.move import prover
 from coordinator.simnet.objects import AppInstance
 from coordinator.simnet.pipeline_objects import Block, BlockSettlement, Settlement
@@ -78,18 +70,18 @@ def _proved_block(app: AppInstance, block_number: int, function: str, line: int)
     state descriptor and its proof descriptor (block 0 needs none)."""
     block = app.pipeline.blocks.get(block_number)
     if block is None:
-        raise MoveAbort("dynamic_field", "borrow_child_object", prover.FIELD_DOES_NOT_EXIST)
+        raise handlers.missing_entry()
     if block.state_data_availability is None or (
         block.proof_data_availability is None and block_number != 0
     ):  # EBlockNotProved
-        raise MoveAbort("app_instance", function, clever_error(line), OURS)
+        raise handlers.error_at("app_instance", function, line)
     return block
 
 
 def _settlement(app: AppInstance, chain: str, function: str, line: int) -> Settlement:
     settlement = app.pipeline.settlements.get(chain)
     if settlement is None:  # ESettlementChainNotFound
-        raise MoveAbort("app_instance", function, clever_error(line), OURS)
+        raise handlers.error_at("app_instance", function, line)
     return settlement
 
 
@@ -114,7 +106,7 @@ def update_block_settlement_tx_included_in_block(
     _proved_block(app, block_number, function, 835)
     settlement = _settlement(app, request.chain, function, 841)
     if block_number != settlement.last_settled_block_number + 1:  # EPreviousBlockNotSettled
-        raise MoveAbort("app_instance", function, clever_error(849), OURS)
+        raise handlers.error_at("app_instance", function, 849)
     settlement.last_settled_block_number = block_number
     record = settlement.block_settlements.get(block_number)
     tx_hash = None if record is None else record.settlement_tx_hash

@@ -15,7 +15,8 @@ from coordinator.sui.calls.base import MoveFunction, from_values, in_order
 
 @dataclass(frozen=True)
 class IncreaseSequence:
-    """An app's action: a new sequence state, then a block if one is due."""
+    """An app's action: a new sequence state, then a block if one is due (an
+    app calls it from its own Move code; a test may call it directly)."""
 
     optimistic_state: bytes
     transition_data: bytes
@@ -37,25 +38,26 @@ class UpdateStateForSequence:
 
 @dataclass(frozen=True)
 class Purge:
-    """Drop sequence states (and the app's rollback records) up to the last settled sequence."""
+    """Drop sequence states (and the app's rollback records) up to the last
+    settled sequence, `sequences_to_purge` more at the most."""
 
     sequences_to_purge: int
 
 
 @dataclass(frozen=True)
-class UpdateBlockStateDataAvailability:
+class BlockDataAvailability:
+    """A block's descriptor of one kind (the data is stored before the call)."""
+
+    block_number: int
+    data_availability: str
+
+
+class UpdateBlockStateDataAvailability(BlockDataAvailability):
     """The block's state descriptor (this also clears its proof descriptor)."""
 
-    block_number: int
-    state_data_availability: str
 
-
-@dataclass(frozen=True)
-class UpdateBlockProofDataAvailability:
+class UpdateBlockProofDataAvailability(BlockDataAvailability):
     """The block's proof descriptor."""
-
-    block_number: int
-    proof_data_availability: str
 
 
 BlockCall = (

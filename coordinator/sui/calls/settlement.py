@@ -13,7 +13,8 @@ from coordinator.sui.calls.base import MoveFunction, from_values, in_order
 
 @dataclass(frozen=True)
 class UpdateBlockSettlementTxHash:
-    """The settlement transaction sent for a proved block on `chain`."""
+    """The settlement transaction sent for a proved block on `chain` (the
+    block needs its state and proof descriptors first)."""
 
     chain: str
     block_number: int
