@@ -16,7 +16,7 @@ from coordinator.events import pipeline as ev
 from coordinator.events import pipeline_objects as layout
 from coordinator.events.layouts import LAYOUT_EVENTS, SHARED_EVENTS
 from coordinator.events.models import BcsEvent
-from coordinator.simnet import Simnet, SimnetError, checks, execution
+from coordinator.simnet import Scenario, Simnet, SimnetError, build_simnet, checks, execution
 from coordinator.simnet.objects import AppMethod
 from coordinator.simnet.pipeline_objects import CALCULATED, REJECTED, USED
 from coordinator.sui.calls import block, prover, settlement
@@ -325,3 +325,12 @@ def test_the_facade_drives_an_instance_without_keys(chain: Pipeline) -> None:
     types = [e.event_type.rsplit("::", 1)[1] for _, _, e in record.events()]
     assert types[-4:] == ["BlockProofEvent", "BlockEvent", "ProofCalculationCreatedEvent",
                           "BlockCreatedEvent"]
+
+
+def test_a_scenario_names_an_instance_s_settlement_chains() -> None:
+    scenario = Scenario.model_validate({"app_instances": [
+        {"name": "add", "settlement_chains": {CHAIN: "", "mina:devnet": "B62q"}}]})
+    sim = build_simnet(scenario, checkpoint_interval_secs=0)
+    settlements = sim.app_instance("add").pipeline.settlements
+    assert [(s.chain, s.settlement_address) for s in settlements.values()] == [
+        (CHAIN, None), ("mina:devnet", "B62q")]
