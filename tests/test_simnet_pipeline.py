@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
 
+from coordinator._pb.sui.rpc.v2 import ledger_service_pb2, state_service_pb2
 from coordinator.events import bcs
 from coordinator.events import pipeline as ev
 from coordinator.events import pipeline_objects as layout
@@ -19,6 +21,7 @@ from coordinator.events.models import BcsEvent
 from coordinator.simnet import Scenario, Simnet, SimnetError, build_simnet, checks, execution
 from coordinator.simnet.objects import AppMethod
 from coordinator.simnet.pipeline_objects import CALCULATED, REJECTED, USED
+from coordinator.simnet.services import LedgerService, StateService
 from coordinator.sui.calls import block, prover, settlement
 from coordinator.sui.keys import SuiKey
 from coordinator.sui.transactions import (
@@ -290,6 +293,8 @@ def test_a_rejected_proof_returns_its_parts_and_cannot_be_used(chain: Pipeline) 
 
 def test_aborts_fail_the_transaction_as_upstream(chain: Pipeline) -> None:
     coord = chain.coordinator
+    [early] = chain.ok(coord, block.TryCreateBlock())  # sequence 0, but too early to tell
+    assert isinstance(early, ev.InsufficientTimeForBlockEvent)
     chain.clock[0] += 60_001
     success, error, _ = chain.send(coord, block.TryCreateBlock())  # sequence 0: u64 underflow
     assert not success and "try_create_block" in error
@@ -334,3 +339,24 @@ def test_a_scenario_names_an_instance_s_settlement_chains() -> None:
     settlements = sim.app_instance("add").pipeline.settlements
     assert [(s.chain, s.settlement_address) for s in settlements.values()] == [
         (CHAIN, None), ("mina:devnet", "B62q")]
+
+
+async def test_a_client_reads_blocks_through_the_state_and_ledger_services(
+    chain: Pipeline,
+) -> None:
+    chain.ok(chain.user, block.IncreaseSequence(b"", b""))
+    ledger, state = LedgerService(chain.sim), StateService(chain.sim)
+    instance = await ledger.GetObject(ledger_service_pb2.GetObjectRequest(
+        object_id=chain.app.id, read_mask={"paths": ["json"]}))
+    blocks_table = json_format.MessageToDict(instance.object.json)["blocks"]["id"]
+    fields = await state.ListDynamicFields(state_service_pb2.ListDynamicFieldsRequest(
+        parent=blocks_table, read_mask={"paths": ["name", "child_id", "value_type"]}))
+    (field,) = fields.dynamic_fields
+    assert field.name.value == bcs.U64.to_bytes(0)
+    assert field.value_type == f"{chain.sim.package_id}::block::Block"
+    found = await ledger.GetObject(ledger_service_pb2.GetObjectRequest(
+        object_id=field.child_id, read_mask={"paths": ["contents", "json"]}))
+    genesis = layout.Block.from_bcs(found.object.contents.value)
+    assert (genesis.block_number, genesis.name, genesis.created_at) == (
+        0, "Silvana App Instance Block 0", T0)
+    assert layout.Block.from_json(json_format.MessageToDict(found.object.json)) == genesis

@@ -91,7 +91,7 @@ def try_create_block(app: AppInstance, call: Call, new_id: NewId) -> list[BcsEve
             timestamp=call.now,
         )]  # fmt: skip
     elapsed = call.now - pipeline.previous_block_timestamp
-    if elapsed < 0 or pipeline.sequence == 0:
+    if elapsed < 0:
         raise handlers.arithmetic_error("app_instance", "try_create_block")
     if elapsed <= pipeline.min_time_between_blocks:
         return [InsufficientTimeForBlockEvent(
@@ -99,6 +99,8 @@ def try_create_block(app: AppInstance, call: Call, new_id: NewId) -> list[BcsEve
             previous_block_timestamp=pipeline.previous_block_timestamp,
             time_since_last_block=elapsed, min_time_required=pipeline.min_time_between_blocks,
         )]  # fmt: skip
+    if pipeline.sequence == 0:  # `sequence - 1` below
+        raise handlers.arithmetic_error("app_instance", "try_create_block")
     number = pipeline.block_number
     start, end = pipeline.previous_block_last_sequence + 1, pipeline.sequence - 1
     calculation = pipeline.proof_calculations.get(number)
