@@ -19,6 +19,7 @@ from coordinator.events import pipeline_objects as layout
 from coordinator.events.layouts import LAYOUT_EVENTS, SHARED_EVENTS
 from coordinator.events.models import BcsEvent
 from coordinator.simnet import Scenario, Simnet, SimnetError, build_simnet, checks, execution
+from coordinator.simnet.move import prover as prover_module
 from coordinator.simnet.objects import AppMethod
 from coordinator.simnet.pipeline_objects import CALCULATED, REJECTED, USED
 from coordinator.simnet.services import LedgerService, StateService
@@ -360,3 +361,36 @@ async def test_a_client_reads_blocks_through_the_state_and_ledger_services(
     assert (genesis.block_number, genesis.name, genesis.created_at) == (
         0, "Silvana App Instance Block 0", T0)
     assert layout.Block.from_json(json_format.MessageToDict(found.object.json)) == genesis
+
+
+def test_block_before_merge_the_merge_is_the_block_proof(chain: Pipeline) -> None:
+    """Reference §4's other order: the block is created first, so the merge
+    proves the whole block and its submission finishes it."""
+    coord, pipeline = chain.coordinator, chain.app.pipeline
+    chain.ok(chain.user, block.IncreaseSequence(b"", b""), *action(1), *action(2))
+    chain.ok(coord, submit(1, (1,)), submit(1, (2,)))
+    chain.clock[0] = T0 + 60_001
+    assert names(chain.ok(coord, block.TryCreateBlock()))[0] == "BlockEvent"  # no proof yet
+    assert pipeline.last_proved_block_number == 0
+    chain.ok(coord, prover.CreateMergeJob(1, (1, 2), (1,), (2,)))
+    events = chain.ok(coord, submit(1, (1, 2), ((1,), (2,))))
+    assert names(events) == ["ProofSubmittedEvent", "ProofUsedEvent", "ProofUsedEvent",
+                             "BlockProofEvent"]
+    assert pipeline.last_proved_block_number == 1
+    assert pipeline.proof_calculations[1].block_proof == "cache:public:p(1, 2)"
+
+
+def test_a_started_merge_is_taken_over_only_after_the_timeout(chain: Pipeline) -> None:
+    coord = chain.coordinator
+    chain.ok(chain.user, block.IncreaseSequence(b"", b""), *action(1), *action(2))
+    chain.ok(coord, submit(1, (1,)), submit(1, (2,)))
+    merge = prover.CreateMergeJob(1, (1, 2), (1,), (2,))
+    chain.ok(coord, merge)
+    events = chain.ok(coord, merge)
+    assert [e.reason for e in events] == ["proof_already_started",
+                                          "Failed to reserve proofs for merge"]
+    assert events[0].additional_data == bcs.vector(bcs.U64).to_bytes((1, 2))
+    chain.clock[0] += prover_module.PROOF_TIMEOUT_MS + 1
+    events = chain.ok(coord, merge)  # the old one's parts return, then are taken again
+    assert names(events) == ["ProofReturnedEvent", "ProofReturnedEvent", "ProofReservedEvent",
+                             "ProofReservedEvent", "ProofStartedEvent", "JobCreatedEvent"]
