@@ -37,6 +37,7 @@ from coordinator.events import (
     MethodUpdatedEvent,
     decode_event,
 )
+from coordinator.events.pipeline import PIPELINE_EVENTS
 from coordinator.simnet import Faults, Simnet, SimnetError, UnknownObject
 from coordinator.simnet.chain import decode_cursor, encode_cursor
 from coordinator.simnet.services import LedgerService, StateService, SubscriptionService
@@ -69,7 +70,10 @@ def events_of(sim: Simnet, sequence: int) -> list[tuple[str, Any]]:
     out = []
     for _, _, event in sim.chain.checkpoints[sequence].events():
         _, module, name = event.event_type.split("::")
-        out.append((event.module, decode_event(module, name, event.contents)))
+        pipeline = PIPELINE_EVENTS.get((module, name))  # an instance's creation emits some
+        decoded = (decode_event(module, name, event.contents) if pipeline is None
+                   else pipeline.from_bcs(event.contents))
+        out.append((event.module, decoded))
     return out
 
 
@@ -549,8 +553,9 @@ async def test_list_events_before_cursor_ends_with_cursor_bound() -> None:
     ("literals", "expected"),
     [
         ([{"emit_module": {"module": f"{PKG}::jobs"}}], 0),  # Event.module is the Move call's
-        ([{"emit_module": {"module": f"{PKG}::app_instance"}}], 3),  # app instance + 2 jobs
-        ([{"emit_module": {"module": PKG}}], 4),  # ... + 1 block noise
+        # the instance (block 1's ProofCalculation, block 0, the instance) + 2 jobs
+        ([{"emit_module": {"module": f"{PKG}::app_instance"}}], 5),
+        ([{"emit_module": {"module": PKG}}], 6),  # ... + 1 block noise
         ([{"event_type": {"event_type": f"{PKG}::jobs::JobCreatedEvent"}}], 2),
         ([{"event_type": {"event_type": f"{PKG}::jobs::JobCreatedEvent<u8>"}}], 0),
         ([{"event_type": {"event_type": "0x1::jobs"}}], 0),
@@ -559,7 +564,7 @@ async def test_list_events_before_cursor_ends_with_cursor_bound() -> None:
                 {"event_type": {"event_type": PKG}},
                 {"negated": True, "emit_module": {"module": f"{PKG}::block"}},
             ],
-            3,
+            5,
         ),
         ([{"negated": True, "event_type": {"event_type": PKG}}], 2),  # the dex noise
     ],

@@ -121,6 +121,7 @@ def test_simulator_transactions_remove_deleted_job_objects_and_render_2025_11() 
     assert jobs["pending_jobs_indexes"]["contents"][0]["key"] == "d"
     record = sim.seal()
     types = [e.event_type.rsplit("::", 1)[1] for _, _, e in record.events()]
-    assert types == ["AppInstanceCreatedEvent", "JobCreatedEvent", "JobCreatedEvent",
+    assert types == ["ProofCalculationCreatedEvent", "BlockEvent", "AppInstanceCreatedEvent",
+                     "JobCreatedEvent", "JobCreatedEvent",
                      "JobTerminatedEvent",
                      "JobDeletedEvent"]

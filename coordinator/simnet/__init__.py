@@ -16,17 +16,20 @@ on demand. For tests, the demo, and trying the coordinator by hand.
 
 Modules. The engine, which knows no Move module: `engine` (transactions,
 objects, gas coins), `schedule` (checkpoints and timed actions), `chain`
-(checkpoints, cursors), `objects` (the object model, app instances and jobs),
+(checkpoints, cursors), `move_object` (the object base), `objects` (app
+instances and jobs), `pipeline_objects` (an instance's blocks, proofs,
+sequence states, settlements), `tables` (their ObjectTables in the store),
 `coins` (SUI gas coins), `handlers` (how a Move module plugs in), and signed
 transactions: `checks` (what a node refuses), `gas` (the gas model),
 `execution` (run, simulate, execute), `effects` (what a run did, as effects).
 The Move modules, one file each in `move/` (`registry`, `app_instance`,
-`jobs`, `jobs_2025_08`): a new module is a new file there and its handler
-table in `sim`. `sim`: the Simnet, the engine with the Move modules. Around
-them: `faults`, `filters` (filters and read masks), `messages` (records ->
-protobuf), `services/` (the Sui servicers, one module per service), `admin`
-(SimnetAdmin), `scenario` (TOML files), `settings` (the `[simnet]` section),
-`server`.
+`jobs`, `jobs_2025_08`, `prover`, `sequence_state`, `block`, `settlement`;
+`Simnet.move_call` runs any of their calls directly): a new module is a new
+file there and its handler table in `sim`. `sim`: the Simnet, the engine with
+the Move modules. Around them: `faults`, `filters` (filters and read masks),
+`messages` (records -> protobuf), `services/` (the Sui servicers, one module
+per service), `admin` (SimnetAdmin), `scenario` (TOML files), `settings` (the
+`[simnet]` section), `server`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ from coordinator.simnet.checks import Plan
 from coordinator.simnet.coins import GAS_COIN_TYPE_LONG, GasCoin
 from coordinator.simnet.engine import Engine
 from coordinator.simnet.gas import REBATE_PERCENT
-from coordinator.simnet.objects import AppInstance, Job, MoveObject
+from coordinator.simnet.move_object import MoveObject
+from coordinator.simnet.objects import AppInstance, Job
 
 ExecutionErrorKind = effects_pb2.ExecutionError.ExecutionErrorKind
 

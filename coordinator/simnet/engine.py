@@ -26,21 +26,24 @@ from typing import Literal
 from coordinator._pb.sui.rpc.v2.executed_transaction_pb2 import ExecutedTransaction
 from coordinator.events import BcsEvent, normalize_address
 from coordinator.events.layouts import DEFAULT_LAYOUT, LAYOUT_EVENTS, SHARED_EVENTS, Layout
+from coordinator.events.pipeline import PIPELINE_EVENTS
 from coordinator.simnet.chain import Chain, EventRecord, TxRecord, derived_address
 from coordinator.simnet.coins import Coins, GasCoin
 from coordinator.simnet.errors import SimnetError
 from coordinator.simnet.faults import FaultGate, Faults
 from coordinator.simnet.gas import REFERENCE_GAS_PRICE
 from coordinator.simnet.handlers import Handlers
-from coordinator.simnet.objects import AppInstance, Ids, MoveObject, ObjectStore
+from coordinator.simnet.move_object import MoveObject
+from coordinator.simnet.objects import AppInstance, Ids, ObjectStore
 from coordinator.simnet.schedule import Schedule
 
 DEFAULT_PACKAGE_ID = normalize_address("0x5117a7a")
 EventModule = Literal["entry", "type"]
 
+# Every event a Move module of the simulator emits -> the module that declares it.
 _TYPE_MODULE = {
     model: module
-    for models in (SHARED_EVENTS, *LAYOUT_EVENTS.values())
+    for models in (SHARED_EVENTS, *LAYOUT_EVENTS.values(), PIPELINE_EVENTS)
     for (module, _), model in models.items()
 }
 

@@ -22,7 +22,8 @@ from coordinator._pb.sui.rpc.v2 import (
 )
 from coordinator.events.bcs import BOOL
 from coordinator.events.models import BcsEvent
-from coordinator.simnet.chain import TxRecord, digest, hash_parts
+from coordinator.simnet import tables
+from coordinator.simnet.chain import TxRecord, digest
 from coordinator.simnet.checks import Plan
 from coordinator.simnet.effects import (
     Run,
@@ -33,13 +34,15 @@ from coordinator.simnet.effects import (
 )
 from coordinator.simnet.engine import Engine
 from coordinator.simnet.gas import COIN_BYTES, computation_units, object_size, rebate, storage_fee
-from coordinator.simnet.handlers import Call, MoveAbort
+from coordinator.simnet.handlers import OURS, Call, MoveAbort, derived_ids
 from coordinator.simnet.objects import AppInstance, Job
 
 
-def abort_description(abort: MoveAbort, command: int) -> str:
+def abort_description(abort: MoveAbort, command: int, package_id: str) -> str:
     """A Move abort as a fullnode describes it in the effects' status."""
-    return (f"MoveAbort(MoveLocation {{ module: ModuleId {{ address: {'0' * 63}2, "
+    address = (package_id if abort.address == OURS else abort.address).removeprefix("0x")
+    address = address.rjust(64, "0")
+    return (f"MoveAbort(MoveLocation {{ module: ModuleId {{ address: {address}, "
             f"name: Identifier(\"{abort.module}\") }}, function_name: "
             f"Some(\"{abort.function}\") }}, {abort.code}) in command {command}")
 
@@ -66,12 +69,7 @@ def run(sim: Engine, plan: Plan, apps: dict[str, AppInstance], now: int) -> Run:
                 sizes_before[job.id] = object_size(job)
     events: list[BcsEvent] = []
     returns: list[bool] = []
-    ids = iter(range(1, len(plan.calls) + 1))
-
-    def new_id() -> str:
-        # Derived from the transaction, as Sui derives a new object's id.
-        return "0x" + hash_parts(b"object", plan.digest, next(ids)).hex()
-
+    new_id = derived_ids(plan.digest)
     for index, decoded in enumerate(plan.calls):
         try:
             handler = sim.handlers[type(decoded.operation)]
@@ -79,7 +77,8 @@ def run(sim: Engine, plan: Plan, apps: dict[str, AppInstance], now: int) -> Run:
                 apps[decoded.app_instance.object_id], decoded.operation, call, new_id
             )
         except MoveAbort as abort:
-            error = (effects_pb2.ExecutionError.MOVE_ABORT, abort_description(abort, index), index)
+            description = abort_description(abort, index, sim.package_id)
+            error = (effects_pb2.ExecutionError.MOVE_ABORT, description, index)
             return Run(False, error, min(computation, tx.gas.budget), 0, 0, [], [])
         returns.append(applied)
         events.extend(emitted)
@@ -138,6 +137,7 @@ def execute(sim: Engine, plan: Plan) -> executed_transaction_pb2.ExecutedTransac
     events queued for the next checkpoint."""
     now = sim.clock_ms()
     result = run(sim, plan, _snapshot(plan.apps), now)
+    children = {app_id: tables.snapshot(app) for app_id, app in plan.apps.items()}
     if result.success:
         result = run(sim, plan, plan.apps, now)  # the same, on the live objects
     version = sim.next_version
@@ -158,6 +158,9 @@ def execute(sim: Engine, plan: Plan) -> executed_transaction_pb2.ExecutedTransac
         sim.jobs_created += 1
     for job in result.touched_jobs:
         job.object_version = version
+    for app_id, app in plan.apps.items():
+        for child in tables.sync(sim.objects, app, children[app_id]):
+            child.object_version = version
     tx = sim.submit_transaction(
         function_of(sim, plan), result.events, sender=plan.tx.sender, tx_digest=plan.digest
     )

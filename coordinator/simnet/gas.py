@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from coordinator.simnet.objects import MoveObject
+from coordinator.simnet.move_object import MoveObject
 from coordinator.sui.calls import Multicall, Operation
 
 REFERENCE_GAS_PRICE = 1000  # MIST per gas unit

@@ -25,11 +25,11 @@ from coordinator.simnet.chain import (
     encode_cursor,
 )
 from coordinator.simnet.coins import GAS_COIN_TYPE_LONG, GasCoin
+from coordinator.simnet.move_object import MoveObject
 from coordinator.simnet.objects import (
     ID_TYPE,
     AppInstance,
     DynamicFieldRecord,
-    MoveObject,
     ObjectStore,
 )
 
@@ -106,6 +106,9 @@ def move_object(store: ObjectStore, obj: MoveObject) -> object_pb2.Object:
         object_type=store.object_type(obj),
         json=json_format.ParseDict(rendered, struct_pb2.Value()),
     )
+    contents = obj.bcs()
+    if contents is not None:  # the Move struct's BCS, as `Object.contents`
+        message.contents.CopyFrom(bcs_pb2.Bcs(name=message.object_type, value=contents))
     previous = store.previous_transaction(obj)
     if previous is not None:
         message.previous_transaction = previous

@@ -5,10 +5,10 @@ renderings), and the objects a signed transaction acts on: app instances with
 their `Jobs`, methods, metadata and kv, and jobs. A Move module's other objects
 live with it (the registry, developers and agents in `move.registry`).
 
-Only what the coordinator reads is modelled. An app instance's proving state
-(its AppState, blocks, proof calculations, sequence states) is not modelled
-and not rendered; its settlements are always empty, and its block and
-sequence counters stay at their values of `create_app_instance`.
+An app instance's proof pipeline (blocks, proof calculations, sequence
+states, settlements and their counters) is its `pipeline`
+(`pipeline_objects`); its AppState (the app's own commitment) is not
+modelled and not rendered.
 Each object renders the JSON a Sui fullnode returns in `Object.json` (u64 as
 strings, u8/u16/u32 as numbers, `Option` as the value or null, VecMap/VecSet
 as `{contents: [...]}`, a UID as its id, an `ObjectTable` as `{id, size}`,
@@ -29,19 +29,14 @@ from typing import Any, ClassVar, TypeVar
 from coordinator.events import JobStatus
 from coordinator.events.bcs import Codec
 from coordinator.simnet.chain import hash_parts
+from coordinator.simnet.move_object import Json, MoveObject, u64
+from coordinator.simnet.pipeline_objects import Pipeline, SequenceStates
 
 STRING_TYPE = "0x1::string::String"
 U64_TYPE = "u64"
 ID_TYPE = "0x2::object::ID"
-# app_instance.move's MIN_TIME_BETWEEN_BLOCKS, an instance's default.
-MIN_TIME_BETWEEN_BLOCKS_MS = 60_000
 
-Json = dict[str, Any]
 K = TypeVar("K")
-
-
-def u64(value: int) -> str:
-    return str(value)
 
 
 def _option_u64(value: int | None) -> str | None:
@@ -71,26 +66,6 @@ class Ids:
     def new(self) -> str:
         self._count += 1
         return "0x" + hash_parts(b"object", self._seed, self._count).hex()
-
-
-@dataclass
-class MoveObject:
-    """A Sui object: id, object version (bumped on every change) and its Move struct."""
-
-    id: str
-    object_version: int
-    type_name: ClassVar[str] = ""  # module::Struct
-
-    def json(self) -> Json:
-        raise NotImplementedError
-
-    def _as_is(self, *names: str) -> Json:
-        """Fields a fullnode renders as they are (strings, options, addresses)."""
-        return {name: getattr(self, name) for name in names}
-
-    def _as_u64(self, *names: str) -> Json:
-        """u64 fields, which a fullnode renders as strings."""
-        return {name: u64(getattr(self, name)) for name in names}
 
 
 # Job fields the 2025-08 layout does not have.
@@ -191,6 +166,7 @@ class AppInstance(MoveObject):
     max_attempts: int = 3
     layout: str = "2025-11"
     initial_shared_version: int = 0  # the version it was shared at (its creation)
+    pipeline: Pipeline = field(default_factory=lambda: Pipeline("", "", SequenceStates("", "")))
     created_at: int = 0
     updated_at: int = 0
 
@@ -223,19 +199,13 @@ class AppInstance(MoveObject):
             "metadata": vec_map(self.metadata),
             "kv": vec_map(self.kv),
             "methods": vec_map({name: m.json() for name, m in self.methods.items()}),
-            "settlements": {"contents": []},
+            **self.pipeline.json_before_jobs(),
             "jobs": jobs,
-            "sequence": u64(0),
+            "sequence": u64(self.pipeline.sequence),
             "admin": self.admin,
-            "block_number": u64(1),
-            "previous_block_timestamp": u64(self.created_at),
-            "previous_block_last_sequence": u64(0),
-            "last_proved_block_number": u64(0),
-            "last_settled_block_number": u64(0),
-            "last_settled_sequence": u64(0),
-            "last_purged_sequence": u64(0),
+            **self.pipeline.json_after_admin(),
             "isPaused": False,
-            "min_time_between_blocks": u64(MIN_TIME_BETWEEN_BLOCKS_MS),
+            "min_time_between_blocks": u64(self.pipeline.min_time_between_blocks),
             "created_at": u64(self.created_at),
             "updated_at": u64(self.updated_at),
         }

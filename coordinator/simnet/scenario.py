@@ -28,6 +28,8 @@
 
     [[app_instances]]
     name = "add-demo"
+    settlement_chains = { "mina:devnet" = "B62q..." }  # chain -> settlement address
+                                                      # ("" for none); optional
     [[app_instances.methods]]   # the app's methods (what an agent's CreateAppJob names)
     name = "prove"
     developer = "AddExampleDev"
@@ -157,6 +159,7 @@ class AppInstanceSpec(_Strict):
     max_attempts: int = Field(default=3, ge=1, le=255)
     description: str | None = None
     methods: list[AppMethodSpec] = Field(default_factory=list)
+    settlement_chains: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check_methods(self) -> Self:
@@ -344,6 +347,8 @@ def populate(sim: Simnet, scenario: Scenario) -> None:
             description=app.description,
             methods={m.name: AppMethod(m.developer, m.agent, m.agent_method, m.description)
                      for m in app.methods},
+            settlement_chains={chain: address or None
+                               for chain, address in app.settlement_chains.items()},
         )
     for grant in scenario.fund:
         sim.fund(grant.address, grant.amount)

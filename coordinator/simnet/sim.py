@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from coordinator.simnet.engine import Engine
-from coordinator.simnet.move import app_instance, jobs
+from coordinator.simnet.move import app_instance, block, jobs, prover, settlement
 from coordinator.simnet.move.app_instance import AppInstances
 from coordinator.simnet.move.registry import Registries
 
@@ -28,7 +28,10 @@ class Simnet(Engine):
         package id); `options` are the engine's (`Engine.__init__`)."""
         super().__init__(**options)
         # The Move calls a signed transaction may make, one table per Move module.
-        self.handlers = {**jobs.HANDLERS, **app_instance.HANDLERS}
+        self.handlers = {
+            **jobs.HANDLERS, **app_instance.HANDLERS, **prover.HANDLERS, **block.HANDLERS,
+            **settlement.HANDLERS,
+        }
 
         # module `registry`: developers, agents, methods
         self.registries = Registries(self, registry_id)
@@ -53,6 +56,9 @@ class Simnet(Engine):
         self.fail_job = self.apps.fail_job
         self.complete_job = self.apps.complete_job
         self.terminate_job = self.apps.terminate_job
+        # modules `prover`, `sequence_state`, `block`, `settlement`: any call
+        # of theirs (e.g. `sui.calls.block.IncreaseSequence`) as one transaction
+        self.move_call = self.apps.move_call
 
     def stats(self) -> dict[str, int]:
         return {**super().stats(), "jobs_pending": self.apps.pending_count()}

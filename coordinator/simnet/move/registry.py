@@ -29,7 +29,8 @@ from coordinator.events import (
 from coordinator.simnet.chain import derived_address
 from coordinator.simnet.engine import Engine
 from coordinator.simnet.errors import SimnetError, UnknownObject
-from coordinator.simnet.objects import STRING_TYPE, Json, MoveObject, table, vec_map
+from coordinator.simnet.move_object import Json, MoveObject
+from coordinator.simnet.objects import STRING_TYPE, table, vec_map
 
 
 @dataclass

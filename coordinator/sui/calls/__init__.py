@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coordinator.events.bcs import BcsError, Reader
-from coordinator.sui.calls import app_instance, jobs
+from coordinator.sui.calls import app_instance, block, jobs, prover, settlement
 from coordinator.sui.calls.app_instance import (
     AddMetadata,
     AgentWrite,
@@ -30,6 +30,7 @@ from coordinator.sui.calls.app_instance import (
     SetKV,
 )
 from coordinator.sui.calls.base import APP_INSTANCE_MODULE, MoveFunction
+from coordinator.sui.calls.block import BlockCall
 from coordinator.sui.calls.jobs import (
     CompleteJob,
     FailJob,
@@ -38,6 +39,8 @@ from coordinator.sui.calls.jobs import (
     StartJob,
     TerminateJob,
 )
+from coordinator.sui.calls.prover import ProverCall
+from coordinator.sui.calls.settlement import SettlementCall
 from coordinator.sui.codec import (
     CLOCK,
     Argument,
@@ -66,11 +69,16 @@ __all__ = [
     "TerminateJob",
     "build_transaction",
     "decode_operation",
+    "move_function",
 ]
 
-Operation = JobOperation | AgentWrite
+# The proof pipeline's calls (`prover`, `block`, `settlement`) are operations too.
+Operation = JobOperation | AgentWrite | ProverCall | BlockCall | SettlementCall
 
-_FUNCTIONS: tuple[MoveFunction[Any], ...] = (*jobs.FUNCTIONS, *app_instance.FUNCTIONS)
+_FUNCTIONS: tuple[MoveFunction[Any], ...] = (
+    *jobs.FUNCTIONS, *app_instance.FUNCTIONS, *prover.FUNCTIONS, *block.FUNCTIONS,
+    *settlement.FUNCTIONS,
+)
 _BY_OPERATION = {function.operation: function for function in _FUNCTIONS}
 _BY_NAME = {(function.module, function.function): function for function in _FUNCTIONS}
 
@@ -106,6 +114,11 @@ def build_transaction(
     return TransactionData(
         sender, gas, ProgrammableTransaction(tuple(inputs), tuple(commands)), expiration_epoch
     )
+
+
+def move_function(operation: Operation) -> str:
+    """The Move function an operation calls (`app_instance::<this>`)."""
+    return _BY_OPERATION[type(operation)].function
 
 
 @dataclass(frozen=True)

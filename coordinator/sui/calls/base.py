@@ -11,7 +11,7 @@ sent).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any, Generic, TypeVar
 
 from coordinator.events.bcs import Codec
@@ -50,3 +50,15 @@ class MoveFunction(Generic[Op]):
 def optional(kind: Callable[[Any], T], value: object) -> T | None:
     """A decoded `Option<T>` as the operation holds it (vectors become tuples)."""
     return None if value is None else kind(value)
+
+
+def in_order(operation: Any) -> list[object]:
+    """A dataclass operation's fields in declaration order: the pipeline's
+    operations declare them in the Move signature's order, so this is the
+    call's pure arguments."""
+    return list(astuple(operation))
+
+
+def from_values(kind: Callable[..., Op]) -> Callable[[Sequence[Any]], Op]:
+    """The inverse of `in_order`: decoded values (vectors as lists) -> the operation."""
+    return lambda values: kind(*(tuple(v) if isinstance(v, list) else v for v in values))
