@@ -33,6 +33,7 @@ from coordinator.forwarder import EnclaveSettings
 from coordinator.hostport import listen_host_port, listen_ip
 from coordinator.jobs import JobsSettings
 from coordinator.logs import LogSettings
+from coordinator.proofs.settings import ProofStoreSettings
 from coordinator.reconciler import ReconcileSettings
 from coordinator.rpc.settings import RpcSettings
 from coordinator.section import Section
@@ -82,6 +83,7 @@ class Settings(Section):
     simnet: SimnetSettings = SimnetSettings()
     metrics: MetricsSettings = MetricsSettings()
     enclave: EnclaveSettings = EnclaveSettings()
+    proofs: ProofStoreSettings = ProofStoreSettings()
 
     @property
     def host_agent_socket_dir(self) -> Path:

@@ -120,7 +120,8 @@ def make_private(path: Path) -> None:
     warning when wider: the database holds what lets a caller act for a
     container. A directory that also holds other files (a shared one, such as
     /tmp) keeps its mode, with a warning: the files are private all the same."""
-    ours = [entry for entry in path.iterdir() if entry.name.startswith(_OWN_PREFIXES)]
+    ours = [entry for entry in path.iterdir()
+            if entry.name.startswith(_OWN_PREFIXES) or entry.name in _OWN_NAMES]
     for entry in ours:
         _narrow(entry, 0o600)
     if len(ours) == sum(1 for _ in path.iterdir()):
@@ -132,8 +133,9 @@ def make_private(path: Path) -> None:
 
 
 # What the coordinator keeps in its state dir: the database, its companions,
-# copies set aside, the lock's holder file.
+# copies set aside, the lock's holder file, the embedded proof store.
 _OWN_PREFIXES = ("coordinator.", ".write-probe-")
+_OWN_NAMES = ("proofs",)
 
 
 def _narrow(entry: Path, wanted: int) -> None:
