@@ -85,6 +85,7 @@ DEV, AGENT, METHOD = "AddExampleDev", "AddAgent", "prove"
 ADD_KEY = AgentKey(DEV, AGENT, METHOD)
 APP_INSTANCE = "0x" + "a" * 64
 DEMO_APP = "add-demo"
+SUI = 1_000_000_000  # MIST
 
 
 def job_created(job_id: int, *, layout: Layout = "2025-08", key: AgentKey = ADD_KEY,
