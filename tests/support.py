@@ -89,7 +89,8 @@ SUI = 1_000_000_000  # MIST
 
 
 def job_created(job_id: int, *, layout: Layout = "2025-08", key: AgentKey = ADD_KEY,
-                app_instance: str = APP_INSTANCE, **fields: Any) -> Any:
+                app_instance: str = APP_INSTANCE, **fields: Any,
+                ) -> JobCreatedEvent | v11.JobCreatedEvent:
     """A JobCreatedEvent of `key` in `app_instance` in the models of `layout`
     (2025-08: `job_id`; 2025-11: `job_sequence`); `fields` override the rest."""
     common: dict[str, Any] = dict(
