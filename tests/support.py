@@ -11,7 +11,7 @@ import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import docker
 import h2.config
@@ -22,10 +22,14 @@ import pytest
 import trio
 
 from coordinator.docker import LABEL_COORDINATOR
-from coordinator.domain import AgentKey
+from coordinator.domain import AgentKey, Job
 from coordinator.events import JobCreatedEvent, JobStatus
-from coordinator.events.layouts import neutral
+from coordinator.events import models_2025_11 as v11
+from coordinator.events.layouts import Layout, neutral
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
+
+if TYPE_CHECKING:
+    from coordinator.simnet import Simnet
 
 ROOT = Path(__file__).resolve().parent.parent
 BUSYBOX_IMAGE = "silvana-test/busybox:latest"
@@ -71,20 +75,66 @@ def log_lines(log: io.StringIO) -> list[str]:
     return lines
 
 
-ADD_KEY = AgentKey("AddExampleDev", "AddAgent", "prove")
+# --- the demo agent's names and the builders of jobs, job events, app instances -------
+
+# The demo agent (agent/ and scripts/build-agent-image) and the app instance the
+# tests run it in: ADD_KEY where a test needs an AgentKey; APP_INSTANCE, an
+# object id, where the daemon's book or service is fed events by hand; DEMO_APP,
+# the name of the app instance the end-to-end tests create on a simulator.
+DEV, AGENT, METHOD = "AddExampleDev", "AddAgent", "prove"
+ADD_KEY = AgentKey(DEV, AGENT, METHOD)
+APP_INSTANCE = "0x" + "a" * 64
+DEMO_APP = "add-demo"
+SUI = 1_000_000_000  # MIST
 
 
-def created(job_id: int, key: AgentKey = ADD_KEY, description: str | None = "add",
-            app_instance: str = "0x" + "a" * 64) -> CoordinationEvent:
-    """A JobCreatedEvent of `key` in `app_instance`, as the router hands it to the book."""
-    payload = JobCreatedEvent(
-        job_id=job_id, description=description, developer=key.developer, agent=key.agent,
+def job_created(job_id: int, *, layout: Layout = "2025-08", key: AgentKey = ADD_KEY,
+                app_instance: str = APP_INSTANCE, **fields: Any,
+                ) -> JobCreatedEvent | v11.JobCreatedEvent:
+    """A JobCreatedEvent of `key` in `app_instance` in the models of `layout`
+    (2025-08: `job_id`; 2025-11: `job_sequence`); `fields` override the rest."""
+    common: dict[str, Any] = dict(
+        description="add", developer=key.developer, agent=key.agent,
         agent_method=key.agent_method, app="AddApp", app_instance=app_instance,
-        app_instance_method="add", sequences=(7, 8), data=bytes([1, 2, job_id % 256]),
+        app_instance_method="add", data=bytes([1, 2, job_id % 256]),
         status=JobStatus(kind="pending"), created_at=1_700_000_000_000 + job_id,
     )
-    return CoordinationEvent(LedgerPosition(1, f"tx-{job_id}-{app_instance}", 0, 0), "jobs",
-                             "JobCreatedEvent", "0x1", neutral(payload))
+    if layout == "2025-08":
+        return JobCreatedEvent(**{**common, "job_id": job_id, "sequences": (7, 8), **fields})
+    return v11.JobCreatedEvent(**{
+        **common, "job_sequence": job_id, "block_number": None, "sequences": None,
+        "sequences1": (7, 8), "sequences2": None, **fields})
+
+
+def created(job_id: int, key: AgentKey = ADD_KEY, *, app_instance: str = APP_INSTANCE,
+            layout: Layout = "2025-08", tx: str | None = None, **fields: Any,
+            ) -> CoordinationEvent:
+    """A JobCreatedEvent (see `job_created`) as the router hands it to the book,
+    in transaction `tx` (by default one of its own per job and app instance)."""
+    payload = job_created(job_id, layout=layout, key=key, app_instance=app_instance, **fields)
+    return CoordinationEvent(LedgerPosition(1, tx or f"tx-{job_id}-{app_instance}", 0, 0),
+                             "jobs", "JobCreatedEvent", "0x1", neutral(payload))
+
+
+def job(job_id: int, key: AgentKey = ADD_KEY, app_instance: str = APP_INSTANCE,
+        **fields: Any) -> Job:
+    """A job of the daemon's book (pending unless `fields` say otherwise)."""
+    return Job(app_instance=app_instance, job_id=job_id, developer=key.developer,
+               agent=key.agent, agent_method=key.agent_method, **fields)
+
+
+def register_app(sim: Simnet, images: str | dict[str, str] | None, app: str = DEMO_APP,
+                 key: AgentKey = ADD_KEY, **instance: Any) -> Simnet:
+    """On `sim`: `key`'s developer and agent, the agent's methods (`images`: a
+    method name -> its Docker image; one image: `key`'s method; None: no method),
+    and the app instance `app` (`instance`: create_app_instance's keywords)."""
+    sim.register_developer(key.developer)
+    sim.register_agent(key.developer, key.agent)
+    methods = {key.agent_method: images} if isinstance(images, str) else images or {}
+    for method, image in methods.items():
+        sim.add_method(key.developer, key.agent, method, docker_image=image)
+    sim.create_app_instance(app, **instance)
+    return sim
 
 
 class RawH2:

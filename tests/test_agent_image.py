@@ -19,12 +19,13 @@ import grpc
 import pytest
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from tests.support import ADD_KEY
 
 pytestmark = pytest.mark.docker
 
 SERVICE = "silvana.coordinator.v1.CoordinatorService"
 SOCKET_IN_CONTAINER = "/run/silvana/coordinator.sock"
-KEY = ("AddExampleDev", "AddAgent", "prove")
+KEY = ADD_KEY
 ENV_JOB_ID = 100
 ENV_JOB_DATA = bytes(range(1, 9))
 QUEUED = {101: b"\x00\x01\x02", 102: b"hello silvana", 103: b""}

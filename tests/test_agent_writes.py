@@ -45,9 +45,8 @@ from coordinator.sui.transactions import (
     decode_operation,
 )
 from tests.e2e_support import free_port
-from tests.support import eventually
+from tests.support import AGENT, DEV, METHOD, SUI, eventually, register_app
 
-SUI = 1_000_000_000
 APP_ID = "0x" + "a1" * 32
 GAS = GasData((ObjectRef("0x" + "c" * 64, 7, "11111111111111111111111111111111"),),
               "0x" + "b" * 64, 1000, 10_000_000)
@@ -203,14 +202,9 @@ class Chain:
 
 @pytest.fixture
 async def chain(nursery: trio.Nursery) -> Chain:
-    sim = Simnet(checkpoint_interval_secs=0, layout="2025-11")
-    sim.register_developer("dev")
-    sim.register_agent("dev", "agent")
-    sim.add_method("dev", "agent", "prove", docker_image="img:1")
-    sim.create_app_instance("app", methods={
-        "add": AppMethod("dev", "agent", "prove", "adds"),
-    })
-    sim.create_job("app", developer="dev", agent="agent", method="prove")
+    sim = register_app(Simnet(checkpoint_interval_secs=0, layout="2025-11"), "img:1", "app",
+                       methods={"add": AppMethod(DEV, AGENT, METHOD, "adds")})
+    sim.create_job("app", developer=DEV, agent=AGENT, method=METHOD)
     target: str = await nursery.start(serve, sim, "127.0.0.1", 0)
     return Chain(sim, Endpoint("http", host="127.0.0.1", port=int(target.rsplit(":", 1)[1])))
 
@@ -262,7 +256,7 @@ async def test_create_app_job_makes_a_pending_job_of_the_method_or_refuses(
     assert outcome.success and outcome.created_jobs == (2,)
     job = chain.app.jobs[2]
     assert (job.developer, job.agent, job.agent_method, job.app_instance_method) == (
-        "dev", "agent", "prove", "add")
+        DEV, AGENT, METHOD, "add")
     assert job.status.kind == "pending" and 2 in chain.app.pending_jobs
     assert chain.sim.objects.get(job.id) is job
     [(name, raw)] = await chain.events(outcome.digest)
@@ -290,7 +284,7 @@ async def test_an_aborting_write_fails_alone_and_claims_beside_it_land(
     chain: Chain, store: Store, nursery: trio.Nursery,
 ) -> None:
     chain.app.metadata["m"] = "taken"
-    chain.sim.create_job("app", developer="dev", agent="agent", method="prove")
+    chain.sim.create_job("app", developer=DEV, agent=AGENT, method=METHOD)
     chain.sim.seal()
     ours = settler(chain, store)
     app = chain.app.app_instance

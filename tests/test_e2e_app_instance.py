@@ -22,13 +22,11 @@ from coordinator.simnet import Simnet, serve
 from coordinator.simnet.objects import AppMethod
 from coordinator.sui.keys import SuiKey
 from tests.e2e_support import Daemon, free_port, status_when, write_config
-from tests.support import containers_of, eventually
+from tests.support import AGENT, DEV, METHOD, SUI, containers_of, eventually, register_app
 
 pytestmark = pytest.mark.docker
 
-DEV, AGENT, METHOD = "AddExampleDev", "AddAgent", "prove"
 APP = "kv-demo"
-SUI = 1_000_000_000
 SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
 
 
@@ -41,13 +39,11 @@ async def test_an_agent_reads_and_writes_its_app_instance_and_creates_a_job(
     agent_variant: Callable[[str], str], docker_client: docker.DockerClient, tmp_path: Path,
     sock_dir: Path, daemons: list[Daemon],
 ) -> None:
-    sim = Simnet(checkpoint_interval_secs=0.2, layout="2025-11")
-    sim.register_developer(DEV)
-    sim.register_agent(DEV, AGENT)
     # The agent sleeps 15 s before it calls: time to call on its behalf while
     # its job runs.
-    sim.add_method(DEV, AGENT, METHOD, docker_image=agent_variant("sleep:15"))
-    sim.create_app_instance(APP, methods={"next": AppMethod(DEV, AGENT, METHOD, "the next step")})
+    sim = register_app(Simnet(checkpoint_interval_secs=0.2, layout="2025-11"),
+                       agent_variant("sleep:15"), APP,
+                       methods={"next": AppMethod(DEV, AGENT, METHOD, "the next step")})
     key = SuiKey.generate()
     sim.fund(key.address, 10 * SUI)
     instance = sim.app_instance(APP)

@@ -31,13 +31,12 @@ from tests.e2e_support import (
     stored_jobs,
     write_config,
 )
-from tests.support import containers_of
+from tests.support import ADD_KEY, AGENT, DEMO_APP, DEV, METHOD, containers_of, register_app
 
 pytestmark = pytest.mark.docker
 
-DEV, AGENT, METHOD = "AddExampleDev", "AddAgent", "prove"
-APP = "add-demo"
-KEY = f"{DEV}/{AGENT}/{METHOD}"
+APP = DEMO_APP
+KEY = str(ADD_KEY)
 
 
 async def container_running(
@@ -71,11 +70,7 @@ async def test_next_start_reaps_the_container_of_a_killed_daemon_and_retries_its
     agent_variant: Callable[[str], str], docker_client: docker.DockerClient, tmp_path: Path,
     sock_dir: Path, daemons: list[Daemon],
 ) -> None:
-    sim = Simnet(checkpoint_interval_secs=0.2)
-    sim.register_developer(DEV)
-    sim.register_agent(DEV, AGENT)
-    sim.add_method(DEV, AGENT, METHOD, docker_image=agent_variant("sleep:120"))
-    sim.create_app_instance(APP)
+    sim = register_app(Simnet(checkpoint_interval_secs=0.2), agent_variant("sleep:120"))
     job_id = sim.create_job(APP, developer=DEV, agent=AGENT, method=METHOD, data=b"\x01").job_id
     async with trio.open_nursery() as nursery:
         # The chain runs here, so it outlives both daemons.

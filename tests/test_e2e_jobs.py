@@ -40,13 +40,11 @@ from tests.e2e_support import (
     stored_jobs,
     write_config,
 )
-from tests.support import containers_of
+from tests.support import AGENT, DEMO_APP, DEV, METHOD, SUI, containers_of, register_app
 
 pytestmark = pytest.mark.docker
 
-DEV, AGENT, METHOD = "AddExampleDev", "AddAgent", "prove"
-SUI = 1_000_000_000  # MIST
-APP = "add-demo"
+APP = DEMO_APP
 
 
 def job_events(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
@@ -79,13 +77,7 @@ def handed_out(caplog: pytest.LogCaptureFixture) -> Counter[int]:
 def chain(agent_image: str | None, layout: Layout = DEFAULT_LAYOUT) -> Simnet:
     """A simulator (of the package `layout`) with our developer, agent and app
     instance; with the method `prove` running `agent_image` unless None."""
-    sim = Simnet(checkpoint_interval_secs=0.2, layout=layout)
-    sim.register_developer(DEV)
-    sim.register_agent(DEV, AGENT)
-    if agent_image is not None:
-        sim.add_method(DEV, AGENT, METHOD, docker_image=agent_image)
-    sim.create_app_instance(APP)
-    return sim
+    return register_app(Simnet(checkpoint_interval_secs=0.2, layout=layout), agent_image)
 
 
 async def start(

@@ -31,11 +31,11 @@ from tests.e2e_support import (
     status_when,
     write_config,
 )
-from tests.support import ROOT
+from tests.support import AGENT, DEMO_APP, DEV, ROOT, register_app
 
 pytestmark = pytest.mark.docker
 
-DEV, AGENT, APP = "AddExampleDev", "AddAgent", "add-demo"
+APP = DEMO_APP
 GOOD, BAD = "prove", "refuse"
 
 
@@ -191,13 +191,8 @@ async def check_dashboard(prometheus: Prometheus, exposition: str) -> None:
 
 
 def chain(good_image: str, bad_image: str) -> Simnet:
-    sim = Simnet(checkpoint_interval_secs=0.2)
-    sim.register_developer(DEV)
-    sim.register_agent(DEV, AGENT)
-    sim.add_method(DEV, AGENT, GOOD, docker_image=good_image)
-    sim.add_method(DEV, AGENT, BAD, docker_image=bad_image)
-    sim.create_app_instance(APP)
-    return sim
+    return register_app(Simnet(checkpoint_interval_secs=0.2),
+                        {GOOD: good_image, BAD: bad_image})
 
 
 async def test_prometheus_sees_the_jobs_and_readyz_follows_the_chain(

@@ -29,22 +29,15 @@ from coordinator.sui.executor import Executor
 from coordinator.sui.keys import SuiKey
 from coordinator.sui.transactions import SharedObject, StartJob
 from tests.e2e_support import Daemon, status_when, write_config
-from tests.support import containers_of, eventually
+from tests.support import AGENT, DEV, METHOD, SUI, containers_of, eventually, register_app
 
 pytestmark = pytest.mark.docker
 
-DEV, AGENT, METHOD = "AddExampleDev", "AddAgent", "prove"
 APP = "settle-demo"
-SUI = 1_000_000_000
 
 
 def chain(agent_image: str) -> Simnet:
-    sim = Simnet(checkpoint_interval_secs=0.2, layout="2025-11")
-    sim.register_developer(DEV)
-    sim.register_agent(DEV, AGENT)
-    sim.add_method(DEV, AGENT, METHOD, docker_image=agent_image)
-    sim.create_app_instance(APP)
-    return sim
+    return register_app(Simnet(checkpoint_interval_secs=0.2, layout="2025-11"), agent_image, APP)
 
 
 async def start(

@@ -33,13 +33,12 @@ from coordinator.events.models_2025_11 import (
 from coordinator.simnet import Simnet, serve
 from coordinator.sui.keys import SuiKey
 from tests.e2e_support import Daemon, DaemonProcess, instance_id_of, status_when, write_config
-from tests.support import containers_of
+from tests.support import AGENT, DEV, METHOD, SUI, containers_of, register_app
 
 pytestmark = pytest.mark.docker
 
-DEV, AGENT, FAST, SLOW = "AddExampleDev", "AddAgent", "prove", "slow"
+FAST, SLOW = METHOD, "slow"
 APP = "several-demo"
-SUI = 1_000_000_000
 JOBS = 100
 SLOW_JOBS = 4
 SLOW_WORK_SECS = 5  # an orphaned container (its daemon killed) ends by itself in this
@@ -115,12 +114,9 @@ async def test_two_daemons_share_the_jobs_and_the_survivor_takes_over_a_killed_o
     agent_variant: Any, docker_client: docker.DockerClient, tmp_path: Path, sock_dir: Path,
     daemons: list[Daemon],
 ) -> None:
-    sim = Simnet(checkpoint_interval_secs=0.2, layout="2025-11")
-    sim.register_developer(DEV)
-    sim.register_agent(DEV, AGENT)
-    sim.add_method(DEV, AGENT, FAST, docker_image=agent_variant("work:0.1"))
-    sim.add_method(DEV, AGENT, SLOW, docker_image=agent_variant(f"work:{SLOW_WORK_SECS}"))
-    sim.create_app_instance(APP)
+    sim = register_app(Simnet(checkpoint_interval_secs=0.2, layout="2025-11"), {
+        FAST: agent_variant("work:0.1"), SLOW: agent_variant(f"work:{SLOW_WORK_SECS}"),
+    }, APP)
     keys = {"a": SuiKey.generate(), "b": SuiKey.generate()}
     for key in keys.values():
         sim.fund(key.address, 100 * SUI)

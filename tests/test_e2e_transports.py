@@ -29,12 +29,11 @@ from coordinator import app
 from coordinator.config import load_settings
 from coordinator.simnet import Simnet, serve
 from tests.e2e_support import Daemon, free_port, status_when, stored_jobs, write_config
-from tests.support import containers_of
+from tests.support import AGENT, DEMO_APP, DEV, METHOD, containers_of, register_app
 
 pytestmark = pytest.mark.docker
 
-DEV, AGENT, METHOD = "AddExampleDev", "AddAgent", "prove"
-APP = "add-demo"
+APP = DEMO_APP
 JOBS = 6  # two each: completed, failed (dead at once: one attempt), terminated
 
 
@@ -49,11 +48,7 @@ async def run_jobs(
 ) -> tuple[Daemon, str]:
     """JOBS jobs through a daemon with `rpc` in its [rpc] section; the daemon, its
     instance id."""
-    sim = Simnet(checkpoint_interval_secs=0.2)
-    sim.register_developer(DEV)
-    sim.register_agent(DEV, AGENT)
-    sim.add_method(DEV, AGENT, METHOD, docker_image=agent_image)
-    sim.create_app_instance(APP)
+    sim = register_app(Simnet(checkpoint_interval_secs=0.2), agent_image)
     async with trio.open_nursery() as nursery:
         target = await nursery.start(serve, sim, "127.0.0.1", 0)
         daemon = write_config(tmp_path, sock_dir, f"http://{target}", rpc=rpc,

@@ -39,12 +39,12 @@ import trio
 
 from coordinator.simnet import Simnet, serve
 from tests.e2e_support import status_when
-from tests.support import ROOT, containers_of
+from tests.support import AGENT, DEMO_APP, DEV, METHOD, ROOT, containers_of, register_app
 
 pytestmark = pytest.mark.docker
 
 IMAGE = "silvana-coordinator:latest"
-DEV, AGENT, METHOD, APP = "AddExampleDev", "AddAgent", "prove", "add-demo"
+APP = DEMO_APP
 BUILD_IMAGE = str(ROOT / "scripts" / "build-image")
 COMMITTED_LOCK = ROOT / "config" / "enclave" / "debian-packages.lock"
 EXIT_STALE_LOCK, EXIT_NEWER = 3, 4
@@ -124,11 +124,7 @@ async def test_the_image_runs_the_job_flow_in_tee_mode(
     coordinator_image: str, agent_image: str, docker_client: docker.DockerClient,
     tmp_path: Path, sock_dir: Path,
 ) -> None:
-    sim = Simnet(checkpoint_interval_secs=0.2)
-    sim.register_developer(DEV)
-    sim.register_agent(DEV, AGENT)
-    sim.add_method(DEV, AGENT, METHOD, docker_image=agent_image)
-    sim.create_app_instance(APP)
+    sim = register_app(Simnet(checkpoint_interval_secs=0.2), agent_image)
     config_dir = tmp_path / "config"
     config_dir.mkdir()
     host_socket = sock_dir / "coordinator.sock"

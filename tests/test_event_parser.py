@@ -13,22 +13,15 @@ from coordinator._pb.sui.rpc.v2 import (
     event_pb2,
     executed_transaction_pb2,
 )
-from coordinator.events import JobCreatedEvent, JobStatus, JobUpdatedEvent
+from coordinator.events import JobStatus, JobUpdatedEvent
 from coordinator.events import models_2025_11 as v11
 from coordinator.events.job_events import JobCreated
 from coordinator.events.layouts import neutral
 from coordinator.events.parser import EventParser, split_event_type
+from tests.support import job_created
 
 PKG = "0x" + "0" * 60 + "abcd"
 OTHER = "0x" + "1" * 64
-
-
-def job_created(job_id: int) -> JobCreatedEvent:
-    return JobCreatedEvent(
-        job_id=job_id, description=None, developer="dev", agent="agent", agent_method="prove",
-        app="app", app_instance="0x1", app_instance_method="m", sequences=None,
-        data=b"\x01\x02", status=JobStatus(kind="pending"), created_at=5,
-    )
 
 
 def event(type_: str, contents: bytes, **position: int | str) -> event_pb2.Event:
@@ -109,19 +102,10 @@ def test_checkpoint_events_get_positions_in_chain_order() -> None:
     assert parsed[1].event == neutral(updated)
 
 
-def job_created_2025_11(sequence: int) -> v11.JobCreatedEvent:
-    return v11.JobCreatedEvent(
-        job_sequence=sequence, description=None, developer="d", agent="a", agent_method="m",
-        app="app", app_instance="inst", app_instance_method="m", block_number=None,
-        sequences=None, sequences1=None, sequences2=None, data=b"\x05",
-        status=JobStatus(kind="pending"), created_at=5,
-    )
-
-
 @pytest.mark.parametrize("layout", ["2025-08", "2025-11"])
 def test_auto_settles_the_layout_from_the_first_job_event(layout: str) -> None:
     parser = EventParser(PKG, ["jobs"], None)
-    payload = job_created(3) if layout == "2025-08" else job_created_2025_11(3)
+    payload = job_created(3) if layout == "2025-08" else job_created(3, layout="2025-11")
     parsed = parser.parse(event(f"{PKG}::jobs::JobCreatedEvent", payload.to_bcs()))
     assert parsed is not None and isinstance(parsed.event, JobCreated)
     assert parsed.event.job_sequence == 3

@@ -22,7 +22,6 @@ import trio
 from coordinator.backoff import Backoff
 from coordinator.config import SuiSettings
 from coordinator.dispatcher import Dispatcher, DispatchStatus
-from coordinator.events import JobCreatedEvent, JobStatus
 from coordinator.events.job_events import JobCreated
 from coordinator.events.parser import CoordinationEvent, EventParser, LedgerPosition
 from coordinator.simnet import Faults, Simnet, serve
@@ -30,7 +29,7 @@ from coordinator.status import DaemonStatus
 from coordinator.store import Ledger, LedgerWrite, Store
 from coordinator.sui.chain_status import ChainStatus
 from coordinator.sui.ingest import CURSOR_AHEAD_TOLERANCE, CheckpointDone, Delivery, Ingest
-from tests.support import eventually
+from tests.support import eventually, job_created
 
 MODULES = ["agent", "jobs"]
 APP = "app"
@@ -508,14 +507,9 @@ async def test_an_event_is_logged_only_once_it_is_durably_handled(
     event is durably handled: a batch whose commit fails (here a write raises; in life a
     crash or a full disk) logs nothing, and its replay after a restart logs it once."""
     caplog.set_level(logging.INFO)
-    event = JobCreatedEvent(
-        job_id=7, description=None, developer="dev", agent="agent", agent_method="prove",
-        app="app", app_instance="0x1", app_instance_method="prove", sequences=None,
-        data=b"", status=JobStatus(kind="pending"), created_at=1,
-    )  # fmt: skip
     delivery = CoordinationEvent(
         LedgerPosition(checkpoint=5, tx_digest="TX", tx_index=0, event_index=0),
-        "jobs", "JobCreatedEvent", "0x2", event,
+        "jobs", "JobCreatedEvent", "0x2", job_created(7),
     )  # fmt: skip
     store = await Store.open(tmp_path)
 

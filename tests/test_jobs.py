@@ -12,7 +12,6 @@ import trio.testing
 from coordinator.domain import AgentKey, JobRef, JobState
 from coordinator.events import (
     JobCompletedEvent,
-    JobCreatedEvent,
     JobDeletedEvent,
     JobFailedEvent,
     JobStatus,
@@ -25,10 +24,11 @@ from coordinator.events.parser import CoordinationEvent, LedgerPosition
 from coordinator.jobs import CommitFailed, JobBook, JobNotFound, JobNotRunning, SessionDenied
 from coordinator.store import Ledger, Store
 from coordinator.sui.keys import SuiKey
+from tests.support import ADD_KEY, AGENT, APP_INSTANCE, DEV, created
 
-KEY = AgentKey("dev", "agent", "prove")
-OTHER = AgentKey("dev", "agent", "verify")
-APP = "0x" + "a" * 64
+KEY = ADD_KEY
+OTHER = AgentKey(DEV, AGENT, "verify")
+APP = APP_INSTANCE
 
 
 class Clock:
@@ -42,15 +42,6 @@ class Clock:
 def chain(payload: BcsEvent, tx: str = "tx", index: int = 0) -> CoordinationEvent:
     return CoordinationEvent(LedgerPosition(1, tx, 0, index), "jobs", type(payload).__name__,
                              "0x1", neutral(payload))
-
-
-def created(job_id: int, key: AgentKey = KEY, app: str = APP) -> CoordinationEvent:
-    return chain(JobCreatedEvent(
-        job_id=job_id, description=None, developer=key.developer, agent=key.agent,
-        agent_method=key.agent_method, app="app", app_instance=app, app_instance_method="m",
-        sequences=(1, 2), data=bytes([job_id]), status=JobStatus(kind="pending"),
-        created_at=job_id,
-    ), tx=f"create-{job_id}-{app}")
 
 
 @pytest.fixture
@@ -123,7 +114,7 @@ async def test_sessions_are_checked(book: JobBook) -> None:
     session, _ = opened
     with pytest.raises(SessionDenied, match="does not belong"):
         book.take(KEY, "nope")
-    with pytest.raises(SessionDenied, match="belongs to dev/agent/prove"):
+    with pytest.raises(SessionDenied, match="belongs to AddExampleDev/AddAgent/prove"):
         book.take(OTHER, session.session_id)
     with pytest.raises(JobNotFound):
         book.complete(session.session_id, 99)
@@ -225,8 +216,8 @@ async def test_recovery_fails_jobs_left_running(tmp_path: Path) -> None:
     assert again.jobs[JobRef(APP, 2)].state is JobState.PENDING
     reloaded = await JobBook.load(store, max_attempts=3, lease_secs=60)
     assert reloaded.jobs[JobRef(APP, 1)].attempts == 1  # the recovery was persisted
-    assert reloaded.jobs[JobRef(APP, 1)].data == bytes([1])
-    assert reloaded.jobs[JobRef(APP, 1)].sequences == (1, 2)
+    assert reloaded.jobs[JobRef(APP, 1)].data == bytes([1, 2, 1])
+    assert reloaded.jobs[JobRef(APP, 1)].sequences == (7, 8)
 
 
 async def test_the_book_commits_its_own_changes_and_keeps_the_jobs_table_bounded(
@@ -361,17 +352,8 @@ async def test_a_shared_commit_that_fails_fails_every_caller_of_it(
 COORDINATOR = "0x" + "c" * 64
 
 
-def created11(sequence: int, app: str = APP) -> CoordinationEvent:
-    return chain(v11.JobCreatedEvent(
-        job_sequence=sequence, description=None, developer=KEY.developer, agent=KEY.agent,
-        agent_method=KEY.agent_method, app="app", app_instance=app, app_instance_method="m",
-        block_number=7, sequences=None, sequences1=(1,), sequences2=None, data=b"\x01",
-        status=JobStatus(kind="pending"), created_at=sequence,
-    ), tx=f"create-{sequence}")
-
-
 async def test_2025_11_job_started_by_another_coordinator_is_not_ours(book: JobBook) -> None:
-    book.on_chain_event(created11(1))
+    book.on_chain_event(created(1, layout="2025-11"))
     [job] = book.on_chain_event(chain(v11.JobStartedEvent(
         job_sequence=1, app_instance=APP, coordinator=COORDINATOR, started_at=5)))
     assert job.state is JobState.DROPPED and book.ready_keys() == []
@@ -381,7 +363,7 @@ async def test_2025_11_job_started_by_another_coordinator_is_not_ours(book: JobB
 async def test_2025_11_failed_job_waits_the_chain_retry_interval_then_dies(book: JobBook) -> None:
     clock = book.clock
     assert isinstance(clock, Clock)
-    book.on_chain_event(created11(1))
+    book.on_chain_event(created(1, layout="2025-11"))
     book.on_chain_event(chain(v11.JobStartedEvent(
         job_sequence=1, app_instance=APP, coordinator=COORDINATOR, started_at=5)))
     failed_at_ms = int(clock.now * 1000)
@@ -403,7 +385,7 @@ async def test_2025_11_restart_reschedule_and_removal(book: JobBook) -> None:
     clock = book.clock
     assert isinstance(clock, Clock)
     for sequence in (1, 2, 3, 4):
-        book.on_chain_event(created11(sequence))
+        book.on_chain_event(created(sequence, layout="2025-11"))
     book.on_chain_event(chain(v11.JobFailedEvent(
         job_sequence=1, app_instance=APP, coordinator=COORDINATOR, error="e", attempts=3,
         failed_at=1)))
@@ -445,8 +427,8 @@ async def chain_book(tmp_path: Path) -> JobBook:
 
 
 async def test_our_own_job_started_event_does_not_drop_our_job(chain_book: JobBook) -> None:
-    chain_book.on_chain_event(created11(1))
-    chain_book.on_chain_event(created11(2))
+    chain_book.on_chain_event(created(1, layout="2025-11"))
+    chain_book.on_chain_event(created(2, layout="2025-11"))
     # Our address, however the event spells it (case), is ours.
     assert chain_book.on_chain_event(chain(v11.JobStartedEvent(
         job_sequence=1, app_instance=APP, coordinator="0x" + "0C" * 32, started_at=5))) == []
@@ -461,7 +443,7 @@ async def test_claims_and_settlements_are_written_with_the_job_change(
 ) -> None:
     book = chain_book
     for n in (1, 2, 3):
-        book.on_chain_event(created11(n))
+        book.on_chain_event(created(n, layout="2025-11"))
     opened = book.open_session(KEY)
     assert opened is not None
     session, trigger = opened
@@ -488,7 +470,7 @@ async def test_claims_and_settlements_are_written_with_the_job_change(
 
 
 async def test_a_lost_claim_takes_the_job_out_without_a_settlement(chain_book: JobBook) -> None:
-    chain_book.on_chain_event(created11(1))
+    chain_book.on_chain_event(created(1, layout="2025-11"))
     opened = chain_book.open_session(KEY)
     assert opened is not None
     session, job = opened
@@ -514,7 +496,7 @@ async def test_a_job_another_coordinator_left_running_is_failed_through_the_outb
 ) -> None:
     """The reconciler's stale limit: the job was started elsewhere (dropped here)
     or never known here; only the outbox hears of it, the book is unchanged."""
-    chain_book.on_chain_event(created11(1))
+    chain_book.on_chain_event(created(1, layout="2025-11"))
     chain_book.on_chain_event(chain(v11.JobStartedEvent(
         job_sequence=1, app_instance=APP, coordinator=COORDINATOR, started_at=5)))
     assert chain_book.fail_abandoned(JobRef(APP, 1), "stale")
@@ -526,7 +508,7 @@ async def test_a_job_another_coordinator_left_running_is_failed_through_the_outb
     assert chain_book.jobs[JobRef(APP, 1)].state is JobState.DROPPED
     assert JobRef(APP, 9) not in chain_book.jobs
     # An unfinished job of the book is failed there (an attempt spent).
-    chain_book.on_chain_event(created11(2))
+    chain_book.on_chain_event(created(2, layout="2025-11"))
     assert chain_book.fail_abandoned(JobRef(APP, 2), "stale")
     assert chain_book.jobs[JobRef(APP, 2)].attempts == 1
     # Without an address nothing can be failed on chain.

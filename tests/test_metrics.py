@@ -27,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import ConfigError, Settings, SettleSettings, load_settings
 from coordinator.dispatcher import DispatchStatus
-from coordinator.domain import AgentKey, ChainOperation, Job, JobRef, OperationKind, Session
+from coordinator.domain import ChainOperation, JobRef, OperationKind, Session
 from coordinator.instruments import REGISTRY, socket_call
 from coordinator.jobs import JobBook
 from coordinator.logs import PLAIN_FORMAT, JsonFormatter, session_fingerprint
@@ -48,9 +48,10 @@ from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.executor import Executor
 from coordinator.sui.keys import SuiKey
 from coordinator.supervisor import ChildSpec, Options, supervise, task
+from tests.support import ADD_KEY, APP_INSTANCE, job
 
-KEY = AgentKey("dev", "agent", "prove")
-APP = "0x" + "ab" * 32
+KEY = ADD_KEY
+APP = APP_INSTANCE
 
 
 def settings(listen: str = "127.0.0.1:0") -> Settings:
@@ -84,11 +85,6 @@ async def daemon(tmp_path: Path) -> AsyncIterator[Daemon]:
                            store.report], "instance")
     yield Daemon(Observed(status, chain, handled, book, registry, runner, store))
     await store.close()
-
-
-def job(job_id: int) -> Job:
-    return Job(app_instance=APP, job_id=job_id, developer=KEY.developer, agent=KEY.agent,
-               agent_method=KEY.agent_method)
 
 
 def counted(name: str, **labels: str) -> float:
@@ -360,8 +356,8 @@ def test_json_log_lines_carry_job_key_and_a_session_fingerprint() -> None:
     )
     line = json.loads(JsonFormatter().format(record))
     assert line["level"] == "info" and line["logger"] == "coordinator.jobs"
-    assert line["message"] == f"job 7@{APP[:12]} (dev/agent/prove): completed"
-    assert line["job"] == f"7@{APP[:12]}" and line["key"] == "dev/agent/prove"
+    assert line["message"] == f"job 7@{APP[:12]} (AddExampleDev/AddAgent/prove): completed"
+    assert line["job"] == f"7@{APP[:12]}" and line["key"] == "AddExampleDev/AddAgent/prove"
     assert line["time"].endswith("+00:00")
 
     record = logging.LogRecord("coordinator.rpc", logging.DEBUG, __file__, 1,

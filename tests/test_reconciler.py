@@ -19,7 +19,7 @@ from coordinator import app
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import ConfigError, load_settings
 from coordinator.console import summary_line
-from coordinator.domain import AgentKey, JobRef, JobState
+from coordinator.domain import JobRef, JobState
 from coordinator.events.layouts import Layout
 from coordinator.instruments import REGISTRY
 from coordinator.jobs import JobBook
@@ -35,11 +35,12 @@ from coordinator.sui.keys import SuiKey
 from coordinator.sui.objects import Connect
 from coordinator.sui.transactions import SharedObject, StartJob
 from tests.e2e_support import Daemon, status_when, stored_jobs, write_config
+from tests.support import ADD_KEY, AGENT, DEV, METHOD, register_app
 
 OURS = "0x" + "a1" * 32
 OTHER = "0x" + "b2" * 32
 TIMEOUT_SECS = 300.0
-KEY = AgentKey("Dev", "Agent", "prove")
+KEY = ADD_KEY
 Failed = list[tuple[str, int, str]]
 
 
@@ -52,7 +53,7 @@ class Chain:
         self.failed: Failed = []
 
     def create_jobs(self, count: int, app: str = "add") -> list[int]:
-        jobs = [self.sim.create_job(app, developer="Dev", agent="Agent", method="prove").job_id
+        jobs = [self.sim.create_job(app, developer=DEV, agent=AGENT, method=METHOD).job_id
                 for _ in range(count)]
         self.sim.seal()
         return jobs
@@ -451,10 +452,8 @@ async def test_the_daemon_reconciles_what_its_stream_missed_and_shows_it(
 ) -> None:
     """The wiring: the daemon's reconciler child, its passes in GetStatus."""
     sim = Simnet(checkpoint_interval_secs=0.2)
-    sim.register_developer("Dev")
-    sim.register_agent("Dev", "Agent")  # no method: the jobs wait, no container runs
-    sim.create_app_instance("add")
-    sim.create_job("add", developer="Dev", agent="Agent", method="prove")
+    register_app(sim, None, "add")  # no method: the jobs wait, no container runs
+    sim.create_job("add", developer=DEV, agent=AGENT, method=METHOD)
     async with trio.open_nursery() as nursery:
         target = await nursery.start(serve, sim, "127.0.0.1", 0)
         daemon = write_config(tmp_path, sock_dir, f"http://{target}",
@@ -464,7 +463,7 @@ async def test_the_daemon_reconciles_what_its_stream_missed_and_shows_it(
         await status_when(daemon.socket, lambda s: s.jobs_by_state["pending"] == 1,
                           within=30, what="the first job, seen by the stream")
         # Two transactions the stream never hears of: they reach no checkpoint.
-        sim.create_job("add", developer="Dev", agent="Agent", method="prove")
+        sim.create_job("add", developer=DEV, agent=AGENT, method=METHOD)
         sim.chain.pending.pop()
         sim.complete_job("add", 1)
         sim.chain.pending.pop()

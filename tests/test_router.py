@@ -8,17 +8,17 @@ from typing import Any
 import pytest
 
 from coordinator.dispatcher import DispatchStatus, Router, WrongChain
-from coordinator.domain import AgentKey, AgentMethod, JobRef, JobState
-from coordinator.events import JobCreatedEvent, JobStatus
+from coordinator.domain import AgentMethod, JobRef, JobState
 from coordinator.events.layouts import Layout, neutral
 from coordinator.events.models import BcsEvent, MethodAddedEvent
 from coordinator.events.parser import CoordinationEvent, EventParser, LedgerPosition
 from coordinator.jobs import JobBook
 from coordinator.registry import Registry
 from coordinator.store import Ledger, Store
+from tests.support import ADD_KEY, APP_INSTANCE, job_created
 
-KEY = AgentKey("dev", "agent", "prove")
-APP = "0x" + "a" * 64
+KEY = ADD_KEY
+APP = APP_INSTANCE
 AGENT_ID = "0x" + "b" * 64
 
 
@@ -28,11 +28,7 @@ def event(module: str, payload: BcsEvent, layout: Layout | None = None) -> Coord
                              "0x1", neutral(payload), layout)
 
 
-JOB_CREATED = event("jobs", JobCreatedEvent(
-    job_id=1, description=None, developer=KEY.developer, agent=KEY.agent,
-    agent_method=KEY.agent_method, app="app", app_instance=APP, app_instance_method="m",
-    sequences=None, data=b"\x01", status=JobStatus(kind="pending"), created_at=1,
-), "2025-08")
+JOB_CREATED = event("jobs", job_created(1), "2025-08")
 METHOD_ADDED = event("agent", MethodAddedEvent(
     agent_id=AGENT_ID, developer_name=KEY.developer, agent_name=KEY.agent,
     method_name=KEY.agent_method, docker_image="img:1", docker_sha256=None,
@@ -63,7 +59,8 @@ async def test_a_job_event_goes_to_the_book_and_its_write_stores_the_job(store: 
     assert router.book.jobs[JobRef(APP, 1)].state is JobState.PENDING
     assert router.registry.cached(KEY) is None
     [stored] = await store.run(Ledger.jobs)
-    assert (stored.ref, stored.state, stored.data) == (JobRef(APP, 1), JobState.PENDING, b"\x01")
+    assert (stored.ref, stored.state, stored.data) == (JobRef(APP, 1), JobState.PENDING,
+                                                       bytes([1, 2, 1]))
 
 
 async def test_an_agent_event_goes_to_the_registry_and_its_write_stores_the_method(

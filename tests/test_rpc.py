@@ -35,11 +35,20 @@ from coordinator.rpc import CoordinatorService, SocketPathError, StatusService, 
 from coordinator.rpc.service import UNSERVED
 from coordinator.status import DaemonStatus
 from coordinator.store import Store
-from tests.support import FORGED, LINE_START, created, log_lines
+from tests.support import (
+    ADD_KEY,
+    AGENT,
+    APP_INSTANCE,
+    DEV,
+    FORGED,
+    LINE_START,
+    created,
+    log_lines,
+)
 
-KEY = AgentKey("AddExampleDev", "AddAgent", "prove")
-OTHER = AgentKey("AddExampleDev", "AddAgent", "verify")
-APP = "0x" + "a" * 64
+KEY = ADD_KEY
+OTHER = AgentKey(DEV, AGENT, "verify")
+APP = APP_INSTANCE
 SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
 STATUS_SERVICE = "/silvana.coordinator.v1.CoordinatorStatusService/"
 # What the original coordinator's README tells agents (and grpcurl users) to send.

@@ -30,11 +30,10 @@ from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.executor import Executor
 from coordinator.sui.keys import SuiKey
 from tests.e2e_support import free_port
-from tests.support import ADD_KEY, created, eventually
+from tests.support import ADD_KEY, SUI, created, eventually
 
 OTHER = AgentKey("OtherDev", "OtherAgent", "prove")
 SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
-SUI = 1_000_000_000
 
 
 @dataclass

@@ -22,11 +22,11 @@ from coordinator.jobs import JobBook, Session
 from coordinator.rpc import CoordinatorService, TcpListenError, serve_tcp
 from coordinator.store import Store
 from tests.e2e_support import free_port
-from tests.support import created
+from tests.support import ADD_KEY, AGENT, APP_INSTANCE, DEV, created
 
-KEY = AgentKey("AddExampleDev", "AddAgent", "prove")
-OTHER = AgentKey("AddExampleDev", "AddAgent", "verify")
-APP = "0x" + "b" * 64
+KEY = ADD_KEY
+OTHER = AgentKey(DEV, AGENT, "verify")
+APP = APP_INSTANCE
 SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
 
 

@@ -29,10 +29,10 @@ from coordinator.jobs import JobBook
 from coordinator.logs import session_fingerprint
 from coordinator.rpc import AgentSockets, CoordinatorService, StatusService, serve
 from coordinator.store import Store
-from tests.support import ADD_KEY, created
+from tests.support import ADD_KEY, APP_INSTANCE, created
 
 OTHER = AgentKey("OtherDev", "OtherAgent", "prove")
-APP = "0x" + "a" * 64
+APP = APP_INSTANCE
 SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
 STATUS_SERVICE = "/silvana.coordinator.v1.CoordinatorStatusService/"
 

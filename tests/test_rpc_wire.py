@@ -31,13 +31,10 @@ from google.protobuf.message import Message
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import RpcSettings
-from coordinator.domain import AgentKey
-from coordinator.events import JobCreatedEvent, JobStatus
-from coordinator.events.layouts import neutral
-from coordinator.events.parser import CoordinationEvent, LedgerPosition
 from coordinator.jobs import JobBook
 from coordinator.rpc import CoordinatorService, serve
 from coordinator.store import Store
+from tests.support import ADD_KEY, APP_INSTANCE, created
 
 MESSAGES = {
     "ProofEventRequest": (
@@ -418,8 +415,8 @@ def test_the_hand_encoder_agrees_with_known_bytes() -> None:
 
 # --- our server, called by grpcio with hand-made bytes -----------------------------------
 
-KEY = AgentKey("AddExampleDev", "AddAgent", "prove")
-APP = "0x" + "c" * 64
+KEY = ADD_KEY
+APP = APP_INSTANCE
 
 
 @pytest.fixture
@@ -427,14 +424,8 @@ async def socket_path(nursery: trio.Nursery, tmp_path: Path) -> AsyncIterator[st
     store = await Store.open(tmp_path / "state")
     book = JobBook(store, max_attempts=3, lease_secs=60)
     for job_id in (12, 13):
-        payload = JobCreatedEvent(
-            job_id=job_id, description="wire", developer=KEY.developer, agent=KEY.agent,
-            agent_method=KEY.agent_method, app="AddApp", app_instance=APP,
-            app_instance_method="add", sequences=(3,), data=b"\x01\x02",
-            status=JobStatus(kind="pending"), created_at=1_700_000_000_000,
-        )
-        book.on_chain_event(CoordinationEvent(LedgerPosition(1, f"tx{job_id}", 0, 0), "jobs",
-                                              "JobCreatedEvent", "0x1", neutral(payload)))
+        book.on_chain_event(created(job_id, description="wire", sequences=(3,),
+                                    data=b"\x01\x02", created_at=1_700_000_000_000))
     directory = Path(tempfile.mkdtemp(prefix="silvana-wire-", dir="/tmp"))
     settings = RpcSettings(socket_path=directory / "c.sock")
     path = await nursery.start(serve, settings, CoordinatorService(book))

@@ -24,19 +24,16 @@ from coordinator.docker import (
 )
 from coordinator.docker.images import ProgressCallback
 from coordinator.domain import AgentKey, AgentMethod, JobRef, JobState
-from coordinator.events import JobCreatedEvent, JobStatus
-from coordinator.events.layouts import neutral
-from coordinator.events.parser import CoordinationEvent, LedgerPosition
 from coordinator.jobs import JobBook
 from coordinator.logs import session_fingerprint
 from coordinator.registry import Registry
 from coordinator.runner import WAITING_TEE, WAITING_UNKNOWN_METHOD, Runner
 from coordinator.store import Ledger, Store
-from tests.support import eventually
+from tests.support import ADD_KEY, AGENT, APP_INSTANCE, DEV, created, eventually
 
-KEY = AgentKey("dev", "agent", "prove")
-OTHER = AgentKey("dev", "agent", "verify")
-APP = "0x" + "a" * 64
+KEY = ADD_KEY
+OTHER = AgentKey(DEV, AGENT, "verify")
+APP = APP_INSTANCE
 METHOD = AgentMethod("img:1", None, 2, 1)
 
 
@@ -92,16 +89,6 @@ class FakeRuntime:
         self.closed = True
 
 
-def created(job_id: int, key: AgentKey = KEY) -> CoordinationEvent:
-    return CoordinationEvent(LedgerPosition(1, f"tx{job_id}", 0, 0), "jobs", "JobCreatedEvent",
-                             "0x1", neutral(JobCreatedEvent(
-        job_id=job_id, description=None, developer=key.developer, agent=key.agent,
-        agent_method=key.agent_method, app="app", app_instance=APP, app_instance_method="m",
-        sequences=None, data=bytes([job_id]), status=JobStatus(kind="pending"),
-        created_at=job_id,
-    )))
-
-
 @dataclass
 class Rig:
     runner: Runner
@@ -144,7 +131,8 @@ async def test_a_ready_job_runs_in_a_container_and_completes_on_exit_0(rig: Rig)
     rig.book.on_chain_event(created(1))
     await rig.until(lambda: rig.runtime.running == {1}, "the container")
     [spec] = rig.runtime.specs
-    assert (spec.job_id, spec.image, spec.job_data, spec.memory_gb) == (1, "img:1", b"\x01", 2)
+    assert (spec.job_id, spec.image, spec.job_data, spec.memory_gb) == (
+        1, "img:1", bytes([1, 2, 1]), 2)
     assert (spec.developer, spec.agent, spec.agent_method, spec.app_instance) == (*KEY, APP)
     [running] = rig.runner.running.values()
     assert running.session.session_id == spec.session_id and running.pull is not None

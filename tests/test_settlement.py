@@ -33,9 +33,8 @@ from coordinator.sui.transactions import (
     TerminateJob,
 )
 from tests.e2e_support import free_port
-from tests.support import eventually
+from tests.support import AGENT, DEV, METHOD, SUI, eventually, register_app
 
-SUI = 1_000_000_000
 START, COMPLETE, FAIL, TERMINATE = (OperationKind.START, OperationKind.COMPLETE,
                                     OperationKind.FAIL, OperationKind.TERMINATE)
 
@@ -132,13 +131,9 @@ class Rig:
 
 @pytest.fixture
 async def rig(nursery: trio.Nursery, tmp_path: Path) -> Rig:
-    sim = Simnet(checkpoint_interval_secs=0, layout="2025-11")
-    sim.register_developer("dev")
-    sim.register_agent("dev", "agent")
-    sim.add_method("dev", "agent", "prove", docker_image="img:1")
-    sim.create_app_instance("app")
+    sim = register_app(Simnet(checkpoint_interval_secs=0, layout="2025-11"), "img:1", "app")
     for _ in range(6):
-        sim.create_job("app", developer="dev", agent="agent", method="prove", data=b"\x01")
+        sim.create_job("app", developer=DEV, agent=AGENT, method=METHOD, data=b"\x01")
     key = SuiKey.generate()
     sim.fund(key.address, 10 * SUI)
     sim.seal()

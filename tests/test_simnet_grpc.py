@@ -19,8 +19,10 @@ from coordinator._pb.sui.rpc.v2 import (
     state_service_pb2,
     subscription_service_pb2,
 )
+from coordinator.domain import AgentKey
 from coordinator.events import JobCreatedEvent, JobStatus, decode_event
 from coordinator.simnet import Faults, Simnet, serve
+from tests.support import register_app
 
 T = TypeVar("T")
 TS = 1_700_000_000_000
@@ -61,10 +63,8 @@ class Client:
 async def sim(nursery: trio.Nursery) -> tuple[Simnet, str]:
     """A served simulator with one developer/agent/method and an app instance; (sim, target)."""
     sim = Simnet(checkpoint_interval_secs=0, clock_ms=lambda: TS, layout="2025-08")
-    sim.register_developer("dev")
-    sim.register_agent("dev", "agent")
-    sim.add_method("dev", "agent", "prove", docker_image="img:1")
-    sim.create_app_instance("app")
+    # Short names: the tests read them in the BCS bytes.
+    register_app(sim, "img:1", "app", key=AgentKey("dev", "agent", "prove"))
     sim.seal()
     target: str = await nursery.start(serve, sim, "127.0.0.1", 0)
     return sim, target

@@ -34,8 +34,8 @@ from coordinator.sui.transactions import (
     build_transaction,
     sign_transaction,
 )
+from tests.support import AGENT, DEV, METHOD, SUI, register_app
 
-SUI = 1_000_000_000  # MIST
 T0 = 1_700_000_000_000
 TIMEOUT = 20
 
@@ -91,12 +91,9 @@ class Chain:
 async def chain(nursery: trio.Nursery) -> Chain:
     clock = [T0]
     sim = Simnet(checkpoint_interval_secs=0, clock_ms=lambda: clock[0], layout="2025-11")
-    sim.register_developer("dev")
-    sim.register_agent("dev", "agent")
-    sim.add_method("dev", "agent", "prove", docker_image="img:1")
-    sim.create_app_instance("app", max_attempts=2)
+    register_app(sim, "img:1", "app", max_attempts=2)
     for _ in range(6):
-        sim.create_job("app", developer="dev", agent="agent", method="prove", data=b"\x01")
+        sim.create_job("app", developer=DEV, agent=AGENT, method=METHOD, data=b"\x01")
     sim.seal()
     target: str = await nursery.start(serve, sim, "127.0.0.1", 0)
     port = int(target.rsplit(":", 1)[1])

@@ -8,6 +8,7 @@ import pytest
 
 from coordinator.domain import EventId
 from coordinator.store import Ledger, Store
+from tests.support import job
 
 PKG = "0x" + "11" * 32
 
@@ -66,7 +67,6 @@ async def test_another_package_starts_afresh(tmp_path: Path) -> None:
 
 
 async def test_another_chain_forgets_cursor_seen_events_and_jobs(tmp_path: Path) -> None:
-    from coordinator.domain import Job
 
     store = await Store.open(tmp_path)
     assert await store.run(lambda ledger: ledger.bind_chain("chain-A")) is True
@@ -74,8 +74,7 @@ async def test_another_chain_forgets_cursor_seen_events_and_jobs(tmp_path: Path)
     def fill(ledger: Ledger) -> None:
         ledger.set_cursor(10)
         ledger.mark_seen(EventId("T", 0), 11)
-        ledger.save_jobs([Job(app_instance="app", job_id=1, developer="d", agent="a",
-                              agent_method="m")], now=0.0)
+        ledger.save_jobs([job(1)], now=0.0)
 
     await store.run(fill)
     assert await store.run(lambda ledger: ledger.bind_chain("chain-A")) is True
