@@ -45,7 +45,8 @@ from coordinator.domain import AgentKey, Job
 from coordinator.jobs import JobBook
 from coordinator.rpc import CoordinatorService, job_message, serve, serve_tcp
 from coordinator.rpc.checks import check_name, optional_session
-from coordinator.store import DB_FILE, SCHEMA, Ledger, Store
+from coordinator.schema import ensure_schema
+from coordinator.store import DB_FILE, Ledger, Store
 
 SERVICE = "silvana.coordinator.v1.CoordinatorService"
 KEY = AgentKey("BenchDeveloper", "BenchAgent", "prove")
@@ -75,7 +76,7 @@ def connect(kind: str, directory: Path) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = FULL")
         db.execute("PRAGMA busy_timeout = 5000")
-    db.executescript(SCHEMA)
+    ensure_schema(db)
     return db
 
 
