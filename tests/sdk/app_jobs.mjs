@@ -1,0 +1,141 @@
+// Mysten's SDK against the simulator, as an app developer uses it (docs/simulator.md):
+// create a job on an app instance, start it, complete it, then create and start
+// one more through a multicall. The SDK resolves every transaction itself
+// (SimulateTransaction), signs, executes and waits; results are read back with
+// the SDK's parsers. Prints one JSON object; tests/test_simnet_sdk.py checks it.
+//
+// Environment: SIMNET (host:port), SUI_SECRET (suiprivkey1...), PACKAGE_ID,
+// APP_INSTANCE (object id), METHOD (an app method of the instance).
+
+import { ChannelCredentials } from '@grpc/grpc-js';
+import { bcs } from '@mysten/sui/bcs';
+import { SuiGrpcClient } from '@mysten/sui/grpc';
+import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
+import { Transaction } from '@mysten/sui/transactions';
+import { GrpcTransport } from '@protobuf-ts/grpc-transport';
+
+const { SIMNET, SUI_SECRET, PACKAGE_ID, APP_INSTANCE, METHOD } = process.env;
+
+const client = new SuiGrpcClient({
+  network: 'localnet',
+  transport: new GrpcTransport({
+    host: SIMNET,
+    channelCredentials: ChannelCredentials.createInsecure(),
+  }),
+});
+const signer = Ed25519Keypair.fromSecretKey(SUI_SECRET);
+const include = { effects: true, events: true, balanceChanges: true, objectTypes: true };
+
+// The leading fields of the package's job events (the rest is not needed here).
+const JobCreated = bcs.struct('JobCreatedEvent', { job_sequence: bcs.u64() });
+const Multicall = bcs.struct('MulticallExecutedEvent', {
+  coordinator: bcs.Address,
+  complete_jobs: bcs.vector(bcs.u64()),
+  complete_results: bcs.vector(bcs.bool()),
+  fail_jobs: bcs.vector(bcs.u64()),
+  fail_results: bcs.vector(bcs.bool()),
+  terminate_jobs: bcs.vector(bcs.u64()),
+  terminate_results: bcs.vector(bcs.bool()),
+  start_jobs: bcs.vector(bcs.u64()),
+  start_results: bcs.vector(bcs.bool()),
+});
+
+/** Build, sign, execute and wait; the executed transaction as the SDK parsed it. */
+async function run(tx) {
+  const result = await client.signAndExecuteTransaction({ transaction: tx, signer, include });
+  const done = await client.waitForTransaction({ result, include });
+  const executed = done.Transaction ?? done.FailedTransaction;
+  if (!executed.status.success) throw new Error(`failed: ${executed.status.error.message}`);
+  return executed;
+}
+
+function call(tx, fn, args) {
+  tx.moveCall({
+    target: `${PACKAGE_ID}::app_instance::${fn}`,
+    arguments: [tx.object(APP_INSTANCE), ...args, tx.object.clock()],
+  });
+}
+
+function createJob(tx, data) {
+  call(tx, 'create_app_job', [
+    tx.pure.string(METHOD),
+    tx.pure.option('string', 'made by @mysten/sui'),
+    tx.pure.option('u64', null),
+    tx.pure.option('vector<u64>', null),
+    tx.pure.option('vector<u64>', null),
+    tx.pure.option('vector<u64>', null),
+    tx.pure.vector('u8', data),
+    tx.pure.option('u64', null),
+    tx.pure.option('u64', null),
+    tx.pure.option('string', null),
+  ]);
+}
+
+function eventsNamed(executed, name) {
+  return executed.events.filter((event) => event.eventType.endsWith(`::${name}`));
+}
+
+async function createdJob(data) {
+  const tx = new Transaction();
+  createJob(tx, data);
+  const executed = await run(tx);
+  const [event] = eventsNamed(executed, 'JobCreatedEvent');
+  return { executed, sequence: Number(JobCreated.parse(event.bcs).job_sequence) };
+}
+
+async function jobCall(fn, sequence) {
+  const tx = new Transaction();
+  call(tx, fn, [tx.pure.u64(sequence)]);
+  return run(tx);
+}
+
+const address = signer.toSuiAddress();
+const before = await client.getBalance({ owner: address });
+const created = await createdJob([1, 5]);
+const started = await jobCall('start_app_job', created.sequence);
+const completed = await jobCall('complete_app_job', created.sequence);
+
+// A multicall starts a second job (its memory need given), completing nothing.
+const second = await createdJob([2, 7]);
+const multicall = new Transaction();
+call(multicall, 'multicall_app_job_operations', [
+  multicall.pure.vector('u64', []),
+  multicall.pure.vector('u64', []),
+  multicall.pure.vector('string', []),
+  multicall.pure.vector('u64', []),
+  multicall.pure.vector('u64', [second.sequence]),
+  multicall.pure.vector('u64', [1]),
+  multicall.pure.u64(8),
+]);
+const multicalled = await run(multicall);
+const [multicallEvent] = eventsNamed(multicalled, 'MulticallExecutedEvent');
+const results = Multicall.parse(multicallEvent.bcs);
+
+const fetched = await client.getTransaction({ digest: started.digest, include });
+const [app] = (await client.getObjects({ objectIds: [APP_INSTANCE] })).objects;
+const after = await client.getBalance({ owner: address });
+const gas = [created.executed, started, completed, second.executed, multicalled]
+  .map((tx) => tx.balanceChanges.reduce((sum, change) => sum + BigInt(change.amount), 0n))
+  .reduce((sum, spent) => sum + spent, 0n);
+
+console.log(JSON.stringify({
+  address,
+  created: created.sequence,
+  second: second.sequence,
+  started: eventsNamed(started, 'JobStartedEvent').length,
+  completed: eventsNamed(completed, 'JobCompletedEvent').length,
+  multicall_start: results.start_jobs.map(Number),
+  multicall_results: results.start_results,
+  fetched: {
+    digest: fetched.Transaction.digest,
+    checkpoint: fetched.Transaction.checkpoint,
+    signatures: fetched.Transaction.signatures.length,
+    effects_status: fetched.Transaction.effects.status.success,
+    object_types: Object.values(fetched.Transaction.objectTypes),
+  },
+  app_instance: { type: app.type, owner: app.owner.$kind },
+  balance_before: before.balance.balance,
+  coin_balance_after: after.balance.coinBalance,
+  balance_after: after.balance.balance,
+  gas: gas.toString(),
+}));
