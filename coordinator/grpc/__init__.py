@@ -12,9 +12,11 @@ one Trio API to the rest of the daemon (task_status, cancel scopes):
   size, connection window, handshake and idle timeouts) and `Connections` gates;
 - `patches`: the in-place patch (TCP socket options on TCP sockets only,
   installed on import) and the fingerprints of every purerpc internal the
-  fixes build on (a test fails when the pinned purerpc changes one).
+  fixes build on (a test fails when the pinned purerpc changes one);
+- `status_message`: grpc-message percent-encoded only as the gRPC spec asks.
 """
 
+from coordinator.grpc import status_message
 from coordinator.grpc.client import StreamChannel, UnixChannel, unix_channel
 from coordinator.grpc.patches import install
 from coordinator.grpc.server import (
@@ -28,6 +30,7 @@ from coordinator.grpc.server import (
 from coordinator.grpc.transport import TRANSPORT_ERRORS, ByteStream, dial_tcp, dial_unix
 
 install()
+status_message.install()
 
 __all__ = [
     "DEFAULT_LIMITS",
