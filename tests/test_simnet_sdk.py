@@ -1,0 +1,133 @@
+"""Mysten's TypeScript SDK (`@mysten/sui`, `SuiGrpcClient` over native gRPC)
+against the simulator on loopback: it builds, signs, executes and waits for the
+package's job calls with no help (SimulateTransaction resolves them), reads
+the results back with its own parsers, and sees failures as a fullnode gives
+them. The SDK and its Node.js come from the npm registry (scripts/setup.sh's
+`ensure_sdk`); under CI=true a failed install fails these tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+from coordinator.simnet import Simnet, serve
+from coordinator.simnet.objects import AppInstance, AppMethod
+from coordinator.sui.keys import SuiKey
+from tests.support import ROOT, need
+
+SUI = 1_000_000_000  # MIST
+SCRIPTS = ROOT / "tests" / "sdk"
+TIMEOUT = 180
+
+
+@pytest.fixture(scope="module")
+def sdk() -> Path:
+    """The installed SDK's directory (installed now if it is not yet)."""
+    try:
+        done = subprocess.run(
+            ["bash", "-c", "source scripts/setup.sh && ensure_sdk && sdk_dir"],
+            cwd=ROOT, capture_output=True, text=True, timeout=600, check=True,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as exc:
+        stderr = getattr(exc, "stderr", "") or ""
+        need(f"Mysten's SDK could not be installed: {exc} {stderr[-2000:]}")
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+class Chain:
+    """A served simulator (2025-11, sealing per transaction) with one app
+    instance whose method `add` names a registered agent method, and a funded key."""
+
+    def __init__(self, sim: Simnet, target: str) -> None:
+        self.sim, self.target = sim, target
+        self.key = SuiKey.generate()
+        sim.fund(self.key.address, 10 * SUI)
+        sim.seal()
+        self.app: AppInstance = sim.app_instance("app")
+
+    async def run(self, sdk: Path, script: str) -> dict[str, Any]:
+        """Run one of tests/sdk's scripts with the SDK's Node.js; its JSON output."""
+        # ESM resolves packages from the script's own folder: run it from the SDK's.
+        shutil.copy(SCRIPTS / script, sdk / script)
+        env = {
+            **os.environ, "SIMNET": self.target, "SUI_SECRET": self.key.export(),
+            "PACKAGE_ID": self.sim.package_id, "APP_INSTANCE": self.app.id, "METHOD": "add",
+        }  # fmt: skip
+        with trio.fail_after(TIMEOUT):
+            done = await trio.run_process(
+                [sdk / "node_modules" / ".bin" / "node", sdk / script],
+                env=env, capture_stdout=True, capture_stderr=True, check=False,
+            )  # fmt: skip
+        if done.returncode != 0:
+            sys.stderr.write(done.stderr.decode(errors="replace"))
+        assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
+        result: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+        return result
+
+
+@pytest.fixture
+async def chain(nursery: trio.Nursery) -> Chain:
+    sim = Simnet(checkpoint_interval_secs=0, layout="2025-11")
+    sim.register_developer("dev")
+    sim.register_agent("dev", "agent")
+    sim.add_method("dev", "agent", "prove", docker_image="img:1")
+    sim.create_app_instance("app", methods={"add": AppMethod("dev", "agent", "prove")})
+    sim.seal()
+    target: str = await nursery.start(serve, sim, "127.0.0.1", 0)
+    return Chain(sim, target)
+
+
+async def test_the_sdk_builds_signs_executes_and_waits_for_job_calls(
+    chain: Chain, sdk: Path
+) -> None:
+    out = await chain.run(sdk, "app_jobs.mjs")
+    created, second = out["created"], out["second"]
+    assert out["address"] == chain.key.address
+    # create, start and complete: the job came and went; the multicall started the second.
+    assert (out["started"], out["completed"]) == (1, 1)
+    assert created not in chain.app.jobs
+    assert out["multicall_start"] == [second] and out["multicall_results"] == [True]
+    assert chain.app.jobs[second].status.kind == "running"
+    # Read back with the SDK's parsers: the transaction in a checkpoint, signed,
+    # its effects and the types of the objects it changed.
+    fetched = out["fetched"]
+    assert fetched["effects_status"] is True and fetched["signatures"] == 1
+    assert int(fetched["checkpoint"]) <= chain.sim.chain.tip.sequence_number
+    pkg = chain.sim.package_id
+    assert {f"{pkg}::app_instance::AppInstance", f"{pkg}::jobs::Job"} <= set(
+        fetched["object_types"]
+    )
+    assert out["app_instance"] == {"type": f"{pkg}::app_instance::AppInstance", "owner": "Shared"}
+    # Gas as the balance changes say, and as the coins hold.
+    balance = chain.sim.coins.balance(chain.key.address)
+    assert out["balance_before"] == str(10 * SUI)
+    assert out["balance_after"] == out["coin_balance_after"] == str(balance)
+    assert int(out["gas"]) == balance - 10 * SUI < 0
+
+
+async def test_failures_reach_the_sdk_as_a_fullnode_gives_them(chain: Chain, sdk: Path) -> None:
+    out = await chain.run(sdk, "errors.mjs")
+    abort = out["abort"]
+    assert (abort["name"], abort["kind"]) == ("SimulationError", "MoveAbort")
+    assert abort["abort"]["abortCode"] == "0"
+    assert abort["abort"]["location"]["module"] == "vec_map"
+    assert abort["abort"]["location"]["functionName"] == "insert"
+    bad = out["badSignature"]
+    assert (bad["name"], bad["code"]) == ("RpcError", "INVALID_ARGUMENT")
+    # grpc-message decoded as sent: no percent-encoding left over.
+    assert bad["message"].startswith(
+        f"Invalid user signature: Required Signature from {chain.key.address} is absent"
+    )
+    stale = out["stale"]
+    assert stale["code"] == "INVALID_ARGUMENT"
+    assert "is not available for consumption, current version: 0x" in stale["message"]
+    gas = out["insufficientGas"]
+    assert gas["name"] == "SimulationError" and gas["message"].endswith("InsufficientGas")
