@@ -106,6 +106,18 @@ async def test_the_sdk_builds_signs_executes_and_waits_for_job_calls(
         fetched["object_types"]
     )
     assert out["app_instance"] == {"type": f"{pkg}::app_instance::AppInstance", "owner": "Shared"}
+    # The reads an app makes around its transactions.
+    sui = "0x" + "0" * 63 + "2::sui::SUI"
+    assert out["chain"]["balances"] == [[sui, str(10 * SUI)]]
+    assert out["chain"]["reference_gas_price"] == str(chain.sim.reference_gas_price)
+    assert out["chain"]["epoch"] == "0" and int(out["chain"]["protocol_version"]) > 0
+    assert out["chain"]["epoch_start_ms"] == str(chain.sim.chain.checkpoints[0].timestamp_ms)
+    assert out["start_app_job"] == {
+        "visibility": "public",
+        "parameters": [["mutable", "datatype"], [None, "u64"], ["immutable", "datatype"],
+                       ["mutable", "datatype"]],
+        "returns": ["bool"],
+    }
     # Gas as the balance changes say, and as the coins hold.
     balance = chain.sim.coins.balance(chain.key.address)
     assert out["balance_before"] == str(10 * SUI)

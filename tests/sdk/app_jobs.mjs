@@ -91,6 +91,15 @@ async function jobCall(fn, sequence) {
 
 const address = signer.toSuiAddress();
 const before = await client.getBalance({ owner: address });
+const { balances } = await client.listBalances({ owner: address });
+const { referenceGasPrice } = await client.getReferenceGasPrice();
+const { protocolConfig } = await client.getProtocolConfig();
+const { systemState } = await client.getCurrentSystemState();
+const { function: startFunction } = await client.getMoveFunction({
+  packageId: PACKAGE_ID,
+  moduleName: 'app_instance',
+  name: 'start_app_job',
+});
 const created = await createdJob([1, 5]);
 const started = await jobCall('start_app_job', created.sequence);
 const completed = await jobCall('complete_app_job', created.sequence);
@@ -134,6 +143,18 @@ console.log(JSON.stringify({
     object_types: Object.values(fetched.Transaction.objectTypes),
   },
   app_instance: { type: app.type, owner: app.owner.$kind },
+  chain: {
+    balances: balances.map(({ coinType, balance }) => [coinType, balance]),
+    reference_gas_price: referenceGasPrice,
+    protocol_version: protocolConfig.protocolVersion,
+    epoch: systemState.epoch,
+    epoch_start_ms: systemState.epochStartTimestampMs,
+  },
+  start_app_job: {
+    visibility: startFunction.visibility,
+    parameters: startFunction.parameters.map(({ reference, body }) => [reference, body.$kind]),
+    returns: startFunction.returns.map(({ body }) => body.$kind),
+  },
   balance_before: before.balance.balance,
   coin_balance_after: after.balance.coinBalance,
   balance_after: after.balance.balance,

@@ -17,8 +17,15 @@ Semantics imitate upstream (MystenLabs/sui-apis, proto/sui/rpc/v2):
 from __future__ import annotations
 
 from coordinator.simnet.services.ledger import LedgerService
+from coordinator.simnet.services.packages import MovePackageService
 from coordinator.simnet.services.state import StateService
 from coordinator.simnet.services.subscriptions import SubscriptionService
 from coordinator.simnet.services.transactions import TransactionExecutionService
 
-__all__ = ["LedgerService", "StateService", "SubscriptionService", "TransactionExecutionService"]
+__all__ = [
+    "LedgerService",
+    "MovePackageService",
+    "StateService",
+    "SubscriptionService",
+    "TransactionExecutionService",
+]
