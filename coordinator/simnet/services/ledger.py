@@ -137,7 +137,7 @@ class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
             result = response.objects.add()
             try:
                 result.object.CopyFrom(masked(self._object(request), mask))
-            except purerpc.RpcError as exc:
+            except purerpc.RpcFailedError as exc:
                 result.error.code = exc.status.int_value
                 result.error.message = exc.status.status_message
         return response
