@@ -26,6 +26,8 @@ from coordinator.domain import AgentKey
 from coordinator.events import JobCreatedEvent, JobStatus
 from coordinator.events.layouts import neutral
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
+from coordinator.simnet import Simnet
+from coordinator.simnet.objects import AppMethod
 
 ROOT = Path(__file__).resolve().parent.parent
 BUSYBOX_IMAGE = "silvana-test/busybox:latest"
@@ -201,3 +203,16 @@ class RawH2:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def job_chain() -> Simnet:
+    """A 2025-11 simulator sealing per transaction: developer `dev`'s agent `agent`
+    with method `prove`, and app instance `app` whose method `add` runs it, with
+    one pending job (sequence 1)."""
+    sim = Simnet(checkpoint_interval_secs=0, layout="2025-11")
+    sim.register_developer("dev")
+    sim.register_agent("dev", "agent")
+    sim.add_method("dev", "agent", "prove", docker_image="img:1")
+    sim.create_app_instance("app", methods={"add": AppMethod("dev", "agent", "prove", "adds")})
+    sim.create_job("app", developer="dev", agent="agent", method="prove")
+    return sim

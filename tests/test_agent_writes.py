@@ -22,7 +22,6 @@ from coordinator.events.models_2025_11 import JobCreatedEvent, OperationFailedEv
 from coordinator.jobs import JobBook
 from coordinator.settlement import Settler
 from coordinator.simnet import Simnet, serve
-from coordinator.simnet.objects import AppMethod
 from coordinator.store import DB_FILE, Ledger, Store
 from coordinator.sui.app_instance import AppInstanceObject, read_app_instance
 from coordinator.sui.client import SuiRejected, connect
@@ -45,7 +44,7 @@ from coordinator.sui.transactions import (
     decode_operation,
 )
 from tests.e2e_support import free_port
-from tests.support import eventually
+from tests.support import eventually, job_chain
 
 SUI = 1_000_000_000
 APP_ID = "0x" + "a1" * 32
@@ -203,14 +202,7 @@ class Chain:
 
 @pytest.fixture
 async def chain(nursery: trio.Nursery) -> Chain:
-    sim = Simnet(checkpoint_interval_secs=0, layout="2025-11")
-    sim.register_developer("dev")
-    sim.register_agent("dev", "agent")
-    sim.add_method("dev", "agent", "prove", docker_image="img:1")
-    sim.create_app_instance("app", methods={
-        "add": AppMethod("dev", "agent", "prove", "adds"),
-    })
-    sim.create_job("app", developer="dev", agent="agent", method="prove")
+    sim = job_chain()
     target: str = await nursery.start(serve, sim, "127.0.0.1", 0)
     return Chain(sim, Endpoint("http", host="127.0.0.1", port=int(target.rsplit(":", 1)[1])))
 

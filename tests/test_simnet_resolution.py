@@ -24,6 +24,7 @@ from coordinator.simnet import Simnet, serve
 from coordinator.simnet.gas import BASE_UNITS
 from coordinator.sui.codec import CLOCK, SharedObject, TransactionData
 from coordinator.sui.keys import SuiKey
+from tests.support import job_chain
 from tests.test_simnet_grpc import Client, in_thread
 
 SUI = 1_000_000_000
@@ -38,12 +39,7 @@ Argument = argument_pb2.Argument
 
 @pytest.fixture
 async def served(nursery: trio.Nursery) -> tuple[Simnet, str, SuiKey]:
-    sim = Simnet(checkpoint_interval_secs=0, layout="2025-11")
-    sim.register_developer("dev")
-    sim.register_agent("dev", "agent")
-    sim.add_method("dev", "agent", "prove", docker_image="img:1")
-    sim.create_app_instance("app")
-    sim.create_job("app", developer="dev", agent="agent", method="prove", data=b"\x01")
+    sim = job_chain()
     key = SuiKey.generate()
     sim.fund(key.address, 3 * SUI)
     sim.fund(key.address, 5 * SUI)

@@ -19,9 +19,9 @@ import pytest
 import trio
 
 from coordinator.simnet import Simnet, serve
-from coordinator.simnet.objects import AppInstance, AppMethod
+from coordinator.simnet.objects import AppInstance
 from coordinator.sui.keys import SuiKey
-from tests.support import ROOT, need
+from tests.support import ROOT, job_chain, need
 
 SUI = 1_000_000_000  # MIST
 SCRIPTS = ROOT / "tests" / "sdk"
@@ -56,7 +56,8 @@ class Chain:
     async def run(self, sdk: Path, script: str) -> dict[str, Any]:
         """Run one of tests/sdk's scripts with the SDK's Node.js; its JSON output."""
         # ESM resolves packages from the script's own folder: run it from the SDK's.
-        shutil.copy(SCRIPTS / script, sdk / script)
+        for name in (script, "client.mjs"):
+            shutil.copy(SCRIPTS / name, sdk / name)
         env = {
             **os.environ, "SIMNET": self.target, "SUI_SECRET": self.key.export(),
             "PACKAGE_ID": self.sim.package_id, "APP_INSTANCE": self.app.id, "METHOD": "add",
@@ -75,11 +76,7 @@ class Chain:
 
 @pytest.fixture
 async def chain(nursery: trio.Nursery) -> Chain:
-    sim = Simnet(checkpoint_interval_secs=0, layout="2025-11")
-    sim.register_developer("dev")
-    sim.register_agent("dev", "agent")
-    sim.add_method("dev", "agent", "prove", docker_image="img:1")
-    sim.create_app_instance("app", methods={"add": AppMethod("dev", "agent", "prove")})
+    sim = job_chain()
     sim.seal()
     target: str = await nursery.start(serve, sim, "127.0.0.1", 0)
     return Chain(sim, target)

@@ -23,18 +23,7 @@ from coordinator._pb.sui.rpc.v2 import (
 from coordinator.events import normalize_address
 from coordinator.simnet.checks import input_error
 from coordinator.simnet.engine import Engine
-from coordinator.sui.codec import (
-    CLOCK,
-    Argument,
-    CallArg,
-    GasData,
-    MoveCall,
-    ObjectRef,
-    ProgrammableTransaction,
-    Pure,
-    SharedObject,
-    TransactionData,
-)
+from coordinator.sui import codec
 from coordinator.sui.signing import transaction_digest
 
 Input = input_pb2.Input
@@ -51,8 +40,8 @@ class Unresolved:
     """A transaction read from its structured form, and which parts of its gas
     the client left to the node (None: not given)."""
 
-    tx: TransactionData
-    payment: tuple[ObjectRef, ...] | None
+    tx: codec.TransactionData
+    payment: tuple[codec.ObjectRef, ...] | None
     price: int | None
     budget: int | None
 
@@ -64,55 +53,55 @@ def _address(value: str, what: str) -> str:
         raise input_error(f"{what} {value!r} is not an address") from None
 
 
-def _object_input(sim: Engine, given: input_pb2.Input) -> CallArg:
+def _object_input(sim: Engine, given: input_pb2.Input) -> codec.CallArg:
     """An object input named by id, resolved as the chain holds it now."""
     object_id = _address(given.object_id, "object input")
-    if object_id == CLOCK.object_id:
-        return CLOCK
+    if object_id == codec.CLOCK.object_id:
+        return codec.CLOCK
     app = sim.app_by_id(object_id)
     if app is not None:
         mutable = given.mutable if given.HasField("mutable") else True
-        return SharedObject(object_id, app.initial_shared_version, mutable)
+        return codec.SharedObject(object_id, app.initial_shared_version, mutable)
     coin = sim.coins.get(object_id)
     if coin is not None:
-        return ObjectRef(coin.id, coin.version, coin.digest)
+        return codec.ObjectRef(coin.id, coin.version, coin.digest)
     raise input_error(f"Could not find the referenced object {object_id} at version None")
 
 
-def _input(sim: Engine, given: input_pb2.Input) -> CallArg:
+def _input(sim: Engine, given: input_pb2.Input) -> codec.CallArg:
     kind = given.kind
     if kind == Input.PURE:
-        return Pure(given.pure)
+        return codec.Pure(given.pure)
     if kind == Input.INPUT_KIND_UNKNOWN and given.HasField("object_id"):
         return _object_input(sim, given)
     object_id = _address(given.object_id, "object input")
     if kind == Input.IMMUTABLE_OR_OWNED:
-        return ObjectRef(object_id, given.version, given.digest)
+        return codec.ObjectRef(object_id, given.version, given.digest)
     if kind == Input.SHARED:
-        return SharedObject(object_id, given.version, given.mutable)
+        return codec.SharedObject(object_id, given.version, given.mutable)
     raise input_error(f"input kind {Input.InputKind.Name(kind)} is not supported")
 
 
-def _argument(given: argument_pb2.Argument) -> Argument:
+def _argument(given: argument_pb2.Argument) -> codec.Argument:
     kind = _ARGUMENT_KINDS.get(given.kind)
     if kind is None:
         raise input_error("an argument has no kind")
     if kind == "gas":
-        return Argument("gas")
+        return codec.Argument("gas")
     if kind == "input":
-        return Argument("input", given.input)
+        return codec.Argument("input", given.input)
     if given.HasField("subresult"):
-        return Argument("nested_result", given.result, given.subresult)
-    return Argument("result", given.result)
+        return codec.Argument("nested_result", given.result, given.subresult)
+    return codec.Argument("result", given.result)
 
 
-def _command(given: transaction_pb2.Command) -> MoveCall:
+def _command(given: transaction_pb2.Command) -> codec.MoveCall:
     if not given.HasField("move_call"):
         raise input_error("the simulator runs Move calls only")
     call = given.move_call
     if call.type_arguments:
         raise input_error(f"{call.module}::{call.function} takes no type arguments")
-    return MoveCall(
+    return codec.MoveCall(
         _address(call.package, "package"), call.module, call.function,
         tuple(_argument(argument) for argument in call.arguments),
     )  # fmt: skip
@@ -141,22 +130,22 @@ def read(sim: Engine, given: transaction_pb2.Transaction) -> Unresolved:
     gas = given.gas_payment
     owner = _address(gas.owner, "gas owner") if gas.HasField("owner") else sender
     payment = tuple(
-        ObjectRef(_address(ref.object_id, "gas object"), ref.version, ref.digest)
+        codec.ObjectRef(_address(ref.object_id, "gas object"), ref.version, ref.digest)
         for ref in gas.objects
     )
     price = gas.price if gas.HasField("price") else None
     budget = gas.budget if gas.HasField("budget") else None
-    tx = TransactionData(
-        sender, GasData(payment, owner, price or 0, budget or 0),
-        ProgrammableTransaction(inputs, commands), _expiration(given),
+    tx = codec.TransactionData(
+        sender, codec.GasData(payment, owner, price or 0, budget or 0),
+        codec.ProgrammableTransaction(inputs, commands), _expiration(given),
     )  # fmt: skip
     return Unresolved(tx, payment or None, price, budget)
 
 
-def _input_message(arg: CallArg) -> input_pb2.Input:
-    if isinstance(arg, Pure):
+def _input_message(arg: codec.CallArg) -> input_pb2.Input:
+    if isinstance(arg, codec.Pure):
         return Input(kind=Input.PURE, pure=arg.value)
-    if isinstance(arg, ObjectRef):
+    if isinstance(arg, codec.ObjectRef):
         return Input(
             kind=Input.IMMUTABLE_OR_OWNED, object_id=arg.object_id, version=arg.version,
             digest=arg.digest,
@@ -167,7 +156,7 @@ def _input_message(arg: CallArg) -> input_pb2.Input:
     )  # fmt: skip
 
 
-def _argument_message(arg: Argument) -> argument_pb2.Argument:
+def _argument_message(arg: codec.Argument) -> argument_pb2.Argument:
     if arg.kind == "gas":
         return argument_pb2.Argument(kind=argument_pb2.Argument.GAS)
     if arg.kind == "input":
@@ -178,7 +167,7 @@ def _argument_message(arg: Argument) -> argument_pb2.Argument:
     return message
 
 
-def message(tx: TransactionData, tx_bytes: bytes) -> transaction_pb2.Transaction:
+def message(tx: codec.TransactionData, tx_bytes: bytes) -> transaction_pb2.Transaction:
     """The transaction as a node returns it: BCS, digest and the structured fields."""
     result = transaction_pb2.Transaction(
         digest=transaction_digest(tx_bytes), version=1, sender=tx.sender,

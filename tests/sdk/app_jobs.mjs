@@ -7,23 +7,12 @@
 // Environment: SIMNET (host:port), SUI_SECRET (suiprivkey1...), PACKAGE_ID,
 // APP_INSTANCE (object id), METHOD (an app method of the instance).
 
-import { ChannelCredentials } from '@grpc/grpc-js';
 import { bcs } from '@mysten/sui/bcs';
-import { SuiGrpcClient } from '@mysten/sui/grpc';
-import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { Transaction } from '@mysten/sui/transactions';
-import { GrpcTransport } from '@protobuf-ts/grpc-transport';
 
-const { SIMNET, SUI_SECRET, PACKAGE_ID, APP_INSTANCE, METHOD } = process.env;
+import { client, signer } from './client.mjs';
 
-const client = new SuiGrpcClient({
-  network: 'localnet',
-  transport: new GrpcTransport({
-    host: SIMNET,
-    channelCredentials: ChannelCredentials.createInsecure(),
-  }),
-});
-const signer = Ed25519Keypair.fromSecretKey(SUI_SECRET);
+const { PACKAGE_ID, APP_INSTANCE, METHOD } = process.env;
 const include = { effects: true, events: true, balanceChanges: true, objectTypes: true };
 
 // The leading fields of the package's job events (the rest is not needed here).

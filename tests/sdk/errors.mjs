@@ -3,22 +3,12 @@
 // signature, a stale gas coin, a budget too small. Prints one JSON object;
 // tests/test_simnet_sdk.py checks it. Environment as app_jobs.mjs.
 
-import { ChannelCredentials } from '@grpc/grpc-js';
-import { SuiGrpcClient } from '@mysten/sui/grpc';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { Transaction } from '@mysten/sui/transactions';
-import { GrpcTransport } from '@protobuf-ts/grpc-transport';
 
-const { SIMNET, SUI_SECRET, PACKAGE_ID, APP_INSTANCE } = process.env;
+import { client, signer } from './client.mjs';
 
-const client = new SuiGrpcClient({
-  network: 'localnet',
-  transport: new GrpcTransport({
-    host: SIMNET,
-    channelCredentials: ChannelCredentials.createInsecure(),
-  }),
-});
-const signer = Ed25519Keypair.fromSecretKey(SUI_SECRET);
+const { PACKAGE_ID, APP_INSTANCE } = process.env;
 
 function write(fn, key, value) {
   const tx = new Transaction();

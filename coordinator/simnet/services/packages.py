@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Protocol, TypeVar
+
 import purerpc
 
 from coordinator._pb.sui.rpc.v2 import (
@@ -13,6 +16,29 @@ from coordinator._pb.sui.rpc.v2 import (
 from coordinator.events import normalize_address
 from coordinator.simnet.package import package
 from coordinator.simnet.services.common import Servicer, found, invalid
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
+_MemberRequest = (
+    move_package_service_pb2.GetDatatypeRequest | move_package_service_pb2.GetFunctionRequest
+)
+
+
+def _by_name(items: Iterable[N], name: str, what: str) -> N:
+    return found(next((item for item in items if item.name == name), None), f"{what}{name}")
+
+
+def _datatypes(module: move_package_pb2.Module) -> Iterable[move_package_pb2.DatatypeDescriptor]:
+    return module.datatypes
+
+
+def _functions(module: move_package_pb2.Module) -> Iterable[move_package_pb2.FunctionDescriptor]:
+    return module.functions
 
 
 class MovePackageService(Servicer, move_package_service_grpc.MovePackageServiceServicer):
@@ -28,10 +54,7 @@ class MovePackageService(Servicer, move_package_service_grpc.MovePackageServiceS
         return package(wanted)
 
     def _module(self, package_id: str, name: str) -> move_package_pb2.Module:
-        modules = self._package(package_id).modules
-        return found(
-            next((module for module in modules if module.name == name), None), f"module {name}"
-        )
+        return _by_name(self._package(package_id).modules, name, "module ")
 
     async def GetPackage(
         self, input_message: move_package_service_pb2.GetPackageRequest
@@ -41,24 +64,23 @@ class MovePackageService(Servicer, move_package_service_grpc.MovePackageServiceS
             package=self._package(input_message.package_id)
         )
 
+    def _member(
+        self, method: str, request: _MemberRequest, kind: str,
+        members: Callable[[move_package_pb2.Module], Iterable[N]],
+    ) -> N:  # fmt: skip
+        """A module's datatype or function, named by package, module and name."""
+        self.sim.gate.enter(method)
+        module = self._module(request.package_id, request.module_name)
+        return _by_name(members(module), request.name, f"{kind} {module.name}::")
+
     async def GetDatatype(
         self, input_message: move_package_service_pb2.GetDatatypeRequest
     ) -> move_package_service_pb2.GetDatatypeResponse:
-        self.sim.gate.enter("GetDatatype")
-        request = input_message
-        module = self._module(request.package_id, request.module_name)
-        datatype = next((d for d in module.datatypes if d.name == request.name), None)
-        return move_package_service_pb2.GetDatatypeResponse(
-            datatype=found(datatype, f"datatype {request.module_name}::{request.name}")
-        )
+        datatype = self._member("GetDatatype", input_message, "datatype", _datatypes)
+        return move_package_service_pb2.GetDatatypeResponse(datatype=datatype)
 
     async def GetFunction(
         self, input_message: move_package_service_pb2.GetFunctionRequest
     ) -> move_package_service_pb2.GetFunctionResponse:
-        self.sim.gate.enter("GetFunction")
-        request = input_message
-        module = self._module(request.package_id, request.module_name)
-        function = next((f for f in module.functions if f.name == request.name), None)
-        return move_package_service_pb2.GetFunctionResponse(
-            function=found(function, f"function {request.module_name}::{request.name}")
-        )
+        function = self._member("GetFunction", input_message, "function", _functions)
+        return move_package_service_pb2.GetFunctionResponse(function=function)
