@@ -121,6 +121,7 @@ async def test_objects_balances_and_epoch(served: tuple[Simnet, str, SuiKey]) ->
     sim, target, key = served
     app, coin = sim.app_instance("app"), sim.coins.owned_by(key.address)[0]
     missing = "0x" + "cd" * 32
+    faucet = sim.chain.tip.transactions[-1].digest  # the simulator's own transaction
 
     def reads(client: Client) -> tuple[object, ...]:
         batch = client.unary(f"{LEDGER}/BatchGetObjects", ledger_service_pb2.BatchGetObjectsRequest(
@@ -135,9 +136,13 @@ async def test_objects_balances_and_epoch(served: tuple[Simnet, str, SuiKey]) ->
         epoch = client.unary(f"{LEDGER}/GetEpoch", ledger_service_pb2.GetEpochRequest(
             read_mask=FieldMask(paths=["protocol_config", "system_state.epoch", "start"])
         ), ledger_service_pb2.GetEpochResponse)  # fmt: skip
-        return batch, balances, epoch
+        funded = client.unary(f"{LEDGER}/GetTransaction", ledger_service_pb2.GetTransactionRequest(
+            digest=faucet, read_mask=FieldMask(paths=["effects.status"])
+        ), ledger_service_pb2.GetTransactionResponse)  # fmt: skip
+        return batch, balances, epoch, funded
 
-    batch, balances, epoch = await in_thread(target, reads)
+    batch, balances, epoch, funded = await in_thread(target, reads)
+    assert funded.transaction.effects.status.success  # type: ignore[attr-defined]
     first, second, third = batch.objects  # type: ignore[attr-defined]
     assert first.object.object_id == app.id and first.object.owner.version > 0
     assert second.object.balance == coin.balance

@@ -92,12 +92,16 @@ class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
         digest = input_message.digest
         tx = found(self.sim.chain.transaction(digest), f"transaction {digest!r}")
         message = messages.transaction(tx)
+        tx_epoch = self.sim.chain.epoch  # one epoch
         executed = self.sim.executed.get(tx.digest)
         if executed is not None:  # a signed transaction: what executing it said
             message.transaction.CopyFrom(executed.transaction)
             message.effects.CopyFrom(executed.effects)
             message.signatures.extend(executed.signatures)
             message.balance_changes.extend(executed.balance_changes)
+        else:  # the simulator's own (faucet, scenario, admin): they succeeded
+            message.effects.status.success = True
+            message.effects.epoch, message.effects.transaction_digest = tx_epoch, tx.digest
         return ledger_service_pb2.GetTransactionResponse(transaction=masked(message, mask))
 
     def _object(self, request: ledger_service_pb2.GetObjectRequest) -> object_pb2.Object:
