@@ -98,6 +98,27 @@ async def test_a_structured_transaction_is_resolved_and_given_gas(
     assert resolved.expiration.kind == transaction_pb2.TransactionExpiration.NONE
 
 
+async def test_a_kind_alone_is_resolved_with_checks_disabled(
+    served: tuple[Simnet, str, SuiKey],
+) -> None:
+    """What the SDK sends to build only a transaction kind (e.g. for a sponsor)."""
+    sim, target, _ = served
+    app = sim.app_instance("app")
+    tx = start_job(sim, "0x0", Input(object_id=app.id))
+    request = Sim(transaction=tx, checks=Sim.DISABLED, read_mask=FieldMask(paths=[
+        "transaction.transaction.kind", "transaction.effects.status",
+    ]))  # fmt: skip
+    response = await in_thread(target, lambda client: client.unary(
+        f"{TX}/SimulateTransaction", request,
+        transaction_execution_service_pb2.SimulateTransactionResponse,
+    ))  # fmt: skip
+    inputs = response.transaction.transaction.kind.programmable_transaction.inputs
+    assert [(i.kind, i.object_id) for i in inputs if i.kind != Input.PURE] == [
+        (Input.SHARED, app.id), (Input.SHARED, CLOCK.object_id),
+    ]
+    assert [i.mutable for i in inputs if i.kind == Input.SHARED] == [True, False]
+
+
 async def test_resolution_refuses_what_the_chain_lacks(served: tuple[Simnet, str, SuiKey]) -> None:
     sim, target, key = served
     unknown = start_job(sim, key.address, Input(object_id="0x" + "ab" * 32))

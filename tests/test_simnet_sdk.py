@@ -98,6 +98,7 @@ async def test_the_sdk_builds_signs_executes_and_waits_for_job_calls(
     out = await chain.run(sdk, "app_jobs.mjs", JOB=str(job), PENDING="1")
     assert out["address"] == chain.key.address
     assert out["completed"] == 1 and job not in chain.app.jobs
+    assert out["kind_bytes"] > 0  # a transaction kind alone, resolved
     assert out["multicall_start"] == [1] and out["multicall_results"] == [True]
     assert chain.app.jobs[1].status.kind == "running"
     # Read back with the SDK's parsers: the transaction in a checkpoint, signed,

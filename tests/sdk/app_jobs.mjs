@@ -59,6 +59,11 @@ const { function: startFunction } = await client.getMoveFunction({
   moduleName: 'app_instance',
   name: 'start_app_job',
 });
+// A transaction kind alone (what a sponsor is sent): resolved by the simulator, not run.
+const kindOnly = new Transaction();
+call(kindOnly, 'start_app_job', [kindOnly.pure.u64(pending)]);
+const kindBytes = await kindOnly.build({ client, onlyTransactionKind: true });
+
 const complete = new Transaction();
 call(complete, 'complete_app_job', [complete.pure.u64(job)]);
 const completed = await run(complete);
@@ -87,6 +92,7 @@ const gas = [completed, multicalled]
 
 console.log(JSON.stringify({
   address,
+  kind_bytes: kindBytes.length,
   completed: eventsNamed(completed, 'JobCompletedEvent').length,
   multicall_start: results.start_jobs.map(Number),
   multicall_results: results.start_results,
