@@ -1,6 +1,7 @@
 # Shared set-up for scripts/test, scripts/run and scripts/bench (sourced, not run).
 # Everything a fresh machine lacks is installed here: Debian packages, the
-# virtualenv with the project, a running Docker engine, the local test images.
+# virtualenv with the project, Mysten's SDK for its conformance tests, a running
+# Docker engine, the local test images.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
@@ -61,4 +62,31 @@ ensure_docker() {
         say "dockerd did not answer within 60 s; see /var/log/silvana-dockerd.log"
         return 1
     fi
+}
+
+# Mysten's TypeScript SDK and the Node.js it needs (22, an npm package: the
+# machine's own may be older), for the SDK conformance tests: tests/sdk's
+# package-lock.json installed with `npm ci` into a cache directory named by the
+# lock's hash, so a changed lock installs afresh and an unchanged one is reused.
+SDK_LOCK="$ROOT/tests/sdk/package-lock.json"
+sdk_dir() {
+    printf '%s/silvana/sdk-%s\n' "${XDG_CACHE_HOME:-$HOME/.cache}" \
+        "$(sha256sum "$SDK_LOCK" | cut -c1-16)"
+}
+
+ensure_sdk() {
+    local dir
+    dir="$(sdk_dir)"
+    [ -x "$dir/node_modules/.bin/node" ] && return 0
+    if ! command -v npm >/dev/null; then
+        say "installing Debian's npm (to install the SDK's own Node.js)"
+        as_root apt-get update -q >/dev/null
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+            npm >/dev/null
+    fi
+    say "installing @mysten/sui and Node.js 22 into $dir"
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    cp "$ROOT/tests/sdk/package.json" "$SDK_LOCK" "$dir.tmp/"
+    (cd "$dir.tmp" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
 }

@@ -27,6 +27,8 @@ from coordinator.events import JobCreatedEvent, JobStatus
 from coordinator.events import models_2025_11 as v11
 from coordinator.events.layouts import Layout, neutral
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
+from coordinator.simnet import Simnet
+from coordinator.simnet.objects import AppMethod
 
 if TYPE_CHECKING:
     from coordinator.simnet import Simnet
@@ -251,3 +253,13 @@ class RawH2:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def job_chain() -> Simnet:
+    """A 2025-11 simulator sealing per transaction: the demo developer, agent and
+    method, and app instance `app` whose method `add` runs it, with one pending
+    job (sequence 1)."""
+    sim = register_app(Simnet(checkpoint_interval_secs=0, layout="2025-11"), "img:1", "app",
+                       methods={"add": AppMethod(DEV, AGENT, METHOD, "adds")})
+    sim.create_job("app", developer=DEV, agent=AGENT, method=METHOD)
+    return sim

@@ -22,7 +22,6 @@ from coordinator.events.models_2025_11 import JobCreatedEvent, OperationFailedEv
 from coordinator.jobs import JobBook
 from coordinator.settlement import Settler
 from coordinator.simnet import Simnet, serve
-from coordinator.simnet.objects import AppMethod
 from coordinator.store import DB_FILE, Ledger, Store
 from coordinator.sui.app_instance import AppInstanceObject, read_app_instance
 from coordinator.sui.client import SuiRejected, connect
@@ -45,7 +44,7 @@ from coordinator.sui.transactions import (
     decode_operation,
 )
 from tests.e2e_support import free_port
-from tests.support import AGENT, DEV, METHOD, SUI, eventually, register_app
+from tests.support import AGENT, DEV, METHOD, SUI, eventually, job_chain
 
 APP_ID = "0x" + "a1" * 32
 GAS = GasData((ObjectRef("0x" + "c" * 64, 7, "11111111111111111111111111111111"),),
@@ -202,9 +201,7 @@ class Chain:
 
 @pytest.fixture
 async def chain(nursery: trio.Nursery) -> Chain:
-    sim = register_app(Simnet(checkpoint_interval_secs=0, layout="2025-11"), "img:1", "app",
-                       methods={"add": AppMethod(DEV, AGENT, METHOD, "adds")})
-    sim.create_job("app", developer=DEV, agent=AGENT, method=METHOD)
+    sim = job_chain()
     target: str = await nursery.start(serve, sim, "127.0.0.1", 0)
     return Chain(sim, Endpoint("http", host="127.0.0.1", port=int(target.rsplit(":", 1)[1])))
 

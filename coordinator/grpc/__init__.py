@@ -15,9 +15,11 @@ one Trio API to the rest of the daemon (task_status, cancel scopes):
   `handler` and the HTTP/2 `connection` with its flow control;
 - `patches`: the in-place patch (TCP socket options on TCP sockets only,
   installed on import) and the fingerprints of every purerpc internal the
-  fixes build on (a test fails when the pinned purerpc changes one).
+  fixes build on (a test fails when the pinned purerpc changes one);
+- `status_message`: grpc-message percent-encoded only as the gRPC spec asks.
 """
 
+from coordinator.grpc import status_message
 from coordinator.grpc.admission import Admission, SessionGate
 from coordinator.grpc.client import StreamChannel, UnixChannel, unix_channel
 from coordinator.grpc.limits import DEFAULT_LIMITS, Connections, ServerLimits
@@ -26,6 +28,7 @@ from coordinator.grpc.server import serve, serve_socket, serve_tcp
 from coordinator.grpc.transport import TRANSPORT_ERRORS, ByteStream, dial_tcp, dial_unix
 
 install()
+status_message.install()
 
 __all__ = [
     "DEFAULT_LIMITS",

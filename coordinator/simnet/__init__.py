@@ -21,7 +21,11 @@ instances and jobs), `pipeline_objects` (an instance's blocks, proofs,
 sequence states, settlements), `tables` (their ObjectTables in the store),
 `coins` (SUI gas coins), `handlers` (how a Move module plugs in), and signed
 transactions: `checks` (what a node refuses), `gas` (the gas model),
-`execution` (run, simulate, execute), `effects` (what a run did, as effects).
+`execution` (run, simulate, execute), `effects` (what a run did, as effects);
+what a wallet or SDK asks of a node besides: `structured` (transactions in
+their proto form, object inputs resolved), `gas_selection` (do_gas_selection),
+`system` (the epoch's system state and protocol config), `package` (the hosted
+package as MovePackageService describes it).
 The Move modules, one file each in `move/` (`registry`, `app_instance`,
 `jobs`, `jobs_2025_08`, `prover`, `sequence_state`, `block`, `settlement`;
 `Simnet.move_call` runs any of their calls directly): a new module is a new

@@ -137,15 +137,17 @@ async def _serve(args: argparse.Namespace) -> None:
     sim = build_simnet(
         scenario, package_id=args.package_id, checkpoint_interval_secs=args.checkpoint_interval
     )
+    log = logging.getLogger("coordinator.simnet")
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             await nursery.start(serve, sim, *args.listen)
+            # What a client's transactions name (docs/simulator.md).
+            for name, app in sim.app_instances.items():
+                log.info("app instance %s: %s", name, app.id)
 
             async def stop() -> None:
                 async for signum in signals:
-                    logging.getLogger("coordinator.simnet").info(
-                        "%s: stopping", signal.Signals(signum).name
-                    )
+                    log.info("%s: stopping", signal.Signals(signum).name)
                     nursery.cancel_scope.cancel()
 
             nursery.start_soon(stop)

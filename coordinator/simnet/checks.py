@@ -49,7 +49,7 @@ class Refused(Exception):
         self.message = message
 
 
-def _input_error(text: str) -> Refused:
+def input_error(text: str) -> Refused:
     return Refused("INVALID_ARGUMENT", _INPUT_ERRORS.format(text))
 
 
@@ -92,14 +92,14 @@ def prepare(sim: Engine, tx: TransactionData, tx_bytes: bytes) -> Plan:
             f"the simulator executes transactions on a 2025-11 chain only, not {sim.layout}",
         )
     if tx.expiration_epoch is not None and tx.expiration_epoch < sim.chain.epoch:
-        raise _input_error("Transaction Expired")
+        raise input_error("Transaction Expired")
     coins = _check_gas(sim, tx)
     apps = _check_shared_inputs(sim, tx)
     calls: list[DecodedCall] = []
     bad: tuple[int, ExecutionErrorKind, str] | None = None
     for index, command in enumerate(tx.kind.commands):
         if command.package != sim.package_id:
-            raise _input_error(f"Dependent package not found on-chain: {command.package}")
+            raise input_error(f"Dependent package not found on-chain: {command.package}")
         try:
             calls.append(decode_operation(tx, index))
         except BcsError as exc:
@@ -138,27 +138,27 @@ def _check_signatures(tx: TransactionData, tx_bytes: bytes, signatures: Sequence
 def _check_gas(sim: Engine, tx: TransactionData) -> list[GasCoin]:
     gas = tx.gas
     if gas.price < sim.reference_gas_price:
-        raise _input_error(
+        raise input_error(
             f"Gas price {gas.price} under reference gas price (RGP) {sim.reference_gas_price}"
         )
     if gas.budget > MAX_GAS_BUDGET:
-        raise _input_error(f"Gas budget: {gas.budget} is higher than max: {MAX_GAS_BUDGET}")
+        raise input_error(f"Gas budget: {gas.budget} is higher than max: {MAX_GAS_BUDGET}")
     least = BASE_UNITS * gas.price
     if gas.budget < least:
-        raise _input_error(f"Gas budget: {gas.budget} is lower than min: {least}")
+        raise input_error(f"Gas budget: {gas.budget} is lower than min: {least}")
     if not gas.payment:
-        raise _input_error("Gas payment should not be empty")
+        raise input_error("Gas payment should not be empty")
     coins: list[GasCoin] = []
     for ref in gas.payment:
         coin = _current_coin(sim, ref, gas.owner)
         if coin in coins:
-            raise _input_error(
+            raise input_error(
                 f"Mutable object {ref.object_id} cannot appear more than one in one transaction"
             )
         coins.append(coin)
     total = sum(coin.balance for coin in coins)
     if total < gas.budget:
-        raise _input_error(
+        raise input_error(
             f"Balance of gas object {total} is lower than the needed amount: {gas.budget}"
         )
     return coins
@@ -167,17 +167,17 @@ def _check_gas(sim: Engine, tx: TransactionData) -> list[GasCoin]:
 def _current_coin(sim: Engine, ref: ObjectRef, owner: str) -> GasCoin:
     coin = sim.coins.get(ref.object_id)
     if coin is None:
-        raise _input_error(
+        raise input_error(
             f"Could not find the referenced object {ref.object_id} at version "
             f"Some(SequenceNumber({ref.version}))"
         )
     if (coin.version, coin.digest) != (ref.version, ref.digest):
-        raise _input_error(
+        raise input_error(
             f"Object ID {ref.object_id} Version {_hex(ref.version)} Digest {ref.digest} "
             f"is not available for consumption, current version: {_hex(coin.version)}"
         )
     if coin.owner != owner:
-        raise _input_error(
+        raise input_error(
             f"Object {coin.id} is owned by account address {coin.owner}, "
             f"but given owner/signer address is {owner}"
         )
@@ -192,17 +192,17 @@ def _check_shared_inputs(sim: Engine, tx: TransactionData) -> dict[str, AppInsta
         if arg.object_id == CLOCK.object_id:
             expected = CLOCK.initial_shared_version
             if arg.mutable:
-                raise _input_error(f"Shared object {arg.object_id} can only be read (the Clock)")
+                raise input_error(f"Shared object {arg.object_id} can only be read (the Clock)")
         else:
             app = sim.app_by_id(arg.object_id)
             if app is None:
-                raise _input_error(
+                raise input_error(
                     f"Could not find the referenced object {arg.object_id} at version None"
                 )
             expected = app.initial_shared_version
             apps[app.id] = app
         if arg.initial_shared_version != expected:
-            raise _input_error(
+            raise input_error(
                 f"Shared object {arg.object_id} was given initial shared version "
                 f"{arg.initial_shared_version}, but its initial shared version is {expected}"
             )

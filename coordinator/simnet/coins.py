@@ -16,7 +16,8 @@ from coordinator.simnet.chain import digest, hash_parts
 SUI_COIN_TYPE = "0x2::sui::SUI"
 GAS_COIN_TYPE = f"0x2::coin::Coin<{SUI_COIN_TYPE}>"
 # Sui's object type strings name the framework in full.
-GAS_COIN_TYPE_LONG = f"0x{'0' * 63}2::coin::Coin<0x{'0' * 63}2::sui::SUI>"
+SUI_COIN_TYPE_LONG = f"0x{'0' * 63}2::sui::SUI"
+GAS_COIN_TYPE_LONG = f"0x{'0' * 63}2::coin::Coin<{SUI_COIN_TYPE_LONG}>"
 MAX_BALANCE = 2**64 - 1
 
 

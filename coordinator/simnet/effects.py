@@ -7,21 +7,25 @@ import copy
 from dataclasses import dataclass, field
 
 from coordinator._pb.sui.rpc.v2 import (
+    balance_change_pb2,
     effects_pb2,
     executed_transaction_pb2,
     owner_pb2,
 )
 from coordinator.events.models import BcsEvent
-from coordinator.simnet import messages
+from coordinator.simnet import messages, structured
 from coordinator.simnet.chain import TxRecord, digest
 from coordinator.simnet.checks import Plan
-from coordinator.simnet.coins import GAS_COIN_TYPE_LONG, GasCoin
+from coordinator.simnet.coins import GAS_COIN_TYPE_LONG, SUI_COIN_TYPE_LONG, GasCoin
 from coordinator.simnet.engine import Engine
 from coordinator.simnet.gas import REBATE_PERCENT
+from coordinator.simnet.handlers import MoveAbort
 from coordinator.simnet.move_object import MoveObject
 from coordinator.simnet.objects import AppInstance, Job
 
 ExecutionErrorKind = effects_pb2.ExecutionError.ExecutionErrorKind
+# The Sui framework, whose modules (vec_map, ...) are where our aborts happen.
+FRAMEWORK = "0x" + "0" * 63 + "2"
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Run:
     deleted_jobs: list[Job] = field(default_factory=list)
     touched_jobs: list[Job] = field(default_factory=list)  # created ones included
     created_jobs: list[Job] = field(default_factory=list)
+    abort: MoveAbort | None = None  # what failed it, when a Move abort did
 
     @property
     def charged(self) -> int:
@@ -50,8 +55,10 @@ def _changed(
 ) -> effects_pb2.ChangedObject:  # fmt: skip
     """One entry of the effects' changed objects; no output digest: deleted."""
     changed = effects_pb2.ChangedObject(object_id=object_id, object_type=object_type)
+    changed.input_state = effects_pb2.ChangedObject.INPUT_OBJECT_STATE_DOES_NOT_EXIST
     if input_version is not None:
         changed.input_version = input_version
+        changed.input_state = effects_pb2.ChangedObject.INPUT_OBJECT_STATE_EXISTS
     if output_digest is None:
         changed.output_state = effects_pb2.ChangedObject.OUTPUT_OBJECT_STATE_DOES_NOT_EXIST
         changed.id_operation = effects_pb2.ChangedObject.DELETED
@@ -74,9 +81,15 @@ def effects_of(
         status.error.kind, status.error.description = kind, description
         if command is not None:
             status.error.command = command
+    if result.abort is not None:
+        status.error.abort.abort_code = result.abort.code
+        location = status.error.abort.location
+        location.package, location.module = FRAMEWORK, result.abort.module
+        location.function_name = result.abort.function
     rebated = result.storage_rebate * 100 // REBATE_PERCENT if result.storage_rebate else 0
     return effects_pb2.TransactionEffects(
         digest=digest(b"effects", plan.digest, version, result.success, str(result.charged)),
+        version=2,
         status=status,
         epoch=sim.chain.epoch,
         gas_used=effects_pb2.GasCostSummary(
@@ -87,6 +100,7 @@ def effects_of(
         ),
         transaction_digest=plan.digest,
         gas_object=changed[0],
+        lamport_version=version,
         changed_objects=changed,
     )
 
@@ -144,8 +158,12 @@ def executed_message(
     plan: Plan, tx: TxRecord, effects: effects_pb2.TransactionEffects
 ) -> executed_transaction_pb2.ExecutedTransaction:
     message = messages.transaction(tx)
-    message.transaction.bcs.value = plan.tx_bytes
-    message.transaction.digest = plan.digest
-    message.transaction.sender = plan.tx.sender
+    message.transaction.CopyFrom(structured.message(plan.tx, plan.tx_bytes))
     message.effects.CopyFrom(effects)
+    charged = effects.gas_used.computation_cost + effects.gas_used.storage_cost
+    charged -= effects.gas_used.storage_rebate
+    if charged:
+        message.balance_changes.append(balance_change_pb2.BalanceChange(
+            address=plan.tx.gas.owner, coin_type=SUI_COIN_TYPE_LONG, amount=str(-charged)
+        ))  # fmt: skip
     return message

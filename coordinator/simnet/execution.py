@@ -13,11 +13,13 @@ digest once), so a client that lost an answer may resend the same bytes.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 
 from coordinator._pb.sui.rpc.v2 import (
     bcs_pb2,
     effects_pb2,
     executed_transaction_pb2,
+    signature_pb2,
     transaction_execution_service_pb2,
 )
 from coordinator.events.bcs import BOOL
@@ -79,7 +81,7 @@ def run(sim: Engine, plan: Plan, apps: dict[str, AppInstance], now: int) -> Run:
         except MoveAbort as abort:
             description = abort_description(abort, index, sim.package_id)
             error = (effects_pb2.ExecutionError.MOVE_ABORT, description, index)
-            return Run(False, error, min(computation, tx.gas.budget), 0, 0, [], [])
+            return Run(False, error, min(computation, tx.gas.budget), 0, 0, [], [], abort=abort)
         returns.append(applied)
         events.extend(emitted)
     deleted = [
@@ -131,10 +133,13 @@ def simulate(
     return response
 
 
-def execute(sim: Engine, plan: Plan) -> executed_transaction_pb2.ExecutedTransaction:
+def execute(
+    sim: Engine, plan: Plan, signatures: Sequence[bytes] = ()
+) -> executed_transaction_pb2.ExecutedTransaction:
     """Execute the plan and commit it: gas charged (coins merged into the
     first), versions advanced, deleted jobs gone, the transaction and its
-    events queued for the next checkpoint."""
+    events queued for the next checkpoint. The answer (kept to give again)
+    carries the `signatures` it was sent with."""
     now = sim.clock_ms()
     result = run(sim, plan, _snapshot(plan.apps), now)
     children = {app_id: tables.snapshot(app) for app_id, app in plan.apps.items()}
@@ -165,5 +170,13 @@ def execute(sim: Engine, plan: Plan) -> executed_transaction_pb2.ExecutedTransac
         function_of(sim, plan), result.events, sender=plan.tx.sender, tx_digest=plan.digest
     )
     executed = executed_message(plan, tx, effects_of(sim, plan, result, version, changes))
+    executed.signatures.extend(
+        # The first byte of a serialized signature is its scheme's flag.
+        signature_pb2.UserSignature(
+            bcs=bcs_pb2.Bcs(name="UserSignatureBytes", value=signature),
+            scheme=signature_pb2.SignatureScheme.Name(signature[0]),
+        )
+        for signature in signatures if signature
+    )
     sim.executed[plan.digest] = executed
     return executed

@@ -40,6 +40,11 @@ SUI_METHODS = frozenset(
         "GetBalance",
         "ExecuteTransaction",
         "SimulateTransaction",
+        "BatchGetObjects",
+        "ListBalances",
+        "GetPackage",
+        "GetDatatype",
+        "GetFunction",
     }
 )
 

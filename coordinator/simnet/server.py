@@ -1,7 +1,8 @@
 """Serve a `Simnet` over gRPC (HTTP/2, plaintext) on one TCP address.
 
-Sui's LedgerService, SubscriptionService, StateService and
-TransactionExecutionService plus our SimnetAdmin share the listener.
+Sui's LedgerService, SubscriptionService, StateService,
+TransactionExecutionService and MovePackageService plus our SimnetAdmin share
+the listener.
 `simnet_child` is the daemon's optional
 `simnet` child.
 """
@@ -19,6 +20,7 @@ from coordinator.simnet.admin import AdminService
 from coordinator.simnet.scenario import build_simnet, load_scenario
 from coordinator.simnet.services import (
     LedgerService,
+    MovePackageService,
     StateService,
     SubscriptionService,
     TransactionExecutionService,
@@ -44,6 +46,7 @@ async def serve(
         SubscriptionService(sim),
         StateService(sim),
         TransactionExecutionService(sim),
+        MovePackageService(sim),
         AdminService(sim),
     )
     async with trio.open_nursery() as nursery:

@@ -10,10 +10,11 @@ from coordinator._pb.sui.rpc.v2 import (
     event_pb2,
     ledger_service_grpc,
     ledger_service_pb2,
+    object_pb2,
     query_options_pb2,
 )
 from coordinator.events import normalize_address
-from coordinator.simnet import messages
+from coordinator.simnet import messages, system
 from coordinator.simnet.chain import (
     Position,
     checkpoint_end,
@@ -39,6 +40,9 @@ from coordinator.simnet.services.common import (
     invalid,
     masked,
 )
+
+# The most objects one BatchGetObjects call may ask for (a fullnode caps it too).
+BATCH_MAX = 1000
 
 
 class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
@@ -87,25 +91,60 @@ class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
         mask = self.enter("GetTransaction", input_message, TRANSACTION_MASK)
         digest = input_message.digest
         tx = found(self.sim.chain.transaction(digest), f"transaction {digest!r}")
-        return ledger_service_pb2.GetTransactionResponse(
-            transaction=masked(messages.transaction(tx), mask)
-        )
+        message = messages.transaction(tx)
+        tx_epoch = self.sim.chain.epoch  # one epoch
+        executed = self.sim.executed.get(tx.digest)
+        if executed is not None:  # a signed transaction: what executing it said
+            message.transaction.CopyFrom(executed.transaction)
+            message.effects.CopyFrom(executed.effects)
+            message.signatures.extend(executed.signatures)
+            message.balance_changes.extend(executed.balance_changes)
+        else:  # the simulator's own (faucet, scenario, admin): they succeeded
+            message.effects.status.success = True
+            message.effects.epoch, message.effects.transaction_digest = tx_epoch, tx.digest
+        return ledger_service_pb2.GetTransactionResponse(transaction=masked(message, mask))
+
+    def _object(self, request: ledger_service_pb2.GetObjectRequest) -> object_pb2.Object:
+        """The object (a Move object of ours or a coin) a request names, or NOT_FOUND."""
+        try:
+            object_id = normalize_address(request.object_id)
+        except ValueError:
+            raise invalid(f"object_id {request.object_id!r} is not an address") from None
+        obj = self.sim.objects.get(object_id)
+        coin = self.sim.coins.get(object_id)
+        message = (
+            messages.move_object(self.sim.objects, obj) if obj is not None
+            else messages.gas_coin(coin) if coin is not None else None
+        )  # fmt: skip
+        if message is not None and request.HasField("version"):
+            message = message if request.version == message.version else None
+        return found(message, f"object {object_id}")
 
     async def GetObject(
         self, input_message: ledger_service_pb2.GetObjectRequest
     ) -> ledger_service_pb2.GetObjectResponse:
         mask = self.enter("GetObject", input_message, OBJECT_MASK)
-        try:
-            object_id = normalize_address(input_message.object_id)
-        except ValueError:
-            raise invalid(f"object_id {input_message.object_id!r} is not an address") from None
-        obj = self.sim.objects.get(object_id)
-        if obj is not None and input_message.HasField("version"):
-            obj = obj if input_message.version == obj.object_version else None
-        obj = found(obj, f"object {object_id}")
         return ledger_service_pb2.GetObjectResponse(
-            object=masked(messages.move_object(self.sim.objects, obj), mask)
+            object=masked(self._object(input_message), mask)
         )
+
+    async def BatchGetObjects(
+        self, input_message: ledger_service_pb2.BatchGetObjectsRequest
+    ) -> ledger_service_pb2.BatchGetObjectsResponse:
+        """Each object found or not on its own: a missing one is its item's
+        error (NOT_FOUND), as upstream answers, not the call's."""
+        mask = self.enter("BatchGetObjects", input_message, OBJECT_MASK)
+        if len(input_message.requests) > BATCH_MAX:
+            raise invalid(f"at most {BATCH_MAX} objects can be requested at once")
+        response = ledger_service_pb2.BatchGetObjectsResponse()
+        for request in input_message.requests:
+            result = response.objects.add()
+            try:
+                result.object.CopyFrom(masked(self._object(request), mask))
+            except purerpc.RpcFailedError as exc:
+                result.error.code = exc.status.int_value
+                result.error.message = exc.status.status_message
+        return response
 
     async def GetEpoch(
         self, input_message: ledger_service_pb2.GetEpochRequest
@@ -115,10 +154,7 @@ class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
         epoch = self.sim.chain.epoch
         if input_message.HasField("epoch") and input_message.epoch != epoch:
             raise purerpc.NotFoundError(f"Epoch {input_message.epoch} not found")
-        message = ledger_service_pb2.Epoch(
-            epoch=epoch, reference_gas_price=self.sim.reference_gas_price
-        )
-        return ledger_service_pb2.GetEpochResponse(epoch=masked(message, mask))
+        return ledger_service_pb2.GetEpochResponse(epoch=masked(system.epoch(self.sim), mask))
 
     async def ListEvents(
         self, input_message: ledger_service_pb2.ListEventsRequest

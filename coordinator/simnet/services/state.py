@@ -8,7 +8,7 @@ from coordinator._pb.sui.rpc.v2 import (
 )
 from coordinator.events import normalize_address
 from coordinator.simnet import messages
-from coordinator.simnet.coins import GAS_COIN_TYPE, SUI_COIN_TYPE
+from coordinator.simnet.coins import GAS_COIN_TYPE, SUI_COIN_TYPE, SUI_COIN_TYPE_LONG
 from coordinator.simnet.services.common import (
     DYNAMIC_FIELD_MASK,
     OWNED_OBJECT_MASK,
@@ -78,5 +78,25 @@ class StateService(Servicer, state_service_grpc.StateServiceServicer):
             raise invalid(f"coin_type {input_message.coin_type!r} is not a type") from None
         balance = self.sim.coins.balance(owner) if sui else 0
         return state_service_pb2.GetBalanceResponse(
-            balance=state_service_pb2.Balance(coin_type=input_message.coin_type, balance=balance)
+            balance=_balance(input_message.coin_type, balance)
         )
+
+    async def ListBalances(
+        self, input_message: state_service_pb2.ListBalancesRequest
+    ) -> state_service_pb2.ListBalancesResponse:
+        """SUI is the only coin here: one entry, or none for an address without coins."""
+        self.sim.gate.enter("ListBalances")
+        owner = owner_address(input_message.owner)
+        if input_message.page_token:
+            raise invalid("page_token is not from this server")
+        balance = self.sim.coins.balance(owner)
+        return state_service_pb2.ListBalancesResponse(
+            balances=[_balance(SUI_COIN_TYPE_LONG, balance)] if balance else []
+        )
+
+
+def _balance(coin_type: str, in_coins: int) -> state_service_pb2.Balance:
+    """All of it in coin objects: the simulator keeps no address balances."""
+    return state_service_pb2.Balance(
+        coin_type=coin_type, balance=in_coins, coin_balance=in_coins, address_balance=0
+    )

@@ -13,7 +13,8 @@ from coordinator._pb.sui.rpc.v2 import (
     transaction_execution_service_grpc,
     transaction_execution_service_pb2,
 )
-from coordinator.simnet import checks, execution
+from coordinator.simnet import checks, execution, gas_selection, structured
+from coordinator.simnet.engine import Engine
 from coordinator.simnet.services.common import (
     EXECUTED_MASK,
     SIMULATED_MASK,
@@ -21,6 +22,7 @@ from coordinator.simnet.services.common import (
     invalid,
     masked,
 )
+from coordinator.sui.codec import TransactionData
 from coordinator.sui.signing import transaction_digest
 
 _Request = (
@@ -33,6 +35,36 @@ def _transaction_bytes(request: _Request) -> bytes:
     if not request.transaction.bcs.value:
         raise invalid("transaction: the BCS TransactionData (transaction.bcs) is required")
     return request.transaction.bcs.value
+
+
+def _to_simulate(
+    sim: Engine, request: transaction_execution_service_pb2.SimulateTransactionRequest
+) -> TransactionData:
+    """The transaction a simulation runs: given as BCS or structured (then its
+    object inputs resolved), with the gas it lacks selected if asked."""
+    given = request.transaction
+    if given.bcs.value:
+        tx = checks.decode_signed(given.bcs.value, None)
+        gas = tx.gas
+        unresolved = structured.Unresolved(tx, gas.payment or None, gas.price, gas.budget)
+    else:
+        unresolved = structured.read(sim, given)
+    if request.do_gas_selection:
+        return gas_selection.select(sim, unresolved)
+    return unresolved.tx
+
+
+_DISABLED = transaction_execution_service_pb2.SimulateTransactionRequest.DISABLED
+_SimulateResponse = transaction_execution_service_pb2.SimulateTransactionResponse
+
+
+def _resolved_only(tx: TransactionData) -> _SimulateResponse:
+    """A transaction kind resolved with no gas to run it on (checks disabled, as
+    the SDK asks when it builds only the kind, e.g. for a sponsor): its inputs
+    resolved, not run."""
+    response = _SimulateResponse()
+    response.transaction.transaction.CopyFrom(structured.message(tx, tx.to_bytes()))
+    return response
 
 
 @contextmanager
@@ -61,7 +93,8 @@ class TransactionExecutionService(
             tx = checks.decode_signed(tx_bytes, signatures)
             executed = self.sim.executed.get(transaction_digest(tx_bytes))
             if executed is None:
-                executed = execution.execute(self.sim, checks.prepare(self.sim, tx, tx_bytes))
+                plan = checks.prepare(self.sim, tx, tx_bytes)
+                executed = execution.execute(self.sim, plan, signatures)
                 if self.sim.checkpoint_interval_secs == 0:
                     self.sim.seal()
         self.sim.gate.answer_lost()
@@ -75,8 +108,12 @@ class TransactionExecutionService(
         self, input_message: transaction_execution_service_pb2.SimulateTransactionRequest
     ) -> transaction_execution_service_pb2.SimulateTransactionResponse:
         mask = self.enter("SimulateTransaction", input_message, SIMULATED_MASK)
-        tx_bytes = _transaction_bytes(input_message)
         with _refusals():
-            tx = checks.decode_signed(tx_bytes, None)
-            response = execution.simulate(self.sim, checks.prepare(self.sim, tx, tx_bytes))
+            tx = _to_simulate(self.sim, input_message)
+            if input_message.checks == _DISABLED and not tx.gas.payment:
+                response = _resolved_only(tx)
+            else:
+                plan = checks.prepare(self.sim, tx, tx.to_bytes())
+                response = execution.simulate(self.sim, plan)
+        response.suggested_gas_price = self.sim.reference_gas_price
         return masked(response, mask)

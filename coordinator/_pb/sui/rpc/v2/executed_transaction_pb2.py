@@ -23,19 +23,20 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from coordinator._pb.sui.rpc.v2 import balance_change_pb2 as sui_dot_rpc_dot_v2_dot_balance__change__pb2
 from coordinator._pb.sui.rpc.v2 import effects_pb2 as sui_dot_rpc_dot_v2_dot_effects__pb2
 from coordinator._pb.sui.rpc.v2 import event_pb2 as sui_dot_rpc_dot_v2_dot_event__pb2
 from coordinator._pb.sui.rpc.v2 import signature_pb2 as sui_dot_rpc_dot_v2_dot_signature__pb2
 from coordinator._pb.sui.rpc.v2 import transaction_pb2 as sui_dot_rpc_dot_v2_dot_transaction__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%sui/rpc/v2/executed_transaction.proto\x12\nsui.rpc.v2\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18sui/rpc/v2/effects.proto\x1a\x16sui/rpc/v2/event.proto\x1a\x1asui/rpc/v2/signature.proto\x1a\x1csui/rpc/v2/transaction.proto\"\xc8\x03\n\x13\x45xecutedTransaction\x12\x13\n\x06\x64igest\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x31\n\x0btransaction\x18\x02 \x01(\x0b\x32\x17.sui.rpc.v2.TransactionH\x01\x88\x01\x01\x12-\n\nsignatures\x18\x03 \x03(\x0b\x32\x19.sui.rpc.v2.UserSignature\x12\x34\n\x07\x65\x66\x66\x65\x63ts\x18\x04 \x01(\x0b\x32\x1e.sui.rpc.v2.TransactionEffectsH\x02\x88\x01\x01\x12\x32\n\x06\x65vents\x18\x05 \x01(\x0b\x32\x1d.sui.rpc.v2.TransactionEventsH\x03\x88\x01\x01\x12\x17\n\ncheckpoint\x18\x06 \x01(\x04H\x04\x88\x01\x01\x12\x32\n\ttimestamp\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x05\x88\x01\x01\x12\x1e\n\x11transaction_index\x18\n \x01(\x04H\x06\x88\x01\x01\x42\t\n\x07_digestB\x0e\n\x0c_transactionB\n\n\x08_effectsB\t\n\x07_eventsB\r\n\x0b_checkpointB\x0c\n\n_timestampB\x14\n\x12_transaction_indexb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%sui/rpc/v2/executed_transaction.proto\x12\nsui.rpc.v2\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsui/rpc/v2/balance_change.proto\x1a\x18sui/rpc/v2/effects.proto\x1a\x16sui/rpc/v2/event.proto\x1a\x1asui/rpc/v2/signature.proto\x1a\x1csui/rpc/v2/transaction.proto\"\xfc\x03\n\x13\x45xecutedTransaction\x12\x13\n\x06\x64igest\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x31\n\x0btransaction\x18\x02 \x01(\x0b\x32\x17.sui.rpc.v2.TransactionH\x01\x88\x01\x01\x12-\n\nsignatures\x18\x03 \x03(\x0b\x32\x19.sui.rpc.v2.UserSignature\x12\x34\n\x07\x65\x66\x66\x65\x63ts\x18\x04 \x01(\x0b\x32\x1e.sui.rpc.v2.TransactionEffectsH\x02\x88\x01\x01\x12\x32\n\x06\x65vents\x18\x05 \x01(\x0b\x32\x1d.sui.rpc.v2.TransactionEventsH\x03\x88\x01\x01\x12\x17\n\ncheckpoint\x18\x06 \x01(\x04H\x04\x88\x01\x01\x12\x32\n\ttimestamp\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x05\x88\x01\x01\x12\x32\n\x0f\x62\x61lance_changes\x18\x08 \x03(\x0b\x32\x19.sui.rpc.v2.BalanceChange\x12\x1e\n\x11transaction_index\x18\n \x01(\x04H\x06\x88\x01\x01\x42\t\n\x07_digestB\x0e\n\x0c_transactionB\n\n\x08_effectsB\t\n\x07_eventsB\r\n\x0b_checkpointB\x0c\n\n_timestampB\x14\n\x12_transaction_indexb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'coordinator._pb.sui.rpc.v2.executed_transaction_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EXECUTEDTRANSACTION']._serialized_start=195
-  _globals['_EXECUTEDTRANSACTION']._serialized_end=651
+  _globals['_EXECUTEDTRANSACTION']._serialized_start=228
+  _globals['_EXECUTEDTRANSACTION']._serialized_end=736
 # @@protoc_insertion_point(module_scope)

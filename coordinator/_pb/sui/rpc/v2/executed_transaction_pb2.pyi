@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from coordinator._pb.sui.rpc.v2 import balance_change_pb2 as _balance_change_pb2
 from coordinator._pb.sui.rpc.v2 import effects_pb2 as _effects_pb2
 from coordinator._pb.sui.rpc.v2 import event_pb2 as _event_pb2
 from coordinator._pb.sui.rpc.v2 import signature_pb2 as _signature_pb2
@@ -14,7 +15,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ExecutedTransaction(_message.Message):
-    __slots__ = ("digest", "transaction", "signatures", "effects", "events", "checkpoint", "timestamp", "transaction_index")
+    __slots__ = ("digest", "transaction", "signatures", "effects", "events", "checkpoint", "timestamp", "balance_changes", "transaction_index")
     DIGEST_FIELD_NUMBER: _ClassVar[int]
     TRANSACTION_FIELD_NUMBER: _ClassVar[int]
     SIGNATURES_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +23,7 @@ class ExecutedTransaction(_message.Message):
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_CHANGES_FIELD_NUMBER: _ClassVar[int]
     TRANSACTION_INDEX_FIELD_NUMBER: _ClassVar[int]
     digest: str
     transaction: _transaction_pb2.Transaction
@@ -30,5 +32,6 @@ class ExecutedTransaction(_message.Message):
     events: _event_pb2.TransactionEvents
     checkpoint: int
     timestamp: _timestamp_pb2.Timestamp
+    balance_changes: _containers.RepeatedCompositeFieldContainer[_balance_change_pb2.BalanceChange]
     transaction_index: int
-    def __init__(self, digest: _Optional[str] = ..., transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ..., signatures: _Optional[_Iterable[_Union[_signature_pb2.UserSignature, _Mapping]]] = ..., effects: _Optional[_Union[_effects_pb2.TransactionEffects, _Mapping]] = ..., events: _Optional[_Union[_event_pb2.TransactionEvents, _Mapping]] = ..., checkpoint: _Optional[int] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_index: _Optional[int] = ...) -> None: ...
+    def __init__(self, digest: _Optional[str] = ..., transaction: _Optional[_Union[_transaction_pb2.Transaction, _Mapping]] = ..., signatures: _Optional[_Iterable[_Union[_signature_pb2.UserSignature, _Mapping]]] = ..., effects: _Optional[_Union[_effects_pb2.TransactionEffects, _Mapping]] = ..., events: _Optional[_Union[_event_pb2.TransactionEvents, _Mapping]] = ..., checkpoint: _Optional[int] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., balance_changes: _Optional[_Iterable[_Union[_balance_change_pb2.BalanceChange, _Mapping]]] = ..., transaction_index: _Optional[int] = ...) -> None: ...

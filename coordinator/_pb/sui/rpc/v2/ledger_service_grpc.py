@@ -34,6 +34,11 @@ class LedgerServiceServicer(purerpc.Servicer):
     ) -> ledger_service_pb2.GetObjectResponse:
         raise purerpc.UnimplementedError("sui.rpc.v2.LedgerService/GetObject")
 
+    async def BatchGetObjects(
+        self, input_message: ledger_service_pb2.BatchGetObjectsRequest
+    ) -> ledger_service_pb2.BatchGetObjectsResponse:
+        raise purerpc.UnimplementedError("sui.rpc.v2.LedgerService/BatchGetObjects")
+
     async def GetTransaction(
         self, input_message: ledger_service_pb2.GetTransactionRequest
     ) -> ledger_service_pb2.GetTransactionResponse:
@@ -73,6 +78,15 @@ class LedgerServiceServicer(purerpc.Servicer):
                 purerpc.Cardinality.UNARY_UNARY,
                 ledger_service_pb2.GetObjectRequest,
                 ledger_service_pb2.GetObjectResponse,
+            ),
+        )
+        service.add_method(
+            "BatchGetObjects",
+            self.BatchGetObjects,
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                ledger_service_pb2.BatchGetObjectsRequest,
+                ledger_service_pb2.BatchGetObjectsResponse,
             ),
         )
         service.add_method(
@@ -140,6 +154,14 @@ class LedgerServiceStub:
                 ledger_service_pb2.GetObjectResponse,
             ),
         )
+        self._BatchGetObjects = client.get_method_stub(
+            "BatchGetObjects",
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                ledger_service_pb2.BatchGetObjectsRequest,
+                ledger_service_pb2.BatchGetObjectsResponse,
+            ),
+        )
         self._GetTransaction = client.get_method_stub(
             "GetTransaction",
             purerpc.RPCSignature(
@@ -191,6 +213,16 @@ class LedgerServiceStub:
     ) -> ledger_service_pb2.GetObjectResponse:
         response: ledger_service_pb2.GetObjectResponse
         response = await self._GetObject(message, metadata=metadata)
+        return response
+
+    async def BatchGetObjects(
+        self,
+        message: ledger_service_pb2.BatchGetObjectsRequest,
+        *,
+        metadata: _Metadata | None = None,
+    ) -> ledger_service_pb2.BatchGetObjectsResponse:
+        response: ledger_service_pb2.BatchGetObjectsResponse
+        response = await self._BatchGetObjects(message, metadata=metadata)
         return response
 
     async def GetTransaction(

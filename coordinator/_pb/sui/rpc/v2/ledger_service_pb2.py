@@ -24,47 +24,56 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from coordinator._pb.google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 from coordinator._pb.sui.rpc.v2 import checkpoint_pb2 as sui_dot_rpc_dot_v2_dot_checkpoint__pb2
 from coordinator._pb.sui.rpc.v2 import event_pb2 as sui_dot_rpc_dot_v2_dot_event__pb2
 from coordinator._pb.sui.rpc.v2 import executed_transaction_pb2 as sui_dot_rpc_dot_v2_dot_executed__transaction__pb2
 from coordinator._pb.sui.rpc.v2 import filter_pb2 as sui_dot_rpc_dot_v2_dot_filter__pb2
 from coordinator._pb.sui.rpc.v2 import object_pb2 as sui_dot_rpc_dot_v2_dot_object__pb2
+from coordinator._pb.sui.rpc.v2 import protocol_config_pb2 as sui_dot_rpc_dot_v2_dot_protocol__config__pb2
 from coordinator._pb.sui.rpc.v2 import query_options_pb2 as sui_dot_rpc_dot_v2_dot_query__options__pb2
+from coordinator._pb.sui.rpc.v2 import system_state_pb2 as sui_dot_rpc_dot_v2_dot_system__state__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsui/rpc/v2/ledger_service.proto\x12\nsui.rpc.v2\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bsui/rpc/v2/checkpoint.proto\x1a\x16sui/rpc/v2/event.proto\x1a%sui/rpc/v2/executed_transaction.proto\x1a\x17sui/rpc/v2/filter.proto\x1a\x17sui/rpc/v2/object.proto\x1a\x1esui/rpc/v2/query_options.proto\"\x17\n\x15GetServiceInfoRequest\"\xda\x02\n\x16GetServiceInfoResponse\x12\x15\n\x08\x63hain_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05\x63hain\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05\x65poch\x18\x03 \x01(\x04H\x02\x88\x01\x01\x12\x1e\n\x11\x63heckpoint_height\x18\x04 \x01(\x04H\x03\x88\x01\x01\x12\x32\n\ttimestamp\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x04\x88\x01\x01\x12(\n\x1blowest_available_checkpoint\x18\x06 \x01(\x04H\x05\x88\x01\x01\x12\x13\n\x06server\x18\x08 \x01(\tH\x06\x88\x01\x01\x42\x0b\n\t_chain_idB\x08\n\x06_chainB\x08\n\x06_epochB\x14\n\x12_checkpoint_heightB\x0c\n\n_timestampB\x1e\n\x1c_lowest_available_checkpointB\t\n\x07_server\"\x9c\x01\n\x10GetObjectRequest\x12\x16\n\tobject_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x14\n\x07version\x18\x02 \x01(\x04H\x01\x88\x01\x01\x12\x32\n\tread_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x02\x88\x01\x01\x42\x0c\n\n_object_idB\n\n\x08_versionB\x0c\n\n_read_mask\"G\n\x11GetObjectResponse\x12\'\n\x06object\x18\x01 \x01(\x0b\x32\x12.sui.rpc.v2.ObjectH\x00\x88\x01\x01\x42\t\n\x07_object\"y\n\x15GetTransactionRequest\x12\x13\n\x06\x64igest\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x32\n\tread_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x01\x88\x01\x01\x42\t\n\x07_digestB\x0c\n\n_read_mask\"c\n\x16GetTransactionResponse\x12\x39\n\x0btransaction\x18\x01 \x01(\x0b\x32\x1f.sui.rpc.v2.ExecutedTransactionH\x00\x88\x01\x01\x42\x0e\n\x0c_transaction\"\x96\x01\n\x14GetCheckpointRequest\x12\x19\n\x0fsequence_number\x18\x01 \x01(\x04H\x00\x12\x10\n\x06\x64igest\x18\x02 \x01(\tH\x00\x12\x32\n\tread_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x01\x88\x01\x01\x42\x0f\n\rcheckpoint_idB\x0c\n\n_read_mask\"W\n\x15GetCheckpointResponse\x12/\n\ncheckpoint\x18\x01 \x01(\x0b\x32\x16.sui.rpc.v2.CheckpointH\x00\x88\x01\x01\x42\r\n\x0b_checkpoint\"\xae\x02\n\x11ListEventsRequest\x12\x32\n\tread_mask\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x00\x88\x01\x01\x12\x1d\n\x10start_checkpoint\x18\x02 \x01(\x04H\x01\x88\x01\x01\x12\x1b\n\x0e\x65nd_checkpoint\x18\x03 \x01(\x04H\x02\x88\x01\x01\x12,\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x17.sui.rpc.v2.EventFilterH\x03\x88\x01\x01\x12.\n\x07options\x18\x05 \x01(\x0b\x32\x18.sui.rpc.v2.QueryOptionsH\x04\x88\x01\x01\x42\x0c\n\n_read_maskB\x13\n\x11_start_checkpointB\x11\n\x0f_end_checkpointB\t\n\x07_filterB\n\n\x08_options\"\xb2\x01\n\x12ListEventsResponse\x12%\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x11.sui.rpc.v2.EventH\x00\x88\x01\x01\x12-\n\twatermark\x18\x02 \x01(\x0b\x32\x15.sui.rpc.v2.WatermarkH\x01\x88\x01\x01\x12&\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x14.sui.rpc.v2.QueryEndH\x02\x88\x01\x01\x42\x08\n\x06_eventB\x0c\n\n_watermarkB\x06\n\x04_end\"q\n\x0fGetEpochRequest\x12\x12\n\x05\x65poch\x18\x01 \x01(\x04H\x00\x88\x01\x01\x12\x32\n\tread_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x01\x88\x01\x01\x42\x08\n\x06_epochB\x0c\n\n_read_mask\"C\n\x10GetEpochResponse\x12%\n\x05\x65poch\x18\x01 \x01(\x0b\x32\x11.sui.rpc.v2.EpochH\x00\x88\x01\x01\x42\x08\n\x06_epoch\"_\n\x05\x45poch\x12\x12\n\x05\x65poch\x18\x01 \x01(\x04H\x00\x88\x01\x01\x12 \n\x13reference_gas_price\x18\x08 \x01(\x04H\x01\x88\x01\x01\x42\x08\n\x06_epochB\x16\n\x14_reference_gas_price2\xf7\x03\n\rLedgerService\x12W\n\x0eGetServiceInfo\x12!.sui.rpc.v2.GetServiceInfoRequest\x1a\".sui.rpc.v2.GetServiceInfoResponse\x12H\n\tGetObject\x12\x1c.sui.rpc.v2.GetObjectRequest\x1a\x1d.sui.rpc.v2.GetObjectResponse\x12W\n\x0eGetTransaction\x12!.sui.rpc.v2.GetTransactionRequest\x1a\".sui.rpc.v2.GetTransactionResponse\x12T\n\rGetCheckpoint\x12 .sui.rpc.v2.GetCheckpointRequest\x1a!.sui.rpc.v2.GetCheckpointResponse\x12\x45\n\x08GetEpoch\x12\x1b.sui.rpc.v2.GetEpochRequest\x1a\x1c.sui.rpc.v2.GetEpochResponse\x12M\n\nListEvents\x12\x1d.sui.rpc.v2.ListEventsRequest\x1a\x1e.sui.rpc.v2.ListEventsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsui/rpc/v2/ledger_service.proto\x12\nsui.rpc.v2\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x1bsui/rpc/v2/checkpoint.proto\x1a\x16sui/rpc/v2/event.proto\x1a%sui/rpc/v2/executed_transaction.proto\x1a\x17sui/rpc/v2/filter.proto\x1a\x17sui/rpc/v2/object.proto\x1a sui/rpc/v2/protocol_config.proto\x1a\x1esui/rpc/v2/query_options.proto\x1a\x1dsui/rpc/v2/system_state.proto\"\x17\n\x15GetServiceInfoRequest\"\xda\x02\n\x16GetServiceInfoResponse\x12\x15\n\x08\x63hain_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05\x63hain\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05\x65poch\x18\x03 \x01(\x04H\x02\x88\x01\x01\x12\x1e\n\x11\x63heckpoint_height\x18\x04 \x01(\x04H\x03\x88\x01\x01\x12\x32\n\ttimestamp\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x04\x88\x01\x01\x12(\n\x1blowest_available_checkpoint\x18\x06 \x01(\x04H\x05\x88\x01\x01\x12\x13\n\x06server\x18\x08 \x01(\tH\x06\x88\x01\x01\x42\x0b\n\t_chain_idB\x08\n\x06_chainB\x08\n\x06_epochB\x14\n\x12_checkpoint_heightB\x0c\n\n_timestampB\x1e\n\x1c_lowest_available_checkpointB\t\n\x07_server\"\x9c\x01\n\x10GetObjectRequest\x12\x16\n\tobject_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x14\n\x07version\x18\x02 \x01(\x04H\x01\x88\x01\x01\x12\x32\n\tread_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x02\x88\x01\x01\x42\x0c\n\n_object_idB\n\n\x08_versionB\x0c\n\n_read_mask\"G\n\x11GetObjectResponse\x12\'\n\x06object\x18\x01 \x01(\x0b\x32\x12.sui.rpc.v2.ObjectH\x00\x88\x01\x01\x42\t\n\x07_object\"\x8a\x01\n\x16\x42\x61tchGetObjectsRequest\x12.\n\x08requests\x18\x01 \x03(\x0b\x32\x1c.sui.rpc.v2.GetObjectRequest\x12\x32\n\tread_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x00\x88\x01\x01\x42\x0c\n\n_read_mask\"G\n\x17\x42\x61tchGetObjectsResponse\x12,\n\x07objects\x18\x01 \x03(\x0b\x32\x1b.sui.rpc.v2.GetObjectResult\"f\n\x0fGetObjectResult\x12$\n\x06object\x18\x01 \x01(\x0b\x32\x12.sui.rpc.v2.ObjectH\x00\x12#\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\x08\n\x06result\"y\n\x15GetTransactionRequest\x12\x13\n\x06\x64igest\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x32\n\tread_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x01\x88\x01\x01\x42\t\n\x07_digestB\x0c\n\n_read_mask\"c\n\x16GetTransactionResponse\x12\x39\n\x0btransaction\x18\x01 \x01(\x0b\x32\x1f.sui.rpc.v2.ExecutedTransactionH\x00\x88\x01\x01\x42\x0e\n\x0c_transaction\"\x96\x01\n\x14GetCheckpointRequest\x12\x19\n\x0fsequence_number\x18\x01 \x01(\x04H\x00\x12\x10\n\x06\x64igest\x18\x02 \x01(\tH\x00\x12\x32\n\tread_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x01\x88\x01\x01\x42\x0f\n\rcheckpoint_idB\x0c\n\n_read_mask\"W\n\x15GetCheckpointResponse\x12/\n\ncheckpoint\x18\x01 \x01(\x0b\x32\x16.sui.rpc.v2.CheckpointH\x00\x88\x01\x01\x42\r\n\x0b_checkpoint\"\xae\x02\n\x11ListEventsRequest\x12\x32\n\tread_mask\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x00\x88\x01\x01\x12\x1d\n\x10start_checkpoint\x18\x02 \x01(\x04H\x01\x88\x01\x01\x12\x1b\n\x0e\x65nd_checkpoint\x18\x03 \x01(\x04H\x02\x88\x01\x01\x12,\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x17.sui.rpc.v2.EventFilterH\x03\x88\x01\x01\x12.\n\x07options\x18\x05 \x01(\x0b\x32\x18.sui.rpc.v2.QueryOptionsH\x04\x88\x01\x01\x42\x0c\n\n_read_maskB\x13\n\x11_start_checkpointB\x11\n\x0f_end_checkpointB\t\n\x07_filterB\n\n\x08_options\"\xb2\x01\n\x12ListEventsResponse\x12%\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x11.sui.rpc.v2.EventH\x00\x88\x01\x01\x12-\n\twatermark\x18\x02 \x01(\x0b\x32\x15.sui.rpc.v2.WatermarkH\x01\x88\x01\x01\x12&\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x14.sui.rpc.v2.QueryEndH\x02\x88\x01\x01\x42\x08\n\x06_eventB\x0c\n\n_watermarkB\x06\n\x04_end\"q\n\x0fGetEpochRequest\x12\x12\n\x05\x65poch\x18\x01 \x01(\x04H\x00\x88\x01\x01\x12\x32\n\tread_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x01\x88\x01\x01\x42\x08\n\x06_epochB\x0c\n\n_read_mask\"C\n\x10GetEpochResponse\x12%\n\x05\x65poch\x18\x01 \x01(\x0b\x32\x11.sui.rpc.v2.EpochH\x00\x88\x01\x01\x42\x08\n\x06_epoch\"\xe0\x02\n\x05\x45poch\x12\x12\n\x05\x65poch\x18\x01 \x01(\x04H\x00\x88\x01\x01\x12\x32\n\x0csystem_state\x18\x03 \x01(\x0b\x32\x17.sui.rpc.v2.SystemStateH\x01\x88\x01\x01\x12\x1d\n\x10\x66irst_checkpoint\x18\x04 \x01(\x04H\x02\x88\x01\x01\x12.\n\x05start\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x03\x88\x01\x01\x12 \n\x13reference_gas_price\x18\x08 \x01(\x04H\x04\x88\x01\x01\x12\x38\n\x0fprotocol_config\x18\t \x01(\x0b\x32\x1a.sui.rpc.v2.ProtocolConfigH\x05\x88\x01\x01\x42\x08\n\x06_epochB\x0f\n\r_system_stateB\x13\n\x11_first_checkpointB\x08\n\x06_startB\x16\n\x14_reference_gas_priceB\x12\n\x10_protocol_config2\xd3\x04\n\rLedgerService\x12W\n\x0eGetServiceInfo\x12!.sui.rpc.v2.GetServiceInfoRequest\x1a\".sui.rpc.v2.GetServiceInfoResponse\x12H\n\tGetObject\x12\x1c.sui.rpc.v2.GetObjectRequest\x1a\x1d.sui.rpc.v2.GetObjectResponse\x12Z\n\x0f\x42\x61tchGetObjects\x12\".sui.rpc.v2.BatchGetObjectsRequest\x1a#.sui.rpc.v2.BatchGetObjectsResponse\x12W\n\x0eGetTransaction\x12!.sui.rpc.v2.GetTransactionRequest\x1a\".sui.rpc.v2.GetTransactionResponse\x12T\n\rGetCheckpoint\x12 .sui.rpc.v2.GetCheckpointRequest\x1a!.sui.rpc.v2.GetCheckpointResponse\x12\x45\n\x08GetEpoch\x12\x1b.sui.rpc.v2.GetEpochRequest\x1a\x1c.sui.rpc.v2.GetEpochResponse\x12M\n\nListEvents\x12\x1d.sui.rpc.v2.ListEventsRequest\x1a\x1e.sui.rpc.v2.ListEventsResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'coordinator._pb.sui.rpc.v2.ledger_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETSERVICEINFOREQUEST']._serialized_start=288
-  _globals['_GETSERVICEINFOREQUEST']._serialized_end=311
-  _globals['_GETSERVICEINFORESPONSE']._serialized_start=314
-  _globals['_GETSERVICEINFORESPONSE']._serialized_end=660
-  _globals['_GETOBJECTREQUEST']._serialized_start=663
-  _globals['_GETOBJECTREQUEST']._serialized_end=819
-  _globals['_GETOBJECTRESPONSE']._serialized_start=821
-  _globals['_GETOBJECTRESPONSE']._serialized_end=892
-  _globals['_GETTRANSACTIONREQUEST']._serialized_start=894
-  _globals['_GETTRANSACTIONREQUEST']._serialized_end=1015
-  _globals['_GETTRANSACTIONRESPONSE']._serialized_start=1017
-  _globals['_GETTRANSACTIONRESPONSE']._serialized_end=1116
-  _globals['_GETCHECKPOINTREQUEST']._serialized_start=1119
-  _globals['_GETCHECKPOINTREQUEST']._serialized_end=1269
-  _globals['_GETCHECKPOINTRESPONSE']._serialized_start=1271
-  _globals['_GETCHECKPOINTRESPONSE']._serialized_end=1358
-  _globals['_LISTEVENTSREQUEST']._serialized_start=1361
-  _globals['_LISTEVENTSREQUEST']._serialized_end=1663
-  _globals['_LISTEVENTSRESPONSE']._serialized_start=1666
-  _globals['_LISTEVENTSRESPONSE']._serialized_end=1844
-  _globals['_GETEPOCHREQUEST']._serialized_start=1846
-  _globals['_GETEPOCHREQUEST']._serialized_end=1959
-  _globals['_GETEPOCHRESPONSE']._serialized_start=1961
-  _globals['_GETEPOCHRESPONSE']._serialized_end=2028
-  _globals['_EPOCH']._serialized_start=2030
-  _globals['_EPOCH']._serialized_end=2125
-  _globals['_LEDGERSERVICE']._serialized_start=2128
-  _globals['_LEDGERSERVICE']._serialized_end=2631
+  _globals['_GETSERVICEINFOREQUEST']._serialized_start=378
+  _globals['_GETSERVICEINFOREQUEST']._serialized_end=401
+  _globals['_GETSERVICEINFORESPONSE']._serialized_start=404
+  _globals['_GETSERVICEINFORESPONSE']._serialized_end=750
+  _globals['_GETOBJECTREQUEST']._serialized_start=753
+  _globals['_GETOBJECTREQUEST']._serialized_end=909
+  _globals['_GETOBJECTRESPONSE']._serialized_start=911
+  _globals['_GETOBJECTRESPONSE']._serialized_end=982
+  _globals['_BATCHGETOBJECTSREQUEST']._serialized_start=985
+  _globals['_BATCHGETOBJECTSREQUEST']._serialized_end=1123
+  _globals['_BATCHGETOBJECTSRESPONSE']._serialized_start=1125
+  _globals['_BATCHGETOBJECTSRESPONSE']._serialized_end=1196
+  _globals['_GETOBJECTRESULT']._serialized_start=1198
+  _globals['_GETOBJECTRESULT']._serialized_end=1300
+  _globals['_GETTRANSACTIONREQUEST']._serialized_start=1302
+  _globals['_GETTRANSACTIONREQUEST']._serialized_end=1423
+  _globals['_GETTRANSACTIONRESPONSE']._serialized_start=1425
+  _globals['_GETTRANSACTIONRESPONSE']._serialized_end=1524
+  _globals['_GETCHECKPOINTREQUEST']._serialized_start=1527
+  _globals['_GETCHECKPOINTREQUEST']._serialized_end=1677
+  _globals['_GETCHECKPOINTRESPONSE']._serialized_start=1679
+  _globals['_GETCHECKPOINTRESPONSE']._serialized_end=1766
+  _globals['_LISTEVENTSREQUEST']._serialized_start=1769
+  _globals['_LISTEVENTSREQUEST']._serialized_end=2071
+  _globals['_LISTEVENTSRESPONSE']._serialized_start=2074
+  _globals['_LISTEVENTSRESPONSE']._serialized_end=2252
+  _globals['_GETEPOCHREQUEST']._serialized_start=2254
+  _globals['_GETEPOCHREQUEST']._serialized_end=2367
+  _globals['_GETEPOCHRESPONSE']._serialized_start=2369
+  _globals['_GETEPOCHRESPONSE']._serialized_end=2436
+  _globals['_EPOCH']._serialized_start=2439
+  _globals['_EPOCH']._serialized_end=2791
+  _globals['_LEDGERSERVICE']._serialized_start=2794
+  _globals['_LEDGERSERVICE']._serialized_end=3389
 # @@protoc_insertion_point(module_scope)

@@ -2,15 +2,19 @@ import datetime
 
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from coordinator._pb.google.rpc import status_pb2 as _status_pb2
 from coordinator._pb.sui.rpc.v2 import checkpoint_pb2 as _checkpoint_pb2
 from coordinator._pb.sui.rpc.v2 import event_pb2 as _event_pb2
 from coordinator._pb.sui.rpc.v2 import executed_transaction_pb2 as _executed_transaction_pb2
 from coordinator._pb.sui.rpc.v2 import filter_pb2 as _filter_pb2
 from coordinator._pb.sui.rpc.v2 import object_pb2 as _object_pb2
+from coordinator._pb.sui.rpc.v2 import protocol_config_pb2 as _protocol_config_pb2
 from coordinator._pb.sui.rpc.v2 import query_options_pb2 as _query_options_pb2
+from coordinator._pb.sui.rpc.v2 import system_state_pb2 as _system_state_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -52,6 +56,28 @@ class GetObjectResponse(_message.Message):
     OBJECT_FIELD_NUMBER: _ClassVar[int]
     object: _object_pb2.Object
     def __init__(self, object: _Optional[_Union[_object_pb2.Object, _Mapping]] = ...) -> None: ...
+
+class BatchGetObjectsRequest(_message.Message):
+    __slots__ = ("requests", "read_mask")
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    READ_MASK_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[GetObjectRequest]
+    read_mask: _field_mask_pb2.FieldMask
+    def __init__(self, requests: _Optional[_Iterable[_Union[GetObjectRequest, _Mapping]]] = ..., read_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class BatchGetObjectsResponse(_message.Message):
+    __slots__ = ("objects",)
+    OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    objects: _containers.RepeatedCompositeFieldContainer[GetObjectResult]
+    def __init__(self, objects: _Optional[_Iterable[_Union[GetObjectResult, _Mapping]]] = ...) -> None: ...
+
+class GetObjectResult(_message.Message):
+    __slots__ = ("object", "error")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    object: _object_pb2.Object
+    error: _status_pb2.Status
+    def __init__(self, object: _Optional[_Union[_object_pb2.Object, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class GetTransactionRequest(_message.Message):
     __slots__ = ("digest", "read_mask")
@@ -122,9 +148,17 @@ class GetEpochResponse(_message.Message):
     def __init__(self, epoch: _Optional[_Union[Epoch, _Mapping]] = ...) -> None: ...
 
 class Epoch(_message.Message):
-    __slots__ = ("epoch", "reference_gas_price")
+    __slots__ = ("epoch", "system_state", "first_checkpoint", "start", "reference_gas_price", "protocol_config")
     EPOCH_FIELD_NUMBER: _ClassVar[int]
+    SYSTEM_STATE_FIELD_NUMBER: _ClassVar[int]
+    FIRST_CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_GAS_PRICE_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_CONFIG_FIELD_NUMBER: _ClassVar[int]
     epoch: int
+    system_state: _system_state_pb2.SystemState
+    first_checkpoint: int
+    start: _timestamp_pb2.Timestamp
     reference_gas_price: int
-    def __init__(self, epoch: _Optional[int] = ..., reference_gas_price: _Optional[int] = ...) -> None: ...
+    protocol_config: _protocol_config_pb2.ProtocolConfig
+    def __init__(self, epoch: _Optional[int] = ..., system_state: _Optional[_Union[_system_state_pb2.SystemState, _Mapping]] = ..., first_checkpoint: _Optional[int] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reference_gas_price: _Optional[int] = ..., protocol_config: _Optional[_Union[_protocol_config_pb2.ProtocolConfig, _Mapping]] = ...) -> None: ...

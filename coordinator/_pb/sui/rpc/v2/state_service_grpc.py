@@ -39,6 +39,11 @@ class StateServiceServicer(purerpc.Servicer):
     ) -> state_service_pb2.GetBalanceResponse:
         raise purerpc.UnimplementedError("sui.rpc.v2.StateService/GetBalance")
 
+    async def ListBalances(
+        self, input_message: state_service_pb2.ListBalancesRequest
+    ) -> state_service_pb2.ListBalancesResponse:
+        raise purerpc.UnimplementedError("sui.rpc.v2.StateService/ListBalances")
+
     @property
     def service(self) -> purerpc.Service:
         service = purerpc.Service("sui.rpc.v2.StateService")
@@ -67,6 +72,15 @@ class StateServiceServicer(purerpc.Servicer):
                 purerpc.Cardinality.UNARY_UNARY,
                 state_service_pb2.GetBalanceRequest,
                 state_service_pb2.GetBalanceResponse,
+            ),
+        )
+        service.add_method(
+            "ListBalances",
+            self.ListBalances,
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                state_service_pb2.ListBalancesRequest,
+                state_service_pb2.ListBalancesResponse,
             ),
         )
         return service
@@ -106,6 +120,14 @@ class StateServiceStub:
                 state_service_pb2.GetBalanceResponse,
             ),
         )
+        self._ListBalances = client.get_method_stub(
+            "ListBalances",
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                state_service_pb2.ListBalancesRequest,
+                state_service_pb2.ListBalancesResponse,
+            ),
+        )
 
     async def ListDynamicFields(
         self,
@@ -135,4 +157,14 @@ class StateServiceStub:
     ) -> state_service_pb2.GetBalanceResponse:
         response: state_service_pb2.GetBalanceResponse
         response = await self._GetBalance(message, metadata=metadata)
+        return response
+
+    async def ListBalances(
+        self,
+        message: state_service_pb2.ListBalancesRequest,
+        *,
+        metadata: _Metadata | None = None,
+    ) -> state_service_pb2.ListBalancesResponse:
+        response: state_service_pb2.ListBalancesResponse
+        response = await self._ListBalances(message, metadata=metadata)
         return response

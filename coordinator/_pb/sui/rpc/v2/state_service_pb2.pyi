@@ -97,9 +97,31 @@ class GetBalanceResponse(_message.Message):
     def __init__(self, balance: _Optional[_Union[Balance, _Mapping]] = ...) -> None: ...
 
 class Balance(_message.Message):
-    __slots__ = ("coin_type", "balance")
+    __slots__ = ("coin_type", "balance", "address_balance", "coin_balance")
     COIN_TYPE_FIELD_NUMBER: _ClassVar[int]
     BALANCE_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    COIN_BALANCE_FIELD_NUMBER: _ClassVar[int]
     coin_type: str
     balance: int
-    def __init__(self, coin_type: _Optional[str] = ..., balance: _Optional[int] = ...) -> None: ...
+    address_balance: int
+    coin_balance: int
+    def __init__(self, coin_type: _Optional[str] = ..., balance: _Optional[int] = ..., address_balance: _Optional[int] = ..., coin_balance: _Optional[int] = ...) -> None: ...
+
+class ListBalancesRequest(_message.Message):
+    __slots__ = ("owner", "page_size", "page_token")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    page_size: int
+    page_token: bytes
+    def __init__(self, owner: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[bytes] = ...) -> None: ...
+
+class ListBalancesResponse(_message.Message):
+    __slots__ = ("balances", "next_page_token")
+    BALANCES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    balances: _containers.RepeatedCompositeFieldContainer[Balance]
+    next_page_token: bytes
+    def __init__(self, balances: _Optional[_Iterable[_Union[Balance, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ...) -> None: ...

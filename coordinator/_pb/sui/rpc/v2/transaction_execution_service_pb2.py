@@ -23,37 +23,34 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
+from coordinator._pb.sui.rpc.v2 import argument_pb2 as sui_dot_rpc_dot_v2_dot_argument__pb2
 from coordinator._pb.sui.rpc.v2 import bcs_pb2 as sui_dot_rpc_dot_v2_dot_bcs__pb2
 from coordinator._pb.sui.rpc.v2 import executed_transaction_pb2 as sui_dot_rpc_dot_v2_dot_executed__transaction__pb2
 from coordinator._pb.sui.rpc.v2 import signature_pb2 as sui_dot_rpc_dot_v2_dot_signature__pb2
 from coordinator._pb.sui.rpc.v2 import transaction_pb2 as sui_dot_rpc_dot_v2_dot_transaction__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.sui/rpc/v2/transaction_execution_service.proto\x12\nsui.rpc.v2\x1a google/protobuf/field_mask.proto\x1a\x14sui/rpc/v2/bcs.proto\x1a%sui/rpc/v2/executed_transaction.proto\x1a\x1asui/rpc/v2/signature.proto\x1a\x1csui/rpc/v2/transaction.proto\"\xcf\x01\n\x19\x45xecuteTransactionRequest\x12\x31\n\x0btransaction\x18\x01 \x01(\x0b\x32\x17.sui.rpc.v2.TransactionH\x00\x88\x01\x01\x12-\n\nsignatures\x18\x02 \x03(\x0b\x32\x19.sui.rpc.v2.UserSignature\x12\x32\n\tread_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x01\x88\x01\x01\x42\x0e\n\x0c_transactionB\x0c\n\n_read_mask\"g\n\x1a\x45xecuteTransactionResponse\x12\x39\n\x0btransaction\x18\x01 \x01(\x0b\x32\x1f.sui.rpc.v2.ExecutedTransactionH\x00\x88\x01\x01\x42\x0e\n\x0c_transaction\"\xdf\x02\n\x1aSimulateTransactionRequest\x12\x31\n\x0btransaction\x18\x01 \x01(\x0b\x32\x17.sui.rpc.v2.TransactionH\x00\x88\x01\x01\x12\x32\n\tread_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x01\x88\x01\x01\x12M\n\x06\x63hecks\x18\x03 \x01(\x0e\x32\x38.sui.rpc.v2.SimulateTransactionRequest.TransactionChecksH\x02\x88\x01\x01\x12\x1d\n\x10\x64o_gas_selection\x18\x04 \x01(\x08H\x03\x88\x01\x01\".\n\x11TransactionChecks\x12\x0b\n\x07\x45NABLED\x10\x00\x12\x0c\n\x08\x44ISABLED\x10\x01\x42\x0e\n\x0c_transactionB\x0c\n\n_read_maskB\t\n\x07_checksB\x13\n\x11_do_gas_selection\"\xd6\x01\n\x1bSimulateTransactionResponse\x12\x39\n\x0btransaction\x18\x01 \x01(\x0b\x32\x1f.sui.rpc.v2.ExecutedTransactionH\x00\x88\x01\x01\x12\x32\n\x0f\x63ommand_outputs\x18\x02 \x03(\x0b\x32\x19.sui.rpc.v2.CommandResult\x12 \n\x13suggested_gas_price\x18\x03 \x01(\x04H\x01\x88\x01\x01\x42\x0e\n\x0c_transactionB\x16\n\x14_suggested_gas_price\"t\n\rCommandResult\x12\x30\n\rreturn_values\x18\x01 \x03(\x0b\x32\x19.sui.rpc.v2.CommandOutput\x12\x31\n\x0emutated_by_ref\x18\x02 \x03(\x0b\x32\x19.sui.rpc.v2.CommandOutput\"x\n\rCommandOutput\x12+\n\x08\x61rgument\x18\x01 \x01(\x0b\x32\x14.sui.rpc.v2.ArgumentH\x00\x88\x01\x01\x12#\n\x05value\x18\x02 \x01(\x0b\x32\x0f.sui.rpc.v2.BcsH\x01\x88\x01\x01\x42\x0b\n\t_argumentB\x08\n\x06_value\"\xf8\x01\n\x08\x41rgument\x12\x34\n\x04kind\x18\x01 \x01(\x0e\x32!.sui.rpc.v2.Argument.ArgumentKindH\x00\x88\x01\x01\x12\x12\n\x05input\x18\x02 \x01(\rH\x01\x88\x01\x01\x12\x13\n\x06result\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x16\n\tsubresult\x18\x04 \x01(\rH\x03\x88\x01\x01\"I\n\x0c\x41rgumentKind\x12\x19\n\x15\x41RGUMENT_KIND_UNKNOWN\x10\x00\x12\x07\n\x03GAS\x10\x01\x12\t\n\x05INPUT\x10\x02\x12\n\n\x06RESULT\x10\x03\x42\x07\n\x05_kindB\x08\n\x06_inputB\t\n\x07_resultB\x0c\n\n_subresult2\xea\x01\n\x1bTransactionExecutionService\x12\x63\n\x12\x45xecuteTransaction\x12%.sui.rpc.v2.ExecuteTransactionRequest\x1a&.sui.rpc.v2.ExecuteTransactionResponse\x12\x66\n\x13SimulateTransaction\x12&.sui.rpc.v2.SimulateTransactionRequest\x1a\'.sui.rpc.v2.SimulateTransactionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.sui/rpc/v2/transaction_execution_service.proto\x12\nsui.rpc.v2\x1a google/protobuf/field_mask.proto\x1a\x19sui/rpc/v2/argument.proto\x1a\x14sui/rpc/v2/bcs.proto\x1a%sui/rpc/v2/executed_transaction.proto\x1a\x1asui/rpc/v2/signature.proto\x1a\x1csui/rpc/v2/transaction.proto\"\xcf\x01\n\x19\x45xecuteTransactionRequest\x12\x31\n\x0btransaction\x18\x01 \x01(\x0b\x32\x17.sui.rpc.v2.TransactionH\x00\x88\x01\x01\x12-\n\nsignatures\x18\x02 \x03(\x0b\x32\x19.sui.rpc.v2.UserSignature\x12\x32\n\tread_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x01\x88\x01\x01\x42\x0e\n\x0c_transactionB\x0c\n\n_read_mask\"g\n\x1a\x45xecuteTransactionResponse\x12\x39\n\x0btransaction\x18\x01 \x01(\x0b\x32\x1f.sui.rpc.v2.ExecutedTransactionH\x00\x88\x01\x01\x42\x0e\n\x0c_transaction\"\xdf\x02\n\x1aSimulateTransactionRequest\x12\x31\n\x0btransaction\x18\x01 \x01(\x0b\x32\x17.sui.rpc.v2.TransactionH\x00\x88\x01\x01\x12\x32\n\tread_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskH\x01\x88\x01\x01\x12M\n\x06\x63hecks\x18\x03 \x01(\x0e\x32\x38.sui.rpc.v2.SimulateTransactionRequest.TransactionChecksH\x02\x88\x01\x01\x12\x1d\n\x10\x64o_gas_selection\x18\x04 \x01(\x08H\x03\x88\x01\x01\".\n\x11TransactionChecks\x12\x0b\n\x07\x45NABLED\x10\x00\x12\x0c\n\x08\x44ISABLED\x10\x01\x42\x0e\n\x0c_transactionB\x0c\n\n_read_maskB\t\n\x07_checksB\x13\n\x11_do_gas_selection\"\xd6\x01\n\x1bSimulateTransactionResponse\x12\x39\n\x0btransaction\x18\x01 \x01(\x0b\x32\x1f.sui.rpc.v2.ExecutedTransactionH\x00\x88\x01\x01\x12\x32\n\x0f\x63ommand_outputs\x18\x02 \x03(\x0b\x32\x19.sui.rpc.v2.CommandResult\x12 \n\x13suggested_gas_price\x18\x03 \x01(\x04H\x01\x88\x01\x01\x42\x0e\n\x0c_transactionB\x16\n\x14_suggested_gas_price\"t\n\rCommandResult\x12\x30\n\rreturn_values\x18\x01 \x03(\x0b\x32\x19.sui.rpc.v2.CommandOutput\x12\x31\n\x0emutated_by_ref\x18\x02 \x03(\x0b\x32\x19.sui.rpc.v2.CommandOutput\"x\n\rCommandOutput\x12+\n\x08\x61rgument\x18\x01 \x01(\x0b\x32\x14.sui.rpc.v2.ArgumentH\x00\x88\x01\x01\x12#\n\x05value\x18\x02 \x01(\x0b\x32\x0f.sui.rpc.v2.BcsH\x01\x88\x01\x01\x42\x0b\n\t_argumentB\x08\n\x06_value2\xea\x01\n\x1bTransactionExecutionService\x12\x63\n\x12\x45xecuteTransaction\x12%.sui.rpc.v2.ExecuteTransactionRequest\x1a&.sui.rpc.v2.ExecuteTransactionResponse\x12\x66\n\x13SimulateTransaction\x12&.sui.rpc.v2.SimulateTransactionRequest\x1a\'.sui.rpc.v2.SimulateTransactionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'coordinator._pb.sui.rpc.v2.transaction_execution_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EXECUTETRANSACTIONREQUEST']._serialized_start=216
-  _globals['_EXECUTETRANSACTIONREQUEST']._serialized_end=423
-  _globals['_EXECUTETRANSACTIONRESPONSE']._serialized_start=425
-  _globals['_EXECUTETRANSACTIONRESPONSE']._serialized_end=528
-  _globals['_SIMULATETRANSACTIONREQUEST']._serialized_start=531
-  _globals['_SIMULATETRANSACTIONREQUEST']._serialized_end=882
-  _globals['_SIMULATETRANSACTIONREQUEST_TRANSACTIONCHECKS']._serialized_start=774
-  _globals['_SIMULATETRANSACTIONREQUEST_TRANSACTIONCHECKS']._serialized_end=820
-  _globals['_SIMULATETRANSACTIONRESPONSE']._serialized_start=885
-  _globals['_SIMULATETRANSACTIONRESPONSE']._serialized_end=1099
-  _globals['_COMMANDRESULT']._serialized_start=1101
-  _globals['_COMMANDRESULT']._serialized_end=1217
-  _globals['_COMMANDOUTPUT']._serialized_start=1219
-  _globals['_COMMANDOUTPUT']._serialized_end=1339
-  _globals['_ARGUMENT']._serialized_start=1342
-  _globals['_ARGUMENT']._serialized_end=1590
-  _globals['_ARGUMENT_ARGUMENTKIND']._serialized_start=1473
-  _globals['_ARGUMENT_ARGUMENTKIND']._serialized_end=1546
-  _globals['_TRANSACTIONEXECUTIONSERVICE']._serialized_start=1593
-  _globals['_TRANSACTIONEXECUTIONSERVICE']._serialized_end=1827
+  _globals['_EXECUTETRANSACTIONREQUEST']._serialized_start=243
+  _globals['_EXECUTETRANSACTIONREQUEST']._serialized_end=450
+  _globals['_EXECUTETRANSACTIONRESPONSE']._serialized_start=452
+  _globals['_EXECUTETRANSACTIONRESPONSE']._serialized_end=555
+  _globals['_SIMULATETRANSACTIONREQUEST']._serialized_start=558
+  _globals['_SIMULATETRANSACTIONREQUEST']._serialized_end=909
+  _globals['_SIMULATETRANSACTIONREQUEST_TRANSACTIONCHECKS']._serialized_start=801
+  _globals['_SIMULATETRANSACTIONREQUEST_TRANSACTIONCHECKS']._serialized_end=847
+  _globals['_SIMULATETRANSACTIONRESPONSE']._serialized_start=912
+  _globals['_SIMULATETRANSACTIONRESPONSE']._serialized_end=1126
+  _globals['_COMMANDRESULT']._serialized_start=1128
+  _globals['_COMMANDRESULT']._serialized_end=1244
+  _globals['_COMMANDOUTPUT']._serialized_start=1246
+  _globals['_COMMANDOUTPUT']._serialized_end=1366
+  _globals['_TRANSACTIONEXECUTIONSERVICE']._serialized_start=1369
+  _globals['_TRANSACTIONEXECUTIONSERVICE']._serialized_end=1603
 # @@protoc_insertion_point(module_scope)

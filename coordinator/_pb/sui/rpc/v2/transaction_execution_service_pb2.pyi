@@ -1,4 +1,5 @@
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
+from coordinator._pb.sui.rpc.v2 import argument_pb2 as _argument_pb2
 from coordinator._pb.sui.rpc.v2 import bcs_pb2 as _bcs_pb2
 from coordinator._pb.sui.rpc.v2 import executed_transaction_pb2 as _executed_transaction_pb2
 from coordinator._pb.sui.rpc.v2 import signature_pb2 as _signature_pb2
@@ -68,28 +69,6 @@ class CommandOutput(_message.Message):
     __slots__ = ("argument", "value")
     ARGUMENT_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
-    argument: Argument
+    argument: _argument_pb2.Argument
     value: _bcs_pb2.Bcs
-    def __init__(self, argument: _Optional[_Union[Argument, _Mapping]] = ..., value: _Optional[_Union[_bcs_pb2.Bcs, _Mapping]] = ...) -> None: ...
-
-class Argument(_message.Message):
-    __slots__ = ("kind", "input", "result", "subresult")
-    class ArgumentKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-        __slots__ = ()
-        ARGUMENT_KIND_UNKNOWN: _ClassVar[Argument.ArgumentKind]
-        GAS: _ClassVar[Argument.ArgumentKind]
-        INPUT: _ClassVar[Argument.ArgumentKind]
-        RESULT: _ClassVar[Argument.ArgumentKind]
-    ARGUMENT_KIND_UNKNOWN: Argument.ArgumentKind
-    GAS: Argument.ArgumentKind
-    INPUT: Argument.ArgumentKind
-    RESULT: Argument.ArgumentKind
-    KIND_FIELD_NUMBER: _ClassVar[int]
-    INPUT_FIELD_NUMBER: _ClassVar[int]
-    RESULT_FIELD_NUMBER: _ClassVar[int]
-    SUBRESULT_FIELD_NUMBER: _ClassVar[int]
-    kind: Argument.ArgumentKind
-    input: int
-    result: int
-    subresult: int
-    def __init__(self, kind: _Optional[_Union[Argument.ArgumentKind, str]] = ..., input: _Optional[int] = ..., result: _Optional[int] = ..., subresult: _Optional[int] = ...) -> None: ...
+    def __init__(self, argument: _Optional[_Union[_argument_pb2.Argument, _Mapping]] = ..., value: _Optional[_Union[_bcs_pb2.Bcs, _Mapping]] = ...) -> None: ...

@@ -22,19 +22,36 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from coordinator._pb.sui.rpc.v2 import argument_pb2 as sui_dot_rpc_dot_v2_dot_argument__pb2
 from coordinator._pb.sui.rpc.v2 import bcs_pb2 as sui_dot_rpc_dot_v2_dot_bcs__pb2
+from coordinator._pb.sui.rpc.v2 import input_pb2 as sui_dot_rpc_dot_v2_dot_input__pb2
 from coordinator._pb.sui.rpc.v2 import object_reference_pb2 as sui_dot_rpc_dot_v2_dot_object__reference__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1csui/rpc/v2/transaction.proto\x12\nsui.rpc.v2\x1a\x14sui/rpc/v2/bcs.proto\x1a!sui/rpc/v2/object_reference.proto\"\xba\x01\n\x0bTransaction\x12!\n\x03\x62\x63s\x18\x01 \x01(\x0b\x32\x0f.sui.rpc.v2.BcsH\x00\x88\x01\x01\x12\x13\n\x06\x64igest\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x13\n\x06sender\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x30\n\x0bgas_payment\x18\x06 \x01(\x0b\x32\x16.sui.rpc.v2.GasPaymentH\x03\x88\x01\x01\x42\x06\n\x04_bcsB\t\n\x07_digestB\t\n\x07_senderB\x0e\n\x0c_gas_payment\"\x96\x01\n\nGasPayment\x12,\n\x07objects\x18\x01 \x03(\x0b\x32\x1b.sui.rpc.v2.ObjectReference\x12\x12\n\x05owner\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05price\x18\x03 \x01(\x04H\x01\x88\x01\x01\x12\x13\n\x06\x62udget\x18\x04 \x01(\x04H\x02\x88\x01\x01\x42\x08\n\x06_ownerB\x08\n\x06_priceB\t\n\x07_budgetb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1csui/rpc/v2/transaction.proto\x12\nsui.rpc.v2\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19sui/rpc/v2/argument.proto\x1a\x14sui/rpc/v2/bcs.proto\x1a\x16sui/rpc/v2/input.proto\x1a!sui/rpc/v2/object_reference.proto\"\xe0\x02\n\x0bTransaction\x12!\n\x03\x62\x63s\x18\x01 \x01(\x0b\x32\x0f.sui.rpc.v2.BcsH\x00\x88\x01\x01\x12\x13\n\x06\x64igest\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x14\n\x07version\x18\x03 \x01(\x05H\x02\x88\x01\x01\x12.\n\x04kind\x18\x04 \x01(\x0b\x32\x1b.sui.rpc.v2.TransactionKindH\x03\x88\x01\x01\x12\x13\n\x06sender\x18\x05 \x01(\tH\x04\x88\x01\x01\x12\x30\n\x0bgas_payment\x18\x06 \x01(\x0b\x32\x16.sui.rpc.v2.GasPaymentH\x05\x88\x01\x01\x12:\n\nexpiration\x18\x07 \x01(\x0b\x32!.sui.rpc.v2.TransactionExpirationH\x06\x88\x01\x01\x42\x06\n\x04_bcsB\t\n\x07_digestB\n\n\x08_versionB\x07\n\x05_kindB\t\n\x07_senderB\x0e\n\x0c_gas_paymentB\r\n\x0b_expiration\"\x96\x01\n\nGasPayment\x12,\n\x07objects\x18\x01 \x03(\x0b\x32\x1b.sui.rpc.v2.ObjectReference\x12\x12\n\x05owner\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05price\x18\x03 \x01(\x04H\x01\x88\x01\x01\x12\x13\n\x06\x62udget\x18\x04 \x01(\x04H\x02\x88\x01\x01\x42\x08\n\x06_ownerB\x08\n\x06_priceB\t\n\x07_budget\"\xf1\x03\n\x15TransactionExpiration\x12N\n\x04kind\x18\x01 \x01(\x0e\x32;.sui.rpc.v2.TransactionExpiration.TransactionExpirationKindH\x00\x88\x01\x01\x12\x12\n\x05\x65poch\x18\x02 \x01(\x04H\x01\x88\x01\x01\x12\x16\n\tmin_epoch\x18\x03 \x01(\x04H\x02\x88\x01\x01\x12\x36\n\rmin_timestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x03\x88\x01\x01\x12\x36\n\rmax_timestamp\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x04\x88\x01\x01\x12\x12\n\x05\x63hain\x18\x06 \x01(\tH\x05\x88\x01\x01\x12\x12\n\x05nonce\x18\x07 \x01(\rH\x06\x88\x01\x01\"k\n\x19TransactionExpirationKind\x12\'\n#TRANSACTION_EXPIRATION_KIND_UNKNOWN\x10\x00\x12\x08\n\x04NONE\x10\x01\x12\t\n\x05\x45POCH\x10\x02\x12\x10\n\x0cVALID_DURING\x10\x03\x42\x07\n\x05_kindB\x08\n\x06_epochB\x0c\n\n_min_epochB\x10\n\x0e_min_timestampB\x10\n\x0e_max_timestampB\x08\n\x06_chainB\x08\n\x06_nonce\"\xd8\x01\n\x0fTransactionKind\x12\x33\n\x04kind\x18\x01 \x01(\x0e\x32 .sui.rpc.v2.TransactionKind.KindH\x01\x88\x01\x01\x12G\n\x18programmable_transaction\x18\x02 \x01(\x0b\x32#.sui.rpc.v2.ProgrammableTransactionH\x00\"6\n\x04Kind\x12\x10\n\x0cKIND_UNKNOWN\x10\x00\x12\x1c\n\x18PROGRAMMABLE_TRANSACTION\x10\x01\x42\x06\n\x04\x64\x61taB\x07\n\x05_kind\"c\n\x17ProgrammableTransaction\x12!\n\x06inputs\x18\x01 \x03(\x0b\x32\x11.sui.rpc.v2.Input\x12%\n\x08\x63ommands\x18\x02 \x03(\x0b\x32\x13.sui.rpc.v2.Command\"?\n\x07\x43ommand\x12)\n\tmove_call\x18\x01 \x01(\x0b\x32\x14.sui.rpc.v2.MoveCallH\x00\x42\t\n\x07\x63ommand\"\xb1\x01\n\x08MoveCall\x12\x14\n\x07package\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06module\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x15\n\x08\x66unction\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x16\n\x0etype_arguments\x18\x04 \x03(\t\x12\'\n\targuments\x18\x05 \x03(\x0b\x32\x14.sui.rpc.v2.ArgumentB\n\n\x08_packageB\t\n\x07_moduleB\x0b\n\t_functionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'coordinator._pb.sui.rpc.v2.transaction_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TRANSACTION']._serialized_start=102
-  _globals['_TRANSACTION']._serialized_end=288
-  _globals['_GASPAYMENT']._serialized_start=291
-  _globals['_GASPAYMENT']._serialized_end=441
+  _globals['_TRANSACTION']._serialized_start=186
+  _globals['_TRANSACTION']._serialized_end=538
+  _globals['_GASPAYMENT']._serialized_start=541
+  _globals['_GASPAYMENT']._serialized_end=691
+  _globals['_TRANSACTIONEXPIRATION']._serialized_start=694
+  _globals['_TRANSACTIONEXPIRATION']._serialized_end=1191
+  _globals['_TRANSACTIONEXPIRATION_TRANSACTIONEXPIRATIONKIND']._serialized_start=995
+  _globals['_TRANSACTIONEXPIRATION_TRANSACTIONEXPIRATIONKIND']._serialized_end=1102
+  _globals['_TRANSACTIONKIND']._serialized_start=1194
+  _globals['_TRANSACTIONKIND']._serialized_end=1410
+  _globals['_TRANSACTIONKIND_KIND']._serialized_start=1339
+  _globals['_TRANSACTIONKIND_KIND']._serialized_end=1393
+  _globals['_PROGRAMMABLETRANSACTION']._serialized_start=1412
+  _globals['_PROGRAMMABLETRANSACTION']._serialized_end=1511
+  _globals['_COMMAND']._serialized_start=1513
+  _globals['_COMMAND']._serialized_end=1576
+  _globals['_MOVECALL']._serialized_start=1579
+  _globals['_MOVECALL']._serialized_end=1756
 # @@protoc_insertion_point(module_scope)
