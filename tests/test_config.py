@@ -214,7 +214,8 @@ def test_chain_from_toml_and_upstream_env(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "name",
     ["SESSION_ID", "DEVELOPER", "AGENT", "AGENT_METHOD", "CHAIN", "COORDINATOR_ID",
-     "JOB_ID", "JOB_DATA", "APP_INSTANCE", "COORDINATOR_SOCKET", "METHOD"],
+     "JOB_ID", "JOB_DATA", "APP_INSTANCE", "COORDINATOR_SOCKET", "METHOD",
+     "COORDINATION_LAYER_ID", "COORDINATION_LAYER_TYPE", "OPERATION_MODE"],
 )
 def test_agent_env_may_not_set_a_contract_name(tmp_path: Path, name: str) -> None:
     path = write(tmp_path, f'[sui]\npackage_id = "{PKG}"\n[docker.agent_env]\n{name} = "x"\n')
