@@ -47,7 +47,7 @@ from coordinator.forwarder import run_forwarder
 from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
-from coordinator.preflight import prepare
+from coordinator.preflight import check_stored_chain, prepare
 from coordinator.reconciler import reconciler_for
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
@@ -85,6 +85,7 @@ async def run(settings: Settings) -> int:
         store = await Store.open(settings.state.dir)
         try:
             lock.record(await store.run(Ledger.instance_id))
+            await check_stored_chain(settings, store)
             return await _run_tree(settings, store)
         finally:
             with trio.CancelScope(shield=True):
@@ -125,6 +126,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
              *[owner.report for owner in (reconciler, settler) if owner]]
     status = DaemonStatus(parts, instance_id)
     router = Router(store, registry, book, handled, parser, expected_chain=sui.chain_id,
+                    local_chain=sui.chain == "localnet" or settings.simnet.enabled,
                     stored_layout=stored_layout)
     ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)
     status_service = StatusService(status.snapshot, service.limiter)

@@ -4,9 +4,10 @@ A config can be valid and still unusable on this machine: a `state.dir` that is
 a file, read-only or on /proc, a socket directory that cannot be made, a
 `rpc.socket_group` that does not exist or is not ours to give, a
 `simnet.listen` port already taken, a port 0 where others must know the port,
-a node of another chain than `sui.chain_id`. Found inside the tree, each of these was a
-traceback or a child crash-looping until the supervisor gave up (exit 1);
-found here, each is one line naming the key, and `__main__` exits 2.
+a node of another chain than `sui.chain_id` or than the stored state's. Found
+inside the tree, each of these was a traceback or a child crash-looping until
+the supervisor gave up (exit 1); found here, each is one line naming the key,
+and `__main__` exits 2.
 
 `prepare` also takes the state dir's lock (`coordinator.statelock`) right
 after checking the dir and before anything reads the state, so a second
@@ -32,7 +33,8 @@ from coordinator.logs import escape
 from coordinator.rpc.server import SocketPathError, make_parent, resolve_group
 from coordinator.rpc.settings import RpcSettings
 from coordinator.statelock import StateLock
-from coordinator.sui.chain_id import chain_mismatch
+from coordinator.store import Ledger, Store
+from coordinator.sui.chain_id import chain_mismatch, state_of_another_chain
 from coordinator.sui.client import connect
 from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.errors import SuiError
@@ -74,15 +76,36 @@ async def check_chain(sui: SuiSettings) -> None:
     line; a node that does not answer in time is left to ingest, which checks
     again on every connect."""
     assert sui.chain_id is not None
+    served = await node_chain(sui)
+    wrong = None if served is None else chain_mismatch(served, sui.chain_id)
+    if wrong is not None:
+        raise SetupError(wrong)
+
+
+async def check_stored_chain(settings: Settings, store: Store) -> None:
+    """State made on another chain than the node serves stops the start here,
+    before any container could run a job of that chain, with nothing changed
+    (the router says the same to ingest, for a node that answers only later).
+    A local chain is new on every run: the router starts it over."""
+    if settings.simnet.enabled or settings.sui.chain == "localnet":
+        return
+    made_on = await store.run(Ledger.chain_id)
+    if made_on is None:
+        return
+    served = await node_chain(settings.sui)
+    if served is not None and served != made_on:
+        raise SetupError(state_of_another_chain(store.path, made_on, served, 0))
+
+
+async def node_chain(sui: SuiSettings) -> str | None:
+    """The chain id the node reports; None when it does not answer in time."""
     with trio.move_on_after(min(sui.rpc_timeout_secs, CHAIN_CHECK_SECS)):
         try:
             async with connect(Endpoint.parse(sui.rpc_url), timeout=sui.rpc_timeout_secs) as node:
-                info = await node.service_info()
+                return (await node.service_info()).chain_id
         except SuiError:
-            return
-        wrong = chain_mismatch(info.chain_id, sui.chain_id)
-        if wrong is not None:
-            raise SetupError(wrong)
+            return None
+    return None
 
 
 def _prepare(settings: Settings) -> StateLock:
