@@ -26,7 +26,7 @@ from pathlib import Path
 
 import trio
 
-from coordinator.config import Settings
+from coordinator.config import Settings, signing_key
 from coordinator.errors import SetupError
 from coordinator.hostport import split_host_port
 from coordinator.logs import escape
@@ -49,13 +49,34 @@ _KERNEL_DIRS = (Path("/proc"), Path("/sys"))
 
 
 async def prepare(settings: Settings) -> StateLock:
-    """Check the fixed ports, the node's chain, the state dir, lock it, check the
-    socket and the simulator address; the held lock is returned (release it
-    when the daemon ends). Raises `SetupError` with one line for the operator."""
+    """Check the key, the fixed ports, the node's chain, the state dir, lock it,
+    check the socket and the simulator address; the held lock is returned
+    (release it when the daemon ends). Raises `SetupError` with one line for the
+    operator."""
+    check_key(settings)
     check_fixed_ports(settings)
     if settings.sui.chain_id is not None and not settings.simnet.enabled:
         await check_chain(settings.sui)
     return await trio.to_thread.run_sync(partial(_prepare, settings))
+
+
+def is_local(settings: Settings) -> bool:
+    """A chain of this machine (the embedded simulator, `sui start`): no one
+    else runs its jobs, and it begins anew on each run."""
+    return settings.simnet.enabled or settings.sui.chain == "localnet"
+
+
+def check_key(settings: Settings) -> None:
+    """Without a key, jobs could only run unclaimed and settle in this daemon,
+    while another coordinator runs them too: outside a local chain the daemon
+    starts so only when told to observe (and then runs none)."""
+    if settings.settle.observe_only or is_local(settings) or signing_key(settings) is not None:
+        return
+    raise SetupError(
+        f"sui.key_file: no Sui key for chain {settings.sui.chain} (SUI_SECRET_KEY or "
+        f"sui.key_file; `python -m coordinator keygen` makes one): jobs would be neither "
+        f"claimed nor settled on chain; to follow the chain without running jobs, give "
+        f"--observe-only (settle.observe_only = true, OBSERVE_ONLY=1)")
 
 
 def check_fixed_ports(settings: Settings) -> None:
@@ -87,7 +108,7 @@ async def check_stored_chain(settings: Settings, store: Store) -> None:
     before any container could run a job of that chain, with nothing changed
     (the router says the same to ingest, for a node that answers only later).
     A local chain is new on every run: the router starts it over."""
-    if settings.simnet.enabled or settings.sui.chain == "localnet":
+    if is_local(settings):
         return
     made_on = await store.run(Ledger.chain_id)
     if made_on is None:
