@@ -49,11 +49,10 @@ _KERNEL_DIRS = (Path("/proc"), Path("/sys"))
 
 
 async def prepare(settings: Settings) -> StateLock:
-    """Check the key, the fixed ports, the node's chain, the state dir, lock it,
-    check the socket and the simulator address; the held lock is returned
+    """Check the fixed ports, the node's chain, the state dir, lock it, check the
+    socket, the simulator address and the key; the held lock is returned
     (release it when the daemon ends). Raises `SetupError` with one line for the
     operator."""
-    check_key(settings)
     check_fixed_ports(settings)
     if settings.sui.chain_id is not None and not settings.simnet.enabled:
         await check_chain(settings.sui)
@@ -136,6 +135,7 @@ def _prepare(settings: Settings) -> StateLock:
         check_socket(settings.rpc)
         if settings.simnet.enabled:
             check_listen(settings.simnet.listen)
+        check_key(settings)
     except BaseException:
         lock.release()
         raise
