@@ -30,10 +30,10 @@ FAR = 2**63 - 1
 # --- reset-cursor ------------------------------------------------------------------------
 
 
-def reset_cursor(config: Path) -> subprocess.CompletedProcess[str]:
+def reset_cursor(config: Path, *flags: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "COORDINATION_PACKAGE_ID"}
     return subprocess.run(
-        [sys.executable, "-m", "coordinator", "reset-cursor", "--config", str(config)],
+        [sys.executable, "-m", "coordinator", "reset-cursor", *flags, "--config", str(config)],
         cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
         timeout=30,
     )
@@ -68,15 +68,6 @@ async def test_reset_cursor_forgets_the_cursor_but_not_while_a_daemon_holds_the_
         await store.close()
 
 
-def reset_chain(config: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "COORDINATION_PACKAGE_ID"}
-    return subprocess.run(
-        [sys.executable, "-m", "coordinator", "reset-cursor", "--chain", "--config", str(config)],
-        cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-        timeout=30,
-    )
-
-
 async def test_reset_cursor_chain_forgets_the_chain_and_its_jobs_never_unsent_operations(
     tmp_path: Path,
 ) -> None:
@@ -97,7 +88,7 @@ async def test_reset_cursor_chain_forgets_the_chain_and_its_jobs_never_unsent_op
     config = tmp_path / "coordinator.toml"
     config.write_text(f'[sui]\npackage_id = "0x1"\n[state]\ndir = "{state}"\n')
 
-    refused = await trio.to_thread.run_sync(reset_chain, config)
+    refused = await trio.to_thread.run_sync(reset_cursor, config, "--chain")
     assert refused.returncode == 2, refused.stderr
     assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
     assert "state.dir: 1 chain operation(s) not yet sent" in refused.stderr
@@ -111,7 +102,7 @@ async def test_reset_cursor_chain_forgets_the_chain_and_its_jobs_never_unsent_op
     finally:
         await store.close()
 
-    done = await trio.to_thread.run_sync(reset_chain, config)
+    done = await trio.to_thread.run_sync(reset_cursor, config, "--chain")
     assert done.returncode == 0, done.stderr
     assert "cursor 7 forgotten, chain 35834a8a and its jobs forgotten" in done.stdout
     store = await Store.open(state)
