@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--container-timeout", type=int, metavar="SECS", help="agent container timeout"
     )
     parser.add_argument(
+        "--observe-only", action="store_true", default=None,
+        help="follow the chain and show its jobs; claim, run and settle none (needs no key)",
+    )
+    parser.add_argument(
         "--fresh-state", action="store_true",
         help="start with empty state: the database is kept aside (coordinator.sqlite3.aside-*)",
     )

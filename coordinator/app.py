@@ -13,7 +13,8 @@
         ├── dispatcher  (permanent)  deliveries -> router -> registry, job book (exactly once)
         ├── reconciler  (permanent, unless off)  the book compared with the chain every interval
         ├── settler     (permanent, with a key)  outbox -> batched transactions -> answers
-        └── runner      (permanent, drains within DRAIN_GRACE_SECS)  ready jobs -> containers
+        └── runner      (permanent, drains within DRAIN_GRACE_SECS; not when observing only)
+                        ready jobs -> containers
             └── one task per agent container: image -> run -> settle jobs
 
 Ingest and dispatcher meet at a bounded channel; the book and the registry
@@ -47,7 +48,7 @@ from coordinator.forwarder import run_forwarder
 from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
-from coordinator.preflight import prepare
+from coordinator.preflight import check_stored_chain, prepare
 from coordinator.reconciler import reconciler_for
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
@@ -85,6 +86,7 @@ async def run(settings: Settings) -> int:
         store = await Store.open(settings.state.dir)
         try:
             lock.record(await store.run(Ledger.instance_id))
+            await check_stored_chain(settings, store)
             return await _run_tree(settings, store)
         finally:
             with trio.CancelScope(shield=True):
@@ -98,7 +100,8 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         log.warning("the state in %s was for another package; starting afresh", store.path)
     instance_id = await store.run(Ledger.instance_id)
     handled = DispatchStatus(cursor=await store.run(Ledger.cursor))
-    key = signing_key(settings)
+    observe = settings.settle.observe_only
+    key = None if observe else signing_key(settings)
     book = await JobBook.load(store, max_attempts=settings.jobs.max_attempts,
                               lease_secs=settings.docker.container_timeout_secs,
                               address=None if key is None else key.address)
@@ -110,7 +113,8 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     lookup = None if sui.registry_id is None else ChainLookup(connect_sui, sui.registry_id)
     registry = await Registry.load(store, lookup)
     chain = ChainStatus(endpoint=sui.rpc_url)
-    settler = open_settler(key, settings.sui, settings.settle, store, book, connect_sui)
+    settler = None if observe else open_settler(key, settings.sui, settings.settle, store, book,
+                                                connect_sui)
     runner = Runner(settings, book, registry, instance_id, settler=settler)
     # None when off:
     reconciler = reconciler_for(settings.reconcile, settings.docker, connect_sui, book)
@@ -123,8 +127,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,
              runner.report, service.report, store.report,
              *[owner.report for owner in (reconciler, settler) if owner]]
-    status = DaemonStatus(parts, instance_id)
+    status = DaemonStatus(parts, instance_id, "observe" if observe else "local" if key is None
+                          else "chain")
     router = Router(store, registry, book, handled, parser, expected_chain=sui.chain_id,
+                    local_chain=sui.chain == "localnet" or settings.simnet.enabled,
                     stored_layout=stored_layout)
     ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)
     status_service = StatusService(status.snapshot, service.limiter)
@@ -159,8 +165,13 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     if settler is not None:
         children.append(ChildSpec("settler", lambda: Child(settler.run, settler.drain),
                                   shutdown_secs=SETTLE_GRACE_SECS))
-    children.append(ChildSpec("runner", lambda: Child(runner.run, runner.drain),
-                              shutdown_secs=DRAIN_GRACE_SECS))
+    if observe:
+        runner.docker_state = "not used (observe only)"
+        log.info("observe only (settle.observe_only): the chain is followed; no job is "
+                 "claimed, run or settled")
+    else:
+        children.append(ChildSpec("runner", lambda: Child(runner.run, runner.drain),
+                                  shutdown_secs=DRAIN_GRACE_SECS))
     log.info("coordinator %s: package %s, modules %s, layout %s, state %s", instance_id,
              sui.package_id, ", ".join(sui.modules), parser.layout or "auto (not settled yet)",
              store.path)

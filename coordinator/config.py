@@ -169,6 +169,7 @@ ENV_KEYS: dict[str, tuple[str, Any]] = {
     "LOG_LEVEL": ("log.level", str),
     "SUI_SECRET_KEY": ("sui.secret_key", str),
     "SUI_ADDRESS": ("sui.address", str),
+    "OBSERVE_ONLY": ("settle.observe_only", str),
 }
 
 # Upstream's names that it, too, treats as unset when empty (its `.env` template
@@ -181,6 +182,7 @@ CLI_KEYS: dict[str, str] = {
     "package_id": "sui.package_id",
     "module": "sui.modules",
     "container_timeout": "docker.container_timeout_secs",
+    "observe_only": "settle.observe_only",
 }
 
 

@@ -102,10 +102,14 @@ def _reconcile(snapshot: pb.GetStatusResponse) -> str | None:
 
 
 NOT_ON_CHAIN = "NOT ON CHAIN: no key, jobs are neither claimed nor settled on chain"
+OBSERVING = "OBSERVE ONLY: the chain is followed; no job is claimed, run or settled"
 
 
-def _settlement(part: pb.Settlement) -> str:
+def _settlement(snapshot: pb.GetStatusResponse) -> str:
     """Address, balance, gas per job, outbox and claims in one phrase (never the key)."""
+    part = snapshot.settlement
+    if snapshot.mode == "observe":
+        return OBSERVING
     if not part.enabled:
         return NOT_ON_CHAIN
     balance = f"{part.balance_mist / 1e9:.4f} SUI" if part.has_balance else "balance ?"
@@ -131,7 +135,7 @@ def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
         f"containers {len(snapshot.running)}",
         f"registry {snapshot.registry_size}",
         f"up {_duration(snapshot.uptime_secs)}",
-        f"settle {_settlement(snapshot.settlement)}",
+        f"settle {_settlement(snapshot)}",
     ]
     if snapshot.HasField("package"):
         parts.insert(2, f"layout {_layout(snapshot.package)}")
@@ -197,7 +201,7 @@ def _chain_panel(snapshot: pb.GetStatusResponse, rate: float) -> Panel:
         grid.add_row("state", Text(_disk_full(snapshot), style="bold red"))
     settle = snapshot.settlement
     warn = not settle.enabled or settle.low_balance or bool(settle.last_error)
-    grid.add_row("settle", Text(_settlement(settle), style="bold red" if warn else ""))
+    grid.add_row("settle", Text(_settlement(snapshot), style="bold red" if warn else ""))
     return Panel(grid, title="chain", title_align="left")
 
 

@@ -15,7 +15,11 @@ unhandled).
 `Router` is the handler the daemon uses: events of the `agent` module go to
 the registry, those of the `jobs` module to the job book; what either changed
 comes back as ledger writes for the batch's transaction. It also answers
-ingest when the node serves another chain than the state was made on.
+ingest when the node serves another chain than the state was made on: the
+daemon stops (exit 2, one line) and nothing is dropped, unless the chain is a
+local one (`sui.chain = "localnet"`: a simulator or `sui start` begins a new
+chain on each run), where the state starts over, though never while chain
+operations wait to be sent.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from coordinator.events.parser import CoordinationEvent, EventParser
 from coordinator.jobs import JobBook
 from coordinator.registry import Registry
 from coordinator.store import Ledger, LedgerWrite, Store
-from coordinator.sui.chain_id import chain_mismatch
+from coordinator.sui.chain_id import chain_mismatch, state_of_another_chain
 from coordinator.sui.ingest import CheckpointDone, Delivery
 
 log = logging.getLogger("coordinator.dispatch")
@@ -77,7 +81,8 @@ class DispatchStatus:
 
 
 class WrongChain(SetupError):
-    """The node serves another chain than `sui.chain_id` names (exit 2)."""
+    """The node serves another chain than `sui.chain_id` names, or than the
+    state was made on (exit 2)."""
 
 
 @dataclass
@@ -88,7 +93,8 @@ class Router:
     settled layout durable, in the transaction of the event that settled it,
     and forgets it with the chain (another chain may carry another
     publication). `expected_chain` is `sui.chain_id`: a node of another chain
-    is refused with `WrongChain`."""
+    is refused with `WrongChain`. `local_chain`: a chain other than the
+    state's starts over (see the module doc)."""
 
     store: Store
     registry: Registry
@@ -96,6 +102,7 @@ class Router:
     status: DispatchStatus
     parser: EventParser
     expected_chain: str | None = None
+    local_chain: bool = False
     stored_layout: str | None = None  # what the store remembers (auto)
 
     def route(self, event: CoordinationEvent) -> list[LedgerWrite]:
@@ -110,13 +117,20 @@ class Router:
 
     async def chain_changed(self, chain_id: str) -> bool:
         """Ingest's question on each connect; True when the state was for
-        another chain and is now dropped (the store, the book, the cursor)."""
+        another (local) chain and is now dropped (the store's jobs and cursor,
+        the book); `WrongChain` when it may not be."""
         if self.expected_chain is not None:
             wrong = chain_mismatch(chain_id, self.expected_chain)
             if wrong is not None:
                 raise WrongChain(wrong)
-        if await self.store.run(lambda ledger: ledger.bind_chain(chain_id)):
+        made_on = await self.store.run(lambda ledger: ledger.bind_chain(chain_id))
+        if made_on is None:
             return False
+        unsent = 0
+        if self.local_chain:
+            unsent = await self.store.run(lambda ledger: ledger.reset_chain(chain_id))
+        if unsent or not self.local_chain:
+            raise WrongChain(state_of_another_chain(self.store.path, made_on, chain_id, unsent))
         self.book.forget_chain()
         self.status.cursor = None
         if self.parser.auto:

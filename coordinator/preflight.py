@@ -4,9 +4,10 @@ A config can be valid and still unusable on this machine: a `state.dir` that is
 a file, read-only or on /proc, a socket directory that cannot be made, a
 `rpc.socket_group` that does not exist or is not ours to give, a
 `simnet.listen` port already taken, a port 0 where others must know the port,
-a node of another chain than `sui.chain_id`. Found inside the tree, each of these was a
-traceback or a child crash-looping until the supervisor gave up (exit 1);
-found here, each is one line naming the key, and `__main__` exits 2.
+a node of another chain than `sui.chain_id` or than the stored state's. Found
+inside the tree, each of these was a traceback or a child crash-looping until
+the supervisor gave up (exit 1); found here, each is one line naming the key,
+and `__main__` exits 2.
 
 `prepare` also takes the state dir's lock (`coordinator.statelock`) right
 after checking the dir and before anything reads the state, so a second
@@ -25,14 +26,15 @@ from pathlib import Path
 
 import trio
 
-from coordinator.config import Settings
+from coordinator.config import Settings, signing_key
 from coordinator.errors import SetupError
 from coordinator.hostport import split_host_port
 from coordinator.logs import escape
 from coordinator.rpc.server import SocketPathError, make_parent, resolve_group
 from coordinator.rpc.settings import RpcSettings
 from coordinator.statelock import StateLock
-from coordinator.sui.chain_id import chain_mismatch
+from coordinator.store import Ledger, Store
+from coordinator.sui.chain_id import chain_mismatch, state_of_another_chain
 from coordinator.sui.client import connect
 from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.errors import SuiError
@@ -48,12 +50,32 @@ _KERNEL_DIRS = (Path("/proc"), Path("/sys"))
 
 async def prepare(settings: Settings) -> StateLock:
     """Check the fixed ports, the node's chain, the state dir, lock it, check the
-    socket and the simulator address; the held lock is returned (release it
-    when the daemon ends). Raises `SetupError` with one line for the operator."""
+    socket, the simulator address and the key; the held lock is returned
+    (release it when the daemon ends). Raises `SetupError` with one line for the
+    operator."""
     check_fixed_ports(settings)
     if settings.sui.chain_id is not None and not settings.simnet.enabled:
         await check_chain(settings.sui)
     return await trio.to_thread.run_sync(partial(_prepare, settings))
+
+
+def is_local(settings: Settings) -> bool:
+    """A chain of this machine (the embedded simulator, `sui start`): no one
+    else runs its jobs, and it begins anew on each run."""
+    return settings.simnet.enabled or settings.sui.chain == "localnet"
+
+
+def check_key(settings: Settings) -> None:
+    """Without a key, jobs could only run unclaimed and settle in this daemon,
+    while another coordinator runs them too: outside a local chain the daemon
+    starts so only when told to observe (and then runs none)."""
+    if settings.settle.observe_only or is_local(settings) or signing_key(settings) is not None:
+        return
+    raise SetupError(
+        f"sui.key_file: no Sui key for chain {settings.sui.chain} (SUI_SECRET_KEY or "
+        f"sui.key_file; `python -m coordinator keygen` makes one): jobs would be neither "
+        f"claimed nor settled on chain; to follow the chain without running jobs, give "
+        f"--observe-only (settle.observe_only = true, OBSERVE_ONLY=1)")
 
 
 def check_fixed_ports(settings: Settings) -> None:
@@ -74,15 +96,36 @@ async def check_chain(sui: SuiSettings) -> None:
     line; a node that does not answer in time is left to ingest, which checks
     again on every connect."""
     assert sui.chain_id is not None
+    served = await node_chain(sui)
+    wrong = None if served is None else chain_mismatch(served, sui.chain_id)
+    if wrong is not None:
+        raise SetupError(wrong)
+
+
+async def check_stored_chain(settings: Settings, store: Store) -> None:
+    """State made on another chain than the node serves stops the start here,
+    before any container could run a job of that chain, with nothing changed
+    (the router says the same to ingest, for a node that answers only later).
+    A local chain is new on every run: the router starts it over."""
+    if is_local(settings):
+        return
+    made_on = await store.run(Ledger.chain_id)
+    if made_on is None:
+        return
+    served = await node_chain(settings.sui)
+    if served is not None and served != made_on:
+        raise SetupError(state_of_another_chain(store.path, made_on, served, 0))
+
+
+async def node_chain(sui: SuiSettings) -> str | None:
+    """The chain id the node reports; None when it does not answer in time."""
     with trio.move_on_after(min(sui.rpc_timeout_secs, CHAIN_CHECK_SECS)):
         try:
             async with connect(Endpoint.parse(sui.rpc_url), timeout=sui.rpc_timeout_secs) as node:
-                info = await node.service_info()
+                return (await node.service_info()).chain_id
         except SuiError:
-            return
-        wrong = chain_mismatch(info.chain_id, sui.chain_id)
-        if wrong is not None:
-            raise SetupError(wrong)
+            return None
+    return None
 
 
 def _prepare(settings: Settings) -> StateLock:
@@ -92,6 +135,7 @@ def _prepare(settings: Settings) -> StateLock:
         check_socket(settings.rpc)
         if settings.simnet.enabled:
             check_listen(settings.simnet.listen)
+        check_key(settings)
     except BaseException:
         lock.release()
         raise

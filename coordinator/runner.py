@@ -95,7 +95,8 @@ class Runner:
         self.exit_now = trio.Event()
         self._connect = connect or functools.partial(
             DockerRuntime.connect, settings.docker, instance_id=instance_id,
-            chain=settings.sui.chain, coordinator_url=settings.agent_coordinator_url,
+            coordinator_id=book.address or "", chain=settings.sui.chain,
+            coordinator_url=settings.agent_coordinator_url,
         )
         # Each container's own socket directory (the rpc child serves them).
         self.sockets = sockets or AgentSockets.from_settings(

@@ -31,10 +31,17 @@ StatusPart = Callable[[pb.GetStatusResponse, float], None]
 Runs on the Trio thread, like every write to the state it reads."""
 
 
+MODES = ("chain", "local", "observe")
+"""How the daemon works the chain's jobs (GetStatusResponse.mode): with a key,
+claimed, run and settled on chain; without one on a local chain, run and
+settled here only; observing, none claimed, run or settled."""
+
+
 @dataclass
 class DaemonStatus:
     parts: Sequence[StatusPart] = ()
     instance_id: str = ""
+    mode: str = "chain"  # one of MODES
     started_at: float = field(default_factory=trio.current_time)
 
     def snapshot(self) -> pb.GetStatusResponse:
@@ -42,7 +49,7 @@ class DaemonStatus:
         the plain lines and `python -m coordinator status` all render this."""
         now = trio.current_time()
         message = pb.GetStatusResponse(
-            instance_id=self.instance_id, uptime_secs=now - self.started_at
+            instance_id=self.instance_id, uptime_secs=now - self.started_at, mode=self.mode
         )
         for part in self.parts:
             part(message, now)

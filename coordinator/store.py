@@ -124,22 +124,36 @@ class Ledger:
         self._db.execute("DELETE FROM seen_events")
         return previous is None
 
-    def bind_chain(self, chain_id: str) -> bool:
-        """Tie the cursor to the chain the node serves (GetServiceInfo.chain_id).
-        Another chain (a reset simulator, testnet state used on mainnet) makes
-        the cursor and the jobs meaningless: they are dropped, and False says so."""
-        previous = self._meta("chain_id")
-        if previous == chain_id:
-            return True
-        self._set_meta("chain_id", chain_id)
+    def bind_chain(self, chain_id: str) -> str | None:
+        """Tie the state to the chain the node serves (GetServiceInfo.chain_id).
+        The first chain binds it; another chain (a reset simulator, testnet
+        state used on mainnet) changes nothing here: the chain the state was
+        made on is returned, and only `reset_chain`, which the operator asks
+        for, starts over. None: the state is this chain's (now)."""
+        previous = self.chain_id()
         if previous is None:
-            return True
-        self._db.execute("DELETE FROM meta WHERE key IN ('cursor', 'layout')")
+            self._set_meta("chain_id", chain_id)
+        return None if previous in (None, chain_id) else previous
+
+    def chain_id(self) -> str | None:
+        """The chain the state was made on, as the node reported it (None: not yet)."""
+        return self._meta("chain_id")
+
+    def reset_chain(self, chain_id: str | None) -> int:
+        """Start over on `chain_id` (None: whichever chain the next node serves):
+        the cursor, the handled events, the layout and the jobs are dropped,
+        as job ids restart with a chain and an old job would shadow a new one.
+        Chain operations not yet sent are never dropped: while the outbox holds
+        any, nothing changes and their number is returned (0: done)."""
+        (unsent,) = self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()
+        if unsent:
+            return int(unsent)
+        self._db.execute("DELETE FROM meta WHERE key IN ('cursor', 'layout', 'chain_id')")
+        if chain_id is not None:
+            self._set_meta("chain_id", chain_id)
         self._db.execute("DELETE FROM seen_events")
-        # Job ids restart with the chain: an old job would shadow a new one.
         self._db.execute("DELETE FROM jobs")
-        self._db.execute("DELETE FROM outbox")
-        return False
+        return 0
 
     def layout(self) -> str | None:
         """The event layout `sui.layout = "auto"` settled on (None: not yet)."""

@@ -95,9 +95,12 @@ def write_config(
     """A config file for a daemon on the chain at `rpc_url` (read from
     `start_checkpoint`; None: the tip, as a first start on a live chain), with
     short Docker grace times; `docker` keys override [docker]. With `key`, the
-    daemon claims and settles on chain with it (a key file, 0600)."""
+    daemon claims and settles on chain with it (a key file, 0600). The chain is
+    `localnet` unless `sui` names one: keyless, the daemon starts only there."""
     sock = socket_dir / "coordinator.sock"
     state = directory / "state"
+    if "chain =" not in sui:  # the simulator's chain is this machine's own
+        sui += '\nchain = "localnet"'
     if key is not None:
         key_file = directory / "coordinator.key"
         key_file.write_text(key.export() + "\n")

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from coordinator.sui.keys import SuiKey
+
 ROOT = Path(__file__).resolve().parent.parent
 # A loopback port nothing listens on: connecting fails at once, like a dead node.
 DEAD_NODE = "http://127.0.0.1:9"
@@ -29,9 +31,14 @@ def private_testnet_config(directory: Path) -> str:
     return str(path)
 
 
+# A key of no value: on testnet the daemon starts keyless only to observe.
+TEST_KEY = SuiKey.generate().export()
+
+
 def coordinator(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    full_env = {k: v for k, v in os.environ.items() if k not in ("COORDINATION_PACKAGE_ID",)}
-    full_env.update(env or {})
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("COORDINATION_PACKAGE_ID", "SUI_SECRET_KEY", "OBSERVE_ONLY")}
+    full_env.update({"SUI_SECRET_KEY": TEST_KEY} if env is None else env)
     return subprocess.Popen(
         [sys.executable, "-m", "coordinator", *args],
         cwd=ROOT, env=full_env, text=True,
@@ -111,3 +118,30 @@ def test_sighup_drains_like_sigterm(tmp_path: Path) -> None:
         proc.kill()
     assert proc.returncode == 0, err
     assert "SIGHUP: draining" in err
+
+
+def test_keyless_on_testnet_exits_2_naming_the_key_unless_told_to_observe(
+    tmp_path: Path,
+) -> None:
+    """Keyless, jobs would run unclaimed and settle nowhere while another
+    coordinator runs them too: refused, unless the operator asks to observe."""
+    config = private_testnet_config(tmp_path)
+    proc = coordinator("--config", config, "--rpc-url", DEAD_NODE, env={})
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2, err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("error: sui.key_file: no Sui key for chain testnet") and \
+        "--observe-only" in err
+    assert not (tmp_path / "coordinator.sock").exists()  # nothing started
+
+    proc = coordinator("--config", config, "--rpc-url", DEAD_NODE, "--observe-only", env={})
+    try:
+        lines = wait_for_line(proc, "reconnecting in")
+        assert any("observe only (settle.observe_only)" in line for line in lines), lines
+        assert not any("NEITHER CLAIMED" in line for line in lines), lines
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -214,9 +215,22 @@ def test_chain_from_toml_and_upstream_env(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "name",
     ["SESSION_ID", "DEVELOPER", "AGENT", "AGENT_METHOD", "CHAIN", "COORDINATOR_ID",
-     "JOB_ID", "JOB_DATA", "APP_INSTANCE", "COORDINATOR_SOCKET", "METHOD"],
+     "JOB_ID", "JOB_DATA", "APP_INSTANCE", "COORDINATOR_SOCKET", "METHOD",
+     "COORDINATION_LAYER_ID", "COORDINATION_LAYER_TYPE", "OPERATION_MODE"],
 )
 def test_agent_env_may_not_set_a_contract_name(tmp_path: Path, name: str) -> None:
     path = write(tmp_path, f'[sui]\npackage_id = "{PKG}"\n[docker.agent_env]\n{name} = "x"\n')
     with pytest.raises(ConfigError, match=f"{name} is set by the coordinator"):
         load_settings(path, env={})
+
+
+@pytest.mark.parametrize(("name", "chain", "chain_id"), [
+    ("testnet", "testnet", "4c78adac"),  # Move.lock [env.testnet]
+    ("devnet", "devnet", "a2c63a99"),  # Move.lock [env.devnet] (changes with a wipe)
+    ("mainnet", "mainnet", "35834a8a"),  # Sui's mainnet genesis
+    ("enclave", "mainnet", "35834a8a"),
+])
+def test_shipped_configs_name_their_chain(name: str, chain: str, chain_id: str) -> None:
+    """CHAIN, the layer id agents get and the chain check all follow these two keys."""
+    tree = tomllib.loads((ROOT / "config" / f"{name}.toml").read_text())
+    assert (tree["sui"]["chain"], tree["sui"]["chain_id"]) == (chain, chain_id)

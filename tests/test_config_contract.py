@@ -26,7 +26,8 @@ U64_OVER = str(2**64)
 
 def config(tmp_path: Path, extra: dict[str, dict[str, str]], rpc_url: str = DEAD_NODE) -> Path:
     sections: dict[str, dict[str, str]] = {
-        "sui": {"rpc_url": f'"{rpc_url}"', "package_id": '"0x1"'},
+        # Keyless, the daemon starts on a local chain only (or observing).
+        "sui": {"rpc_url": f'"{rpc_url}"', "package_id": '"0x1"', "chain": '"localnet"'},
         "rpc": {"socket_path": f'"{tmp_path / "c.sock"}"'},
         "state": {"dir": f'"{tmp_path / "state"}"'},
         "metrics": {"listen": '""'},
@@ -83,3 +84,40 @@ async def test_a_node_of_another_chain_exits_2_in_one_line_before_anything_start
         nursery.cancel_scope.cancel()
     assert_refused(result, "sui.chain_id", tmp_path)
     assert "not 4c78adac" in result.stderr
+
+
+async def test_state_of_another_chain_exits_2_in_one_line_and_is_kept(tmp_path: Path) -> None:
+    """A stored state made on another chain than the node serves: nothing is
+    dropped (its unsent chain operation least of all); the line says the way out."""
+    from coordinator.domain import ChainOperation, OperationKind
+    from coordinator.store import Ledger, Store
+
+    mainnet = "4btiuiMPvEENsttpZC7CZ53DruC3MAgfznDbASZ7DR6S"
+
+    def fill(ledger: Ledger) -> None:
+        ledger.bind_chain(mainnet)
+        ledger.set_cursor(9)
+        ledger.add_operations([ChainOperation(OperationKind.COMPLETE, "0xapp", 1)])
+
+    (tmp_path / "state").mkdir(mode=0o700)  # private already: no warning
+    store = await Store.open(tmp_path / "state")
+    await store.run(fill)
+    await store.close()
+    sim = Simnet(checkpoint_interval_secs=0)
+    async with trio.open_nursery() as nursery:
+        target = await nursery.start(serve, sim, "127.0.0.1", 0)
+        path = config(tmp_path, {"sui": {"chain": '"testnet"'}, "settle": {"observe_only": "true"}},
+                      f"http://{target}")
+        result = await trio.to_thread.run_sync(run, path)
+        nursery.cancel_scope.cancel()
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: state.dir: the state in ") and "Traceback" not in line
+    assert "was made on chain 35834a8a" in line and "reset-cursor --chain" in line
+    store = await Store.open(tmp_path / "state")
+    try:
+        assert await store.run(Ledger.chain_id) == mainnet
+        assert await store.run(Ledger.cursor) == 9
+        assert len(await store.run(Ledger.operations)) == 1
+    finally:
+        await store.close()

@@ -30,10 +30,10 @@ FAR = 2**63 - 1
 # --- reset-cursor ------------------------------------------------------------------------
 
 
-def reset_cursor(config: Path) -> subprocess.CompletedProcess[str]:
+def reset_cursor(config: Path, *flags: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "COORDINATION_PACKAGE_ID"}
     return subprocess.run(
-        [sys.executable, "-m", "coordinator", "reset-cursor", "--config", str(config)],
+        [sys.executable, "-m", "coordinator", "reset-cursor", *flags, "--config", str(config)],
         cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
         timeout=30,
     )
@@ -64,5 +64,50 @@ async def test_reset_cursor_forgets_the_cursor_but_not_while_a_daemon_holds_the_
     store = await Store.open(state)
     try:
         assert await store.run(Ledger.cursor) is None
+    finally:
+        await store.close()
+
+
+async def test_reset_cursor_chain_forgets_the_chain_and_its_jobs_never_unsent_operations(
+    tmp_path: Path,
+) -> None:
+    from coordinator.domain import ChainOperation, Job, OperationKind
+
+    state = tmp_path / "state"
+    store = await Store.open(state)
+
+    def fill(ledger: Ledger) -> None:
+        ledger.bind_chain("4btiuiMPvEENsttpZC7CZ53DruC3MAgfznDbASZ7DR6S")
+        ledger.set_cursor(7)
+        ledger.save_jobs([Job(app_instance="app", job_id=1, developer="d", agent="a",
+                              agent_method="m")], now=0.0)
+        ledger.add_operations([ChainOperation(OperationKind.FAIL, "app", 1, error="x")])
+
+    await store.run(fill)
+    await store.close()
+    config = tmp_path / "coordinator.toml"
+    config.write_text(f'[sui]\npackage_id = "0x1"\n[state]\ndir = "{state}"\n')
+
+    refused = await trio.to_thread.run_sync(reset_cursor, config, "--chain")
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+    assert "state.dir: 1 chain operation(s) not yet sent" in refused.stderr
+    assert "chain 35834a8a" in refused.stderr and "--fresh-state" in refused.stderr
+    store = await Store.open(state)
+    try:  # nothing changed
+        assert await store.run(Ledger.cursor) == 7
+        assert len(await store.run(Ledger.jobs)) == 1
+        [op] = await store.run(Ledger.operations)
+        await store.run(lambda ledger: ledger.remove_operations([op.op_id]))  # sent
+    finally:
+        await store.close()
+
+    done = await trio.to_thread.run_sync(reset_cursor, config, "--chain")
+    assert done.returncode == 0, done.stderr
+    assert "cursor 7 forgotten, chain 35834a8a and its jobs forgotten" in done.stdout
+    store = await Store.open(state)
+    try:
+        assert await store.run(Ledger.chain_id) is None
+        assert await store.run(Ledger.jobs) == []
     finally:
         await store.close()

@@ -27,6 +27,9 @@ from coordinator.logs import session_fingerprint
 from tests.docker_support import make_options, make_spec
 from tests.support import containers_of
 
+# The coordinator's Sui address, which its agents get as COORDINATOR_ID.
+COORDINATOR_ADDRESS = "0x" + "c0" * 32
+
 MiB = 1 << 20
 
 
@@ -47,8 +50,10 @@ async def test_env_labels_limits_exit_code_and_removal(
 ) -> None:
     script = (
         "env | grep -E '^(JOB_ID|JOB_DATA|DEVELOPER|AGENT|AGENT_METHOD|METHOD|APP_INSTANCE"
-        "|SESSION_ID|SESSION_PRIVATE_KEY|CHAIN|COORDINATOR_ID|COORDINATOR_SOCKET|EXTRA)=' "
+        "|SESSION_ID|SESSION_PRIVATE_KEY|CHAIN|COORDINATOR_ID|COORDINATOR_SOCKET|EXTRA"
+        "|COORDINATION_LAYER_ID|COORDINATION_LAYER_TYPE|OPERATION_MODE)=' "
         "| sort; "
+        "env | grep -q '^SECRET_' && echo secrets-set; "
         'test -S "$COORDINATOR_SOCKET" && echo socket-mounted; '
         "grep CapEff /proc/self/status; "
         "echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes); "
@@ -60,7 +65,7 @@ async def test_env_labels_limits_exit_code_and_removal(
         memory_limit_bytes=96 * MiB, cpu_cores=1, socket_dir=socket_path.parent,
     )
     options = make_options(instance_id, pids_limit=64, extra_env={"EXTRA": "x"},
-                           chain="localnet")
+                           chain="localnet", coordinator_id=COORDINATOR_ADDRESS)
     seen: dict[str, Any] = {}
     async with trio.open_nursery() as nursery:
 
@@ -78,13 +83,16 @@ async def test_env_labels_limits_exit_code_and_removal(
         "AGENT_METHOD=method",  # upstream's contract, and METHOD below, the seed's
         "APP_INSTANCE=0xapp",
         "CHAIN=localnet",
-        f"COORDINATOR_ID={instance_id}",
+        "COORDINATION_LAYER_ID=sui-localnet",  # upstream's layer variables
+        "COORDINATION_LAYER_TYPE=sui",
+        f"COORDINATOR_ID={COORDINATOR_ADDRESS}",  # the key's address, not the label's id
         "COORDINATOR_SOCKET=/run/silvana/coordinator.sock",
         "DEVELOPER=dev",
         "EXTRA=x",
         "JOB_DATA=0x00ff10",
         "JOB_ID=42",
         "METHOD=method",
+        "OPERATION_MODE=multicall",
         "SESSION_ID=s-42",
         f"SESSION_PRIVATE_KEY={spec.session_private_key}",
         "socket-mounted",

@@ -76,6 +76,11 @@ async def test_an_agent_reads_and_writes_its_app_instance_and_creates_a_job(
             session = env["SESSION_ID"]
             job_id = f"{env['JOB_ID']}@{env['APP_INSTANCE']}"
             assert int(env["JOB_ID"]) == first
+            # Upstream's env contract: the coordinator's Sui address, its layer.
+            assert env["COORDINATOR_ID"] == key.address
+            assert (env["COORDINATION_LAYER_ID"], env["COORDINATION_LAYER_TYPE"],
+                    env["OPERATION_MODE"]) == ("sui-localnet", "sui", "multicall")
+            assert not [name for name in env if name.startswith("SECRET_")]  # no store yet
             await eventually(lambda: instance.jobs[first].status.kind == "running", 30,
                              "the job claimed on chain")
 

@@ -156,6 +156,7 @@ async def test_the_daemon_reaches_its_chain_through_the_forwarder(
 [sui]
 package_id = "0x5117a7a"
 rpc_url = "http://127.0.0.1:{listen}"
+chain = "localnet"
 start_checkpoint = 0
 [enclave]
 vsock_proxy = "3:8443"

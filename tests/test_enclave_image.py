@@ -138,6 +138,7 @@ async def test_the_image_runs_the_job_flow_in_tee_mode(
 [sui]
 rpc_url = "http://{target}"
 package_id = "0x5117a7a"
+chain = "localnet"
 start_checkpoint = 0
 idle_timeout_secs = 10
 

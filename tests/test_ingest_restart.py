@@ -61,6 +61,7 @@ def config(path: Path, target: str, state: Path) -> Path:
 [sui]
 rpc_url = "http://{target}"
 package_id = "{PACKAGE_ID}"
+chain = "localnet"
 modules = ["agent", "jobs"]
 stream = "auto"
 idle_timeout_secs = 5

@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from coordinator.dispatcher import DispatchStatus, Router, WrongChain
-from coordinator.domain import AgentMethod, JobRef, JobState
+from coordinator.domain import (
+    AgentMethod,
+    ChainOperation,
+    JobRef,
+    JobState,
+    OperationKind,
+)
 from coordinator.events.layouts import Layout, neutral
 from coordinator.events.models import BcsEvent, MethodAddedEvent
 from coordinator.events.parser import CoordinationEvent, EventParser, LedgerPosition
@@ -74,13 +80,29 @@ async def test_an_agent_event_goes_to_the_registry_and_its_write_stores_the_meth
     assert await store.run(Ledger.methods) == {KEY: method}
 
 
-async def test_another_chain_drops_the_jobs_and_the_cursor(store: Store) -> None:
+async def test_another_chain_stops_the_daemon_and_keeps_the_state(store: Store) -> None:
     router = await router_on(store)
     assert not await router.chain_changed("chain-a")  # the first chain binds the state
     await apply(store, router, JOB_CREATED)
     assert not await router.chain_changed("chain-a")
+    with pytest.raises(WrongChain, match=r"^state\.dir: the state in .* was made on chain "
+                       r"'chain-a', the node serves chain 'chain-b'; .*reset-cursor --chain"):
+        await router.chain_changed("chain-b")
     assert router.book.jobs and router.status.cursor == 2
+    assert len(await store.run(Ledger.jobs)) == 1
 
+
+async def test_a_local_chain_starts_over_but_not_while_operations_wait(store: Store) -> None:
+    router = await router_on(store, local_chain=True)
+    assert not await router.chain_changed("chain-a")
+    await apply(store, router, JOB_CREATED)
+    operation = ChainOperation(OperationKind.COMPLETE, APP, 1)
+    await store.run(lambda ledger: ledger.add_operations([operation]))
+    with pytest.raises(WrongChain, match=r"1 chain operation.* not yet sent are kept"):
+        await router.chain_changed("chain-b")
+    assert router.book.jobs and len(await store.run(Ledger.operations)) == 1
+
+    await store.run(lambda ledger: ledger.remove_operations([operation.op_id]))
     assert await router.chain_changed("chain-b")
     assert router.book.jobs == {} and router.status.cursor is None
     assert await store.run(Ledger.jobs) == []
@@ -89,7 +111,7 @@ async def test_another_chain_drops_the_jobs_and_the_cursor(store: Store) -> None
 async def test_auto_layout_is_stored_with_the_event_that_settled_it_and_forgotten_with_the_chain(
     store: Store,
 ) -> None:
-    router = await router_on(store, auto_layout=True)
+    router = await router_on(store, auto_layout=True, local_chain=True)
     assert not await router.chain_changed("chain-a")
     router.parser.layout = "2025-08"  # as the parser settles it on decoding JOB_CREATED
     await apply(store, router, JOB_CREATED)

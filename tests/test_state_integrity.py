@@ -32,7 +32,7 @@ DEAD_NODE = "http://127.0.0.1:9"
 def write_config(tmp_path: Path) -> Path:
     config = tmp_path / "coordinator.toml"
     config.write_text(
-        f'[sui]\nrpc_url = "{DEAD_NODE}"\npackage_id = "0x1"\n'
+        f'[sui]\nrpc_url = "{DEAD_NODE}"\npackage_id = "0x1"\nchain = "localnet"\n'
         f'[state]\ndir = "{tmp_path / "state"}"\n'
         f'[rpc]\nsocket_path = "{tmp_path / "c.sock"}"\n'
         f'[metrics]\nlisten = ""\n[status]\nmode = "plain"\n'

@@ -66,21 +66,39 @@ async def test_another_package_starts_afresh(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_another_chain_forgets_cursor_seen_events_and_jobs(tmp_path: Path) -> None:
+async def test_another_chain_changes_nothing_until_reset_and_never_drops_unsent_operations(
+    tmp_path: Path,
+) -> None:
+    from coordinator.domain import ChainOperation, OperationKind
 
     store = await Store.open(tmp_path)
-    assert await store.run(lambda ledger: ledger.bind_chain("chain-A")) is True
+    assert await store.run(lambda ledger: ledger.bind_chain("chain-A")) is None
 
     def fill(ledger: Ledger) -> None:
         ledger.set_cursor(10)
         ledger.mark_seen(EventId("T", 0), 11)
         ledger.save_jobs([job(1)], now=0.0)
+        ledger.add_operations([ChainOperation(OperationKind.COMPLETE, "app", 1)])
 
     await store.run(fill)
-    assert await store.run(lambda ledger: ledger.bind_chain("chain-A")) is True
+    assert await store.run(lambda ledger: ledger.bind_chain("chain-A")) is None
+    # Another chain: the chain the state was made on, and nothing changed.
+    assert await store.run(lambda ledger: ledger.bind_chain("chain-B")) == "chain-A"
+    assert await store.run(Ledger.chain_id) == "chain-A"
     assert await store.run(Ledger.cursor) == 10
-    assert await store.run(lambda ledger: ledger.bind_chain("chain-B")) is False
+    # A reset refuses while an operation waits to be sent, and changes nothing.
+    assert await store.run(lambda ledger: ledger.reset_chain("chain-B")) == 1
+    assert len(await store.run(Ledger.operations)) == 1
+    assert await store.run(Ledger.cursor) == 10 and len(await store.run(Ledger.jobs)) == 1
+
+    [op] = await store.run(Ledger.operations)
+    await store.run(lambda ledger: ledger.remove_operations([op.op_id]))  # the chain answered
+    assert await store.run(lambda ledger: ledger.reset_chain("chain-B")) == 0
+    assert await store.run(Ledger.chain_id) == "chain-B"
     assert await store.run(Ledger.cursor) is None
     assert await store.run(Ledger.seen_count) == 0
     assert await store.run(Ledger.jobs) == []
+    # None: the next node's chain binds the state.
+    assert await store.run(lambda ledger: ledger.reset_chain(None)) == 0
+    assert await store.run(Ledger.chain_id) is None
     await store.close()

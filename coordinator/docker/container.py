@@ -28,7 +28,7 @@ from typing import Any
 import trio
 from docker.types import LogConfig, Mount
 
-from coordinator.agent_env import AgentEnv
+from coordinator.agent_env import AgentEnv, layer_id
 from coordinator.docker.engine import (
     DockerEngine,
     DockerError,
@@ -181,7 +181,8 @@ async def _create(engine: DockerEngine, spec: ContainerSpec, options: ContainerO
         agent=spec.agent,
         agent_method=spec.agent_method,
         chain=options.chain,
-        coordinator_id=options.instance_id,
+        coordinator_id=options.coordinator_id or options.instance_id,
+        coordination_layer_id=layer_id(options.chain),
         job_id=str(spec.job_id),
         job_data="0x" + spec.job_data.hex(),
         app_instance=spec.app_instance,

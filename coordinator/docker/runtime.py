@@ -47,7 +47,7 @@ class DockerRuntime:
     @classmethod
     async def connect(
         cls, settings: DockerSettings, exit_now: trio.Event, *, instance_id: str, chain: str,
-        coordinator_url: str | None = None,
+        coordinator_id: str = "", coordinator_url: str | None = None,
     ) -> DockerRuntime:
         """Waits (with backoff) for an engine that does not answer yet. Once
         `exit_now` is set, containers are killed instead of given a stop grace."""
@@ -56,7 +56,8 @@ class DockerRuntime:
             what="connecting to the Docker engine",
         )
         options = ContainerOptions.from_settings(
-            settings, instance_id=instance_id, chain=chain, coordinator_url=coordinator_url,
+            settings, instance_id=instance_id, coordinator_id=coordinator_id, chain=chain,
+            coordinator_url=coordinator_url,
             exit_now=exit_now,
         )
         return cls(engine, options, ImagePolicy.from_settings(settings), settings.stop_grace_secs)

@@ -65,7 +65,8 @@ class ContainerSpec:
 class ContainerOptions:
     """How this coordinator runs every agent container."""
 
-    instance_id: str  # also the agents' COORDINATOR_ID
+    instance_id: str  # the containers' label, which the reaper finds them by
+    coordinator_id: str = ""  # the agents' COORDINATOR_ID; empty: `instance_id`
     chain: str = "testnet"  # the agents' CHAIN (`sui.chain`)
     coordinator_url: str | None = None  # the agents' COORDINATOR_URL (`rpc.listen`)
     container_socket_path: str = "/run/silvana/coordinator.sock"
@@ -88,12 +89,14 @@ class ContainerOptions:
         settings: DockerSettings,
         *,
         instance_id: str,
+        coordinator_id: str = "",
         chain: str = "testnet",
         coordinator_url: str | None = None,
         exit_now: trio.Event | None = None,
     ) -> ContainerOptions:
         return cls(
             instance_id=instance_id,
+            coordinator_id=coordinator_id,
             chain=chain,
             coordinator_url=coordinator_url,
             container_socket_path=settings.container_socket_path,

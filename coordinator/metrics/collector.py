@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from coordinator.domain import JobState
 from coordinator.instruments import NAMESPACE
 from coordinator.metrics.observed import Observed
+from coordinator.status import MODES
 
 CHAIN_STATES = ("starting", "connecting", "backfilling", "connected", "reconnecting")
 
@@ -45,6 +46,14 @@ class DaemonCollector(Collector):
             _name("start_time_seconds"), "When the daemon started (Unix time).",
             value=wall - (now - status.started_at),
         )
+        mode = GaugeMetricFamily(
+            _name("mode"), "How jobs are worked (1 for the current mode): chain (claimed, run "
+            "and settled on chain), local (no key, local chain), observe (none run).",
+            labels=["mode"],
+        )
+        for name in MODES:
+            mode.add_metric([name], 1.0 if status.mode == name else 0.0)
+        yield mode
         yield GaugeMetricFamily(
             _name("draining"), "1 while the daemon drains for shutdown.",
             value=self.observed.runner.draining.is_set(),

@@ -7,7 +7,8 @@ cannot fix those.
 
 Readiness is about the work: the chain stream delivered something within
 `sui.idle_timeout_secs` (a routine stream reset that recovers at once does not
-count against it), the runner's last contact with the Docker engine worked,
+count against it), the runner's last contact with the Docker engine worked
+(observing only, Docker is not used),
 the daemon is not draining, and, with a key, the settlement outbox is not stuck
 (its oldest operation is younger than `OUTBOX_STUCK_SECS`).
 """
@@ -88,6 +89,8 @@ def _state(observed: Observed) -> tuple[bool, str]:
 
 def _docker(observed: Observed) -> tuple[bool, str]:
     runner = observed.runner
+    if observed.status.mode == "observe":
+        return True, "docker: not used (observe only)"
     if runner.docker_state != "connected":
         return False, f"docker: {runner.docker_state}"
     return True, "docker: ok"

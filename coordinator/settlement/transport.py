@@ -54,6 +54,9 @@ class SettleSettings(Section):
     min_balance_mist: int = Field(default=1_000_000_000, ge=0, le=U64_MAX)
     # How often the address's SUI balance is read.
     balance_interval_secs: float = Field(default=30.0, gt=0, le=3600)
+    # Follow the chain only: no job is claimed, run or settled (with a key
+    # too). Without a key, the daemon starts outside a local chain only so.
+    observe_only: bool = False
 
 
 def updating(batch: list[ChainOperation]) -> Callable[[Ledger], None]:

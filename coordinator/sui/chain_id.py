@@ -17,14 +17,35 @@ _VALUES = {char: index for index, char in enumerate(_ALPHABET)}
 def chain_mismatch(chain_id: str, expected: str) -> str | None:
     """The operator's one line when a node serves another chain than
     `sui.chain_id` (`expected`, short form); None when it is that chain."""
-    try:
-        reported = short_chain_id(chain_id)
-    except ValueError:
-        reported = escape(repr(chain_id))
+    reported = shown_chain_id(chain_id)
     if reported == expected:
         return None
     return (f"sui.chain_id: the node serves chain {reported}, not {expected}; point "
             f"sui.rpc_url at a node of that chain, or correct sui.chain_id")
+
+
+RESET_CHAIN_HINT = "python -m coordinator reset-cursor --chain --config FILE"
+
+
+def state_of_another_chain(state_dir: object, made_on: str, served: str, unsent: int) -> str:
+    """The operator's one line when the stored state was made on chain
+    `made_on` and the node serves `served` (both as the node reports them):
+    nothing was changed, and `unsent` chain operations wait to be sent."""
+    old, new = shown_chain_id(made_on), shown_chain_id(served)
+    line = (f"state.dir: the state in {escape(str(state_dir))} was made on chain {old}, "
+            f"the node serves chain {new}; point sui.rpc_url at a node of chain {old}")
+    if unsent:
+        return (f"{line}: {unsent} chain operation(s) not yet sent are kept for it (never "
+                f"dropped; `--fresh-state` sets the whole state aside instead)")
+    return f"{line}, or stop and run `{RESET_CHAIN_HINT}` to start over on chain {new}"
+
+
+def shown_chain_id(chain_id: str) -> str:
+    """The short form when the id is one; else the id, quoted and escaped."""
+    try:
+        return short_chain_id(chain_id)
+    except ValueError:
+        return escape(repr(chain_id))
 
 
 def short_chain_id(chain_id: str) -> str:

@@ -977,7 +977,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "settlement", "state_disk_full", "state_disk_full_secs", "package", "reconcile", "agent_messages")
+    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "settlement", "state_disk_full", "state_disk_full_secs", "mode", "package", "reconcile", "agent_messages")
     class JobsByStateEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -1014,6 +1014,7 @@ class GetStatusResponse(_message.Message):
     SETTLEMENT_FIELD_NUMBER: _ClassVar[int]
     STATE_DISK_FULL_FIELD_NUMBER: _ClassVar[int]
     STATE_DISK_FULL_SECS_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
     PACKAGE_FIELD_NUMBER: _ClassVar[int]
     RECONCILE_FIELD_NUMBER: _ClassVar[int]
     AGENT_MESSAGES_FIELD_NUMBER: _ClassVar[int]
@@ -1039,10 +1040,11 @@ class GetStatusResponse(_message.Message):
     settlement: Settlement
     state_disk_full: bool
     state_disk_full_secs: float
+    mode: str
     package: PackageStatus
     reconcile: ReconcileStatus
     agent_messages: _containers.RepeatedCompositeFieldContainer[AgentNote]
-    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., settlement: _Optional[_Union[Settlement, _Mapping]] = ..., state_disk_full: _Optional[bool] = ..., state_disk_full_secs: _Optional[float] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ..., reconcile: _Optional[_Union[ReconcileStatus, _Mapping]] = ..., agent_messages: _Optional[_Iterable[_Union[AgentNote, _Mapping]]] = ...) -> None: ...
+    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., settlement: _Optional[_Union[Settlement, _Mapping]] = ..., state_disk_full: _Optional[bool] = ..., state_disk_full_secs: _Optional[float] = ..., mode: _Optional[str] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ..., reconcile: _Optional[_Union[ReconcileStatus, _Mapping]] = ..., agent_messages: _Optional[_Iterable[_Union[AgentNote, _Mapping]]] = ...) -> None: ...
 
 class AgentNote(_message.Message):
     __slots__ = ("age_secs", "level", "job_id", "developer", "agent", "agent_method", "text")
