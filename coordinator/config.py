@@ -94,8 +94,8 @@ class Settings(Section):
     def agent_coordinator_url(self) -> str | None:
         """The agents' COORDINATOR_URL (upstream's SDK name): the TCP service under
         the host name every agent container resolves to the host; None when off."""
-        address = self.rpc.listen_address
-        return None if address is None else f"http://host.docker.internal:{address[1]}"
+        port = self.rpc.listen_port
+        return None if port is None else f"http://host.docker.internal:{port}"
 
     @model_validator(mode="after")
     def _stale_limit_covers_container_timeout(self) -> Settings:

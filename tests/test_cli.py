@@ -20,7 +20,7 @@ def private_testnet_config(directory: Path) -> str:
     checkout's tests, an operator's daemon) must not be disturbed."""
     text = (ROOT / "config" / "testnet.toml").read_text()
     for shipped, own in [('socket_path = "/tmp/coordinator.sock"',
-                          f'socket_path = "{directory / "coordinator.sock"}"'),
+                          f'socket_path = "{directory / "coordinator.sock"}"\nlisten = ""'),
                          ('dir = "state/testnet"', f'dir = "{directory / "state"}"')]:
         assert shipped in text, shipped
         text = text.replace(shipped, own)

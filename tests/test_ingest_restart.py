@@ -69,6 +69,7 @@ start_checkpoint = 1
 
 [rpc]
 socket_path = "{state / "coordinator.sock"}"
+listen = ''
 
 [state]
 dir = "{state}"
