@@ -106,6 +106,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     book = await JobBook.load(store, max_attempts=settings.jobs.max_attempts,
                               lease_secs=settings.docker.container_timeout_secs,
                               address=None if key is None else key.address)
+    if settings.jobs.restricted:  # upstream's APP_INSTANCE_FILTER, SETTLE_ONLY
+        book.restrict(settings.jobs.takes)
+        log.info("taking only the jobs of %s%s", settings.jobs.app_instance or "every app instance",
+                 ", settle method only" if settings.jobs.settle_only else "")
     endpoint = Endpoint.parse(sui.rpc_url)
 
     def connect_sui() -> AbstractAsyncContextManager[SuiClient]:
