@@ -1,9 +1,12 @@
 """Settings: one pydantic model, layered defaults < TOML file < environment < CLI.
 
 The TOML keys and the environment names are a contract with operators and with
-the original (Rust) coordinator, so both are listed here once, as data. Any bad
-value becomes a `ConfigError` whose message is one line naming the key, where
-the value came from and what is allowed; `__main__` prints it and exits 2.
+the original (Rust) coordinator, so both are listed here once, as data. Every
+bad value becomes one line of a `ConfigError` naming the key, where the value
+came from and what is allowed (a key of upstream's own config file says where
+its meaning went, `coordinator.upstream`); all of a file's problems are
+reported at once, so an upstream file is fixed in one pass. `__main__` prints
+them and exits 2.
 
 Each section lives with the layer it configures (`coordinator.sui.settings`,
 `coordinator.docker.settings`, `coordinator.rpc.settings`, ...), so no layer
@@ -42,6 +45,7 @@ from coordinator.simnet.settings import SimnetSettings
 from coordinator.store import StateSettings
 from coordinator.sui.keys import SuiKey, SuiKeyError, load_key
 from coordinator.sui.settings import SuiSettings
+from coordinator.upstream import key_hint
 
 
 class ConfigError(Exception):
@@ -169,11 +173,19 @@ ENV_KEYS: dict[str, tuple[str, Any]] = {
     "LOG_LEVEL": ("log.level", str),
     "SUI_SECRET_KEY": ("sui.secret_key", str),
     "SUI_ADDRESS": ("sui.address", str),
+    # Upstream's `start` reads these too (its flags' env names).
+    "GRPC_SOCKET_PATH": ("rpc.socket_path", str),
+    "APP_INSTANCE_FILTER": ("jobs.app_instance", str),
+    "SETTLE_ONLY": ("jobs.settle_only", str),
 }
+
+# The config file, when no --config is given (upstream's `start --config`).
+CONFIG_ENV = "COORDINATOR_CONFIG"
 
 # Upstream's names that it, too, treats as unset when empty (its `.env` template
 # has `SILVANA_REGISTRY=`).
-EMPTY_IS_UNSET = frozenset({"SILVANA_REGISTRY_PACKAGE", "SILVANA_REGISTRY"})
+EMPTY_IS_UNSET = frozenset({"SILVANA_REGISTRY_PACKAGE", "SILVANA_REGISTRY",
+                            "APP_INSTANCE_FILTER", CONFIG_ENV})
 
 # Command-line flags (argparse dest) -> TOML key.
 CLI_KEYS: dict[str, str] = {
@@ -181,6 +193,13 @@ CLI_KEYS: dict[str, str] = {
     "package_id": "sui.package_id",
     "module": "sui.modules",
     "container_timeout": "docker.container_timeout_secs",
+    # Upstream's `start` flags.
+    "chain": "sui.chain",
+    "use_tee": "docker.use_tee",
+    "log_level": "log.level",
+    "grpc_socket_path": "rpc.socket_path",
+    "instance": "jobs.app_instance",
+    "settle": "jobs.settle_only",
 }
 
 
@@ -214,6 +233,8 @@ def load_settings(
 ) -> Settings:
     """Merge the layers and validate once; raise `ConfigError` on any bad input."""
     env = os.environ if env is None else env
+    if config_path is None and env.get(CONFIG_ENV):
+        config_path = Path(env[CONFIG_ENV])
     tree: dict[str, Any] = read_toml(config_path) if config_path else {}
     origin = f"file {config_path}" if config_path else "defaults"
     sources: dict[str, _Source] = {}
@@ -239,7 +260,7 @@ def load_settings(
     try:
         settings = Settings.model_validate(tree)
     except ValidationError as exc:
-        raise ConfigError(_one_line(exc, sources, origin)) from None
+        raise ConfigError("\n".join(_lines(exc, sources, origin))) from None
     signing_key(settings)  # a bad key is a configuration error, found at start
     return settings
 
@@ -272,9 +293,22 @@ def signing_key(settings: Settings) -> SuiKey | None:
         raise ConfigError(f"config: {exc}") from None
 
 
-def _one_line(exc: ValidationError, sources: dict[str, _Source], origin: str) -> str:
-    """The first error, as `config: <key>: <what is wrong> (from <where>)`."""
-    error = exc.errors()[0]
+def _lines(exc: ValidationError, sources: dict[str, _Source], origin: str) -> list[str]:
+    """Every error, one line each (an unknown table: one line per key in it)."""
+    lines: list[str] = []
+    for error in exc.errors():
+        table = error.get("input")
+        if error["type"] == "extra_forbidden" and isinstance(table, dict) and table:
+            for name in table:
+                lines.append(_one_line({**error, "loc": (*error["loc"], name), "input": None},
+                                       sources, origin))
+        else:
+            lines.append(_one_line(error, sources, origin))
+    return list(dict.fromkeys(lines))
+
+
+def _one_line(error: Any, sources: dict[str, _Source], origin: str) -> str:
+    """One error, as `config: <key>: <what is wrong> (from <where>)`."""
     loc = [str(part) for part in error["loc"]]
     # Skip list indexes and validator names so the key reads as in the TOML file.
     key = ".".join(part for part in loc[:2] if not part.isdigit())
@@ -287,7 +321,10 @@ def _one_line(exc: ValidationError, sources: dict[str, _Source], origin: str) ->
                      "or --package-id)")
         return f"config: {key} {hint}"
     if kind == "extra_forbidden":
-        return f"config: unknown key {'.'.join(loc)} (in {where})"
+        dotted = ".".join(part for part in loc if not part.isdigit())
+        moved = key_hint(dotted)
+        return (f"config: unknown key {dotted} (in {where})"
+                + ("" if moved is None else f": upstream's; {moved}"))
     message = error["msg"].removeprefix("Value error, ")
     if "input" in error and not isinstance(error["input"], dict) and key not in SECRET_KEYS:
         message += f", got {error['input']!r}"
