@@ -37,12 +37,16 @@ UPSTREAM_KEYS: dict[str, str] = {
 # chain tools and templates, none of them a coordinator's.
 UPSTREAM_COMMANDS = frozenset({
     "new", "instance", "object", "block", "proofs", "job", "jobs", "sequence",
-    "transaction", "balance", "split", "faucet", "keypair", "network", "config",
-    "registry", "secrets", "avs", "deploy",
+    "transaction", "keypair", "balance", "split", "network", "config", "faucet",
+    "avs", "registry", "secrets", "log",
 })
 
-# Names upstream's `start` writes into `.env` that mean nothing here.
-UPSTREAM_ENV_IGNORED = frozenset({"ETHEREUM_ADDRESS", "ETHEREUM_PRIVATE_KEY"})
+# Upstream coordinator's env names that mean nothing here (its `start` writes
+# the Ethereum pair into `.env`; the others serve its private layer and its
+# own RPC service, from which it fetches settings at start).
+UPSTREAM_ENV_IGNORED = frozenset({"ETHEREUM_ADDRESS", "ETHEREUM_PRIVATE_KEY",
+                                  "PRIVATE_DATABASE_URL", "PRIVATE_JWT_SECRET",
+                                  "SILVANA_RPC_SERVER"})
 
 
 def key_hint(dotted: str) -> str | None:
