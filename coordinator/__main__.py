@@ -157,8 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config, cli=vars(args))
     except ConfigError as exc:
-        for line in str(exc).splitlines():
-            print(f"error: {line}", file=sys.stderr)
+        print(exc.for_stderr(), file=sys.stderr)
         return EXIT_CONFIG
     setup_logging(settings.log.level, format=settings.log.format)
     try:

@@ -49,7 +49,12 @@ from coordinator.upstream import key_hint
 
 
 class ConfigError(Exception):
-    """A configuration problem, already phrased as one line for the operator."""
+    """Configuration problems, each already phrased as one line for the operator
+    (several lines: all of a file's problems, found at once)."""
+
+    def for_stderr(self) -> str:
+        """Each problem as an `error: ...` line, as every command prints them."""
+        return "\n".join(f"error: {line}" for line in str(self).splitlines())
 
 
 class MetricsSettings(Section):

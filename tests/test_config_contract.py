@@ -27,7 +27,7 @@ U64_OVER = str(2**64)
 def config(tmp_path: Path, extra: dict[str, dict[str, str]], rpc_url: str = DEAD_NODE) -> Path:
     sections: dict[str, dict[str, str]] = {
         "sui": {"rpc_url": f'"{rpc_url}"', "package_id": '"0x1"'},
-        "rpc": {"socket_path": f'"{tmp_path / "c.sock"}"'},
+        "rpc": {"socket_path": f'"{tmp_path / "c.sock"}"', "listen": '""'},
         "state": {"dir": f'"{tmp_path / "state"}"'},
         "metrics": {"listen": '""'},
         "status": {"mode": '"plain"'},
