@@ -6,10 +6,13 @@ or binds the bridge's address (tests keep to loopback).
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+import docker
 import pytest
 import trio
+from docker.errors import DockerException
 from pydantic import ValidationError
 
 from coordinator.config import Settings
@@ -17,6 +20,7 @@ from coordinator.docker.settings import DockerSettings
 from coordinator.rpc import reach
 from coordinator.rpc.reach import ReachError, bridge_gateway, choose_host, resolve_listen
 from coordinator.rpc.settings import RpcSettings
+from tests.support import need
 
 
 def bridge(*configs: dict[str, str]) -> dict[str, Any]:
@@ -74,7 +78,7 @@ async def test_resolve_asks_the_engine_only_on_a_bridge(
         monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[int] = []
 
-    async def gateway() -> str:
+    async def gateway(wait_secs: float) -> str:
         asked.append(1)
         await trio.lowlevel.checkpoint()
         return "172.17.0.1"
@@ -84,8 +88,8 @@ async def test_resolve_asks_the_engine_only_on_a_bridge(
     resolved = await resolve_listen(auto, DockerSettings())
     assert resolved.listen == "172.17.0.1:50051" and asked == [1]
     assert resolved.listen_address == ("172.17.0.1", 50051)
-    for docker in (DockerSettings(use_tee=True), DockerSettings(network_mode="host")):
-        assert (await resolve_listen(auto, docker)).listen == "127.0.0.1:50051"
+    for loopback in (DockerSettings(use_tee=True), DockerSettings(network_mode="host")):
+        assert (await resolve_listen(auto, loopback)).listen == "127.0.0.1:50051"
     for explicit in ("", "0.0.0.0:50051", "127.0.0.1:7000"):
         rpc = RpcSettings(listen=explicit)
         assert await resolve_listen(rpc, DockerSettings()) is rpc
@@ -95,5 +99,22 @@ async def test_resolve_asks_the_engine_only_on_a_bridge(
 async def test_an_engine_that_does_not_answer_is_one_line(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-    with pytest.raises(ReachError, match=r"^rpc\.listen: auto: cannot ask the Docker engine"):
-        await resolve_listen(RpcSettings(), DockerSettings())
+    with pytest.raises(ReachError, match=r"^rpc\.listen: auto: cannot ask the Docker engine "
+                                         r"for its bridge gateway \(no answer within 1\.5 s\)"):
+        await resolve_listen(RpcSettings(), DockerSettings(), wait_secs=1.5)
+
+
+async def test_the_real_engines_answer_is_its_bridge_gateway() -> None:
+    """The engine asked over its own socket; the address is only compared."""
+    try:
+        client = docker.from_env(timeout=30)
+        network = client.networks.get("bridge").attrs
+        client.close()
+    except DockerException as exc:
+        need(f"no Docker engine reachable: {exc}")
+    expected = bridge_gateway(network)
+    if expected is None:
+        need("the engine's bridge network has no IPv4 gateway")
+    resolved = await resolve_listen(RpcSettings(), DockerSettings())
+    assert resolved.listen == f"{expected}:50051"
+    assert ipaddress.ip_address(expected).is_private and expected != "0.0.0.0"

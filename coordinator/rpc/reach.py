@@ -16,7 +16,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from coordinator.docker.engine import DockerEngine, DockerError
+import trio
+
+from coordinator.docker.engine import DockerEngine, DockerError, retrying
 from coordinator.docker.settings import DockerSettings
 from coordinator.errors import SetupError
 from coordinator.rpc.settings import AUTO, RpcSettings
@@ -24,6 +26,10 @@ from coordinator.rpc.settings import AUTO, RpcSettings
 __all__ = ["LOOPBACK", "ReachError", "bridge_gateway", "choose_host", "resolve_listen"]
 
 LOOPBACK = "127.0.0.1"
+
+# How long a start waits for an engine that is still starting (a boot where
+# Docker and the coordinator start together) before it gives up in one line.
+ENGINE_WAIT_SECS = 30.0
 
 # Agents on these networks see the host's loopback as their own (or have no
 # network at all, and use their socket).
@@ -65,29 +71,44 @@ def bridge_gateway(network: dict[str, Any]) -> str | None:
     return None
 
 
-async def resolve_listen(rpc: RpcSettings, docker: DockerSettings) -> RpcSettings:
+async def resolve_listen(rpc: RpcSettings, docker: DockerSettings, *,
+                         wait_secs: float = ENGINE_WAIT_SECS) -> RpcSettings:
     """`rpc` with `auto:PORT` replaced by the address `choose_host` picks (the
-    engine asked only when agents use a bridge); other values unchanged."""
+    engine asked only when agents use a bridge, waiting up to `wait_secs` for
+    it to answer); other values unchanged."""
     port = rpc.listen_port
     if not rpc.listen_auto or port is None:
         return rpc
     gateway = None
     if not (docker.use_tee or docker.network_mode in _LOOPBACK_MODES):
-        gateway = await _engine_bridge_gateway()
+        gateway = await _engine_bridge_gateway(wait_secs)
     host = choose_host(use_tee=docker.use_tee, network_mode=docker.network_mode,
                        gateway=gateway)
     return rpc.model_copy(update={"listen": f"{host}:{port}"})
 
 
-async def _engine_bridge_gateway() -> str | None:
+async def _engine_bridge_gateway(wait_secs: float) -> str | None:
+    engine = await _connect(wait_secs)
     try:
-        engine = await DockerEngine.connect()
         try:
             network = await engine.call(lambda: engine.client.networks.get("bridge").attrs)
         finally:
             await engine.aclose()
     except DockerError as exc:
-        raise ReachError(
-            f"rpc.listen: {AUTO}: cannot ask the Docker engine for its bridge gateway ({exc}); "
-            "start Docker or set rpc.listen to IP:port") from None
+        raise _unanswered(str(exc)) from None
     return bridge_gateway(network)
+
+
+async def _connect(wait_secs: float) -> DockerEngine:
+    """The engine, once it answers (retried with a warning while it does not)."""
+    with trio.move_on_after(wait_secs):
+        try:
+            return await retrying(DockerEngine.connect, what=f"rpc.listen: {AUTO}")
+        except DockerError as exc:
+            raise _unanswered(str(exc)) from None
+    raise _unanswered(f"no answer within {wait_secs:g} s")
+
+
+def _unanswered(why: str) -> ReachError:
+    return ReachError(f"rpc.listen: {AUTO}: cannot ask the Docker engine for its bridge "
+                      f"gateway ({why}); start Docker or set rpc.listen to IP:port")
