@@ -29,6 +29,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from coordinator.docker.settings import DockerSettings
 from coordinator.events.models import normalize_address
@@ -305,14 +306,14 @@ def _lines(exc: ValidationError, sources: dict[str, _Source], origin: str) -> li
         table = error.get("input")
         if error["type"] == "extra_forbidden" and isinstance(table, dict) and table:
             for name in table:
-                lines.append(_one_line({**error, "loc": (*error["loc"], name), "input": None},
-                                       sources, origin))
+                key: ErrorDetails = {**error, "loc": (*error["loc"], name), "input": None}
+                lines.append(_one_line(key, sources, origin))
         else:
             lines.append(_one_line(error, sources, origin))
     return list(dict.fromkeys(lines))
 
 
-def _one_line(error: Any, sources: dict[str, _Source], origin: str) -> str:
+def _one_line(error: ErrorDetails, sources: dict[str, _Source], origin: str) -> str:
     """One error, as `config: <key>: <what is wrong> (from <where>)`."""
     loc = [str(part) for part in error["loc"]]
     # Skip list indexes and validator names so the key reads as in the TOML file.
