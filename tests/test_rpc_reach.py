@@ -7,6 +7,8 @@ or binds the bridge's address (tests keep to loopback).
 from __future__ import annotations
 
 import ipaddress
+import signal
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -20,7 +22,9 @@ from coordinator.docker.settings import DockerSettings
 from coordinator.rpc import reach
 from coordinator.rpc.reach import ReachError, bridge_gateway, choose_host, resolve_listen
 from coordinator.rpc.settings import RpcSettings
+from tests.e2e_support import free_port
 from tests.support import need
+from tests.test_cli import DEAD_NODE, coordinator, private_testnet_config, wait_for_line
 
 
 def bridge(*configs: dict[str, str]) -> dict[str, Any]:
@@ -118,3 +122,19 @@ async def test_the_real_engines_answer_is_its_bridge_gateway() -> None:
     resolved = await resolve_listen(RpcSettings(), DockerSettings())
     assert resolved.listen == f"{expected}:50051"
     assert ipaddress.ip_address(expected).is_private and expected != "0.0.0.0"
+
+
+def test_the_daemon_binds_what_auto_resolves_to(tmp_path: Path) -> None:
+    """The whole start, as a process: auto under host networking is loopback."""
+    port = free_port()
+    config = Path(private_testnet_config(tmp_path))
+    text = config.read_text().replace('listen = ""', f'listen = "auto:{port}"', 1)
+    config.write_text(text.replace("use_tee = false", 'use_tee = false\nnetwork_mode = "host"'))
+    proc = coordinator("--config", str(config), "--rpc-url", DEAD_NODE)
+    try:
+        wait_for_line(proc, f"listening on TCP 127.0.0.1:{port}")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
