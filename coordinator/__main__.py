@@ -44,8 +44,10 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
-        prog="python -m coordinator [start]",
+        prog="python -m coordinator",
         description="Silvana coordinator: runs agent containers for jobs on a Sui chain. "
+        "`python -m coordinator [start] [flags]` runs it (`start` and its flags as "
+        "upstream's `silvana start`); "
         "`python -m coordinator status --help`: ask a running daemon for its status; "
         "`python -m coordinator reset-cursor --help`: start over on the chain; "
         "`python -m coordinator keygen --help`: make a Sui key for the coordinator; "
