@@ -17,14 +17,14 @@ import trio
 from docker.errors import DockerException
 from pydantic import ValidationError
 
-from coordinator.config import Settings
+from coordinator.config import Settings, load_settings
 from coordinator.docker.settings import DockerSettings
 from coordinator.rpc import reach
 from coordinator.rpc.reach import ReachError, bridge_gateway, choose_host, resolve_listen
 from coordinator.rpc.settings import RpcSettings
 from tests.e2e_support import free_port
 from tests.support import need
-from tests.test_cli import DEAD_NODE, coordinator, private_testnet_config, wait_for_line
+from tests.test_cli import DEAD_NODE, ROOT, coordinator, private_testnet_config, wait_for_line
 
 
 def bridge(*configs: dict[str, str]) -> dict[str, Any]:
@@ -138,3 +138,20 @@ def test_the_daemon_binds_what_auto_resolves_to(tmp_path: Path) -> None:
     finally:
         proc.kill()
     assert proc.returncode == 0, err
+
+
+@pytest.mark.parametrize("name", ["testnet", "devnet", "mainnet", "local", "enclave"])
+async def test_every_shipped_config_is_reachable_as_shipped(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unchanged, each tells agents upstream's URL and binds where they are."""
+    async def gateway(wait_secs: float) -> str:
+        await trio.lowlevel.checkpoint()
+        return "172.17.0.1"
+
+    monkeypatch.setattr(reach, "_engine_bridge_gateway", gateway)
+    settings = load_settings(ROOT / "config" / f"{name}.toml",
+                             env={"COORDINATION_PACKAGE_ID": "0x2"})
+    assert settings.agent_coordinator_url == "http://host.docker.internal:50051"
+    resolved = await resolve_listen(settings.rpc, settings.docker)
+    tee = settings.docker.use_tee
+    assert resolved.listen == ("127.0.0.1:50051" if tee else "172.17.0.1:50051")
