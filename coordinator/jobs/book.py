@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from coordinator.domain import Job
-from coordinator.jobs.chain import ChainIntake
+from coordinator.jobs.chain import ChainIntake, Placed
 from coordinator.jobs.sessions import AgentSessions
 from coordinator.section import Section
 from coordinator.sui.settings import ObjectId
@@ -37,7 +36,7 @@ class JobsSettings(Section):
         """Whether some jobs are left to other coordinators."""
         return self.app_instance is not None or self.settle_only
 
-    def takes(self, job: Job) -> bool:
+    def takes(self, job: Placed) -> bool:
         """Whether this coordinator takes `job` (the book's intake filter)."""
         if self.app_instance is not None and job.app_instance != self.app_instance:
             return False

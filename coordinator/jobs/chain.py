@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from coordinator.domain import ChainOperation, Job, JobRef, JobState, OperationKind
 from coordinator.events.job_events import (
@@ -35,30 +36,41 @@ from coordinator.jobs.core import (
     BookCore,
 )
 
-__all__ = ["ChainIntake"]
+__all__ = ["ChainIntake", "Placed"]
 
 log = logging.getLogger("coordinator.jobs")
+
+
+class Placed(Protocol):
+    """What the intake filter reads of a job or of the event that creates one."""
+
+    @property
+    def app_instance(self) -> str: ...
+
+    @property
+    def app_instance_method(self) -> str: ...
 
 
 class ChainIntake(BookCore):
     """Chain events (the dispatcher), jobs recovered from chain, and the
     reconciler's corrections."""
 
-    # Which new jobs the book takes (`restrict`); None: all of them.
-    _takes: Callable[[Job], bool] | None = None
+    # Which jobs the book takes (`restrict`); None: all of them.
+    _takes: Callable[[Placed], bool] | None = None
 
-    def restrict(self, takes: Callable[[Job], bool]) -> None:
+    def restrict(self, takes: Callable[[Placed], bool]) -> None:
         """Take only the jobs `takes` accepts (upstream's APP_INSTANCE_FILTER
         and SETTLE_ONLY): others never enter the book, so they are neither
-        claimed, run nor settled here; those already pending in it (from a
-        run without the filter) leave its queues and stay for that run."""
+        claimed, run nor settled here, and the chain's word about them changes
+        nothing; those already pending in it (from a run without the filter)
+        leave its queues and stay for that run."""
         self._takes = takes
         for job in list(self.jobs.values()):
             if job.state is JobState.PENDING and not takes(job):
                 self._dequeue(job)
 
-    def _left_out(self, job: Job) -> bool:
-        return self._takes is not None and not self._takes(job)
+    def _left_out(self, placed: Placed) -> bool:
+        return self._takes is not None and not self._takes(placed)
 
     def on_chain_event(self, event: CoordinationEvent) -> list[Job]:
         """Apply a (layout-neutral) `jobs` module event; return the jobs it changed.
@@ -74,7 +86,7 @@ class ChainIntake(BookCore):
         if app_instance is not None:
             self._tx_app_instance = (tx, app_instance)
         if isinstance(payload, JobCreated):
-            return self._created(payload)
+            return [] if self._left_out(payload) else self._created(payload)
         if isinstance(payload, JobsRestarted):
             changed: list[Job] = []
             for sequence in payload.failed_jobs:
@@ -185,8 +197,6 @@ class ChainIntake(BookCore):
             sequences=tuple(event.sequences or ()), data=event.data,
             created_at=event.created_at, updated_at=event.created_at,
         )
-        if self._left_out(job):
-            return []
         self.jobs[ref] = job
         self._enqueue(job)
         self._touch(job)
