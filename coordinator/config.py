@@ -172,6 +172,11 @@ ENV_KEYS: dict[str, tuple[str, Any]] = {
     # (`start --package-id`) and the SilvanaRegistry object SILVANA_REGISTRY.
     "SILVANA_REGISTRY_PACKAGE": ("sui.package_id", str),
     "SILVANA_REGISTRY": ("sui.registry_id", str),
+    # Upstream's `start` reads these too (its flags' env names).
+    "GRPC_SOCKET_PATH": ("rpc.socket_path", str),
+    "APP_INSTANCE_FILTER": ("jobs.app_instance", str),
+    "SETTLE_ONLY": ("jobs.settle_only", str),
+    # The original coordinator's names.
     "COORDINATION_PACKAGE_ID": ("sui.package_id", str),
     "COORDINATION_MODULE": ("sui.modules", _to_list),
     "DOCKER_USE_TEE": ("docker.use_tee", str),
@@ -179,10 +184,6 @@ ENV_KEYS: dict[str, tuple[str, Any]] = {
     "LOG_LEVEL": ("log.level", str),
     "SUI_SECRET_KEY": ("sui.secret_key", str),
     "SUI_ADDRESS": ("sui.address", str),
-    # Upstream's `start` reads these too (its flags' env names).
-    "GRPC_SOCKET_PATH": ("rpc.socket_path", str),
-    "APP_INSTANCE_FILTER": ("jobs.app_instance", str),
-    "SETTLE_ONLY": ("jobs.settle_only", str),
 }
 
 # The config file, when no --config is given (upstream's `start --config`).
@@ -195,10 +196,6 @@ EMPTY_IS_UNSET = frozenset({"SILVANA_REGISTRY_PACKAGE", "SILVANA_REGISTRY",
 
 # Command-line flags (argparse dest) -> TOML key.
 CLI_KEYS: dict[str, str] = {
-    "rpc_url": "sui.rpc_url",
-    "package_id": "sui.package_id",
-    "module": "sui.modules",
-    "container_timeout": "docker.container_timeout_secs",
     # Upstream's `start` flags.
     "chain": "sui.chain",
     "use_tee": "docker.use_tee",
@@ -206,6 +203,11 @@ CLI_KEYS: dict[str, str] = {
     "grpc_socket_path": "rpc.socket_path",
     "instance": "jobs.app_instance",
     "settle": "jobs.settle_only",
+    # And those of the original coordinator.
+    "rpc_url": "sui.rpc_url",
+    "package_id": "sui.package_id",
+    "module": "sui.modules",
+    "container_timeout": "docker.container_timeout_secs",
 }
 
 

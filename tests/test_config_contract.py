@@ -27,11 +27,12 @@ U64_OVER = str(2**64)
 def config(tmp_path: Path, extra: dict[str, dict[str, str]], rpc_url: str = DEAD_NODE) -> Path:
     sections: dict[str, dict[str, str]] = {
         "sui": {"rpc_url": f'"{rpc_url}"', "package_id": '"0x1"'},
-        "rpc": {"socket_path": f'"{tmp_path / "c.sock"}"', "listen": '""'},
+        "rpc": {"socket_path": f'"{tmp_path / "c.sock"}"'},
         "state": {"dir": f'"{tmp_path / "state"}"'},
         "metrics": {"listen": '""'},
         "status": {"mode": '"plain"'},
     }
+    sections["rpc"]["listen"] = '""'  # no TCP port: runs beside each other never collide
     for section, keys in extra.items():
         sections.setdefault(section, {}).update(keys)
     path = tmp_path / "coordinator.toml"
