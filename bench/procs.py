@@ -125,7 +125,8 @@ def daemon_config(directory: Path, simnet: str, **sections: dict[str, Any]) -> P
     config: dict[str, dict[str, Any]] = {
         "sui": {"rpc_url": f"http://{simnet}", "package_id": PACKAGE_ID,
                 "modules": ["agent", "jobs"], "idle_timeout_secs": 10},
-        "rpc": {"socket_path": str(directory / "coordinator.sock")},
+        # TCP off unless a bench asks: a second run must not need port 50051.
+        "rpc": {"socket_path": str(directory / "coordinator.sock"), "listen": ""},
         "state": {"dir": str(directory / "state")},
         "status": {"mode": "plain"},
         "log": {"level": "info"},

@@ -1,8 +1,12 @@
 """Command line: arguments -> Settings -> `app.run`.
 
+`python -m coordinator [start] [flags]`: `start` and its flags are upstream's
+(`silvana start`), so its operators' scripts keep working; a `.env` file in the
+working directory fills the environment first, as upstream's does.
+
 Exit codes: 0 after a clean shutdown, 1 when the supervision tree gave up,
-2 for a configuration error (one line on stderr, no traceback), 130 when a
-second signal cut the drain short.
+2 for a configuration error (one line on stderr per problem, no traceback),
+130 when a second signal cut the drain short.
 """
 
 from __future__ import annotations
@@ -11,34 +15,50 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import trio
 
 from coordinator import __version__, app, cursor_cli, state_cli, status_cli
 from coordinator.config import ConfigError, load_settings
+from coordinator.dotenv import DotenvError, load_dotenv
 from coordinator.errors import SetupError
 from coordinator.logs import setup_logging
 from coordinator.state_integrity import set_aside
 from coordinator.statelock import StateLock
 from coordinator.store import DB_FILE
 from coordinator.sui.keys import SuiKey
+from coordinator.upstream import UPSTREAM_COMMANDS, UPSTREAM_ENV_IGNORED
 
 EXIT_CONFIG = 2
+MIGRATING = "docs/migrating-from-upstream.md"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line (its own are a usage block and
+    a line), like every other refusal of the command line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_CONFIG, f"error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m coordinator",
         description="Silvana coordinator: runs agent containers for jobs on a Sui chain. "
+        "`python -m coordinator [start] [flags]` runs it (`start` and its flags as "
+        "upstream's `silvana start`); "
         "`python -m coordinator status --help`: ask a running daemon for its status; "
         "`python -m coordinator reset-cursor --help`: start over on the chain; "
         "`python -m coordinator keygen --help`: make a Sui key for the coordinator; "
         "`python -m coordinator backup|restore --help`: a copy of the state, and back.",
-        epilog="Environment: SUI_RPC_URL, COORDINATION_PACKAGE_ID, COORDINATION_MODULE, "
-        "DOCKER_USE_TEE, CONTAINER_TIMEOUT_SECS, LOG_LEVEL, SUI_SECRET_KEY, SUI_ADDRESS "
-        "(see README).",
+        epilog="Environment (a .env file in the working directory too): SUI_RPC_URL, "
+        "COORDINATION_PACKAGE_ID, COORDINATION_MODULE, DOCKER_USE_TEE, CONTAINER_TIMEOUT_SECS, "
+        "LOG_LEVEL, SUI_SECRET_KEY, SUI_ADDRESS, and upstream's GRPC_SOCKET_PATH, "
+        f"APP_INSTANCE_FILTER, SETTLE_ONLY, COORDINATOR_CONFIG (see README and {MIGRATING}).",
     )
-    parser.add_argument("--config", type=Path, help="TOML file (e.g. config/testnet.toml)")
+    parser.add_argument("-c", "--config", type=Path,
+                        help="TOML file (e.g. config/testnet.toml); default: $COORDINATOR_CONFIG")
     parser.add_argument("--rpc-url", help="Sui gRPC endpoint: http://, https:// or unix:")
     parser.add_argument("--package-id", help="the coordination package id (0x...)")
     parser.add_argument("--module", help="watch this one Move module")
@@ -53,8 +73,46 @@ def build_parser() -> argparse.ArgumentParser:
         "--fresh-state", action="store_true",
         help="start with empty state: the database is kept aside (coordinator.sqlite3.aside-*)",
     )
+    # Upstream's `silvana start` flags (None when absent: the file's value stands).
+    parser.add_argument("--chain", help="devnet, testnet, mainnet or localnet (sui.chain)")
+    parser.add_argument("--use-tee", action="store_true", default=None,
+                        help="TEE mode: host networking, digests required (docker.use_tee)")
+    parser.add_argument("--log-level", help="error, warn, info, debug or trace (log.level)")
+    parser.add_argument("--grpc-socket-path", type=Path,
+                        help="the operator's socket (rpc.socket_path)")
+    parser.add_argument("--instance", metavar="APP_INSTANCE",
+                        help="take only this app instance's jobs (jobs.app_instance)")
+    parser.add_argument("--settle", action="store_true", default=None,
+                        help="a settlement node: only `settle` jobs (jobs.settle_only)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
+
+
+def start_argv(argv: list[str]) -> list[str]:
+    """The start flags: `start` dropped, wherever upstream's global `--chain`
+    put it (`silvana --chain testnet start ...`)."""
+    if argv[:1] == ["start"]:
+        return argv[1:]
+    if argv[:1] == ["--chain"] and argv[2:3] == ["start"]:
+        return argv[:2] + argv[3:]
+    if argv[:1] and argv[0].startswith("--chain=") and argv[1:2] == ["start"]:
+        return argv[:1] + argv[2:]
+    return argv
+
+
+def read_dotenv() -> bool:
+    """`.env` into the environment (names already set win); False after
+    printing the one-line error. Upstream's names that mean nothing here are
+    named once each on stderr, so nobody believes them in force."""
+    try:
+        load_dotenv(os.environ)
+    except DotenvError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    for name in sorted(UPSTREAM_ENV_IGNORED & os.environ.keys()):
+        print(f"warning: {name} is upstream's and has no meaning here (see {MIGRATING})",
+              file=sys.stderr)
+    return True
 
 
 def keygen(argv: list[str]) -> int:
@@ -87,6 +145,12 @@ def keygen(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if not read_dotenv():
+        return EXIT_CONFIG
+    if argv[:1] and argv[0] in UPSTREAM_COMMANDS:
+        print(f"error: `silvana {argv[0]}` is upstream's; this coordinator has no such "
+              f"command (see {MIGRATING})", file=sys.stderr)
+        return EXIT_CONFIG
     if argv[:1] == ["status"]:
         return status_cli.main(argv[1:])
     if argv[:1] == ["reset-cursor"]:
@@ -95,11 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         return keygen(argv[1:])
     if argv[:1] in (["backup"], ["restore"]):
         return state_cli.main(argv[0], argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(start_argv(argv))
     try:
         settings = load_settings(args.config, cli=vars(args))
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(exc.for_stderr(), file=sys.stderr)
         return EXIT_CONFIG
     setup_logging(settings.log.level, format=settings.log.format)
     try:

@@ -6,7 +6,7 @@
         ├── forwarder   (permanent, optional)  enclave: loopback TCP -> vsock to the fullnode
         ├── status      (permanent)  live view or plain summary lines
         ├── rpc         (permanent)  the operator's socket and each agent container's own
-        ├── rpc-tcp     (permanent, with rpc.listen)  CoordinatorService on TCP (sessions only)
+        ├── rpc-tcp     (permanent, unless rpc.listen is off)  the agent API on TCP (sessions only)
         ├── metrics     (permanent)  /metrics, /healthz, /readyz on metrics.listen (off: idle)
         ├── recovery    (transient, with sui.registry_id)  pending jobs read from chain
         ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
@@ -53,6 +53,7 @@ from coordinator.reconciler import reconciler_for
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
 from coordinator.rpc import CoordinatorService, StatusService, clear_socket_path, serve, serve_tcp
+from coordinator.rpc.reach import resolve_listen
 from coordinator.runner import Runner
 from coordinator.settlement import SETTLE_GRACE_SECS, open_settler
 from coordinator.status import DaemonStatus, run_status
@@ -83,6 +84,9 @@ async def run(settings: Settings) -> int:
     """Run the daemon until a signal or a fatal error; the exit code (`SetupError`: exit 2)."""
     # Before anything reads the state: this daemon's lock on it, resources checked.
     with await prepare(settings) as lock:
+        # rpc.listen = "auto:PORT": the bridge's gateway or loopback, asked once.
+        rpc = await resolve_listen(settings.rpc, settings.docker)
+        settings = settings.model_copy(update={"rpc": rpc})
         store = await Store.open(settings.state.dir)
         try:
             lock.record(await store.run(Ledger.instance_id))
@@ -105,6 +109,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     book = await JobBook.load(store, max_attempts=settings.jobs.max_attempts,
                               lease_secs=settings.docker.container_timeout_secs,
                               address=None if key is None else key.address)
+    if settings.jobs.restricted:  # upstream's APP_INSTANCE_FILTER, SETTLE_ONLY
+        book.restrict(settings.jobs.takes)
+        log.info("taking only the jobs of %s%s", settings.jobs.app_instance or "every app instance",
+                 ", settle method only" if settings.jobs.settle_only else "")
     endpoint = Endpoint.parse(sui.rpc_url)
 
     def connect_sui() -> AbstractAsyncContextManager[SuiClient]:

@@ -1,9 +1,12 @@
 """Settings: one pydantic model, layered defaults < TOML file < environment < CLI.
 
 The TOML keys and the environment names are a contract with operators and with
-the original (Rust) coordinator, so both are listed here once, as data. Any bad
-value becomes a `ConfigError` whose message is one line naming the key, where
-the value came from and what is allowed; `__main__` prints it and exits 2.
+the original (Rust) coordinator, so both are listed here once, as data. Every
+bad value becomes one line of a `ConfigError` naming the key, where the value
+came from and what is allowed (a key of upstream's own config file says where
+its meaning went, `coordinator.upstream`); all of a file's problems are
+reported at once, so an upstream file is fixed in one pass. `__main__` prints
+them and exits 2.
 
 Each section lives with the layer it configures (`coordinator.sui.settings`,
 `coordinator.docker.settings`, `coordinator.rpc.settings`, ...), so no layer
@@ -26,6 +29,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from coordinator.docker.settings import DockerSettings
 from coordinator.events.models import normalize_address
@@ -42,10 +46,16 @@ from coordinator.simnet.settings import SimnetSettings
 from coordinator.store import StateSettings
 from coordinator.sui.keys import SuiKey, SuiKeyError, load_key
 from coordinator.sui.settings import SuiSettings
+from coordinator.upstream import key_hint
 
 
 class ConfigError(Exception):
-    """A configuration problem, already phrased as one line for the operator."""
+    """Configuration problems, each already phrased as one line for the operator
+    (several lines: all of a file's problems, found at once)."""
+
+    def for_stderr(self) -> str:
+        """Each problem as an `error: ...` line, as every command prints them."""
+        return "\n".join(f"error: {line}" for line in str(self).splitlines())
 
 
 class MetricsSettings(Section):
@@ -94,8 +104,8 @@ class Settings(Section):
     def agent_coordinator_url(self) -> str | None:
         """The agents' COORDINATOR_URL (upstream's SDK name): the TCP service under
         the host name every agent container resolves to the host; None when off."""
-        address = self.rpc.listen_address
-        return None if address is None else f"http://host.docker.internal:{address[1]}"
+        port = self.rpc.listen_port
+        return None if port is None else f"http://host.docker.internal:{port}"
 
     @model_validator(mode="after")
     def _stale_limit_covers_container_timeout(self) -> Settings:
@@ -162,6 +172,11 @@ ENV_KEYS: dict[str, tuple[str, Any]] = {
     # (`start --package-id`) and the SilvanaRegistry object SILVANA_REGISTRY.
     "SILVANA_REGISTRY_PACKAGE": ("sui.package_id", str),
     "SILVANA_REGISTRY": ("sui.registry_id", str),
+    # Upstream's `start` reads these too (its flags' env names).
+    "GRPC_SOCKET_PATH": ("rpc.socket_path", str),
+    "APP_INSTANCE_FILTER": ("jobs.app_instance", str),
+    "SETTLE_ONLY": ("jobs.settle_only", str),
+    # The original coordinator's names.
     "COORDINATION_PACKAGE_ID": ("sui.package_id", str),
     "COORDINATION_MODULE": ("sui.modules", _to_list),
     "DOCKER_USE_TEE": ("docker.use_tee", str),
@@ -172,12 +187,24 @@ ENV_KEYS: dict[str, tuple[str, Any]] = {
     "OBSERVE_ONLY": ("settle.observe_only", str),
 }
 
+# The config file, when no --config is given (upstream's `start --config`).
+CONFIG_ENV = "COORDINATOR_CONFIG"
+
 # Upstream's names that it, too, treats as unset when empty (its `.env` template
 # has `SILVANA_REGISTRY=`).
-EMPTY_IS_UNSET = frozenset({"SILVANA_REGISTRY_PACKAGE", "SILVANA_REGISTRY"})
+EMPTY_IS_UNSET = frozenset({"SILVANA_REGISTRY_PACKAGE", "SILVANA_REGISTRY",
+                            "APP_INSTANCE_FILTER", CONFIG_ENV})
 
 # Command-line flags (argparse dest) -> TOML key.
 CLI_KEYS: dict[str, str] = {
+    # Upstream's `start` flags.
+    "chain": "sui.chain",
+    "use_tee": "docker.use_tee",
+    "log_level": "log.level",
+    "grpc_socket_path": "rpc.socket_path",
+    "instance": "jobs.app_instance",
+    "settle": "jobs.settle_only",
+    # And those of the original coordinator.
     "rpc_url": "sui.rpc_url",
     "package_id": "sui.package_id",
     "module": "sui.modules",
@@ -216,6 +243,8 @@ def load_settings(
 ) -> Settings:
     """Merge the layers and validate once; raise `ConfigError` on any bad input."""
     env = os.environ if env is None else env
+    if config_path is None and env.get(CONFIG_ENV):
+        config_path = Path(env[CONFIG_ENV])
     tree: dict[str, Any] = read_toml(config_path) if config_path else {}
     origin = f"file {config_path}" if config_path else "defaults"
     sources: dict[str, _Source] = {}
@@ -241,7 +270,7 @@ def load_settings(
     try:
         settings = Settings.model_validate(tree)
     except ValidationError as exc:
-        raise ConfigError(_one_line(exc, sources, origin)) from None
+        raise ConfigError("\n".join(_lines(exc, sources, origin))) from None
     signing_key(settings)  # a bad key is a configuration error, found at start
     return settings
 
@@ -274,9 +303,22 @@ def signing_key(settings: Settings) -> SuiKey | None:
         raise ConfigError(f"config: {exc}") from None
 
 
-def _one_line(exc: ValidationError, sources: dict[str, _Source], origin: str) -> str:
-    """The first error, as `config: <key>: <what is wrong> (from <where>)`."""
-    error = exc.errors()[0]
+def _lines(exc: ValidationError, sources: dict[str, _Source], origin: str) -> list[str]:
+    """Every error, one line each (an unknown table: one line per key in it)."""
+    lines: list[str] = []
+    for error in exc.errors():
+        table = error.get("input")
+        if error["type"] == "extra_forbidden" and isinstance(table, dict) and table:
+            for name in table:
+                key: ErrorDetails = {**error, "loc": (*error["loc"], name), "input": None}
+                lines.append(_one_line(key, sources, origin))
+        else:
+            lines.append(_one_line(error, sources, origin))
+    return list(dict.fromkeys(lines))
+
+
+def _one_line(error: ErrorDetails, sources: dict[str, _Source], origin: str) -> str:
+    """One error, as `config: <key>: <what is wrong> (from <where>)`."""
     loc = [str(part) for part in error["loc"]]
     # Skip list indexes and validator names so the key reads as in the TOML file.
     key = ".".join(part for part in loc[:2] if not part.isdigit())
@@ -289,7 +331,10 @@ def _one_line(exc: ValidationError, sources: dict[str, _Source], origin: str) ->
                      "or --package-id)")
         return f"config: {key} {hint}"
     if kind == "extra_forbidden":
-        return f"config: unknown key {'.'.join(loc)} (in {where})"
+        dotted = ".".join(part for part in loc if not part.isdigit())
+        moved = key_hint(dotted)
+        return (f"config: unknown key {dotted} (in {where})"
+                + ("" if moved is None else f": upstream's; {moved}"))
     message = error["msg"].removeprefix("Value error, ")
     if "input" in error and not isinstance(error["input"], dict) and key not in SECRET_KEYS:
         message += f", got {error['input']!r}"

@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(exc.for_stderr(), file=sys.stderr)
         return EXIT_CONFIG
     state_dir = settings.state.dir
     shown = escape(str(state_dir))

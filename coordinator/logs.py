@@ -39,6 +39,9 @@ _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 _console: Console | None = None
 
 
+_TRACING_LEVELS = {"warn": "warning", "trace": "debug"}
+
+
 class LogSettings(Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # text: timestamped lines (a rich view on a TTY); json: one object a line, for log shippers.
@@ -47,7 +50,10 @@ class LogSettings(Section):
     @field_validator("level", "format", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
-        return value.lower() if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        # Upstream's (tracing's) names: its LOG_LEVEL and --log-level say warn, trace.
+        return _TRACING_LEVELS.get(value.lower(), value.lower())
 
 
 

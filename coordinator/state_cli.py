@@ -110,7 +110,7 @@ def main(command: str, argv: list[str]) -> int:
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(exc.for_stderr(), file=sys.stderr)
         return EXIT_CONFIG
     database = settings.state.dir / DB_FILE
     try:

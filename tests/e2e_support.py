@@ -90,7 +90,8 @@ def _toml(value: Any) -> str:
 
 def write_config(
     directory: Path, socket_dir: Path, rpc_url: str, *, extra: str = "", sui: str = "",
-    start_checkpoint: int | None = 0, rpc: str = "", key: SuiKey | None = None, **docker: Any,
+    start_checkpoint: int | None = 0, rpc: str = "listen = ''", key: SuiKey | None = None,
+    **docker: Any,
 ) -> Daemon:
     """A config file for a daemon on the chain at `rpc_url` (read from
     `start_checkpoint`; None: the tip, as a first start on a live chain), with

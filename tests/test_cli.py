@@ -23,6 +23,7 @@ def private_testnet_config(directory: Path) -> str:
     text = (ROOT / "config" / "testnet.toml").read_text()
     for shipped, own in [('socket_path = "/tmp/coordinator.sock"',
                           f'socket_path = "{directory / "coordinator.sock"}"'),
+                         ('listen = "auto:50051"', 'listen = ""'),
                          ('dir = "state/testnet"', f'dir = "{directory / "state"}"')]:
         assert shipped in text, shipped
         text = text.replace(shipped, own)

@@ -33,6 +33,7 @@ def config(tmp_path: Path, extra: dict[str, dict[str, str]], rpc_url: str = DEAD
         "metrics": {"listen": '""'},
         "status": {"mode": '"plain"'},
     }
+    sections["rpc"]["listen"] = '""'  # no TCP port: runs beside each other never collide
     for section, keys in extra.items():
         sections.setdefault(section, {}).update(keys)
     path = tmp_path / "coordinator.toml"

@@ -110,7 +110,7 @@ async def test_the_agent_settles_its_jobs_over_the_socket(
     daemons: list[Daemon], caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="coordinator.runner")
-    _, instance_id = await run_jobs(agent_image, tmp_path, sock_dir, daemons, rpc="")
+    _, instance_id = await run_jobs(agent_image, tmp_path, sock_dir, daemons, rpc="listen = ''")
     output = agent_output(caplog)
     assert "agent: coordinator socket /run/silvana/coordinator.sock" in output, output
     assert "(TCP)" not in output

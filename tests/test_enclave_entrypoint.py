@@ -163,6 +163,7 @@ vsock_proxy = "3:8443"
 listen = "127.0.0.1:{listen}"
 [rpc]
 socket_path = "{sock}"
+listen = ""
 [state]
 dir = "{tmp_path / 'state'}"
 [status]

@@ -70,6 +70,7 @@ start_checkpoint = 1
 
 [rpc]
 socket_path = "{state / "coordinator.sock"}"
+listen = ''
 
 [state]
 dir = "{state}"

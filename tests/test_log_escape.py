@@ -90,7 +90,7 @@ async def test_no_source_forges_a_line_of_the_daemons_log(tmp_path: Path) -> Non
             f'[sui]\nrpc_url = "http://{target}"\npackage_id = "0x5117a7a"\n'
             f'start_checkpoint = 0\nchain = "localnet"\n'
             f"[state]\ndir = {json.dumps(str(state))}\n"  # a JSON string is a TOML one
-            f'[rpc]\nsocket_path = "{tmp_path / "c.sock"}"\n'
+            f'[rpc]\nsocket_path = "{tmp_path / "c.sock"}"\nlisten = ""\n'
             f'[metrics]\nlisten = ""\n[status]\nmode = "off"\n'
         )
         sim.create_job("app", developer=developer, agent="Agent", method="prove",

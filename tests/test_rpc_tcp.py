@@ -268,13 +268,15 @@ async def test_a_port_in_use_is_one_line(book: JobBook, nursery: trio.Nursery) -
 
 
 def test_rpc_listen_settings() -> None:
-    assert RpcSettings().listen_address is None
+    assert RpcSettings(listen="").listen_address is None
+    assert RpcSettings(listen="").listen_port is None
     assert RpcSettings(listen="0.0.0.0:50051").listen_address == ("0.0.0.0", 50051)
     assert RpcSettings(listen="[::1]:50051").listen_address == ("::1", 50051)
     settings = Settings.model_validate({"sui": {"package_id": "0x1"},
                                         "rpc": {"listen": "0.0.0.0:50051"}})
     assert settings.agent_coordinator_url == "http://host.docker.internal:50051"
-    assert Settings.model_validate({"sui": {"package_id": "0x1"}}).agent_coordinator_url is None
+    off = Settings.model_validate({"sui": {"package_id": "0x1"}, "rpc": {"listen": ""}})
+    assert off.agent_coordinator_url is None
 
 
 @pytest.mark.parametrize(

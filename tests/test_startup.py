@@ -57,6 +57,7 @@ dir = "{state}"
 [rpc]
 socket_path = "{socket_path}"
 socket_group = "{socket_group}"
+listen = ""
 
 [status]
 mode = "off"

@@ -34,7 +34,7 @@ def write_config(tmp_path: Path) -> Path:
     config.write_text(
         f'[sui]\nrpc_url = "{DEAD_NODE}"\npackage_id = "0x1"\nchain = "localnet"\n'
         f'[state]\ndir = "{tmp_path / "state"}"\n'
-        f'[rpc]\nsocket_path = "{tmp_path / "c.sock"}"\n'
+        f'[rpc]\nsocket_path = "{tmp_path / "c.sock"}"\nlisten = ""\n'
         f'[metrics]\nlisten = ""\n[status]\nmode = "plain"\n'
     )
     return config

@@ -231,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config, cli=vars(args))
         check_tee(settings)
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(exc.for_stderr(), file=sys.stderr)
         return EXIT_CONFIG
     setup_logging(settings.log.level, format=settings.log.format)
     dockerd: subprocess.Popen[bytes] | None = None

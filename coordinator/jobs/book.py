@@ -9,17 +9,38 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from coordinator.jobs.chain import ChainIntake
+from coordinator.jobs.chain import ChainIntake, Placed
 from coordinator.jobs.sessions import AgentSessions
 from coordinator.section import Section
+from coordinator.sui.settings import ObjectId
 
-__all__ = ["JobBook", "JobsSettings"]
+__all__ = ["SETTLE_METHOD", "JobBook", "JobsSettings"]
+
+# The app instance method of upstream's settlement jobs (its job_searcher's name).
+SETTLE_METHOD = "settle"
 
 
 class JobsSettings(Section):
     """The `[jobs]` section."""
 
     max_attempts: int = Field(default=3, ge=1, le=255)
+    # Upstream's APP_INSTANCE_FILTER / --instance: only this app instance's
+    # jobs are taken (claimed, run, settled); None: every app instance's.
+    app_instance: ObjectId | None = None
+    # Upstream's SETTLE_ONLY / --settle: a settlement node, which takes only
+    # the jobs of the app instances' `settle` method.
+    settle_only: bool = False
+
+    @property
+    def restricted(self) -> bool:
+        """Whether some jobs are left to other coordinators."""
+        return self.app_instance is not None or self.settle_only
+
+    def takes(self, job: Placed) -> bool:
+        """Whether this coordinator takes `job` (the book's intake filter)."""
+        if self.app_instance is not None and job.app_instance != self.app_instance:
+            return False
+        return not self.settle_only or job.app_instance_method == SETTLE_METHOD
 
 
 class JobBook(ChainIntake, AgentSessions):

@@ -11,6 +11,8 @@ interval; the chain's events say when it is pending again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Protocol
 
 from coordinator.domain import ChainOperation, Job, JobRef, JobState, OperationKind
 from coordinator.events.job_events import (
@@ -34,14 +36,41 @@ from coordinator.jobs.core import (
     BookCore,
 )
 
-__all__ = ["ChainIntake"]
+__all__ = ["ChainIntake", "Placed"]
 
 log = logging.getLogger("coordinator.jobs")
+
+
+class Placed(Protocol):
+    """What the intake filter reads of a job or of the event that creates one."""
+
+    @property
+    def app_instance(self) -> str: ...
+
+    @property
+    def app_instance_method(self) -> str: ...
 
 
 class ChainIntake(BookCore):
     """Chain events (the dispatcher), jobs recovered from chain, and the
     reconciler's corrections."""
+
+    # Which jobs the book takes (`restrict`); None: all of them.
+    _takes: Callable[[Placed], bool] | None = None
+
+    def restrict(self, takes: Callable[[Placed], bool]) -> None:
+        """Take only the jobs `takes` accepts (upstream's APP_INSTANCE_FILTER
+        and SETTLE_ONLY): others never enter the book, so they are neither
+        claimed, run nor settled here, and the chain's word about them changes
+        nothing; those already pending in it (from a run without the filter)
+        leave its queues and stay for that run."""
+        self._takes = takes
+        for job in list(self.jobs.values()):
+            if job.state is JobState.PENDING and not takes(job):
+                self._dequeue(job)
+
+    def _left_out(self, placed: Placed) -> bool:
+        return self._takes is not None and not self._takes(placed)
 
     def on_chain_event(self, event: CoordinationEvent) -> list[Job]:
         """Apply a (layout-neutral) `jobs` module event; return the jobs it changed.
@@ -57,18 +86,19 @@ class ChainIntake(BookCore):
         if app_instance is not None:
             self._tx_app_instance = (tx, app_instance)
         if isinstance(payload, JobCreated):
-            return self._created(payload)
+            return [] if self._left_out(payload) else self._created(payload)
         if isinstance(payload, JobsRestarted):
             changed: list[Job] = []
             for sequence in payload.failed_jobs:
                 job = self._find(sequence, tx)
-                if job is not None and job.state is not JobState.PENDING:
+                if job is not None and job.state is not JobState.PENDING \
+                        and not self._left_out(job):
                     changed += self._chain_pending(job, 0.0, "restarted on chain", attempts=0)
             return changed
         if payload is None or not hasattr(payload, "job_sequence"):
             return []
         job = self._find(payload.job_sequence, tx, app_instance)
-        if job is None:
+        if job is None or self._left_out(job):
             return []
         if isinstance(payload, JobCompleted):
             return self._drop(job.ref, "completed on chain")
@@ -176,7 +206,7 @@ class ChainIntake(BookCore):
     def add_recovered(self, job: Job) -> bool:
         """A job found pending on chain (see `coordinator.recovery`); False
         when the book already has it."""
-        if job.ref in self.jobs or job.job_id > MAX_JOB_ID:
+        if job.ref in self.jobs or job.job_id > MAX_JOB_ID or self._left_out(job):
             return False
         job.state = JobState.PENDING
         self.jobs[job.ref] = job
@@ -202,7 +232,7 @@ class ChainIntake(BookCore):
     def reopen(self, ref: JobRef, not_before: float, reason: str) -> bool:
         """A job dropped here is pending on chain again (its restart was missed)."""
         job = self.jobs.get(ref)
-        if job is None or job.state is not JobState.DROPPED:
+        if job is None or job.state is not JobState.DROPPED or self._left_out(job):
             return False
         self._chain_pending(job, not_before, reason)
         return True

@@ -15,7 +15,10 @@ from pydantic import (
 from coordinator.hostport import listen_host_port, listen_ip
 from coordinator.section import Section
 
-__all__ = ["RpcSettings"]
+__all__ = ["AUTO", "RpcSettings"]
+
+# `rpc.listen`'s host that means "where agent containers reach the host".
+AUTO = "auto"
 
 
 class RpcSettings(Section):
@@ -54,23 +57,44 @@ class RpcSettings(Section):
         """Where agent containers' socket directories are made."""
         return self.agent_socket_dir or self.socket_path.with_name(self.socket_path.name
                                                                    + ".agents")
-    # IP:port of the agent API on TCP (upstream's agents dial
-    # host.docker.internal:50051); empty: the Unix socket only.
-    listen: str = ""
+    # The agent API on TCP (upstream's agents dial host.docker.internal:50051):
+    # "auto:PORT" binds where agent containers reach the host and nothing else
+    # does, resolved at start (`coordinator.rpc.reach`); "IP:PORT" binds there
+    # (0.0.0.0 only when written so); empty: the Unix sockets only.
+    listen: str = f"{AUTO}:50051"
 
     @field_validator("listen")
     @classmethod
     def _check_rpc_listen(cls, value: str) -> str:
         if value == "":
             return value
-        _, port = listen_ip(value, "0.0.0.0:50051")
-        if port == 0:
+        if value.startswith(f"{AUTO}:"):
+            port = value.removeprefix(f"{AUTO}:")
+            if not port.isdigit() or int(port) > 65535:
+                raise ValueError(f"must be {AUTO}:PORT, IP:PORT or empty, e.g. {AUTO}:50051")
+            port_number = int(port)
+        else:
+            _, port_number = listen_ip(value, f"{AUTO}:50051 or 127.0.0.1:50051")
+        if port_number == 0:
             # Agents are told the port (COORDINATOR_URL) before anything binds it.
             raise ValueError("must name a port (1 .. 65535): agents are told it")
         return value
 
     @property
+    def listen_auto(self) -> bool:
+        """Whether the address is still to be resolved (`coordinator.rpc.reach`)."""
+        return self.listen.startswith(f"{AUTO}:")
+
+    @property
+    def listen_port(self) -> int | None:
+        """The TCP port agents are told; None when TCP is off."""
+        return None if not self.listen else int(self.listen.rpartition(":")[2])
+
+    @property
     def listen_address(self) -> tuple[str, int] | None:
+        """(IP, port) to bind; None when off. `auto:PORT` must be resolved first."""
+        if self.listen_auto:
+            raise ValueError(f"rpc.listen {self.listen!r} is not resolved yet")
         return None if not self.listen else listen_host_port(self.listen)
 
     @field_validator("socket_path", mode="before")
