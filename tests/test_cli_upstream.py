@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.test_cli import DEAD_NODE, ROOT, private_testnet_config, wait_for_line
+from tests.test_cli import DEAD_NODE, ROOT, TEST_KEY, private_testnet_config, wait_for_line
 
 APP = "0x" + "a" * 64
 # The names these tests set, kept out of the inherited environment.
@@ -40,7 +40,8 @@ def test_start_with_upstreams_flags_runs_and_drains(tmp_path: Path) -> None:
     socket_path = tmp_path / "grpc.sock"
     proc = run("--chain", "testnet", "start", "-c", private_testnet_config(tmp_path),
                "--rpc-url", DEAD_NODE, "--log-level", "warn", "--grpc-socket-path",
-               str(socket_path), "--instance", APP, "--settle", "--container-timeout", "60")
+               str(socket_path), "--instance", APP, "--settle", "--container-timeout", "60",
+               env={"SUI_SECRET_KEY": TEST_KEY})  # testnet: a key, or observe only
     try:
         wait_for_line(proc, "reconnecting in")
         assert socket_path.is_socket()
