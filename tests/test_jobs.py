@@ -23,6 +23,7 @@ from coordinator.events.layouts import neutral
 from coordinator.events.models import BcsEvent
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
 from coordinator.jobs import CommitFailed, JobBook, JobNotFound, JobNotRunning, SessionDenied
+from coordinator.jobs.sessions import EXITED_HOLDING_JOBS
 from coordinator.store import Ledger, Store
 from coordinator.sui.keys import SuiKey
 
@@ -153,7 +154,9 @@ async def test_fail_retries_with_backoff_then_dead(book: JobBook) -> None:
     assert book.counts() == {"dead": 1}
 
 
-async def test_close_session_settles_held_jobs(book: JobBook) -> None:
+async def test_close_session_fails_held_jobs_even_on_exit_0(book: JobBook) -> None:
+    """The agent never said complete: a job a container still holds when it
+    exits 0 is failed (upstream: "container terminated"), not completed."""
     for job_id in (1, 2, 3):
         book.on_chain_event(created(job_id))
     opened = book.open_session(KEY)
@@ -163,7 +166,8 @@ async def test_close_session_settles_held_jobs(book: JobBook) -> None:
     book.take(KEY, session.session_id)
     book.complete(session.session_id, 2)
     changed = book.close_session(session.session_id, None)
-    assert [(j.job_id, j.state) for j in changed] == [(1, JobState.COMPLETED)]
+    assert [(j.job_id, j.state, j.attempts, j.last_error) for j in changed] == [
+        (1, JobState.PENDING, 1, EXITED_HOLDING_JOBS)]
     opened = book.open_session(KEY)
     assert opened is not None
     session, _job = opened
@@ -240,6 +244,7 @@ async def test_the_book_commits_its_own_changes_and_keeps_the_jobs_table_bounded
     for _ in range(5):  # five finish; the sixth stays pending
         opened = book.open_session(KEY)
         assert opened is not None
+        book.complete(opened[0].session_id, opened[1].job_id)
         book.close_session(opened[0].session_id, None)
         book.clock.now += 1  # type: ignore[attr-defined]
         await book.commit()

@@ -24,6 +24,7 @@ from coordinator.events.job_events import (
     JobStarted,
     JobTerminated,
     JobUpdated,
+    book_job,
 )
 from coordinator.events.models import normalize_address
 from coordinator.events.parser import CoordinationEvent
@@ -160,13 +161,7 @@ class ChainIntake(BookCore):
         ref = JobRef(event.app_instance, event.job_sequence)
         if ref in self.jobs:
             return []
-        job = Job(
-            app_instance=event.app_instance, job_id=event.job_sequence, developer=event.developer,
-            agent=event.agent, agent_method=event.agent_method, app=event.app,
-            app_instance_method=event.app_instance_method, description=event.description,
-            sequences=tuple(event.sequences or ()), data=event.data,
-            created_at=event.created_at, updated_at=event.created_at,
-        )
+        job = book_job(event, updated_at=event.created_at)
         self.jobs[ref] = job
         self._enqueue(job)
         self._touch(job)

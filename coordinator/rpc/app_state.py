@@ -8,6 +8,8 @@ caller's session (the one authorization path, `AgentCalls`). Reads
 CreateAppJob) need a Sui key (FAILED_PRECONDITION without); they go through the
 settler's outbox as Move calls and answer the chain's outcome: success and the
 transaction digest, or success=false with the chain's reason (a Move abort).
+CreateAppJob refuses the reserved method `merge` and a method the app instance
+lacks with success=false, as upstream words a create that failed.
 The requests' pieces and the wire messages are in `coordinator.rpc.app_instance`.
 """
 
@@ -31,7 +33,7 @@ from coordinator.rpc.app_instance import (
     create_app_job,
     metadata_message,
 )
-from coordinator.rpc.calls import AgentCalls, JobRequest
+from coordinator.rpc.calls import AgentCalls, JobRequest, Refused, answers_refusals
 from coordinator.settlement import Settler, WriteAnswer
 from coordinator.sui.app_instance import AppInstanceObject, read_app_instance
 from coordinator.sui.client import SuiError
@@ -48,6 +50,10 @@ MAX_WRITES_PER_SESSION = 4
 
 R = TypeVar("R")
 W = TypeVar("W")
+
+# The method of merge jobs, which only the coordinator creates (`create_merge_job`
+# reserves the two proofs a merge job merges; an agent's CreateAppJob would not).
+MERGE_METHOD = "merge"
 
 NO_KEY = ("{call} writes to the chain and needs a Sui key: set sui.key_file or "
           "SUI_SECRET_KEY in the coordinator's configuration")
@@ -116,6 +122,7 @@ class AppStateCalls(AgentCalls):
         return await self._limited(call)
 
     @socket_call("GetAppInstance")
+    @answers_refusals(pb.GetAppInstanceResponse)
     async def GetAppInstance(
         self, input_message: pb.GetAppInstanceRequest
     ) -> pb.GetAppInstanceResponse:
@@ -126,6 +133,7 @@ class AppStateCalls(AgentCalls):
                 app_instance=app_instance_data(instance)))
 
     @socket_call("GetKV")
+    @answers_refusals(pb.GetKVResponse)
     async def GetKV(self, input_message: pb.GetKVRequest) -> pb.GetKVResponse:
         named = self._job_request(input_message)
         key = check_key(input_message.key)
@@ -139,6 +147,7 @@ class AppStateCalls(AgentCalls):
         return await self._read(named, answer)
 
     @socket_call("GetMetadata")
+    @answers_refusals(pb.GetMetadataResponse)
     async def GetMetadata(self, input_message: pb.GetMetadataRequest) -> pb.GetMetadataResponse:
         named = self._job_request(input_message)
         key = check_key(input_message.key) if input_message.HasField("key") else None
@@ -156,6 +165,7 @@ class AppStateCalls(AgentCalls):
         return await self._read(named, answer)
 
     @socket_call("SetKV")
+    @answers_refusals(pb.SetKVResponse)
     async def SetKV(self, input_message: pb.SetKVRequest) -> pb.SetKVResponse:
         request = input_message
         return await self._simple_write(
@@ -163,12 +173,14 @@ class AppStateCalls(AgentCalls):
             pb.SetKVResponse)
 
     @socket_call("DeleteKV")
+    @answers_refusals(pb.DeleteKVResponse)
     async def DeleteKV(self, input_message: pb.DeleteKVRequest) -> pb.DeleteKVResponse:
         request = input_message
         return await self._simple_write(
             "DeleteKV", request, lambda: DeleteKV(check_key(request.key)), pb.DeleteKVResponse)
 
     @socket_call("AddMetadata")
+    @answers_refusals(pb.AddMetadataResponse)
     async def AddMetadata(self, input_message: pb.AddMetadataRequest) -> pb.AddMetadataResponse:
         request = input_message
         return await self._simple_write(
@@ -177,21 +189,27 @@ class AppStateCalls(AgentCalls):
             pb.AddMetadataResponse)
 
     @socket_call("CreateAppJob")
+    @answers_refusals(pb.CreateAppJobResponse)
     async def CreateAppJob(
         self, input_message: pb.CreateAppJobRequest
     ) -> pb.CreateAppJobResponse:
         named = self._job_request(input_message)
         write = create_app_job(input_message)
+        if write.method_name == MERGE_METHOD:
+            raise Refused(f"Failed to create app job: {MERGE_METHOD!r} is reserved: the "
+                          f"coordinator creates merge jobs itself, reserving their proofs")
 
         async def call() -> pb.CreateAppJobResponse:
             job = self._job_of(*named)
             settler = self._writer("CreateAppJob")
             instance = await self._instance(job)
             if write.method_name not in instance.methods:
+                # The chain would create nothing (OperationFailedEvent "Method not
+                # found in app instance"); the transaction is not sent.
                 known = ", ".join(sorted(instance.methods)) or "none"
-                raise purerpc.InvalidArgumentError(
-                    f"method_name {write.method_name!r} is not a method of app instance "
-                    f"{instance.id} (its methods: {known})")
+                raise Refused(f"Failed to create app job: Method not found in app instance: "
+                              f"{write.method_name!r} is not a method of {instance.id} "
+                              f"(its methods: {known})")
             answer = await self._write(settler, job, write)
             return pb.CreateAppJobResponse(success=answer.success, message=answer.message,
                                            tx_hash=answer.digest,

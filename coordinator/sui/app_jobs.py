@@ -23,7 +23,7 @@ from coordinator._pb.sui.rpc.v2 import object_pb2
 from coordinator.domain import Job
 from coordinator.events import bcs
 from coordinator.events.bcs import BcsError
-from coordinator.events.job_events import ChainJob
+from coordinator.events.job_events import ChainJob, book_job
 from coordinator.events.layouts import JOB_OBJECTS, Layout, neutral_job
 from coordinator.events.models import app_instance_address
 from coordinator.sui.client import SuiClient, SuiError, SuiNotFound
@@ -147,14 +147,8 @@ def chain_job_from_json(value: dict[str, Any]) -> ChainJob:
 
 def pending_job(chain_job: ChainJob) -> Job:
     """The book's pending job for a job found pending on chain."""
-    return Job(
-        app_instance=chain_job.app_instance, job_id=chain_job.job_sequence,
-        developer=chain_job.developer, agent=chain_job.agent,
-        agent_method=chain_job.agent_method, app=chain_job.app,
-        app_instance_method=chain_job.app_instance_method, description=chain_job.description,
-        sequences=tuple(chain_job.sequences or ()), data=chain_job.data,
-        created_at=chain_job.created_at, updated_at=chain_job.updated_at,
-        attempts=chain_job.attempts,
+    return book_job(
+        chain_job, updated_at=chain_job.updated_at, attempts=chain_job.attempts,
         # A job waiting for its retry interval or its next period.
         not_before=(chain_job.next_scheduled_at or 0) / 1000,
     )
