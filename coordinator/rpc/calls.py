@@ -53,7 +53,7 @@ import trio
 
 from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import CoordinatorServiceServicer
 from coordinator.domain import AgentKey, Job
-from coordinator.jobs import JobBook, JobError, NotSessionsJob, SessionDenied
+from coordinator.jobs import JobBook, JobError, JobNotRunning, NotSessionsJob, SessionDenied
 from coordinator.promptly import promptly
 from coordinator.rpc.checks import optional_session, parse_job_id
 from coordinator.settlement import Settler
@@ -190,15 +190,12 @@ class AgentCalls(CoordinatorServiceServicer):
 
     @contextmanager
     def _refusals(self) -> Iterator[None]:
-        """The book's refusals as upstream's (`Refused`); over TCP a job that is
-        not the caller's is not told apart from an unknown one (it may be
-        another agent's)."""
+        """The book's refusals as upstream's (`Refused`); over TCP what became of
+        a job the caller does not hold is not told."""
         try:
             yield
         except JobError as exc:
-            unknown_session = isinstance(exc, SessionDenied) \
-                and not isinstance(exc, NotSessionsJob)
-            if self.require_session and not unknown_session:
+            if self.require_session and isinstance(exc, JobNotRunning):
                 raise Refused("Job not found: the job is not running in this session") from None
             raise Refused(_upstream_words(exc)) from None
 
