@@ -537,3 +537,21 @@ async def test_a_job_another_coordinator_left_running_is_failed_through_the_outb
     # Without an address nothing can be failed on chain.
     keyless = JobBook(chain_book.store, max_attempts=3, lease_secs=60)
     assert not keyless.fail_abandoned(JobRef(APP, 9), "stale")
+
+
+async def test_the_chains_max_attempts_of_an_app_instance_rule_its_jobs(book: JobBook) -> None:
+    """Upstream retries a failed job while the chain's `Jobs.max_attempts`
+    allows: once read, that value, not `jobs.max_attempts`, says dead or retried."""
+    assert book.attempts_allowed(APP) == book.max_attempts == 3
+    book.chain_max_attempts[APP] = 1
+    book.on_chain_event(created(1))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    [failed] = book.fail(opened[0].session_id, 1, "boom")
+    assert (failed.state, failed.attempts) == (JobState.DEAD, 1)
+    # Failed on chain after 3 attempts of an instance allowing 5: retried.
+    book.chain_max_attempts[APP] = 5
+    book.on_chain_event(created(2))
+    [retried] = book.on_chain_event(chain(JobFailedEvent(
+        job_id=2, app_instance=APP, error="e", attempts=3, failed_at=2), tx="f"))
+    assert (retried.job_id, retried.state, retried.attempts) == (2, JobState.PENDING, 3)

@@ -122,7 +122,7 @@ class ChainIntake(BookCore):
         job.last_error = event.error
         job.attempts = max(job.attempts, event.attempts)
         self._touch(job)
-        if event.attempts < self.max_attempts:
+        if event.attempts < self.attempts_allowed(job.app_instance):
             # With an address we claim it again: a little after the chain allows it.
             margin = CHAIN_CLOCK_MARGIN_SECS if self.address is not None else 0.0
             return self._chain_pending(

@@ -209,7 +209,8 @@ class JobCalls(AgentCalls):
                 outcome = f"job {job.job_id} failed; dead after {job.attempts} attempt(s)"
             else:
                 outcome = (f"job {job.job_id} failed; it will be retried "
-                           f"(attempt {job.attempts} of {self.book.max_attempts} used)")
+                           f"(attempt {job.attempts} of "
+                           f"{self.book.attempts_allowed(job.app_instance)} used)")
             log.debug("FailJob: %s (job %s, session %s)", outcome, job.ref, _short(session_id),
                       extra={"session": session_id})
             return pb.FailJobResponse(success=True, message=outcome)

@@ -51,6 +51,7 @@ class AppJobs:
     app_instance: str  # the object id, 0x-prefixed
     pending: frozenset[int]
     jobs: dict[int, ChainJobEntry]
+    max_attempts: int  # `Jobs.max_attempts`: a job failed this often is not retried
 
     def by_status(self, kind: str) -> list[ChainJobEntry]:
         return [entry for _, entry in sorted(self.jobs.items()) if entry.job.status.kind == kind]
@@ -80,7 +81,7 @@ async def read_app_jobs(client: SuiClient, app_instance: str) -> AppJobs | None:
         entries[job.job_sequence] = ChainJobEntry(
             job, child.object_id, child.previous_transaction or None
         )
-    return AppJobs(object_id, pending, entries)
+    return AppJobs(object_id, pending, entries, int(jobs["max_attempts"]))
 
 
 async def read_app_job(
