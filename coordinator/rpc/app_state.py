@@ -4,10 +4,11 @@ metadata of the caller's job's app instance, and the jobs an agent creates on it
 They act on the app instance of the request's job, which must be running in the
 caller's session (the one authorization path, `AgentCalls`). Reads
 (GetAppInstance, GetKV, GetMetadata) read the AppInstance object from the chain
-(UNAVAILABLE when it cannot be read). Writes (SetKV, DeleteKV, AddMetadata,
-CreateAppJob) need a Sui key (FAILED_PRECONDITION without); they go through the
-settler's outbox as Move calls and answer the chain's outcome: success and the
-transaction digest, or success=false with the chain's reason (a Move abort).
+(success=false, "Failed to fetch app instance", when it cannot be read).
+Writes (SetKV, DeleteKV, AddMetadata, CreateAppJob) need a Sui key
+(FAILED_PRECONDITION without); they go through the settler's outbox as Move
+calls and answer the chain's outcome: success and the transaction digest, or
+success=false with the chain's reason (a Move abort).
 CreateAppJob refuses the reserved method `merge` and a method the app instance
 lacks with success=false, as upstream words a create that failed.
 The requests' pieces and the wire messages are in `coordinator.rpc.app_instance`.
@@ -63,15 +64,16 @@ class AppStateCalls(AgentCalls):
     """Reads and writes of the app instance of the caller's job."""
 
     async def _instance(self, job: Job) -> AppInstanceObject:
+        """The app instance of `job` as on chain now; one that cannot be read is
+        refused as upstream refuses it ("Failed to fetch app instance")."""
         if self.chain is None:
-            raise purerpc.UnavailableError("this coordinator has no chain to read")
+            raise Refused("Failed to fetch app instance: this coordinator has no chain to read")
         try:
             return await read_app_instance(self.chain, job.app_instance)
         except SuiError as exc:
             log.warning("app instance of job %s not read: %s", job.ref, describe(exc))
-            raise purerpc.UnavailableError(
-                f"the app instance could not be read from the chain: {describe(exc)}"
-            ) from None
+            raise Refused(f"Failed to fetch app instance: the chain could not be read: "
+                          f"{describe(exc)}") from None
 
     def _writer(self, call: str) -> Settler:
         if self.settler is None:
