@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,8 @@ async def test_the_agent_settles_its_jobs_over_the_socket(
 
 def expected_fields(job: Any, chain: str | None) -> str:
     """The agent's `fields` line for the simulator's job object `job`, as
-    upstream's coordinator fills the Job message."""
+    upstream's coordinator fills the Job message (`updated_at` is when it was
+    handed out: checked apart)."""
     def numbers(values: Any) -> str:
         return ",".join(str(v) for v in values or ()) or "-"
 
@@ -139,8 +141,8 @@ def expected_fields(job: Any, chain: str | None) -> str:
             f"agent_method={METHOD} app={job.app} app_instance={job.app_instance} "
             f"app_instance_method={job.app_instance_method} block_number={block} "
             f"sequences={numbers(job.sequences)} sequences1={numbers(job.sequences1)} "
-            f"sequences2={numbers(job.sequences2)} data={job.data.hex() or '-'} attempts=0 "
-            f"created_at={job.created_at} updated_at={job.created_at} chain={chain or '-'}")
+            f"sequences2={numbers(job.sequences2)} data={job.data.hex() or '-'} attempts=1 "
+            f"created_at={job.created_at} updated_at=* chain={chain or '-'}")
 
 
 async def test_the_agent_reads_every_job_field_as_upstream_fills_it(
@@ -176,6 +178,11 @@ async def test_the_agent_reads_every_job_field_as_upstream_fills_it(
             within=90, what=f"{len(jobs)} jobs completed, no container running")
         nursery.cancel_scope.cancel()
     output = agent_output(caplog)
-    read = sorted(line[line.index("fields "):] for line in output.splitlines()
-                  if "fields " in line and "job_id=" in line)
-    assert read == sorted(expected_fields(job, chain) for job, chain in jobs), output
+    read = []
+    for line in output.splitlines():
+        if "fields " in line and "job_id=" in line:
+            created = int(re.search(r" created_at=(\d+)", line)[1])  # type: ignore[index]
+            updated = int(re.search(r" updated_at=(\d+)", line)[1])  # type: ignore[index]
+            assert created <= updated, line  # stamped when handed out, as a start is
+            read.append(re.sub(r" updated_at=\d+", " updated_at=*", line[line.index("fields "):]))
+    assert sorted(read) == sorted(expected_fields(job, chain) for job, chain in jobs), output

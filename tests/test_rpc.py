@@ -169,8 +169,9 @@ async def test_original_get_job_without_session(book: JobBook, client: GrpcClien
     assert (job.developer, job.agent, job.agent_method) == tuple(KEY)
     assert (job.app, job.app_instance, job.app_instance_method) == ("AddApp", APP, "add")
     assert list(job.sequences) == [7, 8] and job.data == bytes([1, 2, 5])
-    assert job.attempts == 0
-    assert job.created_at == job.updated_at == 1_700_000_000_005
+    assert job.attempts == 1  # the chain counts starts: this is the first
+    # Stamped when started, as the chain's start_job stamps it.
+    assert job.created_at == 1_700_000_000_005 < job.updated_at
     # Persisted before the answer: the store already has it running (leased).
     assert (await stored(book, JobRef(APP, 5))).state is JobState.RUNNING
 
@@ -286,7 +287,7 @@ async def test_fail_job_requeues_and_counts_the_attempt(
     for attempt in (2, 3):
         job.not_before = 0
         again = await client.get_job(original_request())
-        assert again.job.job_sequence == 1 and again.job.attempts == attempt - 1
+        assert again.job.job_sequence == 1 and again.job.attempts == attempt
         reply = await client.fail("", 1, "")
         assert reply.success
     assert book.jobs[job.ref].state is JobState.DEAD and "dead after 3" in reply.message

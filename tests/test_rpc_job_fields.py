@@ -107,8 +107,8 @@ async def test_get_job_fills_every_field_of_a_merge_job_as_upstream(
     assert job.HasField("block_number") and job.block_number == 4
     assert (list(job.sequences), list(job.sequences1), list(job.sequences2)) == (
         [1, 2, 3], [1], [2, 3])
-    assert (job.data, job.attempts) == (b"\x01\x02", 0)
-    assert job.created_at == job.updated_at == chain_job.created_at > 0
+    assert (job.data, job.attempts) == (b"\x01\x02", 1)  # the chain counts starts
+    assert 0 < job.created_at == chain_job.created_at <= job.updated_at
     assert not job.HasField("chain")  # not a settle job
 
 

@@ -80,6 +80,8 @@ class AgentSessions(BookCore):
     def _start(self, job: Job, session: Session | None) -> None:
         self._dequeue(job)
         job.state = JobState.RUNNING
+        # As the chain's start_job stamps the job (chain time, ms).
+        job.updated_at = max(job.updated_at, int(self.clock() * 1000))
         self._touch(job)
         self._settle(OperationKind.START, job)
         if session is None:

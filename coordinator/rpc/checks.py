@@ -15,7 +15,7 @@ from typing import NoReturn
 import purerpc
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
-from coordinator.domain import Job
+from coordinator.domain import Job, JobState
 
 __all__ = [
     "MAX_ERROR_BYTES",
@@ -121,7 +121,9 @@ def job_message(job: Job, chain: str | None = None) -> pb.Job:
         sequences1=job.sequences1,
         sequences2=job.sequences2,
         data=job.data,
-        attempts=job.attempts,
+        # The chain counts starts (start_job adds one): a job handed out is on
+        # its book attempts + 1, as upstream's agents read it.
+        attempts=job.attempts + (1 if job.state is JobState.RUNNING else 0),
         created_at=max(job.created_at, 0),
         updated_at=max(job.updated_at, 0),
     )
