@@ -17,11 +17,13 @@ import trio
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import RpcSettings
+from coordinator.domain import JobState
 from coordinator.events import models_2025_11 as v11
 from coordinator.events.layouts import neutral
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
 from coordinator.jobs import JobBook
 from coordinator.rpc import CoordinatorService, serve_tcp
+from coordinator.rpc.jobs import ORPHANED_SETTLE
 from coordinator.simnet import Simnet, serve
 from coordinator.store import Store
 from coordinator.sui.client import connect
@@ -127,3 +129,17 @@ async def test_a_settle_job_carries_its_settlement_chain(rig: Rig) -> None:
     assert not settle.HasField("block_number") and list(settle.sequences1) == []
     plain = (await rig.get_job(session.session_id)).job
     assert plain.job_sequence == 2 and not plain.HasField("chain")
+
+
+async def test_a_settle_job_of_no_settlement_is_terminated_and_the_next_handed_out(
+    rig: Rig,
+) -> None:
+    """Upstream terminates a settle job no settlement names, and looks further."""
+    rig.book.on_chain_event(created_on_chain(rig.sim, app_instance_method="settle"))
+    rig.book.on_chain_event(created_on_chain(rig.sim, data=b"\x05"))
+    opened = rig.book.open_session(ADD_KEY)
+    assert opened is not None
+    reply = await rig.get_job(opened[0].session_id)
+    assert reply.success and reply.job.job_sequence == 2, reply
+    orphan = next(job for job in rig.book.jobs.values() if job.job_id == 1)
+    assert (orphan.state, orphan.last_error) == (JobState.DEAD, ORPHANED_SETTLE)

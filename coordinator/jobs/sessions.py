@@ -158,16 +158,18 @@ class AgentSessions(BookCore):
         return self._fail(self.held(session_id, job_id, app_instance), error)
 
     def terminate(self, session_id: str | None, job_id: int,
-                  app_instance: str | None = None) -> Job:
-        """TerminateJob: the agent gives the job up for good. Upstream removes it
-        on chain with no retry; here it is dead at once, attempts left or not."""
+                  app_instance: str | None = None, reason: str = "terminated by the agent",
+                  ) -> Job:
+        """TerminateJob: the agent gives the job up for good (or the coordinator
+        does, for `reason`). Upstream removes it on chain with no retry; here it
+        is dead at once, attempts left or not."""
         job = self.held(session_id, job_id, app_instance)
         self._release(job)
         job.state = JobState.DEAD
-        job.last_error = "terminated by the agent"
+        job.last_error = reason
         self._touch(job)
         self._settle(OperationKind.TERMINATE, job)
-        self._record(job, "terminated by the agent; not retried")
+        self._record(job, f"{reason}; not retried")
         return job
 
     def close_session(

@@ -58,6 +58,12 @@ _LEVELS = {
 }
 # The app instance method of settlement jobs, whose `Job.chain` GetJob fills.
 SETTLE_METHOD = "settle"
+# Why a settle job that no settlement of its app instance names is terminated.
+ORPHANED_SETTLE = "settle job of no settlement chain: terminated"
+
+
+class NoSettlement(Exception):
+    """The app instance has no settlement whose job this `settle` job is."""
 
 _LEVEL_NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn",
                 logging.ERROR: "error", logging.CRITICAL: "fatal"}
@@ -132,7 +138,8 @@ class JobCalls(AgentCalls):
         """The chain a `settle` job settles (upstream's `Job.chain`): the one of
         its app instance's settlements whose settlement job it is. None for
         other jobs, and when the chain cannot tell (no chain to read, a read
-        that failed: logged; the agent decides without it)."""
+        that failed: logged; the agent decides without it). `NoSettlement`
+        when the app instance says no settlement has the job."""
         if job.app_instance_method != SETTLE_METHOD or self.chain is None:
             return None
         try:
@@ -143,8 +150,7 @@ class JobCalls(AgentCalls):
         for chain, settlement in instance.settlements.items():
             if settlement.settlement_job == job.job_id:
                 return chain
-        log.warning("settle job %s is no settlement's job on chain", job.ref)
-        return None
+        raise NoSettlement
 
     @socket_call("GetJob")
     @answers_refusals(pb.GetJobResponse)
@@ -177,12 +183,23 @@ class JobCalls(AgentCalls):
                 if self.settler is not None and job.ref != reserved:
                     claim = self.settler.expect_claim(job.ref)
                 await self._persist([job])
-                if claim is None or await self._claimed(job, session_id, claim):
-                    break
+                if claim is not None and not await self._claimed(job, session_id, claim):
+                    continue
+                try:
+                    chain = await self._settles(job)
+                except NoSettlement:
+                    # As upstream: terminated, and the next job looked for.
+                    log.warning("settle job %s is no settlement's job on chain", job.ref)
+                    with self._refusals():
+                        ended = self.book.terminate(session_id, job.job_id, job.app_instance,
+                                                    ORPHANED_SETTLE)
+                    await self._persist([ended])
+                    continue
+                break
             log.debug("GetJob: job %s (%s) handed to session %s",
                       job.ref, key, _short(session_id), extra={"session": session_id})
             return pb.GetJobResponse(success=True, message=f"job {job.job_id}",
-                                     job=job_message(job, await self._settles(job)))
+                                     job=job_message(job, chain))
 
         return await self._limited(call)
 
