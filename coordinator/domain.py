@@ -66,7 +66,12 @@ class Job:
     app: str = ""
     app_instance_method: str = ""
     description: str | None = None
+    # What the job is about, as the chain's Job object says (upstream's `Job`):
+    # the block, the sequences, and for a merge the two sequence ranges.
+    block_number: int | None = None
     sequences: tuple[int, ...] = ()
+    sequences1: tuple[int, ...] = ()
+    sequences2: tuple[int, ...] = ()
     data: bytes = b""
     created_at: int = 0  # chain time, ms
     updated_at: int = 0

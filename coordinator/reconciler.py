@@ -259,6 +259,7 @@ class Reconciler:
         report: PassReport,
     ) -> None:
         book = self.book
+        book.chain_max_attempts[name] = found.max_attempts
         for ref in sorted(known):
             if ref.job_id not in found.jobs and book.drop(
                 ref, "gone from chain: completed or deleted elsewhere (reconciliation)"

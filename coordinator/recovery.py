@@ -34,7 +34,8 @@ async def recover_pending_jobs(connect: Connect, book: JobBook) -> None:
     while True:
         app_instances = sorted({job.app_instance for job in book.jobs.values()})
         try:
-            found = await read_pending_jobs(connect, app_instances)
+            found = await read_pending_jobs(connect, app_instances,
+                                            max_attempts=book.chain_max_attempts)
             break
         except SuiError as exc:
             delay = backoff.next_delay()
@@ -47,8 +48,10 @@ async def recover_pending_jobs(connect: Connect, book: JobBook) -> None:
              len(found), len(app_instances), len(added))
 
 
-async def read_pending_jobs(connect: Connect, app_instances: list[str]) -> list[Job]:
-    """The jobs pending on chain of these app instances (oldest first in each)."""
+async def read_pending_jobs(connect: Connect, app_instances: list[str], *,
+                            max_attempts: dict[str, int] | None = None) -> list[Job]:
+    """The jobs pending on chain of these app instances (oldest first in each);
+    `max_attempts`, when given, gets each instance's `Jobs.max_attempts`."""
     jobs: list[Job] = []
     if not app_instances:
         return jobs
@@ -56,6 +59,8 @@ async def read_pending_jobs(connect: Connect, app_instances: list[str]) -> list[
         for app_instance in app_instances:
             found = await read_app_jobs(client, app_instance)
             if found is not None:
+                if max_attempts is not None:
+                    max_attempts[app_instance] = found.max_attempts
                 jobs += [pending_job(entry.job) for entry in found.by_status("pending")
                          if entry.job.job_sequence in found.pending]
     return jobs

@@ -20,7 +20,7 @@ from coordinator.errors import SetupError
 
 log = logging.getLogger("coordinator.state")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     app_instance_method TEXT    NOT NULL,
     description         TEXT,
     sequences           TEXT    NOT NULL,  -- JSON array of u64
+    block_number        INTEGER,
+    sequences1          TEXT    NOT NULL DEFAULT '[]',  -- JSON array of u64 (a merge's)
+    sequences2          TEXT    NOT NULL DEFAULT '[]',
     data                BLOB    NOT NULL,
     created_at          INTEGER NOT NULL,
     updated_at          INTEGER NOT NULL,
@@ -103,10 +106,23 @@ def _forget_session_ids(db: sqlite3.Connection) -> None:
     db.execute("UPDATE jobs SET session_id = NULL WHERE session_id IS NOT NULL")
 
 
+def _add_job_blocks(db: sqlite3.Connection) -> None:
+    """4: a job keeps its block number and a merge's two sequence lists, which
+    agents read (upstream's `Job`). Jobs kept before get none: the older
+    daemon never read them, and the chain still holds them."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+    if "block_number" not in columns:
+        db.execute("ALTER TABLE jobs ADD COLUMN block_number INTEGER")
+    for name in ("sequences1", "sequences2"):
+        if name not in columns:
+            db.execute(f"ALTER TABLE jobs ADD COLUMN {name} TEXT NOT NULL DEFAULT '[]'")
+
+
 # version -> the step that upgrades a file of that version to the next one.
 UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _add_write_arguments,
     2: _forget_session_ids,
+    3: _add_job_blocks,
 }
 
 

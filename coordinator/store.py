@@ -50,9 +50,12 @@ DB_FILE = "coordinator.sqlite3"
 
 _JOB_COLUMNS = (
     "app_instance", "job_id", "developer", "agent", "agent_method", "app",
-    "app_instance_method", "description", "sequences", "data", "created_at", "updated_at",
+    "app_instance_method", "description", "block_number", "sequences", "sequences1",
+    "sequences2", "data", "created_at", "updated_at",
     "state", "attempts", "last_error", "session_id", "not_before", "lease_until",
 )
+
+_SEQUENCE_COLUMNS = ("sequences", "sequences1", "sequences2")  # JSON arrays
 
 
 # Sessions are kept at rest only as tags under this process's own key, never
@@ -207,7 +210,8 @@ class Ledger:
 
     def save_job(self, job: Job, now: float) -> None:
         values = [getattr(job, name) for name in _JOB_COLUMNS]
-        values[_JOB_COLUMNS.index("sequences")] = json.dumps(list(job.sequences))
+        for name in _SEQUENCE_COLUMNS:
+            values[_JOB_COLUMNS.index(name)] = json.dumps(list(getattr(job, name)))
         values[_JOB_COLUMNS.index("session_id")] = session_tag(job.session_id)
         values[_JOB_COLUMNS.index("state")] = job.state.value
         finished = now if job.state.terminal else None
@@ -226,7 +230,8 @@ class Ledger:
         jobs = []
         for row in rows:
             fields = dict(zip(_JOB_COLUMNS, row, strict=True))
-            fields["sequences"] = tuple(json.loads(fields["sequences"]))
+            for name in _SEQUENCE_COLUMNS:
+                fields[name] = tuple(json.loads(fields[name]))
             fields["state"] = JobState(fields["state"])
             fields["data"] = bytes(fields["data"])
             fields["session_id"] = None  # a session never outlives its process

@@ -83,7 +83,7 @@ async def test_pending_jobs_are_read_back_from_app_instances(
     chain: tuple[Simnet, Connect], tmp_path: Path
 ) -> None:
     sim, connect_sui = chain
-    app = sim.create_app_instance("add")
+    app = sim.create_app_instance("add", max_attempts=5)
     for n in range(1, 5):
         sim.create_job("add", developer="Dev", agent="Agent", method="prove", data=bytes([n]),
                        description=f"job {n}", sequences=[n, n + 1])
@@ -104,6 +104,8 @@ async def test_pending_jobs_are_read_back_from_app_instances(
         await recover_pending_jobs(connect_sui, book)
     assert sorted(ref.job_id for ref in book.jobs) == [1, 3, 4]
     assert all(job.state is JobState.PENDING for job in book.jobs.values())
+    # The chain's max attempts of the instance, not the configured 3, rule its jobs.
+    assert book.attempts_allowed(app.app_instance) == 5
     stored = await store.run(lambda ledger: ledger.jobs())
     # persisted, with the job the book had (the book owns its persistence)
     assert sorted(job.job_id for job in stored) == [1, 3, 4]

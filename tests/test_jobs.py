@@ -22,6 +22,7 @@ from coordinator.events.layouts import neutral
 from coordinator.events.models import BcsEvent
 from coordinator.events.parser import CoordinationEvent, LedgerPosition
 from coordinator.jobs import CommitFailed, JobBook, JobNotFound, JobNotRunning, SessionDenied
+from coordinator.jobs.sessions import EXITED_HOLDING_JOBS
 from coordinator.store import Ledger, Store
 from coordinator.sui.keys import SuiKey
 from tests.support import ADD_KEY, AGENT, APP_INSTANCE, DEV, created
@@ -144,7 +145,9 @@ async def test_fail_retries_with_backoff_then_dead(book: JobBook) -> None:
     assert book.counts() == {"dead": 1}
 
 
-async def test_close_session_settles_held_jobs(book: JobBook) -> None:
+async def test_close_session_fails_held_jobs_even_on_exit_0(book: JobBook) -> None:
+    """The agent never said complete: a job a container still holds when it
+    exits 0 is failed (upstream: "container terminated"), not completed."""
     for job_id in (1, 2, 3):
         book.on_chain_event(created(job_id))
     opened = book.open_session(KEY)
@@ -154,7 +157,8 @@ async def test_close_session_settles_held_jobs(book: JobBook) -> None:
     book.take(KEY, session.session_id)
     book.complete(session.session_id, 2)
     changed = book.close_session(session.session_id, None)
-    assert [(j.job_id, j.state) for j in changed] == [(1, JobState.COMPLETED)]
+    assert [(j.job_id, j.state, j.attempts, j.last_error) for j in changed] == [
+        (1, JobState.PENDING, 1, EXITED_HOLDING_JOBS)]
     opened = book.open_session(KEY)
     assert opened is not None
     session, _job = opened
@@ -231,6 +235,7 @@ async def test_the_book_commits_its_own_changes_and_keeps_the_jobs_table_bounded
     for _ in range(5):  # five finish; the sixth stays pending
         opened = book.open_session(KEY)
         assert opened is not None
+        book.complete(opened[0].session_id, opened[1].job_id)
         book.close_session(opened[0].session_id, None)
         book.clock.now += 1  # type: ignore[attr-defined]
         await book.commit()
@@ -514,3 +519,21 @@ async def test_a_job_another_coordinator_left_running_is_failed_through_the_outb
     # Without an address nothing can be failed on chain.
     keyless = JobBook(chain_book.store, max_attempts=3, lease_secs=60)
     assert not keyless.fail_abandoned(JobRef(APP, 9), "stale")
+
+
+async def test_the_chains_max_attempts_of_an_app_instance_rule_its_jobs(book: JobBook) -> None:
+    """Upstream retries a failed job while the chain's `Jobs.max_attempts`
+    allows: once read, that value, not `jobs.max_attempts`, says dead or retried."""
+    assert book.attempts_allowed(APP) == book.max_attempts == 3
+    book.chain_max_attempts[APP] = 1
+    book.on_chain_event(created(1))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    [failed] = book.fail(opened[0].session_id, 1, "boom")
+    assert (failed.state, failed.attempts) == (JobState.DEAD, 1)
+    # Failed on chain after 3 attempts of an instance allowing 5: retried.
+    book.chain_max_attempts[APP] = 5
+    book.on_chain_event(created(2))
+    [retried] = book.on_chain_event(chain(JobFailedEvent(
+        job_id=2, app_instance=APP, error="e", attempts=3, failed_at=2), tx="f"))
+    assert (retried.job_id, retried.state, retried.attempts) == (2, JobState.PENDING, 3)

@@ -115,7 +115,8 @@ async def test_the_collector_reads_chain_jobs_and_containers_from_the_status(
     completed_before = counted("job_outcomes_total", state="completed")
     opened = book.open_session(KEY)
     assert opened is not None
-    session, _ = opened
+    session, trigger = opened
+    book.complete(session.session_id, trigger.job_id)
     book.close_session(session.session_id, None)
 
     samples = scrape(observed)

@@ -128,6 +128,10 @@ async def test_a_job_the_stream_missed_appears_after_a_pass(chain: Chain, store:
     assert sorted(j.job_id for j in stored) == [1, missed]  # the book made it durable
     assert counted("reconcile_jobs", "action", "added") == added_before + 1
     assert counted("reconcile_passes", "result", "ok") == ok_before + 1
+    # The pass read the instance's max attempts, which now rule its jobs.
+    chain.app.max_attempts = 7
+    await chain.reconciler().reconcile_once()
+    assert chain.book.attempts_allowed(chain.ref(missed).app_instance) == 7
     # A second pass finds nothing more to do.
     again = await chain.reconciler().reconcile_once()
     assert (again.added, again.dropped, again.failed) == (0, 0, 0)

@@ -160,22 +160,22 @@ async def test_writes_land_on_chain_and_reads_see_them(rig: Rig) -> None:
     assert await rig.store.run(Ledger.operations) == []
 
 
-async def test_refusals_have_their_status_and_change_nothing(rig: Rig) -> None:
+async def test_refusals_are_answered_as_upstream_and_change_nothing(rig: Rig) -> None:
     before = rig.chain_state()
     job = rig.wire(1)
     cases: list[tuple[str, Any, grpc.StatusCode, str]] = [
         ("SetKV", pb.SetKVRequest(job_id=job, key="k", value="v"),
-         grpc.StatusCode.PERMISSION_DENIED, "session_id is required"),
+         grpc.StatusCode.OK, "session_id is required"),
         ("SetKV", pb.SetKVRequest(job_id=rig.wire(2), session_id=rig.mine, key="k", value="v"),
-         grpc.StatusCode.PERMISSION_DENIED, "not this session's"),
+         grpc.StatusCode.OK, "not this session's"),
         ("GetKV", pb.GetKVRequest(job_id=rig.wire(2), session_id=rig.mine, key="k"),
-         grpc.StatusCode.PERMISSION_DENIED, "not this session's"),
+         grpc.StatusCode.OK, "not this session's"),
         ("DeleteKV", pb.DeleteKVRequest(job_id=rig.wire(9), session_id=rig.mine, key="k"),
-         grpc.StatusCode.NOT_FOUND, "not known"),
+         grpc.StatusCode.OK, "not known"),
         ("GetAppInstance", pb.GetAppInstanceRequest(job_id=rig.wire(9), session_id=rig.mine),
-         grpc.StatusCode.NOT_FOUND, "not known"),
+         grpc.StatusCode.OK, "not known"),
         ("SetKV", pb.SetKVRequest(job_id=job, session_id="0" * 32, key="k", value="v"),
-         grpc.StatusCode.PERMISSION_DENIED, ""),
+         grpc.StatusCode.OK, ""),
         ("SetKV", pb.SetKVRequest(job_id=job, session_id=rig.mine, key="k" * (MAX_KEY_BYTES + 1),
                                   value="v"),
          grpc.StatusCode.INVALID_ARGUMENT, f"key is longer than {MAX_KEY_BYTES} bytes"),
@@ -186,7 +186,10 @@ async def test_refusals_have_their_status_and_change_nothing(rig: Rig) -> None:
          grpc.StatusCode.INVALID_ARGUMENT, "key must not be empty"),
         ("CreateAppJob", pb.CreateAppJobRequest(job_id=job, session_id=rig.mine,
                                                 method_name="nope"),
-         grpc.StatusCode.INVALID_ARGUMENT, "'nope' is not a method of app instance"),
+         grpc.StatusCode.OK, "Failed to create app job: Method not found in app instance"),
+        ("CreateAppJob", pb.CreateAppJobRequest(job_id=job, session_id=rig.mine,
+                                                method_name="merge"),
+         grpc.StatusCode.OK, "Failed to create app job: 'merge' is reserved"),
         ("CreateAppJob", pb.CreateAppJobRequest(job_id=job, session_id=rig.mine,
                                                 method_name="add", sequences=[1] * 1001),
          grpc.StatusCode.INVALID_ARGUMENT, "sequences has more than 1000"),
@@ -196,6 +199,10 @@ async def test_refusals_have_their_status_and_change_nothing(rig: Rig) -> None:
          grpc.StatusCode.INVALID_ARGUMENT, "data is longer"),
     ]
     for name, request, code, words in cases:
+        if code is grpc.StatusCode.OK:  # refused as upstream refuses: success=false
+            reply = await rig.call(name, request)
+            assert not reply.success and words in reply.message, (name, reply.message)
+            continue
         error = await rig.refused(name, request)
         assert error.code() is code, (name, error.details())
         assert words in (error.details() or ""), (name, error.details())
@@ -224,15 +231,15 @@ async def test_without_a_key_writes_name_the_config_and_reads_still_work(keyless
     assert info.success and info.app_instance.id == keyless.app.id
 
 
-async def test_a_chain_that_cannot_be_read_is_unavailable_and_the_daemon_goes_on(
+async def test_a_chain_that_cannot_be_read_is_refused_as_upstream_and_the_daemon_goes_on(
     nursery: trio.Nursery, store: Store,
 ) -> None:
     down = await rig_for(nursery, store, with_key=False, chain_up=False)
     try:
-        error = await down.refused("GetKV", pb.GetKVRequest(job_id=down.wire(1),
-                                                             session_id=down.mine, key="k"))
-        assert error.code() is grpc.StatusCode.UNAVAILABLE
-        assert "could not be read from the chain" in (error.details() or "")
+        reply = await down.call("GetKV", pb.GetKVRequest(job_id=down.wire(1),
+                                                         session_id=down.mine, key="k"))
+        assert not reply.success and not reply.HasField("value")
+        assert reply.message.startswith("Failed to fetch app instance: the chain could not")
         # The job calls are served as before.
         done = await down.call("CompleteJob", pb.CompleteJobRequest(job_id=down.wire(1),
                                                                      session_id=down.mine))

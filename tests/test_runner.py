@@ -25,6 +25,7 @@ from coordinator.docker import (
 from coordinator.docker.images import ProgressCallback
 from coordinator.domain import AgentKey, AgentMethod, JobRef, JobState
 from coordinator.jobs import JobBook
+from coordinator.jobs.sessions import EXITED_HOLDING_JOBS
 from coordinator.logs import session_fingerprint
 from coordinator.registry import Registry
 from coordinator.runner import WAITING_TEE, WAITING_UNKNOWN_METHOD, Runner
@@ -127,7 +128,7 @@ async def rig(store: Store, nursery: trio.Nursery) -> Rig:
     return Rig(runner, runtime, book, registry, store)
 
 
-async def test_a_ready_job_runs_in_a_container_and_completes_on_exit_0(rig: Rig) -> None:
+async def test_a_ready_job_runs_in_a_container_and_completes(rig: Rig) -> None:
     rig.book.on_chain_event(created(1))
     await rig.until(lambda: rig.runtime.running == {1}, "the container")
     [spec] = rig.runtime.specs
@@ -150,12 +151,24 @@ async def test_a_ready_job_runs_in_a_container_and_completes_on_exit_0(rig: Rig)
     assert spec.socket_dir is not None and spec.socket_dir.is_dir()
     assert spec.socket_dir.name == shown.session_fingerprint
 
+    rig.book.complete(spec.session_id, 1)  # the agent's CompleteJob
     rig.runtime.end(1, outcome(0))
     await rig.until(lambda: not rig.runner.running, "the end")
     assert not spec.socket_dir.exists()
     assert rig.job(1)[:2] == (JobState.COMPLETED, 0)
     assert await rig.stored(1) == (JobState.COMPLETED, 0)
     assert rig.runner.idle.is_set() and rig.book.sessions == {}
+
+
+async def test_exit_0_still_holding_the_job_fails_it_with_a_reason(rig: Rig) -> None:
+    """The agent never said complete: upstream fails the job ("container
+    terminated"), and so does this coordinator."""
+    rig.book.on_chain_event(created(1))
+    await rig.until(lambda: rig.runtime.running == {1}, "the container")
+    rig.runtime.end(1, outcome(0))
+    await rig.until(lambda: not rig.runner.running, "the end")
+    assert rig.job(1) == (JobState.PENDING, 1, EXITED_HOLDING_JOBS)
+    assert await rig.stored(1) == (JobState.PENDING, 1)
     [last] = rig.book.outcomes
     assert (last.exit_code, last.duration_secs) == (0, 1.5)
 
@@ -233,7 +246,7 @@ async def test_drain_waits_for_running_containers_and_starts_no_more(rig: Rig) -
         assert not drained.is_set()
         rig.runtime.end(1, outcome(0))
     assert drained.is_set()
-    assert rig.job(1)[0] is JobState.COMPLETED and rig.job(2)[0] is JobState.PENDING
+    assert rig.job(1)[:2] == (JobState.PENDING, 1) and rig.job(2)[0] is JobState.PENDING
     assert [spec.job_id for spec in rig.runtime.specs] == [1]
     assert rig.runner.draining.is_set()
 

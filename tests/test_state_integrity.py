@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import stat
 import subprocess
@@ -148,10 +149,12 @@ async def test_an_older_schema_is_upgraded_and_a_newer_one_refused(tmp_path: Pat
     state = tmp_path / "state"
     state.mkdir()
     # A file as the first release wrote it: no version, the outbox without
-    # args, a running job's session id in clear.
+    # args, a running job's session id in clear, jobs without block numbers.
     first_release = TABLES.replace(
         ",\n    args         TEXT    NOT NULL DEFAULT ''  -- an agent write's arguments (JSON)", "")
-    assert first_release != TABLES
+    for column in ("block_number", "sequences1", "sequences2"):
+        first_release = re.sub(rf"\n    {column} .*", "", first_release)
+    assert first_release != TABLES and "sequences1" not in first_release
     db = sqlite3.connect(state / DB_FILE)
     db.executescript(first_release)
     db.execute("INSERT INTO outbox VALUES (1, 'complete', '0xapp', 3, '', 1.0, 'due', 0, 0, '')")
@@ -163,6 +166,8 @@ async def test_an_older_schema_is_upgraded_and_a_newer_one_refused(tmp_path: Pat
     try:
         [op] = await store.run(Ledger.operations)
         assert (op.kind, op.job_sequence, op.args) == (OperationKind.COMPLETE, 3, "")
+        [job] = await store.run(Ledger.jobs)
+        assert (job.block_number, job.sequences1, job.sequences2) == (None, (), ())
     finally:
         await store.close()
     db = sqlite3.connect(state / DB_FILE)

@@ -9,8 +9,11 @@ job book has one set of rules for both layouts.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
+from coordinator.domain import Job
 from coordinator.events.models import JobStatus
 
 
@@ -38,12 +41,14 @@ class _JobContent(JobEvent):
     sequences: tuple[int, ...] | None
     data: bytes
     created_at: int
-
-
-class JobCreated(_JobContent):
+    # Only the 2025-11 layout carries these (None in a 2025-08 job).
     block_number: int | None = None
     sequences1: tuple[int, ...] | None = None
     sequences2: tuple[int, ...] | None = None
+
+
+class JobCreated(_JobContent):
+    """A job as its JobCreatedEvent tells it: pending, never attempted."""
 
 
 class JobUpdated(JobEvent):
@@ -116,6 +121,21 @@ class ChainJob(_JobContent):
     interval_ms: int | None = None
     next_scheduled_at: int | None = None
     updated_at: int
+
+
+def book_job(content: JobCreated | ChainJob, **state: Any) -> Job:
+    """The book's job for a job the chain tells of (created, or read back),
+    every field upstream's `Job` message carries taken from it; `state` sets
+    the book's own fields (attempts, not_before ...)."""
+    return Job(
+        app_instance=content.app_instance, job_id=content.job_sequence,
+        developer=content.developer, agent=content.agent, agent_method=content.agent_method,
+        app=content.app, app_instance_method=content.app_instance_method,
+        description=content.description, block_number=content.block_number,
+        sequences=tuple(content.sequences or ()), sequences1=tuple(content.sequences1 or ()),
+        sequences2=tuple(content.sequences2 or ()), data=content.data,
+        created_at=content.created_at, **state,
+    )
 
 
 # Move struct name -> neutral model (the same for every layout).

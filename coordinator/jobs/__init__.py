@@ -4,7 +4,13 @@ method), the sessions, and their persistence (see `coordinator.jobs.core`)."""
 from coordinator.domain import Session
 from coordinator.jobs.book import JobBook, JobsSettings
 from coordinator.jobs.core import KEEP_FINISHED, CommitFailed, Outcome
-from coordinator.jobs.sessions import JobError, JobNotFound, JobNotRunning, SessionDenied
+from coordinator.jobs.sessions import (
+    JobError,
+    JobNotFound,
+    JobNotRunning,
+    NotSessionsJob,
+    SessionDenied,
+)
 
 __all__ = [
     "KEEP_FINISHED",
@@ -14,6 +20,7 @@ __all__ = [
     "JobNotFound",
     "JobNotRunning",
     "JobsSettings",
+    "NotSessionsJob",
     "Outcome",
     "Session",
     "SessionDenied",

@@ -26,6 +26,7 @@ from coordinator.events.job_events import (
     JobStarted,
     JobTerminated,
     JobUpdated,
+    book_job,
 )
 from coordinator.events.models import normalize_address
 from coordinator.events.parser import CoordinationEvent
@@ -151,7 +152,7 @@ class ChainIntake(BookCore):
         job.last_error = event.error
         job.attempts = max(job.attempts, event.attempts)
         self._touch(job)
-        if event.attempts < self.max_attempts:
+        if event.attempts < self.attempts_allowed(job.app_instance):
             # With an address we claim it again: a little after the chain allows it.
             margin = CHAIN_CLOCK_MARGIN_SECS if self.address is not None else 0.0
             return self._chain_pending(
@@ -190,13 +191,7 @@ class ChainIntake(BookCore):
         ref = JobRef(event.app_instance, event.job_sequence)
         if ref in self.jobs:
             return []
-        job = Job(
-            app_instance=event.app_instance, job_id=event.job_sequence, developer=event.developer,
-            agent=event.agent, agent_method=event.agent_method, app=event.app,
-            app_instance_method=event.app_instance_method, description=event.description,
-            sequences=tuple(event.sequences or ()), data=event.data,
-            created_at=event.created_at, updated_at=event.created_at,
-        )
+        job = book_job(event, updated_at=event.created_at)
         self.jobs[ref] = job
         self._enqueue(job)
         self._touch(job)

@@ -122,7 +122,10 @@ class BookCore:
         self.store = store
         # Our Sui address: jobs are claimed and settled on chain (None: locally).
         self.address = None if address is None else normalize_address(address)
+        # The configured attempts, until the chain's own value of an app
+        # instance is read (`attempts_allowed`).
         self.max_attempts = max_attempts
+        self.chain_max_attempts: dict[str, int] = {}
         self.lease_secs = lease_secs
         self.retry = retry or Backoff(initial=2.0, maximum=120.0)
         self.clock = clock
@@ -309,7 +312,7 @@ class BookCore:
         self._touch(job)
         if settle:
             self._settle(OperationKind.FAIL, job, error)
-        if job.attempts >= self.max_attempts:
+        if job.attempts >= self.attempts_allowed(job.app_instance):
             job.state = JobState.DEAD
             self._record(job, f"dead after {job.attempts} attempts: {error}")
         else:
@@ -323,6 +326,13 @@ class BookCore:
             self._record(job, f"attempt {job.attempts} failed, retrying: {error}")
             self._wake()
         return [job]
+
+    def attempts_allowed(self, app_instance: str) -> int:
+        """How often a job of `app_instance` may be attempted: the chain's
+        `Jobs.max_attempts` of it (the chain retries a failed job by that, so
+        the book must agree), once recovery or the reconciler has read it;
+        until then the configured `jobs.max_attempts`."""
+        return self.chain_max_attempts.get(app_instance, self.max_attempts)
 
     def forget_finished(self) -> None:
         """Keep memory bounded: drop all but the newest finished jobs."""

@@ -2,10 +2,11 @@
 
 The trigger job goes to the container by env; more come through GetJob (each
 claimed on chain first, with an address); CompleteJob/FailJob/TerminateJob
-settle them; when the container ends, `close_session` settles the rest by its
-outcome. A job handed to a container is not the container's until its claim is
-confirmed. The book's refusals are `JobError`s, which the agent API answers as
-gRPC statuses.
+settle them; when the container ends, `close_session` fails the rest: a job
+the agent never said complete is not complete, whatever the exit code (as
+upstream: "container terminated"). A job handed to a container is not the
+container's until its claim is confirmed. The book's refusals are `JobError`s,
+which the agent API answers as upstream does (success=false and a message).
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from coordinator.jobs.core import BookCore
 from coordinator.logs import session_fingerprint
 from coordinator.sui.keys import SuiKey
 
-__all__ = ["AgentSessions", "JobError", "JobNotFound", "JobNotRunning", "SessionDenied"]
+__all__ = ["EXITED_HOLDING_JOBS", "AgentSessions", "JobError", "JobNotFound", "JobNotRunning",
+           "NotSessionsJob", "SessionDenied"]
+
+# The reason a job fails when its container exits 0 still holding it (upstream
+# fails it as "container terminated").
+EXITED_HOLDING_JOBS = "container terminated (exit code 0) without completing the job"
 
 
 class JobError(Exception):
@@ -26,6 +32,10 @@ class JobError(Exception):
 
 class SessionDenied(JobError):
     """Unknown session, or a session of another key."""
+
+
+class NotSessionsJob(SessionDenied):
+    """The job is another session's."""
 
 
 class JobNotFound(JobError):
@@ -70,6 +80,8 @@ class AgentSessions(BookCore):
     def _start(self, job: Job, session: Session | None) -> None:
         self._dequeue(job)
         job.state = JobState.RUNNING
+        # As the chain's start_job stamps the job (chain time, ms).
+        job.updated_at = max(job.updated_at, int(self.clock() * 1000))
         self._touch(job)
         self._settle(OperationKind.START, job)
         if session is None:
@@ -120,7 +132,7 @@ class AgentSessions(BookCore):
                     return self.jobs[ref]
             known = [job for ref, job in self.jobs.items() if named(ref)]
             if any(job.session_id not in (None, session_id) for job in known):
-                raise SessionDenied(f"job {job_id} is not this session's")
+                raise NotSessionsJob(f"job {job_id} is not this session's")
         else:
             known = [job for ref, job in self.jobs.items()
                      if named(ref) and job.session_id is None]
@@ -146,16 +158,18 @@ class AgentSessions(BookCore):
         return self._fail(self.held(session_id, job_id, app_instance), error)
 
     def terminate(self, session_id: str | None, job_id: int,
-                  app_instance: str | None = None) -> Job:
-        """TerminateJob: the agent gives the job up for good. Upstream removes it
-        on chain with no retry; here it is dead at once, attempts left or not."""
+                  app_instance: str | None = None, reason: str = "terminated by the agent",
+                  ) -> Job:
+        """TerminateJob: the agent gives the job up for good (or the coordinator
+        does, for `reason`). Upstream removes it on chain with no retry; here it
+        is dead at once, attempts left or not."""
         job = self.held(session_id, job_id, app_instance)
         self._release(job)
         job.state = JobState.DEAD
-        job.last_error = "terminated by the agent"
+        job.last_error = reason
         self._touch(job)
         self._settle(OperationKind.TERMINATE, job)
-        self._record(job, "terminated by the agent; not retried")
+        self._record(job, f"{reason}; not retried")
         return job
 
     def close_session(
@@ -166,8 +180,9 @@ class AgentSessions(BookCore):
         exit_code: int | None = None,
         duration_secs: float = 0.0,
     ) -> list[Job]:
-        """The container ended: with `failure` None (exit 0) its running jobs
-        complete, otherwise they fail with that reason."""
+        """The container ended: the jobs it still holds fail, with `failure` as
+        the reason, or with EXITED_HOLDING_JOBS when it exited 0 (`failure`
+        None) without completing them."""
         session = self.sessions.pop(session_id, None)
         if session is None:
             return []
@@ -175,14 +190,7 @@ class AgentSessions(BookCore):
         for ref in sorted(session.held):
             job = self.jobs[ref]
             job.session_id = None
-            if failure is None:
-                job.state = JobState.COMPLETED
-                self._touch(job)
-                self._settle(OperationKind.COMPLETE, job)
-                self._record(job, "completed (container exited 0)")
-                changed.append(job)
-            else:
-                changed += self._fail(job, failure)
+            changed += self._fail(job, failure or EXITED_HOLDING_JOBS)
             if self.outcomes and self.outcomes[-1].ref == ref:
                 self.outcomes[-1] = replace(
                     self.outcomes[-1], exit_code=exit_code, duration_secs=duration_secs

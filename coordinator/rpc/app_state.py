@@ -4,10 +4,13 @@ metadata of the caller's job's app instance, and the jobs an agent creates on it
 They act on the app instance of the request's job, which must be running in the
 caller's session (the one authorization path, `AgentCalls`). Reads
 (GetAppInstance, GetKV, GetMetadata) read the AppInstance object from the chain
-(UNAVAILABLE when it cannot be read). Writes (SetKV, DeleteKV, AddMetadata,
-CreateAppJob) need a Sui key (FAILED_PRECONDITION without); they go through the
-settler's outbox as Move calls and answer the chain's outcome: success and the
-transaction digest, or success=false with the chain's reason (a Move abort).
+(success=false, "Failed to fetch app instance", when it cannot be read).
+Writes (SetKV, DeleteKV, AddMetadata, CreateAppJob) need a Sui key
+(FAILED_PRECONDITION without); they go through the settler's outbox as Move
+calls and answer the chain's outcome: success and the transaction digest, or
+success=false with the chain's reason (a Move abort).
+CreateAppJob refuses the reserved method `merge` and a method the app instance
+lacks with success=false, as upstream words a create that failed.
 The requests' pieces and the wire messages are in `coordinator.rpc.app_instance`.
 """
 
@@ -31,7 +34,7 @@ from coordinator.rpc.app_instance import (
     create_app_job,
     metadata_message,
 )
-from coordinator.rpc.calls import AgentCalls, JobRequest
+from coordinator.rpc.calls import AgentCalls, JobRequest, Refused, answers_refusals
 from coordinator.settlement import Settler, WriteAnswer
 from coordinator.sui.app_instance import AppInstanceObject, read_app_instance
 from coordinator.sui.client import SuiError
@@ -49,6 +52,10 @@ MAX_WRITES_PER_SESSION = 4
 R = TypeVar("R")
 W = TypeVar("W")
 
+# The method of merge jobs, which only the coordinator creates (`create_merge_job`
+# reserves the two proofs a merge job merges; an agent's CreateAppJob would not).
+MERGE_METHOD = "merge"
+
 NO_KEY = ("{call} writes to the chain and needs a Sui key: set sui.key_file or "
           "SUI_SECRET_KEY in the coordinator's configuration")
 
@@ -57,15 +64,16 @@ class AppStateCalls(AgentCalls):
     """Reads and writes of the app instance of the caller's job."""
 
     async def _instance(self, job: Job) -> AppInstanceObject:
+        """The app instance of `job` as on chain now; one that cannot be read is
+        refused as upstream refuses it ("Failed to fetch app instance")."""
         if self.chain is None:
-            raise purerpc.UnavailableError("this coordinator has no chain to read")
+            raise Refused("Failed to fetch app instance: this coordinator has no chain to read")
         try:
             return await read_app_instance(self.chain, job.app_instance)
         except SuiError as exc:
             log.warning("app instance of job %s not read: %s", job.ref, describe(exc))
-            raise purerpc.UnavailableError(
-                f"the app instance could not be read from the chain: {describe(exc)}"
-            ) from None
+            raise Refused(f"Failed to fetch app instance: the chain could not be read: "
+                          f"{describe(exc)}") from None
 
     def _writer(self, call: str) -> Settler:
         if self.settler is None:
@@ -116,6 +124,7 @@ class AppStateCalls(AgentCalls):
         return await self._limited(call)
 
     @socket_call("GetAppInstance")
+    @answers_refusals(pb.GetAppInstanceResponse)
     async def GetAppInstance(
         self, input_message: pb.GetAppInstanceRequest
     ) -> pb.GetAppInstanceResponse:
@@ -126,6 +135,7 @@ class AppStateCalls(AgentCalls):
                 app_instance=app_instance_data(instance)))
 
     @socket_call("GetKV")
+    @answers_refusals(pb.GetKVResponse)
     async def GetKV(self, input_message: pb.GetKVRequest) -> pb.GetKVResponse:
         named = self._job_request(input_message)
         key = check_key(input_message.key)
@@ -139,6 +149,7 @@ class AppStateCalls(AgentCalls):
         return await self._read(named, answer)
 
     @socket_call("GetMetadata")
+    @answers_refusals(pb.GetMetadataResponse)
     async def GetMetadata(self, input_message: pb.GetMetadataRequest) -> pb.GetMetadataResponse:
         named = self._job_request(input_message)
         key = check_key(input_message.key) if input_message.HasField("key") else None
@@ -156,6 +167,7 @@ class AppStateCalls(AgentCalls):
         return await self._read(named, answer)
 
     @socket_call("SetKV")
+    @answers_refusals(pb.SetKVResponse)
     async def SetKV(self, input_message: pb.SetKVRequest) -> pb.SetKVResponse:
         request = input_message
         return await self._simple_write(
@@ -163,12 +175,14 @@ class AppStateCalls(AgentCalls):
             pb.SetKVResponse)
 
     @socket_call("DeleteKV")
+    @answers_refusals(pb.DeleteKVResponse)
     async def DeleteKV(self, input_message: pb.DeleteKVRequest) -> pb.DeleteKVResponse:
         request = input_message
         return await self._simple_write(
             "DeleteKV", request, lambda: DeleteKV(check_key(request.key)), pb.DeleteKVResponse)
 
     @socket_call("AddMetadata")
+    @answers_refusals(pb.AddMetadataResponse)
     async def AddMetadata(self, input_message: pb.AddMetadataRequest) -> pb.AddMetadataResponse:
         request = input_message
         return await self._simple_write(
@@ -177,21 +191,27 @@ class AppStateCalls(AgentCalls):
             pb.AddMetadataResponse)
 
     @socket_call("CreateAppJob")
+    @answers_refusals(pb.CreateAppJobResponse)
     async def CreateAppJob(
         self, input_message: pb.CreateAppJobRequest
     ) -> pb.CreateAppJobResponse:
         named = self._job_request(input_message)
         write = create_app_job(input_message)
+        if write.method_name == MERGE_METHOD:
+            raise Refused(f"Failed to create app job: {MERGE_METHOD!r} is reserved: the "
+                          f"coordinator creates merge jobs itself, reserving their proofs")
 
         async def call() -> pb.CreateAppJobResponse:
             job = self._job_of(*named)
             settler = self._writer("CreateAppJob")
             instance = await self._instance(job)
             if write.method_name not in instance.methods:
+                # The chain would create nothing (OperationFailedEvent "Method not
+                # found in app instance"); the transaction is not sent.
                 known = ", ".join(sorted(instance.methods)) or "none"
-                raise purerpc.InvalidArgumentError(
-                    f"method_name {write.method_name!r} is not a method of app instance "
-                    f"{instance.id} (its methods: {known})")
+                raise Refused(f"Failed to create app job: Method not found in app instance: "
+                              f"{write.method_name!r} is not a method of {instance.id} "
+                              f"(its methods: {known})")
             answer = await self._write(settler, job, write)
             return pb.CreateAppJobResponse(success=answer.success, message=answer.message,
                                            tx_hash=answer.digest,

@@ -12,11 +12,20 @@ Every call that names a job walks the same path, here and nowhere else:
 (CompleteJob, FailJob and TerminateJob hand the same three values to the book,
 whose settling calls begin with that same `held` check.)
 
-A refusal of the book becomes a gRPC status in `_refusals`:
+A refusal about the caller or its job is answered as upstream answers it: OK,
+`success=false`, and upstream's words first (`Refused`, `answers_refusals`),
+because upstream's SDK agents read `success` and log `message`, and a gRPC
+error throws in them:
 
-    SessionDenied  -> PERMISSION_DENIED
-    JobNotFound    -> NOT_FOUND
-    JobNotRunning  -> FAILED_PRECONDITION (PERMISSION_DENIED over TCP)
+    no session, or not this socket's   -> "Invalid session ID: ..."
+    SessionDenied (unknown session)    -> "Invalid session ID: ..."
+    NotSessionsJob                     -> "Job does not belong to requesting session: ..."
+    JobNotFound, JobNotRunning         -> "Job not found: ..." (upstream forgets a
+                                          settled job; over TCP the job's state
+                                          is not told)
+
+A malformed request (a name, a job id, a text out of bounds) stays
+INVALID_ARGUMENT: upstream has no such checks, and an SDK agent sends none.
 
 At most `max_concurrent_requests` calls are served at once (`_limited`); the rest
 wait in line (nothing is refused).
@@ -31,27 +40,30 @@ area and taking its name out of that table.
 from __future__ import annotations
 
 import copy
+import functools
 import hmac
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NoReturn, Protocol, TypeVar
+from typing import Any, NoReturn, ParamSpec, Protocol, TypeVar
 
 import purerpc
 import trio
 
 from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import CoordinatorServiceServicer
 from coordinator.domain import AgentKey, Job
-from coordinator.jobs import JobBook, JobError, JobNotFound, JobNotRunning, SessionDenied
+from coordinator.jobs import JobBook, JobError, JobNotRunning, NotSessionsJob, SessionDenied
 from coordinator.promptly import promptly
 from coordinator.rpc.checks import optional_session, parse_job_id
 from coordinator.settlement import Settler
 from coordinator.sui.objects import Connect
 
-__all__ = ["AgentCalls", "AgentNote", "JobRequest", "unserved"]
+__all__ = ["INVALID_SESSION", "AgentCalls", "AgentNote", "JobRequest", "Refused",
+           "answers_refusals", "unserved"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 C = TypeVar("C", bound=type)
 A = TypeVar("A", bound="AgentCalls")
 
@@ -76,13 +88,41 @@ class JobRequest(Protocol):
     job_id: str
 
 
-def _status_error(exc: JobError) -> purerpc.RpcFailedError:
+INVALID_SESSION = "Invalid session ID"
+
+
+class Refused(Exception):
+    """A call refused as upstream refuses it: answered OK with success=false and
+    this message (`answers_refusals`)."""
+
+
+def _upstream_words(exc: JobError) -> str:
+    """A refusal of the book as upstream words it, our reason after."""
+    if isinstance(exc, NotSessionsJob):
+        return f"Job does not belong to requesting session: {exc}"
     if isinstance(exc, SessionDenied):
-        return purerpc.PermissionDeniedError(str(exc))
-    if isinstance(exc, JobNotFound):
-        return purerpc.NotFoundError(str(exc))
-    # JobNotRunning, and any other refusal of the book: the job's state forbids it.
-    return purerpc.FailedPreconditionError(str(exc))
+        return f"{INVALID_SESSION}: {exc}"
+    # JobNotFound, JobNotRunning: upstream no longer knows a settled job.
+    return f"Job not found: {exc}"
+
+
+def answers_refusals(
+    response: Callable[..., T],
+) -> Callable[[Callable[P, Coroutine[Any, Any, T]]], Callable[P, Coroutine[Any, Any, T]]]:
+    """Decorator of a call: a `Refused` raised in it is the answer
+    `response(success=False, message=...)`, as upstream answers."""
+
+    def wrap(call: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+        @functools.wraps(call)
+        async def answered(*args: P.args, **kwargs: P.kwargs) -> T:
+            try:
+                return await call(*args, **kwargs)
+            except Refused as exc:
+                return response(success=False, message=str(exc))
+
+        return answered
+
+    return wrap
 
 
 class AgentCalls(CoordinatorServiceServicer):
@@ -128,17 +168,17 @@ class AgentCalls(CoordinatorServiceServicer):
         session it must name (an empty id means none: an agent may pass SESSION_ID
         straight from an unset variable)."""
         if not given and self.require_session:
-            raise purerpc.PermissionDeniedError(
-                "session_id is required over TCP (the container's SESSION_ID)")
+            raise Refused(f"{INVALID_SESSION}: session_id is required over TCP "
+                          f"(the container's SESSION_ID)")
         session_id = optional_session(given)
         if self.bound_session is None:
             return session_id
         if session_id is None:
-            raise purerpc.PermissionDeniedError(
-                "a call on an agent container's socket must carry its SESSION_ID")
+            raise Refused(f"{INVALID_SESSION}: a call on an agent container's socket must "
+                          f"carry its SESSION_ID")
         if not hmac.compare_digest(session_id.encode(), self.bound_session.encode()):
-            raise purerpc.PermissionDeniedError(
-                "this socket serves its own container's session only (SESSION_ID)")
+            raise Refused(f"{INVALID_SESSION}: this socket serves its own container's "
+                          f"session only (SESSION_ID)")
         return session_id
 
     def _job_request(self, request: JobRequest) -> tuple[str | None, int, str | None]:
@@ -150,14 +190,14 @@ class AgentCalls(CoordinatorServiceServicer):
 
     @contextmanager
     def _refusals(self) -> Iterator[None]:
-        """The book's refusals as gRPC statuses."""
+        """The book's refusals as upstream's (`Refused`); over TCP what became of
+        a job the caller does not hold is not told."""
         try:
             yield
         except JobError as exc:
             if self.require_session and isinstance(exc, JobNotRunning):
-                raise purerpc.PermissionDeniedError(
-                    "the job is not running in this session") from None
-            raise _status_error(exc) from None
+                raise Refused("Job not found: the job is not running in this session") from None
+            raise Refused(_upstream_words(exc)) from None
 
     def _job_of(self, session_id: str | None, job_id: int, app_instance: str | None) -> Job:
         """The caller's running job named by the request (CompleteJob's check)."""

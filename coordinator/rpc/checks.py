@@ -15,7 +15,7 @@ from typing import NoReturn
 import purerpc
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
-from coordinator.domain import Job
+from coordinator.domain import Job, JobState
 
 __all__ = [
     "MAX_ERROR_BYTES",
@@ -105,8 +105,9 @@ def clean_error(text: str) -> str:
     return cleaned or "the agent reported a failure without a message"
 
 
-def job_message(job: Job) -> pb.Job:
-    """The wire form of a job (upstream's `Job` message)."""
+def job_message(job: Job, chain: str | None = None) -> pb.Job:
+    """The wire form of a job (upstream's `Job` message), every field filled as
+    upstream fills it; `chain` is the settlement chain of a `settle` job."""
     message = pb.Job(
         job_sequence=job.job_id,
         job_id=wire_job_id(job),
@@ -117,11 +118,19 @@ def job_message(job: Job) -> pb.Job:
         app_instance=job.app_instance,
         app_instance_method=job.app_instance_method,
         sequences=job.sequences,
+        sequences1=job.sequences1,
+        sequences2=job.sequences2,
         data=job.data,
-        attempts=job.attempts,
+        # The chain counts starts (start_job adds one): a job handed out is on
+        # its book attempts + 1, as upstream's agents read it.
+        attempts=job.attempts + (1 if job.state is JobState.RUNNING else 0),
         created_at=max(job.created_at, 0),
         updated_at=max(job.updated_at, 0),
     )
     if job.description is not None:
         message.description = job.description
+    if job.block_number is not None:
+        message.block_number = job.block_number
+    if chain is not None:
+        message.chain = chain
     return message

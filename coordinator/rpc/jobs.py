@@ -18,19 +18,29 @@ import trio
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.domain import AgentKey, Job, JobState
+from coordinator.errors import describe
 from coordinator.instruments import socket_call
+from coordinator.jobs import SessionDenied
 from coordinator.logs import escape, session_fingerprint
-from coordinator.rpc.calls import AgentCalls, AgentNote, JobRequest
+from coordinator.rpc.calls import (
+    INVALID_SESSION,
+    AgentCalls,
+    AgentNote,
+    JobRequest,
+    Refused,
+    answers_refusals,
+)
 from coordinator.rpc.checks import (
     MAX_MESSAGE_BYTES,
     bounded,
     check_name,
     clean_error,
-    invalid,
     job_message,
     parse_job_id,
 )
 from coordinator.settlement import Claim
+from coordinator.sui.app_instance import read_app_instance
+from coordinator.sui.client import SuiError
 
 __all__ = ["JobCalls"]
 
@@ -46,6 +56,15 @@ _LEVELS = {
     pb.LOG_LEVEL_ERROR: logging.ERROR,
     pb.LOG_LEVEL_FATAL: logging.CRITICAL,
 }
+# The app instance method of settlement jobs, whose `Job.chain` GetJob fills.
+SETTLE_METHOD = "settle"
+# Why a settle job that no settlement of its app instance names is terminated.
+ORPHANED_SETTLE = "settle job of no settlement chain: terminated"
+
+
+class NoSettlement(Exception):
+    """The app instance has no settlement whose job this `settle` job is."""
+
 _LEVEL_NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn",
                 logging.ERROR: "error", logging.CRITICAL: "fatal"}
 
@@ -115,7 +134,26 @@ class JobCalls(AgentCalls):
 
         return await self._limited(call)
 
+    async def _settles(self, job: Job) -> str | None:
+        """The chain a `settle` job settles (upstream's `Job.chain`): the one of
+        its app instance's settlements whose settlement job it is. None for
+        other jobs, and when the chain cannot tell (no chain to read, a read
+        that failed: logged; the agent decides without it). `NoSettlement`
+        when the app instance says no settlement has the job."""
+        if job.app_instance_method != SETTLE_METHOD or self.chain is None:
+            return None
+        try:
+            instance = await read_app_instance(self.chain, job.app_instance)
+        except SuiError as exc:
+            log.warning("settlement chain of job %s not read: %s", job.ref, describe(exc))
+            return None
+        for chain, settlement in instance.settlements.items():
+            if settlement.settlement_job == job.job_id:
+                return chain
+        raise NoSettlement
+
     @socket_call("GetJob")
+    @answers_refusals(pb.GetJobResponse)
     async def GetJob(self, input_message: pb.GetJobRequest) -> pb.GetJobResponse:
         request = input_message
         key = AgentKey(
@@ -130,26 +168,43 @@ class JobCalls(AgentCalls):
 
         async def call() -> pb.GetJobResponse:
             while True:
-                with self._refusals():
-                    session = self.book.sessions.get(session_id or "")
-                    reserved = None if session is None else session.reserved
+                session = self.book.sessions.get(session_id or "")
+                reserved = None if session is None else session.reserved
+                try:
                     job = self.book.take(key, session_id)
+                except SessionDenied as exc:
+                    # Upstream: a session it does not know has no jobs.
+                    return pb.GetJobResponse(success=True,
+                                             message=f"No pending jobs found ({exc})")
                 if job is None:
-                    return pb.GetJobResponse(success=True, message=f"no pending job for {key}")
+                    return pb.GetJobResponse(success=True,
+                                             message=f"No pending jobs found for {key}")
                 claim = None
                 if self.settler is not None and job.ref != reserved:
                     claim = self.settler.expect_claim(job.ref)
                 await self._persist([job])
-                if claim is None or await self._claimed(job, session_id, claim):
-                    break
+                if claim is not None and not await self._claimed(job, session_id, claim):
+                    continue
+                try:
+                    chain = await self._settles(job)
+                except NoSettlement:
+                    # As upstream: terminated, and the next job looked for.
+                    log.warning("settle job %s is no settlement's job on chain", job.ref)
+                    with self._refusals():
+                        ended = self.book.terminate(session_id, job.job_id, job.app_instance,
+                                                    ORPHANED_SETTLE)
+                    await self._persist([ended])
+                    continue
+                break
             log.debug("GetJob: job %s (%s) handed to session %s",
                       job.ref, key, _short(session_id), extra={"session": session_id})
             return pb.GetJobResponse(success=True, message=f"job {job.job_id}",
-                                     job=job_message(job))
+                                     job=job_message(job, chain))
 
         return await self._limited(call)
 
     @socket_call("CompleteJob")
+    @answers_refusals(pb.CompleteJobResponse)
     async def CompleteJob(self, input_message: pb.CompleteJobRequest) -> pb.CompleteJobResponse:
         def answer(changed: list[Job], session_id: str | None) -> pb.CompleteJobResponse:
             job = changed[0]
@@ -161,6 +216,7 @@ class JobCalls(AgentCalls):
             input_message, lambda *named: [self.book.complete(*named)], answer)
 
     @socket_call("FailJob")
+    @answers_refusals(pb.FailJobResponse)
     async def FailJob(self, input_message: pb.FailJobRequest) -> pb.FailJobResponse:
         error = clean_error(input_message.error_message)
 
@@ -170,7 +226,8 @@ class JobCalls(AgentCalls):
                 outcome = f"job {job.job_id} failed; dead after {job.attempts} attempt(s)"
             else:
                 outcome = (f"job {job.job_id} failed; it will be retried "
-                           f"(attempt {job.attempts} of {self.book.max_attempts} used)")
+                           f"(attempt {job.attempts} of "
+                           f"{self.book.attempts_allowed(job.app_instance)} used)")
             log.debug("FailJob: %s (job %s, session %s)", outcome, job.ref, _short(session_id),
                       extra={"session": session_id})
             return pb.FailJobResponse(success=True, message=outcome)
@@ -182,6 +239,7 @@ class JobCalls(AgentCalls):
             answer)
 
     @socket_call("TerminateJob")
+    @answers_refusals(pb.TerminateJobResponse)
     async def TerminateJob(
         self, input_message: pb.TerminateJobRequest
     ) -> pb.TerminateJobResponse:
@@ -197,9 +255,11 @@ class JobCalls(AgentCalls):
         self, input_message: pb.AgentMessageRequest
     ) -> pb.AgentMessageResponse:
         """Logged under the job (or the session), escaped and bounded; the agent's
-        words never reach the log raw."""
+        words never reach the log raw. Always answered success, as upstream
+        does (an agent never fails on its own log line); a message from a caller
+        that is no running agent's session, or about a job not its own, is not
+        logged (it is not an agent's word), and the answer says so."""
         request = input_message
-        session_id = self._caller(request.session_id)
         named = parse_job_id("job_id", request.job_id) if request.HasField("job_id") else None
         # Escaped for one log line (coordinator.logs.escape), then bounded.
         text = bounded(escape(request.message[: 2 * MAX_MESSAGE_BYTES]), MAX_MESSAGE_BYTES,
@@ -207,21 +267,23 @@ class JobCalls(AgentCalls):
         level = _LEVELS.get(request.level, logging.INFO)
 
         async def call() -> pb.AgentMessageResponse:
+            session_id = self._caller(request.session_id)
             if named is not None:
                 job = self._job_of(session_id, *named)
                 about = f"job {job.ref} ({job.key})"
                 note = AgentNote(trio.current_time(), level, job.key, job.job_id, text)
-            elif session_id is not None:
-                session = self.book.sessions.get(session_id)
+            else:
+                session = self.book.sessions.get(session_id or "")
                 if session is None:
-                    raise purerpc.PermissionDeniedError(
-                        "the session does not belong to a running agent")
+                    raise Refused(f"{INVALID_SESSION}: the message names no job and no "
+                                  f"running agent's session")
                 about = f"session {_short(session_id)} ({session.key})"
                 note = AgentNote(trio.current_time(), level, session.key, None, text)
-            else:
-                invalid("an AgentMessage needs a session_id or a job_id")
             log.log(level, "agent message, %s: %s", about, text)
             self.agent_notes.append(note)
-            return pb.AgentMessageResponse(success=True, message="logged")
+            return pb.AgentMessageResponse(success=True, message="Message received and forwarded")
 
-        return await self._limited(call)
+        try:
+            return await self._limited(call)
+        except Refused as exc:
+            return pb.AgentMessageResponse(success=True, message=f"message not logged: {exc}")

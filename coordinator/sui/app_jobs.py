@@ -23,7 +23,7 @@ from coordinator._pb.sui.rpc.v2 import object_pb2
 from coordinator.domain import Job
 from coordinator.events import bcs
 from coordinator.events.bcs import BcsError
-from coordinator.events.job_events import ChainJob
+from coordinator.events.job_events import ChainJob, book_job
 from coordinator.events.layouts import JOB_OBJECTS, Layout, neutral_job
 from coordinator.events.models import app_instance_address
 from coordinator.sui.client import SuiClient, SuiError, SuiNotFound
@@ -51,6 +51,7 @@ class AppJobs:
     app_instance: str  # the object id, 0x-prefixed
     pending: frozenset[int]
     jobs: dict[int, ChainJobEntry]
+    max_attempts: int  # `Jobs.max_attempts`: a job failed this often is not retried
 
     def by_status(self, kind: str) -> list[ChainJobEntry]:
         return [entry for _, entry in sorted(self.jobs.items()) if entry.job.status.kind == kind]
@@ -80,7 +81,7 @@ async def read_app_jobs(client: SuiClient, app_instance: str) -> AppJobs | None:
         entries[job.job_sequence] = ChainJobEntry(
             job, child.object_id, child.previous_transaction or None
         )
-    return AppJobs(object_id, pending, entries)
+    return AppJobs(object_id, pending, entries, int(jobs["max_attempts"]))
 
 
 async def read_app_job(
@@ -147,14 +148,8 @@ def chain_job_from_json(value: dict[str, Any]) -> ChainJob:
 
 def pending_job(chain_job: ChainJob) -> Job:
     """The book's pending job for a job found pending on chain."""
-    return Job(
-        app_instance=chain_job.app_instance, job_id=chain_job.job_sequence,
-        developer=chain_job.developer, agent=chain_job.agent,
-        agent_method=chain_job.agent_method, app=chain_job.app,
-        app_instance_method=chain_job.app_instance_method, description=chain_job.description,
-        sequences=tuple(chain_job.sequences or ()), data=chain_job.data,
-        created_at=chain_job.created_at, updated_at=chain_job.updated_at,
-        attempts=chain_job.attempts,
+    return book_job(
+        chain_job, updated_at=chain_job.updated_at, attempts=chain_job.attempts,
         # A job waiting for its retry interval or its next period.
         not_before=(chain_job.next_scheduled_at or 0) / 1000,
     )

@@ -16,7 +16,9 @@ Contract (see ../shared/DESIGN.md, "Contracts with agent containers"):
       settled, `complete` (default), `fail` (FailJob), `terminate`
       (TerminateJob) or `mixed` (the first byte of the job's data mod 3: 0
       complete, 1 fail, 2 terminate); `sleep:<secs>` (sleep first);
-      `work:<secs>` (each job takes that long, like real proving work)
+      `work:<secs>` (each job takes that long, like real proving work);
+      `fields` (the env job too is taken through GetJob, and every field of
+      each job is printed: `fields <sequence> <name>=<value> ...`)
   env AGENT_RPC_TIMEOUT_SECS (optional)    deadline of each call, default 10
 
 It first does the env job (its wire id is JOB_ID@APP_INSTANCE), then calls
@@ -138,13 +140,16 @@ SETTLEMENTS = ("complete", "fail", "terminate")
 LOG_LEVEL_INFO = 2  # upstream's LogLevel
 
 
-def parse_mode(text: str) -> tuple[str, float, float]:
-    """AGENT_MODE -> (how jobs are settled, sleep before starting, work time per job)."""
-    settle, times = "complete", {"sleep": 0.0, "work": 0.0}
+def parse_mode(text: str) -> tuple[str, float, float, bool]:
+    """AGENT_MODE -> (how jobs are settled, sleep before starting, work time per
+    job, whether every job field is printed)."""
+    settle, times, fields = "complete", {"sleep": 0.0, "work": 0.0}, False
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, _, value = part.partition(":")
         if part in SETTLEMENTS or part == "mixed":
             settle = part
+        elif part == "fields":
+            fields = True
         elif name in times and value:
             try:
                 times[name] = float(value)
@@ -153,14 +158,36 @@ def parse_mode(text: str) -> tuple[str, float, float]:
         else:
             raise AgentError(
                 f"AGENT_MODE: unknown mode {part!r} "
-                "(allowed: complete, fail, terminate, mixed, sleep:<secs>, work:<secs>)",
+                "(allowed: complete, fail, terminate, mixed, fields, sleep:<secs>, "
+                "work:<secs>)",
                 status=2,
             )
-    return settle, times["sleep"], times["work"]
+    return settle, times["sleep"], times["work"], fields
+
+
+def optional(job, name: str) -> str:  # type: ignore[no-untyped-def]
+    """An optional field of upstream's Job: its value, or `-` when unset."""
+    return str(getattr(job, name)) if job.HasField(name) else "-"
+
+
+def job_fields(job) -> str:  # type: ignore[no-untyped-def]
+    """Every field of upstream's `Job` message, one line, as the agent read it."""
+    def numbers(values) -> str:  # type: ignore[no-untyped-def]
+        return ",".join(str(v) for v in values) or "-"
+
+    return (f"fields {job.job_sequence} job_id={job.job_id} "
+            f"description={optional(job, 'description')} developer={job.developer} "
+            f"agent={job.agent} agent_method={job.agent_method} app={job.app} "
+            f"app_instance={job.app_instance} app_instance_method={job.app_instance_method} "
+            f"block_number={optional(job, 'block_number')} sequences={numbers(job.sequences)} "
+            f"sequences1={numbers(job.sequences1)} sequences2={numbers(job.sequences2)} "
+            f"data={job.data.hex() or '-'} attempts={job.attempts} "
+            f"created_at={job.created_at} updated_at={job.updated_at} "
+            f"chain={optional(job, 'chain')}")
 
 
 def run() -> int:
-    settle, sleep, work = parse_mode(os.environ.get("AGENT_MODE", ""))
+    settle, sleep, work, fields = parse_mode(os.environ.get("AGENT_MODE", ""))
     developer, agent = env("DEVELOPER"), env("AGENT")
     method = env("AGENT_METHOD", required=False) or env("METHOD")
     session = env("SESSION_ID", required=False)
@@ -229,7 +256,7 @@ def run() -> int:
             counts[outcome] += 1
         out(f"job {sequence} {job_method} {result} -> {outcome}")
 
-    if env_job is not None:
+    if env_job is not None and not fields:
         handle(*env_job[:2], method, env_job[2])
     while True:
         response = coordinator.call("GetJob", developer=developer, agent=agent,
@@ -239,6 +266,8 @@ def run() -> int:
         if not response.HasField("job"):
             break
         job = response.job
+        if fields:
+            out(job_fields(job))
         handle(job.job_id, job.job_sequence, job.agent_method or method, job.data)
     out("agent: no job left; " + ", ".join(f"{name} {count}" for name, count in counts.items()))
     coordinator.channel.close()

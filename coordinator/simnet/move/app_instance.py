@@ -283,9 +283,14 @@ class AppInstances:
         sequences: Sequence[int] | None = None,
         interval_ms: int | None = None,
         block_number: int | None = None,
+        sequences1: Sequence[int] | None = None,
+        sequences2: Sequence[int] | None = None,
+        settlement_chain: str | None = None,
     ) -> Job:
         """A pending job (JobCreatedEvent); ids count up per app instance from 1.
-        `interval_ms` (2025-11) makes it periodic, first due at once."""
+        2025-11 only: `interval_ms` makes it periodic, first due at once; a
+        block number and a merge's two sequence lists; `settlement_chain` makes
+        it that settlement's job, as `create_app_job` does."""
         engine = self.engine
         app = self.app_instance(app_instance)
         now = engine.now()
@@ -309,10 +314,14 @@ class AppInstances:
         )
         if engine.layout == "2025-11":
             job.block_number, job.interval_ms = block_number, interval_ms
+            job.sequences1 = None if sequences1 is None else tuple(sequences1)
+            job.sequences2 = None if sequences2 is None else tuple(sequences2)
             job.next_scheduled_at = None if interval_ms is None else now
             created, events = jobs.create_job(app, job, Call(engine.sender, now))
             if not created:
                 raise SimnetError(f"create_job refused: {events}")
+            if settlement_chain is not None:
+                app.pipeline.settlements[settlement_chain].settlement_job = job.job_id
         else:
             events = jobs_2025_08.create_job(app, job, now)
         app.updated_at = now
