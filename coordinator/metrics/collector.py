@@ -10,7 +10,7 @@ endpoint calls it), like every other reader of that record.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import trio
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -46,14 +46,11 @@ class DaemonCollector(Collector):
             _name("start_time_seconds"), "When the daemon started (Unix time).",
             value=wall - (now - status.started_at),
         )
-        mode = GaugeMetricFamily(
-            _name("mode"), "How jobs are worked (1 for the current mode): chain (claimed, run "
+        yield _one_hot(
+            "mode", "How jobs are worked (1 for the current mode): chain (claimed, run "
             "and settled on chain), local (no key, local chain), observe (none run).",
-            labels=["mode"],
+            "mode", MODES, status.mode,
         )
-        for name in MODES:
-            mode.add_metric([name], 1.0 if status.mode == name else 0.0)
-        yield mode
         yield GaugeMetricFamily(
             _name("draining"), "1 while the daemon drains for shutdown.",
             value=self.observed.runner.draining.is_set(),
@@ -63,13 +60,9 @@ class DaemonCollector(Collector):
             "1 while the state database's disk is full: no new work is taken.",
             value=self.observed.store.full_since is not None,
         )
-        state = GaugeMetricFamily(
-            _name("chain_state"), "The Sui stream's connection state (1 for the current one).",
-            labels=["state"],
-        )
-        for name in CHAIN_STATES:
-            state.add_metric([name], 1.0 if chain.state == name else 0.0)
-        yield state
+        yield _one_hot("chain_state",
+                       "The Sui stream's connection state (1 for the current one).",
+                       "state", CHAIN_STATES, chain.state)
         yield GaugeMetricFamily(
             _name("chain_tip_checkpoint"), "Highest checkpoint the node reported.",
             value=chain.tip,
@@ -153,3 +146,12 @@ class DaemonCollector(Collector):
             _name("docker_up"), "1 when the runner's last contact with the Docker engine worked.",
             value=runner.docker_state == "connected",
         )
+
+
+def _one_hot(name: str, text: str, label: str, values: Iterable[str],
+             current: str) -> GaugeMetricFamily:
+    """A gauge with one series per possible value, 1 for the current one."""
+    gauge = GaugeMetricFamily(_name(name), text, labels=[label])
+    for value in values:
+        gauge.add_metric([value], 1.0 if current == value else 0.0)
+    return gauge
