@@ -153,5 +153,5 @@ async def test_every_shipped_config_is_reachable_as_shipped(
                              env={"COORDINATION_PACKAGE_ID": "0x2"})
     assert settings.agent_coordinator_url == "http://host.docker.internal:50051"
     resolved = await resolve_listen(settings.rpc, settings.docker)
-    tee = settings.docker.use_tee
-    assert resolved.listen == ("127.0.0.1:50051" if tee else "172.17.0.1:50051")
+    loopback = settings.docker.use_tee or settings.docker.network_mode == "host"
+    assert resolved.listen == ("127.0.0.1:50051" if loopback else "172.17.0.1:50051")
