@@ -36,7 +36,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable
-from contextlib import AbstractAsyncContextManager
 
 import trio
 
@@ -48,18 +47,17 @@ from coordinator.forwarder import run_forwarder
 from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
-from coordinator.preflight import check_stored_chain, prepare
+from coordinator.preflight import started
 from coordinator.reconciler import reconciler_for
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
 from coordinator.rpc import CoordinatorService, StatusService, clear_socket_path, serve, serve_tcp
-from coordinator.rpc.reach import resolve_listen
 from coordinator.runner import Runner
 from coordinator.settlement import SETTLE_GRACE_SECS, open_settler
 from coordinator.status import DaemonStatus, run_status
 from coordinator.store import Ledger, Store
 from coordinator.sui.chain_status import ChainStatus
-from coordinator.sui.client import SuiClient, connect
+from coordinator.sui.client import connect
 from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.ingest import Delivery, Ingest
 from coordinator.supervisor import (
@@ -83,18 +81,8 @@ EXIT_CODES = {Ended.STOPPED: 0, Ended.GAVE_UP: 1, Ended.INTERRUPTED: EXIT_INTERR
 async def run(settings: Settings) -> int:
     """Run the daemon until a signal or a fatal error; the exit code (`SetupError`: exit 2)."""
     # Before anything reads the state: this daemon's lock on it, resources checked.
-    with await prepare(settings) as lock:
-        # rpc.listen = "auto:PORT": the bridge's gateway or loopback, asked once.
-        rpc = await resolve_listen(settings.rpc, settings.docker)
-        settings = settings.model_copy(update={"rpc": rpc})
-        store = await Store.open(settings.state.dir)
-        try:
-            lock.record(await store.run(Ledger.instance_id))
-            await check_stored_chain(settings, store)
-            return await _run_tree(settings, store)
-        finally:
-            with trio.CancelScope(shield=True):
-                await store.close()
+    async with started(settings) as (settings, store):
+        return await _run_tree(settings, store)
 
 
 async def _run_tree(settings: Settings, store: Store) -> int:
@@ -109,15 +97,9 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     book = await JobBook.load(store, max_attempts=settings.jobs.max_attempts,
                               lease_secs=settings.docker.container_timeout_secs,
                               address=None if key is None else key.address)
-    if settings.jobs.restricted:  # upstream's APP_INSTANCE_FILTER, SETTLE_ONLY
-        book.restrict(settings.jobs.takes)
-        log.info("taking only the jobs of %s%s", settings.jobs.app_instance or "every app instance",
-                 ", settle method only" if settings.jobs.settle_only else "")
-    endpoint = Endpoint.parse(sui.rpc_url)
-
-    def connect_sui() -> AbstractAsyncContextManager[SuiClient]:
-        return connect(endpoint, timeout=sui.rpc_timeout_secs)
-
+    book.take_only(settings.jobs)
+    connect_sui = functools.partial(connect, Endpoint.parse(sui.rpc_url),
+                                    timeout=sui.rpc_timeout_secs)
     lookup = None if sui.registry_id is None else ChainLookup(connect_sui, sui.registry_id)
     registry = await Registry.load(store, lookup)
     chain = ChainStatus(endpoint=sui.rpc_url)
@@ -174,7 +156,6 @@ async def _run_tree(settings: Settings, store: Store) -> int:
         children.append(ChildSpec("settler", lambda: Child(settler.run, settler.drain),
                                   shutdown_secs=SETTLE_GRACE_SECS))
     if observe:
-        runner.docker_state = "not used (observe only)"
         log.info("observe only (settle.observe_only): the chain is followed; no job is "
                  "claimed, run or settled")
     else:

@@ -21,6 +21,8 @@ import logging
 import os
 import socket
 import stat
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from coordinator.config import Settings, signing_key
 from coordinator.errors import SetupError
 from coordinator.hostport import split_host_port
 from coordinator.logs import escape
+from coordinator.rpc.reach import resolve_listen
 from coordinator.rpc.server import SocketPathError, make_parent, resolve_group
 from coordinator.rpc.settings import RpcSettings
 from coordinator.statelock import StateLock
@@ -48,14 +51,51 @@ CHAIN_CHECK_SECS = 10.0
 _KERNEL_DIRS = (Path("/proc"), Path("/sys"))
 
 
-async def prepare(settings: Settings) -> StateLock:
+class NodeChain:
+    """The chain id the node reports, asked at most once per start (both the
+    configured `sui.chain_id` and the stored state are held against it)."""
+
+    def __init__(self, sui: SuiSettings) -> None:
+        self.sui = sui
+        self._asked = False
+        self._served: str | None = None
+
+    async def served(self) -> str | None:
+        """None when the node does not answer in time (ingest checks again on
+        every connect)."""
+        if not self._asked:
+            self._served = await _ask_node(self.sui)
+            self._asked = True
+        return self._served
+
+
+@asynccontextmanager
+async def started(settings: Settings) -> AsyncIterator[tuple[Settings, Store]]:
+    """The daemon's checked start, for its whole life: the lock held, the
+    settings with `rpc.listen = "auto:PORT"` resolved (the engine asked once)
+    and the store open, made on the chain the node serves."""
+    node = NodeChain(settings.sui)
+    with await prepare(settings, node) as lock:
+        rpc = await resolve_listen(settings.rpc, settings.docker)
+        settings = settings.model_copy(update={"rpc": rpc})
+        store = await Store.open(settings.state.dir)
+        try:
+            lock.record(await store.run(Ledger.instance_id))
+            await check_stored_chain(settings, store, node)
+            yield settings, store
+        finally:
+            with trio.CancelScope(shield=True):
+                await store.close()
+
+
+async def prepare(settings: Settings, node: NodeChain) -> StateLock:
     """Check the fixed ports, the node's chain, the state dir, lock it, check the
     socket, the simulator address and the key; the held lock is returned
     (release it when the daemon ends). Raises `SetupError` with one line for the
     operator."""
     check_fixed_ports(settings)
     if settings.sui.chain_id is not None and not settings.simnet.enabled:
-        await check_chain(settings.sui)
+        await check_chain(settings.sui.chain_id, node)
     return await trio.to_thread.run_sync(partial(_prepare, settings))
 
 
@@ -91,18 +131,17 @@ def check_fixed_ports(settings: Settings) -> None:
                              f"know; give a fixed port")
 
 
-async def check_chain(sui: SuiSettings) -> None:
+async def check_chain(chain_id: str, node: NodeChain) -> None:
     """With `sui.chain_id`, a node of another chain stops the start here, in one
     line; a node that does not answer in time is left to ingest, which checks
     again on every connect."""
-    assert sui.chain_id is not None
-    served = await node_chain(sui)
-    wrong = None if served is None else chain_mismatch(served, sui.chain_id)
+    served = await node.served()
+    wrong = None if served is None else chain_mismatch(served, chain_id)
     if wrong is not None:
         raise SetupError(wrong)
 
 
-async def check_stored_chain(settings: Settings, store: Store) -> None:
+async def check_stored_chain(settings: Settings, store: Store, node: NodeChain) -> None:
     """State made on another chain than the node serves stops the start here,
     before any container could run a job of that chain, with nothing changed
     (the router says the same to ingest, for a node that answers only later).
@@ -112,13 +151,12 @@ async def check_stored_chain(settings: Settings, store: Store) -> None:
     made_on = await store.run(Ledger.chain_id)
     if made_on is None:
         return
-    served = await node_chain(settings.sui)
+    served = await node.served()
     if served is not None and served != made_on:
         raise SetupError(state_of_another_chain(store.path, made_on, served, 0))
 
 
-async def node_chain(sui: SuiSettings) -> str | None:
-    """The chain id the node reports; None when it does not answer in time."""
+async def _ask_node(sui: SuiSettings) -> str | None:
     with trio.move_on_after(min(sui.rpc_timeout_secs, CHAIN_CHECK_SECS)):
         try:
             async with connect(Endpoint.parse(sui.rpc_url), timeout=sui.rpc_timeout_secs) as node:

@@ -104,7 +104,8 @@ class Runner:
         self.running: dict[str, RunningContainer] = {}
         self.waiting: dict[AgentKey, str] = {}  # keys with ready jobs that cannot start, why
         self._told_unknown: set[AgentKey] = set()  # keys logged as waiting for their method
-        self.docker_state = "connecting"
+        self.docker_state = ("not used (observe only)" if settings.settle.observe_only
+                             else "connecting")
         # After the engine failed a start: no new starts before this (trio clock).
         self.docker_retry_at = 0.0
         self._docker_backoff = Backoff(initial=1.0, maximum=30.0)

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from pydantic import Field
 
 from coordinator.jobs.chain import ChainIntake, Placed
@@ -15,6 +17,8 @@ from coordinator.section import Section
 from coordinator.sui.settings import ObjectId
 
 __all__ = ["SETTLE_METHOD", "JobBook", "JobsSettings"]
+
+log = logging.getLogger("coordinator.jobs")
 
 # The app instance method of upstream's settlement jobs (its job_searcher's name).
 SETTLE_METHOD = "settle"
@@ -46,3 +50,12 @@ class JobsSettings(Section):
 class JobBook(ChainIntake, AgentSessions):
     """The jobs this coordinator may run, as the chain and its agents change them.
     One instance per daemon, on the Trio thread only."""
+
+    def take_only(self, jobs: JobsSettings) -> None:
+        """The `[jobs]` restriction (upstream's APP_INSTANCE_FILTER, SETTLE_ONLY),
+        when there is one: see `restrict`."""
+        if not jobs.restricted:
+            return
+        self.restrict(jobs.takes)
+        log.info("taking only the jobs of %s%s", jobs.app_instance or "every app instance",
+                 ", settle method only" if jobs.settle_only else "")
