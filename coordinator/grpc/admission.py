@@ -1,4 +1,5 @@
-"""Who gets a connection on a listener anyone can reach (the agent API on TCP).
+"""Who gets a connection on a listener anyone can reach (the agent API on TCP,
+and the same rule for the metrics endpoint, `coordinator.metrics.endpoint`).
 
 On a Unix socket the file's mode says who may connect; on TCP anyone who
 reaches the port may, and the only credential is a live session id inside a
@@ -13,8 +14,8 @@ that give way: at most `max_pending` at once, and when a listener is full
 one that has waited longest, which is closed with a GOAWAY. A real agent
 names its session in its first request, sent with its connection preface,
 so it is pending for one read; a crowd of clients that never do so keeps
-pushing itself out. Authenticated connections are never pushed out: when all
-are, a new connection is closed on accept, as with `Connections`.
+pushing itself out. Proven connections are never pushed out: when all are, a
+new connection is closed on accept, as with `Connections`.
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ class SessionGate:
 
 @dataclass(eq=False)
 class Admitted:
-    """One admitted connection: its scope (cancelled to push it out; the
-    connection says goodbye) and whether it has named a live session yet."""
+    """One admitted connection: its scope (cancelled to push it out) and whether
+    it has proven itself yet (named a live session; sent its request head)."""
 
     scope: trio.CancelScope = field(default_factory=trio.CancelScope)
-    authenticated: trio.Event = field(default_factory=trio.Event)
+    proven: trio.Event = field(default_factory=trio.Event)
 
 
 def session_in(prefix: bytes, field_number: int) -> str | None:
@@ -104,14 +105,13 @@ class Admission:
         self.limit = limit
         self.max_pending = max_pending
         self.open: list[Admitted] = []  # oldest first
-        self.pushed_out = 0
 
     def pending(self) -> list[Admitted]:
-        return [c for c in self.open if not c.authenticated.is_set()]
+        return [c for c in self.open if not c.proven.is_set()]
 
     def enter(self) -> Admitted | None:
         """A place for a new connection, made by pushing out the oldest pending
-        one when needed; None when every place is held by an authenticated one."""
+        one when needed; None when every place is held by a proven one."""
         pending = self.pending()
         if len(self.open) >= self.limit or len(pending) >= self.max_pending:
             if not pending:
@@ -119,7 +119,6 @@ class Admission:
             oldest = pending[0]
             self.open.remove(oldest)
             oldest.scope.cancel()
-            self.pushed_out += 1
         admitted = Admitted()
         self.open.append(admitted)
         return admitted

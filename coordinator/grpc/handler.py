@@ -117,7 +117,7 @@ class ServerHandler(ConnectionHandler):  # type: ignore[misc]
         calls: dict[int, trio.CancelScope] = {}
         refused: dict[int, Status] = {}  # calls answered before their request is read
         first_call = trio.Event()
-        proven = admitted.authenticated if admitted is not None else first_call
+        proven = admitted.proven if admitted is not None else first_call
 
         def on_reset(stream_id: int) -> None:
             scope = calls.get(stream_id)

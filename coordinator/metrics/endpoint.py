@@ -7,9 +7,11 @@ head of at most `MAX_HEAD_BYTES` within `HEAD_TIMEOUT_SECS`, and
 costs little and never the daemon's work.
 
 At most `MAX_CONNECTIONS` at once; when they are all taken, a new connection
-takes the place of the one that has waited longest for its request head. A
-probe sends its head at once, so a crowd of clients that connect and never
-finish their head (slowloris) keeps pushing itself out, never the probes.
+takes the place of the one that has waited longest for its request head (the
+agent API's rule on TCP, `coordinator.grpc.admission`, a whole head being the
+proof here). A probe sends its head at once, so a crowd of clients that
+connect and never finish their head (slowloris) keeps pushing itself out,
+never the probes.
 
 A port that cannot be bound (in use, not permitted) is logged and retried:
 monitoring must not take the job work down with it.
@@ -25,6 +27,7 @@ import trio
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from coordinator.config import Settings
+from coordinator.grpc.admission import Admission, Admitted
 from coordinator.instruments import REGISTRY
 from coordinator.metrics.collector import DaemonCollector
 from coordinator.metrics.health import Verdict, liveness, readiness
@@ -108,42 +111,29 @@ class _Server:
     def __init__(self, observed: Observed, idle_timeout_secs: float) -> None:
         self.observed = observed
         self.idle_timeout_secs = idle_timeout_secs
-        self.open = 0
-        # Connections still reading their head, oldest first (dicts keep order).
-        self.waiting_for_head: dict[int, trio.CancelScope] = {}
+        self.admission = Admission(MAX_CONNECTIONS, max_pending=MAX_CONNECTIONS)
 
     async def handle(self, stream: trio.SocketStream) -> None:
         async with stream:
-            if self.open >= MAX_CONNECTIONS:
-                if not self.waiting_for_head:
-                    return  # all busy answering: closed unanswered
-                oldest = next(iter(self.waiting_for_head))
-                self.waiting_for_head.pop(oldest).cancel()
-            self.open += 1
+            admitted = self.admission.enter()
+            if admitted is None:
+                return  # all busy answering: closed unanswered
             try:
-                with trio.move_on_after(REQUEST_TIMEOUT_SECS):
-                    await self._exchange(stream)
+                with admitted.scope, trio.move_on_after(REQUEST_TIMEOUT_SECS):
+                    await self._exchange(stream, admitted)
             except trio.BrokenResourceError:
                 pass  # the client left
             finally:
-                self.open -= 1
+                self.admission.leave(admitted)
 
-    async def _read_head_in_turn(self, stream: trio.SocketStream) -> bytes | None:
-        """The request head, or None when it took too long or a newer connection
-        needed the place."""
-        with trio.move_on_after(HEAD_TIMEOUT_SECS) as scope:
-            self.waiting_for_head[id(scope)] = scope
-            try:
-                return await _read_head(stream)
-            finally:
-                self.waiting_for_head.pop(id(scope), None)
-        return None
-
-    async def _exchange(self, stream: trio.SocketStream) -> None:
+    async def _exchange(self, stream: trio.SocketStream, admitted: Admitted) -> None:
         try:
-            head = await self._read_head_in_turn(stream)
+            head = None
+            with trio.move_on_after(HEAD_TIMEOUT_SECS):
+                head = await _read_head(stream)
             if head is None:
-                return
+                return  # its head took too long
+            admitted.proven.set()  # no newer connection may push it out now
             method, path = _parse_head(head)
             code, content_type, body = self._route(method, path)
         except _BadRequest as exc:
