@@ -8,6 +8,8 @@ import os
 import re
 import socket
 import struct
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from coordinator.simnet import Simnet
 
 ROOT = Path(__file__).resolve().parent.parent
+# A loopback port nothing listens on: connecting fails at once, like a dead node.
+DEAD_NODE = "http://127.0.0.1:9"
 BUSYBOX_IMAGE = "silvana-test/busybox:latest"
 
 
@@ -263,3 +267,33 @@ def job_chain() -> Simnet:
                        methods={"add": AppMethod(DEV, AGENT, METHOD, "adds")})
     sim.create_job("app", developer=DEV, agent=AGENT, method=METHOD)
     return sim
+
+
+def daemon_config(tmp_path: Path, extra: dict[str, dict[str, str]] | None = None,
+                  rpc_url: str = DEAD_NODE) -> Path:
+    """A config file for a daemon run as a process: keyless on a local chain (so
+    it starts), its socket and state in `tmp_path`, no TCP port and no metrics
+    port (runs beside each other never collide); `extra`: TOML values by section."""
+    sections: dict[str, dict[str, str]] = {
+        "sui": {"rpc_url": f'"{rpc_url}"', "package_id": '"0x1"', "chain": '"localnet"'},
+        "rpc": {"socket_path": f'"{tmp_path / "c.sock"}"', "listen": '""'},
+        "state": {"dir": f'"{tmp_path / "state"}"'},
+        "metrics": {"listen": '""'},
+        "status": {"mode": '"plain"'},
+    }
+    for section, keys in (extra or {}).items():
+        sections.setdefault(section, {}).update(keys)
+    path = tmp_path / "coordinator.toml"
+    path.write_text("".join(
+        f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in keys.items())
+        for name, keys in sections.items()
+    ))
+    return path
+
+
+def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """`python -m coordinator ARGS` to its end, without the package id of this
+    machine's environment."""
+    env = {k: v for k, v in os.environ.items() if k != "COORDINATION_PACKAGE_ID"}
+    return subprocess.run([sys.executable, "-m", "coordinator", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout, check=False)

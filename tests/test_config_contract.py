@@ -8,9 +8,7 @@ meant, or a daemon retrying for ever.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,37 +16,13 @@ import trio
 
 from coordinator.simnet import Simnet, serve
 from coordinator.store import DB_FILE
-from tests.support import ROOT
+from tests.support import daemon_config, run_cli
 
-DEAD_NODE = "http://127.0.0.1:9"
 U64_OVER = str(2**64)
 
 
-def config(tmp_path: Path, extra: dict[str, dict[str, str]], rpc_url: str = DEAD_NODE) -> Path:
-    sections: dict[str, dict[str, str]] = {
-        # Keyless, the daemon starts on a local chain only (or observing).
-        "sui": {"rpc_url": f'"{rpc_url}"', "package_id": '"0x1"', "chain": '"localnet"'},
-        "rpc": {"socket_path": f'"{tmp_path / "c.sock"}"'},
-        "state": {"dir": f'"{tmp_path / "state"}"'},
-        "metrics": {"listen": '""'},
-        "status": {"mode": '"plain"'},
-    }
-    sections["rpc"]["listen"] = '""'  # no TCP port: runs beside each other never collide
-    for section, keys in extra.items():
-        sections.setdefault(section, {}).update(keys)
-    path = tmp_path / "coordinator.toml"
-    path.write_text("".join(
-        f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in keys.items())
-        for name, keys in sections.items()
-    ))
-    return path
-
-
 def run(path: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "COORDINATION_PACKAGE_ID"}
-    return subprocess.run([sys.executable, "-m", "coordinator", "--config", str(path)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
-                          check=False)
+    return run_cli("--config", str(path))
 
 
 def assert_refused(result: subprocess.CompletedProcess[str], key: str, tmp_path: Path) -> None:
@@ -71,7 +45,7 @@ def assert_refused(result: subprocess.CompletedProcess[str], key: str, tmp_path:
 def test_a_bad_value_exits_2_in_one_line_naming_the_key(
     tmp_path: Path, extra: dict[str, dict[str, str]], key: str,
 ) -> None:
-    assert_refused(run(config(tmp_path, extra)), key, tmp_path)
+    assert_refused(run(daemon_config(tmp_path, extra)), key, tmp_path)
 
 
 async def test_a_node_of_another_chain_exits_2_in_one_line_before_anything_starts(
@@ -80,7 +54,7 @@ async def test_a_node_of_another_chain_exits_2_in_one_line_before_anything_start
     sim = Simnet(checkpoint_interval_secs=0)
     async with trio.open_nursery() as nursery:
         target = await nursery.start(serve, sim, "127.0.0.1", 0)
-        path = config(tmp_path, {"sui": {"chain_id": '"4c78adac"'}}, f"http://{target}")
+        path = daemon_config(tmp_path, {"sui": {"chain_id": '"4c78adac"'}}, f"http://{target}")
         result = await trio.to_thread.run_sync(run, path)
         nursery.cancel_scope.cancel()
     assert_refused(result, "sui.chain_id", tmp_path)
@@ -107,8 +81,8 @@ async def test_state_of_another_chain_exits_2_in_one_line_and_is_kept(tmp_path: 
     sim = Simnet(checkpoint_interval_secs=0)
     async with trio.open_nursery() as nursery:
         target = await nursery.start(serve, sim, "127.0.0.1", 0)
-        path = config(tmp_path, {"sui": {"chain": '"testnet"'}, "settle": {"observe_only": "true"}},
-                      f"http://{target}")
+        path = daemon_config(tmp_path, {"sui": {"chain": '"testnet"'},
+                                        "settle": {"observe_only": "true"}}, f"http://{target}")
         result = await trio.to_thread.run_sync(run, path)
         nursery.cancel_scope.cancel()
     assert result.returncode == 2, result.stderr

@@ -23,7 +23,7 @@ from coordinator.logs import escape
 from coordinator.runner import _log_output
 from coordinator.simnet import Simnet, serve
 from tests.e2e_support import Daemon, DaemonProcess
-from tests.support import FORGED, LINE_START
+from tests.support import FORGED, LINE_START, daemon_config
 
 
 def test_container_output_lines_are_escaped_one_per_line(daemon_log: io.StringIO) -> None:
@@ -83,16 +83,13 @@ async def test_no_source_forges_a_line_of_the_daemons_log(tmp_path: Path) -> Non
     sim.create_app_instance("app")
     state = tmp_path / f"state{forge}"
     state.mkdir(mode=0o755)  # too wide: the daemon says so, naming the path
-    config = tmp_path / "coordinator.toml"
     async with trio.open_nursery() as nursery:
         target = await nursery.start(serve, sim, "127.0.0.1", 0)
-        config.write_text(
-            f'[sui]\nrpc_url = "http://{target}"\npackage_id = "0x5117a7a"\n'
-            f'start_checkpoint = 0\nchain = "localnet"\n'
-            f"[state]\ndir = {json.dumps(str(state))}\n"  # a JSON string is a TOML one
-            f'[rpc]\nsocket_path = "{tmp_path / "c.sock"}"\nlisten = ""\n'
-            f'[metrics]\nlisten = ""\n[status]\nmode = "off"\n'
-        )
+        config = daemon_config(tmp_path, {
+            "sui": {"package_id": '"0x5117a7a"', "start_checkpoint": "0"},
+            "state": {"dir": json.dumps(str(state))},  # a JSON string is a TOML one
+            "status": {"mode": '"off"'},
+        }, f"http://{target}")
         sim.create_job("app", developer=developer, agent="Agent", method="prove",
                        description=f"job{forge}")
         daemon = DaemonProcess(Daemon(config, tmp_path / "c.sock", state), tmp_path / "log")

@@ -25,26 +25,7 @@ from coordinator.errors import SetupError
 from coordinator.schema import SCHEMA_VERSION, TABLES
 from coordinator.statelock import LOCK_FILE, StateDirLocked, StateLock
 from coordinator.store import DB_FILE, Ledger, Store
-from tests.support import ROOT
-
-DEAD_NODE = "http://127.0.0.1:9"
-
-
-def write_config(tmp_path: Path) -> Path:
-    config = tmp_path / "coordinator.toml"
-    config.write_text(
-        f'[sui]\nrpc_url = "{DEAD_NODE}"\npackage_id = "0x1"\nchain = "localnet"\n'
-        f'[state]\ndir = "{tmp_path / "state"}"\n'
-        f'[rpc]\nsocket_path = "{tmp_path / "c.sock"}"\nlisten = ""\n'
-        f'[metrics]\nlisten = ""\n[status]\nmode = "plain"\n'
-    )
-    return config
-
-
-def cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "COORDINATION_PACKAGE_ID"}
-    return subprocess.run([sys.executable, "-m", "coordinator", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+from tests.support import ROOT, daemon_config, run_cli
 
 
 async def state_with_an_operation(state: Path) -> str:
@@ -94,7 +75,7 @@ def test_a_damaged_database_exits_2_in_one_line_with_the_way_out(
     state.mkdir(mode=0o700)
     (state / DB_FILE).write_bytes(damage)
     os.chmod(state / DB_FILE, 0o600)  # as the daemon made it: no warning about modes
-    line = one_error_line(cli("--config", str(write_config(tmp_path))))
+    line = one_error_line(run_cli("--config", str(daemon_config(tmp_path))))
     assert found in line and "--fresh-state" in line and "coordinator restore" in line, line
     assert (state / DB_FILE).read_bytes() == damage  # nothing was written over it
 
@@ -115,7 +96,7 @@ def test_fresh_state_keeps_the_old_file_aside_and_starts_anew(tmp_path: Path) ->
     state = tmp_path / "state"
     state.mkdir()
     (state / DB_FILE).write_bytes(b"")
-    seen = run_until_up(write_config(tmp_path), "--fresh-state")
+    seen = run_until_up(daemon_config(tmp_path), "--fresh-state")
     assert "kept as" in seen and "Traceback" not in seen, seen
     aside = [p for p in state.iterdir() if p.name.startswith(f"{DB_FILE}.aside-")]
     assert len(aside) == 1 and aside[0].read_bytes() == b""
@@ -128,7 +109,7 @@ async def test_the_state_dir_and_its_files_are_made_private(tmp_path: Path) -> N
     assert stat.S_IMODE((state / DB_FILE).stat().st_mode) == 0o600  # made so
     os.chmod(state, 0o755)
     os.chmod(state / DB_FILE, 0o644)
-    seen = await trio.to_thread.run_sync(run_until_up, write_config(tmp_path))
+    seen = await trio.to_thread.run_sync(run_until_up, daemon_config(tmp_path))
     assert "was mode 644, now 600" in seen and "was mode 755, now 700" in seen, seen
     assert stat.S_IMODE(state.stat().st_mode) == 0o700
     for entry in state.iterdir():
@@ -187,19 +168,19 @@ async def test_backup_and_restore_bring_back_the_outbox_and_the_instance(
 ) -> None:
     state = tmp_path / "state"
     instance = await state_with_an_operation(state)
-    config = str(write_config(tmp_path))
+    config = str(daemon_config(tmp_path))
     copy = tmp_path / "backup.sqlite3"
     with StateLock.acquire(state):  # a running daemon: backup works, restore waits
-        made = cli("backup", "--config", config, "--to", str(copy))
+        made = run_cli("backup", "--config", config, "--to", str(copy))
         assert made.returncode == 0, made.stderr
-        refused = cli("restore", "--config", config, "--from", str(copy))
+        refused = run_cli("restore", "--config", config, "--from", str(copy))
         assert "in use by another coordinator" in one_error_line(refused)
     assert stat.S_IMODE(copy.stat().st_mode) == 0o600
     (state / DB_FILE).write_bytes(b"")  # the bad day
     for suffix in ("-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f"{state / DB_FILE}{suffix}")
-    done = cli("restore", "--config", config, "--from", str(copy))
+    done = run_cli("restore", "--config", config, "--from", str(copy))
     assert done.returncode == 0, done.stderr
     assert "kept as" in done.stdout
     store = await Store.open(state)
@@ -212,4 +193,4 @@ async def test_backup_and_restore_bring_back_the_outbox_and_the_instance(
     junk = tmp_path / "junk"
     junk.write_bytes(b"not a database" * 100)
     assert "not a state database" in one_error_line(
-        cli("restore", "--config", config, "--from", str(junk)))
+        run_cli("restore", "--config", config, "--from", str(junk)))
