@@ -173,12 +173,17 @@ async def test_run_simnet_uses_the_coordinators_package(
     assert registry_object.object.object_type == f"{PKG}::registry::SilvanaRegistry"
 
 
-def test_command_line_serves_and_creates_a_job() -> None:
-    """`python -m coordinator.simnet` on 127.0.0.1:0, then `create-job` against it."""
+def test_command_line_serves_and_creates_a_job(tmp_path: Path) -> None:
+    """`python -m coordinator.simnet` on 127.0.0.1:0, then `create-job` against it.
+    The demo's registry and app instance without its job schedule: its first job
+    (at 3 s) would otherwise race this one on a loaded machine."""
+    demo = DEMO.read_text()
+    scenario = tmp_path / "demo-unscheduled.toml"
+    scenario.write_text(demo[:demo.index("[[jobs]]")])
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen(
         [sys.executable, "-m", "coordinator.simnet", "--listen", "127.0.0.1:0",
-         "--scenario", str(DEMO), "--checkpoint-interval", "0.2"],
+         "--scenario", str(scenario), "--checkpoint-interval", "0.2"],
         stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
     )  # fmt: skip
     watchdog = threading.Timer(60, server.kill)
