@@ -1,5 +1,6 @@
 """The proof calls of the agent API: agents submit, reject and read the proofs of
-an app instance's sequences and blocks. None is served yet (`unserved`)."""
+an app instance's sequences and blocks. Each call is a module of this package
+(a mixin of `AgentCalls`); this module composes them into the area."""
 
 from __future__ import annotations
 
