@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from coordinator.events.layouts import LAYOUT_EVENTS, SHARED_EVENTS
 from coordinator.events.models import BcsEvent
 from coordinator.hardware import host_hardware
 from coordinator.jobs import JobBook
+from coordinator.pipeline_writes import pipeline_entry
 from coordinator.proofs.embedded import EmbeddedBackend
 from coordinator.proofs.store import ProofStore
 from coordinator.rpc import CoordinatorService, serve_tcp
@@ -37,6 +38,7 @@ from coordinator.simnet.pipeline_objects import CALCULATED, REJECTED
 from coordinator.store import Ledger, Store
 from coordinator.sui.calls import block as block_calls
 from coordinator.sui.calls import prover as prover_calls
+from coordinator.sui.calls.app_instance import CreateAppJob
 from coordinator.sui.client import connect
 from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.executor import Executor
@@ -172,9 +174,14 @@ def proof(rig: Rig, sequences: tuple[int, ...], block: int = 1) -> Any:
 
 
 async def test_submit_proof_and_state_are_stored_then_land_after_the_job_operations(
-    rig: Rig,
+    nursery: trio.Nursery, store: Store, tmp_path: Path,
 ) -> None:
+    rig = await rig_for(nursery, store, tmp_path, settle=False)  # all in one batch
     sequences_on_chain(rig, 1)
+    on_chain = rig.sim.create_job("app", developer=ADD_KEY.developer, agent=ADD_KEY.agent,
+                                  method=ADD_KEY.agent_method, app_instance_method="add")
+    assert on_chain.job_id == 1
+    rig.sim.start_job("app", 1, sender=rig.settler.address)
     submitted = await rig.call("SubmitProof", pb.SubmitProofRequest(
         session_id=rig.mine, job_id=rig.wire(1), block_number=1, sequences=[1],
         proof="proof of 1", cpu_time=1234))
@@ -191,6 +198,7 @@ async def test_submit_proof_and_state_are_stored_then_land_after_the_job_operati
     done = await rig.call("CompleteJob", pb.CompleteJobRequest(
         session_id=rig.mine, job_id=rig.wire(1)))
     assert done.success
+    await nursery.start(rig.settler.run)
 
     await until(lambda: proof(rig, (1,)) is not None
                      and rig.app.pipeline.manager.states[1].data_availability is not None)
@@ -201,10 +209,9 @@ async def test_submit_proof_and_state_are_stored_then_land_after_the_job_operati
     assert rig.app.pipeline.manager.states[1].data_availability == state.da_hash
     assert rig.app.pipeline.manager.states[1].state == b"\x01\x02"
     [events] = rig.with_event(ev.ProofSubmittedEvent)
-    order = [n for n in names(events) if n != "JobDeletedEvent"]
-    # Upstream's command order: the job operations' multicall, states, proofs.
-    assert order.index("MulticallExecutedEvent") < order.index("SequenceStateUpdatedEvent") \
-        < order.index("ProofSubmittedEvent")
+    # One transaction, upstream's command order: the job operations, states, proofs.
+    assert names(events) == ["JobCompletedEvent", "JobDeletedEvent",
+                             "SequenceStateUpdatedEvent", "ProofSubmittedEvent"]
     submitted_event = next(e for e in events if isinstance(e, ev.ProofSubmittedEvent))
     assert submitted_event.da_hash == submitted.da_hash
     assert (submitted_event.cpu_cores, submitted_event.prover_architecture,
@@ -212,6 +219,8 @@ async def test_submit_proof_and_state_are_stored_then_land_after_the_job_operati
         hardware.cpu_cores, hardware.architecture, hardware.memory_kb, 1234)
     assert 1 <= hardware.cpu_cores <= 255
     await until(lambda: not rig.settler.outbox)
+    assert 1 not in rig.app.jobs
+    rig.channel.close()
 
 
 async def test_a_state_without_serialized_state_has_no_descriptor(rig: Rig) -> None:
@@ -273,8 +282,9 @@ async def test_sequence_lists_are_checked_as_upstream_and_nothing_is_queued(rig:
 
 
 async def test_a_proof_the_chain_always_refuses_is_dropped_and_its_job_failed(
-    rig: Rig, caplog: pytest.LogCaptureFixture,
+    nursery: trio.Nursery, store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:
+    rig = await rig_for(nursery, store, tmp_path, settle=False)  # both in one batch
     sequences_on_chain(rig, 2)
     caplog.set_level(logging.INFO, "coordinator.settlement")
     # A merge of two sub-proofs that do not exist: submit_proof aborts, always.
@@ -285,6 +295,7 @@ async def test_a_proof_the_chain_always_refuses_is_dropped_and_its_job_failed(
     good = await rig.call("SubmitState", pb.SubmitStateRequest(
         session_id=rig.theirs, job_id=rig.wire(2), sequence=2, serialized_state="s2"))
     assert good.success
+    await nursery.start(rig.settler.run)
 
     # The batch of both is refused, split; the state lands alone.
     await until(lambda: rig.app.pipeline.manager.states[2].data_availability
@@ -304,6 +315,7 @@ async def test_a_proof_the_chain_always_refuses_is_dropped_and_its_job_failed(
     after = await rig.refused("SubmitProof", pb.SubmitProofRequest(
         session_id=rig.mine, job_id=rig.wire(1), block_number=1, sequences=[1], proof="p"))
     assert after.code() is grpc.StatusCode.NOT_FOUND
+    rig.channel.close()
 
 
 # --- a crash between the store and the chain write -----------------------------------
@@ -483,3 +495,53 @@ async def test_settlement_of_a_block_recorded_and_refused_as_the_chain_says(rig:
         session_id=rig.mine, job_id=job, block_number=1, chain=CHAIN))
     assert (stub.success, stub.message, stub.tx_hash) == (
         True, f"Block settlement update for block 1 on chain {CHAIN} acknowledged", "")
+
+
+async def test_a_direct_call_left_by_an_earlier_run_is_not_sent_again(
+    nursery: trio.Nursery, store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Its caller is gone, and a repeat could undo what landed since (a state
+    descriptor wipes the proof descriptor)."""
+    rig = await rig_for(nursery, store, tmp_path, settle=False)
+    caplog.set_level(logging.INFO, "coordinator.settlement")
+    left = pipeline_entry(block_calls.UpdateBlockStateDataAvailability(0, "embedded:local:x"),
+                          rig.app.app_instance, 1, 0.0)
+    await store.run(lambda ledger: ledger.add_operations([left]))
+    before = rig.app.object_version
+    await nursery.start(rig.settler.run)
+    await until(lambda: any("not sent again" in r.getMessage() for r in caplog.records),
+                "the left-over write let go")
+    assert await rig.outbox() == []
+    assert rig.app.object_version == before
+    assert rig.app.pipeline.blocks[0].state_data_availability is None
+    rig.channel.close()
+
+
+async def test_loops_queue_merge_and_settle_jobs_the_latest_replacing_a_waiting_one(
+    nursery: trio.Nursery, store: Store, tmp_path: Path,
+) -> None:
+    """The plumbing the coordinator's loops use: `Settler.queue` with job 0."""
+    rig = await rig_for(nursery, store, tmp_path, settle=False)
+    app = rig.app.app_instance
+    sequences_on_chain(rig, 2)
+    for k in (1, 2):
+        rig.sim.move_call("app", prover_calls.SubmitProof(
+            1, (k,), None, None, "j", f"embedded:local:{k}", 1, "x86_64-linux", 1, 1))
+    merge = prover_calls.CreateMergeJob(1, (1, 2), (1,), (2,), "first")
+    settle = CreateAppJob("settle", "Periodic settlement check", data=bytes(16),
+                          interval_ms=60_000, next_scheduled_at=T0, settlement_chain=CHAIN)
+    for call in (merge, replace(merge, job_description="second"), settle, settle):
+        await rig.settler.queue(call, app)
+    assert await rig.outbox() == [OperationKind.CREATE_MERGE_JOB,
+                                  OperationKind.CREATE_SETTLE_JOB]
+    await nursery.start(rig.settler.run)
+    await until(lambda: bool(rig.with_event(ev.ProofStartedEvent)), "the batch sent")
+    [events] = rig.with_event(ev.ProofStartedEvent)
+    created_jobs = {job.app_instance_method: job for job in rig.app.jobs.values()}
+    assert created_jobs["merge"].description == "second"
+    assert rig.app.pipeline.settlements[CHAIN].settlement_job == \
+        created_jobs["settle"].job_id
+    # Upstream's command order in the one transaction: the settle job, then the merge.
+    order = names(events)
+    assert order.index("JobCreatedEvent") < order.index("ProofReservedEvent")
+    rig.channel.close()
