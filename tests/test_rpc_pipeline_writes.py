@@ -545,3 +545,26 @@ async def test_loops_queue_merge_and_settle_jobs_the_latest_replacing_a_waiting_
     order = names(events)
     assert order.index("JobCreatedEvent") < order.index("ProofReservedEvent")
     rig.channel.close()
+
+
+async def test_a_store_that_cannot_write_is_answered_in_each_calls_style(rig: Rig) -> None:
+    """Nothing goes to the chain without its data stored first."""
+    root = rig.proofs.writer.root
+    assert not root.exists()
+    root.write_text("a file where the store's directory should be")
+    proof_error = await rig.refused("SubmitProof", pb.SubmitProofRequest(
+        session_id=rig.mine, job_id=rig.wire(1), block_number=1, sequences=[1], proof="p"))
+    assert proof_error.code() is grpc.StatusCode.INTERNAL
+    assert proof_error.details().startswith("Failed to save proof to storage: proof store: ")
+    state_error = await rig.refused("SubmitState", pb.SubmitStateRequest(
+        session_id=rig.mine, job_id=rig.wire(1), sequence=1, serialized_state="s"))
+    assert state_error.code() is grpc.StatusCode.INTERNAL
+    assert state_error.details().startswith("Failed to save state to data availability layer")
+    block = await rig.call("UpdateBlockProofDataAvailability",
+                           pb.UpdateBlockProofDataAvailabilityRequest(
+                               session_id=rig.mine, job_id=rig.wire(1), block_number=0,
+                               proof_data_availability="p"))
+    assert not block.success
+    assert block.message.startswith("Failed to save proof to data availability layer: ")
+    assert await rig.outbox() == []
+    assert rig.app.pipeline.blocks[0].proof_data_availability is None
