@@ -49,6 +49,7 @@ __all__ = [
     "pipeline_client",
     "read_block",
     "read_block_settlement",
+    "read_descriptors",
     "read_pipeline",
     "read_proof_calculation",
     "read_proof_calculations",
@@ -274,6 +275,32 @@ async def read_sequence_states(client: SuiClient, state: PipelineState,
     states = [kept[key] for key in sorted(kept) if key >= (lowest if start is None else start)]
     _check_run(states, first_must_have_da=lowest != 0)
     return states
+
+
+async def read_descriptors(client: SuiClient, state: PipelineState) -> set[str]:
+    """Every descriptor the instance's objects name: its sequence states' data
+    availability, its proofs' and block proofs' `da_hash`, its blocks' state
+    and proof data availability (what an agent of the instance may read)."""
+    def every(key: int) -> bool:
+        return True
+
+    found: set[str] = set()
+    states = await _entries(client, state.sequence_states_table, layout.SequenceState,
+                            "sequence", every, "sequence state")
+    found.update(s.data_availability for s in states.values() if s.data_availability)
+    calculations = await _entries(client, state.proof_calculations_table,
+                                  layout.ProofCalculation, "block_number", every,
+                                  "proof calculation of block")
+    for calculation in calculations.values():
+        found.update(proof.da_hash for _, proof in calculation.proofs if proof.da_hash)
+        if calculation.block_proof:
+            found.add(calculation.block_proof)
+    blocks = await _entries(client, state.blocks_table, layout.Block, "block_number", every,
+                            "block")
+    for created in blocks.values():
+        found.update(d for d in (created.state_data_availability,
+                                 created.proof_data_availability) if d)
+    return found
 
 
 def _check_run(states: list[layout.SequenceState], *, first_must_have_da: bool) -> None:
