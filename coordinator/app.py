@@ -124,9 +124,9 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     stored_layout = await store.run(Ledger.layout)
     parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout),
                          auto=sui.layout == "auto")
+    proof_log = await ProofLog.load(store)  # settlement proofs, proof events
     service = CoordinatorService(book, settler=settler, chain=connect_sui,
-                                 proofs=_proof_store(settings),
-                                 proof_log=await ProofLog.load(store),
+                                 proofs=_proof_store(settings), proof_log=proof_log,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,
              runner.report, service.report, store.report,

@@ -19,6 +19,8 @@ from coordinator.sui.pipeline_reads import (
     UnknownChain,
     read_block,
     read_block_settlement,
+    read_block_settlements,
+    read_blocks,
     read_pipeline,
     read_proof_calculation,
     read_proof_calculations,
@@ -92,6 +94,11 @@ async def test_settlement_records_per_chain_and_the_blocks_settled_everywhere_go
         assert record is not None and record.settlement_tx_included_in_block
         assert (record.settlement_tx_hash, record.settled_at) == ("tx-1", T0 + 99)
         assert await read_block_settlement(client, state, OTHER_CHAIN, 1) is None
+        assert list(await read_block_settlements(client, state, CHAIN, range(5))) == [1]
+        assert await read_block_settlements(client, state, OTHER_CHAIN, range(5)) == {}
+        with pytest.raises(UnknownChain):
+            await read_block_settlements(client, state, "nowhere", {1})
+        assert sorted(await read_blocks(client, state, {0, 1, 2})) == [0, 1]
         assert state.settlements[CHAIN].last_settled_block_number == 1
         assert state.last_settled_block_number == 0  # the least over both chains
         assert await read_block(client, state, 1) is not None

@@ -49,6 +49,8 @@ __all__ = [
     "pipeline_client",
     "read_block",
     "read_block_settlement",
+    "read_block_settlements",
+    "read_blocks",
     "read_descriptors",
     "read_pipeline",
     "read_proof_calculation",
@@ -230,6 +232,14 @@ async def read_block(client: SuiClient, state: PipelineState,
                       block_number, "block")
 
 
+async def read_blocks(client: SuiClient, state: PipelineState,
+                      block_numbers: Collection[int]) -> dict[int, layout.Block]:
+    """The Blocks asked for that exist, in one listing."""
+    wanted = set(block_numbers)
+    return await _entries(client, state.blocks_table, layout.Block, "block_number",
+                          wanted.__contains__, "block")
+
+
 async def read_block_settlement(client: SuiClient, state: PipelineState, chain: str,
                                 block_number: int) -> layout.BlockSettlement | None:
     """The BlockSettlement of a block on one settlement chain; None when that
@@ -240,6 +250,20 @@ async def read_block_settlement(client: SuiClient, state: PipelineState, chain: 
         raise UnknownChain(chain)
     return await _one(client, settlement.block_settlements.id, layout.BlockSettlement,
                       "block_number", block_number, f"block settlement on {chain} of block")
+
+
+async def read_block_settlements(
+    client: SuiClient, state: PipelineState, chain: str, block_numbers: Collection[int]
+) -> dict[int, layout.BlockSettlement]:
+    """The BlockSettlements on `chain` of the blocks asked for that have one, in
+    one listing; `UnknownChain` as `read_block_settlement`."""
+    settlement = state.settlements.get(chain)
+    if settlement is None:
+        raise UnknownChain(chain)
+    wanted = set(block_numbers)
+    return await _entries(client, settlement.block_settlements.id, layout.BlockSettlement,
+                          "block_number", wanted.__contains__,
+                          f"block settlement on {chain} of block")
 
 
 async def read_sequence_state(client: SuiClient, state: PipelineState,
