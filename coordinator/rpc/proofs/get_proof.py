@@ -12,6 +12,7 @@ is success=false with upstream's message.
 from __future__ import annotations
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from coordinator.domain import Job
 from coordinator.events import pipeline_objects as layout
 from coordinator.instruments import socket_call
 from coordinator.proofs.errors import ProofStoreError
@@ -25,9 +26,7 @@ __all__ = ["ProofReads"]
 class ProofReads(PipelineAccess):
     """GetProof, GetBlockProof."""
 
-    async def _calculation(self, named: tuple[str | None, int, str | None],
-                           block_number: int) -> layout.ProofCalculation:
-        job = self._job_of(*named)
+    async def _calculation(self, job: Job, block_number: int) -> layout.ProofCalculation:
         calculation = await self._pipeline(
             job, lambda client, state: read_proof_calculation(client, state, block_number),
             "Failed to fetch ProofCalculation")
@@ -48,11 +47,12 @@ class ProofReads(PipelineAccess):
         request = input_message
         named = self._job_request(request)
         sequences = sequences_of("sequences", request.sequences)
-        if not sequences:
-            raise Refused("Sequences are required")
 
         async def call() -> pb.GetProofResponse:
-            calculation = await self._calculation(named, request.block_number)
+            job = self._job_of(*named)  # upstream: the job first, then the sequences
+            if not sequences:
+                raise Refused("Sequences are required")
+            calculation = await self._calculation(job, request.block_number)
             descriptor = next((proof.da_hash for key, proof in calculation.proofs
                                if key == sequences and proof.da_hash is not None), None)
             if descriptor is None:
@@ -72,7 +72,7 @@ class ProofReads(PipelineAccess):
         named = self._job_request(request)
 
         async def call() -> pb.GetBlockProofResponse:
-            calculation = await self._calculation(named, request.block_number)
+            calculation = await self._calculation(self._job_of(*named), request.block_number)
             if calculation.block_proof is None:
                 raise Refused(f"Block proof not available yet for block {request.block_number}")
             return pb.GetBlockProofResponse(
