@@ -17,6 +17,7 @@ from coordinator.sui.pipeline_reads import (
     PipelineState,
     SequenceStatesError,
     UnknownChain,
+    pipeline_state,
     read_block,
     read_block_settlement,
     read_block_settlements,
@@ -172,3 +173,22 @@ async def test_bad_chain_data_is_one_clear_error(chain: PipelineChain) -> None:
         assert "block 0 is stored under key 0: its block_number is 5" in info.value.message
         with pytest.raises(SuiNotFound):
             await read_pipeline(client, "0x" + "77" * 32)
+
+
+async def test_an_instance_without_a_pipeline_of_the_known_layout_is_one_clear_error(
+        chain: PipelineChain) -> None:
+    rendered = chain.app.json()
+    state = pipeline_state(chain.app.id, rendered)
+    assert (state.sequence, state.block_number, state.lowest_sequence) == (0, 1, None)
+    broken: list[tuple[dict[str, object], str]] = [
+        ({k: v for k, v in rendered.items() if k != "blocks"}, "blocks missing"),
+        ({**rendered, "sequence": "-1"}, "sequence: "),
+        ({**rendered, "settlements": {"contents": [
+            {"key": "elsewhere", "value": rendered["settlements"]["contents"][0]["value"]}]}},
+         "chain 'elsewhere' twice or under another name"),
+    ]
+    for value, detail in broken:
+        with pytest.raises(SuiError) as info:
+            pipeline_state(chain.app.id, value)
+        assert info.value.code == UNDECODABLE and detail in info.value.message
+        assert info.value.message.startswith(f"app instance {chain.app.id} has no proof pipeline")

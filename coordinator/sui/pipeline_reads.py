@@ -64,6 +64,7 @@ READ_TIMEOUT_SECS = 15.0
 UNDECODABLE = "UNDECODABLE_PIPELINE_OBJECT"
 
 M = TypeVar("M", bound=BcsEvent)
+T = TypeVar("T")
 
 
 class SequenceStatesError(Exception):
@@ -109,23 +110,32 @@ def _undecodable(what: str, detail: object) -> SuiError:
     return SuiError("GetObject", UNDECODABLE, f"{what}: {first}")
 
 
+def _field(read: Callable[[Any], T], value: Mapping[str, Any], name: str) -> T:
+    """One field of the instance's rendering, an error naming it."""
+    if name not in value:
+        raise BcsError(f"{name} missing")
+    try:
+        return read(value[name])
+    except (BcsError, KeyError, TypeError, ValueError) as exc:
+        raise BcsError(f"{name}: {exc}") from None
+
+
 def pipeline_state(object_id: str, value: Mapping[str, Any]) -> PipelineState:
     """The pipeline fields of an AppInstance's JSON rendering (`Object.json`)."""
     try:
-        counters = {name: bcs.U64.read_json(value[name]) for name in _COUNTERS}
-        blocks = ObjectTable.from_json(value["blocks"])
-        calculations = ObjectTable.from_json(value["proof_calculations"])
-        manager = layout.SequenceStateManager.from_json(value["sequence_state_manager"])
+        counters = {name: _field(bcs.U64.read_json, value, name) for name in _COUNTERS}
+        blocks = _field(ObjectTable.from_json, value, "blocks")
+        calculations = _field(ObjectTable.from_json, value, "proof_calculations")
+        manager = _field(layout.SequenceStateManager.from_json, value, "sequence_state_manager")
         settlements: dict[str, layout.Settlement] = {}
-        for chain, settlement in bcs.vec_map(bcs.STRING, layout.Settlement.codec()).read_json(
-                value["settlements"]):
+        by_chain = bcs.vec_map(bcs.STRING, layout.Settlement.codec()).read_json
+        for chain, settlement in _field(by_chain, value, "settlements"):
             if chain in settlements or settlement.chain != chain:
                 raise BcsError(f"settlements: chain {chain!r} twice or under another name")
             settlements[chain] = settlement
-    except (BcsError, KeyError, TypeError, ValueError) as exc:
+    except BcsError as exc:
         raise _undecodable(f"app instance {object_id} has no proof pipeline of a known "
-                           f"layout", exc if not isinstance(exc, KeyError)
-                           else f"{exc.args[0]} missing") from None
+                           f"layout", exc) from None
     return PipelineState(
         app_instance=object_id, blocks_table=blocks.id,
         proof_calculations_table=calculations.id,
