@@ -1,8 +1,8 @@
-"""The rig of the pipeline's write-call tests: the served simulator (its clock
-in the test's hands) with an add-like app instance (methods add, merge,
-settle; one settlement chain), a real job book, store, settler and embedded
-proof store, the agent API over TCP and grpcio as the agent; job 1 runs in
-session `mine` (ADD_KEY), job 2 in `theirs` (OTHER)."""
+"""The rig of the pipeline's write-call tests: the served pipeline simulator of
+tests/pipeline_support.py (its clock in the test's hands), a real job book,
+store, settler, embedded proof store and proof log, the agent API over TCP and
+grpcio as the agent; job 1 runs in session `mine` (ADD_KEY), job 2 in
+`theirs` (OTHER)."""
 
 from __future__ import annotations
 
@@ -23,25 +23,22 @@ from coordinator.events import pipeline as ev
 from coordinator.events.layouts import LAYOUT_EVENTS, SHARED_EVENTS
 from coordinator.events.models import BcsEvent
 from coordinator.jobs import JobBook
+from coordinator.proof_log import ProofLog
 from coordinator.proofs.embedded import EmbeddedBackend
 from coordinator.proofs.store import ProofStore
 from coordinator.rpc import CoordinatorService, serve_tcp
 from coordinator.settlement import Settler
-from coordinator.simnet import Simnet, serve
-from coordinator.simnet.objects import AppMethod
+from coordinator.simnet import Simnet
 from coordinator.store import Ledger, Store
 from coordinator.sui.calls import block as block_calls
-from coordinator.sui.client import connect
-from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.executor import Executor
 from coordinator.sui.keys import SuiKey
 from tests.e2e_support import free_port
+from tests.pipeline_support import served_pipeline
 from tests.support import ADD_KEY, SUI, created, eventually
 
 OTHER = AgentKey("OtherDev", "OtherAgent", "prove")
 SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
-CHAIN = "test:local"
-T0 = 1_764_000_000_000
 MODELS: dict[str, type[BcsEvent]] = {
     name: model
     for table in (SHARED_EVENTS, LAYOUT_EVENTS["2025-11"], ev.PIPELINE_EVENTS)
@@ -56,6 +53,7 @@ class Rig:
     store: Store
     book: JobBook
     proofs: ProofStore
+    proof_log: ProofLog
     settler: Settler
     channel: grpc.Channel
     mine: str  # the session running job 1 (ADD_KEY)
@@ -109,19 +107,13 @@ def names(events: list[BcsEvent]) -> list[str]:
 
 async def rig_for(nursery: trio.Nursery, store: Store, tmp_path: Path, *,
                   settle: bool = True) -> Rig:
-    clock = [T0]
-    sim = Simnet(checkpoint_interval_secs=0, layout="2025-11", clock_ms=lambda: clock[0])
-    method = AppMethod(ADD_KEY.developer, ADD_KEY.agent, ADD_KEY.agent_method, "adds")
-    sim.create_app_instance("app", methods={"add": method, "merge": method, "settle": method},
-                            settlement_chains={CHAIN: None})
     key = SuiKey.generate()
-    sim.fund(key.address, 10 * SUI)
-    sim.seal()
-    target: str = await nursery.start(serve, sim, "127.0.0.1", 0)
-    endpoint = Endpoint("http", host="127.0.0.1", port=int(target.rsplit(":", 1)[1]))
 
-    def reach() -> Any:
-        return connect(endpoint, timeout=2)
+    def funded(sim: Simnet) -> None:
+        sim.fund(key.address, 10 * SUI)
+
+    chain = await served_pipeline(nursery, funded)
+    sim, clock, reach = chain.sim, chain.clock, chain.connect
 
     app = sim.app_instance("app").app_instance
     book = JobBook(store, max_attempts=3, lease_secs=60, address=key.address)
@@ -137,11 +129,13 @@ async def rig_for(nursery: trio.Nursery, store: Store, tmp_path: Path, *,
         await nursery.start(settler.run)
     proofs = ProofStore(EmbeddedBackend(tmp_path / "proofs"), max_object_bytes=1 << 20,
                         expiry_secs=None)
-    service = CoordinatorService(book, settler=settler, chain=reach, proofs=proofs)
+    proof_log = await ProofLog.load(store)
+    service = CoordinatorService(book, settler=settler, chain=reach, proofs=proofs,
+                                 proof_log=proof_log)
     listen = await nursery.start(serve_tcp, RpcSettings(listen=f"127.0.0.1:{free_port()}"),
                                  service)
     channel = grpc.insecure_channel(f"127.0.0.1:{listen}")
-    return Rig(sim, clock, store, book, proofs, settler, channel, mine[0].session_id,
+    return Rig(sim, clock, store, book, proofs, proof_log, settler, channel, mine[0].session_id,
                theirs[0].session_id)
 
 
@@ -153,8 +147,10 @@ async def rig(nursery: trio.Nursery, store: Store, tmp_path: Path) -> AsyncItera
 
 
 def sequences_on_chain(rig: Rig, count: int) -> None:
-    """Sequence 0, then `count` actions (sequences 1..count), in block 1."""
+    """Sequence 0, then `count` actions (sequences 1..count), in block 1, a
+    second apart."""
     for k in range(count + 1):
+        rig.clock[0] += 1000
         rig.sim.move_call("app", block_calls.IncreaseSequence(b"", f"t{k}".encode()))
 
 

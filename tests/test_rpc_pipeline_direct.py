@@ -23,8 +23,6 @@ from coordinator.store import Store
 from coordinator.sui.calls import block as block_calls
 from coordinator.sui.calls import prover as prover_calls
 from tests.pipeline_rig import (
-    CHAIN,
-    T0,
     Rig,
     names,
     proof,
@@ -33,6 +31,7 @@ from tests.pipeline_rig import (
     sequences_on_chain,
     until,
 )
+from tests.pipeline_support import CHAIN, T0
 
 __all__ = ["rig"]  # the fixture
 
@@ -48,6 +47,7 @@ async def test_reject_proof_marks_the_proof_rejected_or_is_internal(rig: Rig) ->
         session_id=rig.mine, job_id=rig.wire(1), block_number=1, sequences=[1]))
     assert (answer.success, answer.message) == (True, "Proof rejected successfully")
     assert proof(rig, (1,)).status == REJECTED
+    assert [e.kind for e in rig.proof_log.recent(rig.app.app_instance)] == ["rejected"]
     assert names(rig.events_of(answer.tx_hash)) == ["ProofRejectedEvent"]
     missing = await rig.refused("RejectProof", pb.RejectProofRequest(
         session_id=rig.mine, job_id=rig.wire(1), block_number=1, sequences=[7]))

@@ -27,8 +27,6 @@ from coordinator.store import Store
 from coordinator.sui.calls import prover as prover_calls
 from coordinator.sui.calls.app_instance import CreateAppJob
 from tests.pipeline_rig import (
-    CHAIN,
-    T0,
     Rig,
     names,
     proof,
@@ -37,6 +35,7 @@ from tests.pipeline_rig import (
     sequences_on_chain,
     until,
 )
+from tests.pipeline_support import CHAIN, T0
 from tests.support import ADD_KEY
 
 __all__ = ["rig"]  # the fixture
@@ -61,6 +60,9 @@ async def test_submit_proof_and_state_are_stored_then_land_after_the_job_operati
         True, "Proof submitted successfully", "")
     assert submitted.da_hash.startswith("embedded:local:")
     assert await rig.proofs.read(submitted.da_hash) == b"proof of 1"
+    [event] = rig.proof_log.recent(rig.app.app_instance)  # upstream's ProofEvent(SUBMITTED)
+    assert (event.kind, event.job_id, event.sequences, event.data_availability) == (
+        "submitted", 1, (1,), submitted.da_hash)
     state = await rig.call("SubmitState", pb.SubmitStateRequest(
         session_id=rig.mine, job_id=rig.wire(1), sequence=1, serialized_state="state 1",
         new_state_data=b"\x01\x02"))
