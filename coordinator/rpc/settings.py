@@ -13,6 +13,7 @@ from pydantic import (
 )
 
 from coordinator.hostport import listen_host_port, listen_ip
+from coordinator.instance_paths import DEFAULT_INSTANCE, instance_paths
 from coordinator.section import Section
 
 __all__ = ["AUTO", "RpcSettings"]
@@ -22,8 +23,15 @@ AUTO = "auto"
 
 
 class RpcSettings(Section):
-    # The operator's socket (status, grpcurl): never mounted into agent containers.
-    socket_path: Path = Path("/tmp/coordinator.sock")
+    socket_path: Path = Field(
+        default_factory=lambda: instance_paths(DEFAULT_INSTANCE, os.environ).socket_path,
+        description="The operator's socket (status, grpcurl), never mounted into agent "
+        "containers. Relative: beside the config file.",
+        json_schema_extra={"shown_default": "per instance: /run/coordinator/INSTANCE/"
+                           "coordinator.sock as root, $RUNTIME_DIRECTORY/INSTANCE/... under "
+                           "systemd, else $XDG_RUNTIME_DIR/coordinator/INSTANCE/... (without "
+                           "it: in the state directory)"},
+    )
     # Each agent container's socket directory is made in here; None: socket_path
     # with ".agents" appended.
     agent_socket_dir: Path | None = None

@@ -15,13 +15,14 @@ from coordinator.hostport import split_host_port
 
 
 class SimnetSettings(BaseModel):
-    """The `[simnet]` section: the embedded Sui simulator (see config/local.toml)."""
+    """The `[simnet]` section: the embedded Sui simulator (see coordinator/configs/local.toml)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = False
     listen: str = "127.0.0.1:9000"
-    # A scenario file (registry content, job schedule, faults); see config/simnet/demo.toml.
+    # A scenario file (registry content, job schedule, faults); see
+    # coordinator/configs/simnet/demo.toml.
     scenario: Path | None = None
     # Seconds between checkpoints; 0 seals only on demand. When set, wins over the scenario.
     checkpoint_interval_secs: float = Field(default=1.0, ge=0, le=3600)
