@@ -61,10 +61,12 @@ class ConfigError(Exception):
 
 
 class MetricsSettings(Section):
-    """The HTTP endpoint of /metrics, /healthz and /readyz (see README, Monitoring)."""
+    """`[metrics]`: the HTTP endpoint of /metrics, /healthz and /readyz (docs/metrics.md)."""
 
-    # host:port to serve on; empty: no endpoint. Port 0 picks a free one (tests).
     listen: str = "127.0.0.1:9464"
+    """`IP:port` of `/metrics`, `/healthz`, `/readyz` (docs/metrics.md); `""` turns the
+    endpoint off; `0.0.0.0:9464` to be scraped from outside the host. Port 0 is refused (a
+    scraper must know the port)."""
 
     @field_validator("listen")
     @classmethod
@@ -79,7 +81,10 @@ class MetricsSettings(Section):
 
 
 class StatusSettings(Section):
+    """`[status]`: what the daemon shows on its own terminal or output."""
+
     mode: Literal["auto", "live", "plain", "off"] = "auto"
+    """`auto` (live view on a TTY, plain lines otherwise), `live`, `plain`, `off`."""
 
 
 class Settings(Section):

@@ -77,8 +77,9 @@ class StateSettings(Section):
 
     dir: Path = Field(
         default_factory=lambda: instance_paths(DEFAULT_INSTANCE, os.environ).state_dir,
-        description="The state directory (the database, its lock, embedded proofs). "
-        "Relative: beside the config file.",
+        description="The sqlite file and its lock file (`coordinator.lock`) live here (and "
+        "the embedded proof store's `proofs/` unless `proofs.dir` is set); one daemon per "
+        "dir. Relative: beside the config file, never the working directory.",
         json_schema_extra={"shown_default": "per instance: /var/lib/coordinator/INSTANCE as "
                            "root, $STATE_DIRECTORY/INSTANCE under systemd, else "
                            "$XDG_STATE_HOME/coordinator/INSTANCE"},
