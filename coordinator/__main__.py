@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Environment (a .env file in the working directory too): SUI_RPC_URL, "
         "COORDINATION_PACKAGE_ID, COORDINATION_MODULE, DOCKER_USE_TEE, CONTAINER_TIMEOUT_SECS, "
         "LOG_LEVEL, SUI_SECRET_KEY, SUI_ADDRESS, and upstream's GRPC_SOCKET_PATH, "
-        f"APP_INSTANCE_FILTER, SETTLE_ONLY, COORDINATOR_CONFIG (see README and {MIGRATING}).",
+        "APP_INSTANCE_FILTER, SETTLE_ONLY, COORDINATOR_CONFIG "
+        f"(see docs/configuration.md and {MIGRATING}).",
     )
     parser.add_argument("-c", "--config", type=Path,
                         help="TOML file, or a shipped config by name (local, devnet, testnet, "

@@ -59,7 +59,8 @@ class DockerSettings(Section):
     host_agent_socket_dir: Path | None = None
     """The path of `rpc.agent_socket_dir` on the Docker engine's host: where the agent
     containers' socket directories are mounted from; set it when the coordinator itself runs
-    in a container whose socket directory is a host directory mounted at another path."""
+    in a container whose socket directory is a host directory mounted at another path
+    (docs/enclave-image.md); unset: `rpc.agent_socket_dir` itself."""
     agent_env: dict[str, str] = Field(default_factory=dict, max_length=64)
     """Extra environment for every agent container (a TOML table of strings; the contract's own
     names are refused; values are never logged)."""
