@@ -86,8 +86,9 @@ class StateSettings(Section):
     )
     instance: str | None = Field(
         default=None, pattern=INSTANCE_RE.pattern,
-        description="This instance's name, in its default socket and state paths; "
-        "unset: the config file's name without .toml (`default` without a file).",
+        description="This coordinator instance's name, in its default socket and state "
+        "paths; unset: the config file's name without .toml (`default` without a file). "
+        "Not `--instance`, which is upstream's app instance filter (`jobs.app_instance`).",
     )
 
     @field_validator("dir", mode="before")
