@@ -258,9 +258,10 @@ def place_paths(tree: dict[str, Any], config_path: Path | None,
     base = config_path.absolute().parent if config_path else Path.cwd()
     for section, key in FILE_PATHS:
         node = tree.get(section)
-        value = node.get(key) if isinstance(node, dict) else None
-        if isinstance(value, str) and value and not Path(value).is_absolute():
-            node[key] = str(base / value)  # type: ignore[index]
+        if isinstance(node, dict):
+            value = node.get(key)
+            if isinstance(value, str) and value and not Path(value).is_absolute():
+                node[key] = str(base / value)
     defaults = instance_paths(instance, env)
     if isinstance(tree.setdefault("state", {}), dict):
         tree["state"].setdefault("dir", str(defaults.state_dir))
