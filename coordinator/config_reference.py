@@ -18,7 +18,6 @@ import types
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-import annotated_types
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
@@ -137,16 +136,16 @@ def _type(annotation: Any) -> str:
 
 
 def _limits(field: FieldInfo) -> str:
-    bounds = [(annotated_types.Ge, "ge", ">= "), (annotated_types.Gt, "gt", "> "),
-              (annotated_types.Le, "le", "<= "), (annotated_types.Lt, "lt", "< "),
-              (annotated_types.MinLen, "min_length", "at least "),
-              (annotated_types.MaxLen, "max_length", "at most ")]
+    # Field(ge=...) and kin become one metadata item per bound, named by attribute.
+    bounds = [("ge", ">= "), ("gt", "> "), ("le", "<= "), ("lt", "< "),
+              ("min_length", "at least "), ("max_length", "at most ")]
     parts = []
     for item in field.metadata:
-        for kind, attribute, sign in bounds:
-            if isinstance(item, kind):
+        for attribute, sign in bounds:
+            value = getattr(item, attribute, None)
+            if value is not None:
                 unit = " entries" if sign.startswith("at ") else ""
-                parts.append(f"{sign}{_number(getattr(item, attribute))}{unit}")
+                parts.append(f"{sign}{_number(value)}{unit}")
         pattern = getattr(item, "pattern", None)
         if pattern:
             parts.append(f"matching `{pattern}`")
