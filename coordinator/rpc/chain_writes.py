@@ -1,11 +1,13 @@
 """What the proof pipeline's write calls share (SubmitProof, SubmitState,
-RejectProof, TryCreateBlock, the UpdateBlock* calls): the caller's job, the
-proof store, and the two ways to the chain through the settler's outbox.
+RejectProof, TryCreateBlock, the UpdateBlock* calls): their checks, the proof
+store, and the two ways to the chain through the settler's outbox (queued in
+the batch, or direct).
 
 Every one acts only on the caller's running job and that job's app instance
-(`AgentCalls`): upstream checks the job's agent for SubmitProof, RejectProof
-and SubmitState, and nothing for TryCreateBlock and the UpdateBlock* calls; we
-check the session and the job for all (docs/pipeline-writes.md).
+(`AgentCalls._job_of`): upstream checks the job's agent for SubmitProof,
+RejectProof and SubmitState, and only that the job exists for TryCreateBlock
+and the UpdateBlock* calls; we check the session and the job for all
+(docs/pipeline-writes.md).
 
 Two refusal styles, as upstream: SubmitProof, RejectProof and SubmitState
 answer a gRPC error for an unknown session or job (`raises_refusals`:
