@@ -154,7 +154,7 @@ async def test_a_session_settles_one_chain(rig: Rig) -> None:
     rig.book.on_chain_event(created_on_chain(rig.sim, data=b"\x05"))
     opened = rig.book.open_session(ADD_KEY)
     assert opened is not None
-    session, trigger = opened
+    session, _ = opened
     first = (await rig.get_job(session.session_id)).job
     assert (first.job_sequence, first.chain) == (1, "devnet")
     assert session.settle_chain == "devnet"
