@@ -139,8 +139,9 @@ class Session:
 
 
 class OperationKind(StrEnum):
-    """The coordinator's Move calls on a job (`app_instance::*_app_job`), and
-    the app-instance calls it makes for its agents (`coordinator.agent_writes`)."""
+    """The coordinator's Move calls on a job (`app_instance::*_app_job`), the
+    app-instance calls it makes for its agents (`coordinator.agent_writes`), and
+    the proof pipeline's calls (`coordinator.pipeline_writes`)."""
 
     START = "start"  # the claim: the job is ours once the chain says true
     COMPLETE = "complete"
@@ -150,15 +151,57 @@ class OperationKind(StrEnum):
     DELETE_KV = "delete_kv"
     ADD_METADATA = "add_metadata"
     CREATE_APP_JOB = "create_app_job"
+    # The pipeline's queued calls: in the app instance's batch, after its job
+    # operations, in upstream's command order (`batched`).
+    UPDATE_STATE = "update_state_for_sequence"
+    SUBMIT_PROOF = "submit_proof"
+    CREATE_SETTLE_JOB = "create_settle_job"  # a `create_app_job` naming a chain
+    CREATE_MERGE_JOB = "create_merge_job"
+    # The pipeline's direct calls: each alone in a transaction, like agent writes.
+    REJECT_PROOF = "reject_proof"
+    TRY_CREATE_BLOCK = "try_create_block"
+    BLOCK_STATE_DA = "update_block_state_data_availability"
+    BLOCK_PROOF_DA = "update_block_proof_data_availability"
+    SETTLEMENT_TX_HASH = "update_block_settlement_tx_hash"
+    SETTLEMENT_INCLUDED = "update_block_settlement_tx_included_in_block"
+    PURGE = "purge"
 
     @property
     def agent_write(self) -> bool:
-        """An agent's write: sent in a transaction of its own, answered to the agent."""
-        return self in _AGENT_WRITES
+        """Sent in a transaction of its own, answered to whoever waits (an agent's
+        write, or a direct pipeline call)."""
+        return self in _AGENT_WRITES or self in _PIPELINE_DIRECT
+
+    @property
+    def pipeline_direct(self) -> bool:
+        """A direct pipeline call: sent at most once (its effect may be undone by
+        a repeat, e.g. a state descriptor wiping the proof descriptor)."""
+        return self in _PIPELINE_DIRECT
+
+    @property
+    def batched(self) -> bool:
+        """A queued pipeline call: it rides in the app instance's batch after the
+        job operations, answered by nobody (the agent was answered at queueing)."""
+        return self in PIPELINE_BATCHED
+
+    @property
+    def job_operation(self) -> bool:
+        """start, complete, fail, terminate: in `multicall_app_job_operations`."""
+        return self in _JOB_OPERATIONS
 
 
+_JOB_OPERATIONS = frozenset({OperationKind.START, OperationKind.COMPLETE, OperationKind.FAIL,
+                             OperationKind.TERMINATE})
 _AGENT_WRITES = frozenset({OperationKind.SET_KV, OperationKind.DELETE_KV,
                            OperationKind.ADD_METADATA, OperationKind.CREATE_APP_JOB})
+# Upstream's command order within a transaction (after the job operations'
+# multicall): states, proofs, app jobs (settle), merges.
+PIPELINE_BATCHED = (OperationKind.UPDATE_STATE, OperationKind.SUBMIT_PROOF,
+                    OperationKind.CREATE_SETTLE_JOB, OperationKind.CREATE_MERGE_JOB)
+_PIPELINE_DIRECT = frozenset({
+    OperationKind.REJECT_PROOF, OperationKind.TRY_CREATE_BLOCK, OperationKind.BLOCK_STATE_DA,
+    OperationKind.BLOCK_PROOF_DA, OperationKind.SETTLEMENT_TX_HASH,
+    OperationKind.SETTLEMENT_INCLUDED, OperationKind.PURGE})
 
 
 @dataclass

@@ -3,10 +3,12 @@
 from coordinator.settlement.operations import (
     CLAIM_TIMEOUT_SECS,
     Claim,
+    batch_calls,
     batch_operation,
     job_status,
     still_needed,
 )
+from coordinator.settlement.pipeline import MAX_REFUSALS_ALONE
 from coordinator.settlement.settler import (
     NO_KEY_WARNING,
     SETTLE_GRACE_SECS,
@@ -18,6 +20,7 @@ from coordinator.settlement.writes import WRITE_TIMEOUT_SECS, WriteAnswer
 
 __all__ = [
     "CLAIM_TIMEOUT_SECS",
+    "MAX_REFUSALS_ALONE",
     "NO_KEY_WARNING",
     "SETTLE_GRACE_SECS",
     "WRITE_TIMEOUT_SECS",
@@ -25,6 +28,7 @@ __all__ = [
     "SettleSettings",
     "Settler",
     "WriteAnswer",
+    "batch_calls",
     "batch_operation",
     "job_status",
     "open_settler",

@@ -7,7 +7,9 @@ answer, and a claim's answer goes to whoever waits for it (`expect_claim`).
 After a crash, every operation but a claim is checked against the job on chain
 before it is sent again (`_drop_unneeded`): a `complete` or `fail` only while
 the job is still `Running`, a `terminate` only while the job exists. So no
-completion is sent twice and none is lost.
+completion is sent twice and none is lost. The pipeline's queued calls in a
+batch (`coordinator.settlement.pipeline`) are sent again as they are: a
+repeated proof, state, merge or settle job is harmless on chain.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ from coordinator.domain import ChainOperation, JobRef, OperationKind
 from coordinator.errors import describe
 from coordinator.events.models import normalize_address
 from coordinator.instruments import CLAIMS, TRANSACTIONS
-from coordinator.settlement.operations import Claim, batch_operation, job_status, still_needed
-from coordinator.settlement.transport import SEND_TIMEOUT_SECS, Transport
+from coordinator.pipeline_writes import call_of
+from coordinator.settlement.operations import Claim, batch_calls, job_status, still_needed
+from coordinator.settlement.pipeline import PipelineOperations
+from coordinator.settlement.transport import SEND_TIMEOUT_SECS
+from coordinator.settlement.writes import FAILED_DRY_RUN
 from coordinator.store import Ledger
 from coordinator.sui.app_jobs import read_app_job, sender_of
 from coordinator.sui.client import SuiError
@@ -32,8 +37,9 @@ __all__ = ["JobOperations"]
 log = logging.getLogger("coordinator.settlement")
 
 
-class JobOperations(Transport):
-    """Claims and settlements of jobs, batched per app instance."""
+class JobOperations(PipelineOperations):
+    """Claims and settlements of jobs, batched per app instance with the
+    pipeline's queued calls."""
 
     _claims: dict[JobRef, Claim]
     jobs_settled: int
@@ -58,8 +64,16 @@ class JobOperations(Transport):
                     batch = await self._drop_unneeded(app_instance, batch)
                     if not batch:
                         return
-                    outcome = await self._transmit(app_instance, batch, batch_operation(batch))
-            except (SuiError, GasError, trio.TooSlowError) as exc:
+                    outcome = await self._transmit(app_instance, batch, batch_calls(batch))
+            except SuiError as exc:
+                if exc.code == FAILED_DRY_RUN:  # a Move abort: the chain refuses the batch
+                    TRANSACTIONS.labels("failed").inc()
+                    await self._batch_refused(app_instance, batch, describe(exc))
+                    return
+                TRANSACTIONS.labels("error").inc()
+                await self._keep(batch, describe(exc))
+                return
+            except (GasError, trio.TooSlowError) as exc:
                 TRANSACTIONS.labels("error").inc()
                 await self._keep(batch, describe(exc))
                 return
@@ -69,10 +83,19 @@ class JobOperations(Transport):
     async def _drop_unneeded(
         self, app_instance: str, batch: list[ChainOperation]
     ) -> list[ChainOperation]:
-        """Operations left by an earlier process go only if the job still needs them."""
+        """Operations left by an earlier process go only if the job still needs
+        them; a pipeline call whose arguments cannot be read does not go."""
         needed, dropped = [], []
         for op in batch:
-            if op.op_id in self._unchecked:
+            if op.kind.batched:
+                self._unchecked.discard(op.op_id)
+                try:
+                    call_of(op)
+                except ValueError as exc:
+                    log.error("outbox: %s; dropped", exc)
+                    dropped.append(op.op_id)
+                    continue
+            elif op.op_id in self._unchecked:
                 status = await job_status(self.connect, app_instance, op.job_sequence)
                 self._unchecked.discard(op.op_id)
                 if not still_needed(op, status):
@@ -86,13 +109,22 @@ class JobOperations(Transport):
         return needed
 
     async def _answered(self, batch: list[ChainOperation], outcome: Outcome) -> None:
+        app_instance = batch[0].app_instance
         if not self._account(outcome):
-            await self._keep(batch, f"transaction {outcome.digest} failed: {outcome.error}")
+            await self._batch_refused(app_instance, batch,
+                                      f"transaction {outcome.digest} failed: {outcome.error}")
             return
+        self._batch_landed(app_instance, batch)
+        for refusal in outcome.refusals:
+            log.warning("transaction %s: the chain refused a call: %s", outcome.digest, refusal)
         applied: dict[tuple[str, int], bool] = {
             (r.kind, r.job_sequence): r.applied for r in outcome.results}
         late: list[ChainOperation] = []
         for op in batch:
+            if op.kind.batched:
+                log.info("transaction %s: %s for job %s landed", outcome.digest,
+                         op.kind.value, op.ref)
+                continue
             ok = applied.get((op.kind.value, op.job_sequence), False)
             if op.kind is OperationKind.START:
                 if not ok and op.attempts > 0:

@@ -1,5 +1,7 @@
 """Job operations as the chain sees them: a batch as one Move call (or a
-multicall), whether a left-over operation is still needed, a claim's answer.
+multicall) followed by the pipeline's queued calls in upstream's command order
+(`batch_calls`), which operations a batch takes (`dedupe`), whether a
+left-over operation is still needed, a claim's answer.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from dataclasses import dataclass, field
 
 import trio
 
-from coordinator.domain import ChainOperation, JobRef, OperationKind
+from coordinator.domain import PIPELINE_BATCHED, ChainOperation, JobRef, OperationKind
+from coordinator.pipeline_writes import call_of
 from coordinator.sui.app_jobs import read_app_job
 from coordinator.sui.objects import Connect
 from coordinator.sui.transactions import (
@@ -21,8 +24,8 @@ from coordinator.sui.transactions import (
     TerminateJob,
 )
 
-__all__ = ["CLAIM_TIMEOUT_SECS", "Claim", "batch_operation", "dedupe", "job_status",
-           "still_needed"]
+__all__ = ["CLAIM_TIMEOUT_SECS", "Claim", "batch_calls", "batch_operation", "dedupe",
+           "job_status", "still_needed"]
 
 # A claim not answered by then (node down, no gas): its job goes back, with a
 # fail on chain in case the claim lands later.
@@ -78,6 +81,18 @@ def batch_operation(batch: Sequence[ChainOperation]) -> Operation:
 
 
 
+def batch_calls(batch: Sequence[ChainOperation]) -> list[Operation]:
+    """The transaction's Move calls, in upstream's command order: the job
+    operations (one call, or a multicall), then per kind the pipeline's queued
+    calls (states, proofs, settle jobs, merge jobs), oldest first. ValueError
+    for a pipeline row whose arguments cannot be read."""
+    jobs = [op for op in batch if op.kind.job_operation]
+    calls: list[Operation] = [batch_operation(jobs)] if jobs else []
+    for kind in PIPELINE_BATCHED:
+        calls += [call_of(op) for op in batch if op.kind is kind]
+    return calls
+
+
 def still_needed(op: ChainOperation, status: str | None) -> bool:
     """Whether a left-over operation still has work to do, given the job's
     status on chain (None: the job is gone, completed or deleted)."""
@@ -100,15 +115,23 @@ async def job_status(connect: Connect, app_instance: str, job_sequence: int) -> 
 
 
 
+# Which operations a batch takes first (upstream's priority): merge jobs, settle
+# jobs, proofs, states, then the job operations in the order they came.
+_PRIORITY = {OperationKind.CREATE_MERGE_JOB: 0, OperationKind.CREATE_SETTLE_JOB: 1,
+             OperationKind.SUBMIT_PROOF: 2, OperationKind.UPDATE_STATE: 3}
+
+
 def dedupe(ops: Sequence[ChainOperation], limit: int) -> list[ChainOperation]:
-    """At most `limit` operations, one per (kind, job): the chain answers per
-    (kind, job), so a second one waits for the next transaction."""
+    """At most `limit` operations, the pipeline's first (`_PRIORITY`), one job
+    operation per (kind, job): the chain answers those per (kind, job), so a
+    second one waits for the next transaction. Pipeline calls are each their own."""
     chosen: list[ChainOperation] = []
-    seen: set[tuple[OperationKind, int]] = set()
-    for op in ops:
-        if (op.kind, op.job_sequence) in seen:
+    seen: set[tuple[str, int]] = set()
+    for op in sorted(ops, key=lambda op: _PRIORITY.get(op.kind, len(_PRIORITY))):
+        key = (op.kind.value, op.job_sequence) if op.kind.job_operation else ("", op.op_id)
+        if key in seen:
             continue
-        seen.add((op.kind, op.job_sequence))
+        seen.add(key)
         chosen.append(op)
         if len(chosen) == limit:
             break

@@ -10,7 +10,9 @@ has waited `settle.batch_ms`: one operation as its own Move call, several as
 one `multicall_app_job_operations`.
 
     claims.py     the job operations: batches, answers, claims won and lost
-    writes.py     agents' writes, each alone in a transaction
+    pipeline.py   the proof pipeline's calls: queued in the batches, or direct;
+                  a refused batch split, a call refused alone dropped
+    writes.py     agents' writes (and direct pipeline calls), each alone
     transport.py  what every send shares: shared object, execution, gas, retries
     operations.py batches as Move calls, what a left-over operation still needs
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 
 import trio
@@ -35,7 +38,6 @@ from coordinator.jobs import JobBook
 from coordinator.settlement.claims import JobOperations
 from coordinator.settlement.operations import dedupe
 from coordinator.settlement.transport import POLL_SECS, SettleSettings
-from coordinator.settlement.writes import AgentWrites
 from coordinator.store import Ledger, Store
 from coordinator.sui.executor import Executor
 from coordinator.sui.keys import SuiKey
@@ -69,7 +71,7 @@ def open_settler(
 
 
 
-class Settler(JobOperations, AgentWrites):
+class Settler(JobOperations):
     """Sends the outbox (see the module doc): the child's loop, its drain, and
     its part of the status."""
 
@@ -89,6 +91,8 @@ class Settler(JobOperations, AgentWrites):
         self.book = book
         self._claims = {}
         self._writes = {}
+        self._limits = {}
+        self._refusals = Counter()
         # What the status shows, besides the transport's.
         self.jobs_settled = 0
         self.claims_won = 0
@@ -148,7 +152,7 @@ class Settler(JobOperations, AgentWrites):
             if len(due) < self.settings.batch_max and ready_at > now:
                 wait = min(wait, ready_at - now)
                 continue
-            batch = dedupe(due, self.settings.batch_max)
+            batch = dedupe(due, self.batch_limit(app_instance))
             self._sending.add(app_instance)
             nursery.start_soon(self._send, app_instance, batch)
         return max(0.0, wait)

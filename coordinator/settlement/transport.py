@@ -11,7 +11,7 @@ every `settle.balance_interval_secs` and sooner after gas was spent.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 import trio
@@ -108,13 +108,14 @@ class Transport:
             self._wake()
 
     async def _transmit(self, app_instance: str, ops: list[ChainOperation],
-                        call: Operation) -> Outcome:
-        """`ops` marked sent, then `call` executed on the app instance."""
+                        calls: Sequence[Operation]) -> Outcome:
+        """`ops` marked sent, then `calls` executed on the app instance in one
+        transaction."""
         for op in ops:
             op.state = "sent"
         await self.store.run(updating(ops))
         shared = await self._shared_object(app_instance)
-        return await self.executor.execute(shared, [call])
+        return await self.executor.execute(shared, calls)
 
     def _account(self, outcome: Outcome) -> bool:
         """Gas and the transaction's fate counted; whether it succeeded."""

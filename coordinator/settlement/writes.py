@@ -1,9 +1,15 @@
 """The settler's agent writes: SetKV, DeleteKV, AddMetadata and CreateAppJob
-(`coordinator.agent_writes`) go through the same outbox as the job operations,
-each in a transaction of its own (`write`), so a call that aborts fails alone;
-its answer (success, digest, the created job) goes to the waiting RPC. A Move
-abort or a refusal is final; a send without an answer is retried like a
-settlement, except a CreateAppJob, which is sent at most once.
+(`coordinator.agent_writes`), and the pipeline's direct calls (RejectProof,
+TryCreateBlock, the block updates, purge: `coordinator.pipeline_writes`) go
+through the same outbox as the job operations, each in a transaction of its
+own (`write`), so a call that aborts fails alone; its answer (success, digest,
+the created job) goes to the waiting caller. A Move abort or a refusal is
+final; a send without an answer is retried like a settlement, except a
+CreateAppJob and a pipeline call, which are sent at most once (a repeated
+state descriptor would wipe the proof descriptor written since, a repeated
+settlement hash the inclusion), and a pipeline call left by an earlier process
+is not sent again (its caller is gone; the agents and loops repeat what is
+still missing).
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ from coordinator.agent_writes import write_of
 from coordinator.domain import ChainOperation, OperationKind
 from coordinator.errors import describe
 from coordinator.instruments import TRANSACTIONS
+from coordinator.pipeline_writes import call_of
 from coordinator.settlement.transport import SEND_TIMEOUT_SECS, Transport
 from coordinator.sui.app_instance import AppInstanceObject, read_app_instance
 from coordinator.sui.client import SuiError, SuiNotFound
 from coordinator.sui.executor import GasError, Outcome
+from coordinator.sui.transactions import Operation
 
 __all__ = ["WRITE_TIMEOUT_SECS", "AgentWrites", "WriteAnswer"]
 
@@ -86,7 +94,7 @@ class AgentWrites(Transport):
         """One agent's write alone in a transaction (its abort fails only itself)."""
         async with self._in_flight(app_instance):
             try:
-                write = write_of(op)
+                write: Operation = call_of(op) if op.kind.pipeline_direct else write_of(op)
             except ValueError as exc:
                 log.error("outbox: %s; dropped", exc)
                 await self._settle_write(op, WriteAnswer(False, str(exc)))
@@ -94,12 +102,15 @@ class AgentWrites(Transport):
             try:
                 with trio.fail_after(SEND_TIMEOUT_SECS):
                     if op.op_id in self._unchecked:
-                        instance = await self._instance_or_none(app_instance)
                         self._unchecked.discard(op.op_id)
-                        if not write_still_needed(op, write, instance):
+                        if op.kind.pipeline_direct:
                             await self._settle_write(op, _not_resent(op))
                             return
-                    outcome = await self._transmit(app_instance, [op], write)
+                        instance = await self._instance_or_none(app_instance)
+                        if not write_still_needed(op, write_of(op), instance):
+                            await self._settle_write(op, _not_resent(op))
+                            return
+                    outcome = await self._transmit(app_instance, [op], [write])
             except SuiError as exc:
                 if exc.code == FAILED_DRY_RUN:
                     # A Move abort in the dry run: the chain refuses it as asked.
@@ -122,8 +133,15 @@ class AgentWrites(Transport):
             return None
 
     async def _write_unanswered(self, op: ChainOperation, error: str) -> None:
-        """No answer: retried like a settlement; a CreateAppJob is not (at most once)."""
+        """No answer: retried like a settlement; a CreateAppJob or a pipeline
+        call is not (at most once)."""
         TRANSACTIONS.labels("error").inc()
+        if op.kind.pipeline_direct:
+            self.last_error = error
+            await self._settle_write(op, WriteAnswer(
+                False, f"the chain did not answer {op.kind.value} ({error}); it may or may "
+                       "not have landed, and it is not sent again"))
+            return
         if op.kind is OperationKind.CREATE_APP_JOB:
             self.last_error = error
             log.warning("outbox: create_app_job for job %s not answered (%s); not sent again "
@@ -164,6 +182,9 @@ def _not_resent(op: ChainOperation) -> WriteAnswer:
              "have landed already", op.kind.value, op.ref)
     if op.kind in (OperationKind.SET_KV, OperationKind.DELETE_KV):
         return WriteAnswer(True, f"{op.kind.value}: the chain already has it")
+    if op.kind.pipeline_direct:
+        return WriteAnswer(False, f"{op.kind.value} of an earlier run not sent again: it may "
+                                  "have landed already")
     return WriteAnswer(False, f"{op.kind.value} not sent again: it may have landed already "
                               "(the key is there, or the job may have been created)")
 
