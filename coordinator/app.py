@@ -13,6 +13,8 @@
         ├── dispatcher  (permanent)  deliveries -> router -> registry, job book (exactly once)
         ├── reconciler  (permanent, unless off)  the book compared with the chain every interval
         ├── settler     (permanent, with a key)  outbox -> batched transactions -> answers
+        ├── blocks      (permanent, with a key, unless pipeline.enabled is off)  try_create_block
+        ├── analysis    (permanent, likewise)  settle jobs, merge jobs, purge per app instance
         └── runner      (permanent, drains within DRAIN_GRACE_SECS; not when observing only)
                         ready jobs -> containers
             └── one task per agent container: image -> run -> settle jobs
@@ -47,6 +49,7 @@ from coordinator.forwarder import run_forwarder
 from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
+from coordinator.pipeline.loops import PipelineLoops
 from coordinator.preflight import started
 from coordinator.reconciler import reconciler_for
 from coordinator.recovery import recover_pending_jobs
@@ -155,6 +158,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     if settler is not None:
         children.append(ChildSpec("settler", lambda: Child(settler.run, settler.drain),
                                   shutdown_secs=SETTLE_GRACE_SECS))
+        if settings.pipeline.enabled:
+            loops = PipelineLoops(settings.pipeline, connect_sui, settler, book, store)
+            children += [ChildSpec("blocks", task(loops.run_blocks)),
+                         ChildSpec("analysis", task(loops.run_analysis))]
     if observe:
         log.info("observe only (settle.observe_only): the chain is followed; no job is "
                  "claimed, run or settled")

@@ -37,6 +37,7 @@ from coordinator.forwarder import EnclaveSettings
 from coordinator.hostport import listen_host_port, listen_ip
 from coordinator.jobs import JobsSettings
 from coordinator.logs import LogSettings
+from coordinator.pipeline.settings import PipelineSettings
 from coordinator.proofs.settings import ProofStoreSettings
 from coordinator.reconciler import ReconcileSettings
 from coordinator.rpc.settings import RpcSettings
@@ -94,6 +95,7 @@ class Settings(Section):
     metrics: MetricsSettings = MetricsSettings()
     enclave: EnclaveSettings = EnclaveSettings()
     proofs: ProofStoreSettings = ProofStoreSettings()
+    pipeline: PipelineSettings = PipelineSettings()
 
     @property
     def host_agent_socket_dir(self) -> Path:

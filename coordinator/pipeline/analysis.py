@@ -16,15 +16,14 @@ import struct
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
+from coordinator.domain import MERGE_METHOD, SETTLE_METHOD
 from coordinator.events.pipeline_objects import BlockSettlement
-from coordinator.sui.app_instance import AppInstanceObject
 from coordinator.sui.calls.app_instance import CreateAppJob
+from coordinator.sui.pipeline_reads import PipelineState
 
 __all__ = [
     "MAX_BLOCK_LOOKAHEAD",
-    "MERGE_METHOD",
     "SETTLE_INTERVAL_MS",
-    "SETTLE_METHOD",
     "ChainProgress",
     "EndSettleJob",
     "Progress",
@@ -41,8 +40,6 @@ __all__ = [
 
 # Blocks ahead of the last proved one that get merge jobs (upstream MAX_BLOCK_LOOKAHEAD).
 MAX_BLOCK_LOOKAHEAD = 4
-MERGE_METHOD = "merge"
-SETTLE_METHOD = "settle"
 # A settle job is periodic: completed, it runs again this much later (the chain's minimum).
 SETTLE_INTERVAL_MS = 60_000
 
@@ -72,20 +69,21 @@ class Progress:
     methods: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, instance: AppInstanceObject) -> Progress:
+    def of(cls, state: PipelineState, methods: Collection[str] = ()) -> Progress:
+        """From one read of the instance's pipeline; `methods` its app methods' names."""
         return cls(
-            block_number=instance.block_number,
-            sequence=instance.sequence,
-            previous_block_last_sequence=instance.previous_block_last_sequence,
-            previous_block_timestamp=instance.previous_block_timestamp,
-            min_time_between_blocks=instance.min_time_between_blocks,
-            last_proved=instance.last_proved_block_number,
-            last_settled=instance.last_settled_block_number,
-            last_settled_sequence=instance.last_settled_sequence,
-            last_purged_sequence=instance.last_purged_sequence,
+            block_number=state.block_number,
+            sequence=state.sequence,
+            previous_block_last_sequence=state.previous_block_last_sequence,
+            previous_block_timestamp=state.previous_block_timestamp,
+            min_time_between_blocks=state.min_time_between_blocks,
+            last_proved=state.last_proved_block_number,
+            last_settled=state.last_settled_block_number,
+            last_settled_sequence=state.last_settled_sequence,
+            last_purged_sequence=state.last_purged_sequence,
             settlements={chain: ChainProgress(s.last_settled_block_number, s.settlement_job)
-                         for chain, s in instance.settlements.items()},
-            methods=frozenset(instance.methods),
+                         for chain, s in state.settlements.items()},
+            methods=frozenset(methods),
         )
 
     @property

@@ -1,0 +1,23 @@
+"""The `[pipeline]` settings: how often the coordinator's own proof-pipeline
+loops run (upstream: blocks every 60 s, the proof analysis every 300 s)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from coordinator.section import Section
+
+__all__ = ["PipelineSettings"]
+
+
+class PipelineSettings(Section):
+    """The block and analysis loops (coordinator.pipeline.loops).
+
+    They run only with a Sui key (they send transactions). Each pass over the
+    known app instances is bounded by `pass_timeout_secs`: a slow node delays
+    a pass, never the daemon."""
+
+    enabled: bool = True
+    block_interval_secs: float = Field(default=60.0, gt=0, le=86400)
+    analysis_interval_secs: float = Field(default=300.0, gt=0, le=86400)
+    pass_timeout_secs: float = Field(default=240.0, gt=0, le=3600)
