@@ -29,7 +29,8 @@ Every child is a `ChildSpec(name, factory, restart, shutdown_secs)`. A restart
 builds the dispatcher and recovery anew; the owners others share outlive it on
 purpose: the book and registry (changed in the store's transactions), the
 runner (its containers run on), the settler (its waiters; its run reads the
-outbox again), the reconciler (its status), and ingest (its mark of what the
+outbox again), the reconciler (its status), the pipeline loops (the app
+instances they know, the purges refused), and ingest (its mark of what the
 channel still holds: the durable cursor would deliver that twice).
 """
 
