@@ -44,6 +44,7 @@ import trio
 
 from coordinator.config import Settings, signing_key
 from coordinator.dispatcher import Dispatcher, DispatchStatus, Router
+from coordinator.errors import SetupError
 from coordinator.events.layouts import initial_layout
 from coordinator.events.parser import EventParser
 from coordinator.forwarder import run_forwarder
@@ -52,6 +53,8 @@ from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
 from coordinator.pipeline.loops import PipelineLoops
 from coordinator.preflight import started
+from coordinator.proofs.factory import open_proof_store
+from coordinator.proofs.settings import ProofStoreConfigError
 from coordinator.reconciler import reconciler_for
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
@@ -116,7 +119,11 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     stored_layout = await store.run(Ledger.layout)
     parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout),
                          auto=sui.layout == "auto")
-    service = CoordinatorService(book, settler=settler, chain=connect_sui,
+    try:
+        proofs = open_proof_store(settings.proofs, settings.state.dir)
+    except ProofStoreConfigError as exc:
+        raise SetupError(str(exc)) from None
+    service = CoordinatorService(book, settler=settler, chain=connect_sui, proofs=proofs,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,
              runner.report, service.report, store.report,

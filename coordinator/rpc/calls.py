@@ -55,6 +55,7 @@ from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import CoordinatorS
 from coordinator.domain import AgentKey, Job
 from coordinator.jobs import JobBook, JobError, JobNotRunning, NotSessionsJob, SessionDenied
 from coordinator.promptly import promptly
+from coordinator.proofs.store import ProofStore
 from coordinator.rpc.checks import optional_session, parse_job_id
 from coordinator.settlement import Settler
 from coordinator.sui.objects import Connect
@@ -133,7 +134,8 @@ class AgentCalls(CoordinatorServiceServicer):
     require_session = False
 
     def __init__(self, book: JobBook, *, max_concurrent_requests: int = 64,
-                 settler: Settler | None = None, chain: Connect | None = None) -> None:
+                 settler: Settler | None = None, chain: Connect | None = None,
+                 proofs: ProofStore | None = None) -> None:
         if max_concurrent_requests < 1:
             raise ValueError("max_concurrent_requests must be at least 1")
         self.book = book
@@ -142,6 +144,8 @@ class AgentCalls(CoordinatorServiceServicer):
         self.settler = settler
         # Reads of app instances (None: no chain to read, e.g. a test's book alone).
         self.chain = chain
+        # Where proofs and states go (None: no store, the pipeline's writes refused).
+        self.proofs = proofs
         self.limiter = trio.CapacityLimiter(max_concurrent_requests)
         self.bound_session: str | None = None  # None: the operator's socket
         self.agent_notes: deque[AgentNote] = deque(maxlen=RECENT_AGENT_MESSAGES)

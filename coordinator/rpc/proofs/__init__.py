@@ -4,15 +4,17 @@ an app instance's sequences and blocks. Each call is a module of this package
 
 from __future__ import annotations
 
-from coordinator.rpc.calls import AgentCalls, unserved
+from coordinator.rpc.calls import unserved
+from coordinator.rpc.proofs.reject_proof import RejectProofCall
+from coordinator.rpc.proofs.submit_proof import SubmitProofCall
 
 __all__ = ["UNSERVED", "ProofCalls"]
 
 UNSERVED = dict.fromkeys(
-    ("SubmitProof", "RejectProof", "GetProof", "GetBlockProof", "ProofEvent"),
+    ("GetProof", "GetBlockProof", "ProofEvent"),
     "a proof store and proof calculations written on chain")
 
 
 @unserved(UNSERVED)
-class ProofCalls(AgentCalls):
+class ProofCalls(SubmitProofCall, RejectProofCall):
     """SubmitProof, RejectProof, GetProof, GetBlockProof, ProofEvent."""
