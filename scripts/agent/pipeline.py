@@ -29,13 +29,15 @@ class Refused(Exception):
     """A pipeline call answered success=false: the job fails with this."""
 
 
-def checked(call: Call, out: Callable[[str], None], sequence: int, name: str, detail: str,
-            **fields: Any) -> Any:
+def checked(call: Call, out: Callable[[str], None], job_sequence: int, name: str,
+            detail: str, /, **fields: Any) -> Any:
+    """`name` called with `fields` (positional parameters: a call has a
+    `sequence` field of its own); a refusal raises `Refused`."""
     reply = call(name, **fields)
     if hasattr(reply, "success") and not reply.success:
-        out(f"pipeline {sequence} {name} {detail} -> refused: {reply.message}")
+        out(f"pipeline {job_sequence} {name} {detail} -> refused: {reply.message}")
         raise Refused(f"{name} refused: {reply.message}")
-    out(f"pipeline {sequence} {name} {detail} -> ok")
+    out(f"pipeline {job_sequence} {name} {detail} -> ok")
     return reply
 
 
