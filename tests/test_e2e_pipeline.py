@@ -116,6 +116,7 @@ async def test_actions_are_proved_merged_put_in_a_block_settled_and_purged(
             within=30, what="the settle job ended and the outbox empty")
         nursery.cancel_scope.cancel()
 
+    sim.seal()  # what executed since the last checkpoint
     events = chain_events(sim)
     # Two actions: prove jobs of block 1, their sequences.
     add1 = first(events, -1, MODELS["JobCreatedEvent"],
