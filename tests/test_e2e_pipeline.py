@@ -40,6 +40,9 @@ pytestmark = pytest.mark.docker
 
 APP = "add-pipeline"
 CHAIN = "test:local"
+# Ten minutes: however slow the machine, no block is due before the test moves
+# the simulator's clock past it.
+MIN_TIME_MS = 600_000
 MODELS: dict[str, type[BcsEvent]] = {
     name: model
     for table in (SHARED_EVENTS, LAYOUT_EVENTS["2025-11"], ev.PIPELINE_EVENTS)
@@ -82,7 +85,7 @@ async def test_actions_are_proved_merged_put_in_a_block_settled_and_purged(
         Simnet(checkpoint_interval_secs=0.2, layout="2025-11", clock_ms=clock),
         agent_variant("pipeline"), APP,
         methods={"add": method, "merge": method, "settle": method},
-        settlement_chains={CHAIN: None})
+        settlement_chains={CHAIN: None}, min_time_between_blocks=MIN_TIME_MS)
     instance = sim.app_instance(APP)
     key = SuiKey.generate()
     sim.fund(key.address, 10 * SUI)
@@ -106,7 +109,7 @@ async def test_actions_are_proved_merged_put_in_a_block_settled_and_purged(
         await eventually(merged, 80, "the two proofs merged on chain",
                          lambda: str([type(e).__name__ for e in chain_events(sim)][-12:]))
         assert instance.pipeline.block_number == 1  # under the minimum time: no block yet
-        clock.advance(61_000)
+        clock.advance(MIN_TIME_MS + 1000)
         await eventually(lambda: instance.pipeline.last_purged_sequence == 2, 60,
                          "block 1 created, settled on test:local and purged",
                          lambda: str([type(e).__name__ for e in chain_events(sim)][-12:]))
