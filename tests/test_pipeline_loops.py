@@ -180,3 +180,21 @@ async def test_an_app_that_never_commits_actions_is_not_purged_at_every_analysis
     await one.loops.analyse(chain.app_instance)
     assert chain.sim.chain.transaction_count == refused  # not tried again
     assert (await state(chain)).last_purged_sequence == 0
+
+
+async def test_an_object_without_a_proof_pipeline_is_left_alone(
+        chain: PipelineChain, tmp_path: Path, nursery: trio.Nursery) -> None:
+    """An app instance of a package without the pipeline (2025-08) is said
+    once and not read again every pass; the others go on."""
+    one = await coordinator(chain, tmp_path / "a", nursery)
+    one.loops.settings = PipelineSettings(block_interval_secs=0.05)
+    stranger = chain.sim.registries.registry.id  # an object, but no AppInstance
+    one.loops.known |= {stranger, chain.app_instance}
+    chain.actions(2)
+    later(chain, BLOCK_GAP_MS)
+    nursery.start_soon(one.loops.run_blocks)
+    with trio.fail_after(30):
+        while stranger not in one.loops.without_pipeline or \
+                chain.app.pipeline.block_number == 1:  # noqa: ASYNC110 (chain state)
+            await trio.sleep(0.02)
+    assert one.loops.instances() == [chain.app_instance]

@@ -56,6 +56,7 @@ from coordinator.sui.errors import SuiError
 from coordinator.sui.objects import Connect
 from coordinator.sui.pipeline_reads import (
     READ_TIMEOUT_SECS,
+    UNDECODABLE,
     PipelineState,
     UnknownChain,
     pipeline_client,
@@ -66,12 +67,27 @@ from coordinator.sui.pipeline_reads import (
     read_proof_calculations,
 )
 
-__all__ = ["PURGE_SIZES", "PipelineLoops", "chain_now_ms"]
+__all__ = ["PURGE_SIZES", "NoPipeline", "PipelineLoops", "chain_now_ms", "pipeline_of"]
 
 log = logging.getLogger("coordinator.pipeline")
 
 # Sequences purged at once, halved while the chain refuses (upstream's 32 -> 1).
 PURGE_SIZES = (32, 16, 8, 4, 2, 1)
+
+
+class NoPipeline(Exception):
+    """The app instance object has no proof pipeline of a known layout."""
+
+
+async def pipeline_of(client: SuiClient, app_instance: str) -> PipelineState:
+    """The instance's pipeline; `NoPipeline` when its object has none (an app
+    instance of a 2025-08 package), other read failures as they come."""
+    try:
+        return await read_pipeline(client, app_instance)
+    except SuiError as exc:
+        if exc.code == UNDECODABLE:
+            raise NoPipeline(exc.message) from None
+        raise
 
 
 async def chain_now_ms(client: SuiClient) -> int:
@@ -94,13 +110,16 @@ class PipelineLoops:
         self.store = store
         # Every instance seen this run (the book forgets finished jobs).
         self.known: set[str] = set()
+        # Instances with no proof pipeline of a known layout (a 2025-08
+        # package): said once, then left alone.
+        self.without_pipeline: set[str] = set()
         # Instance -> last_settled_sequence at which purge was refused at every
         # size (an app that never commits actions): not tried again until it moves.
         self.purge_refused: dict[str, int] = {}
 
     def instances(self) -> list[str]:
         self.known |= {job.app_instance for job in self.book.jobs.values()}
-        return sorted(self.known)
+        return sorted(self.known - self.without_pipeline)
 
     async def run_blocks(self) -> None:
         await self._every(self.settings.block_interval_secs, self.create_blocks)
@@ -117,6 +136,10 @@ class PipelineLoops:
                 for app_instance in self.instances():
                     try:
                         await one(app_instance)
+                    except NoPipeline as exc:
+                        self.without_pipeline.add(app_instance)
+                        log.info("pipeline: app instance %s has no proof pipeline (%s); "
+                                 "left alone", app_instance, exc)
                     except (SuiError, UnknownChain) as exc:
                         log.warning("pipeline: app instance %s skipped this pass: %s",
                                     app_instance, describe(exc))
@@ -127,7 +150,7 @@ class PipelineLoops:
     async def create_blocks(self, app_instance: str) -> None:
         """`try_create_block` when the open block is due by the chain's clock."""
         async with pipeline_client(self.connect, f"app instance {app_instance}") as client:
-            state = await read_pipeline(client, app_instance)
+            state = await pipeline_of(client, app_instance)
             now = await chain_now_ms(client)
         if not block_due(Progress.of(state), now):
             return
@@ -139,7 +162,7 @@ class PipelineLoops:
         """One proof analysis of the instance: settle jobs, merge jobs, purge."""
         methods = (await read_app_instance(self.connect, app_instance)).methods
         async with pipeline_client(self.connect, f"app instance {app_instance}") as client:
-            state = await read_pipeline(client, app_instance)
+            state = await pipeline_of(client, app_instance)
             now = await chain_now_ms(client)
             progress = Progress.of(state, methods)
             blocks = await self._proved_blocks(client, state, progress)
