@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import daemon, getjob, parse, proofstore, rss, settle
+from bench import daemon, getjob, parse, proofstore, rss, settle, submitproof
 from bench.common import ROOT, BenchError, Results, machine, phase, progress, write_json
 
 PHASES: dict[str, tuple[str, Callable[[Results], None]]] = {
@@ -26,6 +26,7 @@ PHASES: dict[str, tuple[str, Callable[[Results], None]]] = {
     "settle": ("claims and settlements on chain: 200 jobs batched vs one per operation",
                settle.run),
     "proofstore": ("the proof store: MiB/s written and read, embedded and S3", proofstore.run),
+    "submitproof": ("SubmitProof's round trip beside GetJob's, Unix socket", submitproof.run),
 }
 
 

@@ -53,8 +53,10 @@ from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
 from coordinator.pipeline.loops import PipelineLoops
 from coordinator.preflight import started
+from coordinator.proof_log import ProofLog
 from coordinator.proofs.factory import open_proof_store
 from coordinator.proofs.settings import ProofStoreConfigError
+from coordinator.proofs.store import ProofStore
 from coordinator.reconciler import reconciler_for
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
@@ -92,6 +94,13 @@ async def run(settings: Settings) -> int:
         return await _run_tree(settings, store)
 
 
+def _proof_store(settings: Settings) -> ProofStore:
+    try:
+        return open_proof_store(settings.proofs, settings.state.dir)
+    except ProofStoreConfigError as exc:
+        raise SetupError(f"proofs: {exc}") from None
+
+
 async def _run_tree(settings: Settings, store: Store) -> int:
     sui = settings.sui
     await clear_socket_path(str(settings.rpc.socket_path))
@@ -119,11 +128,9 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     stored_layout = await store.run(Ledger.layout)
     parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout),
                          auto=sui.layout == "auto")
-    try:
-        proofs = open_proof_store(settings.proofs, settings.state.dir)
-    except ProofStoreConfigError as exc:
-        raise SetupError(str(exc)) from None
-    service = CoordinatorService(book, settler=settler, chain=connect_sui, proofs=proofs,
+    proof_log = await ProofLog.load(store)  # settlement proofs, proof events
+    service = CoordinatorService(book, settler=settler, chain=connect_sui,
+                                 proofs=_proof_store(settings), proof_log=proof_log,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,
              runner.report, service.report, store.report,

@@ -174,6 +174,7 @@ ENV_KEYS: dict[str, tuple[str, Any]] = {
     # (`start --package-id`) and the SilvanaRegistry object SILVANA_REGISTRY.
     "SILVANA_REGISTRY_PACKAGE": ("sui.package_id", str),
     "SILVANA_REGISTRY": ("sui.registry_id", str),
+    "SILVANA_RPC_SERVER": ("sui.config_service", str),
     # Upstream's `start` reads these too (its flags' env names).
     "GRPC_SOCKET_PATH": ("rpc.socket_path", str),
     "APP_INSTANCE_FILTER": ("jobs.app_instance", str),

@@ -38,6 +38,7 @@ from coordinator.domain import (
     OperationKind,
 )
 from coordinator.promptly import PromptLimiter
+from coordinator.proof_rows import ProofRows
 from coordinator.schema import ensure_schema
 from coordinator.section import Section
 from coordinator.state_integrity import check_not_empty, create_private, damaged, quick_check
@@ -90,8 +91,9 @@ class StateSettings(Section):
         return value
 
 
-class Ledger:
-    """The synchronous store operations, on a connection inside a transaction."""
+class Ledger(ProofRows):
+    """The synchronous store operations, on a connection inside a transaction
+    (the proof pipeline's records: `ProofRows`)."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db

@@ -26,7 +26,7 @@ from coordinator.docker import DockerEngine
 from coordinator.logs import PLAIN_FORMAT, TextFormatter
 from coordinator.store import Store
 from tests.docker_support import registry_port, run_registry
-from tests.e2e_support import Daemon, build_agent_image, instance_id_of
+from tests.e2e_support import UPSTREAM_PROTO, Daemon, build_agent_image, instance_id_of
 from tests.support import BUSYBOX_IMAGE, ROOT, containers_of, need
 
 
@@ -104,6 +104,14 @@ def socket_path() -> Iterator[Path]:
 def agent_image(docker_client: docker.DockerClient) -> str:
     # docker_client first: a missing engine fails under CI=true.
     return build_agent_image()
+
+
+@pytest.fixture(scope="session")
+def upstream_agent_image(docker_client: docker.DockerClient) -> str:
+    """The demo agent speaking upstream's own coordinator.proto, unchanged."""
+    if not (UPSTREAM_PROTO / "silvana/coordinator/v1/coordinator.proto").is_file():
+        need(f"upstream's agent proto is not at {UPSTREAM_PROTO}")
+    return build_agent_image(str(UPSTREAM_PROTO))
 
 
 @pytest.fixture(scope="session")

@@ -19,11 +19,14 @@ DEAD_NODE = "http://127.0.0.1:9"
 def private_testnet_config(directory: Path) -> str:
     """config/testnet.toml as shipped, but for its socket, state dir and metrics
     port, which are the machine's: a second run beside this one (another
-    checkout's tests, an operator's daemon) must not be disturbed."""
+    checkout's tests, an operator's daemon) must not be disturbed; and no config
+    service (tests reach loopback only)."""
     text = (ROOT / "config" / "testnet.toml").read_text()
     for shipped, own in [('socket_path = "/tmp/coordinator.sock"',
                           f'socket_path = "{directory / "coordinator.sock"}"'),
                          ('listen = "auto:50051"', 'listen = ""'),
+                         ('config_service = "https://rpc-devnet.silvana.dev"',
+                          'config_service = ""'),
                          ('dir = "state/testnet"', f'dir = "{directory / "state"}"')]:
         assert shipped in text, shipped
         text = text.replace(shipped, own)

@@ -17,8 +17,11 @@ from coordinator.sui.pipeline_reads import (
     PipelineState,
     SequenceStatesError,
     UnknownChain,
+    pipeline_state,
     read_block,
     read_block_settlement,
+    read_block_settlements,
+    read_blocks,
     read_pipeline,
     read_proof_calculation,
     read_proof_calculations,
@@ -92,6 +95,11 @@ async def test_settlement_records_per_chain_and_the_blocks_settled_everywhere_go
         assert record is not None and record.settlement_tx_included_in_block
         assert (record.settlement_tx_hash, record.settled_at) == ("tx-1", T0 + 99)
         assert await read_block_settlement(client, state, OTHER_CHAIN, 1) is None
+        assert list(await read_block_settlements(client, state, CHAIN, range(5))) == [1]
+        assert await read_block_settlements(client, state, OTHER_CHAIN, range(5)) == {}
+        with pytest.raises(UnknownChain):
+            await read_block_settlements(client, state, "nowhere", {1})
+        assert sorted(await read_blocks(client, state, {0, 1, 2})) == [0, 1]
         assert state.settlements[CHAIN].last_settled_block_number == 1
         assert state.last_settled_block_number == 0  # the least over both chains
         assert await read_block(client, state, 1) is not None
@@ -165,3 +173,22 @@ async def test_bad_chain_data_is_one_clear_error(chain: PipelineChain) -> None:
         assert "block 0 is stored under key 0: its block_number is 5" in info.value.message
         with pytest.raises(SuiNotFound):
             await read_pipeline(client, "0x" + "77" * 32)
+
+
+async def test_an_instance_without_a_pipeline_of_the_known_layout_is_one_clear_error(
+        chain: PipelineChain) -> None:
+    rendered = chain.app.json()
+    state = pipeline_state(chain.app.id, rendered)
+    assert (state.sequence, state.block_number, state.lowest_sequence) == (0, 1, None)
+    broken: list[tuple[dict[str, object], str]] = [
+        ({k: v for k, v in rendered.items() if k != "blocks"}, "blocks missing"),
+        ({**rendered, "sequence": "-1"}, "sequence: "),
+        ({**rendered, "settlements": {"contents": [
+            {"key": "elsewhere", "value": rendered["settlements"]["contents"][0]["value"]}]}},
+         "chain 'elsewhere' twice or under another name"),
+    ]
+    for value, detail in broken:
+        with pytest.raises(SuiError) as info:
+            pipeline_state(chain.app.id, value)
+        assert info.value.code == UNDECODABLE and detail in info.value.message
+        assert info.value.message.startswith(f"app instance {chain.app.id} has no proof pipeline")

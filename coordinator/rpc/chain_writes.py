@@ -8,10 +8,10 @@ and SubmitState, and nothing for TryCreateBlock and the UpdateBlock* calls; we
 check the session and the job for all (docs/pipeline-writes.md).
 
 Two refusal styles, as upstream: SubmitProof, RejectProof and SubmitState
-answer a gRPC error for an unknown session or job (`_job_or_error`:
+answer a gRPC error for an unknown session or job (`raises_refusals`:
 UNAUTHENTICATED "Invalid session ID", PERMISSION_DENIED "Job does not belong
 to requesting session", NOT_FOUND "Job not found: ..."); the others answer OK
-with success=false (`Refused`, through `_job_of`).
+with success=false (`answers_refusals`). Both go through `_job_of`.
 """
 
 from __future__ import annotations
@@ -23,25 +23,23 @@ from typing import TypeVar
 
 import purerpc
 
+from coordinator.agent_writes import MAX_SEQUENCES
 from coordinator.domain import Job
-from coordinator.jobs import JobError, JobNotRunning, NotSessionsJob, SessionDenied
 from coordinator.pipeline_writes import BatchedCall, DirectCall
 from coordinator.proofs.descriptor import Descriptor
 from coordinator.proofs.errors import ObjectTooLarge, ProofStoreError
 from coordinator.proofs.store import ProofStore
 from coordinator.rpc.app_state import MAX_WRITES_PER_SESSION, NO_KEY
-from coordinator.rpc.calls import INVALID_SESSION, AgentCalls, JobRequest, Refused
+from coordinator.rpc.calls import JobRequest, Refused
 from coordinator.rpc.checks import invalid
+from coordinator.rpc.pipeline import PipelineAccess
 from coordinator.settlement import Settler, WriteAnswer
 
-__all__ = ["MAX_SEQUENCES", "NO_STORE", "PipelineWrites", "check_sequences"]
+__all__ = ["NO_STORE", "PipelineWrites", "check_sequences"]
 
 log = logging.getLogger("coordinator.rpc")
 
 R = TypeVar("R")
-
-# Numbers in one sequence list: a Sui pure argument is at most 16 KiB.
-MAX_SEQUENCES = 1000
 
 NO_STORE = "{call} stores data and needs a proof store (the [proofs] settings)"
 
@@ -61,30 +59,8 @@ def check_sequences(field: str, values: Sequence[int], *, may_be_empty: bool = F
     return tuple(values)
 
 
-class PipelineWrites(AgentCalls):
-    """The caller's job, the store and the settler for the pipeline's writes."""
-
-    def _job_or_error(self, request: JobRequest) -> Job:
-        """The caller's running job named by `request`, or upstream's gRPC error
-        (SubmitProof, RejectProof, SubmitState)."""
-        try:
-            session_id, job_id, app_instance = self._job_request(request)
-        except Refused as exc:
-            raise purerpc.UnauthenticatedError(str(exc)) from None
-        try:
-            return self.book.held(session_id, job_id, app_instance)
-        except NotSessionsJob as exc:
-            raise purerpc.PermissionDeniedError(
-                f"Job does not belong to requesting session: {exc}") from None
-        except SessionDenied as exc:
-            raise purerpc.UnauthenticatedError(f"{INVALID_SESSION}: {exc}") from None
-        except JobNotRunning as exc:
-            if self.require_session:  # over TCP: what became of it is not told
-                raise purerpc.NotFoundError(
-                    "Job not found: the job is not running in this session") from None
-            raise purerpc.NotFoundError(f"Job not found: {exc}") from None
-        except JobError as exc:  # JobNotFound
-            raise purerpc.NotFoundError(f"Job not found: {exc}") from None
+class PipelineWrites(PipelineAccess):
+    """The store and the settler for the pipeline's writes."""
 
     def _pipeline_settler(self, call: str) -> Settler:
         if self.settler is None:

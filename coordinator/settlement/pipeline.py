@@ -27,11 +27,12 @@ from collections import Counter
 
 import trio
 
-from coordinator.domain import ChainOperation, JobState, OperationKind
+from coordinator.domain import ChainOperation, JobState
 from coordinator.jobs import JobBook, JobError
 from coordinator.pipeline_writes import (
     BatchedCall,
     DirectCall,
+    PipelineCall,
     call_of,
     pipeline_entry,
 )
@@ -50,25 +51,22 @@ log = logging.getLogger("coordinator.settlement")
 MAX_REFUSALS_ALONE = 3
 
 
-def _replaces(call: BatchedCall) -> tuple[OperationKind, object] | None:
-    """What a queued call replaces in the outbox (kind and key), if anything."""
+def _replace_key(call: PipelineCall) -> object:
+    """What makes two queued calls the same request (the later replaces the
+    earlier, as upstream's queue): a merge's (block, sequences), a settle
+    job's chain; None for the others (never replaced)."""
     if isinstance(call, CreateMergeJob):
-        return OperationKind.CREATE_MERGE_JOB, (call.block_number, tuple(sorted(call.sequences)))
+        return "merge", call.block_number, tuple(sorted(call.sequences))
     if isinstance(call, CreateAppJob):
-        return OperationKind.CREATE_SETTLE_JOB, call.settlement_chain
+        return "settle", call.settlement_chain
     return None
 
 
-def _key(op: ChainOperation) -> object:
+def _replace_key_of(op: ChainOperation) -> object:
     try:
-        call = call_of(op)
+        return _replace_key(call_of(op))
     except ValueError:
         return None  # unreadable: the send drops it
-    if isinstance(call, CreateMergeJob):
-        return call.block_number, tuple(sorted(call.sequences))
-    if isinstance(call, CreateAppJob):
-        return call.settlement_chain
-    return None
 
 
 class PipelineOperations(AgentWrites):
@@ -88,15 +86,14 @@ class PipelineOperations(AgentWrites):
         (block, sequences), or a settle job of the same chain, still waiting is
         replaced by this one."""
         op = pipeline_entry(call, app_instance, job_sequence, self.clock())
-        replaces = _replaces(call)
+        key = _replace_key(call)
 
         def write(ledger: Ledger) -> None:
-            if replaces is not None:
-                kind, key = replaces
-                stale = [old.op_id for old in ledger.operations()
-                         if old.kind is kind and old.app_instance == app_instance
-                         and old.state == "due" and _key(old) == key]
-                ledger.remove_operations(stale)
+            if key is not None:
+                ledger.remove_operations([
+                    old.op_id for old in ledger.operations()
+                    if old.kind is op.kind and old.app_instance == app_instance
+                    and old.state == "due" and _replace_key_of(old) == key])
             ledger.add_operations([op])
 
         with trio.CancelScope(shield=True):

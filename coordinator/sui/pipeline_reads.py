@@ -49,6 +49,9 @@ __all__ = [
     "pipeline_client",
     "read_block",
     "read_block_settlement",
+    "read_block_settlements",
+    "read_blocks",
+    "read_descriptors",
     "read_pipeline",
     "read_proof_calculation",
     "read_proof_calculations",
@@ -61,6 +64,7 @@ READ_TIMEOUT_SECS = 15.0
 UNDECODABLE = "UNDECODABLE_PIPELINE_OBJECT"
 
 M = TypeVar("M", bound=BcsEvent)
+T = TypeVar("T")
 
 
 class SequenceStatesError(Exception):
@@ -106,23 +110,32 @@ def _undecodable(what: str, detail: object) -> SuiError:
     return SuiError("GetObject", UNDECODABLE, f"{what}: {first}")
 
 
+def _field(read: Callable[[Any], T], value: Mapping[str, Any], name: str) -> T:
+    """One field of the instance's rendering, an error naming it."""
+    if name not in value:
+        raise BcsError(f"{name} missing")
+    try:
+        return read(value[name])
+    except (BcsError, KeyError, TypeError, ValueError) as exc:
+        raise BcsError(f"{name}: {exc}") from None
+
+
 def pipeline_state(object_id: str, value: Mapping[str, Any]) -> PipelineState:
     """The pipeline fields of an AppInstance's JSON rendering (`Object.json`)."""
     try:
-        counters = {name: bcs.U64.read_json(value[name]) for name in _COUNTERS}
-        blocks = ObjectTable.from_json(value["blocks"])
-        calculations = ObjectTable.from_json(value["proof_calculations"])
-        manager = layout.SequenceStateManager.from_json(value["sequence_state_manager"])
+        counters = {name: _field(bcs.U64.read_json, value, name) for name in _COUNTERS}
+        blocks = _field(ObjectTable.from_json, value, "blocks")
+        calculations = _field(ObjectTable.from_json, value, "proof_calculations")
+        manager = _field(layout.SequenceStateManager.from_json, value, "sequence_state_manager")
         settlements: dict[str, layout.Settlement] = {}
-        for chain, settlement in bcs.vec_map(bcs.STRING, layout.Settlement.codec()).read_json(
-                value["settlements"]):
+        by_chain = bcs.vec_map(bcs.STRING, layout.Settlement.codec()).read_json
+        for chain, settlement in _field(by_chain, value, "settlements"):
             if chain in settlements or settlement.chain != chain:
                 raise BcsError(f"settlements: chain {chain!r} twice or under another name")
             settlements[chain] = settlement
-    except (BcsError, KeyError, TypeError, ValueError) as exc:
+    except BcsError as exc:
         raise _undecodable(f"app instance {object_id} has no proof pipeline of a known "
-                           f"layout", exc if not isinstance(exc, KeyError)
-                           else f"{exc.args[0]} missing") from None
+                           f"layout", exc) from None
     return PipelineState(
         app_instance=object_id, blocks_table=blocks.id,
         proof_calculations_table=calculations.id,
@@ -229,6 +242,14 @@ async def read_block(client: SuiClient, state: PipelineState,
                       block_number, "block")
 
 
+async def read_blocks(client: SuiClient, state: PipelineState,
+                      block_numbers: Collection[int]) -> dict[int, layout.Block]:
+    """The Blocks asked for that exist, in one listing."""
+    wanted = set(block_numbers)
+    return await _entries(client, state.blocks_table, layout.Block, "block_number",
+                          wanted.__contains__, "block")
+
+
 async def read_block_settlement(client: SuiClient, state: PipelineState, chain: str,
                                 block_number: int) -> layout.BlockSettlement | None:
     """The BlockSettlement of a block on one settlement chain; None when that
@@ -239,6 +260,20 @@ async def read_block_settlement(client: SuiClient, state: PipelineState, chain: 
         raise UnknownChain(chain)
     return await _one(client, settlement.block_settlements.id, layout.BlockSettlement,
                       "block_number", block_number, f"block settlement on {chain} of block")
+
+
+async def read_block_settlements(
+    client: SuiClient, state: PipelineState, chain: str, block_numbers: Collection[int]
+) -> dict[int, layout.BlockSettlement]:
+    """The BlockSettlements on `chain` of the blocks asked for that have one, in
+    one listing; `UnknownChain` as `read_block_settlement`."""
+    settlement = state.settlements.get(chain)
+    if settlement is None:
+        raise UnknownChain(chain)
+    wanted = set(block_numbers)
+    return await _entries(client, settlement.block_settlements.id, layout.BlockSettlement,
+                          "block_number", wanted.__contains__,
+                          f"block settlement on {chain} of block")
 
 
 async def read_sequence_state(client: SuiClient, state: PipelineState,
@@ -274,6 +309,32 @@ async def read_sequence_states(client: SuiClient, state: PipelineState,
     states = [kept[key] for key in sorted(kept) if key >= (lowest if start is None else start)]
     _check_run(states, first_must_have_da=lowest != 0)
     return states
+
+
+async def read_descriptors(client: SuiClient, state: PipelineState) -> set[str]:
+    """Every descriptor the instance's objects name: its sequence states' data
+    availability, its proofs' and block proofs' `da_hash`, its blocks' state
+    and proof data availability (what an agent of the instance may read)."""
+    def every(key: int) -> bool:
+        return True
+
+    found: set[str] = set()
+    states = await _entries(client, state.sequence_states_table, layout.SequenceState,
+                            "sequence", every, "sequence state")
+    found.update(s.data_availability for s in states.values() if s.data_availability)
+    calculations = await _entries(client, state.proof_calculations_table,
+                                  layout.ProofCalculation, "block_number", every,
+                                  "proof calculation of block")
+    for calculation in calculations.values():
+        found.update(proof.da_hash for _, proof in calculation.proofs if proof.da_hash)
+        if calculation.block_proof:
+            found.add(calculation.block_proof)
+    blocks = await _entries(client, state.blocks_table, layout.Block, "block_number", every,
+                            "block")
+    for created in blocks.values():
+        found.update(d for d in (created.state_data_availability,
+                                 created.proof_data_availability) if d)
+    return found
 
 
 def _check_run(states: list[layout.SequenceState], *, first_must_have_da: bool) -> None:

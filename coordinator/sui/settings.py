@@ -49,11 +49,18 @@ def _check_rpc_url(value: str) -> str:
     return value
 
 
+def _check_service_url(value: str) -> str:
+    return value and _check_rpc_url(value)
+
+
 class SuiSettings(Section):
     rpc_url: Annotated[str, AfterValidator(_check_rpc_url)] = "https://fullnode.testnet.sui.io:443"
     package_id: ObjectId
     modules: list[str] = Field(default_factory=lambda: ["agent", "jobs"], min_length=1)
     registry_id: ObjectId | None = None
+    # Silvana's RPC service, asked once at start for the network's registry
+    # while registry_id is empty (upstream's SILVANA_RPC_SERVER); "": never.
+    config_service: Annotated[str, AfterValidator(_check_service_url)] = ""
     stream: Literal["auto", "events", "checkpoints"] = "auto"
     # Which version of the package's event and object layouts to decode
     # (coordinator.events.layouts); auto settles it from the first job event.

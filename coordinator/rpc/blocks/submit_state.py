@@ -18,6 +18,7 @@ import purerpc
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.instruments import socket_call
 from coordinator.proofs.errors import ProofStoreError
+from coordinator.rpc.calls import raises_refusals
 from coordinator.rpc.chain_writes import PipelineWrites
 from coordinator.rpc.checks import invalid
 from coordinator.sui.calls.block import UpdateStateForSequence
@@ -27,11 +28,13 @@ MAX_STATE_BYTES = 16_000
 
 class SubmitStateCall(PipelineWrites):
     @socket_call("SubmitState")
+    @raises_refusals
     async def SubmitState(self, input_message: pb.SubmitStateRequest) -> pb.SubmitStateResponse:
         request = input_message
+        named = self._job_request(request)
 
         async def call() -> pb.SubmitStateResponse:
-            job = self._job_or_error(request)
+            job = self._job_of(*named)
             state = request.new_state_data if request.HasField("new_state_data") else None
             if state is not None and len(state) > MAX_STATE_BYTES:
                 invalid(f"new_state_data: {len(state)} bytes, over {MAX_STATE_BYTES}")

@@ -5,16 +5,16 @@ an app instance's sequences and blocks. Each call is a module of this package
 from __future__ import annotations
 
 from coordinator.rpc.calls import unserved
+from coordinator.rpc.proofs.get_proof import ProofReads
+from coordinator.rpc.proofs.proof_event import ProofEventCalls
 from coordinator.rpc.proofs.reject_proof import RejectProofCall
 from coordinator.rpc.proofs.submit_proof import SubmitProofCall
 
 __all__ = ["UNSERVED", "ProofCalls"]
 
-UNSERVED = dict.fromkeys(
-    ("GetProof", "GetBlockProof", "ProofEvent"),
-    "a proof store and proof calculations written on chain")
+UNSERVED: dict[str, str] = {}
 
 
 @unserved(UNSERVED)
-class ProofCalls(SubmitProofCall, RejectProofCall):
+class ProofCalls(ProofReads, ProofEventCalls, SubmitProofCall, RejectProofCall):
     """SubmitProof, RejectProof, GetProof, GetBlockProof, ProofEvent."""

@@ -18,18 +18,22 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.hardware import host_hardware
 from coordinator.instruments import socket_call
 from coordinator.proofs.errors import ProofStoreError
+from coordinator.rpc.calls import raises_refusals
 from coordinator.rpc.chain_writes import PipelineWrites, check_sequences
 from coordinator.sui.calls.prover import SubmitProof
 
 
 class SubmitProofCall(PipelineWrites):
     @socket_call("SubmitProof")
+    @raises_refusals
     async def SubmitProof(self, input_message: pb.SubmitProofRequest) -> pb.SubmitProofResponse:
         request = input_message
-        return await self._limited(lambda: self._submit_proof(request))
+        named = self._job_request(request)
+        return await self._limited(lambda: self._submit_proof(named, request))
 
-    async def _submit_proof(self, request: pb.SubmitProofRequest) -> pb.SubmitProofResponse:
-        job = self._job_or_error(request)
+    async def _submit_proof(self, named: tuple[str | None, int, str | None],
+                            request: pb.SubmitProofRequest) -> pb.SubmitProofResponse:
+        job = self._job_of(*named)  # upstream: the job, then the lists
         sequences = check_sequences("sequences", request.sequences)
         merged_1 = check_sequences("merged_sequences_1", request.merged_sequences_1,
                                    may_be_empty=True)
@@ -46,5 +50,9 @@ class SubmitProofCall(PipelineWrites):
             request.block_number, sequences, merged_1 or None, merged_2 or None,
             request.job_id, str(descriptor), hardware.cpu_cores, hardware.architecture,
             hardware.memory_kb, request.cpu_time))
+        # Upstream sends a ProofEvent(SUBMITTED) to its Silvana RPC; kept here.
+        await self._proof_event(job, "submitted", request.block_number, sequences=sequences,
+                                merged_sequences1=merged_1, merged_sequences2=merged_2,
+                                data_availability=str(descriptor))
         return pb.SubmitProofResponse(success=True, message="Proof submitted successfully",
                                       tx_hash="", da_hash=str(descriptor))

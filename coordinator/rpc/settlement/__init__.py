@@ -6,19 +6,18 @@ this module composes them into the area."""
 from __future__ import annotations
 
 from coordinator.rpc.calls import unserved
-from coordinator.rpc.settlement.block_settlement import BlockSettlementCalls
+from coordinator.rpc.settlement.block_settlement import BlockSettlementReads
+from coordinator.rpc.settlement.settlement_proofs import SettlementProofCalls
+from coordinator.rpc.settlement.settlement_records import BlockSettlementCalls
 from coordinator.rpc.settlement.update_block_settlement import UpdateBlockSettlementCall
 
 __all__ = ["UNSERVED", "SettlementCalls"]
 
-UNSERVED = {
-    **dict.fromkeys(("GetSettlementProof", "SubmitSettlementProof"),
-                    "a proof store and settlement chains"),
-    "GetBlockSettlement": "chain reads of the app instance's blocks and settlement chains",
-}
+UNSERVED: dict[str, str] = {}
 
 
 @unserved(UNSERVED)
-class SettlementCalls(BlockSettlementCalls, UpdateBlockSettlementCall):
+class SettlementCalls(BlockSettlementReads, SettlementProofCalls, BlockSettlementCalls,
+                      UpdateBlockSettlementCall):
     """GetSettlementProof, SubmitSettlementProof, GetBlockSettlement and the
     blocks' settlement updates."""

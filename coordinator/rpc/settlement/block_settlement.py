@@ -1,65 +1,65 @@
-"""UpdateBlockSettlementTxHash and UpdateBlockSettlementTxIncludedInBlock: a
-block's settlement on another chain, recorded on the block.
+"""GetBlockSettlement: the settlement record of a block of the caller's app
+instance on one of its settlement chains, read from the chain.
 
-As upstream (`C/grpc.rs:4569`, `:4644`): each alone in a transaction,
-answered with the chain's outcome. The chain refuses (a Move abort, answered
-success=false "Failed to update block settlement ...: <reason>") a block that
-does not exist, a block not proved (no state and proof descriptors), an
-unknown chain, and an inclusion out of order (the chain's last settled block
-+ 1 only). Stricter: the job must be running in the caller's session
-(upstream: the job exists); `chain` is a name (1-128 characters, no control
-characters) and the hash at most MAX_TX_HASH_BYTES.
+Upstream (`grpc.rs` at d1563ea) answers success=false with its messages ("Chain
+C not found in settlements", "Block settlement N not found for chain C") and
+echoes the chain in every answer. Upstream checks only that the job exists;
+here the job must be the caller's running job, and the record is of that
+job's app instance.
 """
 
 from __future__ import annotations
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
-from coordinator.domain import Job
+from coordinator.events import pipeline_objects as layout
 from coordinator.instruments import socket_call
-from coordinator.pipeline_writes import DirectCall
-from coordinator.rpc.calls import answers_refusals
-from coordinator.rpc.chain_writes import PipelineWrites
-from coordinator.rpc.checks import check_name, invalid
-from coordinator.sui.calls.settlement import (
-    UpdateBlockSettlementTxHash,
-    UpdateBlockSettlementTxIncludedInBlock,
-)
+from coordinator.rpc.calls import Refused
+from coordinator.rpc.pipeline import MAX_CHAIN_BYTES, PipelineAccess, check_text
+from coordinator.sui.client import SuiClient
+from coordinator.sui.pipeline_reads import PipelineState, UnknownChain, read_block_settlement
 
-MAX_TX_HASH_BYTES = 1024
+__all__ = ["BlockSettlementReads"]
 
 
-class BlockSettlementCalls(PipelineWrites):
-    @socket_call("UpdateBlockSettlementTxHash")
-    @answers_refusals(pb.UpdateBlockSettlementTxHashResponse)
-    async def UpdateBlockSettlementTxHash(
-        self, input_message: pb.UpdateBlockSettlementTxHashRequest
-    ) -> pb.UpdateBlockSettlementTxHashResponse:
+def _settlement_message(record: layout.BlockSettlement) -> pb.BlockSettlement:
+    message = pb.BlockSettlement(
+        block_number=record.block_number,
+        settlement_tx_included_in_block=record.settlement_tx_included_in_block)
+    for name in ("settlement_tx_hash", "sent_to_settlement_at", "settled_at"):
+        if getattr(record, name) is not None:
+            setattr(message, name, getattr(record, name))
+    return message
+
+
+class BlockSettlementReads(PipelineAccess):
+    """GetBlockSettlement."""
+
+    @socket_call("GetBlockSettlement")
+    async def GetBlockSettlement(
+        self, input_message: pb.GetBlockSettlementRequest
+    ) -> pb.GetBlockSettlementResponse:
         request = input_message
-        chain = check_name("chain", request.chain)
-        tx_hash = request.settlement_tx_hash
-        if len(tx_hash.encode()) > MAX_TX_HASH_BYTES:
-            invalid(f"settlement_tx_hash is longer than {MAX_TX_HASH_BYTES} bytes")
-        call = UpdateBlockSettlementTxHash(chain, request.block_number, tx_hash)
+        chain = check_text("chain", request.chain, MAX_CHAIN_BYTES)
+        number = request.block_number
 
-        async def make(job: Job) -> tuple[DirectCall, str]:
-            return call, "Block settlement tx hash updated successfully"
+        async def record(client: SuiClient, state: PipelineState) -> layout.BlockSettlement:
+            try:
+                found = await read_block_settlement(client, state, chain, number)
+            except UnknownChain:
+                raise Refused(f"Chain {chain} not found in settlements") from None
+            if found is None:
+                raise Refused(f"Block settlement {number} not found for chain {chain}")
+            return found
 
-        return await self._job_write("UpdateBlockSettlementTxHash", request, make,
-                                     pb.UpdateBlockSettlementTxHashResponse,
-                                     "Failed to update block settlement tx hash")
+        async def call() -> pb.GetBlockSettlementResponse:
+            found = await self._pipeline(self._job_of(*named), record,
+                                         "Failed to fetch block settlement")
+            return pb.GetBlockSettlementResponse(
+                success=True, chain=chain, block_settlement=_settlement_message(found),
+                message=f"Block settlement {number} for chain {chain} retrieved successfully")
 
-    @socket_call("UpdateBlockSettlementTxIncludedInBlock")
-    @answers_refusals(pb.UpdateBlockSettlementTxIncludedInBlockResponse)
-    async def UpdateBlockSettlementTxIncludedInBlock(
-        self, input_message: pb.UpdateBlockSettlementTxIncludedInBlockRequest
-    ) -> pb.UpdateBlockSettlementTxIncludedInBlockResponse:
-        request = input_message
-        call = UpdateBlockSettlementTxIncludedInBlock(
-            check_name("chain", request.chain), request.block_number, request.settled_at)
-
-        async def make(job: Job) -> tuple[DirectCall, str]:
-            return call, "Block settlement included in block updated successfully"
-
-        return await self._job_write("UpdateBlockSettlementTxIncludedInBlock", request, make,
-                                     pb.UpdateBlockSettlementTxIncludedInBlockResponse,
-                                     "Failed to update block settlement included in block")
+        try:
+            named = self._job_request(request)
+            return await self._limited(call)
+        except Refused as exc:  # upstream echoes the chain in its refusals too
+            return pb.GetBlockSettlementResponse(success=False, message=str(exc), chain=chain)
