@@ -23,7 +23,7 @@ Ingest and dispatcher meet at a bounded channel; the book and the registry
 live on the Trio thread (their changes reach sqlite in the dispatcher's
 transaction or the book's commits). A signal stops the tree last child first
 (the runner drains while the socket and the settler still serve it): exit 0; a
-second cancels at once: exit 130. See README, Architecture.
+second cancels at once: exit 130. See docs/architecture.md.
 
 Every child is a `ChildSpec(name, factory, restart, shutdown_secs)`. A restart
 builds the dispatcher and recovery anew; the owners others share outlive it on

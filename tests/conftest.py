@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import shutil
 import socket
 import subprocess
@@ -28,6 +29,23 @@ from coordinator.store import Store
 from tests.docker_support import registry_port, run_registry
 from tests.e2e_support import UPSTREAM_PROTO, Daemon, build_agent_image, instance_id_of
 from tests.support import BUSYBOX_IMAGE, ROOT, containers_of, need
+
+
+@pytest.fixture(scope="session", autouse=True)
+def instance_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Default sockets and state directories (`coordinator.instance_paths`) in a
+    directory of this run, for daemons started by tests too: the tests run as
+    root, where the defaults are the machine's /run and /var/lib."""
+    base = tmp_path_factory.mktemp("instances")
+    saved = {name: os.environ.get(name) for name in ("STATE_DIRECTORY", "RUNTIME_DIRECTORY")}
+    os.environ["STATE_DIRECTORY"] = str(base / "state")
+    os.environ["RUNTIME_DIRECTORY"] = str(base / "run")
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

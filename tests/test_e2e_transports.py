@@ -11,7 +11,7 @@ mode), where host.docker.internal is 127.0.0.1.
 
 The agent's client is grpcio with the service read from a descriptor set of
 our proto, or, when SILVANA_AGENT_PROTO_ROOT names another proto tree (e.g.
-upstream's at d1563ea; see the README, "Checking the wire format against
+upstream's at d1563ea; see docs/testing.md, "Checking the wire format against
 upstream"), of that file: the same runs then prove the wire format against it.
 
 Every field of the jobs, as upstream's agent reads them, is checked with

@@ -1,7 +1,7 @@
-"""A new user's first run: the shipped `config/local.toml`, an agent built on
+"""A new user's first run: the shipped config `local`, an agent built on
 upstream's own agent proto (unchanged), nothing set by hand.
 
-The daemon runs in-process with the settings of `config/local.toml`; only what
+The daemon runs in-process with the settings of `coordinator/configs/local.toml`; only what
 must differ for a test is moved (ports, paths, the chain's endpoint: the test
 serves its own simulator so it can create jobs of every kind). The agent, the
 demo agent in its `fields` mode with its service read from upstream's file,
@@ -26,7 +26,7 @@ from coordinator.config import load_settings
 from coordinator.simnet import Simnet, serve
 from coordinator.sui.keys import SuiKey
 from tests.e2e_support import Daemon, _toml, free_port, status_when
-from tests.support import AGENT, DEMO_APP, DEV, METHOD, ROOT, SUI
+from tests.support import AGENT, CONFIGS, DEMO_APP, DEV, METHOD, SUI
 from tests.test_e2e_settlement import started_by
 from tests.test_e2e_transports import agent_output
 
@@ -35,9 +35,9 @@ pytestmark = pytest.mark.docker
 
 def shipped_config(name: str, directory: Path, socket_dir: Path,
                    moved: dict[str, dict[str, Any]]) -> Daemon:
-    """`config/<name>` as shipped, with the `moved` keys replaced, written to
+    """`coordinator/configs/<name>` as shipped, with the `moved` keys replaced, written to
     `directory` (the shipped file itself is never touched)."""
-    tree = tomllib.loads((ROOT / "config" / name).read_text())
+    tree = tomllib.loads((CONFIGS / name).read_text())
     for section, keys in moved.items():
         tree.setdefault(section, {}).update(keys)
     path = directory / name

@@ -262,7 +262,7 @@ class AgentCalls(CoordinatorServiceServicer):
 def unserved(needs: Mapping[str, str]) -> Callable[[C], C]:
     """Class decorator: each named call of upstream's answers UNIMPLEMENTED with a
     message naming the missing piece, so an agent's log says why instead of a
-    bare "unimplemented". The README's table of methods follows these."""
+    bare "unimplemented". docs/agent-api.md's table of methods follows these."""
 
     def refuse(name: str, need: str) -> Callable[[Any, Any], Coroutine[Any, Any, NoReturn]]:
         message = f"{name} is not served by this coordinator: it needs {need}"
