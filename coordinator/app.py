@@ -13,6 +13,8 @@
         ├── dispatcher  (permanent)  deliveries -> router -> registry, job book (exactly once)
         ├── reconciler  (permanent, unless off)  the book compared with the chain every interval
         ├── settler     (permanent, with a key)  outbox -> batched transactions -> answers
+        ├── blocks      (permanent, with a key, unless pipeline.enabled is off)  try_create_block
+        ├── analysis    (permanent, likewise)  settle jobs, merge jobs, purge per app instance
         └── runner      (permanent, drains within DRAIN_GRACE_SECS; not when observing only)
                         ready jobs -> containers
             └── one task per agent container: image -> run -> settle jobs
@@ -27,7 +29,8 @@ Every child is a `ChildSpec(name, factory, restart, shutdown_secs)`. A restart
 builds the dispatcher and recovery anew; the owners others share outlive it on
 purpose: the book and registry (changed in the store's transactions), the
 runner (its containers run on), the settler (its waiters; its run reads the
-outbox again), the reconciler (its status), and ingest (its mark of what the
+outbox again), the reconciler (its status), the pipeline loops (the app
+instances they know, the purges refused), and ingest (its mark of what the
 channel still holds: the durable cursor would deliver that twice).
 """
 
@@ -48,6 +51,7 @@ from coordinator.forwarder import run_forwarder
 from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
+from coordinator.pipeline.loops import PipelineLoops
 from coordinator.preflight import started
 from coordinator.proof_log import ProofLog
 from coordinator.proofs.factory import open_proof_store
@@ -169,6 +173,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     if settler is not None:
         children.append(ChildSpec("settler", lambda: Child(settler.run, settler.drain),
                                   shutdown_secs=SETTLE_GRACE_SECS))
+        if settings.pipeline.enabled:
+            loops = PipelineLoops(settings.pipeline, connect_sui, settler, book, store)
+            children += [ChildSpec("blocks", task(loops.run_blocks)),
+                         ChildSpec("analysis", task(loops.run_analysis))]
     if observe:
         log.info("observe only (settle.observe_only): the chain is followed; no job is "
                  "claimed, run or settled")

@@ -38,6 +38,7 @@ from coordinator.hostport import listen_host_port, listen_ip
 from coordinator.instance_paths import instance_name, instance_paths
 from coordinator.jobs import JobsSettings
 from coordinator.logs import LogSettings
+from coordinator.pipeline.settings import PipelineSettings
 from coordinator.proofs.settings import ProofStoreSettings
 from coordinator.reconciler import ReconcileSettings
 from coordinator.rpc.settings import RpcSettings
@@ -101,6 +102,7 @@ class Settings(Section):
     metrics: MetricsSettings = MetricsSettings()
     enclave: EnclaveSettings = EnclaveSettings()
     proofs: ProofStoreSettings = ProofStoreSettings()
+    pipeline: PipelineSettings = PipelineSettings()
 
     @property
     def host_agent_socket_dir(self) -> Path:

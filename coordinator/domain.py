@@ -33,6 +33,12 @@ class JobRef(NamedTuple):
         return f"{self.job_id}@{self.app_instance[:12]}"
 
 
+# The app-instance methods of the proof pipeline's own jobs (upstream's names):
+# a settle job settles proved blocks on one chain, a merge job merges two proofs.
+SETTLE_METHOD = "settle"
+MERGE_METHOD = "merge"
+
+
 class JobState(StrEnum):
     PENDING = "pending"  # waiting for a container (or for its retry time)
     RUNNING = "running"  # handed to a container session
@@ -89,6 +95,14 @@ class Job:
         return JobRef(self.app_instance, self.job_id)
 
     @property
+    def handout_order(self) -> tuple[bool, bool, int, int, int, int]:
+        """Which of a key's ready jobs is handed out first (upstream's job
+        searcher): settle jobs, then by block ascending (no block last), fewer
+        sequences first, then the job's sequence (and arrival, across instances)."""
+        return (self.app_instance_method != SETTLE_METHOD, self.block_number is None,
+                self.block_number or 0, len(self.sequences), self.job_id, self.created_at)
+
+    @property
     def key(self) -> AgentKey:
         return AgentKey(self.developer, self.agent, self.agent_method)
 
@@ -118,6 +132,10 @@ class Session:
     held: set[JobRef] = field(default_factory=set)
     # The job the container was started for, until GetJob hands it over.
     reserved: JobRef | None = None
+    # The settlement chain of the first settle job handed to this session: a
+    # session settles one chain (upstream locks it), its later settle jobs
+    # must be of that chain.
+    settle_chain: str | None = None
 
 
 class OperationKind(StrEnum):

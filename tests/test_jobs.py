@@ -537,3 +537,35 @@ async def test_the_chains_max_attempts_of_an_app_instance_rule_its_jobs(book: Jo
     [retried] = book.on_chain_event(chain(JobFailedEvent(
         job_id=2, app_instance=APP, error="e", attempts=3, failed_at=2), tx="f"))
     assert (retried.job_id, retried.state, retried.attempts) == (2, JobState.PENDING, 3)
+
+
+async def test_settle_jobs_first_then_by_block_and_fewest_sequences(book: JobBook) -> None:
+    """Upstream's order of a key's pending jobs: settle, then block ascending
+    (no block last), fewer sequences first, then the job's sequence."""
+    jobs = [(1, "add", None, None), (2, "add", 2, (5,)), (3, "merge", 1, (1, 2)),
+            (4, "add", 1, (3,)), (5, "settle", None, None), (6, "add", 1, (2,))]
+    for job_id, method, block, sequences in jobs:
+        book.on_chain_event(created(job_id, layout="2025-11", app_instance_method=method,
+                                    block_number=block, sequences=sequences, sequences1=None))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, trigger = opened
+    assert book.take(KEY, session.session_id) is trigger  # the container's own job
+    order = [trigger.job_id]
+    while (taken := book.take(KEY, session.session_id)) is not None:
+        order.append(taken.job_id)
+    assert order == [5, 4, 6, 3, 2, 1]
+
+
+async def test_take_leaves_skipped_jobs_pending(book: JobBook) -> None:
+    for job_id in (1, 2):
+        book.on_chain_event(created(job_id))
+    opened = book.open_session(KEY)
+    assert opened is not None
+    session, trigger = opened
+    assert book.take(KEY, session.session_id) is trigger
+    book.on_chain_event(created(3))
+    assert book.take(KEY, session.session_id, skip={JobRef(APP, 2)}) is not None
+    left = book.next_pending(KEY)
+    assert left is not None and left.job_id == 2
+    assert book.take(KEY, session.session_id, skip={JobRef(APP, 2)}) is None

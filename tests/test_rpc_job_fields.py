@@ -143,3 +143,26 @@ async def test_a_settle_job_of_no_settlement_is_terminated_and_the_next_handed_o
     assert reply.success and reply.job.job_sequence == 2, reply
     orphan = next(job for job in rig.book.jobs.values() if job.job_id == 1)
     assert (orphan.state, orphan.last_error) == (JobState.DEAD, ORPHANED_SETTLE)
+
+
+async def test_a_session_settles_one_chain(rig: Rig) -> None:
+    """Upstream locks a session to the chain of its first settle job: a settle
+    job of another chain stays pending for another session."""
+    for chain in ("devnet", "mainnet"):
+        rig.book.on_chain_event(created_on_chain(
+            rig.sim, app_instance_method="settle", settlement_chain=chain, data=bytes(16)))
+    rig.book.on_chain_event(created_on_chain(rig.sim, data=b"\x05"))
+    opened = rig.book.open_session(ADD_KEY)
+    assert opened is not None
+    session, _ = opened
+    first = (await rig.get_job(session.session_id)).job
+    assert (first.job_sequence, first.chain) == (1, "devnet")
+    assert session.settle_chain == "devnet"
+    # The mainnet settle job comes first in upstream's order, but not to this session.
+    plain = await rig.get_job(session.session_id)
+    assert plain.job.job_sequence == 3, plain
+    assert not (await rig.get_job(session.session_id)).HasField("job")
+    other = rig.book.open_session(ADD_KEY)
+    assert other is not None and other[1].job_id == 2
+    reply = await rig.get_job(other[0].session_id)
+    assert (reply.job.job_sequence, reply.job.chain) == (2, "mainnet")

@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Self
 
@@ -250,14 +250,13 @@ class BookCore:
             if not queue:
                 del self._pending[job.key]
 
-    def next_pending(self, key: AgentKey) -> Job | None:
-        """The oldest pending job of `key` whose retry time has come."""
+    def next_pending(self, key: AgentKey, skip: Collection[JobRef] = ()) -> Job | None:
+        """The ready pending job of `key` to hand out first (`Job.handout_order`:
+        settle jobs first, then by block), except those in `skip`."""
         now = self.clock()
-        for ref in self._pending.get(key, ()):
-            job = self.jobs[ref]
-            if job.not_before <= now:
-                return job
-        return None
+        ready = (self.jobs[ref] for ref in self._pending.get(key, ()) if ref not in skip)
+        return min((job for job in ready if job.not_before <= now),
+                   key=lambda job: job.handout_order, default=None)
 
     def ready_keys(self) -> list[AgentKey]:
         """Keys with a job ready now, the one with the oldest such job first."""

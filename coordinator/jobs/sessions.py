@@ -11,6 +11,7 @@ which the agent API answers as upstream does (success=false and a message).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
 from coordinator.domain import AgentKey, Job, JobRef, JobState, OperationKind, Session
@@ -90,20 +91,23 @@ class AgentSessions(BookCore):
             job.session_id = session.session_id
             session.held.add(job.ref)
 
-    def take(self, key: AgentKey, session_id: str | None) -> Job | None:
+    def take(self, key: AgentKey, session_id: str | None,
+             skip: Collection[JobRef] = ()) -> Job | None:
         """GetJob: the next ready job of `key`, now running for that session.
 
         Without a session (the original agents' call) the job is leased and
         fails if not settled within `lease_secs`. A session's first call gets
         the job its container was started for, unless the agent settled it
         already (from JOB_ID): upstream's agents learn their job only this way.
+        Jobs in `skip` stay pending (settle jobs of another chain than the
+        session's, `rpc.jobs`).
         """
         session = self._session(session_id, key) if session_id is not None else None
         if session is not None and session.reserved is not None:
             reserved, session.reserved = session.reserved, None
             if reserved in session.held:
                 return self.jobs[reserved]
-        job = self.next_pending(key)
+        job = self.next_pending(key, skip)
         if job is not None:
             self._start(job, session)
         return job

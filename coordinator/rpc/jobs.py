@@ -17,10 +17,10 @@ import purerpc
 import trio
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
-from coordinator.domain import AgentKey, Job, JobState
+from coordinator.domain import SETTLE_METHOD, AgentKey, Job, JobRef, JobState
 from coordinator.errors import describe
 from coordinator.instruments import socket_call
-from coordinator.jobs import SessionDenied
+from coordinator.jobs import Session, SessionDenied
 from coordinator.logs import escape, session_fingerprint
 from coordinator.rpc.calls import (
     INVALID_SESSION,
@@ -56,8 +56,6 @@ _LEVELS = {
     pb.LOG_LEVEL_ERROR: logging.ERROR,
     pb.LOG_LEVEL_FATAL: logging.CRITICAL,
 }
-# The app instance method of settlement jobs, whose `Job.chain` GetJob fills.
-SETTLE_METHOD = "settle"
 # Why a settle job that no settlement of its app instance names is terminated.
 ORPHANED_SETTLE = "settle job of no settlement chain: terminated"
 
@@ -152,6 +150,30 @@ class JobCalls(AgentCalls):
                 return chain
         raise NoSettlement
 
+    async def _other_chain(self, key: AgentKey, session: Session | None, skip: set[JobRef],
+                           chains: dict[JobRef, str | None]) -> bool:
+        """Session pinning, as upstream: a session that settles one chain is
+        handed no settle job of another. True when the job next in line was
+        looked at here (its chain read, or skipped): look again, since the
+        book may have changed meanwhile. The job handed out is then looked at
+        with no wait between this check and `take`."""
+        if session is None or session.settle_chain is None:
+            return False
+        job = self.book.next_pending(key, skip)
+        if job is None or job.app_instance_method != SETTLE_METHOD:
+            return False
+        if job.ref not in chains:
+            try:
+                chains[job.ref] = await self._settles(job)
+            except NoSettlement:
+                chains[job.ref] = None  # terminated once taken (below in GetJob)
+            return True
+        chain = chains[job.ref]
+        if chain is not None and chain != session.settle_chain:
+            skip.add(job.ref)
+            return True
+        return False
+
     @socket_call("GetJob")
     @answers_refusals(pb.GetJobResponse)
     async def GetJob(self, input_message: pb.GetJobRequest) -> pb.GetJobResponse:
@@ -167,11 +189,15 @@ class JobCalls(AgentCalls):
         session_id = self._caller(request.session_id)
 
         async def call() -> pb.GetJobResponse:
+            skip: set[JobRef] = set()  # settle jobs of chains this session does not settle
+            chains: dict[JobRef, str | None] = {}
             while True:
                 session = self.book.sessions.get(session_id or "")
                 reserved = None if session is None else session.reserved
+                if await self._other_chain(key, session, skip, chains):
+                    continue
                 try:
-                    job = self.book.take(key, session_id)
+                    job = self.book.take(key, session_id, skip)
                 except SessionDenied as exc:
                     # Upstream: a session it does not know has no jobs.
                     return pb.GetJobResponse(success=True,
@@ -195,6 +221,8 @@ class JobCalls(AgentCalls):
                                                     ORPHANED_SETTLE)
                     await self._persist([ended])
                     continue
+                if chain is not None and session is not None:
+                    session.settle_chain = session.settle_chain or chain
                 break
             log.debug("GetJob: job %s (%s) handed to session %s",
                       job.ref, key, _short(session_id), extra={"session": session_id})

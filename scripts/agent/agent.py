@@ -19,7 +19,9 @@ Contract (see ../shared/DESIGN.md, "Contracts with agent containers"):
       `work:<secs>` (each job takes that long, like real proving work);
       `fields` (the env job too is taken through GetJob, and every field of
       each job is printed: `fields <sequence> <name>=<value> ...`, and upstream's
-      container variables once: `env CHAIN=... COORDINATOR_ID=...`)
+      container variables once: `env CHAIN=... COORDINATOR_ID=...`);
+      `pipeline` (each job through GetJob, the env job too, and worked as an
+      add-like app's agent drives the proof pipeline: pipeline.py)
   env AGENT_RPC_TIMEOUT_SECS (optional)    deadline of each call, default 10
 
 It first does the env job (its wire id is JOB_ID@APP_INSTANCE), then calls
@@ -46,6 +48,7 @@ import time
 from pathlib import Path
 
 import grpc
+import pipeline
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 SERVICE = "silvana.coordinator.v1.CoordinatorService"
@@ -150,7 +153,7 @@ def parse_mode(text: str) -> tuple[str, float, float, bool]:
     settle, times, fields = "complete", {"sleep": 0.0, "work": 0.0}, False
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, _, value = part.partition(":")
-        if part in SETTLEMENTS or part == "mixed":
+        if part in SETTLEMENTS or part in ("mixed", "pipeline"):
             settle = part
         elif part == "fields":
             fields = True
@@ -162,8 +165,8 @@ def parse_mode(text: str) -> tuple[str, float, float, bool]:
         else:
             raise AgentError(
                 f"AGENT_MODE: unknown mode {part!r} "
-                "(allowed: complete, fail, terminate, mixed, fields, sleep:<secs>, "
-                "work:<secs>)",
+                "(allowed: complete, fail, terminate, mixed, pipeline, fields, "
+                "sleep:<secs>, work:<secs>)",
                 status=2,
             )
     return settle, times["sleep"], times["work"], fields
@@ -262,7 +265,7 @@ def run() -> int:
             counts[outcome] += 1
         out(f"job {sequence} {job_method} {result} -> {outcome}")
 
-    if env_job is not None and not fields:
+    if env_job is not None and not fields and settle != "pipeline":
         handle(*env_job[:2], method, env_job[2])
     while True:
         response = coordinator.call("GetJob", developer=developer, agent=agent,
@@ -274,6 +277,11 @@ def run() -> int:
         job = response.job
         if fields:
             out(job_fields(job))
+        if settle == "pipeline":
+            outcome = pipeline.work(job, session, coordinator.call, out)
+            counts[outcome.split(":")[0]] += 1
+            out(f"job {job.job_sequence} {job.app_instance_method} -> {outcome}")
+            continue
         handle(job.job_id, job.job_sequence, job.agent_method or method, job.data)
     out("agent: no job left; " + ", ".join(f"{name} {count}" for name, count in counts.items()))
     coordinator.channel.close()
