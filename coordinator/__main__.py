@@ -19,7 +19,7 @@ from typing import NoReturn
 
 import trio
 
-from coordinator import __version__, app, cursor_cli, state_cli, status_cli
+from coordinator import __version__, app, cursor_cli, secrets_cli, state_cli, status_cli
 from coordinator.config import ConfigError, load_settings
 from coordinator.dotenv import DotenvError, load_dotenv
 from coordinator.errors import SetupError
@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         "`python -m coordinator status --help`: ask a running daemon for its status; "
         "`python -m coordinator reset-cursor --help`: start over on the chain; "
         "`python -m coordinator keygen --help`: make a Sui key for the coordinator; "
-        "`python -m coordinator backup|restore --help`: a copy of the state, and back.",
+        "`python -m coordinator backup|restore --help`: a copy of the state, and back; "
+        "`python -m coordinator secrets --help`: the agents' secrets.",
         epilog="Environment (a .env file in the working directory too): SUI_RPC_URL, "
         "COORDINATION_PACKAGE_ID, COORDINATION_MODULE, DOCKER_USE_TEE, CONTAINER_TIMEOUT_SECS, "
         "LOG_LEVEL, SUI_SECRET_KEY, SUI_ADDRESS, and upstream's GRPC_SOCKET_PATH, "
@@ -157,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         return cursor_cli.main(argv[1:])
     if argv[:1] == ["keygen"]:
         return keygen(argv[1:])
+    if argv[:1] == ["secrets"]:
+        return secrets_cli.main(argv[1:])
     if argv[:1] in (["backup"], ["restore"]):
         return state_cli.main(argv[0], argv[1:])
     args = build_parser().parse_args(start_argv(argv))

@@ -39,8 +39,10 @@ from collections.abc import Awaitable
 
 import trio
 
+from coordinator.agent_secrets import AgentSecrets, SecretsError
 from coordinator.config import Settings, signing_key
 from coordinator.dispatcher import Dispatcher, DispatchStatus, Router
+from coordinator.errors import SetupError
 from coordinator.events.layouts import initial_layout
 from coordinator.events.parser import EventParser
 from coordinator.forwarder import run_forwarder
@@ -85,6 +87,18 @@ async def run(settings: Settings) -> int:
         return await _run_tree(settings, store)
 
 
+async def open_secrets(settings: Settings) -> AgentSecrets:
+    """The agents' secrets store, read once (a wrong key or a damaged file: exit 2)."""
+    try:
+        secrets = await trio.to_thread.run_sync(AgentSecrets.open, settings.secrets,
+                                                settings.state.dir)
+    except SecretsError as exc:
+        raise SetupError(str(exc)) from None
+    if secrets.file is not None:
+        log.info("secrets: %d in %s", secrets.count, secrets.file.path)
+    return secrets
+
+
 async def _run_tree(settings: Settings, store: Store) -> int:
     sui = settings.sui
     await clear_socket_path(str(settings.rpc.socket_path))
@@ -105,7 +119,8 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     chain = ChainStatus(endpoint=sui.rpc_url)
     settler = None if observe else open_settler(key, settings.sui, settings.settle, store, book,
                                                 connect_sui)
-    runner = Runner(settings, book, registry, instance_id, settler=settler)
+    secrets = await open_secrets(settings)
+    runner = Runner(settings, book, registry, instance_id, settler=settler, secrets=secrets)
     # None when off:
     reconciler = reconciler_for(settings.reconcile, settings.docker, connect_sui, book)
     deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
@@ -114,6 +129,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
                          auto=sui.layout == "auto")
     service = CoordinatorService(book, settler=settler, chain=connect_sui,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
+    service.secrets = secrets
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,
              runner.report, service.report, store.report,
              *[owner.report for owner in (reconciler, settler) if owner]]

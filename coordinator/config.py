@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from coordinator.agent_secrets.settings import SecretsSettings
 from coordinator.docker.settings import DockerSettings
 from coordinator.events.models import normalize_address
 from coordinator.forwarder import EnclaveSettings
@@ -94,6 +95,7 @@ class Settings(Section):
     metrics: MetricsSettings = MetricsSettings()
     enclave: EnclaveSettings = EnclaveSettings()
     proofs: ProofStoreSettings = ProofStoreSettings()
+    secrets: SecretsSettings = SecretsSettings()
 
     @property
     def host_agent_socket_dir(self) -> Path:
