@@ -220,7 +220,7 @@ class Runner:
         if self.secrets is None:
             return {}
         return await self.secrets.for_container(
-            Scope(job.developer, job.agent, job.app, job.app_instance))
+            Scope.of_job(job.developer, job.agent, job.app, job.app_instance))
 
     async def _supervise(
         self, runtime: ContainerRuntime, session: Session, trigger: Job, method: AgentMethod,

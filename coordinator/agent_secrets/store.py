@@ -43,7 +43,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from coordinator.agent_secrets.key import SecretsError, SecretsKey
-from coordinator.events.models import normalize_address
+from coordinator.events.models import app_instance_address
 
 __all__ = ["MAX_SECRETS", "MAX_VALUE_BYTES", "PRIVATE_KEY_PREFIX", "Scope", "Secret",
            "SecretsFile", "check_name", "check_value", "for_container", "retrieve"]
@@ -106,10 +106,20 @@ class Scope:
         if self.app is None:
             raise SecretsError("an app instance's secret needs its app too")
         try:
-            instance = normalize_address(self.app_instance)
+            instance = app_instance_address(self.app_instance)
         except ValueError as exc:
             raise SecretsError(f"app instance {self.app_instance[:70]!r}: {exc}") from None
         return Scope(self.developer, self.agent, self.app, instance)
+
+    @classmethod
+    def of_job(cls, developer: str, agent: str, app: str, app_instance: str) -> Scope:
+        """A job's whole scope, its app instance in the store's spelling (events
+        name it without 0x)."""
+        try:
+            instance = app_instance_address(app_instance)
+        except ValueError:
+            instance = app_instance  # matches no stored scope
+        return cls(developer, agent, app, instance)
 
     def order(self) -> tuple[str, str, str, str]:
         """For sorting: the wider scope first."""

@@ -55,7 +55,7 @@ class RetrieveSecretCall(AgentCalls):
             if self.secrets is None or self.secrets.file is None:
                 raise Refused(NO_STORE)
             secret = await self.secrets.retrieve(
-                Scope(job.developer, job.agent, job.app, job.app_instance), name)
+                Scope.of_job(job.developer, job.agent, job.app, job.app_instance), name)
             if secret is None:
                 log.info("RetrieveSecret %s for job %s: not found", name, job.ref)
                 raise Refused("Secret not found")
