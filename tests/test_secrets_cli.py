@@ -98,3 +98,25 @@ def test_the_key_from_the_environment_and_refusals_in_one_line(tmp_path: Path) -
     assert bad_name.returncode == 2 and "letters, digits or _" in bad_name.stderr
     empty = run_cli("secrets", "set", *args, stdin="", env={"COORDINATOR_SECRETS_KEY": key})
     assert empty.returncode == 2 and empty.stderr == "error: the secret's value is empty\n"
+
+
+def test_the_daemon_refuses_to_start_on_a_wrong_key(tmp_path: Path) -> None:
+    config = daemon_config(tmp_path)
+    key = SecretsKey.generate().export()
+    done = run_cli("secrets", "set", "--config", str(config), "--developer", "dev", "--agent",
+                   "agent", "token", stdin=VALUE, env={"COORDINATOR_SECRETS_KEY": key})
+    assert done.returncode == 0, done.stderr
+    file = tmp_path / "state" / "secrets.enc"
+
+    wrong = run_cli("--config", str(config),
+                    env={"COORDINATOR_SECRETS_KEY": SecretsKey.generate().export()})
+    assert wrong.returncode == 2, wrong.stderr
+    assert "holds other files" not in wrong.stderr  # the secrets file is the coordinator's
+    assert wrong.stderr.splitlines()[-1] == (
+        f"error: the secrets key (env COORDINATOR_SECRETS_KEY) is not the one the secrets "
+        f"file {file} was written with")
+    none = run_cli("--config", str(config))
+    assert none.returncode == 2
+    assert none.stderr.splitlines()[-1].startswith(
+        f"error: the secrets file {file} exists but no key is given")
+    assert VALUE not in wrong.stderr + none.stderr
