@@ -49,6 +49,7 @@ from coordinator.forwarder import run_forwarder
 from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
+from coordinator.pipeline_tally import PIPELINE_MODULES, PipelineTally
 from coordinator.preflight import started
 from coordinator.reconciler import reconciler_for
 from coordinator.recovery import recover_pending_jobs
@@ -125,19 +126,22 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     reconciler = reconciler_for(settings.reconcile, settings.docker, connect_sui, book)
     deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
     stored_layout = await store.run(Ledger.layout)
-    parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout),
+    # The pipeline's modules too, for the live view and the metrics (`pipeline`).
+    modules = list(dict.fromkeys([*sui.modules, *PIPELINE_MODULES]))
+    parser = EventParser(sui.package_id, modules, initial_layout(sui.layout, stored_layout),
                          auto=sui.layout == "auto")
+    pipeline = PipelineTally()
     service = CoordinatorService(book, settler=settler, chain=connect_sui,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
     service.secrets = secrets
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,
-             runner.report, service.report, store.report,
+             runner.report, service.report, store.report, pipeline.report,
              *[owner.report for owner in (reconciler, settler) if owner]]
     status = DaemonStatus(parts, instance_id, "observe" if observe else "local" if key is None
                           else "chain")
     router = Router(store, registry, book, handled, parser, expected_chain=sui.chain_id,
                     local_chain=sui.chain == "localnet" or settings.simnet.enabled,
-                    stored_layout=stored_layout)
+                    stored_layout=stored_layout, pipeline=pipeline)
     ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)
     status_service = StatusService(status.snapshot, service.limiter)
 
