@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="TOML file (e.g. config/testnet.toml); default: $COORDINATOR_CONFIG")
     parser.add_argument("--rpc-url", help="Sui gRPC endpoint: http://, https:// or unix:")
     parser.add_argument("--package-id", help="the coordination package id (0x...)")
-    parser.add_argument("--module", help="watch this one Move module")
+    parser.add_argument("--module", help="watch this one Move module (and the proof "
+                        "pipeline's, for the status and metrics)")
     parser.add_argument(
         "--container-timeout", type=int, metavar="SECS", help="agent container timeout"
     )
