@@ -21,7 +21,7 @@ Ingest and dispatcher meet at a bounded channel; the book and the registry
 live on the Trio thread (their changes reach sqlite in the dispatcher's
 transaction or the book's commits). A signal stops the tree last child first
 (the runner drains while the socket and the settler still serve it): exit 0; a
-second cancels at once: exit 130. See README, Architecture.
+second cancels at once: exit 130. See docs/architecture.md.
 
 Every child is a `ChildSpec(name, factory, restart, shutdown_secs)`. A restart
 builds the dispatcher and recovery anew; the owners others share outlive it on
@@ -51,6 +51,10 @@ from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
 from coordinator.pipeline_tally import PIPELINE_MODULES, PipelineTally
 from coordinator.preflight import started
+from coordinator.proof_log import ProofLog
+from coordinator.proofs.factory import open_proof_store
+from coordinator.proofs.settings import ProofStoreConfigError
+from coordinator.proofs.store import ProofStore
 from coordinator.reconciler import reconciler_for
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
@@ -86,6 +90,13 @@ async def run(settings: Settings) -> int:
     # Before anything reads the state: this daemon's lock on it, resources checked.
     async with started(settings) as (settings, store):
         return await _run_tree(settings, store)
+
+
+def _proof_store(settings: Settings) -> ProofStore:
+    try:
+        return open_proof_store(settings.proofs, settings.state.dir)
+    except ProofStoreConfigError as exc:
+        raise SetupError(f"proofs: {exc}") from None
 
 
 async def open_secrets(settings: Settings) -> AgentSecrets:
@@ -131,7 +142,9 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     parser = EventParser(sui.package_id, modules, initial_layout(sui.layout, stored_layout),
                          auto=sui.layout == "auto")
     pipeline = PipelineTally()
+    proof_log = await ProofLog.load(store)  # settlement proofs, proof events
     service = CoordinatorService(book, settler=settler, chain=connect_sui,
+                                 proofs=_proof_store(settings), proof_log=proof_log,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
     service.secrets = secrets
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,

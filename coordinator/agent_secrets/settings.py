@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from coordinator.section import Section
 
@@ -17,12 +17,20 @@ SECRETS_FILE = "secrets.enc"  # under state.dir unless `file` says otherwise
 
 
 class SecretsSettings(Section):
-    # The encrypted file; unset: `secrets.enc` in state.dir. Set it when the
-    # state dir does not outlive a start (the enclave's is in memory).
-    file: Path | None = None
-    # A file holding the key (base64 of 32 bytes); unset: the systemd credential
-    # `coordinator-secrets-key`, then env COORDINATOR_SECRETS_KEY.
-    key_file: Path | None = None
+    """`[secrets]`: the agents' secrets (docs/secrets.md)."""
+
+    file: Path | None = Field(
+        default=None,
+        description="The sealed secrets file (mode 0600); unset: `secrets.enc` in `state.dir`. "
+        "Set it when the state dir does not outlive a start (the enclave's is in memory). "
+        "Relative: beside the config file.")
+    key_file: Path | None = Field(
+        default=None,
+        description="A file holding the secrets key (base64 of 32 bytes: `python -m "
+        "coordinator secrets keygen`); unset: the systemd credential "
+        "`coordinator-secrets-key` in `$CREDENTIALS_DIRECTORY`, then env "
+        "`COORDINATOR_SECRETS_KEY`. The key is never a setting itself. Relative: beside the "
+        "config file.")
 
     @field_validator("file", "key_file", mode="before")
     @classmethod

@@ -1,17 +1,19 @@
 """The data-availability and secrets calls of the agent API: agents read what a
-data availability store holds (not served yet, `unserved`), and the secrets
-scoped to them or to their app instance (`retrieve_secret`)."""
+data availability store holds, and the secrets scoped to them or to their app
+instance. Each call is a module of this package (a mixin of `AgentCalls`);
+this module composes them into the area."""
 
 from __future__ import annotations
 
 from coordinator.rpc.calls import unserved
+from coordinator.rpc.data.read_data import DataReads
 from coordinator.rpc.data.retrieve_secret import RetrieveSecretCall
 
 __all__ = ["UNSERVED", "DataCalls"]
 
-UNSERVED = {"ReadDataAvailability": "a data availability store (Walrus)"}
+UNSERVED: dict[str, str] = {}
 
 
 @unserved(UNSERVED)
-class DataCalls(RetrieveSecretCall):
+class DataCalls(DataReads, RetrieveSecretCall):
     """ReadDataAvailability, RetrieveSecret."""
