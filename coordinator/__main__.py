@@ -25,6 +25,7 @@ from coordinator import (
     config_reference,
     cursor_cli,
     init_cli,
+    secrets_cli,
     state_cli,
     status_cli,
 )
@@ -61,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         "`python -m coordinator keygen --help`: make a Sui key for the coordinator; "
         "`python -m coordinator init --help`: write a starting config for a network; "
         "`python -m coordinator config-reference`: every key of the configuration; "
-        "`python -m coordinator backup|restore --help`: a copy of the state, and back.",
+        "`python -m coordinator backup|restore --help`: a copy of the state, and back; "
+        "`python -m coordinator secrets --help`: the agents' secrets.",
         epilog="Environment (a .env file in the working directory too): SUI_RPC_URL, "
         "COORDINATION_PACKAGE_ID, COORDINATION_MODULE, DOCKER_USE_TEE, CONTAINER_TIMEOUT_SECS, "
         "LOG_LEVEL, SUI_SECRET_KEY, SUI_ADDRESS, and upstream's GRPC_SOCKET_PATH, "
@@ -73,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "mainnet); default: $COORDINATOR_CONFIG")
     parser.add_argument("--rpc-url", help="Sui gRPC endpoint: http://, https:// or unix:")
     parser.add_argument("--package-id", help="the coordination package id (0x...)")
-    parser.add_argument("--module", help="watch this one Move module")
+    parser.add_argument("--module", help="watch this one Move module (and the proof "
+                        "pipeline's, for the status and metrics)")
     parser.add_argument(
         "--container-timeout", type=int, metavar="SECS", help="agent container timeout"
     )
@@ -169,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         return cursor_cli.main(argv[1:])
     if argv[:1] == ["keygen"]:
         return keygen(argv[1:])
+    if argv[:1] == ["secrets"]:
+        return secrets_cli.main(argv[1:])
     if argv[:1] == ["init"]:
         return init_cli.main(argv[1:])
     if argv[:1] == ["config-reference"]:

@@ -7,8 +7,9 @@ and the layer variables COORDINATION_LAYER_ID (its config's `sui.layer_id`:
 `sui-devnet`, `sui-testnet`), COORDINATION_LAYER_TYPE (`sui`) and
 OPERATION_MODE (`multicall` on Sui), and Silvana's SDKs read them; ours add
 the job itself (JOB_ID, JOB_DATA, APP_INSTANCE) and where the socket is
-(COORDINATOR_SOCKET). Upstream's SECRET_<NAME> variables come from its
-secrets store; this coordinator has none yet, so it sets none. COORDINATOR_URL
+(COORDINATOR_SOCKET). Upstream's SECRET_<NAME> variables come from the
+secrets store (`coordinator.agent_secrets`, `ContainerSpec.secrets`): none
+when there is no store. COORDINATOR_URL
 is the name upstream's SDK reads the TCP service from (its default is
 http://host.docker.internal:50051); it is set when `rpc.listen` is on. METHOD
 is the seed's name for AGENT_METHOD, kept for agents written against it.

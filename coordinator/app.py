@@ -42,6 +42,7 @@ from collections.abc import Awaitable
 
 import trio
 
+from coordinator.agent_secrets import AgentSecrets, SecretsError
 from coordinator.config import Settings, signing_key
 from coordinator.dispatcher import Dispatcher, DispatchStatus, Router
 from coordinator.errors import SetupError
@@ -52,6 +53,7 @@ from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
 from coordinator.pipeline.loops import PipelineLoops
+from coordinator.pipeline_tally import PIPELINE_MODULES, PipelineTally
 from coordinator.preflight import started
 from coordinator.proof_log import ProofLog
 from coordinator.proofs.factory import open_proof_store
@@ -101,6 +103,18 @@ def _proof_store(settings: Settings) -> ProofStore:
         raise SetupError(f"proofs: {exc}") from None
 
 
+async def open_secrets(settings: Settings) -> AgentSecrets:
+    """The agents' secrets store, read once (a wrong key or a damaged file: exit 2)."""
+    try:
+        secrets = await trio.to_thread.run_sync(AgentSecrets.open, settings.secrets,
+                                                settings.state.dir)
+    except SecretsError as exc:
+        raise SetupError(str(exc)) from None
+    if secrets.file is not None:
+        log.info("secrets: %d in %s", secrets.count, secrets.file.path)
+    return secrets
+
+
 async def _run_tree(settings: Settings, store: Store) -> int:
     sui = settings.sui
     await clear_socket_path(str(settings.rpc.socket_path))
@@ -121,25 +135,30 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     chain = ChainStatus(endpoint=sui.rpc_url)
     settler = None if observe else open_settler(key, settings.sui, settings.settle, store, book,
                                                 connect_sui)
-    runner = Runner(settings, book, registry, instance_id, settler=settler)
+    secrets = await open_secrets(settings)
+    runner = Runner(settings, book, registry, instance_id, settler=settler, secrets=secrets)
     # None when off:
     reconciler = reconciler_for(settings.reconcile, settings.docker, connect_sui, book)
     deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
     stored_layout = await store.run(Ledger.layout)
-    parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout),
+    # The pipeline's modules too, for the live view and the metrics (`pipeline`).
+    modules = list(dict.fromkeys([*sui.modules, *PIPELINE_MODULES]))
+    parser = EventParser(sui.package_id, modules, initial_layout(sui.layout, stored_layout),
                          auto=sui.layout == "auto")
+    pipeline = PipelineTally()
     proof_log = await ProofLog.load(store)  # settlement proofs, proof events
     service = CoordinatorService(book, settler=settler, chain=connect_sui,
                                  proofs=_proof_store(settings), proof_log=proof_log,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
+    service.secrets = secrets
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,
-             runner.report, service.report, store.report,
+             runner.report, service.report, store.report, pipeline.report,
              *[owner.report for owner in (reconciler, settler) if owner]]
     status = DaemonStatus(parts, instance_id, "observe" if observe else "local" if key is None
                           else "chain")
     router = Router(store, registry, book, handled, parser, expected_chain=sui.chain_id,
                     local_chain=sui.chain == "localnet" or settings.simnet.enabled,
-                    stored_layout=stored_layout)
+                    stored_layout=stored_layout, pipeline=pipeline)
     ingest = Ingest(sui, chain, parser, deliveries_in, handled.cursor, router.chain_changed)
     status_service = StatusService(status.snapshot, service.limiter)
 

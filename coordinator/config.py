@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from coordinator.agent_secrets.settings import SecretsSettings
 from coordinator.docker.settings import DockerSettings
 from coordinator.events.models import normalize_address
 from coordinator.forwarder import EnclaveSettings
@@ -103,6 +104,7 @@ class Settings(Section):
     enclave: EnclaveSettings = EnclaveSettings()
     proofs: ProofStoreSettings = ProofStoreSettings()
     pipeline: PipelineSettings = PipelineSettings()
+    secrets: SecretsSettings = SecretsSettings()
 
     @property
     def host_agent_socket_dir(self) -> Path:
@@ -233,7 +235,8 @@ def _set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
 
 # Paths a config file may give relative to itself (as `[section, key]`).
 FILE_PATHS = (("state", "dir"), ("rpc", "socket_path"), ("sui", "key_file"),
-              ("simnet", "scenario"), ("proofs", "dir"))
+              ("simnet", "scenario"), ("proofs", "dir"), ("secrets", "file"),
+              ("secrets", "key_file"))
 
 
 def config_file(value: Path) -> Path:

@@ -150,6 +150,8 @@ def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
     reconcile = _reconcile(snapshot)
     if reconcile is not None:
         parts.append(f"reconcile {reconcile}")
+    if snapshot.pipeline:
+        parts.append(f"pipeline {_pipeline(snapshot)}")
     if snapshot.draining:
         parts.append("DRAINING")
     if snapshot.state_disk_full:
@@ -286,6 +288,38 @@ def _agent_messages_table(snapshot: pb.GetStatusResponse) -> Table:
     return table
 
 
+def _short(app_instance: str) -> str:
+    return f"{app_instance[:10]}…{app_instance[-4:]}" if app_instance else "(no instance named)"
+
+
+def _pipeline_table(snapshot: pb.GetStatusResponse) -> Table:
+    table = Table(title="proof pipeline (chain events since start)", title_justify="left",
+                  expand=True)
+    for column in ("app instance", "proofs", "rejected", "merges", "blocks", "last block",
+                   "proved", "settled", "last settled", "last event"):
+        table.add_column(column)
+    for row in snapshot.pipeline:
+        table.add_row(
+            _short(row.app_instance), str(row.proofs_submitted), str(row.proofs_rejected),
+            f"{row.merges_completed}/{row.merges_created}", str(row.blocks_created),
+            str(row.last_block) if row.HasField("last_block") else "-",
+            str(row.blocks_proved), str(row.blocks_settled),
+            str(row.last_settled_block) if row.HasField("last_settled_block") else "-",
+            f"{_duration(row.last_event_age_secs)} ago",
+        )
+    return table
+
+
+def _pipeline(snapshot: pb.GetStatusResponse) -> str:
+    rows = snapshot.pipeline
+    named = sum(1 for row in rows if row.app_instance)
+    return (f"{named} app instances: proofs {sum(r.proofs_submitted for r in rows)}, "
+            f"merges {sum(r.merges_completed for r in rows)}/"
+            f"{sum(r.merges_created for r in rows)}, "
+            f"blocks {sum(r.blocks_created for r in rows)}, "
+            f"settled {sum(r.blocks_settled for r in rows)}")
+
+
 def live_view(snapshot: pb.GetStatusResponse, rate: float) -> RenderableType:
     """The whole status as a rich renderable for a terminal."""
     title = Text(f"Silvana coordinator {snapshot.instance_id}", style="bold")
@@ -294,6 +328,8 @@ def live_view(snapshot: pb.GetStatusResponse, rate: float) -> RenderableType:
         title.append("   DRAINING", style="bold yellow")
     parts: list[RenderableType] = [title, _chain_panel(snapshot, rate), _jobs_panel(snapshot),
                                    _containers_table(snapshot), _outcomes_table(snapshot)]
+    if snapshot.pipeline:  # only once the chain showed a proof, merge or block
+        parts.append(_pipeline_table(snapshot))
     if snapshot.agent_messages:  # only once an agent has said something
         parts.append(_agent_messages_table(snapshot))
     return Group(*parts)

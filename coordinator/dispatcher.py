@@ -36,6 +36,7 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.errors import SetupError
 from coordinator.events.parser import CoordinationEvent, EventParser
 from coordinator.jobs import JobBook
+from coordinator.pipeline_tally import PipelineTally
 from coordinator.registry import Registry
 from coordinator.store import Ledger, LedgerWrite, Store
 from coordinator.sui.chain_id import chain_mismatch, state_of_another_chain
@@ -104,6 +105,7 @@ class Router:
     expected_chain: str | None = None
     local_chain: bool = False
     stored_layout: str | None = None  # what the store remembers (auto)
+    pipeline: PipelineTally | None = None  # the pipeline's events counted for the view
 
     def route(self, event: CoordinationEvent) -> list[LedgerWrite]:
         """An `EventHandler`: the registry's writes, then the book's changes."""
@@ -113,6 +115,8 @@ class Router:
             writes.append(lambda ledger: ledger.set_layout(settled))
         self.book.on_chain_event(event)
         writes.append(self.book.changes())
+        if self.pipeline is not None:
+            self.pipeline.on_chain_event(event)
         return writes
 
     async def chain_changed(self, chain_id: str) -> bool:

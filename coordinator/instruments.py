@@ -54,6 +54,18 @@ SUPERVISOR_CHILD_UP = _gauge(
     "supervisor", "child")
 CHAIN_RECONNECTS = _counter(
     "chain_reconnects", "Reconnects of the Sui stream after an error or a cut.")
+# The proof pipeline's chain events (coordinator.pipeline_tally), all app
+# instances together (an instance label would be unbounded).
+PIPELINE_PROOFS = _counter(
+    "pipeline_proofs", "Proofs on chain: submitted (ProofSubmittedEvent), rejected.", "event")
+PIPELINE_MERGES = _counter(
+    "pipeline_merges", "Merge jobs on chain (method `merge`): created, completed.", "event")
+PIPELINE_BLOCKS = _counter(
+    "pipeline_blocks", "Blocks on chain: created (BlockCreatedEvent), proved (BlockProofEvent).",
+    "event")
+PIPELINE_SETTLEMENTS = _counter(
+    "pipeline_settlements", "Blocks settled on a settlement chain (BlockSettledEvent, once per "
+    "chain).")
 SOCKET_CALLS = _counter(
     "socket_calls", "Calls on the agents' socket, by method and gRPC status.",
     "method", "status")

@@ -218,8 +218,9 @@ def make_private(path: Path) -> None:
 
 
 # What the coordinator keeps in its state dir: the database, its companions,
-# copies set aside, the lock's holder file, the embedded proof store.
-_OWN_PREFIXES = ("coordinator.", ".write-probe-")
+# copies set aside, the lock's holder file, the embedded proof store, the
+# agents' secrets (`secrets.enc` and its lock).
+_OWN_PREFIXES = ("coordinator.", ".write-probe-", "secrets.enc")
 _OWN_NAMES = ("proofs",)
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 import trio
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from coordinator.agent_secrets import AgentSecrets, Scope
 from coordinator.backoff import Backoff
 from coordinator.config import Settings
 from coordinator.docker import (
@@ -83,8 +84,10 @@ class Runner:
         connect: RuntimeFactory | None = None,
         sockets: AgentSockets | None = None,
         settler: Settler | None = None,
+        secrets: AgentSecrets | None = None,
     ) -> None:
         self.settings = settings
+        self.secrets = secrets  # the containers' SECRET_* (None: none)
         self.settler = settler  # None: no key, jobs run unclaimed
         self.book = book
         self.registry = registry
@@ -212,6 +215,13 @@ class Runner:
                     f" and {more} more" if more > 0 else "", key, WAITING_UNKNOWN_METHOD,
                     self.registry.unknown_hint())
 
+    async def _secrets_of(self, job: Job) -> dict[str, str]:
+        """The SECRET_* of `job`'s container, upstream's scope fallback."""
+        if self.secrets is None:
+            return {}
+        return await self.secrets.for_container(
+            Scope.of_job(job.developer, job.agent, job.app, job.app_instance))
+
     async def _supervise(
         self, runtime: ContainerRuntime, session: Session, trigger: Job, method: AgentMethod,
         claim: Claim | None = None,
@@ -237,7 +247,8 @@ class Runner:
                 return
             async with (self.slots.hold(session.key),
                         self.sockets.session(session.session_id) as socket_dir):
-                spec = replace(spec, socket_dir=socket_dir)
+                spec = replace(spec, socket_dir=socket_dir,
+                               secrets=await self._secrets_of(trigger))
                 outcome = await runtime.run(spec, method.docker_sha256, progress)
             failure = None if outcome.succeeded else outcome.reason
             exit_code, duration = outcome.exit_code, outcome.duration_secs

@@ -33,12 +33,14 @@ UPSTREAM_KEYS: dict[str, str] = {
     "ethereum": _ONE_LAYER + " (Ethereum layers are not served)",
 }
 
-# Upstream's `silvana` commands other than `start`: clients of its RPC service,
-# chain tools and templates, none of them a coordinator's.
+# Upstream's `silvana` commands other than `start` and `secrets`: clients of its
+# RPC service, chain tools and templates, none of them a coordinator's. (Its
+# `secrets store|retrieve` talk to its RPC service; ours, `python -m
+# coordinator secrets`, manage the local store.)
 UPSTREAM_COMMANDS = frozenset({
     "new", "instance", "object", "block", "proofs", "job", "jobs", "sequence",
     "transaction", "keypair", "balance", "split", "network", "config", "faucet",
-    "avs", "registry", "secrets", "log",
+    "avs", "registry", "log",
 })
 
 # Upstream coordinator's env names that mean nothing here (its `start` writes

@@ -304,9 +304,12 @@ def daemon_config(tmp_path: Path, extra: dict[str, dict[str, str]] | None = None
     return path
 
 
-def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, timeout: float = 30, stdin: str | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`python -m coordinator ARGS` to its end, without the package id of this
-    machine's environment."""
-    env = {k: v for k, v in os.environ.items() if k != "COORDINATION_PACKAGE_ID"}
-    return subprocess.run([sys.executable, "-m", "coordinator", *args], cwd=ROOT, env=env,
+    machine's environment; `stdin` is its standard input (none: empty), `env`
+    added to its environment."""
+    environment = {k: v for k, v in os.environ.items() if k != "COORDINATION_PACKAGE_ID"}
+    return subprocess.run([sys.executable, "-m", "coordinator", *args], cwd=ROOT,
+                          env={**environment, **(env or {})}, input=stdin or "",
                           capture_output=True, text=True, timeout=timeout, check=False)

@@ -80,7 +80,7 @@ async def test_an_agent_reads_and_writes_its_app_instance_and_creates_a_job(
             assert env["COORDINATOR_ID"] == key.address
             assert (env["COORDINATION_LAYER_ID"], env["COORDINATION_LAYER_TYPE"],
                     env["OPERATION_MODE"]) == ("sui-localnet", "sui", "multicall")
-            assert not [name for name in env if name.startswith("SECRET_")]  # no store yet
+            assert not [name for name in env if name.startswith("SECRET_")]  # no secrets store
             await eventually(lambda: instance.jobs[first].status.kind == "running", 30,
                              "the job claimed on chain")
 

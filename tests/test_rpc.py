@@ -415,7 +415,7 @@ async def test_every_other_upstream_call_is_unimplemented_and_says_why(
               "SubmitSettlementProof", "ReadDataAvailability", "SubmitProof", "RejectProof",
               "SubmitState", "TryCreateBlock", "UpdateBlockStateDataAvailability",
               "UpdateBlockProofDataAvailability", "UpdateBlockSettlementTxHash",
-              "UpdateBlockSettlementTxIncludedInBlock", "UpdateBlockSettlement"}
+              "UpdateBlockSettlementTxIncludedInBlock", "UpdateBlockSettlement", "RetrieveSecret"}
     methods = pb.DESCRIPTOR.services_by_name["CoordinatorService"].methods
     assert len(methods) == 31
     assert {m.name for m in methods} == served | set(UNSERVED)

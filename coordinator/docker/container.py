@@ -190,7 +190,9 @@ async def _create(engine: DockerEngine, spec: ContainerSpec, options: ContainerO
         coordinator_url=options.coordinator_url,
     )
     # The config refuses contract names in extra_env; the contract wins regardless.
-    environment = {**options.extra_env, **contract.as_env()}
+    # The secrets are in the container's environment, so `docker inspect` shows
+    # them to whoever may use the engine (docs/secrets.md).
+    environment = {**options.extra_env, **spec.secrets, **contract.as_env()}
     created = await engine.call(
         api.create_container,
         spec.image,

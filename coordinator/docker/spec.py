@@ -34,7 +34,8 @@ class ContainerSpec:
 
     job_id: int
     session_id: str
-    session_private_key: str  # SESSION_PRIVATE_KEY, whose address is the session id
+    # SESSION_PRIVATE_KEY, whose address is the session id.
+    session_private_key: str = field(repr=False)
     developer: str
     agent: str
     agent_method: str
@@ -49,6 +50,8 @@ class ContainerSpec:
     # The session's own socket directory on the engine's host (coordinator.rpc's
     # AgentSockets), mounted at the directory of COORDINATOR_SOCKET; None: none.
     socket_dir: Path | None = None
+    # SECRET_<NAME> -> value, from the secrets store (`coordinator.agent_secrets`).
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def key(self) -> tuple[str, str, str]:

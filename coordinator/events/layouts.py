@@ -10,7 +10,9 @@ reveal together with a layout. Two are known:
   (``models_2025_11.py``).
 
 The `agent`, `developer` and `app_instance` events are the same in both. The
-`jobs` events differ, and `multicall` exists only in ``2025-11``.
+`jobs` events differ, and `multicall` exists only in ``2025-11``, as do the
+proof pipeline's modules (`prover`, `block`, `settlement`, ...: `pipeline`),
+decoded alike whatever the layout.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pydantic import BaseModel
 from coordinator.events import models, models_2025_11
 from coordinator.events.job_events import BY_MOVE_NAME, ChainJob
 from coordinator.events.models import BcsEvent
+from coordinator.events.pipeline import PIPELINE_EVENTS
 
 Layout = Literal["2025-08", "2025-11"]
 LAYOUT_NAMES: tuple[Layout, ...] = ("2025-08", "2025-11")
@@ -31,7 +34,8 @@ DEFAULT_LAYOUT: Layout = "2025-11"
 LAYOUT_MODULES = frozenset({"jobs", "multicall"})
 
 SHARED_EVENTS: dict[tuple[str, str], type[BcsEvent]] = {
-    key: model for key, model in models.EVENT_MODELS.items() if key[0] not in LAYOUT_MODULES
+    key: model for key, model in (*models.EVENT_MODELS.items(), *PIPELINE_EVENTS.items())
+    if key[0] not in LAYOUT_MODULES
 }
 
 LAYOUT_EVENTS: dict[Layout, dict[tuple[str, str], type[BcsEvent]]] = {

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from coordinator.rpc.calls import unserved
 from coordinator.rpc.data.read_data import DataReads
+from coordinator.rpc.data.retrieve_secret import RetrieveSecretCall
 
 __all__ = ["UNSERVED", "DataCalls"]
 
-UNSERVED = {"RetrieveSecret": "a secrets store"}
+UNSERVED: dict[str, str] = {}
 
 
 @unserved(UNSERVED)
-class DataCalls(DataReads):
+class DataCalls(DataReads, RetrieveSecretCall):
     """ReadDataAvailability, RetrieveSecret."""

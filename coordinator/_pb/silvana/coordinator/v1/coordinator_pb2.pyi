@@ -977,7 +977,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "settlement", "state_disk_full", "state_disk_full_secs", "mode", "package", "reconcile", "agent_messages")
+    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "settlement", "state_disk_full", "state_disk_full_secs", "mode", "package", "reconcile", "agent_messages", "pipeline")
     class JobsByStateEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -1018,6 +1018,7 @@ class GetStatusResponse(_message.Message):
     PACKAGE_FIELD_NUMBER: _ClassVar[int]
     RECONCILE_FIELD_NUMBER: _ClassVar[int]
     AGENT_MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
     instance_id: str
     uptime_secs: float
     connection: SuiConnection
@@ -1044,7 +1045,34 @@ class GetStatusResponse(_message.Message):
     package: PackageStatus
     reconcile: ReconcileStatus
     agent_messages: _containers.RepeatedCompositeFieldContainer[AgentNote]
-    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., settlement: _Optional[_Union[Settlement, _Mapping]] = ..., state_disk_full: _Optional[bool] = ..., state_disk_full_secs: _Optional[float] = ..., mode: _Optional[str] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ..., reconcile: _Optional[_Union[ReconcileStatus, _Mapping]] = ..., agent_messages: _Optional[_Iterable[_Union[AgentNote, _Mapping]]] = ...) -> None: ...
+    pipeline: _containers.RepeatedCompositeFieldContainer[AppInstancePipeline]
+    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., settlement: _Optional[_Union[Settlement, _Mapping]] = ..., state_disk_full: _Optional[bool] = ..., state_disk_full_secs: _Optional[float] = ..., mode: _Optional[str] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ..., reconcile: _Optional[_Union[ReconcileStatus, _Mapping]] = ..., agent_messages: _Optional[_Iterable[_Union[AgentNote, _Mapping]]] = ..., pipeline: _Optional[_Iterable[_Union[AppInstancePipeline, _Mapping]]] = ...) -> None: ...
+
+class AppInstancePipeline(_message.Message):
+    __slots__ = ("app_instance", "proofs_submitted", "proofs_rejected", "merges_created", "merges_completed", "blocks_created", "blocks_proved", "blocks_settled", "last_block", "last_settled_block", "last_event_age_secs")
+    APP_INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    PROOFS_SUBMITTED_FIELD_NUMBER: _ClassVar[int]
+    PROOFS_REJECTED_FIELD_NUMBER: _ClassVar[int]
+    MERGES_CREATED_FIELD_NUMBER: _ClassVar[int]
+    MERGES_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    BLOCKS_CREATED_FIELD_NUMBER: _ClassVar[int]
+    BLOCKS_PROVED_FIELD_NUMBER: _ClassVar[int]
+    BLOCKS_SETTLED_FIELD_NUMBER: _ClassVar[int]
+    LAST_BLOCK_FIELD_NUMBER: _ClassVar[int]
+    LAST_SETTLED_BLOCK_FIELD_NUMBER: _ClassVar[int]
+    LAST_EVENT_AGE_SECS_FIELD_NUMBER: _ClassVar[int]
+    app_instance: str
+    proofs_submitted: int
+    proofs_rejected: int
+    merges_created: int
+    merges_completed: int
+    blocks_created: int
+    blocks_proved: int
+    blocks_settled: int
+    last_block: int
+    last_settled_block: int
+    last_event_age_secs: float
+    def __init__(self, app_instance: _Optional[str] = ..., proofs_submitted: _Optional[int] = ..., proofs_rejected: _Optional[int] = ..., merges_created: _Optional[int] = ..., merges_completed: _Optional[int] = ..., blocks_created: _Optional[int] = ..., blocks_proved: _Optional[int] = ..., blocks_settled: _Optional[int] = ..., last_block: _Optional[int] = ..., last_settled_block: _Optional[int] = ..., last_event_age_secs: _Optional[float] = ...) -> None: ...
 
 class AgentNote(_message.Message):
     __slots__ = ("age_secs", "level", "job_id", "developer", "agent", "agent_method", "text")
