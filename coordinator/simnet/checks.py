@@ -98,7 +98,7 @@ def prepare(sim: Engine, tx: TransactionData, tx_bytes: bytes) -> Plan:
     calls: list[DecodedCall] = []
     bad: tuple[int, ExecutionErrorKind, str] | None = None
     for index, command in enumerate(tx.kind.commands):
-        if command.package != sim.package_id:
+        if sim.packages.version_of(command.package) is None:
             raise input_error(f"Dependent package not found on-chain: {command.package}")
         try:
             calls.append(decode_operation(tx, index))

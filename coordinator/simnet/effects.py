@@ -150,8 +150,10 @@ def _written(
 def function_of(sim: Engine, plan: Plan) -> str:
     commands = plan.tx.kind.commands
     first = commands[0] if commands else None
-    name = f"{first.module}::{first.function}" if first else "app_instance::none"
-    return f"{sim.package_id}::{name}"
+    if first is None:
+        return f"{sim.package_id}::app_instance::none"
+    # The version called (an upgraded package's calls name its new id).
+    return f"{first.package}::{first.module}::{first.function}"
 
 
 def executed_message(

@@ -36,6 +36,7 @@ from coordinator.simnet.handlers import Handlers
 from coordinator.simnet.move_object import MoveObject
 from coordinator.simnet.objects import AppInstance, Ids, ObjectStore
 from coordinator.simnet.schedule import Schedule
+from coordinator.simnet.upgrades import PackageHistory, PackageVersion
 
 DEFAULT_PACKAGE_ID = normalize_address("0x5117a7a")
 EventModule = Literal["entry", "type"]
@@ -71,7 +72,10 @@ class Engine(Schedule):
             raise ValueError("retain_checkpoints must be >= 1")
         if reference_gas_price < 1:
             raise ValueError("reference_gas_price must be >= 1 MIST")
+        # The original id: every type and event of the package keeps it.
         self.package_id = normalize_address(package_id)
+        # Its versions; a signed transaction may call any (`upgrades`).
+        self.packages = PackageHistory(self.package_id)
         # The package version imitated: its job events, rules and objects.
         self.layout: Layout = layout
         self.event_module: EventModule = event_module
@@ -191,6 +195,13 @@ class Engine(Schedule):
         self._lamport += 1
         self.last_tx = tx
         return coin
+
+    def upgrade_package(self) -> PackageVersion:
+        """Publish the package's next version (`0x2::package::commit_upgrade`, a
+        transaction without events, as Sui's upgrade emits none)."""
+        version = self.packages.upgrade()
+        self._land(self.chain.submit(self.sender, "0x2::package::commit_upgrade", []))
+        return version
 
     def emit_raw(
         self,

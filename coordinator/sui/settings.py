@@ -51,7 +51,13 @@ def _check_rpc_url(value: str) -> str:
 
 class SuiSettings(Section):
     rpc_url: Annotated[str, AfterValidator(_check_rpc_url)] = "https://fullnode.testnet.sui.io:443"
+    # The package's original id (its first version): types and events keep it
+    # across upgrades. Move calls go to its latest version, learned from the
+    # node (docs/package-upgrades.md) every package_check_secs, unless
+    # latest_package_id pins it.
     package_id: ObjectId
+    latest_package_id: ObjectId | None = None
+    package_check_secs: float = Field(default=60.0, gt=0, le=86400)
     modules: list[str] = Field(default_factory=lambda: ["agent", "jobs"], min_length=1)
     registry_id: ObjectId | None = None
     stream: Literal["auto", "events", "checkpoints"] = "auto"
@@ -76,7 +82,10 @@ class SuiSettings(Section):
     # The network's name, given to agents as CHAIN (upstream's values).
     chain: Literal["devnet", "testnet", "mainnet", "localnet"] = "testnet"
 
-    @field_validator("registry_id", "chain_id", "key_file", "secret_key", "address", mode="before")
+    @field_validator(
+        "latest_package_id", "registry_id", "chain_id", "key_file", "secret_key", "address",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

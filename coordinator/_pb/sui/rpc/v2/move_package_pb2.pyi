@@ -21,16 +21,40 @@ STORE: Ability
 KEY: Ability
 
 class Package(_message.Message):
-    __slots__ = ("storage_id", "original_id", "version", "modules")
+    __slots__ = ("storage_id", "original_id", "version", "modules", "type_origins", "linkage")
     STORAGE_ID_FIELD_NUMBER: _ClassVar[int]
     ORIGINAL_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     MODULES_FIELD_NUMBER: _ClassVar[int]
+    TYPE_ORIGINS_FIELD_NUMBER: _ClassVar[int]
+    LINKAGE_FIELD_NUMBER: _ClassVar[int]
     storage_id: str
     original_id: str
     version: int
     modules: _containers.RepeatedCompositeFieldContainer[Module]
-    def __init__(self, storage_id: _Optional[str] = ..., original_id: _Optional[str] = ..., version: _Optional[int] = ..., modules: _Optional[_Iterable[_Union[Module, _Mapping]]] = ...) -> None: ...
+    type_origins: _containers.RepeatedCompositeFieldContainer[TypeOrigin]
+    linkage: _containers.RepeatedCompositeFieldContainer[Linkage]
+    def __init__(self, storage_id: _Optional[str] = ..., original_id: _Optional[str] = ..., version: _Optional[int] = ..., modules: _Optional[_Iterable[_Union[Module, _Mapping]]] = ..., type_origins: _Optional[_Iterable[_Union[TypeOrigin, _Mapping]]] = ..., linkage: _Optional[_Iterable[_Union[Linkage, _Mapping]]] = ...) -> None: ...
+
+class TypeOrigin(_message.Message):
+    __slots__ = ("module_name", "datatype_name", "package_id")
+    MODULE_NAME_FIELD_NUMBER: _ClassVar[int]
+    DATATYPE_NAME_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    module_name: str
+    datatype_name: str
+    package_id: str
+    def __init__(self, module_name: _Optional[str] = ..., datatype_name: _Optional[str] = ..., package_id: _Optional[str] = ...) -> None: ...
+
+class Linkage(_message.Message):
+    __slots__ = ("original_id", "upgraded_id", "upgraded_version")
+    ORIGINAL_ID_FIELD_NUMBER: _ClassVar[int]
+    UPGRADED_ID_FIELD_NUMBER: _ClassVar[int]
+    UPGRADED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    original_id: str
+    upgraded_id: str
+    upgraded_version: int
+    def __init__(self, original_id: _Optional[str] = ..., upgraded_id: _Optional[str] = ..., upgraded_version: _Optional[int] = ...) -> None: ...
 
 class Module(_message.Message):
     __slots__ = ("name", "contents", "datatypes", "functions")
