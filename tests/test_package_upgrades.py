@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
 import trio
 
+from coordinator import app
 from coordinator._pb.sui.rpc.v2 import move_package_service_pb2 as packages_pb2
 from coordinator.backoff import Backoff
+from coordinator.config import load_settings
 from coordinator.simnet import Simnet, serve
 from coordinator.sui.client import SuiNotFound, connect
 from coordinator.sui.endpoint import Endpoint
@@ -23,10 +27,23 @@ from coordinator.sui.package_versions import PackageVersions
 from coordinator.sui.rpcs import PACKAGES, Rpc
 from coordinator.sui.settings import SuiSettings
 from coordinator.sui.transactions import SharedObject, StartJob
+from tests.e2e_support import Daemon, status_when, write_config
 from tests.support import AGENT, DEV, METHOD, ROOT, SUI, register_app
 
 TIMEOUT = 30
+APP = "upgrade-demo"
 GET_PACKAGE = Rpc(PACKAGES, packages_pb2.GetPackageRequest, packages_pb2.GetPackageResponse)
+
+
+async def upgrade(target: str) -> str:
+    """The simulator's admin command line, `upgrade-package`: its one line of output."""
+    with trio.fail_after(TIMEOUT):
+        done = await trio.run_process(
+            [sys.executable, "-m", "coordinator.simnet", "upgrade-package", "--target", target],
+            cwd=ROOT, capture_stdout=True, capture_stderr=True, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stdout.decode().strip()
 
 
 class Chain:
@@ -50,15 +67,7 @@ class Chain:
                         backoff=Backoff(initial=0.01, maximum=0.05), versions=versions)
 
     async def upgrade(self) -> str:
-        """The admin command-line's `upgrade-package`; its one line of output."""
-        with trio.fail_after(TIMEOUT):
-            done = await trio.run_process(
-                [sys.executable, "-m", "coordinator.simnet", "upgrade-package",
-                 "--target", self.target],
-                cwd=ROOT, capture_stdout=True, capture_stderr=True, check=False,
-            )  # fmt: skip
-        assert done.returncode == 0, done.stderr.decode()
-        return done.stdout.decode().strip()
+        return await upgrade(self.target)
 
     def called(self, digest: str) -> str:
         """The package the transaction's Move call named, as the chain recorded it."""
@@ -174,3 +183,51 @@ async def test_a_later_version_configured_as_the_original_is_named(
         f"sui.package_id {upgraded} is version 2 of package {original}: events carry the "
         f"original id, so set sui.package_id = {original}"
     ) in caplog.text
+
+
+@pytest.mark.docker
+async def test_jobs_keep_flowing_when_the_package_is_upgraded_under_the_daemon(
+    agent_image: str, docker_client: docker.DockerClient, tmp_path: Path, sock_dir: Path,
+    daemons: list[Daemon], caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="coordinator")
+    sim = register_app(Simnet(checkpoint_interval_secs=0.2, layout="2025-11"), agent_image, APP)
+    key = SuiKey.generate()
+    sim.fund(key.address, 10 * SUI)
+    original = sim.package_id
+
+    def create(count: int) -> list[int]:
+        return [sim.create_job(APP, developer=DEV, agent=AGENT, method=METHOD,
+                               data=bytes([n, 7])).job_id for n in range(count)]
+
+    async with trio.open_nursery() as nursery:
+        target = await nursery.start(serve, sim, "127.0.0.1", 0)
+        # The package asked for at every transaction, so the test waits on nothing.
+        daemon = write_config(tmp_path, sock_dir, f"http://{target}", key=key,
+                              sui="package_check_secs = 0.001")
+        daemons.append(daemon)
+        nursery.start_soon(app.run, load_settings(daemon.config, env={}))
+        ids = create(2)
+        await status_when(daemon.socket, lambda s: s.settlement.jobs_settled == 2,
+                          within=90, what="2 jobs settled before the upgrade")
+        await upgrade(target)  # mid-run, through the admin command line
+        ids += create(2)
+        status = await status_when(
+            daemon.socket,
+            lambda s: s.jobs_by_state["completed"] == 4 and s.settlement.jobs_settled == 4
+            and s.settlement.outbox_operations == 0,
+            within=90, what="4 jobs completed and settled across the upgrade",
+        )
+        nursery.cancel_scope.cancel()
+
+    new = sim.packages.latest.storage_id
+    assert [job_id for job_id in ids if job_id in sim.app_instance(APP).jobs] == []
+    assert (status.settlement.claims_won, status.settlement.claims_lost) == (4, 0)
+    # The daemon's calls, in order: the original version, then the new one for good.
+    called = [
+        tx.transaction.kind.programmable_transaction.commands[0].move_call.package
+        for tx in sim.executed.values() if tx.transaction.sender == key.address
+    ]
+    assert called[0] == original and called[-1] == new
+    assert called == sorted(called, key=lambda package: package == new)
+    assert f"Move calls now go to version 2, {new}" in caplog.text
