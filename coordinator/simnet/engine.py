@@ -191,9 +191,7 @@ class Engine(Schedule):
         """A new SUI coin of `amount` MIST for `address`, as a faucet's transfer
         (a transaction without events); ValueError for a bad amount or address."""
         coin = self.coins.mint(normalize_address(address), amount, self._lamport)
-        tx = self.chain.submit(self.sender, "0x2::pay::split_and_transfer", [])
-        self._lamport += 1
-        self.last_tx = tx
+        self._land(self.chain.submit(self.sender, "0x2::pay::split_and_transfer", []))
         return coin
 
     def upgrade_package(self) -> PackageVersion:

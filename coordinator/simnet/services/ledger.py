@@ -22,6 +22,7 @@ from coordinator.simnet.chain import (
     decode_cursor,
     event_position,
 )
+from coordinator.simnet.chain import digest as chain_digest
 from coordinator.simnet.filters import (
     compile_event_filter,
 )
@@ -100,8 +101,12 @@ class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
             message.signatures.extend(executed.signatures)
             message.balance_changes.extend(executed.balance_changes)
         else:  # the simulator's own (faucet, scenario, admin): they succeeded
-            message.effects.status.success = True
-            message.effects.epoch, message.effects.transaction_digest = tx_epoch, tx.digest
+            effects = message.effects
+            effects.status.success, effects.version = True, 2
+            effects.epoch, effects.transaction_digest = tx_epoch, tx.digest
+            effects.digest = chain_digest(b"effects", tx.digest)
+            if tx.events:
+                effects.events_digest = tx.events_digest
         return ledger_service_pb2.GetTransactionResponse(transaction=masked(message, mask))
 
     def _object(self, request: ledger_service_pb2.GetObjectRequest) -> object_pb2.Object:
