@@ -133,8 +133,9 @@ async def test_every_version_stays_callable_and_events_keep_the_original_id(
     # Both outcomes were read from events typed with the original id.
     assert before.results == (OperationResult("start", 1, True),)
     assert after.results == (OperationResult("start", 2, True),)
-    for digest in (before.digest, after.digest):
+    for digest, called in ((before.digest, original), (after.digest, upgraded)):
         events = chain.sim.executed[digest].events.events
+        assert {e.package_id for e in events} == {called}  # the version that emitted them
         assert f"{original}::jobs::JobStartedEvent" in [e.event_type for e in events]
         assert all(e.event_type.startswith(f"{original}::") for e in events)
     assert {chain.app.jobs[n].status.kind for n in (1, 2)} == {"running"}

@@ -130,10 +130,15 @@ class Engine(Schedule):
         self.objects.add(obj)
         self.touch(*holders, obj)
 
-    def _record(self, event: BcsEvent, entry_module: str, sender: str | None = None) -> EventRecord:
+    def _record(
+        self, event: BcsEvent, entry_module: str, sender: str | None = None,
+        called: str | None = None,
+    ) -> EventRecord:
+        """`called`: the package version the transaction called (Event.package_id
+        names it; the event's type keeps the original id)."""
         type_module = _TYPE_MODULE[type(event)]
         return EventRecord(
-            package_id=self.package_id,
+            package_id=called or self.package_id,
             module=entry_module if self.event_module == "entry" else type_module,
             sender=sender or self.sender,
             event_type=f"{self.package_id}::{type_module}::{type(event).__name__}",
@@ -165,17 +170,21 @@ class Engine(Schedule):
         Lamport version: above any version an input has)."""
         return self._lamport
 
-    def event_record(self, event: BcsEvent, sender: str) -> EventRecord:
-        """An event of an `app_instance::*` call sent by `sender`."""
-        return self._record(event, "app_instance", sender)
+    def event_record(
+        self, event: BcsEvent, sender: str, called: str | None = None
+    ) -> EventRecord:
+        """An event of an `app_instance::*` call of package version `called`
+        (the original by default) sent by `sender`."""
+        return self._record(event, "app_instance", sender, called)
 
     def submit_transaction(
         self, function: str, events: Sequence[BcsEvent], *, sender: str, tx_digest: str
     ) -> TxRecord:
         """Queue a signed transaction (its objects already written at
         `next_version`) with its events for the next checkpoint."""
+        called = function.split("::", 1)[0]
         tx = self.chain.submit(
-            sender, function, [self.event_record(e, sender) for e in events], tx_digest
+            sender, function, [self.event_record(e, sender, called) for e in events], tx_digest
         )
         return self._land(tx)
 

@@ -119,10 +119,12 @@ def simulate(
     balance = sum(coin.balance for coin in plan.coins) - result.charged
     changes = object_changes(sim, plan, apps, result, version, balance)
     effects = effects_of(sim, plan, result, version, changes)
-    records = tuple(sim.event_record(event, plan.tx.sender) for event in result.events)
+    function = function_of(sim, plan)
+    called = function.split("::", 1)[0]
+    records = tuple(sim.event_record(event, plan.tx.sender, called) for event in result.events)
     contents = [part for e in records for part in (e.event_type, e.contents)]
     tx = TxRecord(
-        plan.digest, plan.tx.sender, function_of(sim, plan), records, digest(b"events", *contents)
+        plan.digest, plan.tx.sender, function, records, digest(b"events", *contents)
     )
     response = transaction_execution_service_pb2.SimulateTransactionResponse(
         transaction=executed_message(plan, tx, effects)
