@@ -155,3 +155,7 @@ async def test_failures_reach_the_sdk_as_a_fullnode_gives_them(chain: Chain, sdk
     assert "is not available for consumption, current version: 0x" in stale["message"]
     gas = out["insufficientGas"]
     assert gas["name"] == "SimulationError" and gas["message"].endswith("InsufficientGas")
+    # A non-generic function given a type argument fails in execution, not as bad input.
+    generic = out["typeArguments"]
+    assert generic["name"] == "SimulationError"
+    assert generic["message"].endswith("TypeArityMismatch in command 0")

@@ -111,6 +111,10 @@ def prepare(sim: Engine, tx: TransactionData, tx_bytes: bytes) -> Plan:
             )
             bad = (index, kind, str(exc))
             break
+        if command.type_arguments:  # none of the package's functions is generic
+            kind = effects_pb2.ExecutionError.TYPE_ARITY_MISMATCH
+            bad = (index, kind, f"TypeArityMismatch in command {index}")
+            break
     return Plan(tx, tx_bytes, transaction_digest(tx_bytes), coins, apps, calls, bad)
 
 
