@@ -123,6 +123,14 @@ async def test_the_sdk_builds_signs_executes_and_waits_for_job_calls(
                        ["mutable", "datatype"]],
         "returns": ["bool"],
     }
+    # A Job's fields, in the order the Move source declares them.
+    job_type = out["job_datatype"]
+    assert job_type["defining_id"] == pkg
+    fields = dict(job_type["fields"])
+    assert list(fields)[:3] == ["id", "job_sequence", "description"]
+    assert list(fields)[-2:] == ["created_at", "updated_at"] and len(fields) == 20
+    assert fields["status"] == f"{pkg}::jobs::JobStatus"
+    assert fields["id"] == "0x" + "0" * 63 + "2::object::UID"
     # Gas as the balance changes say, and as the coins hold.
     after = chain.sim.coins.balance(chain.key.address)
     assert out["balance_before"] == str(balance)

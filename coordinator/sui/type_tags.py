@@ -13,7 +13,7 @@ from __future__ import annotations
 from coordinator.events.bcs import Reader, Writer
 from coordinator.events.models import normalize_address
 
-__all__ = ["parse_type_tag", "read_type_tag", "write_type_tag"]
+__all__ = ["parse_type_tag", "read_type_tag", "split_generics", "write_type_tag"]
 
 # TypeTag's variants in BCS order (sui-types / move-core-types TypeTag).
 _VARIANTS = ("bool", "u8", "u64", "u128", "address", "signer", "vector", "struct",
@@ -38,7 +38,7 @@ def read_type_tag(reader: Reader, depth: int = 0) -> str:
 
 def write_type_tag(writer: Writer, text: str) -> None:
     """The TypeTag of canonical text (`parse_type_tag`'s output)."""
-    outer, generics = _split_generics(text)
+    outer, generics = split_generics(text)
     if outer in _VARIANTS and outer != "struct":
         writer.variant_index(_VARIANTS.index(outer))
         if outer == "vector":
@@ -58,7 +58,7 @@ def parse_type_tag(text: str, depth: int = 0) -> str:
     canonical form; ValueError for what is not a type."""
     if depth > _MAX_DEPTH:
         raise ValueError(f"a type nested deeper than {_MAX_DEPTH}")
-    outer, generics = _split_generics(text.strip())
+    outer, generics = split_generics(text.strip())
     parameters = [parse_type_tag(generic, depth + 1) for generic in generics]
     if outer in _VARIANTS and outer != "struct":
         if (outer == "vector") != (len(parameters) == 1) or (outer != "vector" and parameters):
@@ -73,7 +73,7 @@ def parse_type_tag(text: str, depth: int = 0) -> str:
     )
 
 
-def _split_generics(text: str) -> tuple[str, list[str]]:
+def split_generics(text: str) -> tuple[str, list[str]]:
     """`outer<a, b<c>>` -> ("outer", ["a", "b<c>"]), split at the top level only."""
     if "<" not in text:
         return text.strip(), []

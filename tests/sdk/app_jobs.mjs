@@ -59,6 +59,12 @@ const { function: startFunction } = await client.getMoveFunction({
   moduleName: 'app_instance',
   name: 'start_app_job',
 });
+// A Job's layout as the package describes it (the SDK's generated gRPC client).
+const { response: jobType } = await client.movePackageService.getDatatype({
+  packageId: PACKAGE_ID,
+  moduleName: 'jobs',
+  name: 'Job',
+});
 // A transaction kind alone (what a sponsor is sent): resolved by the simulator, not run.
 const kindOnly = new Transaction();
 call(kindOnly, 'start_app_job', [kindOnly.pure.u64(pending)]);
@@ -115,6 +121,10 @@ console.log(JSON.stringify({
     visibility: startFunction.visibility,
     parameters: startFunction.parameters.map(({ reference, body }) => [reference, body.$kind]),
     returns: startFunction.returns.map(({ body }) => body.$kind),
+  },
+  job_datatype: {
+    defining_id: jobType.datatype.definingId,
+    fields: jobType.datatype.fields.map(({ name, type }) => [name, type.typeName ?? null]),
   },
   balance_before: before.balance.balance,
   coin_balance_after: after.balance.coinBalance,
