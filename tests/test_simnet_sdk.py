@@ -110,6 +110,12 @@ async def test_the_sdk_builds_signs_executes_and_waits_for_job_calls(
     assert {f"{pkg}::app_instance::AppInstance", f"{pkg}::jobs::Job"} <= set(
         fetched["object_types"]
     )
+    # The transaction itself as the SDK parses it, and the effects' links.
+    assert fetched["move_call"] == [pkg, "complete_app_job"]
+    # The job number first: the script makes it before the call that names it.
+    assert fetched["inputs"] == ["Pure", "Object", "Object"] and fetched["bcs_bytes"] > 0
+    # One dependency: the example's last transaction wrote both the AppInstance and the coin.
+    assert fetched["dependencies"] == 1 and fetched["events_digest"]
     assert out["app_instance"] == {"type": f"{pkg}::app_instance::AppInstance", "owner": "Shared"}
     # The reads an app makes around its transactions.
     sui = "0x" + "0" * 63 + "2::sui::SUI"

@@ -89,7 +89,11 @@ const multicalled = await run(multicall);
 const [multicallEvent] = eventsNamed(multicalled, 'MulticallExecutedEvent');
 const results = Multicall.parse(multicallEvent.bcs);
 
-const fetched = await client.getTransaction({ digest: completed.digest, include });
+const fetched = await client.getTransaction({
+  digest: completed.digest,
+  include: { ...include, transaction: true, bcs: true },
+});
+const [firstCommand] = fetched.Transaction.transaction.commands;
 const [app] = (await client.getObjects({ objectIds: [APP_INSTANCE] })).objects;
 const after = await client.getBalance({ owner: address });
 const gas = [completed, multicalled]
@@ -108,6 +112,11 @@ console.log(JSON.stringify({
     signatures: fetched.Transaction.signatures.length,
     effects_status: fetched.Transaction.effects.status.success,
     object_types: Object.values(fetched.Transaction.objectTypes),
+    move_call: [firstCommand.MoveCall.package, firstCommand.MoveCall.function],
+    inputs: fetched.Transaction.transaction.inputs.map((input) => input.$kind),
+    bcs_bytes: fetched.Transaction.bcs.length,
+    dependencies: fetched.Transaction.effects.dependencies.length,
+    events_digest: fetched.Transaction.effects.eventsDigest,
   },
   app_instance: { type: app.type, owner: app.owner.$kind },
   chain: {
