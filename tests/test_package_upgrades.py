@@ -19,6 +19,7 @@ from coordinator._pb.sui.rpc.v2 import move_package_service_pb2 as packages_pb2
 from coordinator.backoff import Backoff
 from coordinator.config import load_settings
 from coordinator.simnet import Simnet, serve
+from coordinator.simnet.faults import Faults
 from coordinator.sui.client import SuiNotFound, connect
 from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.executor import Executor, OperationResult
@@ -232,3 +233,19 @@ async def test_jobs_keep_flowing_when_the_package_is_upgraded_under_the_daemon(
     assert called[0] == original and called[-1] == new
     assert called == sorted(called, key=lambda package: package == new)
     assert f"Move calls now go to version 2, {new}" in caplog.text
+
+
+async def test_a_node_that_cannot_list_versions_leaves_calls_where_they_are(
+    chain: Chain, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="coordinator.sui")
+    chain.sim.faults = Faults(unimplemented=frozenset({"ListPackageVersions"}))
+    original = chain.sim.package_id
+    executor = chain.executor(PackageVersions(original, original, check_secs=1e-9))
+    with trio.fail_after(TIMEOUT):
+        first = await executor.execute(chain.shared, [StartJob(1)])
+        second = await executor.execute(chain.shared, [StartJob(2)])
+    assert [chain.called(o.digest) for o in (first, second)] == [original, original]
+    assert all(o.results[0].applied for o in (first, second))
+    said = f"package {original}: the node cannot list package versions; Move calls go to {original}"
+    assert caplog.text.count(said) == 1  # said once, not at every transaction

@@ -22,7 +22,7 @@ import trio
 
 from coordinator.events.models import normalize_address
 from coordinator.logs import escape
-from coordinator.sui.client import SuiClient, SuiError, SuiUnimplemented
+from coordinator.sui.client import SuiClient, SuiError, SuiNotFound, SuiUnimplemented
 from coordinator.sui.settings import SuiSettings
 
 __all__ = ["PackageVersions"]
@@ -69,14 +69,17 @@ class PackageVersions:
         except SuiError as exc:
             if exc.retryable:
                 raise
-            self._once(
-                exc.code,
-                "the node cannot list the versions of package %s (%s: %s); Move calls go to %s "
-                "(set sui.latest_package_id after an upgrade)",
-                self.original, exc.code, escape(exc.message), self.latest,
+            # Asked again after check_secs: a node may be upgraded, a package published.
+            self._checked_at = trio.current_time()
+            why = (
+                "the node does not know the package" if isinstance(exc, SuiNotFound)
+                else "the node cannot list package versions" if isinstance(exc, SuiUnimplemented)
+                else f"the node refused to list its versions ({exc.code}: {escape(exc.message)})"
             )  # fmt: skip
-            if isinstance(exc, SuiUnimplemented):
-                self._checked_at = trio.current_time()
+            self._once(
+                exc.code, "package %s: %s; Move calls go to %s (sui.latest_package_id pins them)",
+                self.original, why, self.latest,
+            )  # fmt: skip
             return
         self._checked_at = trio.current_time()
         ids = [(normalize_address(storage_id), number) for storage_id, number in versions]

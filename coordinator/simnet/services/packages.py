@@ -45,15 +45,17 @@ def _functions(module: move_package_pb2.Module) -> Iterable[move_package_pb2.Fun
 
 class MovePackageService(Servicer, move_package_service_grpc.MovePackageServiceServicer):
     def _version(self, package_id: str) -> PackageVersion:
+        """The version `package_id` names; refused with a fullnode's words (an
+        unknown package is NOT_FOUND without a message, as sui-rpc-api gives it)."""
         if not package_id:
-            raise invalid("package_id is required")
+            raise invalid("missing package_id")
         try:
             wanted = normalize_address(package_id)
-        except ValueError:
-            raise invalid(f"package_id {package_id!r} is not an address") from None
+        except ValueError as exc:
+            raise invalid(f"invalid package_id: {exc}") from None
         version = self.sim.packages.version_of(wanted)
         if version is None:
-            raise purerpc.NotFoundError(f"package {wanted} not found")
+            raise purerpc.NotFoundError("")
         return version
 
     def _package(self, package_id: str) -> move_package_pb2.Package:
