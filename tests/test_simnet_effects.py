@@ -65,6 +65,11 @@ async def test_effects_name_their_dependencies_and_events(
     assert created is not None and funded is not None
     with trio.fail_after(TIMEOUT):
         async with connect(endpoint, timeout=5) as sui:
+            app_id, job_id = sim.app_instance("app").id, sim.job("app", 1).id
+            before = {
+                object_id: (await sui.get_object(object_id, ("digest", "owner"))).digest
+                for object_id in (app_id, job_id, sim.coins.owned_by(key.address)[0].id)
+            }
             executed = await sui.execute_transaction(
                 *_pair(signed(sim, key, StartJob(1))), read_mask=MASK
             )
@@ -77,6 +82,10 @@ async def test_effects_name_their_dependencies_and_events(
     )
     assert effects.events_digest == read.events.digest != ""
     assert effects == executed.effects  # what executing it answered
+    # Each object it wrote says what it was before: the digest a read gave then.
+    assert {c.object_id: c.input_digest for c in effects.changed_objects} == before
+    app = next(c for c in effects.changed_objects if c.object_id == app_id)
+    assert app.input_owner.version == sim.app_instance("app").initial_shared_version
     # The simulator's own transactions have effects of their own too.
     assert faucet.effects.status.success and faucet.effects.digest
     assert faucet.effects.version == 2 and not faucet.effects.HasField("events_digest")

@@ -119,6 +119,30 @@ def dependencies(sim: Engine, changed: list[effects_pb2.ChangedObject]) -> list[
     return sorted((w for w in writers if w is not None), key=base58.b58decode)
 
 
+# An input object's digest and owner before the transaction, by object id.
+InputStates = dict[str, tuple[str, owner_pb2.Owner | None]]
+
+
+def input_states(sim: Engine, plan: Plan) -> InputStates:
+    """What the effects' changed objects say they were (`input_digest`,
+    `input_owner`): the coins, the AppInstances and the jobs the calls name,
+    taken before the transaction runs."""
+    states: InputStates = {
+        coin.id: (coin.digest, owner_pb2.Owner(kind=owner_pb2.Owner.ADDRESS, address=coin.owner))
+        for coin in plan.coins
+    }
+    for app in plan.apps.values():
+        shared = owner_pb2.Owner(kind=owner_pb2.Owner.SHARED, version=app.initial_shared_version)
+        states[app.id] = (messages.move_object(sim.objects, app).digest, shared)
+    for call in plan.calls:
+        app = plan.apps[call.app_instance.object_id]
+        for sequence in sim.handlers[type(call.operation)].jobs(call.operation):
+            job = app.jobs.get(sequence)
+            if job is not None:
+                states[job.id] = (messages.move_object(sim.objects, job).digest, None)
+    return states
+
+
 def object_changes(
     sim: Engine,
     plan: Plan,
@@ -126,9 +150,11 @@ def object_changes(
     result: Run,
     version: int,
     payer_balance: int,
+    inputs: InputStates,
 ) -> list[effects_pb2.ChangedObject]:
     """The effects' changed objects, as they are (or would be) after the
-    transaction at `version`: the paying coin first."""
+    transaction at `version`: the paying coin first; each existing input's
+    digest and owner from `inputs`."""
     payer, *merged = plan.coins
     coin_type = GAS_COIN_TYPE_LONG
     owner = owner_pb2.Owner(kind=owner_pb2.Owner.ADDRESS, address=payer.owner)
@@ -148,6 +174,12 @@ def object_changes(
         changes.append(
             _changed(job.id, sim.objects.object_type(job), job.object_version, version, None, None)
         )
+    for change in changes:
+        if change.HasField("input_version") and change.object_id in inputs:
+            digest_before, owner_before = inputs[change.object_id]
+            change.input_digest = digest_before
+            if owner_before is not None:
+                change.input_owner.CopyFrom(owner_before)
     return changes
 
 

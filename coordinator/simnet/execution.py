@@ -32,6 +32,7 @@ from coordinator.simnet.effects import (
     effects_of,
     executed_message,
     function_of,
+    input_states,
     object_changes,
 )
 from coordinator.simnet.engine import Engine
@@ -114,10 +115,11 @@ def simulate(
 ) -> transaction_execution_service_pb2.SimulateTransactionResponse:
     """What executing the plan now would do, with nothing committed."""
     apps = _snapshot(plan.apps)
+    inputs = input_states(sim, plan)
     result = run(sim, plan, apps, sim.clock_ms())
     version = sim.next_version
     balance = sum(coin.balance for coin in plan.coins) - result.charged
-    changes = object_changes(sim, plan, apps, result, version, balance)
+    changes = object_changes(sim, plan, apps, result, version, balance, inputs)
     effects = effects_of(sim, plan, result, version, changes)
     function = function_of(sim, plan)
     called = function.split("::", 1)[0]
@@ -143,6 +145,7 @@ def execute(
     events queued for the next checkpoint. The answer (kept to give again)
     carries the `signatures` it was sent with."""
     now = sim.clock_ms()
+    inputs = input_states(sim, plan)
     result = run(sim, plan, _snapshot(plan.apps), now)
     children = {app_id: tables.snapshot(app) for app_id, app in plan.apps.items()}
     if result.success:
@@ -150,7 +153,7 @@ def execute(
     version = sim.next_version
     payer, *merged = plan.coins
     balance = sum(coin.balance for coin in plan.coins) - result.charged
-    changes = object_changes(sim, plan, plan.apps, result, version, balance)
+    changes = object_changes(sim, plan, plan.apps, result, version, balance, inputs)
     payer.balance, payer.version = balance, version
     for coin in merged:
         sim.coins.delete(coin.id)
