@@ -26,7 +26,7 @@ from coordinator.sui.transactions import (
 from tests.support import SUI, job_chain
 
 TIMEOUT = 20
-MASK = ("digest", "effects", "events")
+MASK = ("digest", "effects", "events", "checkpoint")
 
 
 @pytest.fixture
@@ -75,6 +75,9 @@ async def test_effects_name_their_dependencies_and_events(
             )
             read = await sui.get_transaction(executed.digest, MASK)
             faucet = await sui.get_transaction(funded.digest, MASK)
+            sealed = await sui.get_checkpoint(
+                read.checkpoint, ("transactions.digest", "transactions.effects")
+            )
     effects = read.effects
     assert effects.status.success and effects.digest
     assert list(effects.dependencies) == sorted(
@@ -86,6 +89,8 @@ async def test_effects_name_their_dependencies_and_events(
     assert {c.object_id: c.input_digest for c in effects.changed_objects} == before
     app = next(c for c in effects.changed_objects if c.object_id == app_id)
     assert app.input_owner.version == sim.app_instance("app").initial_shared_version
+    # A checkpoint's transactions carry the same effects.
+    assert [t.effects for t in sealed.transactions if t.digest == read.digest] == [effects]
     # The simulator's own transactions have effects of their own too.
     assert faucet.effects.status.success and faucet.effects.digest
     assert faucet.effects.version == 2 and not faucet.effects.HasField("events_digest")
