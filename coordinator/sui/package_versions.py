@@ -85,12 +85,13 @@ class PackageVersions:
         ids = [(normalize_address(storage_id), number) for storage_id, number in versions]
         if not ids:
             return
-        if ids[0][0] != self.original:
+        if ids[0][0] != self.original:  # its events are never seen: an error
             self._once(
                 "not-original",
                 "sui.package_id %s is version %d of package %s: events carry the original id, "
                 "so set sui.package_id = %s",
                 self.original, dict(ids).get(self.original, 0), ids[0][0], ids[0][0],
+                level=logging.ERROR,
             )  # fmt: skip
         latest, number = ids[-1]
         if latest != self.latest:
@@ -100,7 +101,7 @@ class PackageVersions:
             )  # fmt: skip
         self.latest, self.version = latest, number
 
-    def _once(self, key: str, message: str, *args: object) -> None:
+    def _once(self, key: str, message: str, *args: object, level: int = logging.WARNING) -> None:
         if key not in self._warned:
             self._warned.add(key)
-            log.warning(message, *args)
+            log.log(level, message, *args)
