@@ -173,3 +173,19 @@ async def test_failures_reach_the_sdk_as_a_fullnode_gives_them(chain: Chain, sdk
     generic = out["typeArguments"]
     assert generic["name"] == "SimulationError"
     assert generic["message"].endswith("TypeArityMismatch in command 0")
+
+
+async def test_the_sdk_calls_an_upgraded_package_and_reads_the_original_types(
+    chain: Chain, sdk: Path
+) -> None:
+    original = chain.sim.package_id
+    latest = chain.sim.upgrade_package().storage_id
+    chain.sim.seal()
+    out = await chain.run(sdk, "upgraded.mjs", LATEST=latest, PENDING="1")
+    assert out["success"] is True and chain.app.jobs[1].status.kind == "running"
+    # The new version's function takes the AppInstance of the original id.
+    assert out["first_parameter"] == f"{original}::app_instance::AppInstance"
+    # Events name the version called; their types, and the objects', the original.
+    assert out["events"] and {package for package, _ in out["events"]} == {latest}
+    assert all(event_type.startswith(f"{original}::") for _, event_type in out["events"])
+    assert f"{original}::jobs::Job" in out["object_types"]
