@@ -63,18 +63,20 @@ _VSOCK_U32 = 0xFFFF_FFFF  # VMADDR_CID_ANY / VMADDR_PORT_ANY: not an address
 
 
 class EnclaveSettings(Section):
-    """TEE: the TCP-to-vsock forwarder to the parent's vsock-proxy (README, Nitro Enclave)."""
+    """`[enclave]`: the TCP-to-vsock forwarder to the parent's vsock-proxy, in a
+    Nitro Enclave (docs/enclave-image.md)."""
 
-    # "CID:PORT" of the parent's vsock-proxy (CID 3 is the parent instance);
-    # None: no forwarder.
     vsock_proxy: str | None = None
-    # The local TCP address the forwarder serves; the fullnode's host name maps
-    # to it (the entrypoint writes /etc/hosts), so sui.rpc_url keeps that name.
+    """`"CID:PORT"` of the parent's `vsock-proxy` (CID 3 is the parent instance); when set, the
+    `forwarder` child runs (docs/enclave-image.md)."""
     listen: str = "127.0.0.1:443"
+    """Loopback address the forwarder listens on; its port must be the port of `sui.rpc_url`."""
     max_connections: int = Field(default=64, ge=1, le=4096)
+    """Forwarded connections at once (more wait in the listen backlog)."""
     connect_timeout_secs: float = Field(default=10.0, gt=0, le=600)
-    # A connection with no bytes either way for this long is closed.
+    """Deadline of each vsock connect."""
     idle_timeout_secs: float = Field(default=600.0, gt=0, le=24 * 3600)
+    """A forwarded connection with no bytes either way this long is closed."""
 
     @field_validator("vsock_proxy", mode="before")
     @classmethod

@@ -162,7 +162,7 @@ async def prometheus_ready(prometheus: Prometheus, within: float = 30) -> None:
 # --- the dashboard -------------------------------------------------------------------
 
 DASHBOARD = ROOT / "config" / "grafana-dashboard.json"
-# Panels for what the on-chain claim and settlement work will export (README, Monitoring).
+# Panels for what the on-chain claim and settlement work will export (docs/metrics.md).
 RESERVED = {"claims_total", "transactions_total", "gas_spent_mist_total", "outbox_operations",
             "outbox_oldest_age_seconds"}
 SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"),
