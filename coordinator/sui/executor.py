@@ -10,6 +10,9 @@ One `execute` call turns operations on one AppInstance into one transaction:
    and the events: each operation either took effect (its Job*Event, or `true` in
    the MulticallExecutedEvent) or did not (an OperationFailedEvent, `false`).
 
+The Move calls name the package's latest version (`package_versions`); the
+events an outcome is read from are typed with its original id (`package`).
+
 Retries. A broken connection or an overloaded node (retryable `SuiError`) after
 the transaction was sent is retried with the *same* signed bytes: Sui executes a
 transaction once, so resending cannot apply it twice. An owned object that moved
