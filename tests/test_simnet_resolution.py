@@ -178,10 +178,13 @@ async def test_objects_balances_and_epoch(served: tuple[Simnet, str, SuiKey]) ->
 async def test_move_package_service(served: tuple[Simnet, str, SuiKey]) -> None:
     sim, target, _ = served
 
-    def reads(client: Client) -> tuple[object, object, grpc.StatusCode]:
+    def reads(client: Client) -> tuple[object, object, object, grpc.StatusCode]:
         packages = move_package_service_pb2
         datatype = client.unary(f"{PACKAGES}/GetDatatype", packages.GetDatatypeRequest(
             package_id=sim.package_id, module_name="jobs", name="Job"
+        ), packages.GetDatatypeResponse)  # fmt: skip
+        status = client.unary(f"{PACKAGES}/GetDatatype", packages.GetDatatypeRequest(
+            package_id=sim.package_id, module_name="jobs", name="JobStatus"
         ), packages.GetDatatypeResponse)  # fmt: skip
         function = client.unary(f"{PACKAGES}/GetFunction", packages.GetFunctionRequest(
             package_id=sim.package_id, module_name="app_instance", name="create_app_job"
@@ -190,14 +193,24 @@ async def test_move_package_service(served: tuple[Simnet, str, SuiKey]) -> None:
             client.unary(f"{PACKAGES}/GetPackage", move_package_service_pb2.GetPackageRequest(
                 package_id="0x99"
             ), move_package_service_pb2.GetPackageResponse)  # fmt: skip
-        return datatype, function, caught.value.code()
+        return datatype, status, function, caught.value.code()
 
-    datatype, function, code = await in_thread(target, reads)
+    datatype, status, function, code = await in_thread(target, reads)
     job = datatype.datatype  # type: ignore[attr-defined]
     assert job.type_name == f"{sim.package_id}::jobs::Job"
     assert list(job.abilities) == [move_package_pb2.KEY, move_package_pb2.STORE]
-    params = function.function.parameters  # type: ignore[attr-defined]
     Body = move_package_pb2.OpenSignatureBody
+    # Its fields as the Move source declares them: sequences is Option<vector<u64>>.
+    sequences = job.fields[10]
+    assert (sequences.name, sequences.position) == ("sequences", 10)
+    vector = sequences.type.type_parameter_instantiation[0]
+    assert (vector.type, vector.type_parameter_instantiation[0].type) == (Body.VECTOR, Body.U64)
+    # JobStatus, an enum: Pending, Running, Failed(String).
+    variants = status.datatype.variants  # type: ignore[attr-defined]
+    assert [(v.name, [f.name for f in v.fields]) for v in variants] == [
+        ("Pending", []), ("Running", []), ("Failed", ["pos0"])
+    ]
+    params = function.function.parameters  # type: ignore[attr-defined]
     # AppInstance, method_name, description: Option<String>, ..., Clock, TxContext.
     assert len(params) == 1 + 10 + 2
     assert params[1].body.type_name == "0x" + "0" * 63 + "1::string::String"

@@ -110,6 +110,12 @@ async def test_the_sdk_builds_signs_executes_and_waits_for_job_calls(
     assert {f"{pkg}::app_instance::AppInstance", f"{pkg}::jobs::Job"} <= set(
         fetched["object_types"]
     )
+    # The transaction itself as the SDK parses it, and the effects' links.
+    assert fetched["move_call"] == [pkg, "complete_app_job"]
+    # The job number first: the script makes it before the call that names it.
+    assert fetched["inputs"] == ["Pure", "Object", "Object"] and fetched["bcs_bytes"] > 0
+    # One dependency: the example's last transaction wrote both the AppInstance and the coin.
+    assert fetched["dependencies"] == 1 and fetched["events_digest"]
     assert out["app_instance"] == {"type": f"{pkg}::app_instance::AppInstance", "owner": "Shared"}
     # The reads an app makes around its transactions.
     sui = "0x" + "0" * 63 + "2::sui::SUI"
@@ -123,6 +129,14 @@ async def test_the_sdk_builds_signs_executes_and_waits_for_job_calls(
                        ["mutable", "datatype"]],
         "returns": ["bool"],
     }
+    # A Job's fields, in the order the Move source declares them.
+    job_type = out["job_datatype"]
+    assert job_type["defining_id"] == pkg
+    fields = dict(job_type["fields"])
+    assert list(fields)[:3] == ["id", "job_sequence", "description"]
+    assert list(fields)[-2:] == ["created_at", "updated_at"] and len(fields) == 20
+    assert fields["status"] == f"{pkg}::jobs::JobStatus"
+    assert fields["id"] == "0x" + "0" * 63 + "2::object::UID"
     # Gas as the balance changes say, and as the coins hold.
     after = chain.sim.coins.balance(chain.key.address)
     assert out["balance_before"] == str(balance)
@@ -155,3 +169,23 @@ async def test_failures_reach_the_sdk_as_a_fullnode_gives_them(chain: Chain, sdk
     assert "is not available for consumption, current version: 0x" in stale["message"]
     gas = out["insufficientGas"]
     assert gas["name"] == "SimulationError" and gas["message"].endswith("InsufficientGas")
+    # A non-generic function given a type argument fails in execution, not as bad input.
+    generic = out["typeArguments"]
+    assert generic["name"] == "SimulationError"
+    assert generic["message"].endswith("TypeArityMismatch in command 0")
+
+
+async def test_the_sdk_calls_an_upgraded_package_and_reads_the_original_types(
+    chain: Chain, sdk: Path
+) -> None:
+    original = chain.sim.package_id
+    latest = chain.sim.upgrade_package().storage_id
+    chain.sim.seal()
+    out = await chain.run(sdk, "upgraded.mjs", LATEST=latest, PENDING="1")
+    assert out["success"] is True and chain.app.jobs[1].status.kind == "running"
+    # The new version's function takes the AppInstance of the original id.
+    assert out["first_parameter"] == f"{original}::app_instance::AppInstance"
+    # Events name the version called; their types, and the objects', the original.
+    assert out["events"] and {package for package, _ in out["events"]} == {latest}
+    assert all(event_type.startswith(f"{original}::") for _, event_type in out["events"])
+    assert f"{original}::jobs::Job" in out["object_types"]

@@ -42,6 +42,7 @@ from coordinator.store import Ledger, Store
 from coordinator.sui.executor import Executor
 from coordinator.sui.keys import SuiKey
 from coordinator.sui.objects import Connect
+from coordinator.sui.package_versions import PackageVersions
 from coordinator.sui.settings import SuiSettings
 
 __all__ = ["NO_KEY_WARNING", "SETTLE_GRACE_SECS", "Settler", "open_settler"]
@@ -66,7 +67,8 @@ def open_settler(
     if key is None:
         log.warning("%s", NO_KEY_WARNING)
         return None
-    executor = Executor(key, connect, sui.package_id, sui.gas_budget)
+    executor = Executor(key, connect, sui.package_id, sui.gas_budget,
+                        versions=PackageVersions.of(sui))
     return Settler(store, book, executor, connect, settle)
 
 

@@ -6,6 +6,7 @@
     python -m coordinator.simnet add-method --target ... --developer D --agent A --method M \\
         --docker-image IMAGE [--default]
     python -m coordinator.simnet fund --target ... --address 0x.. --amount 10000000000
+    python -m coordinator.simnet upgrade-package --target ...
     python -m coordinator.simnet set-faults --target ... --drop-stream-after 37
     python -m coordinator.simnet stats --target ...
 
@@ -117,6 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     fund.add_argument("--address", type=_package, required=True, help="0x-hex address")
     fund.add_argument("--amount", type=_mist, required=True, help="MIST (1 SUI = 10^9 MIST)")
 
+    command("upgrade-package", "publish the package's next version in a running simulator")
+
     faults = command("set-faults", "replace the faults of a running simulator (unset = off)")
     faults.add_argument("--drop-stream-after", type=int, default=0, metavar="FRAMES")
     faults.add_argument("--stall-stream-after", type=int, default=0, metavar="FRAMES")
@@ -190,6 +193,12 @@ async def _admin(args: argparse.Namespace) -> str:
                 return (
                     f"coin {funded.coin_id} of {args.amount} MIST for {args.address} "
                     f"in checkpoint {funded.checkpoint}; balance {funded.balance} MIST"
+                )
+            if args.command == "upgrade-package":
+                upgraded = await stub.UpgradePackage(simnet_pb2.UpgradePackageRequest())
+                return (
+                    f"package {upgraded.original_id} upgraded to version {upgraded.version}: "
+                    f"{upgraded.package_id} in checkpoint {upgraded.checkpoint}"
                 )
             if args.command == "set-faults":
                 await stub.SetFaults(_request(

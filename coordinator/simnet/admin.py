@@ -1,7 +1,8 @@
 """`silvana.simnet.v1.SimnetAdmin`: drive a running simulator from outside.
 
 Served next to the Sui services on the simulator's listener; the
-`create-job`, `add-method`, `fund`, `set-faults` and `stats` subcommands of
+`create-job`, `add-method`, `fund`, `upgrade-package`, `set-faults` and
+`stats` subcommands of
 `python -m coordinator.simnet` are its clients.
 """
 
@@ -149,3 +150,15 @@ class AdminService(simnet_grpc.SimnetAdminServicer):
             transaction_digest=tx.digest,
             checkpoint=checkpoint,
         )
+
+    async def UpgradePackage(
+        self, input_message: simnet_pb2.UpgradePackageRequest
+    ) -> simnet_pb2.UpgradePackageResponse:
+        version = self.sim.upgrade_package()
+        tx = self.sim.last_tx
+        assert tx is not None
+        checkpoint = await self.sim.settle(tx)
+        return simnet_pb2.UpgradePackageResponse(
+            package_id=version.storage_id, version=version.version,
+            original_id=self.sim.package_id, transaction_digest=tx.digest, checkpoint=checkpoint,
+        )  # fmt: skip

@@ -98,7 +98,7 @@ def prepare(sim: Engine, tx: TransactionData, tx_bytes: bytes) -> Plan:
     calls: list[DecodedCall] = []
     bad: tuple[int, ExecutionErrorKind, str] | None = None
     for index, command in enumerate(tx.kind.commands):
-        if command.package != sim.package_id:
+        if sim.packages.version_of(command.package) is None:
             raise input_error(f"Dependent package not found on-chain: {command.package}")
         try:
             calls.append(decode_operation(tx, index))
@@ -110,6 +110,10 @@ def prepare(sim: Engine, tx: TransactionData, tx_bytes: bytes) -> Plan:
                 else effects_pb2.ExecutionError.COMMAND_ARGUMENT_ERROR
             )
             bad = (index, kind, str(exc))
+            break
+        if command.type_arguments:  # none of the package's functions is generic
+            kind = effects_pb2.ExecutionError.TYPE_ARITY_MISMATCH
+            bad = (index, kind, f"TypeArityMismatch in command {index}")
             break
     return Plan(tx, tx_bytes, transaction_digest(tx_bytes), coins, apps, calls, bad)
 

@@ -6,26 +6,26 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+import base58
+
 from coordinator._pb.sui.rpc.v2 import (
     balance_change_pb2,
     effects_pb2,
     executed_transaction_pb2,
     owner_pb2,
 )
-from coordinator.events.models import BcsEvent
+from coordinator.events.models import BcsEvent, normalize_address
 from coordinator.simnet import messages, structured
 from coordinator.simnet.chain import TxRecord, digest
 from coordinator.simnet.checks import Plan
 from coordinator.simnet.coins import GAS_COIN_TYPE_LONG, SUI_COIN_TYPE_LONG, GasCoin
 from coordinator.simnet.engine import Engine
 from coordinator.simnet.gas import REBATE_PERCENT
-from coordinator.simnet.handlers import MoveAbort
+from coordinator.simnet.handlers import OURS, MoveAbort
 from coordinator.simnet.move_object import MoveObject
 from coordinator.simnet.objects import AppInstance, Job
 
 ExecutionErrorKind = effects_pb2.ExecutionError.ExecutionErrorKind
-# The Sui framework, whose modules (vec_map, ...) are where our aborts happen.
-FRAMEWORK = "0x" + "0" * 63 + "2"
 
 
 @dataclass
@@ -84,7 +84,10 @@ def effects_of(
     if result.abort is not None:
         status.error.abort.abort_code = result.abort.code
         location = status.error.abort.location
-        location.package, location.module = FRAMEWORK, result.abort.module
+        # The module's runtime id: the original id for our package's modules.
+        address = result.abort.address
+        location.package = sim.package_id if address == OURS else normalize_address(address)
+        location.module = result.abort.module
         location.function_name = result.abort.function
     rebated = result.storage_rebate * 100 // REBATE_PERCENT if result.storage_rebate else 0
     return effects_pb2.TransactionEffects(
@@ -100,9 +103,44 @@ def effects_of(
         ),
         transaction_digest=plan.digest,
         gas_object=changed[0],
+        dependencies=dependencies(sim, changed),
         lamport_version=version,
         changed_objects=changed,
     )
+
+
+def dependencies(sim: Engine, changed: list[effects_pb2.ChangedObject]) -> list[str]:
+    """The transactions that last wrote the objects this one read, as Sui lists
+    them (each once, ordered by digest bytes)."""
+    writers = {
+        sim.objects.written_by(change.input_version)
+        for change in changed if change.HasField("input_version")
+    }  # fmt: skip
+    return sorted((w for w in writers if w is not None), key=base58.b58decode)
+
+
+# An input object's digest and owner before the transaction, by object id.
+InputStates = dict[str, tuple[str, owner_pb2.Owner | None]]
+
+
+def input_states(sim: Engine, plan: Plan) -> InputStates:
+    """What the effects' changed objects say they were (`input_digest`,
+    `input_owner`): the coins, the AppInstances and the jobs the calls name,
+    taken before the transaction runs."""
+    states: InputStates = {
+        coin.id: (coin.digest, owner_pb2.Owner(kind=owner_pb2.Owner.ADDRESS, address=coin.owner))
+        for coin in plan.coins
+    }
+    for app in plan.apps.values():
+        shared = owner_pb2.Owner(kind=owner_pb2.Owner.SHARED, version=app.initial_shared_version)
+        states[app.id] = (messages.move_object(sim.objects, app).digest, shared)
+    for call in plan.calls:
+        app = plan.apps[call.app_instance.object_id]
+        for sequence in sim.handlers[type(call.operation)].jobs(call.operation):
+            job = app.jobs.get(sequence)
+            if job is not None:
+                states[job.id] = (messages.move_object(sim.objects, job).digest, None)
+    return states
 
 
 def object_changes(
@@ -112,9 +150,11 @@ def object_changes(
     result: Run,
     version: int,
     payer_balance: int,
+    inputs: InputStates,
 ) -> list[effects_pb2.ChangedObject]:
     """The effects' changed objects, as they are (or would be) after the
-    transaction at `version`: the paying coin first."""
+    transaction at `version`: the paying coin first; each existing input's
+    digest and owner from `inputs`."""
     payer, *merged = plan.coins
     coin_type = GAS_COIN_TYPE_LONG
     owner = owner_pb2.Owner(kind=owner_pb2.Owner.ADDRESS, address=payer.owner)
@@ -134,6 +174,12 @@ def object_changes(
         changes.append(
             _changed(job.id, sim.objects.object_type(job), job.object_version, version, None, None)
         )
+    for change in changes:
+        if change.HasField("input_version") and change.object_id in inputs:
+            digest_before, owner_before = inputs[change.object_id]
+            change.input_digest = digest_before
+            if owner_before is not None:
+                change.input_owner.CopyFrom(owner_before)
     return changes
 
 
@@ -150,8 +196,10 @@ def _written(
 def function_of(sim: Engine, plan: Plan) -> str:
     commands = plan.tx.kind.commands
     first = commands[0] if commands else None
-    name = f"{first.module}::{first.function}" if first else "app_instance::none"
-    return f"{sim.package_id}::{name}"
+    if first is None:
+        return f"{sim.package_id}::app_instance::none"
+    # The version called (an upgraded package's calls name its new id).
+    return f"{first.package}::{first.module}::{first.function}"
 
 
 def executed_message(
@@ -160,6 +208,8 @@ def executed_message(
     message = messages.transaction(tx)
     message.transaction.CopyFrom(structured.message(plan.tx, plan.tx_bytes))
     message.effects.CopyFrom(effects)
+    if tx.events:  # Sui's effects name the events' digest when there are any
+        message.effects.events_digest = tx.events_digest
     charged = effects.gas_used.computation_cost + effects.gas_used.storage_cost
     charged -= effects.gas_used.storage_rebate
     if charged:

@@ -36,6 +36,7 @@ from coordinator.simnet.handlers import Handlers
 from coordinator.simnet.move_object import MoveObject
 from coordinator.simnet.objects import AppInstance, Ids, ObjectStore
 from coordinator.simnet.schedule import Schedule
+from coordinator.simnet.upgrades import PackageHistory, PackageVersion
 
 DEFAULT_PACKAGE_ID = normalize_address("0x5117a7a")
 EventModule = Literal["entry", "type"]
@@ -71,7 +72,10 @@ class Engine(Schedule):
             raise ValueError("retain_checkpoints must be >= 1")
         if reference_gas_price < 1:
             raise ValueError("reference_gas_price must be >= 1 MIST")
+        # The original id: every type and event of the package keeps it.
         self.package_id = normalize_address(package_id)
+        # Its versions; a signed transaction may call any (`upgrades`).
+        self.packages = PackageHistory(self.package_id)
         # The package version imitated: its job events, rules and objects.
         self.layout: Layout = layout
         self.event_module: EventModule = event_module
@@ -126,10 +130,15 @@ class Engine(Schedule):
         self.objects.add(obj)
         self.touch(*holders, obj)
 
-    def _record(self, event: BcsEvent, entry_module: str, sender: str | None = None) -> EventRecord:
+    def _record(
+        self, event: BcsEvent, entry_module: str, sender: str | None = None,
+        called: str | None = None,
+    ) -> EventRecord:
+        """`called`: the package version the transaction called (Event.package_id
+        names it; the event's type keeps the original id)."""
         type_module = _TYPE_MODULE[type(event)]
         return EventRecord(
-            package_id=self.package_id,
+            package_id=called or self.package_id,
             module=entry_module if self.event_module == "entry" else type_module,
             sender=sender or self.sender,
             event_type=f"{self.package_id}::{type_module}::{type(event).__name__}",
@@ -161,17 +170,21 @@ class Engine(Schedule):
         Lamport version: above any version an input has)."""
         return self._lamport
 
-    def event_record(self, event: BcsEvent, sender: str) -> EventRecord:
-        """An event of an `app_instance::*` call sent by `sender`."""
-        return self._record(event, "app_instance", sender)
+    def event_record(
+        self, event: BcsEvent, sender: str, called: str | None = None
+    ) -> EventRecord:
+        """An event of an `app_instance::*` call of package version `called`
+        (the original by default) sent by `sender`."""
+        return self._record(event, "app_instance", sender, called)
 
     def submit_transaction(
         self, function: str, events: Sequence[BcsEvent], *, sender: str, tx_digest: str
     ) -> TxRecord:
         """Queue a signed transaction (its objects already written at
         `next_version`) with its events for the next checkpoint."""
+        called = function.split("::", 1)[0]
         tx = self.chain.submit(
-            sender, function, [self.event_record(e, sender) for e in events], tx_digest
+            sender, function, [self.event_record(e, sender, called) for e in events], tx_digest
         )
         return self._land(tx)
 
@@ -187,10 +200,15 @@ class Engine(Schedule):
         """A new SUI coin of `amount` MIST for `address`, as a faucet's transfer
         (a transaction without events); ValueError for a bad amount or address."""
         coin = self.coins.mint(normalize_address(address), amount, self._lamport)
-        tx = self.chain.submit(self.sender, "0x2::pay::split_and_transfer", [])
-        self._lamport += 1
-        self.last_tx = tx
+        self._land(self.chain.submit(self.sender, "0x2::pay::split_and_transfer", []))
         return coin
+
+    def upgrade_package(self) -> PackageVersion:
+        """Publish the package's next version (`0x2::package::commit_upgrade`, a
+        transaction without events, as Sui's upgrade emits none)."""
+        version = self.packages.upgrade()
+        self._land(self.chain.submit(self.sender, "0x2::package::commit_upgrade", []))
+        return version
 
     def emit_raw(
         self,

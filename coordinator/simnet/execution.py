@@ -32,6 +32,7 @@ from coordinator.simnet.effects import (
     effects_of,
     executed_message,
     function_of,
+    input_states,
     object_changes,
 )
 from coordinator.simnet.engine import Engine
@@ -114,15 +115,18 @@ def simulate(
 ) -> transaction_execution_service_pb2.SimulateTransactionResponse:
     """What executing the plan now would do, with nothing committed."""
     apps = _snapshot(plan.apps)
+    inputs = input_states(sim, plan)
     result = run(sim, plan, apps, sim.clock_ms())
     version = sim.next_version
     balance = sum(coin.balance for coin in plan.coins) - result.charged
-    changes = object_changes(sim, plan, apps, result, version, balance)
+    changes = object_changes(sim, plan, apps, result, version, balance, inputs)
     effects = effects_of(sim, plan, result, version, changes)
-    records = tuple(sim.event_record(event, plan.tx.sender) for event in result.events)
+    function = function_of(sim, plan)
+    called = function.split("::", 1)[0]
+    records = tuple(sim.event_record(event, plan.tx.sender, called) for event in result.events)
     contents = [part for e in records for part in (e.event_type, e.contents)]
     tx = TxRecord(
-        plan.digest, plan.tx.sender, function_of(sim, plan), records, digest(b"events", *contents)
+        plan.digest, plan.tx.sender, function, records, digest(b"events", *contents)
     )
     response = transaction_execution_service_pb2.SimulateTransactionResponse(
         transaction=executed_message(plan, tx, effects)
@@ -141,6 +145,7 @@ def execute(
     events queued for the next checkpoint. The answer (kept to give again)
     carries the `signatures` it was sent with."""
     now = sim.clock_ms()
+    inputs = input_states(sim, plan)
     result = run(sim, plan, _snapshot(plan.apps), now)
     children = {app_id: tables.snapshot(app) for app_id, app in plan.apps.items()}
     if result.success:
@@ -148,7 +153,7 @@ def execute(
     version = sim.next_version
     payer, *merged = plan.coins
     balance = sum(coin.balance for coin in plan.coins) - result.charged
-    changes = object_changes(sim, plan, plan.apps, result, version, balance)
+    changes = object_changes(sim, plan, plan.apps, result, version, balance, inputs)
     payer.balance, payer.version = balance, version
     for coin in merged:
         sim.coins.delete(coin.id)

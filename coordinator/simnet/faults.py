@@ -45,6 +45,7 @@ SUI_METHODS = frozenset(
         "GetPackage",
         "GetDatatype",
         "GetFunction",
+        "ListPackageVersions",
     }
 )
 

@@ -261,7 +261,12 @@ class ObjectStore:
 
     def previous_transaction(self, obj: MoveObject) -> str | None:
         """The digest of the transaction that last wrote `obj` (Object.previous_transaction)."""
-        return self._writers.get(obj.object_version)
+        return self.written_by(obj.object_version)
+
+    def written_by(self, version: int) -> str | None:
+        """The digest of the transaction that wrote objects at `version` (any
+        object: coins share the Lamport versions)."""
+        return self._writers.get(version)
 
     def add(self, obj: MoveObject) -> None:
         self._objects[obj.id] = obj

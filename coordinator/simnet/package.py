@@ -16,12 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from coordinator._pb.sui.rpc.v2 import move_package_pb2
+from coordinator.simnet.package_types import datatypes
 from coordinator.sui.calls import app_instance, jobs
 from coordinator.sui.calls.base import APP_INSTANCE_MODULE, MoveFunction
 
 Body = move_package_pb2.OpenSignatureBody
 Signature = move_package_pb2.OpenSignature
-Datatype = move_package_pb2.DatatypeDescriptor
 
 _PRIMITIVES = {
     "address": Body.ADDRESS, "bool": Body.BOOL, "u8": Body.U8, "u16": Body.U16,
@@ -72,30 +72,35 @@ def _function(
     )
 
 
-def _datatype(package_id: str, module: str, name: str, *abilities: Any) -> Datatype:
-    return Datatype(
-        type_name=f"{package_id}::{module}::{name}", defining_id=package_id, module=module,
-        name=name, abilities=list(abilities), kind=Datatype.STRUCT,
-    )  # fmt: skip
-
-
-def package(package_id: str) -> move_package_pb2.Package:
-    """The package at `package_id`: its job calls return whether they applied."""
-    functions = [_function(package_id, f, returns=True) for f in jobs.FUNCTIONS]
-    functions += [_function(package_id, f, returns=False) for f in app_instance.FUNCTIONS]
+def package(
+    original_id: str, storage_id: str | None = None, version: int = 1
+) -> move_package_pb2.Package:
+    """Version `version` of the package (its id `storage_id`, the original's by
+    default): its job calls return whether they applied. Every type keeps the
+    original id (no version added one), as do the types its functions take."""
+    functions = [_function(original_id, f, returns=True) for f in jobs.FUNCTIONS]
+    functions += [_function(original_id, f, returns=False) for f in app_instance.FUNCTIONS]
     functions.sort(key=lambda function: function.name)
-    key, store = move_package_pb2.KEY, move_package_pb2.STORE
+    modules = [
+        move_package_pb2.Module(
+            name=APP_INSTANCE_MODULE,
+            datatypes=datatypes(original_id, APP_INSTANCE_MODULE),
+            functions=functions,
+        ),
+        move_package_pb2.Module(name=JOBS_MODULE, datatypes=datatypes(original_id, JOBS_MODULE)),
+    ]
     return move_package_pb2.Package(
-        storage_id=package_id, original_id=package_id, version=1,
-        modules=[
-            move_package_pb2.Module(
-                name=APP_INSTANCE_MODULE,
-                datatypes=[_datatype(package_id, APP_INSTANCE_MODULE, "AppInstance", key)],
-                functions=functions,
-            ),
-            move_package_pb2.Module(
-                name=JOBS_MODULE,
-                datatypes=[_datatype(package_id, JOBS_MODULE, "Job", key, store)],
-            ),
+        storage_id=storage_id or original_id, original_id=original_id, version=version,
+        modules=modules,
+        type_origins=[
+            move_package_pb2.TypeOrigin(
+                module_name=module.name, datatype_name=datatype.name, package_id=original_id
+            )
+            for module in modules for datatype in module.datatypes
+        ],
+        # Its dependencies, the Move standard library and the Sui framework.
+        linkage=[
+            move_package_pb2.Linkage(original_id=dep, upgraded_id=dep, upgraded_version=1)
+            for dep in (_STD, _FRAMEWORK)
         ],
     )  # fmt: skip

@@ -25,6 +25,7 @@ from coordinator.simnet.checks import input_error
 from coordinator.simnet.engine import Engine
 from coordinator.sui import codec
 from coordinator.sui.signing import transaction_digest
+from coordinator.sui.type_tags import parse_type_tag
 
 Input = input_pb2.Input
 Expiration = transaction_pb2.TransactionExpiration
@@ -99,11 +100,13 @@ def _command(given: transaction_pb2.Command) -> codec.MoveCall:
     if not given.HasField("move_call"):
         raise input_error("the simulator runs Move calls only")
     call = given.move_call
-    if call.type_arguments:
-        raise input_error(f"{call.module}::{call.function} takes no type arguments")
+    try:
+        type_arguments = tuple(parse_type_tag(text) for text in call.type_arguments)
+    except ValueError as exc:
+        raise input_error(f"{call.module}::{call.function}: {exc}") from None
     return codec.MoveCall(
         _address(call.package, "package"), call.module, call.function,
-        tuple(_argument(argument) for argument in call.arguments),
+        tuple(_argument(argument) for argument in call.arguments), type_arguments,
     )  # fmt: skip
 
 
@@ -190,6 +193,7 @@ def message(tx: codec.TransactionData, tx_bytes: bytes) -> transaction_pb2.Trans
             transaction_pb2.MoveCall(
                 package=call.package, module=call.module, function=call.function,
                 arguments=[_argument_message(arg) for arg in call.arguments],
+                type_arguments=call.type_arguments,
             )
         )  # fmt: skip
     if tx.expiration_epoch is None:

@@ -1,11 +1,12 @@
 """Sui `TransactionData` and its BCS, byte for byte as Mysten's SDK writes it.
 
 Only the part of Sui's transaction language the coordinator uses is modelled:
-programmable transactions of Move calls without type arguments, pure and object
-inputs, no expiration or an epoch one. Anything else decodes to a `BcsError`
-naming what is not supported, which a node answers as a rejected transaction.
-What the Move calls mean is not known here: `coordinator.sui.calls` builds and
-reads them; `coordinator.sui.signing` signs the bytes.
+programmable transactions of Move calls (type arguments read and written, see
+`type_tags`), pure and object inputs, no expiration or an epoch one. Anything
+else decodes to a `BcsError` naming what is not supported, which a node
+answers as a rejected transaction. What the Move calls mean is not known
+here: `coordinator.sui.calls` builds and reads them; `coordinator.sui.signing`
+signs the bytes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Literal
 import base58
 
 from coordinator.events.bcs import U32_MAX, BcsError, Codec, Reader, Writer
+from coordinator.sui.type_tags import read_type_tag, write_type_tag
 
 DIGEST_LENGTH = 32
 
@@ -67,12 +69,14 @@ class Argument:
 
 @dataclass(frozen=True)
 class MoveCall:
-    """`package::module::function(arguments)`; no type arguments (none of ours has any)."""
+    """`package::module::function<type_arguments>(arguments)`; the type
+    arguments as canonical text (`type_tags`): none of ours takes any."""
 
     package: str
     module: str
     function: str
     arguments: tuple[Argument, ...]
+    type_arguments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -216,11 +220,10 @@ def _read_move_call(reader: Reader) -> MoveCall:
     _supported(reader, "Command", 1)
     package, module, function = reader.address(), reader.string(), reader.string()
     with reader.scope(".type_arguments"):
-        if reader.length():
-            raise reader.error("type arguments are not supported")
+        type_arguments = tuple(reader.vector(read_type_tag))
     with reader.scope(".arguments"):
         arguments = tuple(reader.vector(_read_argument))
-    return MoveCall(package, module, function, arguments)
+    return MoveCall(package, module, function, arguments, type_arguments)
 
 
 def _write_move_call(writer: Writer, call: MoveCall) -> None:
@@ -228,7 +231,7 @@ def _write_move_call(writer: Writer, call: MoveCall) -> None:
     writer.address(call.package)
     writer.string(call.module)
     writer.string(call.function)
-    writer.length(0)  # no type arguments
+    writer.vector(call.type_arguments, write_type_tag)
     writer.vector(call.arguments, _write_argument)
 
 

@@ -10,6 +10,9 @@ One `execute` call turns operations on one AppInstance into one transaction:
    and the events: each operation either took effect (its Job*Event, or `true` in
    the MulticallExecutedEvent) or did not (an OperationFailedEvent, `false`).
 
+The Move calls name the package's latest version (`package_versions`); the
+events an outcome is read from are typed with its original id (`package`).
+
 Retries. A broken connection or an overloaded node (retryable `SuiError`) after
 the transaction was sent is retried with the *same* signed bytes: Sui executes a
 transaction once, so resending cannot apply it twice. An owned object that moved
@@ -47,6 +50,7 @@ from coordinator.events.models_2025_11 import (
 )
 from coordinator.sui.client import SuiClient, SuiError, SuiRejected, SuiUnimplemented
 from coordinator.sui.keys import SuiKey
+from coordinator.sui.package_versions import PackageVersions
 from coordinator.sui.transactions import (
     CompleteJob,
     FailJob,
@@ -284,10 +288,12 @@ class Executor:
 
     key: SuiKey
     connect: Callable[[], AbstractAsyncContextManager[SuiClient]]
-    package: str
+    package: str  # the original id: the events an outcome is read from
     gas_budget_cap: int | None = None
     max_attempts: int = 5
     backoff: Backoff = field(default_factory=lambda: Backoff(initial=0.2, maximum=5.0))
+    # Where Move calls go (the latest version); None: to `package` itself.
+    versions: PackageVersions | None = None
 
     async def execute(self, app_instance: SharedObject, operations: Sequence[Operation]) -> Outcome:
         """Execute `operations` on `app_instance` in one transaction; see the module doc.
@@ -342,11 +348,12 @@ class Executor:
         total = sum(coin.balance for coin in coins)
         trial_budget = min(ceiling, total)
         payment = select_gas_coins(coins, max(trial_budget, 1), self.key.address)
+        target = self.package if self.versions is None else await self.versions.call_target(sui)
 
         def build(budget: int, payment: Sequence[ObjectRef]) -> bytes:
             gas = GasData(tuple(payment), self.key.address, price, budget)
             return build_transaction(
-                package=self.package,
+                package=target,
                 app_instance=app_instance,
                 operations=operations,
                 sender=self.key.address,
@@ -363,6 +370,8 @@ class Executor:
                 raise
             budget = self.gas_budget_cap  # no dry run here: the configured cap is the budget
         except SuiRejected as exc:
+            if self.versions is not None:
+                self.versions.recheck()  # an upgrade may be why
             if _GAS_SHORT.search(exc.message):
                 raise self._short(coins, trial_budget, exc.message) from None
             raise
@@ -371,6 +380,8 @@ class Executor:
             if effects.status.error.kind == effects_pb2.ExecutionError.INSUFFICIENT_GAS:
                 raise self._short(coins, trial_budget, "the dry run ran out of gas")
             if effects.HasField("status") and not effects.status.success:
+                if self.versions is not None:
+                    self.versions.recheck()
                 raise SuiRejected(
                     "TransactionExecutionService/SimulateTransaction",
                     "FAILED_DRY_RUN",

@@ -1,5 +1,5 @@
 """Reads of chain state: service info, checkpoints, transactions, objects,
-dynamic fields, the gas price, owned objects and balances."""
+dynamic fields, the gas price, owned objects, balances and a package's versions."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from coordinator._pb.sui.rpc.v2 import (
     object_pb2,
 )
 from coordinator._pb.sui.rpc.v2 import ledger_service_pb2 as _ledger
+from coordinator._pb.sui.rpc.v2 import move_package_service_pb2 as _packages
 from coordinator._pb.sui.rpc.v2 import state_service_pb2 as _state
 from coordinator.sui.caller import Caller, field_of
 from coordinator.sui.errors import SuiUnavailable
@@ -24,6 +25,7 @@ from coordinator.sui.rpcs import (
     GET_TRANSACTION,
     LIST_DYNAMIC_FIELDS,
     LIST_OWNED_OBJECTS,
+    LIST_PACKAGE_VERSIONS,
 )
 
 SUI_COIN_TYPE = "0x2::sui::SUI"
@@ -167,3 +169,25 @@ class Reads(Caller):
         request = _state.GetBalanceRequest(owner=owner, coin_type=coin_type)
         response = await self._unary(GET_BALANCE, request, timeout)
         return field_of(GET_BALANCE, response, "balance", response.balance).balance
+
+    async def package_versions(
+        self,
+        package_id: str,
+        *,
+        max_pages: int = 10,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> list[tuple[str, int]]:
+        """Every version of the package `package_id` names (any of its ids), as
+        (storage id, version), oldest first: the first is the original."""
+        versions: list[tuple[str, int]] = []
+        token: bytes | None = None
+        for _ in range(max_pages):
+            request = _packages.ListPackageVersionsRequest(
+                package_id=package_id, page_token=token
+            )
+            page = await self._unary(LIST_PACKAGE_VERSIONS, request, timeout)
+            versions.extend((v.package_id, v.version) for v in page.versions)
+            if not page.next_page_token:
+                break
+            token = page.next_page_token
+        return sorted(versions, key=lambda version: version[1])

@@ -9,6 +9,7 @@ from google.protobuf.message import Message
 
 from coordinator._pb.sui.rpc.v2 import (
     ledger_service_pb2,
+    move_package_service_pb2,
     state_service_pb2,
     subscription_service_pb2,
     transaction_execution_service_pb2,
@@ -40,6 +41,7 @@ _ledger, _state, _subs = ledger_service_pb2, state_service_pb2, subscription_ser
 _exec = transaction_execution_service_pb2
 LEDGER, STATE = "LedgerService", "StateService"
 EXECUTION, SUBSCRIPTION = "TransactionExecutionService", "SubscriptionService"
+PACKAGES = "MovePackageService"
 
 GET_SERVICE_INFO = Rpc(LEDGER, _ledger.GetServiceInfoRequest, _ledger.GetServiceInfoResponse)
 GET_CHECKPOINT = Rpc(LEDGER, _ledger.GetCheckpointRequest, _ledger.GetCheckpointResponse)
@@ -62,3 +64,8 @@ SUBSCRIBE_CHECKPOINTS = Rpc(
     SUBSCRIPTION, _subs.SubscribeCheckpointsRequest, _subs.SubscribeCheckpointsResponse
 )
 SUBSCRIBE_EVENTS = Rpc(SUBSCRIPTION, _subs.SubscribeEventsRequest, _subs.SubscribeEventsResponse)
+LIST_PACKAGE_VERSIONS = Rpc(
+    PACKAGES,
+    move_package_service_pb2.ListPackageVersionsRequest,
+    move_package_service_pb2.ListPackageVersionsResponse,
+)

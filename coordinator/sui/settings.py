@@ -60,9 +60,16 @@ class SuiSettings(Section):
     """`http://host:port` (plaintext), `https://host:port` (TLS, ALPN h2, system trust store)
     or `unix:/path`."""
     package_id: ObjectId
-    """The coordination package; `0x` + 1..64 hex, normalised to 64. `SILVANA_REGISTRY_PACKAGE`
+    """The coordination package's original id (its first version: types and events keep it
+    across upgrades); `0x` + 1..64 hex, normalised to 64. `SILVANA_REGISTRY_PACKAGE`
     is the name today's upstream coordinator reads it from (`start --package-id`); empty is
     unset; both names set to different packages is refused."""
+    latest_package_id: ObjectId | None = None
+    """Pins where Move calls go (a later version of the package); none = the latest version,
+    learned from the node (`MovePackageService/ListPackageVersions`) and followed while
+    running (docs/package-upgrades.md). `sui.package_id` stays the original id either way."""
+    package_check_secs: float = Field(default=60.0, gt=0, le=86400)
+    """How often the latest version of the package is asked for (and after a failed dry run)."""
     modules: list[str] = Field(default_factory=lambda: ["agent", "jobs"], min_length=1)
     """Move modules whose events are watched; env and flag set the list to one module."""
     registry_id: ObjectId | None = None
@@ -115,7 +122,10 @@ class SuiSettings(Section):
     """`devnet`, `testnet`, `mainnet` or `localnet` (any case in env): the network's name,
     given to agents as `CHAIN`."""
 
-    @field_validator("registry_id", "chain_id", "key_file", "secret_key", "address", mode="before")
+    @field_validator(
+        "latest_package_id", "registry_id", "chain_id", "key_file", "secret_key", "address",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

@@ -59,6 +59,12 @@ const { function: startFunction } = await client.getMoveFunction({
   moduleName: 'app_instance',
   name: 'start_app_job',
 });
+// A Job's layout as the package describes it (the SDK's generated gRPC client).
+const { response: jobType } = await client.movePackageService.getDatatype({
+  packageId: PACKAGE_ID,
+  moduleName: 'jobs',
+  name: 'Job',
+});
 // A transaction kind alone (what a sponsor is sent): resolved by the simulator, not run.
 const kindOnly = new Transaction();
 call(kindOnly, 'start_app_job', [kindOnly.pure.u64(pending)]);
@@ -83,7 +89,11 @@ const multicalled = await run(multicall);
 const [multicallEvent] = eventsNamed(multicalled, 'MulticallExecutedEvent');
 const results = Multicall.parse(multicallEvent.bcs);
 
-const fetched = await client.getTransaction({ digest: completed.digest, include });
+const fetched = await client.getTransaction({
+  digest: completed.digest,
+  include: { ...include, transaction: true, bcs: true },
+});
+const [firstCommand] = fetched.Transaction.transaction.commands;
 const [app] = (await client.getObjects({ objectIds: [APP_INSTANCE] })).objects;
 const after = await client.getBalance({ owner: address });
 const gas = [completed, multicalled]
@@ -102,6 +112,11 @@ console.log(JSON.stringify({
     signatures: fetched.Transaction.signatures.length,
     effects_status: fetched.Transaction.effects.status.success,
     object_types: Object.values(fetched.Transaction.objectTypes),
+    move_call: [firstCommand.MoveCall.package, firstCommand.MoveCall.function],
+    inputs: fetched.Transaction.transaction.inputs.map((input) => input.$kind),
+    bcs_bytes: fetched.Transaction.bcs.length,
+    dependencies: fetched.Transaction.effects.dependencies.length,
+    events_digest: fetched.Transaction.effects.eventsDigest,
   },
   app_instance: { type: app.type, owner: app.owner.$kind },
   chain: {
@@ -115,6 +130,10 @@ console.log(JSON.stringify({
     visibility: startFunction.visibility,
     parameters: startFunction.parameters.map(({ reference, body }) => [reference, body.$kind]),
     returns: startFunction.returns.map(({ body }) => body.$kind),
+  },
+  job_datatype: {
+    defining_id: jobType.datatype.definingId,
+    fields: jobType.datatype.fields.map(({ name, type }) => [name, type.typeName ?? null]),
   },
   balance_before: before.balance.balance,
   coin_balance_after: after.balance.coinBalance,

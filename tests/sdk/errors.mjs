@@ -1,6 +1,7 @@
 // How failures reach Mysten's SDK from the simulator, as they would from a
 // fullnode: a Move abort (found while the SDK resolves the transaction), a bad
-// signature, a stale gas coin, a budget too small. Prints one JSON object;
+// signature, a stale gas coin, a budget too small, type arguments to a function
+// that has none. Prints one JSON object;
 // tests/test_simnet_sdk.py checks it. Environment as app_jobs.mjs.
 
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
@@ -10,11 +11,12 @@ import { client, signer } from './client.mjs';
 
 const { PACKAGE_ID, APP_INSTANCE } = process.env;
 
-function write(fn, key, value) {
+function write(fn, key, value, typeArguments = []) {
   const tx = new Transaction();
   tx.setSender(signer.toSuiAddress());
   tx.moveCall({
     target: `${PACKAGE_ID}::app_instance::${fn}`,
+    typeArguments,
     arguments: [tx.object(APP_INSTANCE), tx.pure.string(key), tx.pure.string(value)],
   });
   return tx;
@@ -60,4 +62,6 @@ const small = write('set_kv', 'k', 'x');
 small.setGasBudget(1_000_000);
 const insufficientGas = await failure(small.build({ client }));
 
-console.log(JSON.stringify({ abort, badSignature, stale, insufficientGas }));
+const typeArguments = await failure(write('set_kv', 'k', 'y', ['0x2::sui::SUI']).build({ client }));
+
+console.log(JSON.stringify({ abort, badSignature, stale, insufficientGas, typeArguments }));

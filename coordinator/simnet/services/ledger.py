@@ -40,6 +40,7 @@ from coordinator.simnet.services.common import (
     invalid,
     masked,
 )
+from coordinator.simnet.services.executed import checkpoint_view, executed_view
 
 # The most objects one BatchGetObjects call may ask for (a fullnode caps it too).
 BATCH_MAX = 1000
@@ -82,7 +83,7 @@ class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
             reason = f"pruned (lowest available {chain.lowest_available})" if pruned else "unknown"
             raise purerpc.NotFoundError(f"{wanted} not found: {reason}")
         return ledger_service_pb2.GetCheckpointResponse(
-            checkpoint=masked(messages.checkpoint(record), mask)
+            checkpoint=masked(checkpoint_view(self.sim, record), mask)
         )
 
     async def GetTransaction(
@@ -91,17 +92,7 @@ class LedgerService(Servicer, ledger_service_grpc.LedgerServiceServicer):
         mask = self.enter("GetTransaction", input_message, TRANSACTION_MASK)
         digest = input_message.digest
         tx = found(self.sim.chain.transaction(digest), f"transaction {digest!r}")
-        message = messages.transaction(tx)
-        tx_epoch = self.sim.chain.epoch  # one epoch
-        executed = self.sim.executed.get(tx.digest)
-        if executed is not None:  # a signed transaction: what executing it said
-            message.transaction.CopyFrom(executed.transaction)
-            message.effects.CopyFrom(executed.effects)
-            message.signatures.extend(executed.signatures)
-            message.balance_changes.extend(executed.balance_changes)
-        else:  # the simulator's own (faucet, scenario, admin): they succeeded
-            message.effects.status.success = True
-            message.effects.epoch, message.effects.transaction_digest = tx_epoch, tx.digest
+        message = executed_view(self.sim, tx)
         return ledger_service_pb2.GetTransactionResponse(transaction=masked(message, mask))
 
     def _object(self, request: ledger_service_pb2.GetObjectRequest) -> object_pb2.Object:

@@ -1,5 +1,6 @@
 """MovePackageService: the hosted Silvana package, its types and functions
-(`simnet.package`); any other package is NOT_FOUND, as an unpublished one is."""
+(`simnet.package`), each of its versions (`simnet.upgrades`); any other
+package is NOT_FOUND, as an unpublished one is."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from coordinator._pb.sui.rpc.v2 import (
 from coordinator.events import normalize_address
 from coordinator.simnet.package import package
 from coordinator.simnet.services.common import Servicer, found, invalid
+from coordinator.simnet.upgrades import PackageVersion
 
 
 class _Named(Protocol):
@@ -42,16 +44,23 @@ def _functions(module: move_package_pb2.Module) -> Iterable[move_package_pb2.Fun
 
 
 class MovePackageService(Servicer, move_package_service_grpc.MovePackageServiceServicer):
-    def _package(self, package_id: str) -> move_package_pb2.Package:
+    def _version(self, package_id: str) -> PackageVersion:
+        """The version `package_id` names; refused with a fullnode's words (an
+        unknown package is NOT_FOUND without a message, as sui-rpc-api gives it)."""
         if not package_id:
-            raise invalid("package_id is required")
+            raise invalid("missing package_id")
         try:
             wanted = normalize_address(package_id)
-        except ValueError:
-            raise invalid(f"package_id {package_id!r} is not an address") from None
-        if wanted != self.sim.package_id:
-            raise purerpc.NotFoundError(f"package {wanted} not found")
-        return package(wanted)
+        except ValueError as exc:
+            raise invalid(f"invalid package_id: {exc}") from None
+        version = self.sim.packages.version_of(wanted)
+        if version is None:
+            raise purerpc.NotFoundError("")
+        return version
+
+    def _package(self, package_id: str) -> move_package_pb2.Package:
+        version = self._version(package_id)
+        return package(self.sim.package_id, version.storage_id, version.version)
 
     def _module(self, package_id: str, name: str) -> move_package_pb2.Module:
         return _by_name(self._package(package_id).modules, name, "module ")
@@ -84,3 +93,19 @@ class MovePackageService(Servicer, move_package_service_grpc.MovePackageServiceS
     ) -> move_package_service_pb2.GetFunctionResponse:
         function = self._member("GetFunction", input_message, "function", _functions)
         return move_package_service_pb2.GetFunctionResponse(function=function)
+
+    async def ListPackageVersions(
+        self, input_message: move_package_service_pb2.ListPackageVersionsRequest
+    ) -> move_package_service_pb2.ListPackageVersionsResponse:
+        """Every version, oldest first, asked by the id of any of them (the
+        simulator's history is short: one page, whatever the page size)."""
+        self.sim.gate.enter("ListPackageVersions")
+        self._version(input_message.package_id)
+        return move_package_service_pb2.ListPackageVersionsResponse(
+            versions=[
+                move_package_service_pb2.PackageVersion(
+                    package_id=version.storage_id, version=version.version
+                )
+                for version in self.sim.packages.versions
+            ]
+        )

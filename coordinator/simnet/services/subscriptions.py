@@ -24,6 +24,7 @@ from coordinator.simnet.services.common import (
     invalid,
     masked,
 )
+from coordinator.simnet.services.executed import checkpoint_view
 
 
 class SubscriptionService(
@@ -50,7 +51,7 @@ class SubscriptionService(
                 record = await chain.wait_for(sequence)
                 response = subscription_service_pb2.SubscribeCheckpointsResponse(cursor=sequence)
                 if not filtered or any(matches(tx) for tx in record.transactions):
-                    response.checkpoint.CopyFrom(masked(messages.checkpoint(record), mask))
+                    response.checkpoint.CopyFrom(masked(checkpoint_view(self.sim, record), mask))
                 yield response
                 sequence += 1
 

@@ -49,6 +49,11 @@ class SimnetAdminServicer(purerpc.Servicer):
     ) -> simnet_pb2.FundResponse:
         raise purerpc.UnimplementedError("silvana.simnet.v1.SimnetAdmin/Fund")
 
+    async def UpgradePackage(
+        self, input_message: simnet_pb2.UpgradePackageRequest
+    ) -> simnet_pb2.UpgradePackageResponse:
+        raise purerpc.UnimplementedError("silvana.simnet.v1.SimnetAdmin/UpgradePackage")
+
     @property
     def service(self) -> purerpc.Service:
         service = purerpc.Service("silvana.simnet.v1.SimnetAdmin")
@@ -95,6 +100,15 @@ class SimnetAdminServicer(purerpc.Servicer):
                 purerpc.Cardinality.UNARY_UNARY,
                 simnet_pb2.FundRequest,
                 simnet_pb2.FundResponse,
+            ),
+        )
+        service.add_method(
+            "UpgradePackage",
+            self.UpgradePackage,
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                simnet_pb2.UpgradePackageRequest,
+                simnet_pb2.UpgradePackageResponse,
             ),
         )
         return service
@@ -150,6 +164,14 @@ class SimnetAdminStub:
                 simnet_pb2.FundResponse,
             ),
         )
+        self._UpgradePackage = client.get_method_stub(
+            "UpgradePackage",
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                simnet_pb2.UpgradePackageRequest,
+                simnet_pb2.UpgradePackageResponse,
+            ),
+        )
 
     async def CreateJob(
         self,
@@ -199,4 +221,14 @@ class SimnetAdminStub:
     ) -> simnet_pb2.FundResponse:
         response: simnet_pb2.FundResponse
         response = await self._Fund(message, metadata=metadata)
+        return response
+
+    async def UpgradePackage(
+        self,
+        message: simnet_pb2.UpgradePackageRequest,
+        *,
+        metadata: _Metadata | None = None,
+    ) -> simnet_pb2.UpgradePackageResponse:
+        response: simnet_pb2.UpgradePackageResponse
+        response = await self._UpgradePackage(message, metadata=metadata)
         return response

@@ -148,3 +148,21 @@ class FundResponse(_message.Message):
     transaction_digest: str
     checkpoint: int
     def __init__(self, coin_id: _Optional[str] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., balance: _Optional[int] = ..., transaction_digest: _Optional[str] = ..., checkpoint: _Optional[int] = ...) -> None: ...
+
+class UpgradePackageRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class UpgradePackageResponse(_message.Message):
+    __slots__ = ("package_id", "version", "original_id", "transaction_digest", "checkpoint")
+    PACKAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ORIGINAL_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    package_id: str
+    version: int
+    original_id: str
+    transaction_digest: str
+    checkpoint: int
+    def __init__(self, package_id: _Optional[str] = ..., version: _Optional[int] = ..., original_id: _Optional[str] = ..., transaction_digest: _Optional[str] = ..., checkpoint: _Optional[int] = ...) -> None: ...

@@ -124,6 +124,7 @@ class ExecutionError(_message.Message):
         MOVE_ABORT: _ClassVar[ExecutionError.ExecutionErrorKind]
         FUNCTION_NOT_FOUND: _ClassVar[ExecutionError.ExecutionErrorKind]
         ARITY_MISMATCH: _ClassVar[ExecutionError.ExecutionErrorKind]
+        TYPE_ARITY_MISMATCH: _ClassVar[ExecutionError.ExecutionErrorKind]
         COMMAND_ARGUMENT_ERROR: _ClassVar[ExecutionError.ExecutionErrorKind]
         INPUT_OBJECT_DELETED: _ClassVar[ExecutionError.ExecutionErrorKind]
         EXECUTION_CANCELED_DUE_TO_CONSENSUS_OBJECT_CONGESTION: _ClassVar[ExecutionError.ExecutionErrorKind]
@@ -134,6 +135,7 @@ class ExecutionError(_message.Message):
     MOVE_ABORT: ExecutionError.ExecutionErrorKind
     FUNCTION_NOT_FOUND: ExecutionError.ExecutionErrorKind
     ARITY_MISMATCH: ExecutionError.ExecutionErrorKind
+    TYPE_ARITY_MISMATCH: ExecutionError.ExecutionErrorKind
     COMMAND_ARGUMENT_ERROR: ExecutionError.ExecutionErrorKind
     INPUT_OBJECT_DELETED: ExecutionError.ExecutionErrorKind
     EXECUTION_CANCELED_DUE_TO_CONSENSUS_OBJECT_CONGESTION: ExecutionError.ExecutionErrorKind

@@ -24,37 +24,43 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsui/rpc/v2/move_package.proto\x12\nsui.rpc.v2\"\xa2\x01\n\x07Package\x12\x17\n\nstorage_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0boriginal_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x14\n\x07version\x18\x03 \x01(\x04H\x02\x88\x01\x01\x12#\n\x07modules\x18\x04 \x03(\x0b\x32\x12.sui.rpc.v2.ModuleB\r\n\x0b_storage_idB\x0e\n\x0c_original_idB\n\n\x08_version\"\xae\x01\n\x06Module\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x15\n\x08\x63ontents\x18\x02 \x01(\x0cH\x01\x88\x01\x01\x12\x31\n\tdatatypes\x18\x03 \x03(\x0b\x32\x1e.sui.rpc.v2.DatatypeDescriptor\x12\x31\n\tfunctions\x18\x04 \x03(\x0b\x32\x1e.sui.rpc.v2.FunctionDescriptorB\x07\n\x05_nameB\x0b\n\t_contents\"\xb3\x03\n\x12\x44\x61tatypeDescriptor\x12\x16\n\ttype_name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65\x66ining_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x13\n\x06module\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x11\n\x04name\x18\x04 \x01(\tH\x03\x88\x01\x01\x12&\n\tabilities\x18\x05 \x03(\x0e\x32\x13.sui.rpc.v2.Ability\x12\x32\n\x0ftype_parameters\x18\x06 \x03(\x0b\x32\x19.sui.rpc.v2.TypeParameter\x12>\n\x04kind\x18\x07 \x01(\x0e\x32+.sui.rpc.v2.DatatypeDescriptor.DatatypeKindH\x04\x88\x01\x01\x12+\n\x06\x66ields\x18\x08 \x03(\x0b\x32\x1b.sui.rpc.v2.FieldDescriptor\"?\n\x0c\x44\x61tatypeKind\x12\x19\n\x15\x44\x41TATYPE_KIND_UNKNOWN\x10\x00\x12\n\n\x06STRUCT\x10\x01\x12\x08\n\x04\x45NUM\x10\x02\x42\x0c\n\n_type_nameB\x0e\n\x0c_defining_idB\t\n\x07_moduleB\x07\n\x05_nameB\x07\n\x05_kind\"a\n\rTypeParameter\x12(\n\x0b\x63onstraints\x18\x01 \x03(\x0e\x32\x13.sui.rpc.v2.Ability\x12\x17\n\nis_phantom\x18\x02 \x01(\x08H\x00\x88\x01\x01\x42\r\n\x0b_is_phantom\"\x8c\x01\n\x0f\x46ieldDescriptor\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x15\n\x08position\x18\x02 \x01(\rH\x01\x88\x01\x01\x12\x30\n\x04type\x18\x03 \x01(\x0b\x32\x1d.sui.rpc.v2.OpenSignatureBodyH\x02\x88\x01\x01\x42\x07\n\x05_nameB\x0b\n\t_positionB\x07\n\x05_type\"\x85\x03\n\x11OpenSignatureBody\x12\x35\n\x04type\x18\x01 \x01(\x0e\x32\".sui.rpc.v2.OpenSignatureBody.TypeH\x00\x88\x01\x01\x12\x16\n\ttype_name\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x43\n\x1ctype_parameter_instantiation\x18\x03 \x03(\x0b\x32\x1d.sui.rpc.v2.OpenSignatureBody\x12\x1b\n\x0etype_parameter\x18\x04 \x01(\rH\x02\x88\x01\x01\"\x94\x01\n\x04Type\x12\x10\n\x0cTYPE_UNKNOWN\x10\x00\x12\x0b\n\x07\x41\x44\x44RESS\x10\x01\x12\x08\n\x04\x42OOL\x10\x02\x12\x06\n\x02U8\x10\x03\x12\x07\n\x03U16\x10\x04\x12\x07\n\x03U32\x10\x05\x12\x07\n\x03U64\x10\x06\x12\x08\n\x04U128\x10\x07\x12\x08\n\x04U256\x10\x08\x12\n\n\x06VECTOR\x10\t\x12\x0c\n\x08\x44\x41TATYPE\x10\n\x12\x12\n\x0eTYPE_PARAMETER\x10\x0b\x42\x07\n\x05_typeB\x0c\n\n_type_nameB\x11\n\x0f_type_parameter\"\x81\x03\n\x12\x46unctionDescriptor\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x42\n\nvisibility\x18\x05 \x01(\x0e\x32).sui.rpc.v2.FunctionDescriptor.VisibilityH\x01\x88\x01\x01\x12\x15\n\x08is_entry\x18\x06 \x01(\x08H\x02\x88\x01\x01\x12\x32\n\x0ftype_parameters\x18\x07 \x03(\x0b\x32\x19.sui.rpc.v2.TypeParameter\x12-\n\nparameters\x18\x08 \x03(\x0b\x32\x19.sui.rpc.v2.OpenSignature\x12*\n\x07returns\x18\t \x03(\x0b\x32\x19.sui.rpc.v2.OpenSignature\"I\n\nVisibility\x12\x16\n\x12VISIBILITY_UNKNOWN\x10\x00\x12\x0b\n\x07PRIVATE\x10\x01\x12\n\n\x06PUBLIC\x10\x02\x12\n\n\x06\x46RIEND\x10\x03\x42\x07\n\x05_nameB\r\n\x0b_visibilityB\x0b\n\t_is_entry\"\xd5\x01\n\rOpenSignature\x12;\n\treference\x18\x01 \x01(\x0e\x32#.sui.rpc.v2.OpenSignature.ReferenceH\x00\x88\x01\x01\x12\x30\n\x04\x62ody\x18\x02 \x01(\x0b\x32\x1d.sui.rpc.v2.OpenSignatureBodyH\x01\x88\x01\x01\">\n\tReference\x12\x15\n\x11REFERENCE_UNKNOWN\x10\x00\x12\r\n\tIMMUTABLE\x10\x01\x12\x0b\n\x07MUTABLE\x10\x02\x42\x0c\n\n_referenceB\x07\n\x05_body*F\n\x07\x41\x62ility\x12\x13\n\x0f\x41\x42ILITY_UNKNOWN\x10\x00\x12\x08\n\x04\x43OPY\x10\x01\x12\x08\n\x04\x44ROP\x10\x02\x12\t\n\x05STORE\x10\x03\x12\x07\n\x03KEY\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsui/rpc/v2/move_package.proto\x12\nsui.rpc.v2\"\xf6\x01\n\x07Package\x12\x17\n\nstorage_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0boriginal_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x14\n\x07version\x18\x03 \x01(\x04H\x02\x88\x01\x01\x12#\n\x07modules\x18\x04 \x03(\x0b\x32\x12.sui.rpc.v2.Module\x12,\n\x0ctype_origins\x18\x05 \x03(\x0b\x32\x16.sui.rpc.v2.TypeOrigin\x12$\n\x07linkage\x18\x06 \x03(\x0b\x32\x13.sui.rpc.v2.LinkageB\r\n\x0b_storage_idB\x0e\n\x0c_original_idB\n\n\x08_version\"\x8c\x01\n\nTypeOrigin\x12\x18\n\x0bmodule_name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rdatatype_name\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x17\n\npackage_id\x18\x03 \x01(\tH\x02\x88\x01\x01\x42\x0e\n\x0c_module_nameB\x10\n\x0e_datatype_nameB\r\n\x0b_package_id\"\x91\x01\n\x07Linkage\x12\x18\n\x0boriginal_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0bupgraded_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x1d\n\x10upgraded_version\x18\x03 \x01(\x04H\x02\x88\x01\x01\x42\x0e\n\x0c_original_idB\x0e\n\x0c_upgraded_idB\x13\n\x11_upgraded_version\"\xae\x01\n\x06Module\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x15\n\x08\x63ontents\x18\x02 \x01(\x0cH\x01\x88\x01\x01\x12\x31\n\tdatatypes\x18\x03 \x03(\x0b\x32\x1e.sui.rpc.v2.DatatypeDescriptor\x12\x31\n\tfunctions\x18\x04 \x03(\x0b\x32\x1e.sui.rpc.v2.FunctionDescriptorB\x07\n\x05_nameB\x0b\n\t_contents\"\xe4\x03\n\x12\x44\x61tatypeDescriptor\x12\x16\n\ttype_name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65\x66ining_id\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x13\n\x06module\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x11\n\x04name\x18\x04 \x01(\tH\x03\x88\x01\x01\x12&\n\tabilities\x18\x05 \x03(\x0e\x32\x13.sui.rpc.v2.Ability\x12\x32\n\x0ftype_parameters\x18\x06 \x03(\x0b\x32\x19.sui.rpc.v2.TypeParameter\x12>\n\x04kind\x18\x07 \x01(\x0e\x32+.sui.rpc.v2.DatatypeDescriptor.DatatypeKindH\x04\x88\x01\x01\x12+\n\x06\x66ields\x18\x08 \x03(\x0b\x32\x1b.sui.rpc.v2.FieldDescriptor\x12/\n\x08variants\x18\t \x03(\x0b\x32\x1d.sui.rpc.v2.VariantDescriptor\"?\n\x0c\x44\x61tatypeKind\x12\x19\n\x15\x44\x41TATYPE_KIND_UNKNOWN\x10\x00\x12\n\n\x06STRUCT\x10\x01\x12\x08\n\x04\x45NUM\x10\x02\x42\x0c\n\n_type_nameB\x0e\n\x0c_defining_idB\t\n\x07_moduleB\x07\n\x05_nameB\x07\n\x05_kind\"a\n\rTypeParameter\x12(\n\x0b\x63onstraints\x18\x01 \x03(\x0e\x32\x13.sui.rpc.v2.Ability\x12\x17\n\nis_phantom\x18\x02 \x01(\x08H\x00\x88\x01\x01\x42\r\n\x0b_is_phantom\"\x8c\x01\n\x0f\x46ieldDescriptor\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x15\n\x08position\x18\x02 \x01(\rH\x01\x88\x01\x01\x12\x30\n\x04type\x18\x03 \x01(\x0b\x32\x1d.sui.rpc.v2.OpenSignatureBodyH\x02\x88\x01\x01\x42\x07\n\x05_nameB\x0b\n\t_positionB\x07\n\x05_type\"\x80\x01\n\x11VariantDescriptor\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x15\n\x08position\x18\x02 \x01(\rH\x01\x88\x01\x01\x12+\n\x06\x66ields\x18\x03 \x03(\x0b\x32\x1b.sui.rpc.v2.FieldDescriptorB\x07\n\x05_nameB\x0b\n\t_position\"\x85\x03\n\x11OpenSignatureBody\x12\x35\n\x04type\x18\x01 \x01(\x0e\x32\".sui.rpc.v2.OpenSignatureBody.TypeH\x00\x88\x01\x01\x12\x16\n\ttype_name\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x43\n\x1ctype_parameter_instantiation\x18\x03 \x03(\x0b\x32\x1d.sui.rpc.v2.OpenSignatureBody\x12\x1b\n\x0etype_parameter\x18\x04 \x01(\rH\x02\x88\x01\x01\"\x94\x01\n\x04Type\x12\x10\n\x0cTYPE_UNKNOWN\x10\x00\x12\x0b\n\x07\x41\x44\x44RESS\x10\x01\x12\x08\n\x04\x42OOL\x10\x02\x12\x06\n\x02U8\x10\x03\x12\x07\n\x03U16\x10\x04\x12\x07\n\x03U32\x10\x05\x12\x07\n\x03U64\x10\x06\x12\x08\n\x04U128\x10\x07\x12\x08\n\x04U256\x10\x08\x12\n\n\x06VECTOR\x10\t\x12\x0c\n\x08\x44\x41TATYPE\x10\n\x12\x12\n\x0eTYPE_PARAMETER\x10\x0b\x42\x07\n\x05_typeB\x0c\n\n_type_nameB\x11\n\x0f_type_parameter\"\x81\x03\n\x12\x46unctionDescriptor\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x42\n\nvisibility\x18\x05 \x01(\x0e\x32).sui.rpc.v2.FunctionDescriptor.VisibilityH\x01\x88\x01\x01\x12\x15\n\x08is_entry\x18\x06 \x01(\x08H\x02\x88\x01\x01\x12\x32\n\x0ftype_parameters\x18\x07 \x03(\x0b\x32\x19.sui.rpc.v2.TypeParameter\x12-\n\nparameters\x18\x08 \x03(\x0b\x32\x19.sui.rpc.v2.OpenSignature\x12*\n\x07returns\x18\t \x03(\x0b\x32\x19.sui.rpc.v2.OpenSignature\"I\n\nVisibility\x12\x16\n\x12VISIBILITY_UNKNOWN\x10\x00\x12\x0b\n\x07PRIVATE\x10\x01\x12\n\n\x06PUBLIC\x10\x02\x12\n\n\x06\x46RIEND\x10\x03\x42\x07\n\x05_nameB\r\n\x0b_visibilityB\x0b\n\t_is_entry\"\xd5\x01\n\rOpenSignature\x12;\n\treference\x18\x01 \x01(\x0e\x32#.sui.rpc.v2.OpenSignature.ReferenceH\x00\x88\x01\x01\x12\x30\n\x04\x62ody\x18\x02 \x01(\x0b\x32\x1d.sui.rpc.v2.OpenSignatureBodyH\x01\x88\x01\x01\">\n\tReference\x12\x15\n\x11REFERENCE_UNKNOWN\x10\x00\x12\r\n\tIMMUTABLE\x10\x01\x12\x0b\n\x07MUTABLE\x10\x02\x42\x0c\n\n_referenceB\x07\n\x05_body*F\n\x07\x41\x62ility\x12\x13\n\x0f\x41\x42ILITY_UNKNOWN\x10\x00\x12\x08\n\x04\x43OPY\x10\x01\x12\x08\n\x04\x44ROP\x10\x02\x12\t\n\x05STORE\x10\x03\x12\x07\n\x03KEY\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'coordinator._pb.sui.rpc.v2.move_package_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ABILITY']._serialized_start=2063
-  _globals['_ABILITY']._serialized_end=2133
+  _globals['_ABILITY']._serialized_start=2618
+  _globals['_ABILITY']._serialized_end=2688
   _globals['_PACKAGE']._serialized_start=46
-  _globals['_PACKAGE']._serialized_end=208
-  _globals['_MODULE']._serialized_start=211
-  _globals['_MODULE']._serialized_end=385
-  _globals['_DATATYPEDESCRIPTOR']._serialized_start=388
-  _globals['_DATATYPEDESCRIPTOR']._serialized_end=823
-  _globals['_DATATYPEDESCRIPTOR_DATATYPEKIND']._serialized_start=701
-  _globals['_DATATYPEDESCRIPTOR_DATATYPEKIND']._serialized_end=764
-  _globals['_TYPEPARAMETER']._serialized_start=825
-  _globals['_TYPEPARAMETER']._serialized_end=922
-  _globals['_FIELDDESCRIPTOR']._serialized_start=925
-  _globals['_FIELDDESCRIPTOR']._serialized_end=1065
-  _globals['_OPENSIGNATUREBODY']._serialized_start=1068
-  _globals['_OPENSIGNATUREBODY']._serialized_end=1457
-  _globals['_OPENSIGNATUREBODY_TYPE']._serialized_start=1267
-  _globals['_OPENSIGNATUREBODY_TYPE']._serialized_end=1415
-  _globals['_FUNCTIONDESCRIPTOR']._serialized_start=1460
-  _globals['_FUNCTIONDESCRIPTOR']._serialized_end=1845
-  _globals['_FUNCTIONDESCRIPTOR_VISIBILITY']._serialized_start=1735
-  _globals['_FUNCTIONDESCRIPTOR_VISIBILITY']._serialized_end=1808
-  _globals['_OPENSIGNATURE']._serialized_start=1848
-  _globals['_OPENSIGNATURE']._serialized_end=2061
-  _globals['_OPENSIGNATURE_REFERENCE']._serialized_start=1976
-  _globals['_OPENSIGNATURE_REFERENCE']._serialized_end=2038
+  _globals['_PACKAGE']._serialized_end=292
+  _globals['_TYPEORIGIN']._serialized_start=295
+  _globals['_TYPEORIGIN']._serialized_end=435
+  _globals['_LINKAGE']._serialized_start=438
+  _globals['_LINKAGE']._serialized_end=583
+  _globals['_MODULE']._serialized_start=586
+  _globals['_MODULE']._serialized_end=760
+  _globals['_DATATYPEDESCRIPTOR']._serialized_start=763
+  _globals['_DATATYPEDESCRIPTOR']._serialized_end=1247
+  _globals['_DATATYPEDESCRIPTOR_DATATYPEKIND']._serialized_start=1125
+  _globals['_DATATYPEDESCRIPTOR_DATATYPEKIND']._serialized_end=1188
+  _globals['_TYPEPARAMETER']._serialized_start=1249
+  _globals['_TYPEPARAMETER']._serialized_end=1346
+  _globals['_FIELDDESCRIPTOR']._serialized_start=1349
+  _globals['_FIELDDESCRIPTOR']._serialized_end=1489
+  _globals['_VARIANTDESCRIPTOR']._serialized_start=1492
+  _globals['_VARIANTDESCRIPTOR']._serialized_end=1620
+  _globals['_OPENSIGNATUREBODY']._serialized_start=1623
+  _globals['_OPENSIGNATUREBODY']._serialized_end=2012
+  _globals['_OPENSIGNATUREBODY_TYPE']._serialized_start=1822
+  _globals['_OPENSIGNATUREBODY_TYPE']._serialized_end=1970
+  _globals['_FUNCTIONDESCRIPTOR']._serialized_start=2015
+  _globals['_FUNCTIONDESCRIPTOR']._serialized_end=2400
+  _globals['_FUNCTIONDESCRIPTOR_VISIBILITY']._serialized_start=2290
+  _globals['_FUNCTIONDESCRIPTOR_VISIBILITY']._serialized_end=2363
+  _globals['_OPENSIGNATURE']._serialized_start=2403
+  _globals['_OPENSIGNATURE']._serialized_end=2616
+  _globals['_OPENSIGNATURE_REFERENCE']._serialized_start=2531
+  _globals['_OPENSIGNATURE_REFERENCE']._serialized_end=2593
 # @@protoc_insertion_point(module_scope)

@@ -21,16 +21,40 @@ STORE: Ability
 KEY: Ability
 
 class Package(_message.Message):
-    __slots__ = ("storage_id", "original_id", "version", "modules")
+    __slots__ = ("storage_id", "original_id", "version", "modules", "type_origins", "linkage")
     STORAGE_ID_FIELD_NUMBER: _ClassVar[int]
     ORIGINAL_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     MODULES_FIELD_NUMBER: _ClassVar[int]
+    TYPE_ORIGINS_FIELD_NUMBER: _ClassVar[int]
+    LINKAGE_FIELD_NUMBER: _ClassVar[int]
     storage_id: str
     original_id: str
     version: int
     modules: _containers.RepeatedCompositeFieldContainer[Module]
-    def __init__(self, storage_id: _Optional[str] = ..., original_id: _Optional[str] = ..., version: _Optional[int] = ..., modules: _Optional[_Iterable[_Union[Module, _Mapping]]] = ...) -> None: ...
+    type_origins: _containers.RepeatedCompositeFieldContainer[TypeOrigin]
+    linkage: _containers.RepeatedCompositeFieldContainer[Linkage]
+    def __init__(self, storage_id: _Optional[str] = ..., original_id: _Optional[str] = ..., version: _Optional[int] = ..., modules: _Optional[_Iterable[_Union[Module, _Mapping]]] = ..., type_origins: _Optional[_Iterable[_Union[TypeOrigin, _Mapping]]] = ..., linkage: _Optional[_Iterable[_Union[Linkage, _Mapping]]] = ...) -> None: ...
+
+class TypeOrigin(_message.Message):
+    __slots__ = ("module_name", "datatype_name", "package_id")
+    MODULE_NAME_FIELD_NUMBER: _ClassVar[int]
+    DATATYPE_NAME_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    module_name: str
+    datatype_name: str
+    package_id: str
+    def __init__(self, module_name: _Optional[str] = ..., datatype_name: _Optional[str] = ..., package_id: _Optional[str] = ...) -> None: ...
+
+class Linkage(_message.Message):
+    __slots__ = ("original_id", "upgraded_id", "upgraded_version")
+    ORIGINAL_ID_FIELD_NUMBER: _ClassVar[int]
+    UPGRADED_ID_FIELD_NUMBER: _ClassVar[int]
+    UPGRADED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    original_id: str
+    upgraded_id: str
+    upgraded_version: int
+    def __init__(self, original_id: _Optional[str] = ..., upgraded_id: _Optional[str] = ..., upgraded_version: _Optional[int] = ...) -> None: ...
 
 class Module(_message.Message):
     __slots__ = ("name", "contents", "datatypes", "functions")
@@ -45,7 +69,7 @@ class Module(_message.Message):
     def __init__(self, name: _Optional[str] = ..., contents: _Optional[bytes] = ..., datatypes: _Optional[_Iterable[_Union[DatatypeDescriptor, _Mapping]]] = ..., functions: _Optional[_Iterable[_Union[FunctionDescriptor, _Mapping]]] = ...) -> None: ...
 
 class DatatypeDescriptor(_message.Message):
-    __slots__ = ("type_name", "defining_id", "module", "name", "abilities", "type_parameters", "kind", "fields")
+    __slots__ = ("type_name", "defining_id", "module", "name", "abilities", "type_parameters", "kind", "fields", "variants")
     class DatatypeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         DATATYPE_KIND_UNKNOWN: _ClassVar[DatatypeDescriptor.DatatypeKind]
@@ -62,6 +86,7 @@ class DatatypeDescriptor(_message.Message):
     TYPE_PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     FIELDS_FIELD_NUMBER: _ClassVar[int]
+    VARIANTS_FIELD_NUMBER: _ClassVar[int]
     type_name: str
     defining_id: str
     module: str
@@ -70,7 +95,8 @@ class DatatypeDescriptor(_message.Message):
     type_parameters: _containers.RepeatedCompositeFieldContainer[TypeParameter]
     kind: DatatypeDescriptor.DatatypeKind
     fields: _containers.RepeatedCompositeFieldContainer[FieldDescriptor]
-    def __init__(self, type_name: _Optional[str] = ..., defining_id: _Optional[str] = ..., module: _Optional[str] = ..., name: _Optional[str] = ..., abilities: _Optional[_Iterable[_Union[Ability, str]]] = ..., type_parameters: _Optional[_Iterable[_Union[TypeParameter, _Mapping]]] = ..., kind: _Optional[_Union[DatatypeDescriptor.DatatypeKind, str]] = ..., fields: _Optional[_Iterable[_Union[FieldDescriptor, _Mapping]]] = ...) -> None: ...
+    variants: _containers.RepeatedCompositeFieldContainer[VariantDescriptor]
+    def __init__(self, type_name: _Optional[str] = ..., defining_id: _Optional[str] = ..., module: _Optional[str] = ..., name: _Optional[str] = ..., abilities: _Optional[_Iterable[_Union[Ability, str]]] = ..., type_parameters: _Optional[_Iterable[_Union[TypeParameter, _Mapping]]] = ..., kind: _Optional[_Union[DatatypeDescriptor.DatatypeKind, str]] = ..., fields: _Optional[_Iterable[_Union[FieldDescriptor, _Mapping]]] = ..., variants: _Optional[_Iterable[_Union[VariantDescriptor, _Mapping]]] = ...) -> None: ...
 
 class TypeParameter(_message.Message):
     __slots__ = ("constraints", "is_phantom")
@@ -89,6 +115,16 @@ class FieldDescriptor(_message.Message):
     position: int
     type: OpenSignatureBody
     def __init__(self, name: _Optional[str] = ..., position: _Optional[int] = ..., type: _Optional[_Union[OpenSignatureBody, _Mapping]] = ...) -> None: ...
+
+class VariantDescriptor(_message.Message):
+    __slots__ = ("name", "position", "fields")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    position: int
+    fields: _containers.RepeatedCompositeFieldContainer[FieldDescriptor]
+    def __init__(self, name: _Optional[str] = ..., position: _Optional[int] = ..., fields: _Optional[_Iterable[_Union[FieldDescriptor, _Mapping]]] = ...) -> None: ...
 
 class OpenSignatureBody(_message.Message):
     __slots__ = ("type", "type_name", "type_parameter_instantiation", "type_parameter")

@@ -39,6 +39,11 @@ class MovePackageServiceServicer(purerpc.Servicer):
     ) -> move_package_service_pb2.GetFunctionResponse:
         raise purerpc.UnimplementedError("sui.rpc.v2.MovePackageService/GetFunction")
 
+    async def ListPackageVersions(
+        self, input_message: move_package_service_pb2.ListPackageVersionsRequest
+    ) -> move_package_service_pb2.ListPackageVersionsResponse:
+        raise purerpc.UnimplementedError("sui.rpc.v2.MovePackageService/ListPackageVersions")
+
     @property
     def service(self) -> purerpc.Service:
         service = purerpc.Service("sui.rpc.v2.MovePackageService")
@@ -67,6 +72,15 @@ class MovePackageServiceServicer(purerpc.Servicer):
                 purerpc.Cardinality.UNARY_UNARY,
                 move_package_service_pb2.GetFunctionRequest,
                 move_package_service_pb2.GetFunctionResponse,
+            ),
+        )
+        service.add_method(
+            "ListPackageVersions",
+            self.ListPackageVersions,
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                move_package_service_pb2.ListPackageVersionsRequest,
+                move_package_service_pb2.ListPackageVersionsResponse,
             ),
         )
         return service
@@ -106,6 +120,14 @@ class MovePackageServiceStub:
                 move_package_service_pb2.GetFunctionResponse,
             ),
         )
+        self._ListPackageVersions = client.get_method_stub(
+            "ListPackageVersions",
+            purerpc.RPCSignature(
+                purerpc.Cardinality.UNARY_UNARY,
+                move_package_service_pb2.ListPackageVersionsRequest,
+                move_package_service_pb2.ListPackageVersionsResponse,
+            ),
+        )
 
     async def GetPackage(
         self,
@@ -135,4 +157,14 @@ class MovePackageServiceStub:
     ) -> move_package_service_pb2.GetFunctionResponse:
         response: move_package_service_pb2.GetFunctionResponse
         response = await self._GetFunction(message, metadata=metadata)
+        return response
+
+    async def ListPackageVersions(
+        self,
+        message: move_package_service_pb2.ListPackageVersionsRequest,
+        *,
+        metadata: _Metadata | None = None,
+    ) -> move_package_service_pb2.ListPackageVersionsResponse:
+        response: move_package_service_pb2.ListPackageVersionsResponse
+        response = await self._ListPackageVersions(message, metadata=metadata)
         return response
