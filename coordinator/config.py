@@ -44,7 +44,7 @@ from coordinator.section import Section
 from coordinator.settlement import SettleSettings
 from coordinator.simnet.settings import SimnetSettings
 from coordinator.store import StateSettings
-from coordinator.sui.keys import SuiKey, SuiKeyError, load_key
+from coordinator.sui.keys import SuiKey, SuiKeyError, credential_path, load_key
 from coordinator.sui.settings import SuiSettings
 from coordinator.upstream import key_hint
 
@@ -189,6 +189,8 @@ ENV_KEYS: dict[str, tuple[str, Any]] = {
 
 # The config file, when no --config is given (upstream's `start --config`).
 CONFIG_ENV = "COORDINATOR_CONFIG"
+# Where the service manager puts credentials (systemd.exec(5), LoadCredential=).
+CREDENTIALS_ENV = "CREDENTIALS_DIRECTORY"
 
 # Upstream's names that it, too, treats as unset when empty (its `.env` template
 # has `SILVANA_REGISTRY=`).
@@ -298,7 +300,12 @@ def signing_key(settings: Settings) -> SuiKey | None:
     sui = settings.sui
     secret = None if sui.secret_key is None else sui.secret_key.get_secret_value()
     try:
-        return load_key(secret, sui.key_file, sui.address)
+        key_file = sui.key_file
+        if sui.key_credential is not None:
+            if key_file is not None:
+                raise SuiKeyError("sui.key_file and sui.key_credential are both set; give one")
+            key_file = credential_path(sui.key_credential, os.environ.get(CREDENTIALS_ENV))
+        return load_key(secret, key_file, sui.address)
     except SuiKeyError as exc:
         raise ConfigError(f"config: {exc}") from None
 

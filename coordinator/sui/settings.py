@@ -68,6 +68,10 @@ class SuiSettings(Section):
     # SUI_SECRET_KEY (env only: a secret has no place in a config file).
     key_file: Path | None = None
     secret_key: SecretStr | None = None
+    # Or the name of a credential the service manager hands over (systemd's
+    # LoadCredential=NAME:..., read from $CREDENTIALS_DIRECTORY/NAME; the
+    # enclave's entrypoint hands the host's key over the same way).
+    key_credential: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
     # SUI_ADDRESS: when set, the key's address must be this one.
     address: ObjectId | None = None
     # Cap of a transaction's gas budget in MIST (Sui's own maximum is 50 SUI);
@@ -76,7 +80,8 @@ class SuiSettings(Section):
     # The network's name, given to agents as CHAIN (upstream's values).
     chain: Literal["devnet", "testnet", "mainnet", "localnet"] = "testnet"
 
-    @field_validator("registry_id", "chain_id", "key_file", "secret_key", "address", mode="before")
+    @field_validator("registry_id", "chain_id", "key_file", "secret_key", "key_credential",
+                     "address", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
