@@ -149,6 +149,20 @@ class Settings(Section):
         return self
 
 
+    @model_validator(mode="after")
+    def _enclave_channels_have_their_ends(self) -> Settings:
+        enclave, sui = self.enclave, self.sui
+        if enclave.metrics_channel is not None:
+            address = self.metrics.listen_address
+            if address is None or address[1] == 0:
+                raise ValueError("with enclave.metrics_channel, metrics.listen must be a "
+                                 "fixed host:port (what the channel forwards to)")
+        if enclave.key_channel is not None and (sui.key_file or sui.key_credential):
+            raise ValueError("with enclave.key_channel the host hands the key over at start: "
+                             "set neither sui.key_file nor sui.key_credential")
+        return self
+
+
 @dataclass(frozen=True)
 class _Source:
     """Where a setting came from, so an error can point at it."""

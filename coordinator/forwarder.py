@@ -37,6 +37,7 @@ from functools import partial
 import trio
 from pydantic import Field, field_validator
 
+from coordinator.channel import Channel, open_channel_listener
 from coordinator.hostport import listen_host_port
 from coordinator.section import Section
 
@@ -75,6 +76,27 @@ class EnclaveSettings(Section):
     connect_timeout_secs: float = Field(default=10.0, gt=0, le=600)
     # A connection with no bytes either way for this long is closed.
     idle_timeout_secs: float = Field(default=600.0, gt=0, le=24 * 3600)
+    # The host side of the enclave (coordinator/channel.py: vsock:CID:PORT, or
+    # unix:/path in stand-in mode). key_channel: where the entrypoint waits, at
+    # start, for the host to hand the Sui key over (kept in memory only).
+    key_channel: str | None = None
+    key_wait_secs: float = Field(default=600.0, gt=0, le=24 * 3600)
+    # Where the enclave serves its /metrics (and /healthz, /readyz) and its
+    # status socket to the host: each connection is forwarded inside.
+    metrics_channel: str | None = None
+    status_channel: str | None = None
+    # Where the daemon sends its log lines (the host listens there).
+    logs_channel: str | None = None
+
+    @field_validator("key_channel", "metrics_channel", "status_channel", "logs_channel",
+                     mode="before")
+    @classmethod
+    def _check_channel(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str):
+            Channel.parse(value)
+        return value
 
     @field_validator("vsock_proxy", mode="before")
     @classmethod
@@ -278,3 +300,38 @@ async def run_forwarder(
              host, bound[1], target, settings.max_connections)
     task_status.started((host, int(bound[1])))
     await serve_forwarder(listeners, dial, limits_from(settings))
+
+
+@dataclass(frozen=True)
+class Route:
+    """One way in from the host: its channel, and what it reaches inside."""
+
+    channel: Channel
+    target: str  # for the log line
+    dial: Dial
+
+
+async def run_exposer(
+    routes: list[Route],
+    limits: Limits = Limits(),
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """The daemon's `exposer` child in an enclave: the reverse of the forwarder.
+    The host connects to each route's channel (vsock) and is forwarded to what
+    only the enclave reaches (the metrics endpoint on loopback, the status
+    socket), with the same limits, timeouts and backpressure."""
+    listeners: list[trio.SocketListener] = []
+    try:
+        for route in routes:
+            listeners.append(await open_channel_listener(route.channel))
+    except BaseException:
+        for listener in listeners:
+            await trio.aclose_forcefully(listener)
+        raise
+    for route in routes:
+        log.info("exposer: %s -> %s", route.channel, route.target)
+    task_status.started()
+    async with trio.open_nursery() as nursery:
+        for listener, route in zip(listeners, routes, strict=True):
+            nursery.start_soon(serve_forwarder, [listener], route.dial, limits)
