@@ -31,9 +31,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from coordinator.channel import Channel, open_channel_listener
 from coordinator.enclave.key_handover import KeyHandoverError, hand_over
+from coordinator.simnet import Simnet, serve
 from coordinator.sui.keys import SuiKey
 from tests.e2e_support import status_when
-from tests.support import SUI
+from tests.support import AGENT, DEMO_APP, DEV, METHOD, SUI, register_app
 from tests.test_enclave_image import coordinator_image_fixture as coordinator_image_fixture
 from tests.test_enclave_image import debian_lock_fixture as debian_lock_fixture
 
@@ -54,6 +55,23 @@ def http_over_unix(path: Path, target: str) -> str:
     head, _, body = data.decode().partition("\r\n\r\n")
     assert head.startswith("HTTP/1.") and " 200 " in head.splitlines()[0], head
     return body
+
+
+def stand_in(client: docker.DockerClient, image: str, sock_dir: Path, config_dir: Path,
+             network: str) -> Any:
+    """The image as an enclave stand-in: the host's engine, the shared channel
+    directory at INSIDE, its config; its state in the container only (memory,
+    in an enclave)."""
+    return client.containers.run(
+        image, ["--config", "/etc/silvana/coordinator.toml"],
+        name=f"silvana-enclave-ops-{uuid.uuid4().hex[:8]}", detach=True, network_mode=network,
+        environment={"SILVANA_ENCLAVE_HOST_DOCKER": "1"},
+        volumes={
+            "/var/run/docker.sock": {"bind": "/var/run/docker.sock", "mode": "rw"},
+            str(sock_dir): {"bind": INSIDE, "mode": "rw"},
+            str(config_dir): {"bind": "/etc/silvana", "mode": "ro"},
+        },
+    )
 
 
 def files_holding(container: Any, text: str) -> list[str]:
@@ -121,16 +139,7 @@ mode = "plain"
     key = SuiKey.generate()
     log_lines = bytearray()
     logs_listener = await open_channel_listener(Channel.parse(f"unix:{sock_dir}/logs.sock"))
-    container = docker_client.containers.run(
-        coordinator_image, ["--config", "/etc/silvana/coordinator.toml"],
-        name=f"silvana-enclave-ops-{uuid.uuid4().hex[:8]}", detach=True, network_mode="none",
-        environment={"SILVANA_ENCLAVE_HOST_DOCKER": "1"},
-        volumes={
-            "/var/run/docker.sock": {"bind": "/var/run/docker.sock", "mode": "rw"},
-            str(sock_dir): {"bind": INSIDE, "mode": "rw"},
-            str(config_dir): {"bind": "/etc/silvana", "mode": "ro"},
-        },
-    )
+    container = stand_in(docker_client, coordinator_image, sock_dir, config_dir, "none")
     try:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(collect_lines, logs_listener, log_lines)
@@ -172,3 +181,94 @@ mode = "plain"
     assert "refused" in logs and f"handed over the key of {key.address}" in logs
     for text in (logs, sent):
         assert key.export() not in text and "suiprivkey1notakey" not in text
+
+
+async def test_a_restarted_enclave_rebuilds_its_book_from_the_chain(
+    coordinator_image: str, agent_image: str, docker_client: docker.DockerClient,
+    tmp_path: Path, sock_dir: Path,
+) -> None:
+    """Its state is in memory: killed (SIGKILL, no drain) and started afresh, the
+    enclave replays the chain from sui.start_checkpoint, so the jobs it
+    completed before stay completed (not run again) and the jobs created
+    while it was down are run."""
+    sim = register_app(Simnet(checkpoint_interval_secs=0.2), agent_image)
+    key = SuiKey.generate()
+    sim.fund(key.address, 10 * SUI)
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    socket_path = sock_dir / "coordinator.sock"
+
+    def create(count: int, first: int) -> list[int]:
+        return [sim.create_job(DEMO_APP, developer=DEV, agent=AGENT, method=METHOD,
+                               data=bytes([n, 7]), description=f"job {n}").job_id
+                for n in range(first, first + count)]
+
+    async def run_once(ids: list[int], settled: int, replayed: int = 0) -> Any:
+        container = stand_in(docker_client, coordinator_image, sock_dir, config_dir, "host")
+        try:
+            await hand_over(Channel.parse(f"unix:{sock_dir}/key.sock"), key.export(), 120)
+            status = await status_when(
+                socket_path,
+                lambda s: s.jobs_by_state["completed"] == len(ids)
+                and s.jobs_by_state["dropped"] == replayed and not s.running
+                and s.settlement.jobs_settled == settled and s.settlement.outbox_operations == 0,
+                within=120, what=f"{len(ids)} jobs completed by this run, {replayed} replayed",
+            )
+            container.kill()  # SIGKILL: no drain, the memory is gone
+            await trio.to_thread.run_sync(lambda: container.wait(timeout=60))
+            print(container.logs().decode(errors="replace"))
+        finally:
+            container.remove(force=True)
+        return status
+
+    async with trio.open_nursery() as nursery:
+        target = await nursery.start(serve, sim, "127.0.0.1", 0)
+        (config_dir / "coordinator.toml").write_text(f"""
+[sui]
+rpc_url = "http://{target}"
+package_id = "0x5117a7a"
+chain = "localnet"
+# Every start of an enclave is a first start: it follows the chain from here.
+start_checkpoint = 0
+
+[enclave]
+key_channel = "unix:{INSIDE}/key.sock"
+key_wait_secs = 120
+
+[docker]
+use_tee = true
+require_digest = false
+tee_poll_interval_secs = 0.5
+container_timeout_secs = 60
+stop_grace_secs = 1
+max_concurrent = 2
+host_agent_socket_dir = "{sock_dir}/coordinator.sock.agents"
+agent_env = {{ AGENT_MODE = "work:1" }}
+
+[rpc]
+socket_path = "{INSIDE}/coordinator.sock"
+listen = ""
+
+[metrics]
+listen = ""
+
+[state]
+dir = "/var/lib/silvana"
+
+[status]
+mode = "plain"
+""")
+        before = create(2, 0)
+        first = await run_once(before, settled=2)
+        while_down = create(2, 2)
+        second = await run_once(while_down, settled=2, replayed=len(before))
+        nursery.cancel_scope.cancel()
+
+    assert first.instance_id != second.instance_id  # a new state, not the old one
+    assert sorted(o.job_id for o in first.recent_outcomes) == before
+    # The second run completed only the jobs created while it was down; the
+    # first run's it learned from the chain as finished (by another run: to
+    # the book, dropped) and ran none of them again.
+    outcomes = {o.job_id: o.state for o in second.recent_outcomes}
+    assert outcomes == {**dict.fromkeys(before, "dropped"),
+                        **dict.fromkeys(while_down, "completed")}, outcomes
