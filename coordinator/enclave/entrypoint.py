@@ -245,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         prepare(options, settings)
         if options.host_docker:
-            log.info("stand-in mode: the Docker engine behind %s, the host's network",
+            log.info("stand-in mode: the Docker engine behind %s, the container's network",
                      DOCKER_SOCKET)
             if not Path(DOCKER_SOCKET).exists():
                 raise SetupError(f"stand-in mode needs the host's Docker socket mounted at "
@@ -264,7 +264,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 settings.enclave.key_wait_secs)
             settings = load_settings(args.config, env={**os.environ, "SUI_SECRET_KEY": key_text},
                                      cli=vars(args))
-            del key_text
         return daemon.run_daemon(settings, fresh_state=args.fresh_state)
     except (KeyHandoverError, ConfigError) as exc:
         print(f"error: enclave key: {exc}", file=sys.stderr)
