@@ -98,12 +98,13 @@ class DaemonCollector(Collector):
         )
         yield from self._jobs()
         yield from self._runner()
-        yield from self._settlement()
+        yield from self._outbox()
+        yield from self._balance()
 
-    def _settlement(self) -> Iterator[GaugeMetricFamily]:
+    def _balance(self) -> Iterator[GaugeMetricFamily]:
         settler = self.observed.settler
         if settler is None:
-            return  # no key: no outbox and no balance, rather than a made-up 0
+            return  # no key: no balance, rather than a made-up 0
         # The settler reads the balance every settle.balance_interval_secs (and
         # after gas was spent); before its first answer there is no series.
         if settler.balance is not None:
@@ -117,6 +118,11 @@ class DaemonCollector(Collector):
             "settle.min_balance_mist: below it the daemon warns that settlement will stop.",
             value=settler.settings.min_balance_mist,
         )
+
+    def _outbox(self) -> Iterator[GaugeMetricFamily]:
+        settler = self.observed.settler
+        if settler is None:
+            return  # no key: no outbox, rather than a made-up 0
         yield GaugeMetricFamily(
             _name("outbox_operations"), "Job operations in the outbox, not yet answered on chain.",
             value=len(settler.outbox),
