@@ -1,1 +1,1 @@
-"""Benchmarks of the coordinator (scripts/bench); see README, "Benchmarks"."""
+"""Benchmarks of the coordinator (scripts/bench); see docs/benchmarks.md."""

@@ -19,7 +19,15 @@ from typing import NoReturn
 
 import trio
 
-from coordinator import __version__, app, cursor_cli, state_cli, status_cli
+from coordinator import (
+    __version__,
+    app,
+    config_reference,
+    cursor_cli,
+    init_cli,
+    state_cli,
+    status_cli,
+)
 from coordinator.channel import Channel
 from coordinator.config import ConfigError, Settings, load_settings
 from coordinator.dotenv import DotenvError, load_dotenv
@@ -53,14 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
         "`python -m coordinator status --help`: ask a running daemon for its status; "
         "`python -m coordinator reset-cursor --help`: start over on the chain; "
         "`python -m coordinator keygen --help`: make a Sui key for the coordinator; "
+        "`python -m coordinator init --help`: write a starting config for a network; "
+        "`python -m coordinator config-reference`: every key of the configuration; "
         "`python -m coordinator backup|restore --help`: a copy of the state, and back.",
         epilog="Environment (a .env file in the working directory too): SUI_RPC_URL, "
         "COORDINATION_PACKAGE_ID, COORDINATION_MODULE, DOCKER_USE_TEE, CONTAINER_TIMEOUT_SECS, "
         "LOG_LEVEL, SUI_SECRET_KEY, SUI_ADDRESS, and upstream's GRPC_SOCKET_PATH, "
-        f"APP_INSTANCE_FILTER, SETTLE_ONLY, COORDINATOR_CONFIG (see README and {MIGRATING}).",
+        "APP_INSTANCE_FILTER, SETTLE_ONLY, COORDINATOR_CONFIG "
+        f"(see docs/configuration.md and {MIGRATING}).",
     )
     parser.add_argument("-c", "--config", type=Path,
-                        help="TOML file (e.g. config/testnet.toml); default: $COORDINATOR_CONFIG")
+                        help="TOML file, or a shipped config by name (local, devnet, testnet, "
+                        "mainnet); default: $COORDINATOR_CONFIG")
     parser.add_argument("--rpc-url", help="Sui gRPC endpoint: http://, https:// or unix:")
     parser.add_argument("--package-id", help="the coordination package id (0x...)")
     parser.add_argument("--module", help="watch this one Move module")
@@ -159,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         return cursor_cli.main(argv[1:])
     if argv[:1] == ["keygen"]:
         return keygen(argv[1:])
+    if argv[:1] == ["init"]:
+        return init_cli.main(argv[1:])
+    if argv[:1] == ["config-reference"]:
+        return config_reference.main(argv[1:])
     if argv[:1] in (["backup"], ["restore"]):
         return state_cli.main(argv[0], argv[1:])
     args = build_parser().parse_args(start_argv(argv))

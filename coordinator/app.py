@@ -22,7 +22,7 @@ Ingest and dispatcher meet at a bounded channel; the book and the registry
 live on the Trio thread (their changes reach sqlite in the dispatcher's
 transaction or the book's commits). A signal stops the tree last child first
 (the runner drains while the socket and the settler still serve it): exit 0; a
-second cancels at once: exit 130. See README, Architecture.
+second cancels at once: exit 130. See docs/architecture.md.
 
 Every child is a `ChildSpec(name, factory, restart, shutdown_secs)`. A restart
 builds the dispatcher and recovery anew; the owners others share outlive it on
@@ -43,6 +43,7 @@ import trio
 from coordinator.channel import Channel
 from coordinator.config import Settings, signing_key
 from coordinator.dispatcher import Dispatcher, DispatchStatus, Router
+from coordinator.errors import SetupError
 from coordinator.events.layouts import initial_layout
 from coordinator.events.parser import EventParser
 from coordinator.forwarder import Route, limits_from, run_exposer, run_forwarder
@@ -50,6 +51,10 @@ from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
 from coordinator.preflight import started
+from coordinator.proof_log import ProofLog
+from coordinator.proofs.factory import open_proof_store
+from coordinator.proofs.settings import ProofStoreConfigError
+from coordinator.proofs.store import ProofStore
 from coordinator.reconciler import reconciler_for
 from coordinator.recovery import recover_pending_jobs
 from coordinator.registry import ChainLookup, Registry
@@ -87,6 +92,13 @@ async def run(settings: Settings) -> int:
         return await _run_tree(settings, store)
 
 
+def _proof_store(settings: Settings) -> ProofStore:
+    try:
+        return open_proof_store(settings.proofs, settings.state.dir)
+    except ProofStoreConfigError as exc:
+        raise SetupError(f"proofs: {exc}") from None
+
+
 async def _run_tree(settings: Settings, store: Store) -> int:
     sui = settings.sui
     await clear_socket_path(str(settings.rpc.socket_path))
@@ -114,7 +126,9 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     stored_layout = await store.run(Ledger.layout)
     parser = EventParser(sui.package_id, sui.modules, initial_layout(sui.layout, stored_layout),
                          auto=sui.layout == "auto")
+    proof_log = await ProofLog.load(store)  # settlement proofs, proof events
     service = CoordinatorService(book, settler=settler, chain=connect_sui,
+                                 proofs=_proof_store(settings), proof_log=proof_log,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,
              runner.report, service.report, store.report,

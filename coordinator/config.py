@@ -35,6 +35,7 @@ from coordinator.docker.settings import DockerSettings
 from coordinator.events.models import normalize_address
 from coordinator.forwarder import EnclaveSettings
 from coordinator.hostport import listen_host_port, listen_ip
+from coordinator.instance_paths import instance_name, instance_paths
 from coordinator.jobs import JobsSettings
 from coordinator.logs import LogSettings
 from coordinator.proofs.settings import ProofStoreSettings
@@ -42,6 +43,7 @@ from coordinator.reconciler import ReconcileSettings
 from coordinator.rpc.settings import RpcSettings
 from coordinator.section import Section
 from coordinator.settlement import SettleSettings
+from coordinator.shipped import SHIPPED, shipped_config
 from coordinator.simnet.settings import SimnetSettings
 from coordinator.store import StateSettings
 from coordinator.sui.keys import SuiKey, SuiKeyError, credential_path, load_key
@@ -59,10 +61,12 @@ class ConfigError(Exception):
 
 
 class MetricsSettings(Section):
-    """The HTTP endpoint of /metrics, /healthz and /readyz (see README, Monitoring)."""
+    """`[metrics]`: the HTTP endpoint of /metrics, /healthz and /readyz (docs/metrics.md)."""
 
-    # host:port to serve on; empty: no endpoint. Port 0 picks a free one (tests).
     listen: str = "127.0.0.1:9464"
+    """`IP:port` of `/metrics`, `/healthz`, `/readyz` (docs/metrics.md); `""` turns the
+    endpoint off; `0.0.0.0:9464` to be scraped from outside the host. Port 0 is refused (a
+    scraper must know the port)."""
 
     @field_validator("listen")
     @classmethod
@@ -77,7 +81,10 @@ class MetricsSettings(Section):
 
 
 class StatusSettings(Section):
+    """`[status]`: what the daemon shows on its own terminal or output."""
+
     mode: Literal["auto", "live", "plain", "off"] = "auto"
+    """`auto` (live view on a TTY, plain lines otherwise), `live`, `plain`, `off`."""
 
 
 class Settings(Section):
@@ -186,6 +193,7 @@ ENV_KEYS: dict[str, tuple[str, Any]] = {
     # (`start --package-id`) and the SilvanaRegistry object SILVANA_REGISTRY.
     "SILVANA_REGISTRY_PACKAGE": ("sui.package_id", str),
     "SILVANA_REGISTRY": ("sui.registry_id", str),
+    "SILVANA_RPC_SERVER": ("sui.config_service", str),
     # Upstream's `start` reads these too (its flags' env names).
     "GRPC_SOCKET_PATH": ("rpc.socket_path", str),
     "APP_INSTANCE_FILTER": ("jobs.app_instance", str),
@@ -237,6 +245,46 @@ def _set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
     node[name] = value
 
 
+# Paths a config file may give relative to itself (as `[section, key]`).
+FILE_PATHS = (("state", "dir"), ("rpc", "socket_path"), ("sui", "key_file"),
+              ("simnet", "scenario"), ("proofs", "dir"))
+
+
+def config_file(value: Path) -> Path:
+    """The file `--config` (or COORDINATOR_CONFIG) means: a shipped config by
+    its name (`testnet`) unless a file of that name is here, else the path."""
+    name = str(value)
+    if "/" not in name and not value.suffix and not value.exists():
+        try:
+            return shipped_config(name)
+        except KeyError:
+            raise ConfigError(f"config: {name} is neither a file nor a shipped config "
+                              f"({', '.join(SHIPPED)})") from None
+    return value
+
+
+def place_paths(tree: dict[str, Any], config_path: Path | None,
+                env: Mapping[str, str]) -> None:
+    """Give the instance its own socket and state (`coordinator.instance_paths`)
+    where the config names none, and make the file's relative paths relative
+    to the file. Values of the wrong type are left for validation to name."""
+    state = tree.get("state")
+    instance = instance_name(config_path, state.get("instance") if isinstance(state, dict)
+                             else None)
+    base = config_path.absolute().parent if config_path else Path.cwd()
+    for section, key in FILE_PATHS:
+        node = tree.get(section)
+        if isinstance(node, dict):
+            value = node.get(key)
+            if isinstance(value, str) and value and not Path(value).is_absolute():
+                node[key] = str(base / value)
+    defaults = instance_paths(instance, env)
+    if isinstance(tree.setdefault("state", {}), dict):
+        tree["state"].setdefault("dir", str(defaults.state_dir))
+    if isinstance(tree.setdefault("rpc", {}), dict):
+        tree["rpc"].setdefault("socket_path", str(defaults.socket_path))
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:
@@ -261,7 +309,10 @@ def load_settings(
     env = os.environ if env is None else env
     if config_path is None and env.get(CONFIG_ENV):
         config_path = Path(env[CONFIG_ENV])
+    if config_path is not None:
+        config_path = config_file(config_path)
     tree: dict[str, Any] = read_toml(config_path) if config_path else {}
+    place_paths(tree, config_path, env)
     origin = f"file {config_path}" if config_path else "defaults"
     sources: dict[str, _Source] = {}
     if isinstance(tree.get("sui"), dict) and "secret_key" in tree["sui"]:

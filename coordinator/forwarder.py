@@ -64,29 +64,34 @@ _VSOCK_U32 = 0xFFFF_FFFF  # VMADDR_CID_ANY / VMADDR_PORT_ANY: not an address
 
 
 class EnclaveSettings(Section):
-    """TEE: the TCP-to-vsock forwarder to the parent's vsock-proxy (README, Nitro Enclave)."""
+    """`[enclave]`: the TCP-to-vsock forwarder to the parent's vsock-proxy, in a
+    Nitro Enclave (docs/enclave-image.md)."""
 
-    # "CID:PORT" of the parent's vsock-proxy (CID 3 is the parent instance);
-    # None: no forwarder.
     vsock_proxy: str | None = None
-    # The local TCP address the forwarder serves; the fullnode's host name maps
-    # to it (the entrypoint writes /etc/hosts), so sui.rpc_url keeps that name.
+    """`"CID:PORT"` of the parent's `vsock-proxy` (CID 3 is the parent instance); when set, the
+    `forwarder` child runs (docs/enclave-image.md)."""
     listen: str = "127.0.0.1:443"
+    """Loopback address the forwarder listens on; its port must be the port of `sui.rpc_url`."""
     max_connections: int = Field(default=64, ge=1, le=4096)
+    """Forwarded connections at once (more wait in the listen backlog)."""
     connect_timeout_secs: float = Field(default=10.0, gt=0, le=600)
-    # A connection with no bytes either way for this long is closed.
+    """Deadline of each vsock connect."""
     idle_timeout_secs: float = Field(default=600.0, gt=0, le=24 * 3600)
-    # The host side of the enclave (coordinator/channel.py: vsock:CID:PORT, or
-    # unix:/path in stand-in mode). key_channel: where the entrypoint waits, at
-    # start, for the host to hand the Sui key over (kept in memory only).
+    """A forwarded connection with no bytes either way this long is closed."""
     key_channel: str | None = None
+    """Where the entrypoint waits at start for the host to hand the Sui key over (kept in
+    memory only; docs/enclave.md): `vsock:CID:PORT` (`-1`: any CID) or, in stand-in mode,
+    `unix:/path`. Not together with `sui.key_file` or `sui.key_credential`."""
     key_wait_secs: float = Field(default=600.0, gt=0, le=24 * 3600)
-    # Where the enclave serves its /metrics (and /healthz, /readyz) and its
-    # status socket to the host: each connection is forwarded inside.
+    """How long the entrypoint waits for the key on `key_channel` before it gives up (exit 1)."""
     metrics_channel: str | None = None
+    """Where the enclave serves `/metrics`, `/healthz` and `/readyz` to its host (the `exposer`
+    child forwards each connection to `metrics.listen`, which must then be a fixed port)."""
     status_channel: str | None = None
-    # Where the daemon sends its log lines (the host listens there).
+    """Where the enclave serves its operator's socket (GetStatus) to its host."""
     logs_channel: str | None = None
+    """Where the daemon sends its log lines (the host listens; `vsock:3:PORT` is the parent):
+    bounded, never waiting, dropped lines counted."""
 
     @field_validator("key_channel", "metrics_channel", "status_channel", "logs_channel",
                      mode="before")

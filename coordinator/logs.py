@@ -43,9 +43,14 @@ _TRACING_LEVELS = {"warn": "warning", "trace": "debug"}
 
 
 class LogSettings(Section):
+    """`[log]`: the daemon's log lines."""
+
     level: Literal["debug", "info", "warning", "error"] = "info"
-    # text: timestamped lines (a rich view on a TTY); json: one object a line, for log shippers.
+    """`debug`, `info`, `warning`, `error` (any case; upstream's `warn` and `trace` are
+    `warning` and `debug`)."""
     format: Literal["text", "json"] = "text"
+    """`text` (timestamped lines; rich on a TTY) or `json` (one object a line;
+    docs/metrics.md)."""
 
     @field_validator("level", "format", mode="before")
     @classmethod

@@ -41,6 +41,7 @@ from coordinator.sui.chain_id import chain_mismatch, state_of_another_chain
 from coordinator.sui.client import connect
 from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.errors import SuiError
+from coordinator.sui.network_config import with_registry
 from coordinator.sui.settings import SuiSettings
 
 log = logging.getLogger("coordinator.state")
@@ -73,11 +74,13 @@ class NodeChain:
 async def started(settings: Settings) -> AsyncIterator[tuple[Settings, Store]]:
     """The daemon's checked start, for its whole life: the lock held, the
     settings with `rpc.listen = "auto:PORT"` resolved (the engine asked once)
-    and the store open, made on the chain the node serves."""
+    and an empty registry id asked of the config service, and the store open,
+    made on the chain the node serves."""
     node = NodeChain(settings.sui)
     with await prepare(settings, node) as lock:
         rpc = await resolve_listen(settings.rpc, settings.docker)
-        settings = settings.model_copy(update={"rpc": rpc})
+        sui = await with_registry(settings.sui)
+        settings = settings.model_copy(update={"rpc": rpc, "sui": sui})
         store = await Store.open(settings.state.dir)
         try:
             lock.record(await store.run(Ledger.instance_id))

@@ -71,10 +71,13 @@ PassResult = Literal["ok", "partial", "error"]
 
 
 class ReconcileSettings(Section):
-    """How often the job book is compared with the app instances' jobs on chain."""
+    """`[reconcile]`: how often the job book is compared with the app instances' jobs on
+    chain (docs/jobs.md, Reconciliation)."""
 
-    # 0 turns reconciliation off; else at least a second, at most a day.
     interval_secs: float = Field(default=300.0, ge=0, le=86400)
+    """Seconds between reconciliation passes (the job book compared with the app instances'
+    jobs on chain, docs/jobs.md, Reconciliation); the first pass 5 s after start; `0` turns
+    it off; else 1 .. 86400."""
 
     @field_validator("interval_secs")
     @classmethod
@@ -87,6 +90,11 @@ class ReconcileSettings(Section):
     # failed there (upstream's STUCK_JOB_TIMEOUT_SECS); never below
     # docker.container_timeout_secs (see `stale_after_secs`).
     stale_running_secs: int = Field(default=600, ge=1, le=7 * 24 * 3600)
+    """A job running on chain under ANY coordinator's address for longer than this (by its
+    `updated_at`) is failed there by reconciliation, so a live coordinator takes over a dead
+    one's jobs (upstream's stuck-job limit); never below `docker.container_timeout_secs`
+    (set below it: a configuration error; left at the default: the container timeout is
+    used)."""
 
     def stale_after_secs(self, docker: DockerSettings) -> int:
         """The stale limit in force: a live coordinator's container may run for

@@ -17,10 +17,11 @@ import sqlite3
 from collections.abc import Callable
 
 from coordinator.errors import SetupError
+from coordinator.proof_rows import PROOF_TABLES
 
 log = logging.getLogger("coordinator.state")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -90,7 +91,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error   TEXT    NOT NULL,
     args         TEXT    NOT NULL DEFAULT ''  -- an agent write's arguments (JSON)
 );
-"""
+""" + PROOF_TABLES
 
 
 def _add_write_arguments(db: sqlite3.Connection) -> None:
@@ -118,11 +119,19 @@ def _add_job_blocks(db: sqlite3.Connection) -> None:
             db.execute(f"ALTER TABLE jobs ADD COLUMN {name} TEXT NOT NULL DEFAULT '[]'")
 
 
+def _add_proof_records(db: sqlite3.Connection) -> None:
+    """5: the settlement proofs and proof events kept in place of upstream's
+    Silvana RPC service (coordinator.proof_rows); an older file had none."""
+    for statement in statements(PROOF_TABLES):
+        db.execute(statement)
+
+
 # version -> the step that upgrades a file of that version to the next one.
 UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _add_write_arguments,
     2: _forget_session_ids,
     3: _add_job_blocks,
+    4: _add_proof_records,
 }
 
 

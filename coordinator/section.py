@@ -12,6 +12,8 @@ __all__ = ["Section"]
 
 class Section(BaseModel):
     """A TOML table: unknown keys are refused (a typo must not pass silently),
-    and the values are frozen once loaded."""
+    and the values are frozen once loaded. Each field's docstring is its
+    description, which docs/configuration.md is generated from
+    (`coordinator.config_reference`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)

@@ -8,6 +8,7 @@ on a terminal, the summary line otherwise; `--watch` repeats until Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from rich.live import Live
 from coordinator import grpc
 from coordinator._pb.silvana.coordinator.v1 import coordinator_grpc
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
-from coordinator.config import ConfigError, read_toml
+from coordinator.config import CONFIG_ENV, ConfigError, config_file, place_paths, read_toml
 from coordinator.console import EventRate, live_view, summary_line
 from coordinator.rpc.settings import RpcSettings
 
@@ -34,9 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show the status of a running coordinator (GetStatus on its socket).",
     )
     parser.add_argument("--socket", type=Path,
-                        help="the daemon's socket (default: rpc.socket_path of --config, "
-                             "else /tmp/coordinator.sock)")
-    parser.add_argument("--config", type=Path, help="take the socket path from this TOML file")
+                        help="the daemon's socket (default: rpc.socket_path of --config or "
+                             "$COORDINATOR_CONFIG, else the default instance's)")
+    parser.add_argument("--config", type=Path,
+                        help="take the socket path from this TOML file (or a shipped config)")
     parser.add_argument("--watch", action="store_true", help="refresh every second until Ctrl-C")
     return parser
 
@@ -44,10 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
 def socket_path(args: argparse.Namespace) -> Path:
     if args.socket is not None:
         return Path(args.socket)
-    if args.config is not None:
-        rpc = read_toml(args.config).get("rpc", {})
-        return RpcSettings.model_validate(rpc).socket_path
-    return RpcSettings().socket_path
+    given = args.config or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV)
+                            else None)
+    # Only [rpc] is read: the socket, wherever the daemon's config puts it.
+    config = None if given is None else config_file(given)
+    tree = {} if config is None else read_toml(config)
+    place_paths(tree, config, os.environ)
+    return RpcSettings.model_validate(tree["rpc"]).socket_path
 
 
 async def fetch(path: Path) -> pb.GetStatusResponse:

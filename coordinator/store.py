@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import secrets
 import sqlite3
 import time
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import trio
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.domain import (
@@ -37,7 +38,9 @@ from coordinator.domain import (
     JobState,
     OperationKind,
 )
+from coordinator.instance_paths import DEFAULT_INSTANCE, INSTANCE_RE, instance_paths
 from coordinator.promptly import PromptLimiter
+from coordinator.proof_rows import ProofRows
 from coordinator.schema import ensure_schema
 from coordinator.section import Section
 from coordinator.state_integrity import check_not_empty, create_private, damaged, quick_check
@@ -71,7 +74,23 @@ def session_tag(session_id: str | None) -> str | None:
 
 
 class StateSettings(Section):
-    dir: Path = Path("state")
+    """`[state]`: where this instance keeps its database and what it names itself."""
+
+    dir: Path = Field(
+        default_factory=lambda: instance_paths(DEFAULT_INSTANCE, os.environ).state_dir,
+        description="The sqlite file and its lock file (`coordinator.lock`) live here (and "
+        "the embedded proof store's `proofs/` unless `proofs.dir` is set); one daemon per "
+        "dir. Relative: beside the config file, never the working directory.",
+        json_schema_extra={"shown_default": "per instance: /var/lib/coordinator/INSTANCE as "
+                           "root, $STATE_DIRECTORY/INSTANCE under systemd, else "
+                           "$XDG_STATE_HOME/coordinator/INSTANCE"},
+    )
+    instance: str | None = Field(
+        default=None, pattern=INSTANCE_RE.pattern,
+        description="This coordinator instance's name, in its default socket and state "
+        "paths; unset: the config file's name without .toml (`default` without a file). "
+        "Not `--instance`, which is upstream's app instance filter (`jobs.app_instance`).",
+    )
 
     @field_validator("dir", mode="before")
     @classmethod
@@ -90,8 +109,9 @@ class StateSettings(Section):
         return value
 
 
-class Ledger:
-    """The synchronous store operations, on a connection inside a transaction."""
+class Ledger(ProofRows):
+    """The synchronous store operations, on a connection inside a transaction
+    (the proof pipeline's records: `ProofRows`)."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db

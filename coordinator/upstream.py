@@ -42,11 +42,9 @@ UPSTREAM_COMMANDS = frozenset({
 })
 
 # Upstream coordinator's env names that mean nothing here (its `start` writes
-# the Ethereum pair into `.env`; the others serve its private layer and its
-# own RPC service, from which it fetches settings at start).
+# the Ethereum pair into `.env`; the others serve its private layer).
 UPSTREAM_ENV_IGNORED = frozenset({"ETHEREUM_ADDRESS", "ETHEREUM_PRIVATE_KEY",
-                                  "PRIVATE_DATABASE_URL", "PRIVATE_JWT_SECRET",
-                                  "SILVANA_RPC_SERVER"})
+                                  "PRIVATE_DATABASE_URL", "PRIVATE_JWT_SECRET"})
 
 
 def key_hint(dotted: str) -> str | None:

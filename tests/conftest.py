@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import shutil
 import socket
 import subprocess
@@ -26,8 +27,25 @@ from coordinator.docker import DockerEngine
 from coordinator.logs import PLAIN_FORMAT, TextFormatter
 from coordinator.store import Store
 from tests.docker_support import registry_port, run_registry
-from tests.e2e_support import Daemon, build_agent_image, instance_id_of
+from tests.e2e_support import UPSTREAM_PROTO, Daemon, build_agent_image, instance_id_of
 from tests.support import BUSYBOX_IMAGE, ROOT, containers_of, need
+
+
+@pytest.fixture(scope="session", autouse=True)
+def instance_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Default sockets and state directories (`coordinator.instance_paths`) in a
+    directory of this run, for daemons started by tests too: the tests run as
+    root, where the defaults are the machine's /run and /var/lib."""
+    base = tmp_path_factory.mktemp("instances")
+    saved = {name: os.environ.get(name) for name in ("STATE_DIRECTORY", "RUNTIME_DIRECTORY")}
+    os.environ["STATE_DIRECTORY"] = str(base / "state")
+    os.environ["RUNTIME_DIRECTORY"] = str(base / "run")
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +122,14 @@ def socket_path() -> Iterator[Path]:
 def agent_image(docker_client: docker.DockerClient) -> str:
     # docker_client first: a missing engine fails under CI=true.
     return build_agent_image()
+
+
+@pytest.fixture(scope="session")
+def upstream_agent_image(docker_client: docker.DockerClient) -> str:
+    """The demo agent speaking upstream's own coordinator.proto, unchanged."""
+    if not (UPSTREAM_PROTO / "silvana/coordinator/v1/coordinator.proto").is_file():
+        need(f"upstream's agent proto is not at {UPSTREAM_PROTO}")
+    return build_agent_image(str(UPSTREAM_PROTO))
 
 
 @pytest.fixture(scope="session")

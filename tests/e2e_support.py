@@ -41,21 +41,33 @@ from tests.support import ROOT
 # scripts/build-agent-image) the agent speaks that file's service, under a tag
 # of its own.
 _PROTO_ROOT = os.environ.get("SILVANA_AGENT_PROTO_ROOT", "")
-_AGENT_TAG = hashlib.sha256(
-    f"{ROOT}{chr(0) + _PROTO_ROOT if _PROTO_ROOT else ''}".encode()).hexdigest()[:12]
-AGENT_IMAGE = f"silvana-demo/agent:checkout-{_AGENT_TAG}"
+# Upstream's own agent proto (SilvanaOne/silvana d1563ea, unchanged; see the
+# NOTICE beside it): a test input outside the project.
+UPSTREAM_PROTO = Path("/work/shared/vectors/upstream/proto")
+
+
+def agent_image_tag(proto_root: str) -> str:
+    """The demo agent's tag for this checkout and proto tree ("": ours)."""
+    tag = hashlib.sha256(f"{ROOT}{chr(0) + proto_root if proto_root else ''}".encode())
+    return f"silvana-demo/agent:checkout-{tag.hexdigest()[:12]}"
+
+
+AGENT_IMAGE = agent_image_tag(_PROTO_ROOT)
 STATUS_SERVICE = "/silvana.coordinator.v1.CoordinatorStatusService/"
 
 
 # --- images ------------------------------------------------------------------
 
 
-def build_agent_image() -> str:
-    """The demo agent image of this checkout (cached: a no-op when it matches the
-    script, the agent and the proto)."""
+def build_agent_image(proto_root: str = _PROTO_ROOT) -> str:
+    """The demo agent image of this checkout speaking the service of
+    `proto_root`'s coordinator.proto ("": ours), cached: a no-op when it matches
+    the script, the agent and the proto."""
+    image = agent_image_tag(proto_root)
     subprocess.run([str(ROOT / "scripts" / "build-agent-image")], check=True,
-                   env={**os.environ, "SILVANA_AGENT_IMAGE": AGENT_IMAGE})
-    return AGENT_IMAGE
+                   env={**os.environ, "SILVANA_AGENT_IMAGE": image,
+                        "SILVANA_AGENT_PROTO_ROOT": proto_root})
+    return image
 
 
 

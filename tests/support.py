@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from coordinator.simnet import Simnet
 
 ROOT = Path(__file__).resolve().parent.parent
+# The shipped configs (package data: `--config testnet`, `init`).
+CONFIGS = ROOT / "coordinator" / "configs"
 # A loopback port nothing listens on: connecting fails at once, like a dead node.
 DEAD_NODE = "http://127.0.0.1:9"
 BUSYBOX_IMAGE = "silvana-test/busybox:latest"

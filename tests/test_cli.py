@@ -10,22 +10,21 @@ import time
 from pathlib import Path
 
 from coordinator.sui.keys import SuiKey
-
-ROOT = Path(__file__).resolve().parent.parent
-# A loopback port nothing listens on: connecting fails at once, like a dead node.
-DEAD_NODE = "http://127.0.0.1:9"
+from tests.support import CONFIGS, DEAD_NODE, ROOT
 
 
 def private_testnet_config(directory: Path) -> str:
-    """config/testnet.toml as shipped, but for its socket, state dir and metrics
+    """The shipped testnet config, but for its socket, state dir and metrics
     port, which are the machine's: a second run beside this one (another
-    checkout's tests, an operator's daemon) must not be disturbed."""
-    text = (ROOT / "config" / "testnet.toml").read_text()
-    for shipped, own in [('socket_path = "/tmp/coordinator.sock"',
-                          f'socket_path = "{directory / "coordinator.sock"}"'),
+    checkout's tests, an operator's daemon) must not be disturbed; and no config
+    service (tests reach loopback only)."""
+    text = (CONFIGS / "testnet.toml").read_text()
+    for shipped, own in [("[rpc]\n", f'[rpc]\nsocket_path = "{directory / "coordinator.sock"}"\n'),
                          ('listen = "auto:50051"', 'listen = ""'),
-                         ('dir = "state/testnet"', f'dir = "{directory / "state"}"')]:
-        assert shipped in text, shipped
+                         ('config_service = "https://rpc-devnet.silvana.dev"',
+                          'config_service = ""'),
+                         ("[state]\n", f'[state]\ndir = "{directory / "state"}"\n')]:
+        assert text.count(shipped) == 1, shipped
         text = text.replace(shipped, own)
     path = directory / "testnet.toml"
     path.write_text(text + '\n[metrics]\nlisten = ""\n')
@@ -62,7 +61,7 @@ def wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 20)
 
 
 def test_bad_package_id_from_env_is_one_line_and_exit_2() -> None:
-    proc = coordinator("--config", "config/testnet.toml", env={"COORDINATION_PACKAGE_ID": "zz"})
+    proc = coordinator("--config", "testnet", env={"COORDINATION_PACKAGE_ID": "zz"})
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
     assert err.count("\n") == 1 and "package_id" in err and "Traceback" not in err

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from coordinator.config import ConfigError, load_settings
+from tests.support import CONFIGS, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PKG = "0x" + "ab" * 32
 
 
@@ -20,13 +21,18 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_defaults_with_only_package_id() -> None:
-    settings = load_settings(None, env={"COORDINATION_PACKAGE_ID": "0x2"})
+    settings = load_settings(None, env={"COORDINATION_PACKAGE_ID": "0x2", "HOME": "/home/u"})
     assert settings.sui.package_id == "0x" + "0" * 63 + "2"
     assert settings.sui.modules == ["agent", "jobs"]
     assert settings.docker.container_timeout_secs == 300
     assert settings.log.level == "info"
     assert settings.docker.pull_policy == "if-not-present"
-    assert str(settings.rpc.socket_path) == "/tmp/coordinator.sock"
+    # The default instance's own (tests/test_config_paths.py: who gets which).
+    root = os.geteuid() == 0
+    assert settings.rpc.socket_path == (Path("/run/coordinator/default/coordinator.sock")
+                                        if root else settings.state.dir / "coordinator.sock")
+    assert settings.state.dir == Path("/var/lib/coordinator/default" if root
+                                      else "/home/u/.local/state/coordinator/default")
 
 
 def test_layers_defaults_toml_env_cli(tmp_path: Path) -> None:
@@ -58,23 +64,23 @@ def test_layers_defaults_toml_env_cli(tmp_path: Path) -> None:
 
 
 def test_shipped_configs_load() -> None:
-    testnet = load_settings(ROOT / "config" / "testnet.toml", env={})
+    testnet = load_settings(CONFIGS / "testnet.toml", env={})
     assert testnet.sui.rpc_url.startswith("https://")
     assert testnet.sui.registry_id is None
     # The 2025-11 publications of move/coordination/Move.lock at d1563ea.
     assert (testnet.sui.package_id, testnet.sui.layout, testnet.sui.chain_id) == (
         "0x6bae7fdb076da8fb64bc6c43244dbd6fe65db9500fed935b8305c27d2225c4f0", "2025-11",
         "4c78adac")
-    devnet = load_settings(ROOT / "config" / "devnet.toml", env={})
+    devnet = load_settings(CONFIGS / "devnet.toml", env={})
     assert (devnet.sui.package_id, devnet.sui.layout, devnet.sui.chain_id) == (
         "0x9c743c3b5ff8da420331a442bbf610204f1887a7330db20f31114d3d84f15cb0", "2025-11",
         "a2c63a99")
-    assert load_settings(ROOT / "config" / "local.toml", env={}).sui.layout == "auto"
+    assert load_settings(CONFIGS / "local.toml", env={}).sui.layout == "auto"
     mainnet = load_settings(
-        ROOT / "config" / "mainnet.toml", env={"COORDINATION_PACKAGE_ID": "0x1"}
+        CONFIGS / "mainnet.toml", env={"COORDINATION_PACKAGE_ID": "0x1"}
     )
     assert mainnet.sui.rpc_url == "https://fullnode.mainnet.sui.io:443"
-    local = load_settings(ROOT / "config" / "local.toml", env={})
+    local = load_settings(CONFIGS / "local.toml", env={})
     assert local.simnet.enabled
 
 
@@ -201,8 +207,8 @@ def test_bad_rpc_keys(tmp_path: Path, rpc_toml: str, expected: str) -> None:
 
 
 def test_chain_from_toml_and_upstream_env(tmp_path: Path) -> None:
-    assert load_settings(ROOT / "config" / "local.toml", env={}).sui.chain == "localnet"
-    assert load_settings(ROOT / "config" / "testnet.toml", env={}).sui.chain == "testnet"
+    assert load_settings(CONFIGS / "local.toml", env={}).sui.chain == "localnet"
+    assert load_settings(CONFIGS / "testnet.toml", env={}).sui.chain == "testnet"
     path = write(tmp_path, f'[sui]\npackage_id = "{PKG}"\nchain = "devnet"\n')
     assert load_settings(path, env={}).sui.chain == "devnet"
     # Upstream's SUI_CHAIN, in any case (upstream lowercases it too).
@@ -224,13 +230,13 @@ def test_agent_env_may_not_set_a_contract_name(tmp_path: Path, name: str) -> Non
         load_settings(path, env={})
 
 
-@pytest.mark.parametrize(("name", "chain", "chain_id"), [
-    ("testnet", "testnet", "4c78adac"),  # Move.lock [env.testnet]
-    ("devnet", "devnet", "a2c63a99"),  # Move.lock [env.devnet] (changes with a wipe)
-    ("mainnet", "mainnet", "35834a8a"),  # Sui's mainnet genesis
-    ("enclave", "mainnet", "35834a8a"),
+@pytest.mark.parametrize(("path", "chain", "chain_id"), [
+    (CONFIGS / "testnet.toml", "testnet", "4c78adac"),  # Move.lock [env.testnet]
+    (CONFIGS / "devnet.toml", "devnet", "a2c63a99"),  # Move.lock [env.devnet] (changes with a wipe)
+    (CONFIGS / "mainnet.toml", "mainnet", "35834a8a"),  # Sui's mainnet genesis
+    (ROOT / "config" / "enclave.toml", "mainnet", "35834a8a"),  # the enclave image's own
 ])
-def test_shipped_configs_name_their_chain(name: str, chain: str, chain_id: str) -> None:
+def test_shipped_configs_name_their_chain(path: Path, chain: str, chain_id: str) -> None:
     """CHAIN, the layer id agents get and the chain check all follow these two keys."""
-    tree = tomllib.loads((ROOT / "config" / f"{name}.toml").read_text())
+    tree = tomllib.loads(path.read_text())
     assert (tree["sui"]["chain"], tree["sui"]["chain_id"]) == (chain, chain_id)

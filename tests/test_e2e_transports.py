@@ -11,20 +11,18 @@ mode), where host.docker.internal is 127.0.0.1.
 
 The agent's client is grpcio with the service read from a descriptor set of
 our proto, or, when SILVANA_AGENT_PROTO_ROOT names another proto tree (e.g.
-upstream's at d1563ea; see the README, "Checking the wire format against
+upstream's at d1563ea; see docs/testing.md, "Checking the wire format against
 upstream"), of that file: the same runs then prove the wire format against it.
 
-A third run has the agent print every field of each job it gets (`fields`
-mode): a merge job, a settle job and a plain one, each as upstream fills it.
+Every field of the jobs, as upstream's agent reads them, is checked with
+upstream's own proto on a shipped config (`test_e2e_upstream_agent`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from pathlib import Path
-from typing import Any
 
 import docker
 import pytest
@@ -121,63 +119,3 @@ async def test_the_agent_settles_its_jobs_over_the_socket(
     assert "(TCP)" not in output
     check_agent(output)
     assert containers_of(docker_client, instance_id) == []
-
-
-def expected_fields(job: Any, chain: str | None) -> str:
-    """The agent's `fields` line for the simulator's job object `job`, as
-    upstream's coordinator fills the Job message (`updated_at` is when it was
-    handed out: checked apart)."""
-    def numbers(values: Any) -> str:
-        return ",".join(str(v) for v in values or ()) or "-"
-
-    block = "-" if job.block_number is None else str(job.block_number)
-    return (f"fields {job.job_id} job_id={job.job_id}@{job.app_instance} "
-            f"description={job.description or '-'} developer={DEV} agent={AGENT} "
-            f"agent_method={METHOD} app={job.app} app_instance={job.app_instance} "
-            f"app_instance_method={job.app_instance_method} block_number={block} "
-            f"sequences={numbers(job.sequences)} sequences1={numbers(job.sequences1)} "
-            f"sequences2={numbers(job.sequences2)} data={job.data.hex() or '-'} attempts=1 "
-            f"created_at={job.created_at} updated_at=* chain={chain or '-'}")
-
-
-async def test_the_agent_reads_every_job_field_as_upstream_fills_it(
-    agent_image: str, tmp_path: Path, sock_dir: Path, daemons: list[Daemon],
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.DEBUG, logger="coordinator.runner")
-    sim = Simnet(checkpoint_interval_secs=0.2, layout="2025-11")
-    sim.register_developer(DEV)
-    sim.register_agent(DEV, AGENT)
-    sim.add_method(DEV, AGENT, METHOD, docker_image=agent_image)
-    sim.create_app_instance(APP, settlement_chains={"devnet": None})
-    async with trio.open_nursery() as nursery:
-        target = await nursery.start(serve, sim, "127.0.0.1", 0)
-        daemon = write_config(tmp_path, sock_dir, f"http://{target}",
-                              rpc=f'listen = "127.0.0.1:{free_port()}"', network_mode="host",
-                              agent_env={"AGENT_MODE": "complete,fields"})
-        daemons.append(daemon)
-        nursery.start_soon(app.run, load_settings(daemon.config, env={}))
-        jobs = [
-            (sim.create_job(APP, developer=DEV, agent=AGENT, method=METHOD,
-                            app_instance_method="merge", description="merge 1+2",
-                            block_number=3, sequences=[1, 2], sequences1=[1], sequences2=[2],
-                            data=b"\x01"), None),
-            (sim.create_job(APP, developer=DEV, agent=AGENT, method=METHOD,
-                            app_instance_method="settle", settlement_chain="devnet",
-                            data=bytes(16)), "devnet"),
-            (sim.create_job(APP, developer=DEV, agent=AGENT, method=METHOD, data=b""), None),
-        ]
-        await status_when(
-            daemon.socket,
-            lambda s: s.jobs_by_state["completed"] == len(jobs) and not s.running,
-            within=90, what=f"{len(jobs)} jobs completed, no container running")
-        nursery.cancel_scope.cancel()
-    output = agent_output(caplog)
-    read = []
-    for line in output.splitlines():
-        if "fields " in line and "job_id=" in line:
-            created = int(re.search(r" created_at=(\d+)", line)[1])  # type: ignore[index]
-            updated = int(re.search(r" updated_at=(\d+)", line)[1])  # type: ignore[index]
-            assert created <= updated, line  # stamped when handed out, as a start is
-            read.append(re.sub(r" updated_at=\d+", " updated_at=*", line[line.index("fields "):]))
-    assert sorted(read) == sorted(expected_fields(job, chain) for job, chain in jobs), output

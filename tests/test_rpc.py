@@ -410,7 +410,9 @@ async def test_every_other_upstream_call_is_unimplemented_and_says_why(
 ) -> None:
     served = {"GetJob", "CompleteJob", "FailJob", "TerminateJob", "AgentMessage",
               "GetAppInstance", "GetKV", "SetKV", "DeleteKV", "GetMetadata", "AddMetadata",
-              "CreateAppJob"}
+              "CreateAppJob", "GetProof", "GetBlockProof", "ProofEvent", "GetBlock",
+              "GetSequenceStates", "GetBlockSettlement", "GetSettlementProof",
+              "SubmitSettlementProof", "ReadDataAvailability"}
     methods = pb.DESCRIPTOR.services_by_name["CoordinatorService"].methods
     assert len(methods) == 31
     assert {m.name for m in methods} == served | set(UNSERVED)

@@ -22,8 +22,9 @@ from coordinator.docker.settings import DockerSettings
 from coordinator.rpc import reach
 from coordinator.rpc.reach import ReachError, bridge_gateway, choose_host, resolve_listen
 from coordinator.rpc.settings import RpcSettings
+from coordinator.shipped import SHIPPED
 from tests.e2e_support import free_port
-from tests.support import need
+from tests.support import CONFIGS, need
 from tests.test_cli import DEAD_NODE, ROOT, coordinator, private_testnet_config, wait_for_line
 
 
@@ -140,17 +141,17 @@ def test_the_daemon_binds_what_auto_resolves_to(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
 
 
-@pytest.mark.parametrize("name", ["testnet", "devnet", "mainnet", "local", "enclave"])
+@pytest.mark.parametrize("path", [*(CONFIGS / f"{name}.toml" for name in SHIPPED),
+                                  ROOT / "config" / "enclave.toml"])
 async def test_every_shipped_config_is_reachable_as_shipped(
-        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Unchanged, each tells agents upstream's URL and binds where they are."""
     async def gateway(wait_secs: float) -> str:
         await trio.lowlevel.checkpoint()
         return "172.17.0.1"
 
     monkeypatch.setattr(reach, "_engine_bridge_gateway", gateway)
-    settings = load_settings(ROOT / "config" / f"{name}.toml",
-                             env={"COORDINATION_PACKAGE_ID": "0x2"})
+    settings = load_settings(path, env={"COORDINATION_PACKAGE_ID": "0x2"})
     assert settings.agent_coordinator_url == "http://host.docker.internal:50051"
     resolved = await resolve_listen(settings.rpc, settings.docker)
     loopback = settings.docker.use_tee or settings.docker.network_mode == "host"

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 import coordinator.__main__, coordinator.app, coordinator.enclave.entrypoint
 from coordinator.config import load_settings
-settings = load_settings(Path("config/testnet.toml"), env={"COORDINATION_PACKAGE_ID": "0x2"})
+settings = load_settings(Path("testnet"), env={"COORDINATION_PACKAGE_ID": "0x2"})
 assert not settings.simnet.enabled
 # Its package and its settings module (pydantic only) are read for [simnet];
 # nothing of the simulator itself.

@@ -21,9 +21,9 @@ from coordinator.events.models_2025_11 import JobCreatedEvent
 from coordinator.simnet import ScenarioError, build_simnet, load_scenario, run_simnet
 from coordinator.simnet.objects import AppMethod
 from coordinator.simnet.server import simnet_from_settings
+from tests.support import CONFIGS, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "config" / "simnet" / "demo.toml"
+DEMO = CONFIGS / "simnet" / "demo.toml"
 PKG = "0x" + "ab" * 32
 
 
@@ -129,8 +129,9 @@ def test_missing_scenario_file(tmp_path: Path) -> None:
 
 
 def test_simnet_settings(tmp_path: Path) -> None:
-    local = load_settings(ROOT / "config" / "local.toml", env={})
-    assert local.simnet.scenario is not None and (ROOT / local.simnet.scenario).is_file()
+    local = load_settings(CONFIGS / "local.toml", env={})
+    # The scenario is named beside the config, wherever the daemon starts.
+    assert local.simnet.scenario == DEMO
     assert local.simnet.checkpoint_interval_secs == 1.0
     defaults = load_settings(None, env={"COORDINATION_PACKAGE_ID": "0x2"}).simnet
     assert defaults.scenario is None and defaults.checkpoint_interval_secs == 1.0

@@ -22,6 +22,7 @@ import trio
 
 from coordinator.domain import ChainOperation, OperationKind
 from coordinator.errors import SetupError
+from coordinator.proof_rows import PROOF_TABLES
 from coordinator.schema import SCHEMA_VERSION, TABLES
 from coordinator.statelock import LOCK_FILE, StateDirLocked, StateLock
 from coordinator.store import DB_FILE, Ledger, Store
@@ -130,8 +131,9 @@ async def test_an_older_schema_is_upgraded_and_a_newer_one_refused(tmp_path: Pat
     state = tmp_path / "state"
     state.mkdir()
     # A file as the first release wrote it: no version, the outbox without
-    # args, a running job's session id in clear, jobs without block numbers.
-    first_release = TABLES.replace(
+    # args, a running job's session id in clear, jobs without block numbers,
+    # no proof records.
+    first_release = TABLES.replace(PROOF_TABLES, "").replace(
         ",\n    args         TEXT    NOT NULL DEFAULT ''  -- an agent write's arguments (JSON)", "")
     for column in ("block_number", "sequences1", "sequences2"):
         first_release = re.sub(rf"\n    {column} .*", "", first_release)

@@ -24,28 +24,46 @@ _SYSTEM_DIRS = frozenset({"/", "/tmp", "/run", "/var", "/etc", "/usr", "/bin", "
 
 
 class DockerSettings(Section):
+    """`[docker]`: how agent containers are pulled, run and bounded."""
+
     use_tee: bool = False
+    """TEE mode: host networking, polling `inspect`."""
     container_timeout_secs: int = Field(default=300, gt=0, le=7 * 24 * 3600)
+    """An agent container is stopped after this."""
     max_concurrent: int = Field(default=4, ge=1, le=1024)
+    """Agent containers running at once."""
     pull_policy: Literal["always", "if-not-present", "never"] = "if-not-present"
+    """`always`, `if-not-present` or `never`."""
     tee_poll_interval_secs: float = Field(default=5.0, gt=0, le=600)
-    # None: required in TEE mode only; see `digest_required`.
+    """TEE mode: seconds between `inspect` polls."""
     require_digest: bool | None = None
+    """Refuse an agent method without `docker_sha256`; unset: on in TEE mode, off otherwise."""
     pull_timeout_secs: float = Field(default=1800.0, gt=0, le=24 * 3600)
+    """A pull or tar load must finish within this."""
     stop_grace_secs: int = Field(default=10, ge=0, le=3600)
+    """SIGTERM, then this long, then SIGKILL (timeout, cancellation, reaping)."""
     pids_limit: int = Field(default=512, ge=16, le=4_194_304)
+    """Processes per agent container (16 .. 4194304)."""
     cap_add: list[str] = Field(default_factory=list, max_length=64)
+    """Capabilities given back (e.g. `["NET_ADMIN"]`); all others are dropped; `ALL` is
+    refused."""
     log_limit_bytes: int = Field(default=1 << 20, ge=4096, le=256 << 20)
+    """Output kept per container (the tail; the rest is counted as dropped)."""
     network_mode: str = "bridge"
-    # COORDINATOR_SOCKET: the container's own socket; its directory is the mount.
+    """Standard mode: `bridge`, `none`, `host` or a Docker network name (TEE mode: always
+    `host`)."""
     container_socket_path: str = "/run/silvana/coordinator.sock"
-    # The path of rpc.agent_socket_dir on the Docker engine's host: where the
-    # agent containers' socket directories are mounted from. None: that dir
-    # itself. Set it when the coordinator runs in a container whose socket
-    # directory is a host directory mounted at another path (README, Nitro Enclave).
+    """The container's own socket as it sees it (`COORDINATOR_SOCKET`); its directory is where
+    the session's socket directory is mounted, so it must be a directory of its own (not
+    `/`, `/tmp`, `/run`, ...)."""
     host_agent_socket_dir: Path | None = None
-    # Extra environment for every agent container (values are never logged).
+    """The path of `rpc.agent_socket_dir` on the Docker engine's host: where the agent
+    containers' socket directories are mounted from; set it when the coordinator itself runs
+    in a container whose socket directory is a host directory mounted at another path
+    (docs/enclave-image.md); unset: `rpc.agent_socket_dir` itself."""
     agent_env: dict[str, str] = Field(default_factory=dict, max_length=64)
+    """Extra environment for every agent container (a TOML table of strings; the contract's own
+    names are refused; values are never logged)."""
 
     @property
     def digest_required(self) -> bool:

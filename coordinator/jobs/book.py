@@ -25,15 +25,21 @@ SETTLE_METHOD = "settle"
 
 
 class JobsSettings(Section):
-    """The `[jobs]` section."""
+    """`[jobs]`: which jobs this coordinator takes, and how often it tries one."""
 
     max_attempts: int = Field(default=3, ge=1, le=255)
+    """Tries per job before it is dead, until the chain's own value of its app instance
+    (`Jobs.max_attempts`) is read at recovery or by the reconciler."""
     # Upstream's APP_INSTANCE_FILTER / --instance: only this app instance's
     # jobs are taken (claimed, run, settled); None: every app instance's.
     app_instance: ObjectId | None = None
+    """Take only this app instance's jobs: others never enter the job book, so they are neither
+    claimed, run nor settled here (left to other coordinators); jobs of others still pending
+    in the state from an earlier run stay there, unqueued."""
     # Upstream's SETTLE_ONLY / --settle: a settlement node, which takes only
     # the jobs of the app instances' `settle` method.
     settle_only: bool = False
+    """A settlement node (upstream's): take only jobs whose app instance method is `settle`."""
 
     @property
     def restricted(self) -> bool:

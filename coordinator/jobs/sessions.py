@@ -119,6 +119,10 @@ class AgentSessions(BookCore):
                                 f"{session.key}, not {key}")
         return session
 
+    def session_jobs(self, session_id: str) -> list[Job]:
+        """The jobs running in a session now (SessionDenied for an unknown one)."""
+        return [self.jobs[ref] for ref in self._session(session_id).held]
+
     def held(self, session_id: str | None, job_id: int, app_instance: str | None = None) -> Job:
         """The running job `job_id` of this session (or a leased one without);
         `app_instance`, when given, tells apart jobs of one number in two instances."""

@@ -38,23 +38,28 @@ def _is_loopback(host: str) -> bool:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class S3Settings(_Section):
     """`[proofs.s3]`: an S3-compatible bucket shared by the app's coordinators."""
 
     bucket: str
+    """The shared bucket (3-63 of a-z, 0-9, '.', '-'); required with `proofs.backend = "s3"`."""
     region: str = "us-east-1"
-    # https://host[:port] of an S3-compatible server; unset: AWS's own for `region`.
+    """The bucket's region."""
     endpoint: str | None = None
-    # An AWS shared-credentials file (INI, `aws_access_key_id` and
-    # `aws_secret_access_key` under `[credentials_profile]`); unset: the
-    # environment's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+    """https://host[:port] of an S3-compatible server; unset: AWS's own for `region`."""
     credentials_file: Path | None = None
+    """An AWS shared-credentials file (INI, `aws_access_key_id` and `aws_secret_access_key`
+    under `[credentials_profile]`); unset: the environment's AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY. Credentials never come from the settings themselves."""
     credentials_profile: str = "default"
+    """The section of `credentials_file` to read."""
     connect_timeout_secs: float = Field(default=5.0, gt=0, le=120)
+    """Deadline of connecting to the S3 server."""
     request_timeout_secs: float = Field(default=60.0, gt=0, le=3600)
+    """Deadline of one S3 request."""
 
     @field_validator("bucket")
     @classmethod
@@ -106,16 +111,21 @@ class ProofStoreSettings(_Section):
     """`[proofs]`: the store behind SubmitProof, GetProof, SubmitState and kin."""
 
     backend: Literal["embedded", "s3"] = "embedded"
-    # Embedded objects; unset: `<state.dir>/proofs`.
+    """Where proofs and states are kept (`embedded`: content-addressed files under
+    `proofs.dir`; `s3`: an S3-compatible bucket, `[proofs.s3]`); the store is built, its
+    agent calls are not served yet (see docs/proof-store.md)."""
     dir: Path | None = None
-    # Largest proof or state stored or read (checked before reading it whole).
+    """The embedded store's directory; unset: `<state.dir>/proofs`. Relative: beside the
+    config file."""
     max_object_bytes: int = Field(default=64 * MIB, ge=1, le=1024 * MIB)
-    # Objects not stored again for this long are purged unless still
-    # referenced; 0: never. Upstream's cache keeps 2 days (docs/proof-store.md).
+    """Largest proof or state stored or read (checked before reading it whole)."""
     expiry_days: float = Field(default=7.0, ge=0, le=3650)
-    # Store calls in flight at once (worker threads; memory <= this x max_object_bytes).
+    """Objects not stored again for this long are purged unless still referenced; 0: never
+    (for ever). Upstream's cache keeps 2 days (docs/proof-store.md)."""
     max_parallel: int = Field(default=4, ge=1, le=64)
+    """Store calls in flight at once (worker threads; memory <= this x max_object_bytes)."""
     s3: S3Settings | None = None
+    """The `[proofs.s3]` table: the bucket of `proofs.backend = "s3"`."""
 
     @field_validator("dir")
     @classmethod

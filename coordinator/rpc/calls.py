@@ -27,6 +27,14 @@ error throws in them:
 A malformed request (a name, a job id, a text out of bounds) stays
 INVALID_ARGUMENT: upstream has no such checks, and an SDK agent sends none.
 
+The calls upstream answers with gRPC errors instead (SubmitProof, RejectProof,
+SubmitState, GetSequenceStates, SubmitSettlementProof, ProofEvent) raise the
+same refusals as upstream's statuses (`raises_refusals`):
+
+    "Invalid session ID: ..."                    -> UNAUTHENTICATED
+    "Job does not belong to requesting session"  -> PERMISSION_DENIED
+    "Job not found: ..."                         -> NOT_FOUND
+
 At most `max_concurrent_requests` calls are served at once (`_limited`); the rest
 wait in line (nothing is refused).
 
@@ -55,12 +63,14 @@ from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import CoordinatorS
 from coordinator.domain import AgentKey, Job
 from coordinator.jobs import JobBook, JobError, JobNotRunning, NotSessionsJob, SessionDenied
 from coordinator.promptly import promptly
+from coordinator.proof_log import ProofLog
+from coordinator.proofs.store import ProofStore
 from coordinator.rpc.checks import optional_session, parse_job_id
 from coordinator.settlement import Settler
 from coordinator.sui.objects import Connect
 
 __all__ = ["INVALID_SESSION", "AgentCalls", "AgentNote", "JobRequest", "Refused",
-           "answers_refusals", "unserved"]
+           "answers_refusals", "raises_refusals", "unserved"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -125,6 +135,33 @@ def answers_refusals(
     return wrap
 
 
+# A refusal's first words -> upstream's gRPC status for it (`raises_refusals`).
+REFUSAL_STATUSES: tuple[tuple[str, type[purerpc.RpcFailedError]], ...] = (
+    (INVALID_SESSION, purerpc.UnauthenticatedError),
+    ("Job does not belong", purerpc.PermissionDeniedError),
+    ("Job not found", purerpc.NotFoundError),
+)
+
+
+def raises_refusals(call: Callable[P, Coroutine[Any, Any, T]]
+                    ) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Decorator of a call upstream answers with gRPC errors: a `Refused` raised
+    in it is the status its message begins with (`REFUSAL_STATUSES`; INTERNAL
+    for another message), with that message."""
+
+    @functools.wraps(call)
+    async def raised(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await call(*args, **kwargs)
+        except Refused as exc:
+            message = str(exc)
+            status = next((error for words, error in REFUSAL_STATUSES
+                           if message.startswith(words)), purerpc.InternalError)
+            raise status(message) from None
+
+    return raised
+
+
 class AgentCalls(CoordinatorServiceServicer):
     """The state and the authorization path every area of the agent API shares."""
 
@@ -133,7 +170,8 @@ class AgentCalls(CoordinatorServiceServicer):
     require_session = False
 
     def __init__(self, book: JobBook, *, max_concurrent_requests: int = 64,
-                 settler: Settler | None = None, chain: Connect | None = None) -> None:
+                 settler: Settler | None = None, chain: Connect | None = None,
+                 proofs: ProofStore | None = None, proof_log: ProofLog | None = None) -> None:
         if max_concurrent_requests < 1:
             raise ValueError("max_concurrent_requests must be at least 1")
         self.book = book
@@ -142,6 +180,11 @@ class AgentCalls(CoordinatorServiceServicer):
         self.settler = settler
         # Reads of app instances (None: no chain to read, e.g. a test's book alone).
         self.chain = chain
+        # The proof pipeline's data (None: not kept, e.g. a test's book alone):
+        # proofs and states by descriptor, and the local records of upstream's
+        # Silvana RPC (settlement proofs, proof events).
+        self.proofs = proofs
+        self.proof_log = proof_log
         self.limiter = trio.CapacityLimiter(max_concurrent_requests)
         self.bound_session: str | None = None  # None: the operator's socket
         self.agent_notes: deque[AgentNote] = deque(maxlen=RECENT_AGENT_MESSAGES)
@@ -204,6 +247,13 @@ class AgentCalls(CoordinatorServiceServicer):
         with self._refusals():
             return self.book.held(session_id, job_id, app_instance)
 
+    def _session_jobs(self, session_id: str | None) -> list[Job]:
+        """The jobs running in the caller's session (a call that names no job)."""
+        if session_id is None:
+            raise Refused(f"{INVALID_SESSION}: session_id is required")
+        with self._refusals():
+            return self.book.session_jobs(session_id)
+
     async def _limited(self, call: Callable[[], Awaitable[T]]) -> T:
         async with promptly(self.limiter):
             return await call()
@@ -212,7 +262,7 @@ class AgentCalls(CoordinatorServiceServicer):
 def unserved(needs: Mapping[str, str]) -> Callable[[C], C]:
     """Class decorator: each named call of upstream's answers UNIMPLEMENTED with a
     message naming the missing piece, so an agent's log says why instead of a
-    bare "unimplemented". The README's table of methods follows these."""
+    bare "unimplemented". docs/agent-api.md's table of methods follows these."""
 
     def refuse(name: str, need: str) -> Callable[[Any, Any], Coroutine[Any, Any, NoReturn]]:
         message = f"{name} is not served by this coordinator: it needs {need}"

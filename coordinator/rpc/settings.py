@@ -13,6 +13,7 @@ from pydantic import (
 )
 
 from coordinator.hostport import listen_host_port, listen_ip
+from coordinator.instance_paths import DEFAULT_INSTANCE, instance_paths
 from coordinator.section import Section
 
 __all__ = ["AUTO", "RpcSettings"]
@@ -22,28 +23,53 @@ AUTO = "auto"
 
 
 class RpcSettings(Section):
-    # The operator's socket (status, grpcurl): never mounted into agent containers.
-    socket_path: Path = Path("/tmp/coordinator.sock")
-    # Each agent container's socket directory is made in here; None: socket_path
-    # with ".agents" appended.
+    """`[rpc]`: the agent API (upstream's CoordinatorService) on Unix sockets and TCP."""
+
+    socket_path: Path = Field(
+        default_factory=lambda: instance_paths(DEFAULT_INSTANCE, os.environ).socket_path,
+        description="The operator's Unix socket (`status`, grpcurl; at most 107 bytes), never "
+        "mounted into agent containers; a stale socket is replaced, a file, directory or "
+        "symlink there is refused. Relative: beside the config file.",
+        json_schema_extra={"shown_default": "per instance: /run/coordinator/INSTANCE/"
+                           "coordinator.sock as root, $RUNTIME_DIRECTORY/INSTANCE/... under "
+                           "systemd, else $XDG_RUNTIME_DIR/coordinator/INSTANCE/... (without "
+                           "it: in the state directory)"},
+    )
     agent_socket_dir: Path | None = None
-    # Permissions of the socket file: a string of octal digits in the file ("0600",
-    # "660"), an int here. A bare TOML integer is refused: 600 and 0o600 differ.
-    socket_mode: int = 0o600
-    # Group of the socket file (a name or a numeric gid); None keeps the default.
+    """Each agent container's own socket is made in a directory of its own in here
+    (docs/trust-model.md); any length (bound through the directory's descriptor); unset:
+    `rpc.socket_path` with `.agents` appended."""
+    socket_mode: int = Field(default=0o600, json_schema_extra={"toml": 'string, "0000" .. "0777"',
+                                                                "shown_default": '"0600"'})
+    """Permissions of the socket, octal digits in a string (`"0660"`); a bare number is
+    refused."""
     socket_group: str | None = None
-    # Socket calls served at once; more wait for a free slot.
+    """Group of the socket (name or numeric gid), e.g. to let a group's processes connect with
+    mode `"0660"`."""
     max_concurrent_requests: int = Field(default=64, ge=1, le=4096)
+    """Agent API calls served at once, socket and TCP together (1 .. 4096); more wait in line."""
     # What a client can hold (coordinator.grpc.ServerLimits, built in coordinator.rpc.server).
     max_connections: int = Field(default=64, ge=1, le=4096)
+    """Connections open at once over all the daemon's sockets (1 .. 4096); one more is closed
+    on accept."""
     max_connections_per_agent: int = Field(default=4, ge=1, le=256)
+    """Connections open at once on one agent container's socket (1 .. 256)."""
     # On TCP: connections that have not yet named a live session, at once; a
     # newer one takes the place of the oldest (coordinator.grpc.admission).
     max_pending_connections: int = Field(default=16, ge=1, le=4096)
+    """On TCP: connections that have not yet named a live session, at once (1 .. 4096); a newer
+    one takes the place of the oldest (docs/agent-api.md, On TCP)."""
     max_streams_per_connection: int = Field(default=16, ge=1, le=1024)
+    """Concurrent calls (HTTP/2 streams) a connection may open (1 .. 1024)."""
     max_message_bytes: int = Field(default=4 << 20, ge=4 << 20, le=64 << 20)
+    """Largest request message; a larger one is answered RESOURCE_EXHAUSTED as soon as its
+    length prefix arrives (4 MiB .. 64 MiB). A connection may leave at most twice this
+    unconsumed, over all its calls."""
     handshake_timeout_secs: float = Field(default=10.0, gt=0, le=300)
+    """A connection whose first call has not arrived by then is closed (on TCP: that has not
+    named a live session)."""
     idle_timeout_secs: float = Field(default=60.0, gt=0, le=24 * 3600)
+    """A connection that sends nothing this long is closed, with a GOAWAY (clients reconnect)."""
 
     @field_validator("agent_socket_dir")
     @classmethod
@@ -62,6 +88,14 @@ class RpcSettings(Section):
     # does, resolved at start (`coordinator.rpc.reach`); "IP:PORT" binds there
     # (0.0.0.0 only when written so); empty: the Unix sockets only.
     listen: str = f"{AUTO}:50051"
+    """Where the agent API is also served on TCP (agents reach it as
+    `host.docker.internal:<port>`, upstream's default). `auto:PORT` binds where agent
+    containers reach the host and nothing else does, decided at start (docs/agent-api.md, On
+    TCP): the Docker bridge's gateway address, or `127.0.0.1` with host networking and in
+    TEE mode; it stops the start with one line when the engine cannot say. `IP:PORT` binds
+    there (`0.0.0.0:50051` only if you write it); `""` turns TCP off; a name or port 0 is
+    refused (agents are told the port). Calls need a running container's session
+    (docs/agent-api.md, On TCP)."""
 
     @field_validator("listen")
     @classmethod

@@ -77,7 +77,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Embedded Sui simulator: serve it, or drive a running one.",
     )
     parser.add_argument("--listen", type=_address, default=("127.0.0.1", 9000), metavar="HOST:PORT")
-    parser.add_argument("--scenario", type=Path, help="scenario TOML (config/simnet/demo.toml)")
+    parser.add_argument("--scenario", type=Path,
+                        help="scenario TOML (coordinator/configs/simnet/demo.toml)")
     parser.add_argument("--package-id", type=_package, help="wins over the scenario's")
     parser.add_argument(
         "--checkpoint-interval", type=float, metavar="SECS", help="0 seals only on demand"

@@ -1,4 +1,4 @@
-"""The simulator's gas model (simple, fixed, documented in the README).
+"""The simulator's gas model (simple, fixed, documented in docs/simulator.md).
 
 - computation: `BASE_UNITS` per transaction, `CALL_UNITS` per Move call and
   `OPERATION_UNITS` per job operation (each of a multicall's), times the

@@ -15,19 +15,24 @@ from coordinator.hostport import split_host_port
 
 
 class SimnetSettings(BaseModel):
-    """The `[simnet]` section: the embedded Sui simulator (see config/local.toml)."""
+    """The `[simnet]` section: the embedded Sui simulator (see coordinator/configs/local.toml)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     enabled: bool = False
+    """Run the embedded Sui simulator in-process (the shipped `local` config)."""
     listen: str = "127.0.0.1:9000"
-    # A scenario file (registry content, job schedule, faults); see config/simnet/demo.toml.
+    """Where the simulator listens; `sui.rpc_url` must be `http://` + this address, as written
+    Port 0 is refused (`sui.rpc_url` must name the port)."""
     scenario: Path | None = None
-    # Seconds between checkpoints; 0 seals only on demand. When set, wins over the scenario.
+    """Scenario TOML: registry content, job schedule, faults
+    (`coordinator/configs/simnet/demo.toml`; format in `coordinator/simnet/scenario.py`)."""
     checkpoint_interval_secs: float = Field(default=1.0, ge=0, le=3600)
-    # MIST the simulator gives the coordinator's own address (its Sui key's) at
-    # start, so a demo claims and settles on chain; 0: nothing.
+    """Seconds between simulated checkpoints (0: only on demand); when set, wins over the
+    scenario's."""
     fund_coordinator_mist: int = Field(default=0, ge=0, le=10**18)
+    """MIST the simulator gives the coordinator's own address (its key's) at start; the shipped
+    `local` config gives 100 SUI."""
 
     @field_validator("listen")
     @classmethod

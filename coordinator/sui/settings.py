@@ -49,36 +49,76 @@ def _check_rpc_url(value: str) -> str:
     return value
 
 
+def _check_service_url(value: str) -> str:
+    return value and _check_rpc_url(value)
+
+
 class SuiSettings(Section):
+    """`[sui]`: the fullnode, the coordination package, the coordinator's key."""
+
     rpc_url: Annotated[str, AfterValidator(_check_rpc_url)] = "https://fullnode.testnet.sui.io:443"
+    """`http://host:port` (plaintext), `https://host:port` (TLS, ALPN h2, system trust store)
+    or `unix:/path`."""
     package_id: ObjectId
+    """The coordination package; `0x` + 1..64 hex, normalised to 64. `SILVANA_REGISTRY_PACKAGE`
+    is the name today's upstream coordinator reads it from (`start --package-id`); empty is
+    unset; both names set to different packages is refused."""
     modules: list[str] = Field(default_factory=lambda: ["agent", "jobs"], min_length=1)
+    """Move modules whose events are watched; env and flag set the list to one module."""
     registry_id: ObjectId | None = None
+    """The `SilvanaRegistry` shared object (upstream's `SILVANA_REGISTRY`; empty is unset):
+    agent methods missing from the cache are looked up on chain (a first start on a live
+    chain begins at the tip, after the methods were registered, so the stream alone never
+    shows them), and at start the pending jobs of known app instances are read back from
+    their objects. Without it, a job of a method this daemon has not seen waits, and the log
+    (once per method) and the status (`WaitingKey.hint`) say so and how to fix it."""
+    config_service: Annotated[str, AfterValidator(_check_service_url)] = ""
+    """Silvana's RPC service (written as `sui.rpc_url` is), asked once at start for the
+    network's registry while `sui.registry_id` is empty (upstream's `SILVANA_RPC_SERVER`);
+    `""`: never."""
     stream: Literal["auto", "events", "checkpoints"] = "auto"
+    """`events` (SubscribeEvents), `checkpoints` (SubscribeCheckpoints), `auto` (events,
+    falling back to checkpoints)."""
     # Which version of the package's event and object layouts to decode
     # (coordinator.events.layouts); auto settles it from the first job event.
     layout: Literal["auto", "2025-08", "2025-11"] = "auto"
-    # When set, a node reporting another chain id is refused at connect.
+    """Which version of the package's events and objects to decode: `2025-11` (every testnet
+    publication since 2025-09-02), `2025-08` (the Rust coordinator's README), or `auto`:
+    settled by the first job event that decodes whole under exactly one layout, logged,
+    shown in the status (`PackageStatus.layout`, `configured` or `auto`; the live view's and
+    summary line's `layout`) and remembered in the state (a new chain settles again)."""
     chain_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{8}$")
+    """The chain the package lives on, as `Move.lock` and `sui client` name it (8 hex digits,
+    e.g. `4c78adac` for testnet): a node reporting another chain is refused with one line
+    and exit status 2."""
     idle_timeout_secs: float = Field(default=30.0, gt=0, le=3600)
+    """Reconnect when the stream is silent this long."""
     rpc_timeout_secs: float = Field(default=30.0, gt=0, le=600)
-    # None: a first start (no stored cursor) begins at the chain tip.
+    """Deadline of each unary call and of connecting."""
     start_checkpoint: int | None = Field(default=None, ge=0, le=U64_MAX)
-    # The coordinator's key: a file holding `suiprivkey1...` (mode 0600), or
-    # SUI_SECRET_KEY (env only: a secret has no place in a config file).
+    """Where a first start (no stored cursor) begins; none = the chain tip; above the node's
+    tip it is clamped to the tip, with a warning."""
     key_file: Path | None = None
+    """A file holding the coordinator's Sui key as `suiprivkey1…` text (`python -m coordinator
+    keygen --out FILE` makes one); must be mode 0600 (readable by its owner only), else the
+    daemon refuses to start."""
     secret_key: SecretStr | None = None
-    # Or the name of a credential the service manager hands over (systemd's
-    # LoadCredential=NAME:..., read from $CREDENTIALS_DIRECTORY/NAME; the
-    # enclave's entrypoint hands the host's key over the same way).
+    """The key as `sui keytool export` prints it (`suiprivkey1…`, Ed25519); env only, never in
+    a file of settings; not together with `sui.key_file`; never logged or shown."""
     key_credential: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
-    # SUI_ADDRESS: when set, the key's address must be this one.
+    """The name of a credential the service manager hands over: the key is read from
+    `$CREDENTIALS_DIRECTORY/<name>` (systemd's `LoadCredential=<name>:/path`; mode 0400 there),
+    so it is never in the unit, the environment or this file (docs/deployment.md). Not
+    together with `sui.key_file` or `SUI_SECRET_KEY`."""
     address: ObjectId | None = None
-    # Cap of a transaction's gas budget in MIST (Sui's own maximum is 50 SUI);
-    # None: the simulated gas with a margin, up to that maximum.
+    """When set, the key's address (BLAKE2b-256 of 0x00 ‖ public key) must be this one."""
     gas_budget: int | None = Field(default=None, gt=0, le=50_000_000_000)
+    """Cap of a transaction's gas budget in MIST (1 .. 50 000 000 000); none: the simulated gas
+    plus a margin."""
     # The network's name, given to agents as CHAIN (upstream's values).
     chain: Literal["devnet", "testnet", "mainnet", "localnet"] = "testnet"
+    """`devnet`, `testnet`, `mainnet` or `localnet` (any case in env): the network's name,
+    given to agents as `CHAIN`."""
 
     @field_validator("registry_id", "chain_id", "key_file", "secret_key", "key_credential",
                      "address", mode="before")

@@ -18,7 +18,8 @@ Contract (see ../shared/DESIGN.md, "Contracts with agent containers"):
       complete, 1 fail, 2 terminate); `sleep:<secs>` (sleep first);
       `work:<secs>` (each job takes that long, like real proving work);
       `fields` (the env job too is taken through GetJob, and every field of
-      each job is printed: `fields <sequence> <name>=<value> ...`)
+      each job is printed: `fields <sequence> <name>=<value> ...`, and upstream's
+      container variables once: `env CHAIN=... COORDINATOR_ID=...`)
   env AGENT_RPC_TIMEOUT_SECS (optional)    deadline of each call, default 10
 
 It first does the env job (its wire id is JOB_ID@APP_INSTANCE), then calls
@@ -49,6 +50,9 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 SERVICE = "silvana.coordinator.v1.CoordinatorService"
 DESCRIPTORS = Path(__file__).with_name("coordinator.binpb")
+# Upstream's container variables the `fields` mode prints (none is a secret).
+CONTRACT_ENV = ("CHAIN", "COORDINATOR_ID", "COORDINATION_LAYER_ID", "COORDINATION_LAYER_TYPE",
+                "OPERATION_MODE", "COORDINATOR_URL")
 
 
 class AgentError(Exception):
@@ -215,6 +219,8 @@ def run() -> int:
         f"session_key={'given' if session_key.startswith('suiprivkey1') else '-'} "
         f"mode={settle}"
     )
+    if fields:  # the rest of upstream's env contract, as the agent sees it
+        out("env " + " ".join(f"{name}={os.environ.get(name) or '-'}" for name in CONTRACT_ENV))
     if sleep > 0:
         out(f"agent: sleeping {sleep:g} s")
         time.sleep(sleep)

@@ -1,10 +1,13 @@
 """The sequence-state and block calls of the agent API: agents submit the state
 after a sequence and read the states; blocks are created and their data
-availability recorded. None is served yet (`unserved`)."""
+availability recorded. Each call is a module of this package (a mixin of
+`AgentCalls`); this module composes them into the area."""
 
 from __future__ import annotations
 
-from coordinator.rpc.calls import AgentCalls, unserved
+from coordinator.rpc.blocks.get_block import BlockReads
+from coordinator.rpc.blocks.sequence_states import SequenceStateReads
+from coordinator.rpc.calls import unserved
 
 __all__ = ["BLOCK_WRITES", "UNSERVED", "BlockCalls"]
 
@@ -12,14 +15,12 @@ BLOCK_WRITES = "Move calls on the app instance's blocks (chain writes)"
 
 UNSERVED = {
     "SubmitState": "sequence state writes on chain and a data availability store (Walrus)",
-    "GetSequenceStates": "chain reads of the app instance's sequence states",
-    "GetBlock": "chain reads of the app instance's blocks",
     **dict.fromkeys(("TryCreateBlock", "UpdateBlockStateDataAvailability",
                      "UpdateBlockProofDataAvailability"), BLOCK_WRITES),
 }
 
 
 @unserved(UNSERVED)
-class BlockCalls(AgentCalls):
+class BlockCalls(BlockReads, SequenceStateReads):
     """SubmitState, GetSequenceStates, TryCreateBlock, GetBlock and the blocks'
     data-availability updates."""

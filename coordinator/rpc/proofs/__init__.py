@@ -4,15 +4,17 @@ an app instance's sequences and blocks. Each call is a module of this package
 
 from __future__ import annotations
 
-from coordinator.rpc.calls import AgentCalls, unserved
+from coordinator.rpc.calls import unserved
+from coordinator.rpc.proofs.get_proof import ProofReads
+from coordinator.rpc.proofs.proof_event import ProofEventCalls
 
 __all__ = ["UNSERVED", "ProofCalls"]
 
 UNSERVED = dict.fromkeys(
-    ("SubmitProof", "RejectProof", "GetProof", "GetBlockProof", "ProofEvent"),
+    ("SubmitProof", "RejectProof"),
     "a proof store and proof calculations written on chain")
 
 
 @unserved(UNSERVED)
-class ProofCalls(AgentCalls):
+class ProofCalls(ProofReads, ProofEventCalls):
     """SubmitProof, RejectProof, GetProof, GetBlockProof, ProofEvent."""
