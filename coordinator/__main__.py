@@ -29,9 +29,11 @@ from coordinator import (
     state_cli,
     status_cli,
 )
-from coordinator.config import ConfigError, load_settings
+from coordinator.channel import Channel
+from coordinator.config import ConfigError, Settings, load_settings
 from coordinator.dotenv import DotenvError, load_dotenv
 from coordinator.errors import SetupError
+from coordinator.log_sink import install_log_sink
 from coordinator.logs import setup_logging
 from coordinator.state_integrity import set_aside
 from coordinator.statelock import StateLock
@@ -187,8 +189,16 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.for_stderr(), file=sys.stderr)
         return EXIT_CONFIG
     setup_logging(settings.log.level, format=settings.log.format)
+    return run_daemon(settings, fresh_state=args.fresh_state)
+
+
+def run_daemon(settings: Settings, *, fresh_state: bool = False) -> int:
+    """Run the daemon with settings already loaded and logging set up (the
+    enclave's entrypoint comes in here with the key its host handed over)."""
+    if settings.enclave.logs_channel is not None:
+        install_log_sink(Channel.parse(settings.enclave.logs_channel))
     try:
-        if args.fresh_state:
+        if fresh_state:
             with StateLock.acquire(settings.state.dir):
                 set_aside(settings.state.dir / DB_FILE)
         return trio.run(app.run, settings)

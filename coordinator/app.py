@@ -8,6 +8,7 @@
         ├── rpc         (permanent)  the operator's socket and each agent container's own
         ├── rpc-tcp     (permanent, unless rpc.listen is off)  the agent API on TCP (sessions only)
         ├── metrics     (permanent)  /metrics, /healthz, /readyz on metrics.listen (off: idle)
+        ├── exposer     (permanent, optional)  enclave: host's vsock -> metrics, status socket
         ├── recovery    (transient, with sui.registry_id)  pending jobs read from chain
         ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
         ├── dispatcher  (permanent)  deliveries -> router -> registry, job book (exactly once)
@@ -43,12 +44,13 @@ from collections.abc import Awaitable
 import trio
 
 from coordinator.agent_secrets import AgentSecrets, SecretsError
+from coordinator.channel import Channel
 from coordinator.config import Settings, signing_key
 from coordinator.dispatcher import Dispatcher, DispatchStatus, Router
 from coordinator.errors import SetupError
 from coordinator.events.layouts import initial_layout
 from coordinator.events.parser import EventParser
-from coordinator.forwarder import run_forwarder
+from coordinator.forwarder import Route, limits_from, run_exposer, run_forwarder
 from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
@@ -183,6 +185,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     observed = Observed(status, chain, handled, book, registry, runner, store, settler)
     metrics = functools.partial(serve_metrics, settings, observed)
     children.append(ChildSpec("metrics", lambda: Child(metrics)))
+    routes = _exposed(settings)
+    if routes:  # an enclave's metrics and status, served to its host
+        exposer = functools.partial(run_exposer, routes, limits_from(settings.enclave))
+        children.append(ChildSpec("exposer", lambda: Child(exposer)))
     if lookup is not None:
         recovery = task(lambda: recover_pending_jobs(connect_sui, book))
         children.append(ChildSpec("recovery", recovery, Restart.TRANSIENT))
@@ -208,3 +214,19 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     ended = await run_until_signalled(  # a second signal: containers killed, no grace
         Supervisor("coordinator", children), runner.exit_now.set)
     return EXIT_CODES[ended]
+
+
+def _exposed(settings: Settings) -> list[Route]:
+    """What an enclave serves its host over [enclave] metrics_channel and
+    status_channel: the metrics endpoint and the operator's socket inside."""
+    enclave, routes = settings.enclave, []
+    address = settings.metrics.listen_address
+    if enclave.metrics_channel is not None and address is not None:
+        routes.append(Route(Channel.parse(enclave.metrics_channel),
+                            f"metrics on {settings.metrics.listen}",
+                            functools.partial(trio.open_tcp_stream, *address)))
+    if enclave.status_channel is not None:
+        path = str(settings.rpc.socket_path)
+        routes.append(Route(Channel.parse(enclave.status_channel), f"status socket {path}",
+                            functools.partial(trio.open_unix_socket, path)))
+    return routes

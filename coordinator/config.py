@@ -48,7 +48,7 @@ from coordinator.settlement import SettleSettings
 from coordinator.shipped import SHIPPED, shipped_config
 from coordinator.simnet.settings import SimnetSettings
 from coordinator.store import StateSettings
-from coordinator.sui.keys import SuiKey, SuiKeyError, load_key
+from coordinator.sui.keys import SuiKey, SuiKeyError, credential_path, load_key
 from coordinator.sui.settings import SuiSettings
 from coordinator.upstream import key_hint
 
@@ -160,6 +160,20 @@ class Settings(Section):
         return self
 
 
+    @model_validator(mode="after")
+    def _enclave_channels_have_their_ends(self) -> Settings:
+        enclave, sui = self.enclave, self.sui
+        if enclave.metrics_channel is not None:
+            address = self.metrics.listen_address
+            if address is None or address[1] == 0:
+                raise ValueError("with enclave.metrics_channel, metrics.listen must be a "
+                                 "fixed host:port (what the channel forwards to)")
+        if enclave.key_channel is not None and (sui.key_file or sui.key_credential):
+            raise ValueError("with enclave.key_channel the host hands the key over at start: "
+                             "set neither sui.key_file nor sui.key_credential")
+        return self
+
+
 @dataclass(frozen=True)
 class _Source:
     """Where a setting came from, so an error can point at it."""
@@ -201,6 +215,8 @@ ENV_KEYS: dict[str, tuple[str, Any]] = {
 
 # The config file, when no --config is given (upstream's `start --config`).
 CONFIG_ENV = "COORDINATOR_CONFIG"
+# Where the service manager puts credentials (systemd.exec(5), LoadCredential=).
+CREDENTIALS_ENV = "CREDENTIALS_DIRECTORY"
 
 # Upstream's names that it, too, treats as unset when empty (its `.env` template
 # has `SILVANA_REGISTRY=`).
@@ -354,7 +370,12 @@ def signing_key(settings: Settings) -> SuiKey | None:
     sui = settings.sui
     secret = None if sui.secret_key is None else sui.secret_key.get_secret_value()
     try:
-        return load_key(secret, sui.key_file, sui.address)
+        key_file = sui.key_file
+        if sui.key_credential is not None:
+            if key_file is not None:
+                raise SuiKeyError("sui.key_file and sui.key_credential are both set; give one")
+            key_file = credential_path(sui.key_credential, os.environ.get(CREDENTIALS_ENV))
+        return load_key(secret, key_file, sui.address)
     except SuiKeyError as exc:
         raise ConfigError(f"config: {exc}") from None
 

@@ -37,6 +37,7 @@ from functools import partial
 import trio
 from pydantic import Field, field_validator
 
+from coordinator.channel import Channel, open_channel_listener
 from coordinator.hostport import listen_host_port
 from coordinator.section import Section
 
@@ -77,6 +78,30 @@ class EnclaveSettings(Section):
     """Deadline of each vsock connect."""
     idle_timeout_secs: float = Field(default=600.0, gt=0, le=24 * 3600)
     """A forwarded connection with no bytes either way this long is closed."""
+    key_channel: str | None = None
+    """Where the entrypoint waits at start for the host to hand the Sui key over (kept in
+    memory only; docs/enclave.md): `vsock:CID:PORT` (`-1`: any CID) or, in stand-in mode,
+    `unix:/path`. Not together with `sui.key_file` or `sui.key_credential`."""
+    key_wait_secs: float = Field(default=600.0, gt=0, le=24 * 3600)
+    """How long the entrypoint waits for the key on `key_channel` before it gives up (exit 1)."""
+    metrics_channel: str | None = None
+    """Where the enclave serves `/metrics`, `/healthz` and `/readyz` to its host (the `exposer`
+    child forwards each connection to `metrics.listen`, which must then be a fixed port)."""
+    status_channel: str | None = None
+    """Where the enclave serves its operator's socket (GetStatus) to its host."""
+    logs_channel: str | None = None
+    """Where the daemon sends its log lines (the host listens; `vsock:3:PORT` is the parent):
+    bounded, never waiting, dropped lines counted."""
+
+    @field_validator("key_channel", "metrics_channel", "status_channel", "logs_channel",
+                     mode="before")
+    @classmethod
+    def _check_channel(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str):
+            Channel.parse(value)
+        return value
 
     @field_validator("vsock_proxy", mode="before")
     @classmethod
@@ -280,3 +305,38 @@ async def run_forwarder(
              host, bound[1], target, settings.max_connections)
     task_status.started((host, int(bound[1])))
     await serve_forwarder(listeners, dial, limits_from(settings))
+
+
+@dataclass(frozen=True)
+class Route:
+    """One way in from the host: its channel, and what it reaches inside."""
+
+    channel: Channel
+    target: str  # for the log line
+    dial: Dial
+
+
+async def run_exposer(
+    routes: list[Route],
+    limits: Limits = Limits(),
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """The daemon's `exposer` child in an enclave: the reverse of the forwarder.
+    The host connects to each route's channel (vsock) and is forwarded to what
+    only the enclave reaches (the metrics endpoint on loopback, the status
+    socket), with the same limits, timeouts and backpressure."""
+    listeners: list[trio.SocketListener] = []
+    try:
+        for route in routes:
+            listeners.append(await open_channel_listener(route.channel))
+    except BaseException:
+        for listener in listeners:
+            await trio.aclose_forcefully(listener)
+        raise
+    for route in routes:
+        log.info("exposer: %s -> %s", route.channel, route.target)
+    task_status.started()
+    async with trio.open_nursery() as nursery:
+        for listener, route in zip(listeners, routes, strict=True):
+            nursery.start_soon(serve_forwarder, [listener], route.dial, limits)

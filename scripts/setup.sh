@@ -9,7 +9,9 @@ PY="$VENV/bin/python"
 # Debian packages the project needs: the Docker engine, a local registry for
 # pull tests, busybox for test images, debootstrap for the agent image,
 # prometheus as the real scraper of the metrics tests.
-APT_PACKAGES=(docker.io docker-registry busybox-static debootstrap prometheus)
+# systemd: systemd-analyze verify; docker-compose: `docker-compose config` of
+# deploy/compose (tests/test_deploy_files.py).
+APT_PACKAGES=(docker.io docker-registry busybox-static debootstrap prometheus systemd docker-compose)
 
 say() { printf '==> %s\n' "$*" >&2; }
 

@@ -162,9 +162,9 @@ async def prometheus_ready(prometheus: Prometheus, within: float = 30) -> None:
 # --- the dashboard -------------------------------------------------------------------
 
 DASHBOARD = ROOT / "config" / "grafana-dashboard.json"
-# Panels for what the on-chain claim and settlement work will export (docs/metrics.md).
+# Panels for what only a daemon with a key exports (claims, settlement, the key's balance).
 RESERVED = {"claims_total", "transactions_total", "gas_spent_mist_total", "outbox_operations",
-            "outbox_oldest_age_seconds"}
+            "outbox_oldest_age_seconds", "balance_mist", "min_balance_mist"}
 SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"),
             "gauge": ("",)}
 

@@ -35,6 +35,12 @@ def test_the_shipped_enclave_config_is_tee_with_a_forwarder() -> None:
     assert settings.rpc.listen_address == ("127.0.0.1", 50051)
     assert entrypoint.forwarded_host(settings) == "fullnode.mainnet.sui.io"
     assert entrypoint.DEFAULT_CONFIG == CONFIG
+    # The host hands the key over and reads metrics, status and logs over vsock.
+    enclave = settings.enclave
+    assert (enclave.key_channel, enclave.metrics_channel, enclave.status_channel,
+            enclave.logs_channel) == ("vsock:-1:7000", "vsock:-1:9464", "vsock:-1:9465",
+                                      "vsock:3:9466")
+    assert settings.sui.key_file is None and settings.sui.key_credential is None
 
 
 def test_tee_mode_is_required(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import http.client
 import json
 import logging
@@ -423,3 +424,18 @@ async def test_the_outbox_is_exported_and_a_stuck_one_is_not_ready(
     assert not verdict.ok
     assert "outbox: stuck, oldest of 2 operation(s) waits 400 s" in verdict.text
     assert "GasError" in verdict.text
+
+
+async def test_the_keys_balance_is_exported_once_read(daemon: Daemon) -> None:
+    """The balance the settler reads on its interval, beside the configured floor
+    (the pair the BalanceLow alert compares); no balance series before a read."""
+    key = SuiKey.generate()
+    connect_nowhere = functools.partial(connect, Endpoint.parse("http://127.0.0.1:1"))
+    settler = Settler(daemon.book.store, daemon.book, Executor(key, connect_nowhere, "0x2"),
+                      connect_nowhere, SettleSettings(min_balance_mist=5_000))
+    with_settler = dataclasses.replace(daemon.observed, settler=settler)
+    samples = scrape(with_settler)
+    assert ("silvana_coordinator_balance_mist", ()) not in samples
+    assert samples[("silvana_coordinator_min_balance_mist", ())] == 5_000
+    settler.balance = 4_200
+    assert scrape(with_settler)[("silvana_coordinator_balance_mist", ())] == 4_200

@@ -186,3 +186,35 @@ def test_a_bad_key_exits_2_with_one_line() -> None:
 def test_from_file_refuses_what_is_not_a_key(tmp_path: Path) -> None:
     with pytest.raises(SuiKeyError, match="not a regular file"):
         SuiKey.from_file(tmp_path)
+
+
+def test_the_key_as_a_service_managers_credential(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """systemd's LoadCredential=sui-key:/etc/... puts the key at
+    $CREDENTIALS_DIRECTORY/sui-key, mode 0400 for the service's user: the daemon
+    reads it there by name, and says in one line what is missing otherwise."""
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    (credentials / "sui-key").write_text(VECTOR["suiprivkey"] + "\n")
+    (credentials / "sui-key").chmod(0o400)
+    toml = tmp_path / "c.toml"
+    toml.write_text('[sui]\npackage_id = "0x2"\nkey_credential = "sui-key"\n')
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    with pytest.raises(ConfigError, match=r"sui-key.*CREDENTIALS_DIRECTORY is not set.*"
+                       r"LoadCredential=sui-key:") as caught:
+        load_settings(toml, env={})
+    assert "\n" not in str(caught.value)
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(credentials))
+    key = signing_key(load_settings(toml, env={}))
+    assert key is not None and key.address == VECTOR["address"]
+    toml.write_text('[sui]\npackage_id = "0x2"\nkey_credential = "other"\n')
+    with pytest.raises(ConfigError, match=f"key file {credentials / 'other'} not found"):
+        load_settings(toml, env={})
+    toml.write_text(f'[sui]\npackage_id = "0x2"\nkey_credential = "sui-key"\n'
+                    f'key_file = "{_key_file(tmp_path, 0o600)}"\n')
+    with pytest.raises(ConfigError, match=r"key_file and sui\.key_credential are both set"):
+        load_settings(toml, env={})
+    toml.write_text('[sui]\npackage_id = "0x2"\nkey_credential = "../sui-key"\n')
+    with pytest.raises(ConfigError, match=r"sui\.key_credential"):
+        load_settings(toml, env={})

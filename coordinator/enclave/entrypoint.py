@@ -10,7 +10,10 @@ Docker engine but the one it starts. So, in order:
    coordinator/forwarder.py) listens; TLS then verifies that name;
 4. start `dockerd` for an enclave (no iptables, no bridge, data root on a
    tmpfs) and wait until it answers;
-5. run the coordinator (`python -m coordinator --config ...`) in this process;
+5. with `[enclave] key_channel`, wait for the host to hand the Sui key over
+   (key_handover.py: in memory only);
+6. run the coordinator (`python -m coordinator --config ...`) in this process,
+   its metrics, status and logs to the host over the `[enclave] *_channel`s;
    when it returns, stop dockerd and exit with the coordinator's status.
 
 `--host-docker` (or SILVANA_ENCLAVE_HOST_DOCKER=1) stands in for the enclave on
@@ -35,7 +38,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import trio
+
+from coordinator.channel import Channel
 from coordinator.config import ConfigError, Settings, load_settings
+from coordinator.enclave.key_handover import KeyHandoverError, receive_key
 
 log = logging.getLogger("coordinator.enclave")
 
@@ -238,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         prepare(options, settings)
         if options.host_docker:
-            log.info("stand-in mode: the Docker engine behind %s, the host's network",
+            log.info("stand-in mode: the Docker engine behind %s, the container's network",
                      DOCKER_SOCKET)
             if not Path(DOCKER_SOCKET).exists():
                 raise SetupError(f"stand-in mode needs the host's Docker socket mounted at "
@@ -250,7 +257,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: enclave set-up: {exc}", file=sys.stderr)
         return EXIT_SETUP
     try:
-        return daemon.main(coordinator_argv)
+        if settings.enclave.key_channel is not None:
+            # In memory only: the settings hold it (as SUI_SECRET_KEY would),
+            # no file, and no process's environment.
+            key_text = trio.run(receive_key, Channel.parse(settings.enclave.key_channel),
+                                settings.enclave.key_wait_secs)
+            settings = load_settings(args.config, env={**os.environ, "SUI_SECRET_KEY": key_text},
+                                     cli=vars(args))
+        return daemon.run_daemon(settings, fresh_state=args.fresh_state)
+    except (KeyHandoverError, ConfigError) as exc:
+        print(f"error: enclave key: {exc}", file=sys.stderr)
+        return EXIT_SETUP
     finally:
         if dockerd is not None:
             log.info("stopping dockerd")

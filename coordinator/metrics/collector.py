@@ -99,6 +99,25 @@ class DaemonCollector(Collector):
         yield from self._jobs()
         yield from self._runner()
         yield from self._outbox()
+        yield from self._balance()
+
+    def _balance(self) -> Iterator[GaugeMetricFamily]:
+        settler = self.observed.settler
+        if settler is None:
+            return  # no key: no balance, rather than a made-up 0
+        # The settler reads the balance every settle.balance_interval_secs (and
+        # after gas was spent); before its first answer there is no series.
+        if settler.balance is not None:
+            yield GaugeMetricFamily(
+                _name("balance_mist"),
+                "SUI held by the key's address, in MIST: settlement stops when it runs dry.",
+                value=settler.balance,
+            )
+        yield GaugeMetricFamily(
+            _name("min_balance_mist"),
+            "settle.min_balance_mist: below it the daemon warns that settlement will stop.",
+            value=settler.settings.min_balance_mist,
+        )
 
     def _outbox(self) -> Iterator[GaugeMetricFamily]:
         settler = self.observed.settler

@@ -3,6 +3,9 @@
 The key arrives as `SUI_SECRET_KEY` (what `sui keytool export` prints, the same
 variable the Rust coordinator reads) or from a file holding that text, which must
 be readable by its owner only: a key others can read is a key others may have.
+The file may be a credential the service manager handed over
+(`$CREDENTIALS_DIRECTORY/<sui.key_credential>`): never in the unit, the
+environment or the config.
 `SUI_ADDRESS`, when given, must be the key's address, so a key swapped by mistake
 stops the daemon instead of spending someone else's gas.
 
@@ -28,6 +31,7 @@ __all__ = [
     "SuiKeyError",
     "address_of",
     "blake2b256",
+    "credential_path",
     "load_key",
     "verify_ed25519",
 ]
@@ -164,6 +168,18 @@ class SuiKey:
     __str__ = __repr__
 
 
+def credential_path(name: str, credentials_directory: str | None) -> Path:
+    """Where the service manager put credential `name` ($CREDENTIALS_DIRECTORY/name).
+
+    systemd's LoadCredential= copies the file there readable by the service's
+    user only (mode 0400, on a ramfs), so `from_file`'s checks hold as they are.
+    """
+    if not credentials_directory:
+        raise SuiKeyError(f"sui.key_credential is {name!r} but $CREDENTIALS_DIRECTORY is not "
+                          f"set (systemd: LoadCredential={name}:/path/to/key in the unit)")
+    return Path(credentials_directory) / name
+
+
 def load_key(
     secret: str | None, key_file: Path | None, expected_address: str | None
 ) -> SuiKey | None:
@@ -173,14 +189,16 @@ def load_key(
     (normalised 0x + 64 hex) must then be the key's address.
     """
     if secret is not None and key_file is not None:
-        raise SuiKeyError("SUI_SECRET_KEY and sui.key_file are both set; give one")
+        raise SuiKeyError("SUI_SECRET_KEY and sui.key_file (or sui.key_credential) are both "
+                          "set; give one")
     if secret is not None:
         key = SuiKey.from_text(secret, "SUI_SECRET_KEY")
     elif key_file is not None:
         key = SuiKey.from_file(key_file)
     else:
         if expected_address is not None:
-            raise SuiKeyError("SUI_ADDRESS is set but no key is (SUI_SECRET_KEY or sui.key_file)")
+            raise SuiKeyError("SUI_ADDRESS is set but no key is (SUI_SECRET_KEY, sui.key_file "
+                              "or sui.key_credential)")
         return None
     if expected_address is not None and key.address != expected_address:
         raise SuiKeyError(f"the key's address {key.address} is not SUI_ADDRESS {expected_address}")

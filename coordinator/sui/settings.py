@@ -112,6 +112,11 @@ class SuiSettings(Section):
     secret_key: SecretStr | None = None
     """The key as `sui keytool export` prints it (`suiprivkey1…`, Ed25519); env only, never in
     a file of settings; not together with `sui.key_file`; never logged or shown."""
+    key_credential: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
+    """The name of a credential the service manager hands over: the key is read from
+    `$CREDENTIALS_DIRECTORY/<name>` (systemd's `LoadCredential=<name>:/path`; mode 0400 there),
+    so it is never in the unit, the environment or this file (docs/deployment.md). Not
+    together with `sui.key_file` or `SUI_SECRET_KEY`."""
     address: ObjectId | None = None
     """When set, the key's address (BLAKE2b-256 of 0x00 ‖ public key) must be this one."""
     gas_budget: int | None = Field(default=None, gt=0, le=50_000_000_000)
@@ -123,8 +128,8 @@ class SuiSettings(Section):
     given to agents as `CHAIN`."""
 
     @field_validator(
-        "latest_package_id", "registry_id", "chain_id", "key_file", "secret_key", "address",
-        mode="before",
+        "latest_package_id", "registry_id", "chain_id", "key_file", "secret_key",
+        "key_credential", "address", mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
