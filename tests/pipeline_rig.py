@@ -15,7 +15,6 @@ import grpc
 import pytest
 import trio
 
-from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.backoff import Backoff
 from coordinator.config import RpcSettings, SettleSettings
 from coordinator.domain import AgentKey, OperationKind
@@ -33,12 +32,12 @@ from coordinator.store import Ledger, Store
 from coordinator.sui.calls import block as block_calls
 from coordinator.sui.executor import Executor
 from coordinator.sui.keys import SuiKey
+from tests.agent_client import agent_call, agent_refused
 from tests.e2e_support import free_port
 from tests.pipeline_support import served_pipeline
 from tests.support import ADD_KEY, SUI, created, eventually
 
 OTHER = AgentKey("OtherDev", "OtherAgent", "prove")
-SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
 MODELS: dict[str, type[BcsEvent]] = {
     name: model
     for table in (SHARED_EVENTS, LAYOUT_EVENTS["2025-11"], ev.PIPELINE_EVENTS)
@@ -67,16 +66,10 @@ class Rig:
         return f"{job_id}@{self.app.app_instance}"
 
     async def call(self, name: str, request: Any) -> Any:
-        response = getattr(pb, name + "Response")
-        method = self.channel.unary_unary(SERVICE + name,
-                                          request_serializer=lambda m: m.SerializeToString(),
-                                          response_deserializer=response.FromString)
-        return await trio.to_thread.run_sync(lambda: method(request, timeout=30))
+        return await agent_call(self.channel, name, request)
 
     async def refused(self, name: str, request: Any) -> grpc.RpcError:
-        with pytest.raises(grpc.RpcError) as info:
-            await self.call(name, request)
-        return info.value
+        return await agent_refused(self.channel, name, request)
 
     def transactions(self) -> list[tuple[str, list[BcsEvent]]]:
         """Every transaction so far: (digest, its events decoded)."""

@@ -20,7 +20,7 @@ from coordinator.config import RpcSettings, SettleSettings
 from coordinator.domain import AgentKey
 from coordinator.jobs import JobBook
 from coordinator.rpc import CoordinatorService, serve_tcp
-from coordinator.rpc.app_state import MAX_WRITES_PER_SESSION
+from coordinator.rpc.calls import MAX_WRITES_PER_SESSION
 from coordinator.settlement import Settler
 from coordinator.simnet import Simnet, serve
 from coordinator.simnet.objects import AppMethod
@@ -29,11 +29,11 @@ from coordinator.sui.client import connect
 from coordinator.sui.endpoint import Endpoint
 from coordinator.sui.executor import Executor
 from coordinator.sui.keys import SuiKey
+from tests.agent_client import agent_call, agent_refused
 from tests.e2e_support import free_port
 from tests.support import ADD_KEY, SUI, created, eventually
 
 OTHER = AgentKey("OtherDev", "OtherAgent", "prove")
-SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
 
 
 @dataclass
@@ -54,16 +54,10 @@ class Rig:
         return f"{job_id}@{self.app.app_instance}"
 
     async def call(self, name: str, request: Any) -> Any:
-        response = getattr(pb, name + "Response")
-        method = self.channel.unary_unary(SERVICE + name,
-                                          request_serializer=lambda m: m.SerializeToString(),
-                                          response_deserializer=response.FromString)
-        return await trio.to_thread.run_sync(lambda: method(request, timeout=30))
+        return await agent_call(self.channel, name, request)
 
     async def refused(self, name: str, request: Any) -> grpc.RpcError:
-        with pytest.raises(grpc.RpcError) as info:
-            await self.call(name, request)
-        return info.value
+        return await agent_refused(self.channel, name, request)
 
     def chain_state(self) -> tuple[Any, ...]:
         app = self.app

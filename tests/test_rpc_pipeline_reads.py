@@ -29,6 +29,7 @@ from coordinator.simnet import Simnet
 from coordinator.simnet.objects import AppMethod
 from coordinator.store import Store
 from coordinator.sui.calls import block, settlement
+from tests.agent_client import agent_call, agent_refused
 from tests.e2e_support import free_port
 from tests.pipeline_support import (
     BLOCK_GAP_MS,
@@ -42,7 +43,6 @@ from tests.pipeline_support import (
 from tests.support import ADD_KEY, created
 
 OTHER = AgentKey("OtherDev", "OtherAgent", "prove")
-SERVICE = "/silvana.coordinator.v1.CoordinatorService/"
 
 
 @dataclass
@@ -59,16 +59,10 @@ class Rig:
         return f"{job_id}@{self.chain.app_instance}"
 
     async def call(self, name: str, request: Any) -> Any:
-        response = getattr(pb, name + "Response")
-        method = self.channel.unary_unary(SERVICE + name,
-                                          request_serializer=lambda m: m.SerializeToString(),
-                                          response_deserializer=response.FromString)
-        return await trio.to_thread.run_sync(lambda: method(request, timeout=30))
+        return await agent_call(self.channel, name, request)
 
     async def error(self, name: str, request: Any) -> tuple[grpc.StatusCode, str]:
-        with pytest.raises(grpc.RpcError) as info:
-            await self.call(name, request)
-        error: Any = info.value
+        error: Any = await agent_refused(self.channel, name, request)
         return error.code(), error.details()
 
     async def stored(self, text: str) -> str:

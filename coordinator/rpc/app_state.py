@@ -40,14 +40,9 @@ from coordinator.sui.app_instance import AppInstanceObject, read_app_instance
 from coordinator.sui.client import SuiError
 from coordinator.sui.transactions import AddMetadata, AgentWrite, DeleteKV, SetKV
 
-__all__ = ["MAX_WRITES_PER_SESSION", "AppStateCalls"]
+__all__ = ["AppStateCalls"]
 
 log = logging.getLogger("coordinator.rpc")
-
-# Chain writes one session may have waiting for the chain at once: each holds a
-# call slot (`rpc.max_concurrent_requests`) for up to a minute, so one agent
-# must not be able to take them all.
-MAX_WRITES_PER_SESSION = 4
 
 R = TypeVar("R")
 W = TypeVar("W")
@@ -81,19 +76,9 @@ class AppStateCalls(AgentCalls):
         return self.settler
 
     async def _write(self, settler: Settler, job: Job, write: AgentWrite) -> WriteAnswer:
-        holder = job.session_id or ""
-        if self.writes_waiting[holder] >= MAX_WRITES_PER_SESSION:
-            raise purerpc.ResourceExhaustedError(
-                f"{MAX_WRITES_PER_SESSION} chain writes of this session are waiting for the "
-                "chain already; send more once they are answered")
-        self.writes_waiting[holder] += 1
-        try:
+        with self._write_slot(job):
             answer = await settler.write(outbox_entry(write, job.app_instance, job.job_id,
                                                       settler.clock()))
-        finally:
-            self.writes_waiting[holder] -= 1
-            if not self.writes_waiting[holder]:
-                del self.writes_waiting[holder]
         log.info("%s for job %s: %s", type(write).__name__, job.ref, answer.message)
         return answer
 

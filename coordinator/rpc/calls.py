@@ -69,7 +69,8 @@ from coordinator.rpc.checks import optional_session, parse_job_id
 from coordinator.settlement import Settler
 from coordinator.sui.objects import Connect
 
-__all__ = ["INVALID_SESSION", "AgentCalls", "AgentNote", "JobRequest", "Refused",
+__all__ = ["INVALID_SESSION", "MAX_WRITES_PER_SESSION", "AgentCalls", "AgentNote", "JobRequest",
+           "Refused",
            "answers_refusals", "raises_refusals", "unserved"]
 
 T = TypeVar("T")
@@ -160,6 +161,12 @@ def raises_refusals(call: Callable[P, Coroutine[Any, Any, T]]
             raise status(message) from None
 
     return raised
+
+
+# Chain writes one session may have waiting for the chain at once: each holds a
+# call slot (`rpc.max_concurrent_requests`) for up to a minute, so one agent
+# must not be able to take them all.
+MAX_WRITES_PER_SESSION = 4
 
 
 class AgentCalls(CoordinatorServiceServicer):
@@ -253,6 +260,23 @@ class AgentCalls(CoordinatorServiceServicer):
             raise Refused(f"{INVALID_SESSION}: session_id is required")
         with self._refusals():
             return self.book.session_jobs(session_id)
+
+    @contextmanager
+    def _write_slot(self, job: Job) -> Iterator[None]:
+        """One of the MAX_WRITES_PER_SESSION chain writes `job`'s session may have
+        waiting at once; RESOURCE_EXHAUSTED when they are all taken."""
+        holder = job.session_id or ""
+        if self.writes_waiting[holder] >= MAX_WRITES_PER_SESSION:
+            raise purerpc.ResourceExhaustedError(
+                f"{MAX_WRITES_PER_SESSION} chain writes of this session are waiting for the "
+                "chain already; send more once they are answered")
+        self.writes_waiting[holder] += 1
+        try:
+            yield
+        finally:
+            self.writes_waiting[holder] -= 1
+            if not self.writes_waiting[holder]:
+                del self.writes_waiting[holder]
 
     async def _limited(self, call: Callable[[], Awaitable[T]]) -> T:
         async with promptly(self.limiter):

@@ -31,7 +31,7 @@ from coordinator.pipeline_writes import BatchedCall, DirectCall
 from coordinator.proofs.descriptor import Descriptor
 from coordinator.proofs.errors import ObjectTooLarge, ProofStoreError
 from coordinator.proofs.store import ProofStore
-from coordinator.rpc.app_state import MAX_WRITES_PER_SESSION, NO_KEY
+from coordinator.rpc.app_state import NO_KEY
 from coordinator.rpc.calls import JobRequest, Refused
 from coordinator.rpc.checks import invalid
 from coordinator.rpc.pipeline import PipelineAccess
@@ -95,18 +95,8 @@ class PipelineWrites(PipelineAccess):
     async def _direct(self, settler: Settler, job: Job, call: DirectCall) -> WriteAnswer:
         """`call` alone in a transaction for `job`; the chain's answer. At most
         MAX_WRITES_PER_SESSION of one session wait for the chain at once."""
-        holder = job.session_id or ""
-        if self.writes_waiting[holder] >= MAX_WRITES_PER_SESSION:
-            raise purerpc.ResourceExhaustedError(
-                f"{MAX_WRITES_PER_SESSION} chain writes of this session are waiting for the "
-                "chain already; send more once they are answered")
-        self.writes_waiting[holder] += 1
-        try:
+        with self._write_slot(job):
             answer = await settler.send_direct(call, job.app_instance, job.job_id)
-        finally:
-            self.writes_waiting[holder] -= 1
-            if not self.writes_waiting[holder]:
-                del self.writes_waiting[holder]
         log.info("%s for job %s: %s", type(call).__name__, job.ref, answer.message)
         return answer
 
