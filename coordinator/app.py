@@ -10,6 +10,8 @@
         ├── metrics     (permanent)  /metrics, /healthz, /readyz on metrics.listen (off: idle)
         ├── exposer     (permanent, optional)  enclave: host's vsock -> metrics, status socket
         ├── recovery    (transient, with sui.registry_id)  pending jobs read from chain
+        ├── attribution (permanent)  the app instance of pipeline events naming none, asked of
+        │                            the chain (GetTransaction's changed objects)
         ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
         ├── dispatcher  (permanent)  deliveries -> router -> registry, job book (exactly once)
         ├── reconciler  (permanent, unless off)  the book compared with the chain every interval
@@ -31,7 +33,8 @@ builds the dispatcher and recovery anew; the owners others share outlive it on
 purpose: the book and registry (changed in the store's transactions), the
 runner (its containers run on), the settler (its waiters; its run reads the
 outbox again), the reconciler (its status), the pipeline loops (the app
-instances they know, the purges refused), and ingest (its mark of what the
+instances they know, the purges refused), the attribution (its queue, its
+answers and counts), and ingest (its mark of what the
 channel still holds: the durable cursor would deliver that twice).
 """
 
@@ -55,6 +58,7 @@ from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
 from coordinator.pipeline.loops import PipelineLoops
+from coordinator.pipeline_attribution import PipelineAttribution
 from coordinator.pipeline_tally import PIPELINE_MODULES, PipelineTally
 from coordinator.preflight import started
 from coordinator.proof_log import ProofLog
@@ -148,13 +152,15 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     parser = EventParser(sui.package_id, modules, initial_layout(sui.layout, stored_layout),
                          auto=sui.layout == "auto")
     pipeline = PipelineTally()
+    attribution = PipelineAttribution(pipeline, connect_sui, sui.package_id, sui.rpc_timeout_secs)
     proof_log = await ProofLog.load(store)  # settlement proofs, proof events
     service = CoordinatorService(book, settler=settler, chain=connect_sui,
                                  proofs=_proof_store(settings), proof_log=proof_log,
                                  max_concurrent_requests=settings.rpc.max_concurrent_requests)
     service.secrets = secrets
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,
-             runner.report, service.report, store.report, pipeline.report,
+             runner.report, service.report, store.report, pipeline.report, attribution.report,
+             proof_log.report,
              *[owner.report for owner in (reconciler, settler) if owner]]
     status = DaemonStatus(parts, instance_id, "observe" if observe else "local" if key is None
                           else "chain")
@@ -192,7 +198,8 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     if lookup is not None:
         recovery = task(lambda: recover_pending_jobs(connect_sui, book))
         children.append(ChildSpec("recovery", recovery, Restart.TRANSIENT))
-    children += [ChildSpec("ingest", task(ingest.run)), ChildSpec("dispatcher", task(dispatch))]
+    children += [ChildSpec("attribution", task(attribution.run)),
+                 ChildSpec("ingest", task(ingest.run)), ChildSpec("dispatcher", task(dispatch))]
     if reconciler is not None:
         children.append(ChildSpec("reconciler", lambda: Child(reconciler.run)))
     if settler is not None:

@@ -9,7 +9,8 @@ outside it. Both read only the snapshot, so they show the same thing.
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import Counter, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rich.console import Group, RenderableType
@@ -119,6 +120,8 @@ def _settlement(snapshot: pb.GetStatusResponse) -> str:
     text = (f"{part.address[:10]}… {balance}, gas {per_job} MIST/job, outbox "
             f"{part.outbox_operations} (oldest {_duration(part.outbox_oldest_age_secs)}), "
             f"claims {part.claims_won} won {part.claims_lost} lost")
+    if part.pipeline_calls_dropped:
+        text += f", PIPELINE CALLS DROPPED {part.pipeline_calls_dropped}"
     if part.last_error:
         text += f", last error: {part.last_error}"
     return text
@@ -152,6 +155,8 @@ def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
         parts.append(f"reconcile {reconcile}")
     if snapshot.pipeline:
         parts.append(f"pipeline {_pipeline(snapshot)}")
+    if snapshot.proof_events:
+        parts.append(f"proof events {_proof_event_totals(snapshot)}")
     if snapshot.draining:
         parts.append("DRAINING")
     if snapshot.state_disk_full:
@@ -292,9 +297,18 @@ def _short(app_instance: str) -> str:
     return f"{app_instance[:10]}…{app_instance[-4:]}" if app_instance else "(no instance named)"
 
 
+def _attribution(snapshot: pb.GetStatusResponse) -> str:
+    """What the chain said of the events that named no app instance."""
+    part = snapshot.pipeline_attribution
+    text = (f"events naming no instance, asked of the chain: attributed {part.attributed}, "
+            f"unattributed {part.unattributed}, failed {part.failed}")
+    return f"{text}, queued {part.queued}" if part.queued else text
+
+
 def _pipeline_table(snapshot: pb.GetStatusResponse) -> Table:
+    caption = _attribution(snapshot) if snapshot.pipeline_attribution.enabled else None
     table = Table(title="proof pipeline (chain events since start)", title_justify="left",
-                  expand=True)
+                  expand=True, caption=caption, caption_justify="left")
     for column in ("app instance", "proofs", "rejected", "merges", "blocks", "last block",
                    "proved", "settled", "last settled", "last event"):
         table.add_column(column)
@@ -317,7 +331,34 @@ def _pipeline(snapshot: pb.GetStatusResponse) -> str:
             f"merges {sum(r.merges_completed for r in rows)}/"
             f"{sum(r.merges_created for r in rows)}, "
             f"blocks {sum(r.blocks_created for r in rows)}, "
-            f"settled {sum(r.blocks_settled for r in rows)}")
+            f"settled {sum(r.blocks_settled for r in rows)}"
+            + (f" ({_attribution(snapshot)})" if snapshot.pipeline_attribution.enabled else ""))
+
+
+def _kinds(kinds: Mapping[str, int]) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+
+
+def _proof_event_totals(snapshot: pb.GetStatusResponse) -> str:
+    total: Counter[str] = Counter()
+    for item in snapshot.proof_events:
+        total.update(dict(item.kinds))
+    return _kinds(total)
+
+
+def _proof_events_table(snapshot: pb.GetStatusResponse) -> Table:
+    table = Table(title="proof events (kept)", title_justify="left", expand=True)
+    for column in ("app instance", "events", "newest"):
+        table.add_column(column)
+    for item in snapshot.proof_events:
+        newest = item.recent[0] if item.recent else None
+        table.add_row(
+            _short(item.app_instance), _kinds(item.kinds),
+            "-" if newest is None else
+            f"{newest.kind} job {newest.job_id} block {newest.block_number} "
+            f"{list(newest.sequences)} {_duration(newest.age_secs)} ago",
+        )
+    return table
 
 
 def live_view(snapshot: pb.GetStatusResponse, rate: float) -> RenderableType:
@@ -330,6 +371,8 @@ def live_view(snapshot: pb.GetStatusResponse, rate: float) -> RenderableType:
                                    _containers_table(snapshot), _outcomes_table(snapshot)]
     if snapshot.pipeline:  # only once the chain showed a proof, merge or block
         parts.append(_pipeline_table(snapshot))
+    if snapshot.proof_events:  # only once an agent's proof was kept
+        parts.append(_proof_events_table(snapshot))
     if snapshot.agent_messages:  # only once an agent has said something
         parts.append(_agent_messages_table(snapshot))
     return Group(*parts)

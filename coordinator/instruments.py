@@ -66,6 +66,19 @@ PIPELINE_BLOCKS = _counter(
 PIPELINE_SETTLEMENTS = _counter(
     "pipeline_settlements", "Blocks settled on a settlement chain (BlockSettledEvent, once per "
     "chain).")
+PIPELINE_ATTRIBUTION = _counter(
+    "pipeline_attribution",
+    "Transactions of pipeline events that named no app instance, asked of the chain "
+    "(coordinator.pipeline_attribution), by result: attributed, unattributed, failed.",
+    "result")
+PIPELINE_PROOF_EVENTS = _counter(
+    "pipeline_proof_events",
+    "Proof events kept (coordinator.proof_log: ProofEvent calls and what the pipeline calls "
+    "imply), by kind: submitted, fetched, verified, unavailable, rejected.", "kind")
+PIPELINE_CALLS_DROPPED = _counter(
+    "pipeline_calls_dropped",
+    "Queued pipeline calls dropped from the batch after the chain refused them alone "
+    "MAX_REFUSALS_ALONE times (coordinator.settlement.pipeline).")
 SOCKET_CALLS = _counter(
     "socket_calls", "Calls on the agents' socket, by method and gRPC status.",
     "method", "status")

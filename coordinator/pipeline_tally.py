@@ -7,9 +7,13 @@ The pipeline's events mostly name no app instance (reference §1.8): a
 `ProofSubmittedEvent` or a `BlockSettledEvent` says its block, not whose. An
 event is tied to the instance another event of **the same transaction**
 names (a block's `BlockCreatedEvent`, the job events of a multicall batch,
-which is per app instance), before or after it; one whose transaction names
-none stays in the row without an instance. Merge jobs are the jobs of the
-reserved method `merge` (created by the coordinators' merge loop).
+which is per app instance), before or after it. One whose transaction names
+none is counted in the row without an instance, and its transaction handed to
+`unnamed` (the `attribution` child, `coordinator.pipeline_attribution`), which
+asks the chain which AppInstance the transaction changed and moves its events
+with `attribute`; what it cannot attribute stays in that row. Merge jobs are
+the jobs of the reserved method `merge` (created by the coordinators' merge
+loop).
 
 What it shows is what the events say: `block` and `settlement` functions are
 public, so any package can emit such events (reference §1.8). It is a view,
@@ -19,6 +23,7 @@ never a reason to act.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -43,7 +48,7 @@ from coordinator.instruments import (
     PIPELINE_SETTLEMENTS,
 )
 
-__all__ = ["MERGE_METHOD", "PIPELINE_MODULES", "PipelineTally"]
+__all__ = ["MERGE_METHOD", "PIPELINE_MODULES", "PipelineTally", "remember"]
 
 # The Move modules whose events are the pipeline's (besides `jobs`).
 PIPELINE_MODULES = ("prover", "block", "settlement", "app_instance")
@@ -58,7 +63,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-def _remember(table: OrderedDict[K, V], key: K, value: V, limit: int = RECENT_TRANSACTIONS) -> V:
+def remember(table: OrderedDict[K, V], key: K, value: V, limit: int = RECENT_TRANSACTIONS) -> V:
     """`table[key]`, set to `value` if new, as the most recent of at most `limit`."""
     if key not in table:
         table[key] = value
@@ -90,6 +95,9 @@ class InstancePipeline:
 
     def uncount(self, kind: str) -> None:
         setattr(self, kind, max(0, getattr(self, kind) - 1))
+
+    def empty(self) -> bool:
+        return not any(getattr(self, kind) for kind in _METRIC)
 
 
 def _named_instance(payload: BaseModel) -> str | None:
@@ -134,6 +142,9 @@ class PipelineTally:
     """Counts the pipeline's chain events by app instance (see module doc)."""
 
     def __init__(self) -> None:
+        # Told each transaction whose first pipeline event named no instance
+        # (must not block: it runs in the dispatcher's batch).
+        self.unnamed: Callable[[str], None] | None = None
         self.instances: OrderedDict[str, InstancePipeline] = OrderedDict()
         self._tx_instance: OrderedDict[str, str] = OrderedDict()
         # Events counted without an instance, by transaction: moved to the
@@ -159,7 +170,10 @@ class PipelineTally:
         instance = named or self._tx_instance.get(tx)
         self._row(instance or UNATTRIBUTED, now).count(*kind)
         if instance is None:
-            _remember(self._waiting, tx, []).append(kind)
+            waiting = remember(self._waiting, tx, [])
+            waiting.append(kind)
+            if len(waiting) == 1 and self.unnamed is not None:
+                self.unnamed(tx)
         _METRIC[kind[0]].inc()
 
     def _merge_job(self, job: JobCreated | JobCompleted, now: float) -> None:
@@ -168,7 +182,7 @@ class PipelineTally:
         if isinstance(job, JobCreated):
             if job.app_instance_method != MERGE_METHOD:
                 return
-            _remember(self._merges, key, None, limit=OPEN_MERGES)
+            remember(self._merges, key, None, limit=OPEN_MERGES)
             kind = "merges_created"
         else:
             if key not in self._merges:
@@ -178,8 +192,21 @@ class PipelineTally:
         self._row(instance, now).count(kind, None)
         _METRIC[kind].inc()
 
+    def named(self, tx: str) -> str | None:
+        """The instance an event of `tx` named (or `attribute` gave it), if known."""
+        return self._tx_instance.get(tx)
+
+    def waiting(self, tx: str) -> bool:
+        """Whether events of `tx` are still counted without an instance."""
+        return tx in self._waiting
+
+    def attribute(self, tx: str, instance: str) -> None:
+        """`tx` changed `instance` (the chain says): its events counted without
+        an instance move to its row, and later ones of it go there."""
+        self._learn(tx, app_instance_address(instance), trio.current_time())
+
     def _learn(self, tx: str, instance: str, now: float) -> None:
-        _remember(self._tx_instance, tx, instance)
+        remember(self._tx_instance, tx, instance)
         waiting = self._waiting.pop(tx, None)
         if waiting:
             unattributed = self.instances.get(UNATTRIBUTED)
@@ -188,6 +215,8 @@ class PipelineTally:
                 if unattributed is not None:
                     unattributed.uncount(kind)
                 row.count(kind, block)
+            if unattributed is not None and unattributed.empty():
+                self.instances.pop(UNATTRIBUTED, None)  # every event of it attributed
 
     def _row(self, instance: str, now: float) -> InstancePipeline:
         row = self.instances.pop(instance, None) or InstancePipeline()

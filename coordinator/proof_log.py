@@ -19,10 +19,17 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
+from coordinator.instruments import PIPELINE_PROOF_EVENTS
 from coordinator.proof_rows import RECENT_PROOF_EVENTS, ProofEventRecord, SettlementProofRecord
 from coordinator.store import Ledger, Store
 
 __all__ = ["PROOF_EVENT_KINDS", "ProofLog"]
+
+# What the status shows: the most recently active app instances, the newest
+# events of each.
+STATUS_INSTANCES = 256
+STATUS_RECENT = 5
 
 # upstream's ProofEventType values by name (0 and unknown values count as submitted, as
 # upstream forwards them)
@@ -57,6 +64,7 @@ class ProofLog:
         await self.store.run(lambda ledger: ledger.add_proof_event(event))
         self._recent_of(event.app_instance).append(event)
         self._counts.setdefault(event.app_instance, Counter())[event.kind] += 1
+        PIPELINE_PROOF_EVENTS.labels(event.kind).inc()
 
     async def record_settlement_proof(self, record: SettlementProofRecord) -> None:
         await self.store.run(lambda ledger: ledger.save_settlement_proof(record))
@@ -85,3 +93,18 @@ class ProofLog:
         """The newest events of an app instance kept, newest first."""
         kept = self._recent.get(app_instance, ())
         return list(reversed(kept))[:limit]
+
+    def report(self, message: pb.GetStatusResponse, now: float) -> None:
+        """GetStatus `proof_events`: counts by kind and the newest few, for the
+        app instances whose latest event is newest (at most STATUS_INSTANCES)."""
+        wall = self.clock()
+        latest = {app: events[-1].at for app, events in self._recent.items() if events}
+        shown = sorted(self._counts, key=lambda app: latest.get(app, 0.0))[-STATUS_INSTANCES:]
+        for app in sorted(shown):
+            item = message.proof_events.add(app_instance=app)
+            item.kinds.update(self._counts[app])
+            for event in self.recent(app, STATUS_RECENT):
+                item.recent.add(age_secs=max(0.0, wall - event.at), kind=event.kind,
+                                job_id=event.job_id, block_number=event.block_number,
+                                sequences=event.sequences,
+                                settlement_chain=event.settlement_chain or "")

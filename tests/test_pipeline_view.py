@@ -69,7 +69,10 @@ def scrape(port: int) -> str:
 
 
 def settled(status: pb.GetStatusResponse) -> bool:
-    return any(row.blocks_settled for row in status.pipeline)
+    """The block's settlement seen, and every proof of the walk attributed."""
+    return (any(row.blocks_settled for row in status.pipeline)
+            and status.pipeline_attribution.attributed >= 3
+            and not status.pipeline_attribution.queued)
 
 
 async def test_the_pipeline_per_app_instance_in_the_status_and_metrics(
@@ -103,10 +106,13 @@ async def test_the_pipeline_per_app_instance_in_the_status_and_metrics(
             row.last_settled_block) == (1, 1, 1, 1, 1)
     assert (row.merges_created, row.merges_completed) == (1, 1)
     # A submit_proof alone in its transaction names no instance (reference §1.8):
-    # counted, in the row without one.
-    assert set(rows) == {instance, ""}
-    assert (row.proofs_submitted, rows[""].proofs_submitted) == (0, 3)
-    assert rows[""].blocks_created == rows[""].blocks_settled == 0
+    # the chain's effects say which AppInstance it changed, so its proof is the
+    # instance's, and no row is left without an instance.
+    assert set(rows) == {instance}
+    assert row.proofs_submitted == 3
+    attribution = status.pipeline_attribution
+    assert attribution.enabled
+    assert (attribution.attributed, attribution.failed, attribution.queued) == (3, 0, 0)
 
     prefix = "silvana_coordinator_pipeline"
 
@@ -119,6 +125,7 @@ async def test_the_pipeline_per_app_instance_in_the_status_and_metrics(
     assert counted(f'{prefix}_blocks_total{{event="created"}}') == 1
     assert counted(f'{prefix}_blocks_total{{event="proved"}}') == 1
     assert counted(f"{prefix}_settlements_total") == 1
+    assert counted(f'{prefix}_attribution_total{{result="attributed"}}') == 3
 
     line = summary_line(status, 0.0)
     assert "pipeline 1 app instances: proofs 3, merges 1/1, blocks 1, settled 1" in line
@@ -126,4 +133,5 @@ async def test_the_pipeline_per_app_instance_in_the_status_and_metrics(
     console.print(live_view(status, 0.0))
     screen = console.export_text()
     assert "proof pipeline" in screen and instance[:10] in screen
-    assert "(no instance named)" in screen
+    assert "(no instance named)" not in screen
+    assert "attributed 3" in screen and "attributed 3" in line

@@ -28,6 +28,7 @@ from collections import Counter
 import trio
 
 from coordinator.domain import ChainOperation, JobState
+from coordinator.instruments import PIPELINE_CALLS_DROPPED
 from coordinator.jobs import JobBook, JobError
 from coordinator.pipeline_writes import (
     BatchedCall,
@@ -75,6 +76,7 @@ class PipelineOperations(AgentWrites):
     book: JobBook
     _limits: dict[str, int]  # app instance -> batch size after a refusal
     _refusals: Counter[int]  # op id -> refusals alone
+    pipeline_calls_dropped: int  # since start, for the status
 
     async def queue(self, call: BatchedCall, app_instance: str,
                     job_sequence: int = 0) -> ChainOperation:
@@ -141,6 +143,8 @@ class PipelineOperations(AgentWrites):
     async def _drop_refused(self, op: ChainOperation, error: str) -> None:
         del self._refusals[op.op_id]
         self._limits.pop(op.app_instance, None)
+        self.pipeline_calls_dropped += 1
+        PIPELINE_CALLS_DROPPED.inc()
         reason = (f"{op.kind.value} refused by the chain {MAX_REFUSALS_ALONE} times alone "
                   f"and dropped: {error}")
         log.error("outbox: %s of job %s: %s", op.kind.value, op.ref, reason)

@@ -99,6 +99,7 @@ class Settler(JobOperations):
         self.jobs_settled = 0
         self.claims_won = 0
         self.claims_lost = 0
+        self.pipeline_calls_dropped = 0
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         left = await self.store.run(Ledger.operations)
@@ -190,3 +191,4 @@ class Settler(JobOperations):
         part.transactions_ok = self.transactions_ok
         part.transactions_failed = self.transactions_failed
         part.last_error = self.last_error
+        part.pipeline_calls_dropped = self.pipeline_calls_dropped

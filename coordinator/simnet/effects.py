@@ -49,7 +49,7 @@ class Run:
         return self.computation_cost + self.storage_cost - self.storage_rebate
 
 
-def _changed(
+def changed_object(
     object_id: str, object_type: str, input_version: int | None, output_version: int,
     output_digest: str | None, owner: owner_pb2.Owner | None,
 ) -> effects_pb2.ChangedObject:  # fmt: skip
@@ -159,8 +159,8 @@ def object_changes(
     coin_type = GAS_COIN_TYPE_LONG
     owner = owner_pb2.Owner(kind=owner_pb2.Owner.ADDRESS, address=payer.owner)
     after = GasCoin(payer.id, payer.owner, payer_balance, version)
-    changes = [_changed(payer.id, coin_type, payer.version, version, after.digest, owner)]
-    changes += [_changed(c.id, coin_type, c.version, version, None, None) for c in merged]
+    changes = [changed_object(payer.id, coin_type, payer.version, version, after.digest, owner)]
+    changes += [changed_object(c.id, coin_type, c.version, version, None, None) for c in merged]
     for app in apps.values():
         shared = owner_pb2.Owner(kind=owner_pb2.Owner.SHARED, version=app.initial_shared_version)
         changes.append(_written(sim, app, version, shared))
@@ -172,7 +172,8 @@ def object_changes(
         changes.append(written)
     for job in result.deleted_jobs:
         changes.append(
-            _changed(job.id, sim.objects.object_type(job), job.object_version, version, None, None)
+            changed_object(job.id, sim.objects.object_type(job), job.object_version, version,
+                           None, None)
         )
     for change in changes:
         if change.HasField("input_version") and change.object_id in inputs:
@@ -190,7 +191,7 @@ def _written(
     obj_after = copy.copy(obj)
     obj_after.object_version = version
     rendered = messages.move_object(sim.objects, obj_after)
-    return _changed(obj.id, rendered.object_type, before, version, rendered.digest, owner)
+    return changed_object(obj.id, rendered.object_type, before, version, rendered.digest, owner)
 
 
 def function_of(sim: Engine, plan: Plan) -> str:

@@ -23,10 +23,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Literal
 
+from coordinator._pb.sui.rpc.v2 import object_pb2
 from coordinator._pb.sui.rpc.v2.executed_transaction_pb2 import ExecutedTransaction
 from coordinator.events import BcsEvent, normalize_address
 from coordinator.events.layouts import DEFAULT_LAYOUT, LAYOUT_EVENTS, SHARED_EVENTS, Layout
 from coordinator.events.pipeline import PIPELINE_EVENTS
+from coordinator.simnet import messages
 from coordinator.simnet.chain import Chain, EventRecord, TxRecord, derived_address
 from coordinator.simnet.coins import Coins, GasCoin
 from coordinator.simnet.errors import SimnetError
@@ -98,6 +100,12 @@ class Engine(Schedule):
         self.handlers: Handlers = {}
         self.jobs_created = 0
         self.last_tx: TxRecord | None = None
+        # What each transaction landed by `submit` (no signature: a Move
+        # module's own) wrote, with each object's version before: its
+        # effects' changed objects (GetTransaction). The AppInstance a
+        # pipeline call takes `&mut` is among them, as on Sui.
+        self.writes: dict[str, tuple[tuple[object_pb2.Object, int | None], ...]] = {}
+        self._touched: dict[str, tuple[MoveObject, int | None]] = {}
         self._lamport = 1
 
     # --- faults and counters ----------------------------------------------------
@@ -123,6 +131,9 @@ class Engine(Schedule):
     def touch(self, *objects: MoveObject) -> None:
         """Write `objects` in the next transaction (their version becomes its version)."""
         for obj in objects:
+            if obj.id not in self._touched:
+                before = obj.object_version
+                self._touched[obj.id] = (obj, before if 0 < before < self._lamport else None)
             obj.object_version = self._lamport
 
     def create(self, obj: MoveObject, *holders: MoveObject) -> None:
@@ -145,8 +156,14 @@ class Engine(Schedule):
             contents=event.to_bcs(),
         )
 
-    def _land(self, tx: TxRecord) -> TxRecord:
-        """`tx` wrote the objects touched since the last one: the next version is theirs."""
+    def _land(self, tx: TxRecord, *, record_writes: bool = False) -> TxRecord:
+        """`tx` wrote the objects touched since the last one: the next version is
+        theirs (kept for its effects with `record_writes`; a signed
+        transaction's effects are its execution's)."""
+        touched, self._touched = self._touched, {}
+        if record_writes and touched:
+            self.writes[tx.digest] = tuple(
+                (_written(self.objects, obj), before) for obj, before in touched.values())
         self.objects.wrote(self._lamport, tx.digest)
         self._lamport += 1
         self.last_tx = tx
@@ -162,7 +179,7 @@ class Engine(Schedule):
             f"{self.package_id}::{function}",
             [self._record(event, module, sender) for event in events],
         )
-        return self._land(tx).digest
+        return self._land(tx, record_writes=True).digest
 
     @property
     def next_version(self) -> int:
@@ -247,3 +264,12 @@ class Engine(Schedule):
             "jobs_created": self.jobs_created,
             "open_streams": self.gate.open_streams,
         }
+
+
+def _written(store: ObjectStore, obj: MoveObject) -> object_pb2.Object:
+    """What a transaction's effects say of an object it wrote: id, type,
+    version, digest and owner (not its contents)."""
+    message = messages.move_object(store, obj)
+    for heavy in ("json", "contents", "previous_transaction"):
+        message.ClearField(heavy)
+    return message

@@ -2,13 +2,16 @@
 checkpoint's transactions from GetCheckpoint and SubscribeCheckpoints): for a
 signed transaction, what executing it answered (structured form, signatures,
 effects, balance changes); for the simulator's own (faucet, scenario, admin,
-upgrades), successful effects of their own. The read mask is applied after."""
+upgrades), successful effects of their own: the objects they wrote among the
+changed objects (an admin's pipeline call lists its AppInstance, as Sui does
+for a `&mut` input). The read mask is applied after."""
 
 from __future__ import annotations
 
 from coordinator._pb.sui.rpc.v2 import checkpoint_pb2, executed_transaction_pb2
 from coordinator.simnet import messages
 from coordinator.simnet.chain import CheckpointRecord, TxRecord, digest
+from coordinator.simnet.effects import changed_object
 from coordinator.simnet.engine import Engine
 
 
@@ -27,6 +30,11 @@ def executed_view(sim: Engine, tx: TxRecord) -> executed_transaction_pb2.Execute
     effects.digest = digest(b"effects", tx.digest)
     if tx.events:
         effects.events_digest = tx.events_digest
+    for written, before in sim.writes.get(tx.digest, ()):
+        owner = written.owner if written.HasField("owner") else None
+        effects.changed_objects.append(changed_object(
+            written.object_id, written.object_type, before, written.version, written.digest,
+            owner))
     return message
 
 

@@ -977,7 +977,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "settlement", "state_disk_full", "state_disk_full_secs", "mode", "package", "reconcile", "agent_messages", "pipeline")
+    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "settlement", "state_disk_full", "state_disk_full_secs", "mode", "package", "reconcile", "agent_messages", "pipeline", "proof_events", "pipeline_attribution")
     class JobsByStateEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -1019,6 +1019,8 @@ class GetStatusResponse(_message.Message):
     RECONCILE_FIELD_NUMBER: _ClassVar[int]
     AGENT_MESSAGES_FIELD_NUMBER: _ClassVar[int]
     PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    PROOF_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_ATTRIBUTION_FIELD_NUMBER: _ClassVar[int]
     instance_id: str
     uptime_secs: float
     connection: SuiConnection
@@ -1046,7 +1048,56 @@ class GetStatusResponse(_message.Message):
     reconcile: ReconcileStatus
     agent_messages: _containers.RepeatedCompositeFieldContainer[AgentNote]
     pipeline: _containers.RepeatedCompositeFieldContainer[AppInstancePipeline]
-    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., settlement: _Optional[_Union[Settlement, _Mapping]] = ..., state_disk_full: _Optional[bool] = ..., state_disk_full_secs: _Optional[float] = ..., mode: _Optional[str] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ..., reconcile: _Optional[_Union[ReconcileStatus, _Mapping]] = ..., agent_messages: _Optional[_Iterable[_Union[AgentNote, _Mapping]]] = ..., pipeline: _Optional[_Iterable[_Union[AppInstancePipeline, _Mapping]]] = ...) -> None: ...
+    proof_events: _containers.RepeatedCompositeFieldContainer[AppInstanceProofEvents]
+    pipeline_attribution: PipelineAttribution
+    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., settlement: _Optional[_Union[Settlement, _Mapping]] = ..., state_disk_full: _Optional[bool] = ..., state_disk_full_secs: _Optional[float] = ..., mode: _Optional[str] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ..., reconcile: _Optional[_Union[ReconcileStatus, _Mapping]] = ..., agent_messages: _Optional[_Iterable[_Union[AgentNote, _Mapping]]] = ..., pipeline: _Optional[_Iterable[_Union[AppInstancePipeline, _Mapping]]] = ..., proof_events: _Optional[_Iterable[_Union[AppInstanceProofEvents, _Mapping]]] = ..., pipeline_attribution: _Optional[_Union[PipelineAttribution, _Mapping]] = ...) -> None: ...
+
+class AppInstanceProofEvents(_message.Message):
+    __slots__ = ("app_instance", "kinds", "recent")
+    class KindsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    APP_INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    RECENT_FIELD_NUMBER: _ClassVar[int]
+    app_instance: str
+    kinds: _containers.ScalarMap[str, int]
+    recent: _containers.RepeatedCompositeFieldContainer[ProofEventNote]
+    def __init__(self, app_instance: _Optional[str] = ..., kinds: _Optional[_Mapping[str, int]] = ..., recent: _Optional[_Iterable[_Union[ProofEventNote, _Mapping]]] = ...) -> None: ...
+
+class ProofEventNote(_message.Message):
+    __slots__ = ("age_secs", "kind", "job_id", "block_number", "sequences", "settlement_chain")
+    AGE_SECS_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENT_CHAIN_FIELD_NUMBER: _ClassVar[int]
+    age_secs: float
+    kind: str
+    job_id: int
+    block_number: int
+    sequences: _containers.RepeatedScalarFieldContainer[int]
+    settlement_chain: str
+    def __init__(self, age_secs: _Optional[float] = ..., kind: _Optional[str] = ..., job_id: _Optional[int] = ..., block_number: _Optional[int] = ..., sequences: _Optional[_Iterable[int]] = ..., settlement_chain: _Optional[str] = ...) -> None: ...
+
+class PipelineAttribution(_message.Message):
+    __slots__ = ("enabled", "attributed", "unattributed", "failed", "queued")
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTED_FIELD_NUMBER: _ClassVar[int]
+    UNATTRIBUTED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    attributed: int
+    unattributed: int
+    failed: int
+    queued: int
+    def __init__(self, enabled: _Optional[bool] = ..., attributed: _Optional[int] = ..., unattributed: _Optional[int] = ..., failed: _Optional[int] = ..., queued: _Optional[int] = ...) -> None: ...
 
 class AppInstancePipeline(_message.Message):
     __slots__ = ("app_instance", "proofs_submitted", "proofs_rejected", "merges_created", "merges_completed", "blocks_created", "blocks_proved", "blocks_settled", "last_block", "last_settled_block", "last_event_age_secs")
@@ -1132,7 +1183,7 @@ class ReconcileStatus(_message.Message):
     def __init__(self, interval_secs: _Optional[float] = ..., last_pass_at: _Optional[float] = ..., last_result: _Optional[str] = ..., last_error: _Optional[str] = ..., added: _Optional[int] = ..., dropped: _Optional[int] = ..., failed: _Optional[int] = ..., app_instances: _Optional[int] = ..., next_pass_in_secs: _Optional[float] = ...) -> None: ...
 
 class Settlement(_message.Message):
-    __slots__ = ("enabled", "address", "balance_mist", "has_balance", "low_balance", "min_balance_mist", "gas_spent_mist", "jobs_settled", "outbox_operations", "outbox_oldest_age_secs", "claims_won", "claims_lost", "transactions_ok", "transactions_failed", "last_error")
+    __slots__ = ("enabled", "address", "balance_mist", "has_balance", "low_balance", "min_balance_mist", "gas_spent_mist", "jobs_settled", "outbox_operations", "outbox_oldest_age_secs", "claims_won", "claims_lost", "transactions_ok", "transactions_failed", "last_error", "pipeline_calls_dropped")
     ENABLED_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     BALANCE_MIST_FIELD_NUMBER: _ClassVar[int]
@@ -1148,6 +1199,7 @@ class Settlement(_message.Message):
     TRANSACTIONS_OK_FIELD_NUMBER: _ClassVar[int]
     TRANSACTIONS_FAILED_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_CALLS_DROPPED_FIELD_NUMBER: _ClassVar[int]
     enabled: bool
     address: str
     balance_mist: int
@@ -1163,7 +1215,8 @@ class Settlement(_message.Message):
     transactions_ok: int
     transactions_failed: int
     last_error: str
-    def __init__(self, enabled: _Optional[bool] = ..., address: _Optional[str] = ..., balance_mist: _Optional[int] = ..., has_balance: _Optional[bool] = ..., low_balance: _Optional[bool] = ..., min_balance_mist: _Optional[int] = ..., gas_spent_mist: _Optional[int] = ..., jobs_settled: _Optional[int] = ..., outbox_operations: _Optional[int] = ..., outbox_oldest_age_secs: _Optional[float] = ..., claims_won: _Optional[int] = ..., claims_lost: _Optional[int] = ..., transactions_ok: _Optional[int] = ..., transactions_failed: _Optional[int] = ..., last_error: _Optional[str] = ...) -> None: ...
+    pipeline_calls_dropped: int
+    def __init__(self, enabled: _Optional[bool] = ..., address: _Optional[str] = ..., balance_mist: _Optional[int] = ..., has_balance: _Optional[bool] = ..., low_balance: _Optional[bool] = ..., min_balance_mist: _Optional[int] = ..., gas_spent_mist: _Optional[int] = ..., jobs_settled: _Optional[int] = ..., outbox_operations: _Optional[int] = ..., outbox_oldest_age_secs: _Optional[float] = ..., claims_won: _Optional[int] = ..., claims_lost: _Optional[int] = ..., transactions_ok: _Optional[int] = ..., transactions_failed: _Optional[int] = ..., last_error: _Optional[str] = ..., pipeline_calls_dropped: _Optional[int] = ...) -> None: ...
 
 class WaitingKey(_message.Message):
     __slots__ = ("developer", "agent", "agent_method", "reason", "pending", "hint")
