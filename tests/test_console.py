@@ -166,13 +166,36 @@ def test_the_settlement_shows_address_balance_gas_outbox_and_claims() -> None:
         enabled=True, address="0x" + "ab" * 32, balance_mist=400_000_000, has_balance=True,
         low_balance=True, min_balance_mist=1_000_000_000, gas_spent_mist=3_000_000,
         jobs_settled=4, outbox_operations=2, outbox_oldest_age_secs=75, claims_won=5,
-        claims_lost=1, last_error="GasError: short",
+        claims_lost=1, last_error="GasError: short", pipeline_calls_dropped=2,
     ))
     line = summary_line(snapshot, 0.0)
     for part in ["settle 0xabababab… 0.4000 SUI (LOW: under 1 SUI)", "gas 750000 MIST/job",
-                 "outbox 2 (oldest 1m15s)", "claims 5 won 1 lost", "last error: GasError: short"]:
+                 "outbox 2 (oldest 1m15s)", "claims 5 won 1 lost", "PIPELINE CALLS DROPPED 2",
+                 "last error: GasError: short"]:
         assert part in line, part
     assert "NOT ON CHAIN" not in line
     console = Console(record=True, width=200, color_system=None)
     console.print(live_view(snapshot, 0.0))
     assert "0xabababab… 0.4000 SUI (LOW: under 1 SUI)" in console.export_text()
+
+
+def test_the_proof_events_kept_and_the_attribution_are_shown() -> None:
+    snapshot = busy_snapshot()
+    instance = "0x" + "cd" * 32
+    snapshot.pipeline.add(app_instance=instance, proofs_submitted=4)
+    snapshot.pipeline.add(app_instance="", proofs_submitted=1)
+    snapshot.pipeline_attribution.CopyFrom(pb.PipelineAttribution(
+        enabled=True, attributed=4, unattributed=0, failed=1, queued=2))
+    kept = snapshot.proof_events.add(app_instance=instance, kinds={"submitted": 3, "rejected": 1})
+    kept.recent.add(age_secs=65, kind="rejected", job_id=7, block_number=2, sequences=[3, 4])
+    line = summary_line(snapshot, 0.0)
+    for part in ["pipeline 1 app instances: proofs 5", "attributed 4, unattributed 0, failed 1, "
+                 "queued 2", "proof events 1 rejected, 3 submitted"]:
+        assert part in line, part
+    console = Console(record=True, width=200, color_system=None)
+    console.print(live_view(snapshot, 0.0))
+    text = console.export_text()
+    for part in ["(no instance named)", "events naming no instance, asked of the chain: "
+                 "attributed 4", "proof events (kept)", "1 rejected, 3 submitted",
+                 "rejected job 7 block 2 [3, 4] 1m05s ago"]:
+        assert part in text, part

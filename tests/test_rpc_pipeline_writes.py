@@ -63,6 +63,11 @@ async def test_submit_proof_and_state_are_stored_then_land_after_the_job_operati
     [event] = rig.proof_log.recent(rig.app.app_instance)  # upstream's ProofEvent(SUBMITTED)
     assert (event.kind, event.job_id, event.sequences, event.data_availability) == (
         "submitted", 1, (1,), submitted.da_hash)
+    shown = pb.GetStatusResponse()  # the status's proof_events, as the view shows them
+    rig.proof_log.report(shown, 0.0)
+    [kept] = shown.proof_events
+    assert (kept.app_instance, dict(kept.kinds)) == (rig.app.app_instance, {"submitted": 1})
+    assert [(n.kind, n.job_id, list(n.sequences)) for n in kept.recent] == [("submitted", 1, [1])]
     state = await rig.call("SubmitState", pb.SubmitStateRequest(
         session_id=rig.mine, job_id=rig.wire(1), sequence=1, serialized_state="state 1",
         new_state_data=b"\x01\x02"))
@@ -186,6 +191,9 @@ async def test_a_proof_the_chain_always_refuses_is_dropped_and_its_job_failed(
     assert dropped and "submit_proof" in dropped[0]
     assert any("trying batches of 1" in r.getMessage() for r in caplog.records)
     assert "submit_proof refused by the chain" in job.last_error
+    status = pb.GetStatusResponse()
+    rig.settler.report(status, 0.0)
+    assert status.settlement.pipeline_calls_dropped == 1
     after = await rig.refused("SubmitProof", pb.SubmitProofRequest(
         session_id=rig.mine, job_id=rig.wire(1), block_number=1, sequences=[1], proof="p"))
     assert after.code() is grpc.StatusCode.NOT_FOUND
