@@ -80,6 +80,8 @@ class PipelineAttribution:
         self._queued: set[str] = set()
         self._answers: OrderedDict[str, str | None] = OrderedDict()
         tally.unnamed = self.ask
+        for result in RESULTS:  # each series exported from the start, at 0
+            PIPELINE_ATTRIBUTION.labels(result)
 
     def ask(self, tx: str) -> None:
         """Queue `tx` to be asked about; never blocks (see the module doc)."""

@@ -192,10 +192,6 @@ class PipelineTally:
         self._row(instance, now).count(kind, None)
         _METRIC[kind].inc()
 
-    def named(self, tx: str) -> str | None:
-        """The instance an event of `tx` named (or `attribute` gave it), if known."""
-        return self._tx_instance.get(tx)
-
     def waiting(self, tx: str) -> bool:
         """Whether events of `tx` are still counted without an instance."""
         return tx in self._waiting

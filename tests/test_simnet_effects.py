@@ -111,3 +111,28 @@ async def test_an_abort_of_the_package_is_located_in_it(served: tuple[Simnet, En
     assert (abort.location.module, abort.location.function_name) == ("app_instance", "purge")
     assert abort.abort_code == clever_error(802)
 
+
+
+async def test_the_simulators_own_transactions_list_the_objects_they_wrote(
+    served: tuple[Simnet, Endpoint],
+) -> None:
+    """A job created by the simulator itself (no signature) changed the
+    AppInstance and created the job: its effects say so, as Sui's would, with
+    the digests a read gives while nothing wrote them again."""
+    sim, endpoint = served
+    created = sim.last_tx  # the job's creation
+    assert created is not None
+    sim.seal()
+    app = sim.app_instance("app")
+    with trio.fail_after(TIMEOUT):
+        async with connect(endpoint, timeout=5) as sui:
+            read = await sui.get_transaction(created.digest, ("effects.changed_objects",))
+            now = {object_id: (await sui.get_object(object_id, ("digest",))).digest
+                   for object_id in (app.id, sim.job("app", 1).id)}
+    changed = {c.object_id: c for c in read.effects.changed_objects}
+    assert set(changed) == set(now)
+    assert changed[app.id].object_type == f"{sim.package_id}::app_instance::AppInstance"
+    assert changed[app.id].output_owner.version == app.initial_shared_version
+    assert changed[app.id].HasField("input_version")  # it existed before
+    assert not changed[sim.job("app", 1).id].HasField("input_version")  # created
+    assert {object_id: c.output_digest for object_id, c in changed.items()} == now

@@ -23,12 +23,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Literal
 
-from coordinator._pb.sui.rpc.v2 import object_pb2
 from coordinator._pb.sui.rpc.v2.executed_transaction_pb2 import ExecutedTransaction
 from coordinator.events import BcsEvent, normalize_address
 from coordinator.events.layouts import DEFAULT_LAYOUT, LAYOUT_EVENTS, SHARED_EVENTS, Layout
 from coordinator.events.pipeline import PIPELINE_EVENTS
-from coordinator.simnet import messages
 from coordinator.simnet.chain import Chain, EventRecord, TxRecord, derived_address
 from coordinator.simnet.coins import Coins, GasCoin
 from coordinator.simnet.errors import SimnetError
@@ -101,10 +99,11 @@ class Engine(Schedule):
         self.jobs_created = 0
         self.last_tx: TxRecord | None = None
         # What each transaction landed by `submit` (no signature: a Move
-        # module's own) wrote, with each object's version before: its
-        # effects' changed objects (GetTransaction). The AppInstance a
-        # pipeline call takes `&mut` is among them, as on Sui.
-        self.writes: dict[str, tuple[tuple[object_pb2.Object, int | None], ...]] = {}
+        # module's own) wrote: its version, and each object with its version
+        # before; its effects' changed objects (GetTransaction), rendered only
+        # when read. The AppInstance a pipeline call takes `&mut` is among
+        # them, as on Sui.
+        self.writes: dict[str, tuple[int, tuple[tuple[MoveObject, int | None], ...]]] = {}
         self._touched: dict[str, tuple[MoveObject, int | None]] = {}
         self._lamport = 1
 
@@ -162,8 +161,7 @@ class Engine(Schedule):
         transaction's effects are its execution's)."""
         touched, self._touched = self._touched, {}
         if record_writes and touched:
-            self.writes[tx.digest] = tuple(
-                (_written(self.objects, obj), before) for obj, before in touched.values())
+            self.writes[tx.digest] = (self._lamport, tuple(touched.values()))
         self.objects.wrote(self._lamport, tx.digest)
         self._lamport += 1
         self.last_tx = tx
@@ -265,11 +263,3 @@ class Engine(Schedule):
             "open_streams": self.gate.open_streams,
         }
 
-
-def _written(store: ObjectStore, obj: MoveObject) -> object_pb2.Object:
-    """What a transaction's effects say of an object it wrote: id, type,
-    version, digest and owner (not its contents)."""
-    message = messages.move_object(store, obj)
-    for heavy in ("json", "contents", "previous_transaction"):
-        message.ClearField(heavy)
-    return message

@@ -112,11 +112,17 @@ def move_object(store: ObjectStore, obj: MoveObject) -> object_pb2.Object:
     previous = store.previous_transaction(obj)
     if previous is not None:
         message.previous_transaction = previous
-    if isinstance(obj, AppInstance):  # shared: transactions name it with this version
-        message.owner.CopyFrom(
-            owner_pb2.Owner(kind=owner_pb2.Owner.SHARED, version=obj.initial_shared_version)
-        )
+    owner = shared_owner(obj)
+    if owner is not None:
+        message.owner.CopyFrom(owner)
     return message
+
+
+def shared_owner(obj: MoveObject) -> owner_pb2.Owner | None:
+    """An AppInstance is shared: transactions name it with this version."""
+    if isinstance(obj, AppInstance):
+        return owner_pb2.Owner(kind=owner_pb2.Owner.SHARED, version=obj.initial_shared_version)
+    return None
 
 
 def gas_coin(coin: GasCoin) -> object_pb2.Object:

@@ -8,7 +8,7 @@ for a `&mut` input). The read mask is applied after."""
 
 from __future__ import annotations
 
-from coordinator._pb.sui.rpc.v2 import checkpoint_pb2, executed_transaction_pb2
+from coordinator._pb.sui.rpc.v2 import checkpoint_pb2, effects_pb2, executed_transaction_pb2
 from coordinator.simnet import messages
 from coordinator.simnet.chain import CheckpointRecord, TxRecord, digest
 from coordinator.simnet.effects import changed_object
@@ -30,12 +30,24 @@ def executed_view(sim: Engine, tx: TxRecord) -> executed_transaction_pb2.Execute
     effects.digest = digest(b"effects", tx.digest)
     if tx.events:
         effects.events_digest = tx.events_digest
-    for written, before in sim.writes.get(tx.digest, ()):
-        owner = written.owner if written.HasField("owner") else None
-        effects.changed_objects.append(changed_object(
-            written.object_id, written.object_type, before, written.version, written.digest,
-            owner))
+    effects.changed_objects.extend(_written(sim, tx))
     return message
+
+
+def _written(sim: Engine, tx: TxRecord) -> list[effects_pb2.ChangedObject]:
+    """The changed objects of a transaction the simulator landed itself. An
+    object still at the version written has the digest GetObject gives it;
+    one written again since, a stand-in of its own (its old state is not kept)."""
+    version, objects = sim.writes.get(tx.digest, (0, ()))
+    changes = []
+    for obj, before in objects:
+        if obj.object_version == version:
+            output_digest = messages.move_object(sim.objects, obj).digest
+        else:
+            output_digest = digest(b"object", obj.id, version)
+        changes.append(changed_object(obj.id, sim.objects.object_type(obj), before, version,
+                                      output_digest, messages.shared_owner(obj)))
+    return changes
 
 
 def checkpoint_view(sim: Engine, record: CheckpointRecord) -> checkpoint_pb2.Checkpoint:
