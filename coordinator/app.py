@@ -11,7 +11,7 @@
         ├── exposer     (permanent, optional)  enclave: host's vsock -> metrics, status socket
         ├── recovery    (transient, with sui.registry_id)  pending jobs read from chain
         ├── attribution (permanent)  the app instance of pipeline events naming none, asked of
-        │                            the chain (GetTransaction's changed objects)
+                                     the chain (GetTransaction's changed objects)
         ├── ingest      (permanent)  Sui stream + backfill -> deliveries channel
         ├── dispatcher  (permanent)  deliveries -> router -> registry, job book (exactly once)
         ├── reconciler  (permanent, unless off)  the book compared with the chain every interval
