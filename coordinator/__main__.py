@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="start with empty state: the database is kept aside (coordinator.sqlite3.aside-*)",
     )
     # Upstream's `silvana start` flags (None when absent: the file's value stands).
-    parser.add_argument("--chain", help="devnet, testnet, mainnet or localnet (sui.chain)")
+    parser.add_argument("--chain", help="devnet, testnet, mainnet or localnet (sui.chain); "
+                        "without --config: that network's shipped config")
     parser.add_argument("--use-tee", action="store_true", default=None,
                         help="TEE mode: host networking, digests required (docker.use_tee)")
     parser.add_argument("--log-level", help="error, warn, info, debug or trace (log.level)")

@@ -14,7 +14,7 @@ from tests.test_cli import DEAD_NODE, ROOT, TEST_KEY, private_testnet_config, wa
 APP = "0x" + "a" * 64
 # The names these tests set, kept out of the inherited environment.
 OURS = ("COORDINATION_PACKAGE_ID", "COORDINATOR_CONFIG", "APP_INSTANCE_FILTER", "SETTLE_ONLY",
-        "GRPC_SOCKET_PATH", "SUI_CHAIN", "LOG_LEVEL", "ETHEREUM_PRIVATE_KEY")
+        "GRPC_SOCKET_PATH", "SUI_CHAIN", "LOG_LEVEL", "ETHEREUM_PRIVATE_KEY", "SUI_SECRET_KEY")
 
 
 def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
@@ -93,3 +93,14 @@ def test_upstreams_config_file_lists_every_problem(tmp_path: Path) -> None:
     assert len(lines) == 5 and all(line.startswith("error: config: ") for line in lines)
     assert any("max_parallel_jobs" in line and "docker.max_concurrent" in line
                for line in lines)
+
+
+def test_start_chain_uses_the_shipped_config_and_a_wrong_chain_id_is_one_line(
+        tmp_path: Path) -> None:
+    # No file: the shipped testnet config, which (without a key) asks for one.
+    [line] = errors("start", "--chain", "testnet", cwd=tmp_path)
+    assert line.startswith("error: sui.key_file: no Sui key for chain testnet")
+    # The shipped testnet config told it is mainnet: refused before anything runs.
+    assert errors("--chain", "mainnet", "start", "-c", "testnet", cwd=tmp_path) == [
+        "error: config: sui.chain_id: mainnet's chain id is 35834a8a, not 4c78adac; correct "
+        "sui.chain (from --chain) or sui.chain_id"]
