@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         "`python -m coordinator secrets --help`: the agents' secrets.",
         epilog="Environment (a .env file in the working directory too): SUI_RPC_URL, "
         "COORDINATION_PACKAGE_ID, COORDINATION_MODULE, DOCKER_USE_TEE, CONTAINER_TIMEOUT_SECS, "
-        "LOG_LEVEL, SUI_SECRET_KEY, SUI_ADDRESS, and upstream's GRPC_SOCKET_PATH, "
+        "LOG_LEVEL, SUI_SECRET_KEY, SUI_ADDRESS, and upstream's SUI_CHAIN, SUI_RPC_URL_<CHAIN>, "
+        "SILVANA_REGISTRY_PACKAGE, SILVANA_REGISTRY, GRPC_SOCKET_PATH, "
         "APP_INSTANCE_FILTER, SETTLE_ONLY, COORDINATOR_CONFIG "
         f"(see docs/configuration.md and {MIGRATING}).",
     )
@@ -127,9 +128,9 @@ def read_dotenv() -> bool:
     except DotenvError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return False
-    for name in sorted(UPSTREAM_ENV_IGNORED & os.environ.keys()):
-        print(f"warning: {name} is upstream's and has no meaning here (see {MIGRATING})",
-              file=sys.stderr)
+    for name in sorted(UPSTREAM_ENV_IGNORED.keys() & os.environ.keys()):
+        print(f"warning: {name} is upstream's and not read here: {UPSTREAM_ENV_IGNORED[name]} "
+              f"(see {MIGRATING})", file=sys.stderr)
     return True
 
 

@@ -446,7 +446,8 @@ def _one_line(error: ErrorDetails, sources: dict[str, _Source], origin: str) -> 
         hint = "is required"
         if key == "sui.package_id":
             hint += (" (set it in the file, COORDINATION_PACKAGE_ID, SILVANA_REGISTRY_PACKAGE "
-                     "or --package-id; or name a network without a file: --chain testnet)")
+                     "or --package-id" + ("; or name a network: --chain testnet)"
+                                          if origin == "defaults" else ")"))
         return f"config: {key} {hint}"
     if kind == "extra_forbidden":
         dotted = ".".join(part for part in loc if not part.isdigit())

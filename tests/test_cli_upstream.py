@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from coordinator.upstream import UPSTREAM_ENV_IGNORED
 from tests.test_cli import DEAD_NODE, ROOT, TEST_KEY, private_testnet_config, wait_for_line
 
 APP = "0x" + "a" * 64
@@ -76,6 +77,25 @@ def test_upstreams_ethereum_names_are_named_not_fatal(tmp_path: Path) -> None:
     lines = errors("start", "--package-id", "zz", cwd=tmp_path)
     assert lines[0].startswith("warning: ETHEREUM_PRIVATE_KEY is upstream's")
     assert len(lines) == 2 and "package_id" in lines[1]
+
+
+def test_each_upstream_name_not_read_here_is_one_warning_naming_it(tmp_path: Path) -> None:
+    """Every env name upstream's `start` reads and this coordinator does not: one
+    line each, naming it and where its meaning went, never its value."""
+    secret = "do-not-print-me"
+    env = dict.fromkeys(UPSTREAM_ENV_IGNORED, secret)
+    lines = errors("start", "--package-id", "zz", cwd=tmp_path, env=env)
+    warnings, [error] = lines[:-1], lines[-1:]
+    assert "package_id" in error
+    assert warnings == [f"warning: {name} is upstream's and not read here: "
+                        f"{UPSTREAM_ENV_IGNORED[name]} (see docs/migrating-from-upstream.md)"
+                        for name in sorted(UPSTREAM_ENV_IGNORED)]
+    assert all(secret not in line for line in lines)
+
+
+def test_every_upstream_name_not_read_here_is_documented() -> None:
+    page = (ROOT / "docs" / "migrating-from-upstream.md").read_text()
+    assert [name for name in UPSTREAM_ENV_IGNORED if f"`{name}`" not in page] == []
 
 
 def test_unknown_flags_and_upstreams_other_commands_are_one_line() -> None:
