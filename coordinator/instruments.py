@@ -73,13 +73,13 @@ SOCKET_CALLS = _counter(
 # Why the trust model refused an agent call (docs/trust-model.md, "Where this
 # refuses what upstream allows"): a closed set.
 REFUSAL_REASONS = frozenset({"no_session", "other_session", "other_sessions_job",
-                             "data_outside_instance"})
+                             "data_outside_instance", "reserved_method"})
 AGENT_CALLS_REFUSED = _counter(
     "agent_calls_refused",
     "Agent calls the trust model refused, by method and reason: no_session (none given on "
     "an agent's socket or TCP), other_session (another container's on an agent's socket), "
     "other_sessions_job (a job running in another session), data_outside_instance (data "
-    "the caller's app instance does not name).",
+    "the caller's app instance does not name), reserved_method (CreateAppJob of `merge`).",
     "method", "reason")
 SOCKET_CALL_SECONDS = _histogram(
     "socket_call_duration_seconds", "Time to answer a call on the agents' socket.",

@@ -25,7 +25,7 @@ import trio
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import RpcSettings
 from coordinator.domain import AgentKey, JobState
-from coordinator.instruments import REGISTRY
+from coordinator.instruments import REFUSAL_REASONS, REGISTRY
 from coordinator.jobs import JobBook
 from coordinator.logs import session_fingerprint
 from coordinator.rpc import AgentSockets, CoordinatorService, StatusService, serve
@@ -294,3 +294,10 @@ async def test_an_agent_socket_dir_deeper_than_a_socket_path_allows(
         finally:
             os.close(fd)
         assert answer.success
+
+
+def test_every_refusal_reason_is_in_the_trust_models_table() -> None:
+    """docs/trust-model.md says, for each reason counted, what upstream does and why."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "trust-model.md").read_text()
+    table = page.split("## Where this refuses what upstream allows", 1)[1]
+    assert [reason for reason in sorted(REFUSAL_REASONS) if f"| `{reason}` |" not in table] == []

@@ -26,7 +26,7 @@ error throws in them:
 
 The refusals of our trust model's own (no session or another container's on
 an agent's socket or TCP, another session's job, data outside the caller's app
-instance: `trust_refusal`) are counted in `agent_calls_refused_total` by method
+instance, a reserved method: `trust_refusal`) are counted in `agent_calls_refused_total` by method
 and reason.
 
 A malformed request (a name, a job id, a text out of bounds) stays
