@@ -24,10 +24,10 @@ error throws in them:
                                           settled job; over TCP the job's state
                                           is not told)
 
-The refusals of our trust model's own (no session or another container's on
-an agent's socket or TCP, another session's job, data outside the caller's app
-instance, a reserved method: `trust_refusal`) are counted in `agent_calls_refused_total` by method
-and reason.
+The trust model's own refusals (no session or another container's on an
+agent's socket or TCP, another session's job, data outside the caller's app
+instance, a reserved method: `trust_refusal`) are counted in
+`agent_calls_refused_total` by method and reason.
 
 A malformed request (a name, a job id, a text out of bounds) stays
 INVALID_ARGUMENT: upstream has no such checks, and an SDK agent sends none.
