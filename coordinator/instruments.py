@@ -70,8 +70,8 @@ PIPELINE_SETTLEMENTS = _counter(
 SOCKET_CALLS = _counter(
     "socket_calls", "Calls on the agents' socket, by method and gRPC status.",
     "method", "status")
-# Why the trust model refused an agent call (docs/trust-model.md, "Where this
-# refuses what upstream allows"): a closed set.
+# Why the trust model refused an agent call: a closed set (docs/trust-model.md,
+# "Where this refuses what upstream allows", says what upstream does instead).
 REFUSAL_REASONS = frozenset({"no_session", "other_session", "other_sessions_job",
                              "data_outside_instance", "reserved_method"})
 AGENT_CALLS_REFUSED = _counter(
