@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         "`python -m coordinator secrets --help`: the agents' secrets.",
         epilog="Environment (a .env file in the working directory too): SUI_RPC_URL, "
         "COORDINATION_PACKAGE_ID, COORDINATION_MODULE, DOCKER_USE_TEE, CONTAINER_TIMEOUT_SECS, "
-        "LOG_LEVEL, SUI_SECRET_KEY, SUI_ADDRESS, and upstream's GRPC_SOCKET_PATH, "
+        "LOG_LEVEL, SUI_SECRET_KEY, SUI_ADDRESS, and upstream's SUI_CHAIN, SUI_RPC_URL_<CHAIN>, "
+        "SILVANA_REGISTRY_PACKAGE, SILVANA_REGISTRY, GRPC_SOCKET_PATH, "
         "APP_INSTANCE_FILTER, SETTLE_ONLY, COORDINATOR_CONFIG "
         f"(see docs/configuration.md and {MIGRATING}).",
     )
@@ -91,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="start with empty state: the database is kept aside (coordinator.sqlite3.aside-*)",
     )
     # Upstream's `silvana start` flags (None when absent: the file's value stands).
-    parser.add_argument("--chain", help="devnet, testnet, mainnet or localnet (sui.chain)")
+    parser.add_argument("--chain", help="devnet, testnet, mainnet or localnet (sui.chain); "
+                        "without --config: that network's shipped config")
     parser.add_argument("--use-tee", action="store_true", default=None,
                         help="TEE mode: host networking, digests required (docker.use_tee)")
     parser.add_argument("--log-level", help="error, warn, info, debug or trace (log.level)")
@@ -126,9 +128,9 @@ def read_dotenv() -> bool:
     except DotenvError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return False
-    for name in sorted(UPSTREAM_ENV_IGNORED & os.environ.keys()):
-        print(f"warning: {name} is upstream's and has no meaning here (see {MIGRATING})",
-              file=sys.stderr)
+    for name in sorted(UPSTREAM_ENV_IGNORED.keys() & os.environ.keys()):
+        print(f"warning: {name} is upstream's and not read here: {UPSTREAM_ENV_IGNORED[name]} "
+              f"(see {MIGRATING})", file=sys.stderr)
     return True
 
 

@@ -48,6 +48,7 @@ from coordinator.settlement import SettleSettings
 from coordinator.shipped import SHIPPED, shipped_config
 from coordinator.simnet.settings import SimnetSettings
 from coordinator.store import StateSettings
+from coordinator.sui.chain_id import network_mismatch
 from coordinator.sui.keys import SuiKey, SuiKeyError, credential_path, load_key
 from coordinator.sui.settings import SuiSettings
 from coordinator.upstream import key_hint
@@ -268,6 +269,37 @@ def config_file(value: Path) -> Path:
     return value
 
 
+def network_config(cli: Mapping[str, Any], env: Mapping[str, str]) -> Path | None:
+    """Without a config file, the shipped config of the network `--chain` (or
+    SUI_CHAIN) names, as upstream's `silvana start --chain NETWORK` needs no
+    file; None when neither names one."""
+    chain, origin = cli.get("chain"), "--chain"
+    if not chain:
+        chain, origin = env.get("SUI_CHAIN"), "env SUI_CHAIN"
+    if not chain:
+        return None
+    name = chain.lower()
+    try:
+        return shipped_config("local" if name == "localnet" else name)
+    except KeyError:
+        raise ConfigError(f"config: sui.chain: {chain!r} is not a network: devnet, testnet, "
+                          f"mainnet or localnet (from {origin})") from None
+
+
+def _chain_rpc_url(tree: dict[str, Any], env: Mapping[str, str],
+                   sources: dict[str, _Source]) -> None:
+    """Upstream's SUI_RPC_URL_<CHAIN> (e.g. SUI_RPC_URL_TESTNET): the node of
+    that network, below SUI_RPC_URL and --rpc-url, above the file."""
+    sui = tree.get("sui")
+    chain = sui.get("chain") if isinstance(sui, dict) else None
+    if "sui.rpc_url" in sources or chain not in ("devnet", "testnet", "mainnet"):
+        return
+    name = f"SUI_RPC_URL_{chain.upper()}"
+    if env.get(name):
+        _set_dotted(tree, "sui.rpc_url", env[name])
+        sources["sui.rpc_url"] = _Source("sui.rpc_url", f"env {name}")
+
+
 def place_paths(tree: dict[str, Any], config_path: Path | None,
                 env: Mapping[str, str]) -> None:
     """Give the instance its own socket and state (`coordinator.instance_paths`)
@@ -316,6 +348,8 @@ def load_settings(
         config_path = Path(env[CONFIG_ENV])
     if config_path is not None:
         config_path = config_file(config_path)
+    else:
+        config_path = network_config(cli or {}, env)
     tree: dict[str, Any] = read_toml(config_path) if config_path else {}
     place_paths(tree, config_path, env)
     origin = f"file {config_path}" if config_path else "defaults"
@@ -338,11 +372,18 @@ def load_settings(
                 value = [value]
             _set_dotted(tree, key, value)
             sources[key] = _Source(key, "--" + dest.replace("_", "-"))
+    _chain_rpc_url(tree, env, sources)
 
     try:
         settings = Settings.model_validate(tree)
     except ValidationError as exc:
         raise ConfigError("\n".join(_lines(exc, sources, origin))) from None
+    sui = settings.sui
+    wrong = None if sui.chain_id is None else network_mismatch(sui.chain, sui.chain_id)
+    if wrong is not None:
+        where = sources["sui.chain"].origin if "sui.chain" in sources else origin
+        raise ConfigError(f"config: sui.chain_id: {wrong}; correct sui.chain (from {where}) "
+                          f"or sui.chain_id")
     signing_key(settings)  # a bad key is a configuration error, found at start
     return settings
 
@@ -405,7 +446,8 @@ def _one_line(error: ErrorDetails, sources: dict[str, _Source], origin: str) -> 
         hint = "is required"
         if key == "sui.package_id":
             hint += (" (set it in the file, COORDINATION_PACKAGE_ID, SILVANA_REGISTRY_PACKAGE "
-                     "or --package-id)")
+                     "or --package-id" + ("; or name a network: --chain testnet)"
+                                          if origin == "defaults" else ")"))
         return f"config: {key} {hint}"
     if kind == "extra_forbidden":
         dotted = ".".join(part for part in loc if not part.isdigit())

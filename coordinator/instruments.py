@@ -14,6 +14,7 @@ sets (states, outcome kinds, method and child names), never job or session ids.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import time
 from collections.abc import Callable, Coroutine
@@ -82,6 +83,17 @@ PIPELINE_CALLS_DROPPED = _counter(
 SOCKET_CALLS = _counter(
     "socket_calls", "Calls on the agents' socket, by method and gRPC status.",
     "method", "status")
+# Why the trust model refused an agent call: a closed set (docs/trust-model.md,
+# "Where this refuses what upstream allows", says what upstream does instead).
+REFUSAL_REASONS = frozenset({"no_session", "other_session", "other_sessions_job",
+                             "data_outside_instance", "reserved_method"})
+AGENT_CALLS_REFUSED = _counter(
+    "agent_calls_refused",
+    "Agent calls the trust model refused, by method and reason: no_session (none given on "
+    "an agent's socket or TCP), other_session (another container's on an agent's socket), "
+    "other_sessions_job (a job running in another session), data_outside_instance (data "
+    "the caller's app instance does not name), reserved_method (CreateAppJob of `merge`).",
+    "method", "reason")
 SOCKET_CALL_SECONDS = _histogram(
     "socket_call_duration_seconds", "Time to answer a call on the agents' socket.",
     "method",
@@ -130,6 +142,20 @@ RECONCILE_JOBS = _counter(
     "action")
 
 
+# The agent API method being served in this task (`socket_call` sets it), so a
+# refusal deep in the authorization path is counted under its method.
+_CALL_METHOD: contextvars.ContextVar[str] = contextvars.ContextVar("call_method",
+                                                                   default="unknown")
+
+
+def count_refusal(reason: str) -> None:
+    """Count one agent call refused by the trust model, under the method being
+    served (`REFUSAL_REASONS`)."""
+    if reason not in REFUSAL_REASONS:
+        raise ValueError(f"not a refusal reason: {reason!r}")
+    AGENT_CALLS_REFUSED.labels(_CALL_METHOD.get(), reason).inc()
+
+
 def socket_call(
     method: str,
 ) -> Callable[
@@ -146,6 +172,7 @@ def socket_call(
         async def timed(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             status = "UNKNOWN"
             started = time.perf_counter()
+            serving = _CALL_METHOD.set(method)
             try:
                 result = await call(*args, **kwargs)
                 status = "OK"
@@ -157,6 +184,7 @@ def socket_call(
                 status = "CANCELLED"
                 raise
             finally:
+                _CALL_METHOD.reset(serving)
                 SOCKET_CALLS.labels(method, status).inc()
                 SOCKET_CALL_SECONDS.labels(method).observe(time.perf_counter() - started)
 

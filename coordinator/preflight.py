@@ -115,8 +115,9 @@ def check_key(settings: Settings) -> None:
     if settings.settle.observe_only or is_local(settings) or signing_key(settings) is not None:
         return
     raise SetupError(
-        f"sui.key_file: no Sui key for chain {settings.sui.chain} (SUI_SECRET_KEY or "
-        f"sui.key_file; `python -m coordinator keygen` makes one): jobs would be neither "
+        f"sui.key_file: no Sui key for chain {settings.sui.chain} (sui.key_file, "
+        f"sui.key_credential or SUI_SECRET_KEY; `python -m coordinator keygen` makes one): "
+        f"jobs would be neither "
         f"claimed nor settled on chain; to follow the chain without running jobs, give "
         f"--observe-only (settle.observe_only = true, OBSERVE_ONLY=1)")
 

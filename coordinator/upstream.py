@@ -43,10 +43,41 @@ UPSTREAM_COMMANDS = frozenset({
     "avs", "registry", "log",
 })
 
-# Upstream coordinator's env names that mean nothing here (its `start` writes
-# the Ethereum pair into `.env`; the others serve its private layer).
-UPSTREAM_ENV_IGNORED = frozenset({"ETHEREUM_ADDRESS", "ETHEREUM_PRIVATE_KEY",
-                                  "PRIVATE_DATABASE_URL", "PRIVATE_JWT_SECRET"})
+# Env names upstream's `silvana start` reads (its coordinator and the crates it
+# links: monitoring, storage, sui) that this coordinator does not -> where
+# their meaning went. Each one set is named once on stderr at start, so nobody
+# believes it in force; a warning, not an error (an environment carries names
+# for other programs). Upstream's `ENVIRONMENT` (a New Relic label) is too
+# common a name to warn about.
+_NO_OTEL = "metrics are Prometheus's, on metrics.listen (docs/metrics.md)"
+_NO_FAUCET = ("the coordinator never asks a faucet; fund the key's "
+              "address yourself")
+UPSTREAM_ENV_IGNORED: dict[str, str] = {
+    "ETHEREUM_ADDRESS": "no Ethereum layer is served",
+    "ETHEREUM_PRIVATE_KEY": "no Ethereum layer is served",
+    "PRIVATE_DATABASE_URL": "no private (database) layer is served",
+    "PRIVATE_JWT_SECRET": "no private (database) layer is served",
+    "SILVANA_AUD": "no private (database) layer is served",
+    "RPC_ENDPOINT": "upstream's proof storage service; ours: the proof store is [proofs]",
+    "PROOFS_CACHE_BUCKET": "upstream's S3 proof cache; ours: proofs.backend = \"s3\" and "
+                           "proofs.s3.bucket",
+    "WALRUS_PUBLISHER": "upstream's Walrus storage; ours: the proof store is [proofs]",
+    "WALRUS_AGGREGATOR": "upstream's Walrus storage; ours: the proof store is [proofs]",
+    "WALRUS_MAX_RETRIES": "upstream's Walrus storage; ours: the proof store is [proofs]",
+    "RUST_LOG": "upstream's log filter; ours: LOG_LEVEL (log.level)",
+    "LOG_DESTINATION": "upstream's log files; ours: logs go to stderr (log.format)",
+    "LOG_DIR": "upstream's log files; ours: logs go to stderr (log.format)",
+    "LOG_FILE_PREFIX": "upstream's log files; ours: logs go to stderr (log.format)",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": _NO_OTEL,
+    "OTEL_EXPORTER_OTLP_HEADERS": _NO_OTEL,
+    "OPENTELEMETRY_INGESTING_HOST": _NO_OTEL,
+    "OPENTELEMETRY_SOURCE_ID": _NO_OTEL,
+    "OPENTELEMETRY_SOURCE_TOKEN": _NO_OTEL,
+    "JWT_HEALTH": "upstream's health reports; ours: /healthz and /readyz on metrics.listen",
+    "SUI_FAUCET_DEVNET": _NO_FAUCET,
+    "SUI_FAUCET_TESTNET": _NO_FAUCET,
+    "SILVANA_FAUCET_ENDPOINT": _NO_FAUCET,
+}
 
 
 def key_hint(dotted: str) -> str | None:

@@ -9,12 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from coordinator.upstream import UPSTREAM_ENV_IGNORED
 from tests.test_cli import DEAD_NODE, ROOT, TEST_KEY, private_testnet_config, wait_for_line
 
 APP = "0x" + "a" * 64
 # The names these tests set, kept out of the inherited environment.
 OURS = ("COORDINATION_PACKAGE_ID", "COORDINATOR_CONFIG", "APP_INSTANCE_FILTER", "SETTLE_ONLY",
-        "GRPC_SOCKET_PATH", "SUI_CHAIN", "LOG_LEVEL", "ETHEREUM_PRIVATE_KEY")
+        "GRPC_SOCKET_PATH", "SUI_CHAIN", "LOG_LEVEL", "ETHEREUM_PRIVATE_KEY", "SUI_SECRET_KEY")
 
 
 def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
@@ -78,6 +79,25 @@ def test_upstreams_ethereum_names_are_named_not_fatal(tmp_path: Path) -> None:
     assert len(lines) == 2 and "package_id" in lines[1]
 
 
+def test_each_upstream_name_not_read_here_is_one_warning_naming_it(tmp_path: Path) -> None:
+    """Every env name upstream's `start` reads and this coordinator does not: one
+    line each, naming it and where its meaning went, never its value."""
+    secret = "do-not-print-me"
+    env = dict.fromkeys(UPSTREAM_ENV_IGNORED, secret)
+    lines = errors("start", "--package-id", "zz", cwd=tmp_path, env=env)
+    warnings, [error] = lines[:-1], lines[-1:]
+    assert "package_id" in error
+    assert warnings == [f"warning: {name} is upstream's and not read here: "
+                        f"{UPSTREAM_ENV_IGNORED[name]} (see docs/migrating-from-upstream.md)"
+                        for name in sorted(UPSTREAM_ENV_IGNORED)]
+    assert all(secret not in line for line in lines)
+
+
+def test_every_upstream_name_not_read_here_is_documented() -> None:
+    page = (ROOT / "docs" / "migrating-from-upstream.md").read_text()
+    assert [name for name in UPSTREAM_ENV_IGNORED if f"`{name}`" not in page] == []
+
+
 def test_unknown_flags_and_upstreams_other_commands_are_one_line() -> None:
     [line] = errors("start", "--layer", "x")
     assert line.startswith("error: unrecognized arguments: --layer x (see ")
@@ -93,3 +113,14 @@ def test_upstreams_config_file_lists_every_problem(tmp_path: Path) -> None:
     assert len(lines) == 5 and all(line.startswith("error: config: ") for line in lines)
     assert any("max_parallel_jobs" in line and "docker.max_concurrent" in line
                for line in lines)
+
+
+def test_start_chain_uses_the_shipped_config_and_a_wrong_chain_id_is_one_line(
+        tmp_path: Path) -> None:
+    # No file: the shipped testnet config, which (without a key) asks for one.
+    [line] = errors("start", "--chain", "testnet", cwd=tmp_path)
+    assert line.startswith("error: sui.key_file: no Sui key for chain testnet")
+    # The shipped testnet config told it is mainnet: refused before anything runs.
+    assert errors("--chain", "mainnet", "start", "-c", "testnet", cwd=tmp_path) == [
+        "error: config: sui.chain_id: mainnet's chain id is 35834a8a, not 4c78adac; correct "
+        "sui.chain (from --chain) or sui.chain_id"]

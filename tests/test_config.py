@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from coordinator.config import ConfigError, load_settings
+from coordinator.sui.keys import SuiKey
 from tests.support import CONFIGS, ROOT
 
 PKG = "0x" + "ab" * 32
@@ -240,3 +241,20 @@ def test_shipped_configs_name_their_chain(path: Path, chain: str, chain_id: str)
     """CHAIN, the layer id agents get and the chain check all follow these two keys."""
     tree = tomllib.loads(path.read_text())
     assert (tree["sui"]["chain"], tree["sui"]["chain_id"]) == (chain, chain_id)
+
+
+@pytest.mark.parametrize("name", ["testnet", "devnet", "mainnet"])
+def test_shipped_configs_say_how_to_give_the_key(tmp_path: Path, name: str) -> None:
+    """Next to `key_file`, the three ways (file, systemd credential, env); the
+    commented line, uncommented, names a key file the daemon would read."""
+    text = (CONFIGS / f"{name}.toml").read_text()
+    comments = [line for line in text.splitlines() if line.startswith("#")]
+    for way in ("key_file = ", "key_credential = ", "SUI_SECRET_KEY=", "keygen"):
+        assert any(way in line for line in comments), way
+    key = tmp_path / "coordinator.key"
+    key.write_text(SuiKey.generate().export() + "\n")
+    key.chmod(0o600)
+    text = text.replace('# key_file = "/etc/silvana/coordinator.key"', f'key_file = "{key}"')
+    path = write(tmp_path, text)
+    settings = load_settings(path, env={"COORDINATION_PACKAGE_ID": "0x1"})
+    assert settings.sui.key_file == key

@@ -54,7 +54,9 @@ async def test_a_node_of_another_chain_exits_2_in_one_line_before_anything_start
     sim = Simnet(checkpoint_interval_secs=0)
     async with trio.open_nursery() as nursery:
         target = await nursery.start(serve, sim, "127.0.0.1", 0)
-        path = daemon_config(tmp_path, {"sui": {"chain_id": '"4c78adac"'}}, f"http://{target}")
+        # Testnet's id (and name: a localnet with testnet's id is refused by the config).
+        path = daemon_config(tmp_path, {"sui": {"chain_id": '"4c78adac"', "chain": '"testnet"'},
+                                        "settle": {"observe_only": "true"}}, f"http://{target}")
         result = await trio.to_thread.run_sync(run, path)
         nursery.cancel_scope.cancel()
     assert_refused(result, "sui.chain_id", tmp_path)

@@ -108,3 +108,63 @@ def test_dotenv_fills_only_what_is_unset(tmp_path: Path) -> None:
     assert load_dotenv(env, path) == ["SUI_CHAIN"]
     assert env == {"LOG_LEVEL": "info", "SUI_CHAIN": "devnet"}
     assert load_dotenv(env, tmp_path / "none") == []
+
+
+def test_start_chain_without_a_file_is_that_networks_shipped_config() -> None:
+    """Upstream's `silvana start --chain testnet` needs no file: nor does ours."""
+    testnet = load_settings(env={}, cli={"chain": "testnet"})
+    shipped = load_settings(Path("testnet"), env={})
+    assert testnet.sui == shipped.sui and testnet.rpc == shipped.rpc
+    assert testnet.state.dir == shipped.state.dir  # the instance is "testnet" either way
+    # SUI_CHAIN (upstream's `.env` has it) does the same, in any case.
+    mainnet = load_settings(env={**BASE, "SUI_CHAIN": "MainNet"})
+    assert mainnet.sui == load_settings(Path("mainnet"), env=BASE).sui
+    assert load_settings(env={}, cli={"chain": "localnet"}).simnet.enabled
+    # A file still wins: --chain then only sets sui.chain.
+    with pytest.raises(ConfigError, match=r"^config: sui\.chain: 'moon' is not a network: "
+                                          r"devnet, testnet, mainnet or localnet "
+                                          r"\(from --chain\)$"):
+        load_settings(env={}, cli={"chain": "moon"})
+
+
+@pytest.mark.parametrize(("toml", "cli", "words"), [
+    # The shipped testnet config run as mainnet: the flag is named.
+    (None, {"chain": "mainnet"},
+     "config: sui.chain_id: mainnet's chain id is 35834a8a, not 4c78adac; correct sui.chain "
+     "(from --chain) or sui.chain_id"),
+    ('chain = "devnet"\nchain_id = "4c78adac"\n', {},
+     "config: sui.chain_id: 4c78adac is testnet's chain id, not devnet's; correct sui.chain "
+     "(from file FILE) or sui.chain_id"),
+    ('chain = "testnet"\nchain_id = "a2c63a99"\n', {},
+     "config: sui.chain_id: testnet's chain id is 4c78adac, not a2c63a99; correct sui.chain "
+     "(from file FILE) or sui.chain_id"),
+])
+def test_a_chain_and_a_chain_id_that_disagree_are_refused(
+        tmp_path: Path, toml: str | None, cli: dict[str, str], words: str) -> None:
+    path = Path("testnet")
+    if toml is not None:
+        path = tmp_path / "c.toml"
+        path.write_text(f'[sui]\npackage_id = "0x5"\n{toml}')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={}, cli=cli)
+    assert str(caught.value) == words.replace("FILE", str(path))
+
+
+def test_chains_and_ids_that_agree_start() -> None:
+    for network in ("testnet", "mainnet", "devnet"):
+        load_settings(Path(network), env=BASE)  # mainnet's package is not published yet
+    # devnet's id changes with every wipe: any id is devnet's.
+    load_settings(env={**BASE, "SUI_CHAIN": "devnet"}, cli={})
+
+
+def test_upstreams_chain_rpc_url_names_that_networks_node() -> None:
+    """SUI_RPC_URL_<CHAIN>: below SUI_RPC_URL and --rpc-url, above the file."""
+    node = "https://fullnode.example:443"
+    env = {"SUI_RPC_URL_TESTNET": node, "SUI_RPC_URL_MAINNET": "http://127.0.0.1:1"}
+    assert load_settings(Path("testnet"), env=env).sui.rpc_url == node
+    assert load_settings(Path("testnet"), env={**env, "SUI_RPC_URL": "http://127.0.0.1:2"}
+                         ).sui.rpc_url == "http://127.0.0.1:2"
+    assert load_settings(Path("testnet"), env=env, cli={"rpc_url": "http://127.0.0.1:3"}
+                         ).sui.rpc_url == "http://127.0.0.1:3"
+    with pytest.raises(ConfigError, match=r"sui\.rpc_url: .*\(from env SUI_RPC_URL_TESTNET\)"):
+        load_settings(Path("testnet"), env={"SUI_RPC_URL_TESTNET": "fullnode"})

@@ -292,7 +292,8 @@ async def test_a_node_of_another_chain_than_sui_chain_id_is_refused(
     sim = chain(None)
     async with trio.open_nursery() as nursery:
         target = await nursery.start(serve, sim, "127.0.0.1", 0)
-        daemon = write_config(tmp_path, sock_dir, f"http://{target}", sui='chain_id = "4c78adac"')
+        daemon = write_config(tmp_path, sock_dir, f"http://{target}",
+                              sui='chain = "testnet"\nchain_id = "4c78adac"')
         daemons.append(daemon)
         with trio.fail_after(30), pytest.raises(SetupError) as refused:
             await app.run(load_settings(daemon.config, env={}))

@@ -18,6 +18,7 @@ from coordinator.agent_writes import MAX_KEY_BYTES, MAX_VALUE_BYTES
 from coordinator.backoff import Backoff
 from coordinator.config import RpcSettings, SettleSettings
 from coordinator.domain import AgentKey
+from coordinator.instruments import REGISTRY
 from coordinator.jobs import JobBook
 from coordinator.rpc import CoordinatorService, serve_tcp
 from coordinator.rpc.calls import MAX_WRITES_PER_SESSION
@@ -32,6 +33,8 @@ from coordinator.sui.keys import SuiKey
 from tests.agent_client import agent_call, agent_refused
 from tests.e2e_support import free_port
 from tests.support import ADD_KEY, SUI, created, eventually
+
+REFUSED = "silvana_coordinator_agent_calls_refused_total"
 
 OTHER = AgentKey("OtherDev", "OtherAgent", "prove")
 
@@ -192,6 +195,8 @@ async def test_refusals_are_answered_as_upstream_and_change_nothing(rig: Rig) ->
                                                 data=b"x" * (MAX_VALUE_BYTES + 1)),
          grpc.StatusCode.INVALID_ARGUMENT, "data is longer"),
     ]
+    reserved = {"method": "CreateAppJob", "reason": "reserved_method"}
+    counted = REGISTRY.get_sample_value(REFUSED, reserved) or 0.0
     for name, request, code, words in cases:
         if code is grpc.StatusCode.OK:  # refused as upstream refuses: success=false
             reply = await rig.call(name, request)
@@ -202,6 +207,8 @@ async def test_refusals_are_answered_as_upstream_and_change_nothing(rig: Rig) ->
         assert words in (error.details() or ""), (name, error.details())
     assert rig.chain_state() == before
     assert await rig.store.run(Ledger.operations) == []
+    # Upstream would create a `merge` job without reserving its proofs: counted.
+    assert REGISTRY.get_sample_value(REFUSED, reserved) == counted + 1
 
 
 async def test_without_a_key_writes_name_the_config_and_reads_still_work(keyless: Rig) -> None:

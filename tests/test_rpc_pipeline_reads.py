@@ -19,6 +19,7 @@ import trio
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import RpcSettings
 from coordinator.domain import AgentKey
+from coordinator.instruments import REGISTRY
 from coordinator.jobs import JobBook
 from coordinator.proof_log import ProofLog
 from coordinator.proofs.factory import open_proof_store
@@ -224,11 +225,17 @@ async def test_read_data_availability_reaches_only_the_callers_app_instance(rig:
     answer = await rig.call("ReadDataAvailability", read(mine))
     assert (answer.success, answer.data, answer.message) == (
         True, "my state", f"Successfully read data for descriptor: {mine}")
+    counted = {"method": "ReadDataAvailability", "reason": "data_outside_instance"}
+    refused_before = REGISTRY.get_sample_value(
+        "silvana_coordinator_agent_calls_refused_total", counted) or 0.0
     for descriptor in (elsewhere, never_named):
         answer = await rig.call("ReadDataAvailability", read(descriptor))
         assert not answer.success and not answer.HasField("data")
         assert answer.message == (f"Failed to read data: {descriptor} is not named by the app "
                                   f"instance of this session's job")
+    # Upstream reads any descriptor: these are the trust model's refusals, counted.
+    assert REGISTRY.get_sample_value("silvana_coordinator_agent_calls_refused_total",
+                                     counted) == refused_before + 2
     answer = await rig.call("ReadDataAvailability", read(""))
     assert (answer.success, answer.message) == (False, "Data availability hash is required")
     answer = await rig.call("ReadDataAvailability", read(mine, "0" * 64))

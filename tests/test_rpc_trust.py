@@ -25,6 +25,7 @@ import trio
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import RpcSettings
 from coordinator.domain import AgentKey, JobState
+from coordinator.instruments import REFUSAL_REASONS, REGISTRY
 from coordinator.jobs import JobBook
 from coordinator.logs import session_fingerprint
 from coordinator.rpc import AgentSockets, CoordinatorService, StatusService, serve
@@ -180,6 +181,34 @@ async def test_my_session_cannot_settle_another_sessions_job(rig: Rig) -> None:
     assert state_of(rig.book, 3) is JobState.PENDING
 
 
+def refused_count(method: str, reason: str) -> float:
+    return REGISTRY.get_sample_value("silvana_coordinator_agent_calls_refused_total",
+                                     {"method": method, "reason": reason}) or 0.0
+
+
+async def test_the_trust_models_refusals_are_counted_by_method_and_reason(rig: Rig) -> None:
+    # The counters are the process's (other tests count too): the differences.
+    watched = [("CompleteJob", "other_session"), ("GetJob", "no_session"),
+               ("FailJob", "other_sessions_job"), ("CompleteJob", "no_session")]
+    before = {labels: refused_count(*labels) for labels in watched}
+    await refusal(rig.my_socket, "CompleteJob",
+                  pb.CompleteJobRequest(session_id=rig.theirs, job_id=wire(2)),
+                  pb.CompleteJobResponse)
+    await refusal(rig.my_socket, "GetJob", pb.GetJobRequest(
+        developer=OTHER.developer, agent=OTHER.agent, agent_method=OTHER.agent_method),
+        pb.GetJobResponse)
+    await refusal(rig.my_socket, "FailJob", pb.FailJobRequest(
+        session_id=rig.mine, job_id=wire(2), error_message="x"), pb.FailJobResponse)
+    # Upstream refuses an unknown session too: not the trust model's refusal.
+    await refusal(rig.operator, "CompleteJob",
+                  pb.CompleteJobRequest(session_id="0x" + "ab" * 32, job_id=wire(2)),
+                  pb.CompleteJobResponse)
+    after = {labels: refused_count(*labels) for labels in watched}
+    assert {labels: after[labels] - before[labels] for labels in watched} == {
+        ("CompleteJob", "other_session"): 1, ("GetJob", "no_session"): 1,
+        ("FailJob", "other_sessions_job"): 1, ("CompleteJob", "no_session"): 0}
+
+
 async def test_status_is_served_on_the_operators_socket_only(rig: Rig) -> None:
     error = await refused(rig.my_socket, "GetStatus", pb.GetStatusRequest(),
                           pb.GetStatusResponse, STATUS_SERVICE)
@@ -265,3 +294,10 @@ async def test_an_agent_socket_dir_deeper_than_a_socket_path_allows(
         finally:
             os.close(fd)
         assert answer.success
+
+
+def test_every_refusal_reason_is_in_the_trust_models_table() -> None:
+    """docs/trust-model.md says, for each reason counted, what upstream does and why."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "trust-model.md").read_text()
+    table = page.split("## Where this refuses what upstream allows", 1)[1]
+    assert [reason for reason in sorted(REFUSAL_REASONS) if f"| `{reason}` |" not in table] == []

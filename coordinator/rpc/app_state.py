@@ -34,7 +34,7 @@ from coordinator.rpc.app_instance import (
     create_app_job,
     metadata_message,
 )
-from coordinator.rpc.calls import AgentCalls, JobRequest, Refused, answers_refusals
+from coordinator.rpc.calls import AgentCalls, JobRequest, Refused, answers_refusals, trust_refusal
 from coordinator.settlement import Settler, WriteAnswer
 from coordinator.sui.app_instance import AppInstanceObject, read_app_instance
 from coordinator.sui.client import SuiError
@@ -183,8 +183,9 @@ class AppStateCalls(AgentCalls):
         named = self._job_request(input_message)
         write = create_app_job(input_message)
         if write.method_name == MERGE_METHOD:
-            raise Refused(f"Failed to create app job: {MERGE_METHOD!r} is reserved: the "
-                          f"coordinator creates merge jobs itself, reserving their proofs")
+            raise trust_refusal("reserved_method", f"Failed to create app job: "
+                                f"{MERGE_METHOD!r} is reserved: the coordinator creates "
+                                f"merge jobs itself, reserving their proofs")
 
         async def call() -> pb.CreateAppJobResponse:
             job = self._job_of(*named)

@@ -24,6 +24,11 @@ error throws in them:
                                           settled job; over TCP the job's state
                                           is not told)
 
+The trust model's own refusals (no session or another container's on an
+agent's socket or TCP, another session's job, data outside the caller's app
+instance, a reserved method: `trust_refusal`) are counted in
+`agent_calls_refused_total` by method and reason.
+
 A malformed request (a name, a job id, a text out of bounds) stays
 INVALID_ARGUMENT: upstream has no such checks, and an SDK agent sends none.
 
@@ -61,6 +66,7 @@ import trio
 
 from coordinator._pb.silvana.coordinator.v1.coordinator_grpc import CoordinatorServiceServicer
 from coordinator.domain import AgentKey, Job
+from coordinator.instruments import count_refusal
 from coordinator.jobs import JobBook, JobError, JobNotRunning, NotSessionsJob, SessionDenied
 from coordinator.promptly import promptly
 from coordinator.proof_log import ProofLog
@@ -70,8 +76,7 @@ from coordinator.settlement import Settler
 from coordinator.sui.objects import Connect
 
 __all__ = ["INVALID_SESSION", "MAX_WRITES_PER_SESSION", "AgentCalls", "AgentNote", "JobRequest",
-           "Refused",
-           "answers_refusals", "raises_refusals", "unserved"]
+           "Refused", "answers_refusals", "raises_refusals", "trust_refusal", "unserved"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -105,6 +110,13 @@ INVALID_SESSION = "Invalid session ID"
 class Refused(Exception):
     """A call refused as upstream refuses it: answered OK with success=false and
     this message (`answers_refusals`)."""
+
+
+def trust_refusal(reason: str, message: str) -> Refused:
+    """A refusal of the trust model's own (docs/trust-model.md), counted in
+    `agent_calls_refused_total` under `reason` (`instruments.REFUSAL_REASONS`)."""
+    count_refusal(reason)
+    return Refused(message)
 
 
 def _upstream_words(exc: JobError) -> str:
@@ -218,17 +230,17 @@ class AgentCalls(CoordinatorServiceServicer):
         session it must name (an empty id means none: an agent may pass SESSION_ID
         straight from an unset variable)."""
         if not given and self.require_session:
-            raise Refused(f"{INVALID_SESSION}: session_id is required over TCP "
-                          f"(the container's SESSION_ID)")
+            raise trust_refusal("no_session", f"{INVALID_SESSION}: session_id is required "
+                                "over TCP (the container's SESSION_ID)")
         session_id = optional_session(given)
         if self.bound_session is None:
             return session_id
         if session_id is None:
-            raise Refused(f"{INVALID_SESSION}: a call on an agent container's socket must "
-                          f"carry its SESSION_ID")
+            raise trust_refusal("no_session", f"{INVALID_SESSION}: a call on an agent "
+                                "container's socket must carry its SESSION_ID")
         if not hmac.compare_digest(session_id.encode(), self.bound_session.encode()):
-            raise Refused(f"{INVALID_SESSION}: this socket serves its own container's "
-                          f"session only (SESSION_ID)")
+            raise trust_refusal("other_session", f"{INVALID_SESSION}: this socket serves its "
+                                "own container's session only (SESSION_ID)")
         return session_id
 
     def _job_request(self, request: JobRequest) -> tuple[str | None, int, str | None]:
@@ -247,6 +259,8 @@ class AgentCalls(CoordinatorServiceServicer):
         except JobError as exc:
             if self.require_session and isinstance(exc, JobNotRunning):
                 raise Refused("Job not found: the job is not running in this session") from None
+            if isinstance(exc, NotSessionsJob):
+                raise trust_refusal("other_sessions_job", _upstream_words(exc)) from None
             raise Refused(_upstream_words(exc)) from None
 
     def _job_of(self, session_id: str | None, job_id: int, app_instance: str | None) -> Job:

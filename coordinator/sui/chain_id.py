@@ -14,6 +14,23 @@ _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _VALUES = {char: index for index, char in enumerate(_ALPHABET)}
 
 
+# The networks whose chain never changes, by name (devnet's changes with every
+# wipe; a localnet's with every start).
+NETWORK_CHAIN_IDS = {"mainnet": "35834a8a", "testnet": "4c78adac"}
+
+
+def network_mismatch(chain: str, chain_id: str) -> str | None:
+    """What is wrong when `sui.chain` (a network's name) and `sui.chain_id`
+    cannot both be true, e.g. `testnet` with mainnet's id; None when they agree."""
+    expected = NETWORK_CHAIN_IDS.get(chain)
+    owner = next((name for name, known in NETWORK_CHAIN_IDS.items() if known == chain_id), None)
+    if expected not in (None, chain_id):
+        return f"{chain}'s chain id is {expected}, not {chain_id}"
+    if owner not in (None, chain):
+        return f"{chain_id} is {owner}'s chain id, not {chain}'s"
+    return None
+
+
 def chain_mismatch(chain_id: str, expected: str) -> str | None:
     """The operator's one line when a node serves another chain than
     `sui.chain_id` (`expected`, short form); None when it is that chain."""

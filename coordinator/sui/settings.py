@@ -58,7 +58,8 @@ class SuiSettings(Section):
 
     rpc_url: Annotated[str, AfterValidator(_check_rpc_url)] = "https://fullnode.testnet.sui.io:443"
     """`http://host:port` (plaintext), `https://host:port` (TLS, ALPN h2, system trust store)
-    or `unix:/path`."""
+    or `unix:/path`. Upstream's `SUI_RPC_URL_<CHAIN>` (e.g. `SUI_RPC_URL_TESTNET`) names it
+    for the network `sui.chain` names, below `SUI_RPC_URL` and `--rpc-url`."""
     package_id: ObjectId
     """The coordination package's original id (its first version: types and events keep it
     across upgrades); `0x` + 1..64 hex, normalised to 64. `SILVANA_REGISTRY_PACKAGE`
@@ -125,7 +126,9 @@ class SuiSettings(Section):
     # The network's name, given to agents as CHAIN (upstream's values).
     chain: Literal["devnet", "testnet", "mainnet", "localnet"] = "testnet"
     """`devnet`, `testnet`, `mainnet` or `localnet` (any case in env): the network's name,
-    given to agents as `CHAIN`."""
+    given to agents as `CHAIN`. Without a config file, `--chain` (or `SUI_CHAIN`) starts on
+    that network's shipped config. Testnet's and mainnet's `sui.chain_id` are known: a
+    contradicting pair is refused at start."""
 
     @field_validator(
         "latest_package_id", "registry_id", "chain_id", "key_file", "secret_key",

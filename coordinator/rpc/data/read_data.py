@@ -18,7 +18,7 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.domain import Job
 from coordinator.instruments import socket_call
 from coordinator.proofs.errors import ProofStoreError
-from coordinator.rpc.calls import Refused, answers_refusals
+from coordinator.rpc.calls import Refused, answers_refusals, trust_refusal
 from coordinator.rpc.pipeline import MAX_DESCRIPTOR_BYTES, PipelineAccess, check_text
 from coordinator.sui.pipeline_reads import read_descriptors
 
@@ -55,11 +55,13 @@ class DataReads(PipelineAccess):
             if not descriptor:
                 raise Refused("Data availability hash is required")
             if not jobs:
-                raise Refused("Failed to read data: this session runs no job, so no app "
-                              "instance's data is readable")
+                raise trust_refusal("data_outside_instance", "Failed to read data: this "
+                                    "session runs no job, so no app instance's data is "
+                                    "readable")
             if not await self._named_by(jobs, descriptor):
-                raise Refused(f"Failed to read data: {descriptor} is not named by the app "
-                              f"instance of this session's job")
+                raise trust_refusal("data_outside_instance", f"Failed to read data: "
+                                    f"{descriptor} is not named by the app instance of this "
+                                    f"session's job")
             try:
                 data = await self._stored_text(descriptor)
             except ProofStoreError as exc:
