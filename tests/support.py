@@ -65,20 +65,15 @@ async def eventually(
 
 def containers_of(client: docker.DockerClient, instance_id: str) -> list[Any]:
     """Every container (running or not) labelled with this coordinator instance.
-    docker-py lists, then inspects each: one removed in between (the daemon
-    cleans up as it goes) is NotFound, and the listing is taken again."""
-    for _ in range(LIST_TRIES - 1):
-        with contextlib.suppress(docker.errors.NotFound):
-            return _labelled(client, instance_id)
-    return _labelled(client, instance_id)
-
-
-LIST_TRIES = 5
-
-
-def _labelled(client: docker.DockerClient, instance_id: str) -> list[Any]:
-    found: list[Any] = client.containers.list(
+    Listed without inspecting (docker-py's `containers.list` inspects each and
+    fails on one removed in between, as the daemon cleans up as it goes), then
+    each one still there is inspected."""
+    listed = client.api.containers(
         all=True, filters={"label": f"{LABEL_COORDINATOR}={instance_id}"})
+    found: list[Any] = []
+    for summary in listed:
+        with contextlib.suppress(docker.errors.NotFound):
+            found.append(client.containers.get(summary["Id"]))
     return found
 
 
