@@ -176,3 +176,22 @@ def test_the_settlement_shows_address_balance_gas_outbox_and_claims() -> None:
     console = Console(record=True, width=200, color_system=None)
     console.print(live_view(snapshot, 0.0))
     assert "0xabababab… 0.4000 SUI (LOW: under 1 SUI)" in console.export_text()
+
+
+def test_images_pulled_ahead_show_their_state_progress_and_failures() -> None:
+    snapshot = busy_snapshot()
+    snapshot.prepulls.extend([
+        pb.ImagePrepull(image="reg.example/a:v1", state="present", methods=["D/A/prove"]),
+        pb.ImagePrepull(image="reg.example/b:v1", state="pulling", bytes_done=30_000_000,
+                        bytes_total=120_000_000, methods=["D/B/m"]),
+        pb.ImagePrepull(image="reg.example/c:v1", state="failed", methods=["D/C/m"],
+                        error="pulling reg.example/c:v1: manifest unknown\x1b[31m"),
+    ])
+    line = summary_line(snapshot, 0.0)
+    assert "images 1 present, 1 pulling, 1 failed (reg.example/b:v1 30/120 MB)" in line
+    console = Console(record=True, width=160, color_system=None)
+    console.print(live_view(snapshot, 0.0))
+    text = console.export_text()
+    assert "images      1 present, 1 pulling, 1 failed (reg.example/b:v1 30/120 MB)" in text
+    # The error names the image; what came from outside is escaped.
+    assert "pre-pull failed: pulling reg.example/c:v1: manifest unknown\\x1b[31m" in text
