@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -31,7 +32,7 @@ from coordinator.registry import Registry
 from coordinator.simnet import Simnet
 from coordinator.store import Store
 from tests.e2e_support import Daemon, status_when
-from tests.support import AGENT, DEV, METHOD, register_app
+from tests.support import AGENT, DEV, METHOD, job, register_app
 from tests.test_docker_images import pushed as pushed  # the fixture, shared
 from tests.test_e2e_jobs import start
 
@@ -45,12 +46,23 @@ def prepulls(result: str) -> float:
     return float(IMAGE_PREPULLS.labels(result)._value.get())
 
 
+@pytest.fixture
+def image(docker_client: docker.DockerClient, pushed: tuple[str, str, str]) -> str:
+    """The shared image of the local registry (busybox and 1 MB of its own), absent
+    from the engine: each test pulls it."""
+    reference = f"{pushed[0]}:v1"
+    try:
+        docker_client.images.remove(reference, force=True)
+    except ImageNotFound:
+        pass
+    return reference
+
+
 async def test_an_announced_methods_image_is_present_before_any_job(
-    docker_client: docker.DockerClient, pushed: tuple[str, str, str], tmp_path: Path,
+    docker_client: docker.DockerClient, image: str, tmp_path: Path,
     sock_dir: Path, daemons: list[Daemon], caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="coordinator")
-    image = f"{pushed[0]}:v1"  # absent from the engine: busybox and 1 MB of its own
     sim = register_app(Simnet(checkpoint_interval_secs=0.2), None)
     ok = prepulls("ok")
     async with trio.open_nursery() as nursery:
@@ -138,6 +150,23 @@ async def until(check: Callable[[], bool]) -> None:
 
 def states(prepuller: Prepuller) -> list[PrepullState]:
     return [entry.state for entry in prepuller.images.values()]
+
+
+async def test_at_start_the_images_of_the_pending_jobs_methods_are_pulled(
+    store: Store, docker_client: docker.DockerClient, image: str,
+) -> None:
+    pending = job(1)
+    await store.run(lambda ledger: ledger.save_jobs([pending], time.time()))
+    book = await JobBook.load(store, max_attempts=3, lease_secs=60)
+    # A method the registry kept from an earlier run; no event announces it again.
+    registry = Registry({pending.key: AgentMethod(image), OTHER: AgentMethod("unused:1")})
+    prepuller = Prepuller(DockerSettings(), book, registry)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(prepuller.run)
+        assert list(prepuller.images) == [(image, None)]  # not OTHER's: no job waits for it
+        await until(lambda: states(prepuller) == [PrepullState.PRESENT])
+        nursery.cancel_scope.cancel()
+    assert docker_client.images.get(image)
 
 
 async def test_a_removed_method_cancels_its_pull_queued_or_in_flight(
