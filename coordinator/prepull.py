@@ -9,11 +9,11 @@ Best effort and bounded: at most `docker.prepull_queue` images wait,
 run. A pre-pull that cannot be done (a bad reference, a full queue, a failed
 pull) is one warning line naming the image; nothing else changes: the job's
 own path (`docker.images.prepare_image` in the runner) pulls on demand as
-before. Cancellable: a stop cancels the pulls in flight, and a method removed
-(or moved to another image) cancels its image's pull unless another method
-still wants that image. The same `prepare_image` does the work, so the
-reference is validated, the digest verified and `docker.pull_policy` followed
-as for a job.
+before, and the method announced again tries again. Cancellable: a stop
+cancels the pulls in flight, and a method removed (or moved to another image)
+cancels its image's pull unless another method still wants that image. The
+same `prepare_image` does the work, so the reference is validated, the digest
+verified and `docker.pull_policy` followed as for a job.
 """
 
 from __future__ import annotations
@@ -111,9 +111,12 @@ class Prepuller:
             return  # its jobs never run here
         ident = (method.docker_image, method.docker_sha256)
         entry = self.images.get(ident)
-        if entry is not None:
+        keys = {key}
+        if entry is not None and entry.state is not PrepullState.FAILED:
             entry.keys.add(key)
             return
+        if entry is not None:  # announced again: the image may be there by now
+            keys |= self.images.pop(ident).keys
         image = method.docker_image
         if len(self.images) >= self.settings.prepull_max_images:
             if not self._told_cap:
@@ -123,7 +126,7 @@ class Prepuller:
                 self._told_cap = True
             IMAGE_PREPULLS.labels("skipped").inc()
             return
-        entry = Prepull(image, method.docker_sha256, {key})
+        entry = Prepull(image, method.docker_sha256, keys)
         try:
             if tar_path(image) is None:
                 parse_reference(image)

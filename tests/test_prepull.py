@@ -230,3 +230,16 @@ async def test_the_queue_and_the_cap_bound_what_is_pre_pulled(
     assert entry.keys == {KEY, OTHER}
     queue.method_changed(KEY, image(3))  # KEY moved on; OTHER still wants it
     assert entry.keys == {OTHER} and entry.state is PrepullState.QUEUED
+
+
+async def test_a_failed_image_is_tried_again_when_announced_again(
+    prepuller: Prepuller, caplog: pytest.LogCaptureFixture,
+) -> None:
+    bad = AgentMethod("Bad:Ref")
+    for _ in range(2):
+        prepuller.method_changed(KEY, bad)
+        assert states(prepuller) == [PrepullState.FAILED]
+    assert caplog.text.count("pre-pull of Bad:Ref failed") == 2
+    prepuller.method_changed(OTHER, bad)
+    [entry] = prepuller.images.values()
+    assert entry.keys == {KEY, OTHER}
