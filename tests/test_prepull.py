@@ -201,6 +201,23 @@ async def test_a_stop_cancels_the_pulls_in_flight(
     assert not prepuller.images and prepulls("cancelled") == cancelled + 1
 
 
+async def test_a_pull_past_its_timeout_fails_with_one_line(
+    store: Store, docker_client: docker.DockerClient, silent_registry: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    book = await JobBook.load(store, max_attempts=3, lease_secs=60)
+    prepuller = Prepuller(DockerSettings(prepull_timeout_secs=0.5), book, Registry({}))
+    image = f"{silent_registry}/silvana-test/slow:v1"
+    async with trio.open_nursery() as nursery:
+        await nursery.start(prepuller.run)
+        prepuller.method_changed(KEY, AgentMethod(image))
+        await until(lambda: states(prepuller) == [PrepullState.FAILED])
+        nursery.cancel_scope.cancel()
+    [entry] = prepuller.images.values()
+    assert entry.error == f"pulling {image}: not done within 0.5 s"
+    assert f"pre-pull of {image} failed (its first job pulls it again): " in caplog.text
+
+
 async def test_the_queue_and_the_cap_bound_what_is_pre_pulled(
     store: Store, caplog: pytest.LogCaptureFixture,
 ) -> None:
