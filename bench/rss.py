@@ -30,10 +30,18 @@ from bench.common import (
     vm_status,
     wait_for,
 )
-from bench.procs import DaemonClient, daemon_config, start_daemon, start_simnet, wait_daemon_ready
+from bench.procs import (
+    DaemonClient,
+    SimnetClient,
+    daemon_config,
+    start_daemon,
+    start_simnet,
+    wait_daemon_ready,
+)
 from coordinator.domain import EventId, Job
 from coordinator.events import normalize_address
 from coordinator.store import Ledger, Store
+from coordinator.sui.keys import SuiKey
 
 PENDING_JOBS = 10_000
 SEEN_EVENTS = 1_000_000
@@ -41,6 +49,7 @@ KEYS = 100
 SEEN_FROM_CHECKPOINT = 10**12  # far above the cursor: never pruned
 SETTLE_SECS = 3.0
 SAMPLE_SECS = 0.5
+FUNDS = 10 * 1_000_000_000  # MIST: each daemon's key, so its balance reads as a real one's
 
 
 def _jobs(rng: random.Random) -> list[Job]:
@@ -90,6 +99,15 @@ async def prepare_state(state_dir: Path) -> None:
         raise BenchError(f"the store holds {count} seen events, not {SEEN_EVENTS}")
 
 
+def _funded_key(directory: Path, chain: SimnetClient) -> Path:
+    key = SuiKey.generate()
+    path = directory / "coordinator.key"
+    path.write_text(key.export() + "\n")
+    path.chmod(0o600)
+    chain.fund(key.address, FUNDS)
+    return path
+
+
 def _settled_rss(daemon: Process, client: DaemonClient) -> dict[str, int]:
     """VmRSS and VmHWM (kB) once connected and steady."""
     wait_daemon_ready(daemon, client, timeout=120)
@@ -121,9 +139,17 @@ def run(results: Results) -> None:
         sim, address = start_simnet(directory, None, 0.25)
         with sim:
             daemons = []
-            for where in (big, empty):
-                config = daemon_config(where, address, status={"mode": "off"})
-                daemons.append(start_daemon(where, config, f"daemon-{where.name}"))
+            chain = SimnetClient(address)
+            try:
+                for where in (big, empty):
+                    # A daemon on a public chain needs its key (observe-only would load
+                    # the book the same, but run fewer children than a real one).
+                    key_file = _funded_key(where, chain)
+                    config = daemon_config(where, address, status={"mode": "off"},
+                                           sui={"key_file": str(key_file)})
+                    daemons.append(start_daemon(where, config, f"daemon-{where.name}"))
+            finally:
+                chain.close()
             try:
                 rss = {}
                 for where, daemon in zip((big, empty), daemons, strict=True):

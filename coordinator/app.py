@@ -18,9 +18,11 @@
         ├── settler     (permanent, with a key)  outbox -> batched transactions -> answers
         ├── blocks      (permanent, with a key, unless pipeline.enabled is off)  try_create_block
         ├── analysis    (permanent, likewise)  settle jobs, merge jobs, purge per app instance
-        └── runner      (permanent, drains within DRAIN_GRACE_SECS; not when observing only)
-                        ready jobs -> containers
-            └── one task per agent container: image -> run -> settle jobs
+        ├── runner      (permanent, drains within DRAIN_GRACE_SECS; not when observing only)
+        │               ready jobs -> containers
+        │   └── one task per agent container: image -> run -> settle jobs
+        └── prepull     (permanent, unless docker.prepull is off; not when observing only)
+                        announced methods' images pulled before their first job
 
 Ingest and dispatcher meet at a bounded channel; the book and the registry
 live on the Trio thread (their changes reach sqlite in the dispatcher's
@@ -61,6 +63,7 @@ from coordinator.pipeline.loops import PipelineLoops
 from coordinator.pipeline_attribution import PipelineAttribution
 from coordinator.pipeline_tally import PIPELINE_MODULES, PipelineTally
 from coordinator.preflight import started
+from coordinator.prepull import Prepuller
 from coordinator.proof_log import ProofLog
 from coordinator.proofs.factory import open_proof_store
 from coordinator.proofs.settings import ProofStoreConfigError
@@ -143,6 +146,10 @@ async def _run_tree(settings: Settings, store: Store) -> int:
                                                 connect_sui)
     secrets = await open_secrets(settings)
     runner = Runner(settings, book, registry, instance_id, settler=settler, secrets=secrets)
+    # Watches the registry from here on: methods announced before it runs wait in its queue.
+    prepuller = (Prepuller(settings.docker, book, registry)
+                 if not observe and settings.docker.prepull
+                 and settings.docker.pull_policy != "never" else None)
     # None when off:
     reconciler = reconciler_for(settings.reconcile, settings.docker, connect_sui, book)
     deliveries_in, deliveries_out = trio.open_memory_channel[Delivery](DELIVERY_BUFFER)
@@ -161,7 +168,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     parts = [chain.report, handled.report, parser.report, registry.report, book.report,
              runner.report, service.report, store.report, pipeline.report, attribution.report,
              proof_log.report,
-             *[owner.report for owner in (reconciler, settler) if owner]]
+             *[owner.report for owner in (reconciler, settler, prepuller) if owner]]
     status = DaemonStatus(parts, instance_id, "observe" if observe else "local" if key is None
                           else "chain")
     router = Router(store, registry, book, handled, parser, expected_chain=sui.chain_id,
@@ -215,6 +222,8 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     else:
         children.append(ChildSpec("runner", lambda: Child(runner.run, runner.drain),
                                   shutdown_secs=DRAIN_GRACE_SECS))
+    if prepuller is not None:  # last: the first a stop cancels, its pulls with it
+        children.append(ChildSpec("prepull", lambda: Child(prepuller.run)))
     log.info("coordinator %s: package %s, modules %s, layout %s, state %s", instance_id,
              sui.package_id, ", ".join(sui.modules), parser.layout or "auto (not settled yet)",
              store.path)

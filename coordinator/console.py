@@ -127,6 +127,17 @@ def _settlement(snapshot: pb.GetStatusResponse) -> str:
     return text
 
 
+def _prepulls(snapshot: pb.GetStatusResponse) -> str:
+    """The images pulled ahead of their first jobs: counts by state, then the
+    pulls in flight with their progress."""
+    states = Counter(entry.state for entry in snapshot.prepulls)
+    text = ", ".join(f"{states[state]} {state}" for state in
+                     ("present", "pulling", "queued", "failed") if states[state])
+    pulling = [f"{entry.image} {entry.bytes_done / 1e6:.0f}/{entry.bytes_total / 1e6:.0f} MB"
+               for entry in snapshot.prepulls if entry.state == "pulling"]
+    return text + (f" ({', '.join(pulling)})" if pulling else "")
+
+
 def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
     """One line with the essentials, for plain logs."""
     jobs = ", ".join(f"{n} {state}" for state, n in sorted(snapshot.jobs_by_state.items()))
@@ -157,6 +168,8 @@ def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
         parts.append(f"pipeline {_pipeline(snapshot)}")
     if snapshot.proof_events:
         parts.append(f"proof events {_proof_event_totals(snapshot)}")
+    if snapshot.prepulls:
+        parts.append(f"images {_prepulls(snapshot)}")
     if snapshot.draining:
         parts.append("DRAINING")
     if snapshot.state_disk_full:
@@ -204,6 +217,13 @@ def _chain_panel(snapshot: pb.GetStatusResponse, rate: float) -> Panel:
                                 f"{snapshot.duplicate_events} duplicates")
     grid.add_row("registry", f"{snapshot.registry_size} agent methods")
     grid.add_row("docker", snapshot.docker_state or "?")
+    if snapshot.prepulls:
+        # Image references come from chain: Text (no markup), escaped.
+        grid.add_row("images", Text(escape(_prepulls(snapshot))))
+        for entry in snapshot.prepulls:
+            if entry.state == "failed":  # its first job pulls it again
+                grid.add_row("", Text(escape(f"pre-pull failed: {entry.error}"),
+                                      style="yellow"))
     if snapshot.state_disk_full:
         grid.add_row("state", Text(_disk_full(snapshot), style="bold red"))
     settle = snapshot.settlement

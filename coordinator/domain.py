@@ -7,6 +7,7 @@ inside the daemon a job is this small mutable dataclass.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
@@ -62,7 +63,7 @@ class EventId:
         return f"{self.tx_digest}#{self.event_index}"
 
 
-@dataclass
+@dataclass(slots=True)  # thousands wait in the book: no __dict__ each
 class Job:
     app_instance: str
     job_id: int
@@ -89,6 +90,16 @@ class Job:
     # without a session must be settled before `lease_until`.
     not_before: float = 0.0
     lease_until: float = 0.0
+
+    def __post_init__(self) -> None:
+        # The pending jobs of an app instance share its id and a few names:
+        # one copy each, not one per job (read from sqlite or decoded, each is new).
+        self.app_instance = sys.intern(self.app_instance)
+        self.developer = sys.intern(self.developer)
+        self.agent = sys.intern(self.agent)
+        self.agent_method = sys.intern(self.agent_method)
+        self.app = sys.intern(self.app)
+        self.app_instance_method = sys.intern(self.app_instance_method)
 
     @property
     def ref(self) -> JobRef:

@@ -3,7 +3,7 @@
 Most metrics are read from the status objects at scrape time (see
 `coordinator.metrics.collector`); only what no status object keeps is counted
 where it happens: restarts, reconnects, socket calls and their latency, image
-pulls, container outcomes, job outcomes, claims, transactions, gas and
+pulls and pre-pulls, container outcomes, job outcomes, claims, transactions, gas and
 reconciliation passes.
 
 One registry for the process, not prometheus_client's global one: nothing a
@@ -106,6 +106,13 @@ IMAGE_PULL_SECONDS = _histogram(
     "image_pull_duration_seconds", "Time an image pull took, whatever its result.",
     buckets=(0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0),
 )
+IMAGE_PREPULLS = _counter(
+    "image_prepulls",
+    "Images pulled ahead of their first job, by result: ok, failed, invalid (a bad "
+    "reference), cancelled (method removed, or shutdown), skipped (queue full or cap reached).",
+    "result")
+IMAGE_PREPULLS_ACTIVE = _gauge(
+    "image_prepulls_active", "Pre-pulls now, by state: queued, pulling.", "state")
 EVENTS_MALFORMED = _counter(
     "events_malformed", "Payloads of the package's events that did not decode, by type.",
     "type")

@@ -36,6 +36,9 @@ from coordinator.sui.objects import Connect, object_json, table_child
 
 log = logging.getLogger("coordinator.registry")
 
+MethodWatcher = Callable[[AgentKey, "AgentMethod | None"], None]
+"""Told of every method the chain's events set (its new value) or remove (None)."""
+
 # A method not found on chain is not asked for again before this.
 MISS_TTL_SECS = 60.0
 
@@ -52,6 +55,7 @@ class Registry:
         self.clock = clock
         self._misses: dict[AgentKey, float] = {}
         self.changed = trio.Event()  # set when a method appears or changes
+        self._watchers: list[MethodWatcher] = []
 
     @classmethod
     async def load(cls, store: Store, lookup: ChainLookup | None) -> Registry:
@@ -72,6 +76,11 @@ class Registry:
                     "to look it up there; else the job waits for the method's MethodAddedEvent")
         return (f"not in registry {self.lookup.registry_id} either; the job waits for the "
                 "method's MethodAddedEvent")
+
+    def watch(self, watcher: MethodWatcher) -> None:
+        """Call `watcher` on every method change the chain's events make (the
+        image pre-puller's announcements)."""
+        self._watchers.append(watcher)
 
     def cached(self, key: AgentKey) -> AgentMethod | None:
         return self.methods.get(key)
@@ -104,6 +113,8 @@ class Registry:
             self._misses.pop(key, None)
             self.changed.set()
             self.changed = trio.Event()
+        for watcher in self._watchers:
+            watcher(key, method)
         return [lambda ledger: ledger.save_method(key, method)]
 
     def on_chain_event(self, event: CoordinationEvent) -> list[LedgerWrite]:

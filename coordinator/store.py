@@ -247,15 +247,21 @@ class Ledger(ProofRows):
         rows = self._db.execute(
             f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs ORDER BY created_at, rowid"
         )
+        sequences = [_JOB_COLUMNS.index(name) for name in _SEQUENCE_COLUMNS]
+        state, data = _JOB_COLUMNS.index("state"), _JOB_COLUMNS.index("data")
+        session = _JOB_COLUMNS.index("session_id")
+        times = [_JOB_COLUMNS.index("not_before"), _JOB_COLUMNS.index("lease_until")]
         jobs = []
         for row in rows:
-            fields = dict(zip(_JOB_COLUMNS, row, strict=True))
-            for name in _SEQUENCE_COLUMNS:
-                fields[name] = tuple(json.loads(fields[name]))
-            fields["state"] = JobState(fields["state"])
-            fields["data"] = bytes(fields["data"])
-            fields["session_id"] = None  # a session never outlives its process
-            jobs.append(Job(**fields))
+            values = list(row)  # by position: no dict per row while thousands load
+            for index in sequences:
+                values[index] = tuple(json.loads(values[index]))
+            for index in times:  # mostly 0.0 (no wait, no lease): one shared float, not one each
+                values[index] = values[index] or 0.0
+            values[state] = JobState(values[state])
+            values[data] = bytes(values[data])
+            values[session] = None  # a session never outlives its process
+            jobs.append(Job(*values))
         return jobs
 
     def prune_finished_jobs(self, keep: int) -> int:

@@ -199,3 +199,22 @@ def test_the_proof_events_kept_and_the_attribution_are_shown() -> None:
                  "attributed 4", "proof events (kept)", "1 rejected, 3 submitted",
                  "rejected job 7 block 2 [3, 4] 1m05s ago"]:
         assert part in text, part
+
+
+def test_images_pulled_ahead_show_their_state_progress_and_failures() -> None:
+    snapshot = busy_snapshot()
+    snapshot.prepulls.extend([
+        pb.ImagePrepull(image="reg.example/a:v1", state="present", methods=["D/A/prove"]),
+        pb.ImagePrepull(image="reg.example/b:v1", state="pulling", bytes_done=30_000_000,
+                        bytes_total=120_000_000, methods=["D/B/m"]),
+        pb.ImagePrepull(image="reg.example/c:v1", state="failed", methods=["D/C/m"],
+                        error="pulling reg.example/c:v1: manifest unknown\x1b[31m"),
+    ])
+    line = summary_line(snapshot, 0.0)
+    assert "images 1 present, 1 pulling, 1 failed (reg.example/b:v1 30/120 MB)" in line
+    console = Console(record=True, width=160, color_system=None)
+    console.print(live_view(snapshot, 0.0))
+    text = console.export_text()
+    assert "images      1 present, 1 pulling, 1 failed (reg.example/b:v1 30/120 MB)" in text
+    # The error names the image; what came from outside is escaped.
+    assert "pre-pull failed: pulling reg.example/c:v1: manifest unknown\\x1b[31m" in text

@@ -368,7 +368,7 @@ async def test_status_shows_the_layout_the_misfits_and_how_to_fix_an_unknown_met
     layout and a job whose method this daemon (no registry) cannot know."""
     caplog.set_level(logging.INFO, logger="coordinator")
     sim = chain(None, "2025-08")
-    sim.add_method(DEV, AGENT, "other", docker_image="never:run")  # an agent event only
+    sim.add_method(DEV, AGENT, "other", docker_image="127.0.0.1:9/never:run")  # an agent event only
     sim.seal()
     async with trio.open_nursery() as nursery:
         daemon = await start(nursery, sim, tmp_path, sock_dir, start_checkpoint=None)

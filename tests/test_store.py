@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from coordinator.domain import EventId
+from coordinator.domain import EventId, JobState
 from coordinator.store import Ledger, Store
 from tests.support import job
 
@@ -102,3 +102,21 @@ async def test_another_chain_changes_nothing_until_reset_and_never_drops_unsent_
     assert await store.run(lambda ledger: ledger.reset_chain(None)) == 0
     assert await store.run(Ledger.chain_id) is None
     await store.close()
+
+
+async def test_a_job_reads_back_as_it_was_saved_every_field(tmp_path: Path) -> None:
+    # Every field set to a value of its own: a column read into the wrong field shows.
+    saved = job(7, app="app", app_instance_method="prove", description="seventh",
+                block_number=3, sequences=(4, 5), sequences1=(4,), sequences2=(5,),
+                data=b"\x00\x01", created_at=11, updated_at=12, state=JobState.DEAD,
+                attempts=2, last_error="boom", not_before=13.5, lease_until=14.5)
+    twin = job(8, app="app", app_instance_method="prove")
+    store = await Store.open(tmp_path / "state")
+    try:
+        await store.run(lambda ledger: ledger.save_jobs([saved, twin], 1.0))
+        second, loaded = await store.run(Ledger.jobs)  # oldest (created_at) first
+    finally:
+        await store.close()
+    assert loaded == saved and second == twin
+    # The names thousands of pending jobs share are one copy, not one per job.
+    assert loaded.app_instance is second.app_instance and loaded.developer is second.developer

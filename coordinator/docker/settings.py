@@ -40,6 +40,20 @@ class DockerSettings(Section):
     """Refuse an agent method without `docker_sha256`; unset: on in TEE mode, off otherwise."""
     pull_timeout_secs: float = Field(default=1800.0, gt=0, le=24 * 3600)
     """A pull or tar load must finish within this."""
+    prepull: bool = True
+    """Pull an agent method's image when the chain announces the method (and, at start, the
+    images of the methods the pending jobs need), so its first job does not wait for the
+    pull; off: each image is pulled with its first job only."""
+    prepull_concurrency: int = Field(default=2, ge=1, le=16)
+    """Pre-pulls at once."""
+    prepull_queue: int = Field(default=64, ge=1, le=4096)
+    """Images waiting for a pre-pull; an image announced while it is full is pulled with its
+    first job instead."""
+    prepull_max_images: int = Field(default=32, ge=1, le=1024)
+    """Images pre-pulled per run at most (a bound on the disk a flood of announced methods
+    can fill); past it, images are pulled with their first job."""
+    prepull_timeout_secs: float = Field(default=600.0, gt=0, le=24 * 3600)
+    """A pre-pull must finish within this (and within `pull_timeout_secs`)."""
     stop_grace_secs: int = Field(default=10, ge=0, le=3600)
     """SIGTERM, then this long, then SIGKILL (timeout, cancellation, reaping)."""
     pids_limit: int = Field(default=512, ge=16, le=4_194_304)

@@ -152,14 +152,15 @@ class BookCore:
         jobs = await store.run(lambda ledger: ledger.jobs())
         recovered: list[Job] = []
         for job in jobs:
-            book.jobs[job.ref] = job
+            ref = job.ref
+            book.jobs[ref] = job
             if job.state is JobState.RUNNING:
                 # Its container was reaped (or is gone): the process died under it.
                 # Whether our claim of it ever landed is the chain's to say (the
                 # reconciler's), so nothing is sent for it here.
                 recovered += book._fail(job, "coordinator restarted", settle=False)
             elif job.state is JobState.PENDING:
-                book._enqueue(job)
+                book._enqueue(job, ref)  # the same ref as the key above: one each
         await book.commit()
         if recovered:
             log.warning("%d job(s) were running when the coordinator stopped; failed "
@@ -240,8 +241,8 @@ class BookCore:
         self.changed.set()
         self.changed = trio.Event()
 
-    def _enqueue(self, job: Job) -> None:
-        self._pending.setdefault(job.key, {})[job.ref] = None
+    def _enqueue(self, job: Job, ref: JobRef | None = None) -> None:
+        self._pending.setdefault(job.key, {})[ref or job.ref] = None
 
     def _dequeue(self, job: Job) -> None:
         queue = self._pending.get(job.key)

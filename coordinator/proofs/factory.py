@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coordinator.proofs.embedded import EmbeddedBackend
-from coordinator.proofs.s3 import S3Backend, S3Location, S3Timeouts
 from coordinator.proofs.settings import ProofStoreSettings
 from coordinator.proofs.store import ProofStore
+
+if TYPE_CHECKING:
+    from coordinator.proofs.s3 import S3Backend
 
 
 def open_proof_store(settings: ProofStoreSettings, state_dir: Path,
@@ -20,6 +23,10 @@ def open_proof_store(settings: ProofStoreSettings, state_dir: Path,
     embedded = EmbeddedBackend(settings.embedded_dir(state_dir))
     writer: EmbeddedBackend | S3Backend = embedded
     if settings.backend == "s3":
+        # Only here: its S3 client (a native library) costs ~5 MiB of every
+        # daemon's memory, and most keep their proofs in the state dir.
+        from coordinator.proofs.s3 import S3Backend, S3Location, S3Timeouts
+
         s3 = settings.s3
         assert s3 is not None  # the settings' own check
         key_id, secret = s3.credentials(os.environ if env is None else env)

@@ -977,7 +977,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "settlement", "state_disk_full", "state_disk_full_secs", "mode", "package", "reconcile", "agent_messages", "pipeline", "proof_events", "pipeline_attribution")
+    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "settlement", "state_disk_full", "state_disk_full_secs", "mode", "package", "reconcile", "agent_messages", "pipeline", "proof_events", "pipeline_attribution", "prepulls")
     class JobsByStateEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -1021,6 +1021,7 @@ class GetStatusResponse(_message.Message):
     PIPELINE_FIELD_NUMBER: _ClassVar[int]
     PROOF_EVENTS_FIELD_NUMBER: _ClassVar[int]
     PIPELINE_ATTRIBUTION_FIELD_NUMBER: _ClassVar[int]
+    PREPULLS_FIELD_NUMBER: _ClassVar[int]
     instance_id: str
     uptime_secs: float
     connection: SuiConnection
@@ -1050,7 +1051,8 @@ class GetStatusResponse(_message.Message):
     pipeline: _containers.RepeatedCompositeFieldContainer[AppInstancePipeline]
     proof_events: _containers.RepeatedCompositeFieldContainer[AppInstanceProofEvents]
     pipeline_attribution: PipelineAttribution
-    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., settlement: _Optional[_Union[Settlement, _Mapping]] = ..., state_disk_full: _Optional[bool] = ..., state_disk_full_secs: _Optional[float] = ..., mode: _Optional[str] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ..., reconcile: _Optional[_Union[ReconcileStatus, _Mapping]] = ..., agent_messages: _Optional[_Iterable[_Union[AgentNote, _Mapping]]] = ..., pipeline: _Optional[_Iterable[_Union[AppInstancePipeline, _Mapping]]] = ..., proof_events: _Optional[_Iterable[_Union[AppInstanceProofEvents, _Mapping]]] = ..., pipeline_attribution: _Optional[_Union[PipelineAttribution, _Mapping]] = ...) -> None: ...
+    prepulls: _containers.RepeatedCompositeFieldContainer[ImagePrepull]
+    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., settlement: _Optional[_Union[Settlement, _Mapping]] = ..., state_disk_full: _Optional[bool] = ..., state_disk_full_secs: _Optional[float] = ..., mode: _Optional[str] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ..., reconcile: _Optional[_Union[ReconcileStatus, _Mapping]] = ..., agent_messages: _Optional[_Iterable[_Union[AgentNote, _Mapping]]] = ..., pipeline: _Optional[_Iterable[_Union[AppInstancePipeline, _Mapping]]] = ..., proof_events: _Optional[_Iterable[_Union[AppInstanceProofEvents, _Mapping]]] = ..., pipeline_attribution: _Optional[_Union[PipelineAttribution, _Mapping]] = ..., prepulls: _Optional[_Iterable[_Union[ImagePrepull, _Mapping]]] = ...) -> None: ...
 
 class AppInstanceProofEvents(_message.Message):
     __slots__ = ("app_instance", "kinds", "recent")
@@ -1098,6 +1100,22 @@ class PipelineAttribution(_message.Message):
     failed: int
     queued: int
     def __init__(self, enabled: _Optional[bool] = ..., attributed: _Optional[int] = ..., unattributed: _Optional[int] = ..., failed: _Optional[int] = ..., queued: _Optional[int] = ...) -> None: ...
+
+class ImagePrepull(_message.Message):
+    __slots__ = ("image", "state", "bytes_done", "bytes_total", "error", "methods")
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    BYTES_DONE_FIELD_NUMBER: _ClassVar[int]
+    BYTES_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    METHODS_FIELD_NUMBER: _ClassVar[int]
+    image: str
+    state: str
+    bytes_done: int
+    bytes_total: int
+    error: str
+    methods: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, image: _Optional[str] = ..., state: _Optional[str] = ..., bytes_done: _Optional[int] = ..., bytes_total: _Optional[int] = ..., error: _Optional[str] = ..., methods: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AppInstancePipeline(_message.Message):
     __slots__ = ("app_instance", "proofs_submitted", "proofs_rejected", "merges_created", "merges_completed", "blocks_created", "blocks_proved", "blocks_settled", "last_block", "last_settled_block", "last_event_age_secs")
