@@ -132,18 +132,15 @@ def upstream_agent_image(docker_client: docker.DockerClient) -> str:
     return build_agent_image(str(UPSTREAM_PROTO))
 
 
-@pytest.fixture(scope="session")
-def agent_variant(
-    docker_client: docker.DockerClient, agent_image: str
-) -> Iterator[Callable[[str], str]]:
-    """`agent_variant("fail")`: the demo agent image with `ENV AGENT_MODE=fail`
-    baked in, tagged locally (silvana-e2e/agent:<random>), removed at the end."""
+def _variants(docker_client: docker.DockerClient, base: str) -> Iterator[Callable[[str], str]]:
+    """`variant("fail")`: image `base` with `ENV AGENT_MODE=fail` baked in,
+    tagged locally (silvana-e2e/agent:<random>), removed at the end."""
     made: dict[str, str] = {}
 
     def variant(mode: str) -> str:
         if mode not in made:
             tag = f"silvana-e2e/agent:{uuid.uuid4().hex[:12]}"
-            container = docker_client.containers.create(agent_image)
+            container = docker_client.containers.create(base)
             try:
                 repository, _, name = tag.partition(":")
                 container.commit(repository=repository, tag=name,
@@ -159,6 +156,22 @@ def agent_variant(
             docker_client.images.remove(tag, noprune=False)
         except NotFound:
             pass
+
+
+@pytest.fixture(scope="session")
+def agent_variant(
+    docker_client: docker.DockerClient, agent_image: str
+) -> Iterator[Callable[[str], str]]:
+    """The demo agent in one of its modes (`agent_variant("fail")`)."""
+    yield from _variants(docker_client, agent_image)
+
+
+@pytest.fixture(scope="session")
+def upstream_agent_variant(
+    docker_client: docker.DockerClient, upstream_agent_image: str
+) -> Iterator[Callable[[str], str]]:
+    """The demo agent on upstream's proto, unchanged, in one of its modes."""
+    yield from _variants(docker_client, upstream_agent_image)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The proof pipeline end to end (issue 24, reference proof-pipeline.md §4): the
 daemon with a Sui key on the embedded simulator, an add-like app (methods add,
 merge, settle of one agent; one settlement chain `test:local`), the demo agent
-in its `pipeline` mode in real containers (built from upstream's proto when
-SILVANA_AGENT_PROTO_ROOT names it), host networking on 127.0.0.1.
+in its `pipeline` mode in real containers, built on upstream's own coordinator.proto
+(unchanged, from the shared vectors), host networking on 127.0.0.1.
 
 Two actions make two prove jobs; the daemon's analysis makes a merge job of
 their proofs; once the simulator's clock is moved past the minimum time, the
@@ -76,14 +76,14 @@ def action(sim: Simnet, k: int) -> None:
 
 
 async def test_actions_are_proved_merged_put_in_a_block_settled_and_purged(
-    agent_variant: Callable[[str], str], docker_client: docker.DockerClient, tmp_path: Path,
-    sock_dir: Path, daemons: list[Daemon],
+    upstream_agent_variant: Callable[[str], str], docker_client: docker.DockerClient,
+    tmp_path: Path, sock_dir: Path, daemons: list[Daemon],
 ) -> None:
     clock = SimClock()
     method = AppMethod(DEV, AGENT, METHOD)
     sim = register_app(
         Simnet(checkpoint_interval_secs=0.2, layout="2025-11", clock_ms=clock),
-        agent_variant("pipeline"), APP,
+        upstream_agent_variant("pipeline"), APP,
         methods={"add": method, "merge": method, "settle": method},
         settlement_chains={CHAIN: None}, min_time_between_blocks=MIN_TIME_MS)
     instance = sim.app_instance(APP)
