@@ -120,11 +120,14 @@ async def test_a_claim_lost_to_another_coordinator_never_starts_a_container(
     sim, key = chain(agent_image), SuiKey.generate()
     sim.fund(key.address, 10 * SUI)
     async with trio.open_nursery() as nursery:
-        # The claim waits 3 s in the outbox for company: time for another
-        # coordinator (the simulator's admin) to take the job first.
-        daemon = await start(nursery, sim, tmp_path, sock_dir, key=key,
-                             extra="[settle]\nbatch_ms = 3000\n")
+        daemon = await start(nursery, sim, tmp_path, sock_dir, key=key)
         daemons.append(daemon)
+        await status_when(daemon.socket, lambda s: s.connection.state == "connected",
+                          within=30, what="connected")
+        # The node refuses calls for 3 s (the open event stream goes on): our
+        # claim waits, retried, while another coordinator (the simulator's
+        # admin) takes the job first.
+        sim.gate.unavailable_for(3)
         [job_id] = create_jobs(sim, 1)
         await status_when(daemon.socket, lambda s: len(s.running) == 1, within=30,
                           what="a container slot opened for the job (claim under way)")

@@ -162,19 +162,35 @@ async def test_due_claims_go_in_one_multicall_and_each_gets_its_answer(
     assert await rig.store.run(Ledger.operations) == []
 
 
-async def test_batches_hold_at_most_batch_max_operations(rig: Rig, nursery: trio.Nursery) -> None:
+async def test_settlements_batch_hold_at_most_batch_max_operations(
+    rig: Rig, nursery: trio.Nursery
+) -> None:
     settler = rig.settler(batch_max=2, batch_ms=10_000)
     await nursery.start(settler.run)
-    claims = [settler.expect_claim(JobRef(rig.app.id, n)) for n in range(1, 7)]
-    await rig.write(*(op(START, n) for n in range(1, 6)))
+    await rig.write(*(op(TERMINATE, n) for n in range(1, 6)))
     # Two full batches go at once; the fifth waits for its window (10 s), or more company.
     await eventually(lambda: settler.transactions_ok == 2, 20, "settler.transactions_ok == 2")
-    assert [rig.status(n) for n in range(1, 6)].count("running") == 4
-    await rig.write(op(START, 6))
+    assert [rig.status(n) for n in range(1, 6)].count(None) == 4
+    await rig.write(op(TERMINATE, 6))
     await eventually(lambda: settler.transactions_ok == 3, 20, "settler.transactions_ok == 3")
-    assert [rig.status(n) for n in range(1, 7)] == ["running"] * 6
-    assert all(claim.won for claim in claims)
+    assert [rig.status(n) for n in range(1, 7)] == [None] * 6
     await eventually(lambda: settler.outbox == [], 20, "the outbox empty")
+
+
+async def test_a_claim_goes_at_once_and_takes_what_is_due_with_it(
+    rig: Rig, nursery: trio.Nursery
+) -> None:
+    """A claim does not wait for `batch_ms`: its agent waits for it. A settlement
+    that waits for its window rides along."""
+    settler = rig.settler(batch_max=50, batch_ms=60_000)
+    await nursery.start(settler.run)
+    await rig.write(op(TERMINATE, 5))
+    claim = settler.expect_claim(JobRef(rig.app.id, 1))
+    await rig.write(op(START, 1))
+    with trio.fail_after(20):  # far under the 60 s window
+        assert await claim.answer() is True
+    assert settler.transactions_ok == 1
+    assert (rig.status(1), rig.status(5)) == ("running", None)
 
 
 async def test_a_claim_confirmed_with_nobody_waiting_is_given_back(

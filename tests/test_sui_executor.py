@@ -39,6 +39,7 @@ from coordinator.sui.executor import (
     operation_results,
     select_gas_coins,
 )
+from coordinator.sui.gas_state import coins_of
 from coordinator.sui.keys import SuiKey
 from coordinator.sui.transactions import (
     CompleteJob,
@@ -112,10 +113,10 @@ def test_gas_budget_as_the_sdk_sizes_it_and_the_cap() -> None:
 def test_gas_coins_largest_first_until_covered() -> None:
     owner = "0x" + "11" * 32
     coins = [coin(1, 10), coin(2, 500), coin(3, 0), coin(4, 300)]
-    chosen = select_gas_coins(coins, 600, owner)
-    assert [ref.object_id for ref in chosen] == ["0x" + "02" * 32, "0x" + "04" * 32]
+    chosen = select_gas_coins(coins_of(coins), 600, owner)
+    assert [c.ref.object_id for c in chosen] == ["0x" + "02" * 32, "0x" + "04" * 32]
     with pytest.raises(GasError, match=f"address {owner} has 810 MIST in 3 SUI coin"):
-        select_gas_coins(coins, 10_000, owner)
+        select_gas_coins(coins_of(coins), 10_000, owner)
     with pytest.raises(GasError, match="has 0 MIST in 0"):
         select_gas_coins([], 1, owner)
 

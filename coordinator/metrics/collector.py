@@ -106,7 +106,8 @@ class DaemonCollector(Collector):
         if settler is None:
             return  # no key: no balance, rather than a made-up 0
         # The settler reads the balance every settle.balance_interval_secs (and
-        # after gas was spent); before its first answer there is no series.
+        # takes its own charges off between reads); before its first answer
+        # there is no series.
         if settler.balance is not None:
             yield GaugeMetricFamily(
                 _name("balance_mist"),

@@ -5,9 +5,11 @@ claim (`start`) and settlement (`complete`, `fail`, `terminate`) it decides to
 the sqlite outbox, in the same transaction as the job change, before anything
 is sent. The settler reads the due operations, groups them per app instance
 (one transaction at a time per instance: they all write its shared object),
-and sends a batch once it holds `settle.batch_max` operations or its oldest
-has waited `settle.batch_ms`: one operation as its own Move call, several as
-one `multicall_app_job_operations`.
+and sends a batch once it holds a claim (at once: an agent waits for it),
+`settle.batch_max` operations, or its oldest has waited `settle.batch_ms`:
+one operation as its own Move call, several as one
+`multicall_app_job_operations`. So batching gathers what arrives while a
+transaction of the instance is under way, and settlements that can wait.
 
     claims.py     the job operations: batches, answers, claims won and lost
     pipeline.py   the proof pipeline's calls: queued in the batches, or direct;
@@ -152,7 +154,10 @@ class Settler(JobOperations):
                 continue
             due = [op for op in due if not op.kind.agent_write]
             ready_at = min(op.created_at for op in due) + window
-            if len(due) < self.settings.batch_max and ready_at > now:
+            # A claim goes at once (an agent waits for it); what comes meanwhile
+            # gathers for the next transaction.
+            claiming = any(op.kind is OperationKind.START for op in due)
+            if len(due) < self.settings.batch_max and ready_at > now and not claiming:
                 wait = min(wait, ready_at - now)
                 continue
             batch = dedupe(due, self.batch_limit(app_instance))

@@ -18,6 +18,7 @@ from coordinator.sui.rpcs import EXECUTE_TRANSACTION, SIMULATE_TRANSACTION
 EXECUTED_MASK = (
     "digest",
     "effects.status",
+    "effects.epoch",
     "effects.gas_used",
     "effects.gas_object",
     "effects.changed_objects",

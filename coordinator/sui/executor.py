@@ -2,13 +2,21 @@
 
 One `execute` call turns operations on one AppInstance into one transaction:
 
-1. the reference gas price from the node, and SUI coins of the key's address;
-2. a dry run (`SimulateTransaction`) to size the budget the way Mysten's SDK does
-   (computation + a safety overhead, plus storage net of rebates), capped by
-   `sui.gas_budget` when set (without a dry run, the cap is the budget);
+1. the reference gas price and SUI coins of the key's address, as the gas state
+   keeps them (`gas_state`: read once, then followed from our own effects);
+2. for a shape of transaction not seen yet, a dry run (`SimulateTransaction`)
+   to size the budget the way Mysten's SDK does (computation + a safety
+   overhead, plus storage net of rebates), capped by `sui.gas_budget` when set
+   (without a dry run, the cap is the budget); a known shape takes the budget
+   learned from the gas its last run used, with room;
 3. sign and `ExecuteTransaction`; read the outcome from the effects (status, gas)
    and the events: each operation either took effect (its Job*Event, or `true` in
    the MulticallExecutedEvent) or did not (an OperationFailedEvent, `false`).
+
+So a transaction in steady state is one call. A call that aborts in Move,
+which a dry run would have caught for free, now fails on chain and costs its
+gas; the settler's answer to it is the same (the batch split, see
+`coordinator.settlement.pipeline`).
 
 The Move calls name the package's latest version (`package_versions`); the
 events an outcome is read from are typed with its original id (`package`).
@@ -18,9 +26,12 @@ the transaction was sent is retried with the *same* signed bytes: Sui executes a
 transaction once, so resending cannot apply it twice. An owned object that moved
 on (a gas coin spent by a transaction we did not see: version unavailable, or
 locked by another transaction) and consensus congestion are retried from step 1
-with fresh coins. All retries wait with `Backoff` (exponential, jittered) and
-stop after `max_attempts`. What the chain refuses for good (bad signature,
-unknown package) raises at once.
+with fresh coins, and so, once, is a transaction built from the kept price and
+coins that the node refused (they may be stale: a new epoch, a coin spent
+elsewhere); a learned budget that the run outgrew is dry-run again. All
+retries wait with `Backoff` (exponential, jittered) and stop after
+`max_attempts`. What the chain refuses for good (bad signature, unknown
+package) raises at once.
 """
 
 from __future__ import annotations
@@ -34,7 +45,7 @@ from typing import Literal
 
 import trio
 
-from coordinator._pb.sui.rpc.v2 import effects_pb2, executed_transaction_pb2, object_pb2
+from coordinator._pb.sui.rpc.v2 import effects_pb2, executed_transaction_pb2
 from coordinator.backoff import Backoff
 from coordinator.events.bcs import BcsError
 from coordinator.events.layouts import event_model
@@ -49,6 +60,7 @@ from coordinator.events.models_2025_11 import (
     OperationFailedEvent,
 )
 from coordinator.sui.client import SuiClient, SuiError, SuiRejected, SuiUnimplemented
+from coordinator.sui.gas_state import Coin, GasError, GasState, Shape, select_gas_coins
 from coordinator.sui.keys import SuiKey
 from coordinator.sui.package_versions import PackageVersions
 from coordinator.sui.transactions import (
@@ -76,22 +88,18 @@ __all__ = [
     "gas_charged",
     "operation_results",
     "select_gas_coins",
+    "shape_of",
 ]
 
 log = logging.getLogger("coordinator.sui.executor")
 
-# Sui's protocol maximum for one transaction's budget (50 SUI), and of gas coins.
+# Sui's protocol maximum for one transaction's budget (50 SUI).
 MAX_GAS_BUDGET = 50_000_000_000
-MAX_GAS_COINS = 256
 # Mysten's SDK adds this many gas units (at the gas price) to the simulated
 # computation cost, so a transaction that touches slightly more state still fits.
 GAS_SAFE_OVERHEAD = 1000
 
 Kind = Literal["start", "complete", "fail", "terminate"]
-
-
-class GasError(Exception):
-    """The key's address cannot pay for the transaction (one line, with numbers)."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,18 @@ class Outcome:
     refusals: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class _Signed:
+    """A transaction ready to send, and the gas coins lent to it."""
+
+    tx_bytes: bytes
+    signature: bytes
+    coins: list[Coin]
+    generation: int
+    shape: Shape
+    kept: bool  # paid from a kept view (price, coins), not one read for it
+
+
 # --- Pure parts -----------------------------------------------------------------------
 
 
@@ -137,28 +157,6 @@ def gas_budget(gas: effects_pb2.GasCostSummary, price: int, cap: int | None) -> 
         what = "sui.gas_budget" if cap is not None else "Sui's maximum"
         raise GasError(f"the transaction needs a gas budget of {need} MIST, above {what} {limit}")
     return need
-
-
-def select_gas_coins(
-    coins: Sequence[object_pb2.Object], budget: int, owner: str
-) -> list[ObjectRef]:
-    """Largest coins first until they cover `budget` (Sui merges them into the first)."""
-    usable = sorted(
-        (c for c in coins if c.balance > 0 and c.object_id and c.digest and c.HasField("version")),
-        key=lambda c: c.balance,
-        reverse=True,
-    )[:MAX_GAS_COINS]
-    chosen: list[ObjectRef] = []
-    total = 0
-    for coin in usable:
-        chosen.append(ObjectRef(normalize_address(coin.object_id), coin.version, coin.digest))
-        total += coin.balance
-        if total >= budget:
-            return chosen
-    raise GasError(
-        f"address {owner} has {total} MIST in {len(usable)} SUI coin(s); "
-        f"a gas budget of {budget} MIST is needed"
-    )
 
 
 # What each event of the 2025-11 `jobs` module says took effect (the single
@@ -270,6 +268,14 @@ _CONGESTION = {
 }
 
 
+def shape_of(operations: Sequence[Operation]) -> Shape:
+    """What a transaction's gas depends on: its calls by kind, and its job
+    operations by kind (a multicall's counted one by one)."""
+    names = [type(op).__name__ for op in operations]
+    names += [kind for kind, _ in _expected(operations)]
+    return tuple(sorted({name: names.count(name) for name in names}.items()))
+
+
 def is_object_conflict(error: SuiError) -> bool:
     return _OBJECT_CONFLICT.search(error.message) is not None
 
@@ -295,6 +301,9 @@ class Executor:
     # Where Move calls go (the latest version); None: to `package` itself.
     versions: PackageVersions | None = None
 
+    def __post_init__(self) -> None:
+        self.gas = GasState(self.key.address)
+
     async def execute(self, app_instance: SharedObject, operations: Sequence[Operation]) -> Outcome:
         """Execute `operations` on `app_instance` in one transaction; see the module doc.
 
@@ -304,51 +313,74 @@ class Executor:
         backoff = Backoff(
             self.backoff.initial, self.backoff.maximum, self.backoff.factor, self.backoff.jitter
         )
-        signed: tuple[bytes, bytes] | None = None
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                async with self.connect() as sui:
-                    if signed is None:
-                        signed = await self._prepare(sui, app_instance, operations)
-                    executed = await sui.execute_transaction(signed[0], [signed[1]])
-            except SuiError as exc:
-                if attempt == self.max_attempts:
-                    raise
-                if is_object_conflict(exc):
-                    signed = None  # fresh coins and versions
-                elif not exc.retryable:
-                    raise
-                delay = backoff.next_delay()
-                log.info(
-                    "transaction attempt %d failed (%s); retrying in %.1f s", attempt, exc, delay
-                )
-                await trio.sleep(delay)
-                continue
-            outcome = self._outcome(signed[0], executed, operations, attempt)
-            status = executed.effects.status
-            if (
-                not outcome.success
-                and status.error.kind in _CONGESTION
-                and attempt < self.max_attempts
-            ):
-                signed = None
-                await trio.sleep(backoff.next_delay())
-                continue
-            return outcome
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        signed: _Signed | None = None
+        fresh_retry = True  # one rebuild from fresh reads when a kept view was refused
+        try:
+            for attempt in range(1, self.max_attempts + 1):
+                try:
+                    async with self.connect() as sui:
+                        if signed is None:
+                            signed = await self._prepare(sui, app_instance, operations)
+                        executed = await sui.execute_transaction(signed.tx_bytes,
+                                                                 [signed.signature])
+                except SuiError as exc:
+                    kept_view = signed is not None and signed.kept
+                    if is_object_conflict(exc) or (signed is not None and not exc.retryable):
+                        # Refused, so not executed: its coins are free, and what we
+                        # kept (price, coin versions) may be why.
+                        if signed is not None:
+                            self.gas.give_back(signed.coins, signed.generation, None)
+                        self.gas.forget()
+                        signed = None
+                    if attempt == self.max_attempts:
+                        raise
+                    if not (exc.retryable or is_object_conflict(exc)):
+                        if not (kept_view and fresh_retry):
+                            raise
+                        fresh_retry = False
+                    delay = backoff.next_delay()
+                    log.info("transaction attempt %d failed (%s); retrying in %.1f s",
+                             attempt, exc, delay)
+                    await trio.sleep(delay)
+                    continue
+                lent, signed = signed, None
+                self.gas.give_back(lent.coins, lent.generation, executed.effects)
+                outcome = self._outcome(lent.tx_bytes, executed, operations, attempt)
+                kind = executed.effects.status.error.kind
+                if outcome.success:
+                    self._learn(lent.shape, executed.effects.gas_used)
+                elif attempt < self.max_attempts and (
+                        kind in _CONGESTION
+                        or (kind == effects_pb2.ExecutionError.INSUFFICIENT_GAS and lent.kept)):
+                    # A learned budget the run outgrew is dry-run again.
+                    self.gas.unlearn_budget(lent.shape)
+                    await trio.sleep(backoff.next_delay())
+                    continue
+                return outcome
+            raise AssertionError("unreachable: the last attempt returns or raises")
+        finally:
+            if signed is not None:  # its fate unknown: the coins are read again
+                self.gas.give_back(signed.coins, signed.generation, None)
+                self.gas.forget()
+
+    def _learn(self, shape: Shape, used: effects_pb2.GasCostSummary) -> None:
+        price = self.gas.price or 1
+        try:
+            need = gas_budget(used, price, self.gas_budget_cap)
+        except GasError:
+            return
+        ceiling = MAX_GAS_BUDGET if self.gas_budget_cap is None else self.gas_budget_cap
+        self.gas.learn_budget(shape, need, ceiling)
 
     async def _prepare(
         self, sui: SuiClient, app_instance: SharedObject, operations: Sequence[Operation]
-    ) -> tuple[bytes, bytes]:
-        """Price, coins, dry run, budget: the signed transaction (bytes, signature)."""
-        price = await sui.reference_gas_price()
-        coins = await sui.gas_coins(self.key.address)
-        ceiling = MAX_GAS_BUDGET if self.gas_budget_cap is None else self.gas_budget_cap
-        # The dry run may spend up to what the coins hold, at most the ceiling.
-        total = sum(coin.balance for coin in coins)
-        trial_budget = min(ceiling, total)
-        payment = select_gas_coins(coins, max(trial_budget, 1), self.key.address)
+    ) -> _Signed:
+        """Price, coins, budget (a dry run for a shape not seen yet): the signed
+        transaction, its coins lent from the gas state."""
+        kept = self.gas.price is not None and self.gas.coins is not None
+        price = await self.gas.gas_price(sui)
         target = self.package if self.versions is None else await self.versions.call_target(sui)
+        shape = shape_of(operations)
 
         def build(budget: int, payment: Sequence[ObjectRef]) -> bytes:
             gas = GasData(tuple(payment), self.key.address, price, budget)
@@ -360,6 +392,25 @@ class Executor:
                 gas=gas,
             ).to_bytes()
 
+        budget = self.gas.budget(shape)
+        if budget is None:
+            budget = await self._dry_run(sui, build, price)
+        else:
+            budget = min(budget, self.gas.balance or budget)
+        lent, generation = await self.gas.checkout(sui, budget)
+        tx_bytes = build(budget, [c.ref for c in lent])
+        return _Signed(tx_bytes, sign_transaction(self.key, tx_bytes), lent, generation, shape,
+                       kept)
+
+    async def _dry_run(self, sui: SuiClient, build: Callable[[int, Sequence[ObjectRef]], bytes],
+                       price: int) -> int:
+        """The budget of a transaction from its dry run, sized as Mysten's SDK does."""
+        coins = await self.gas.all_coins(sui)
+        ceiling = MAX_GAS_BUDGET if self.gas_budget_cap is None else self.gas_budget_cap
+        # The dry run may spend up to what the coins hold, at most the ceiling.
+        total = sum(coin.balance for coin in coins)
+        trial_budget = min(ceiling, total)
+        payment = [c.ref for c in select_gas_coins(coins, max(trial_budget, 1), self.key.address)]
         try:
             simulated = await sui.simulate_transaction(
                 build(trial_budget, payment),
@@ -368,31 +419,27 @@ class Executor:
         except SuiUnimplemented:
             if self.gas_budget_cap is None:
                 raise
-            budget = self.gas_budget_cap  # no dry run here: the configured cap is the budget
+            return self.gas_budget_cap  # no dry run here: the configured cap is the budget
         except SuiRejected as exc:
             if self.versions is not None:
                 self.versions.recheck()  # an upgrade may be why
             if _GAS_SHORT.search(exc.message):
                 raise self._short(coins, trial_budget, exc.message) from None
             raise
-        else:
-            effects = simulated.transaction.effects
-            if effects.status.error.kind == effects_pb2.ExecutionError.INSUFFICIENT_GAS:
-                raise self._short(coins, trial_budget, "the dry run ran out of gas")
-            if effects.HasField("status") and not effects.status.success:
-                if self.versions is not None:
-                    self.versions.recheck()
-                raise SuiRejected(
-                    "TransactionExecutionService/SimulateTransaction",
-                    "FAILED_DRY_RUN",
-                    effects.status.error.description or "the dry run failed",
-                )
-            budget = gas_budget(effects.gas_used, price, self.gas_budget_cap)
-        payment = select_gas_coins(coins, budget, self.key.address)
-        tx_bytes = build(budget, payment)
-        return tx_bytes, sign_transaction(self.key, tx_bytes)
+        effects = simulated.transaction.effects
+        if effects.status.error.kind == effects_pb2.ExecutionError.INSUFFICIENT_GAS:
+            raise self._short(coins, trial_budget, "the dry run ran out of gas")
+        if effects.HasField("status") and not effects.status.success:
+            if self.versions is not None:
+                self.versions.recheck()
+            raise SuiRejected(
+                "TransactionExecutionService/SimulateTransaction",
+                "FAILED_DRY_RUN",
+                effects.status.error.description or "the dry run failed",
+            )
+        return gas_budget(effects.gas_used, price, self.gas_budget_cap)
 
-    def _short(self, coins: Sequence[object_pb2.Object], budget: int, why: str) -> GasError:
+    def _short(self, coins: Sequence[Coin], budget: int, why: str) -> GasError:
         """One line for a transaction the address cannot pay for, with the numbers."""
         total = sum(coin.balance for coin in coins)
         capped = self.gas_budget_cap is not None and budget == self.gas_budget_cap < total
