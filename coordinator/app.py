@@ -137,6 +137,7 @@ async def _run_tree(settings: Settings, store: Store) -> int:
                               lease_secs=settings.docker.container_timeout_secs,
                               address=None if key is None else key.address)
     book.take_only(settings.jobs)
+    book.share_with_peers(settings.shares)
     connect_sui = functools.partial(connect, Endpoint.parse(sui.rpc_url),
                                     timeout=sui.rpc_timeout_secs)
     lookup = None if sui.registry_id is None else ChainLookup(connect_sui, sui.registry_id)

@@ -37,7 +37,7 @@ from coordinator.events.models import normalize_address
 from coordinator.forwarder import EnclaveSettings
 from coordinator.hostport import listen_host_port, listen_ip
 from coordinator.instance_paths import instance_name, instance_paths
-from coordinator.jobs import JobsSettings
+from coordinator.jobs import JobsSettings, SharesSettings
 from coordinator.logs import LogSettings
 from coordinator.pipeline.settings import PipelineSettings
 from coordinator.proofs.settings import ProofStoreSettings
@@ -95,6 +95,7 @@ class Settings(Section):
     docker: DockerSettings = DockerSettings()
     rpc: RpcSettings = RpcSettings()
     jobs: JobsSettings = JobsSettings()
+    shares: SharesSettings = SharesSettings()
     reconcile: ReconcileSettings = ReconcileSettings()
     settle: SettleSettings = SettleSettings()
     state: StateSettings = StateSettings()

@@ -11,6 +11,7 @@ from coordinator.jobs.sessions import (
     NotSessionsJob,
     SessionDenied,
 )
+from coordinator.jobs.shares import Shares, SharesSettings
 
 __all__ = [
     "KEEP_FINISHED",
@@ -24,4 +25,6 @@ __all__ = [
     "Outcome",
     "Session",
     "SessionDenied",
+    "Shares",
+    "SharesSettings",
 ]

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from coordinator.jobs.chain import ChainIntake, Placed
 from coordinator.jobs.sessions import AgentSessions
+from coordinator.jobs.shares import Shares, SharesSettings
 from coordinator.section import Section
 from coordinator.sui.settings import ObjectId
 
@@ -56,6 +57,12 @@ class JobsSettings(Section):
 class JobBook(ChainIntake, AgentSessions):
     """The jobs this coordinator may run, as the chain and its agents change them.
     One instance per daemon, on the Trio thread only."""
+
+    def share_with_peers(self, settings: SharesSettings) -> None:
+        """Split each app instance's jobs with the coordinators seen claiming there
+        (`coordinator.jobs.shares`); only with a key: without one nothing is claimed."""
+        if settings.enabled and self.address is not None:
+            self.shares = Shares(self.address, settings, self.clock)
 
     def take_only(self, jobs: JobsSettings) -> None:
         """The `[jobs]` restriction (upstream's APP_INSTANCE_FILTER, SETTLE_ONLY),

@@ -96,6 +96,8 @@ class ChainIntake(BookCore):
                         and not self._left_out(job):
                     changed += self._chain_pending(job, 0.0, "restarted on chain", attempts=0)
             return changed
+        if isinstance(payload, JobStarted) and self.shares is not None:
+            self.shares.saw_claim(payload.app_instance, payload.coordinator)
         if payload is None or not hasattr(payload, "job_sequence"):
             return []
         job = self._find(payload.job_sequence, tx, app_instance)

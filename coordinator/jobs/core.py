@@ -51,6 +51,7 @@ from coordinator.domain import (
 from coordinator.errors import describe
 from coordinator.events.models import normalize_address
 from coordinator.instruments import JOB_OUTCOMES
+from coordinator.jobs.shares import Shares
 from coordinator.logs import escape
 from coordinator.promptly import promptly
 from coordinator.store import Ledger, LedgerWrite, Store
@@ -141,6 +142,8 @@ class BookCore:
         self._unsaved: dict[JobRef, Job] = {}  # changed since the last unit of work
         self._operations: list[ChainOperation] = []  # for the outbox, in that unit
         self.operations_written = trio.Event()  # set when the outbox got new operations
+        # With a key and `[shares]` on: which pending jobs are ours to take first.
+        self.shares: Shares | None = None
         self._committing = trio.Lock()
         self._next_commit: _Commit | None = None  # the commit later callers join
         self._writing: _Commit | None = None  # the commit being written
@@ -253,11 +256,15 @@ class BookCore:
 
     def next_pending(self, key: AgentKey, skip: Collection[JobRef] = ()) -> Job | None:
         """The ready pending job of `key` to hand out first (`Job.handout_order`:
-        settle jobs first, then by block), except those in `skip`."""
+        settle jobs first, then by block), except those in `skip`; with shares,
+        the first of them that is ours or late (`coordinator.jobs.shares`)."""
         now = self.clock()
-        ready = (self.jobs[ref] for ref in self._pending.get(key, ()) if ref not in skip)
-        return min((job for job in ready if job.not_before <= now),
-                   key=lambda job: job.handout_order, default=None)
+        pending = (self.jobs[ref] for ref in self._pending.get(key, ()) if ref not in skip)
+        ready = [job for job in pending if job.not_before <= now]
+        if self.shares is None or not ready:
+            return min(ready, key=lambda job: job.handout_order, default=None)
+        ready.sort(key=lambda job: job.handout_order)
+        return self.shares.choose(ready)
 
     def ready_keys(self) -> list[AgentKey]:
         """Keys with a job ready now, the one with the oldest such job first."""
@@ -269,13 +276,17 @@ class BookCore:
         return [key for _, key in sorted(ready)]
 
     def next_retry_at(self) -> float | None:
-        """When the earliest waiting retry becomes ready (wall clock)."""
+        """When the earliest waiting job becomes ready (wall clock): a retry, or
+        with shares another coordinator's job that is late by then."""
         now = self.clock()
-        times = [
-            self.jobs[ref].not_before
-            for queue in self._pending.values() for ref in queue
-            if self.jobs[ref].not_before > now
-        ]
+        times = []
+        for queue in self._pending.values():
+            for ref in queue:
+                job = self.jobs[ref]
+                at = job.not_before if self.shares is None else max(
+                    job.not_before, self.shares.takes_at(job))
+                if at > now:
+                    times.append(at)
         return min(times, default=None)
 
     def pending_count(self, key: AgentKey) -> int:

@@ -79,6 +79,8 @@ class AgentSessions(BookCore):
         return changed
 
     def _start(self, job: Job, session: Session | None) -> None:
+        if self.shares is not None:
+            self.shares.taken(job)
         self._dequeue(job)
         job.state = JobState.RUNNING
         # As the chain's start_job stamps the job (chain time, ms).

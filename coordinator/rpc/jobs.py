@@ -210,7 +210,12 @@ class JobCalls(AgentCalls):
                     claim = self.settler.expect_claim(job.ref)
                 await self._persist([job])
                 if claim is not None and not await self._claimed(job, session_id, claim):
-                    continue
+                    # As upstream: "no job" at once. Looking for the next one here
+                    # could keep the agent in this call for as long as another
+                    # coordinator keeps winning; it asks again when it wants.
+                    return pb.GetJobResponse(success=True,
+                                             message=f"No pending jobs found for {key} "
+                                                     f"(the claim of job {job.job_id} was lost)")
                 try:
                     chain = await self._settles(job)
                 except NoSettlement:

@@ -1,0 +1,137 @@
+"""Coordinators on one app instance split its jobs instead of racing for them.
+
+Every coordinator sees every pending job at the same moment; if each claimed
+the oldest (upstream's choice), all but one claim would abort on chain and
+their gas be wasted. Instead each job has an owner among the coordinators
+that recently claimed on its app instance (`peers`): rendezvous hashing
+(highest random weight) of the job's id over them, so every coordinator
+computes the same owner from the same view, and a coordinator that comes or
+goes moves only its own share. The peers are learned from the chain's own
+events (`JobStartedEvent` names the coordinator), so nothing is configured
+and nothing is exchanged; we are always a peer of ourselves.
+
+A coordinator takes its own jobs at once and the others' only once they are
+late: ready for `shares.steal_after_ms` without being started (their owner
+busy, stopped, or not running that agent). So no coordinator is ever needed
+for progress, and a peer that stopped claiming leaves the view after
+`shares.window_secs`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from pydantic import Field
+
+from coordinator.domain import Job, JobRef
+from coordinator.events.models import normalize_address
+from coordinator.section import Section
+
+__all__ = ["MAX_PEERS", "Shares", "SharesSettings", "ready_since"]
+
+# Peers remembered per app instance (the most recent): bounded whatever the chain says.
+MAX_PEERS = 64
+# App instances whose peers are remembered (the least recently seen forgotten).
+MAX_APP_INSTANCES = 4096
+
+
+class SharesSettings(Section):
+    """`[shares]`: how coordinators with keys on one app instance split its jobs
+    (coordinator.jobs.shares, docs/claims.md)."""
+
+    enabled: bool = True
+    """Prefer this coordinator's share of each app instance's pending jobs (rendezvous hashing
+    over the coordinators seen claiming there) and take the others' only when late; off: every
+    ready job is claimed as soon as a slot is free (upstream's race for the oldest)."""
+    window_secs: float = Field(default=300.0, gt=0, le=86_400)
+    """A coordinator is a peer of an app instance while it claimed a job there within this
+    many seconds (learned from the chain's JobStartedEvents)."""
+    steal_after_ms: int = Field(default=1000, ge=0, le=600_000)
+    """A job of another coordinator's share is taken here once it has been ready this long
+    without being started (its owner busy or gone); 0 takes every job at once."""
+
+
+def ready_since(job: Job) -> float:
+    """When `job` became ready (wall clock, s): created on chain, or allowed again."""
+    return max(job.created_at / 1000, job.not_before)
+
+
+def _weight(coordinator: str, ref: JobRef) -> int:
+    digest = hashlib.blake2b(f"{coordinator}/{ref.app_instance}/{ref.job_id}".encode(),
+                             digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+@dataclass
+class Shares:
+    """The peers per app instance and the choice of the next job (see the module doc)."""
+
+    address: str
+    settings: SharesSettings
+    clock: Callable[[], float]
+    _peers: dict[str, dict[str, float]] = field(default_factory=dict)  # app -> peer -> seen
+    stolen: int = 0
+    own: int = 0
+
+    def __post_init__(self) -> None:
+        self.address = normalize_address(self.address)
+
+    def saw_claim(self, app_instance: str, coordinator: str) -> None:
+        """`coordinator` started a job of `app_instance` (its JobStartedEvent)."""
+        try:
+            peer = normalize_address(coordinator)
+        except ValueError:
+            return
+        seen = self._peers.pop(app_instance, {})
+        self._peers[app_instance] = seen  # most recently seen last
+        seen.pop(peer, None)
+        seen[peer] = self.clock()
+        while len(seen) > MAX_PEERS:
+            del seen[next(iter(seen))]
+        while len(self._peers) > MAX_APP_INSTANCES:
+            del self._peers[next(iter(self._peers))]
+
+    def peers(self, app_instance: str) -> list[str]:
+        """The coordinators that claimed on `app_instance` within the window, us included."""
+        horizon = self.clock() - self.settings.window_secs
+        seen = self._peers.get(app_instance, {})
+        recent = {peer for peer, at in seen.items() if at >= horizon}
+        recent.add(self.address)
+        return sorted(recent)
+
+    def owner(self, ref: JobRef, peers: Sequence[str] | None = None) -> str:
+        """The coordinator whose share `ref` is."""
+        among = self.peers(ref.app_instance) if peers is None else peers
+        return max(among, key=lambda peer: _weight(peer, ref))
+
+    def takes_at(self, job: Job) -> float:
+        """When this coordinator may take `job`: at once if it is ours, else
+        `steal_after_ms` after it became ready."""
+        if self.owner(job.ref) == self.address:
+            return 0.0
+        return ready_since(job) + self.settings.steal_after_ms / 1000
+
+    def choose(self, ready: Sequence[Job]) -> Job | None:
+        """The first of `ready` (in hand-out order) this coordinator may take now."""
+        now = self.clock()
+        peers: dict[str, list[str]] = {}
+        for job in ready:
+            among = peers.setdefault(job.app_instance, self.peers(job.app_instance))
+            if self.owner(job.ref, among) == self.address:
+                return job
+            if ready_since(job) + self.settings.steal_after_ms / 1000 <= now:
+                return job
+        return None
+
+    def taken(self, job: Job) -> None:
+        """Count a job handed out here: of our share, or stolen."""
+        if self.owner(job.ref) == self.address:
+            self.own += 1
+        else:
+            self.stolen += 1
+
+    def peer_count(self) -> int:
+        """Peers over all app instances (ourselves counted once per instance)."""
+        return sum(len(self.peers(app)) for app in self._peers)
