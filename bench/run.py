@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import daemon, getjob, parse, proofstore, rss, settle, submitproof
+from bench import claims, daemon, getjob, parse, proofstore, rss, scale, settle, submitproof
 from bench.common import ROOT, BenchError, Results, machine, phase, progress, write_json
 
 PHASES: dict[str, tuple[str, Callable[[Results], None]]] = {
@@ -27,6 +27,9 @@ PHASES: dict[str, tuple[str, Callable[[Results], None]]] = {
                settle.run),
     "proofstore": ("the proof store: MiB/s written and read, embedded and S3", proofstore.run),
     "submitproof": ("SubmitProof's round trip beside GetJob's, Unix socket", submitproof.run),
+    "claims": ("3 coordinators on one app: lost claims, shares, gas, shares on vs off",
+               claims.run),
+    "scale": ("throughput of 3 coordinators vs 1; one fed at 1, 10, 100 jobs/s", scale.run),
 }
 
 

@@ -27,7 +27,13 @@ from coordinator.docker import DockerEngine
 from coordinator.logs import PLAIN_FORMAT, TextFormatter
 from coordinator.store import Store
 from tests.docker_support import registry_port, run_registry
-from tests.e2e_support import UPSTREAM_PROTO, Daemon, build_agent_image, instance_id_of
+from tests.e2e_support import (
+    UPSTREAM_PROTO,
+    Daemon,
+    build_agent_image,
+    instance_id_of,
+    make_agent_variant,
+)
 from tests.support import BUSYBOX_IMAGE, ROOT, containers_of, need
 
 
@@ -139,15 +145,7 @@ def _variants(docker_client: docker.DockerClient, base: str) -> Iterator[Callabl
 
     def variant(mode: str) -> str:
         if mode not in made:
-            tag = f"silvana-e2e/agent:{uuid.uuid4().hex[:12]}"
-            container = docker_client.containers.create(base)
-            try:
-                repository, _, name = tag.partition(":")
-                container.commit(repository=repository, tag=name,
-                                 changes=[f"ENV AGENT_MODE={mode}"])
-            finally:
-                container.remove(force=True)
-            made[mode] = tag
+            made[mode] = make_agent_variant(docker_client, base, mode)
         return made[mode]
 
     yield variant

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import termios
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +156,19 @@ level = "info"
     config = directory / "coordinator.toml"
     config.write_text(text)
     return Daemon(config, sock, state)
+
+
+def make_agent_variant(client: Any, agent_image: str, mode: str) -> str:
+    """The demo agent image with `ENV AGENT_MODE=mode` baked in, tagged locally
+    (silvana-e2e/agent:<random>); the caller removes it."""
+    tag = f"silvana-e2e/agent:{uuid.uuid4().hex[:12]}"
+    container = client.containers.create(agent_image)
+    try:
+        repository, _, name = tag.partition(":")
+        container.commit(repository=repository, tag=name, changes=[f"ENV AGENT_MODE={mode}"])
+    finally:
+        container.remove(force=True)
+    return tag
 
 
 def free_port() -> int:
