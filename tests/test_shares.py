@@ -110,6 +110,22 @@ def test_our_jobs_go_at_once_the_others_only_once_late() -> None:
     assert shares.takes_at(theirs[0]) == pytest.approx(T0 + theirs[0].job_id / 1000 + 1)
     clock.now = shares.takes_at(theirs[0])
     assert shares.choose(theirs) is theirs[0]
+    # All late: the youngest goes first (its owner would reach it last) ...
+    clock.now = T0 + 1.1
+    assert shares.choose(theirs) is theirs[-1]
+    # ... unless an older one starves (ready for 10 steal delays).
+    clock.now = T0 + 10.01
+    assert shares.choose(theirs) is theirs[0]
+
+
+def test_thieves_steal_one_after_the_other_by_their_rank() -> None:
+    clock = Clock()
+    peers = addresses(3)
+    views = {me: shares_of(me, clock, peers=peers, steal_after_ms=1000) for me in peers}
+    late = job(1, created_at=int(T0 * 1000))
+    owner, second, third = views[peers[0]].ranked(late.ref)
+    assert (views[owner].takes_at(late), views[second].takes_at(late),
+            views[third].takes_at(late)) == (0.0, T0 + 1, T0 + 2)
 
 
 # --- the job book's choice ---------------------------------------------------------
@@ -152,7 +168,9 @@ async def test_the_book_hands_out_its_share_first_and_learns_peers_from_the_chai
     assert book.next_retry_at() == pytest.approx(T0 + theirs[0] / 1000 + 0.5)
     book.clock.now = T0 + 0.6  # type: ignore[attr-defined]
     assert book.ready_keys() == [key]
-    assert [book.take(key, None).job_id for _ in theirs] == theirs  # type: ignore[union-attr]
+    # Stolen youngest first: the owner, busy, would reach those last.
+    stolen = [book.take(key, None).job_id for _ in theirs]  # type: ignore[union-attr]
+    assert stolen == theirs[::-1]
     assert (shares.own, shares.stolen) == (len(mine), len(theirs))
 
 

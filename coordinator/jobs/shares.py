@@ -12,8 +12,11 @@ and nothing is exchanged; we are always a peer of ourselves.
 
 A coordinator takes its own jobs at once and the others' only once they are
 late: ready for `shares.steal_after_ms` without being started (their owner
-busy, stopped, or not running that agent). So no coordinator is ever needed
-for progress, and a peer that stopped claiming leaves the view after
+busy, stopped, or not running that agent), times its rank for the job (the
+second in the job's hash order steals first, the third after twice the
+delay). A thief takes the youngest late job, the one the busy owner would
+reach last, unless an older one starves. So no coordinator is ever needed for
+progress, and a peer that stopped claiming leaves the view after
 `shares.window_secs`.
 """
 
@@ -33,6 +36,9 @@ __all__ = ["MAX_PEERS", "Shares", "SharesSettings", "ready_since"]
 
 # Peers remembered per app instance (the most recent): bounded whatever the chain says.
 MAX_PEERS = 64
+# A late job of another coordinator ready this many steal delays is stolen
+# before younger ones (stealing takes the youngest first otherwise).
+STARVING = 10
 # App instances whose peers are remembered (the least recently seen forgotten).
 MAX_APP_INSTANCES = 4096
 
@@ -101,29 +107,43 @@ class Shares:
         recent.add(self.address)
         return sorted(recent)
 
+    def ranked(self, ref: JobRef, peers: Sequence[str] | None = None) -> list[str]:
+        """The coordinators in the order they should take `ref`: its owner first."""
+        among = self.peers(ref.app_instance) if peers is None else peers
+        return sorted(among, key=lambda peer: _weight(peer, ref), reverse=True)
+
     def owner(self, ref: JobRef, peers: Sequence[str] | None = None) -> str:
         """The coordinator whose share `ref` is."""
-        among = self.peers(ref.app_instance) if peers is None else peers
-        return max(among, key=lambda peer: _weight(peer, ref))
+        return self.ranked(ref, peers)[0]
 
-    def takes_at(self, job: Job) -> float:
+    def takes_at(self, job: Job, peers: Sequence[str] | None = None) -> float:
         """When this coordinator may take `job`: at once if it is ours, else
-        `steal_after_ms` after it became ready."""
-        if self.owner(job.ref) == self.address:
+        `steal_after_ms` after it became ready times our rank for it, so two
+        idle coordinators do not steal the same job at the same moment."""
+        rank = self.ranked(job.ref, peers).index(self.address)
+        if rank == 0:
             return 0.0
-        return ready_since(job) + self.settings.steal_after_ms / 1000
+        return ready_since(job) + rank * self.settings.steal_after_ms / 1000
 
     def choose(self, ready: Sequence[Job]) -> Job | None:
-        """The first of `ready` (in hand-out order) this coordinator may take now."""
+        """What this coordinator takes now of `ready` (in hand-out order): the
+        first of its own; else, of the others' late jobs, the last, which their
+        owner would reach last (its first ones it is about to take itself),
+        unless one has waited `STARVING` steal delays: then the first of those."""
         now = self.clock()
         peers: dict[str, list[str]] = {}
+        late: list[Job] = []
         for job in ready:
             among = peers.setdefault(job.app_instance, self.peers(job.app_instance))
-            if self.owner(job.ref, among) == self.address:
+            at = self.takes_at(job, among)
+            if at == 0.0:
                 return job
-            if ready_since(job) + self.settings.steal_after_ms / 1000 <= now:
-                return job
-        return None
+            if at <= now:
+                late.append(job)
+        if not late:
+            return None
+        starving = now - STARVING * self.settings.steal_after_ms / 1000
+        return next((job for job in late if ready_since(job) <= starving), late[-1])
 
     def taken(self, job: Job) -> None:
         """Count a job handed out here: of our share, or stolen."""
