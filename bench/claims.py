@@ -55,7 +55,7 @@ def run(results: Results) -> None:
     try:
         for suffix, extra in MODES.items():
             with scratch_dir("claims") as directory:
-                done = trio.run(_round, directory, image, extra)
+                done = trio.run(_round, client, directory, image, extra)
             mode = "race (shares off)" if suffix else "shares"
             progress(f"claims {mode}: {done.lost} of {done.sent} claims lost, shares "
                      f"{sorted(done.shares.values())}, {done.secs:.1f} s; warm-up "
@@ -73,10 +73,11 @@ def run(results: Results) -> None:
             results.add(f"claims_warm_up_lost{suffix}", done.warm_up_lost, "claims",
                         f"{mode}: claims lost while the {done.warm_up_jobs} warm-up job(s) ran")
     finally:
-        client.images.remove(image, noprune=False)
+        client.images.remove(image, force=True)
 
 
-async def _round(directory: Path, image: str, extra: str) -> Round:
+async def _round(client: docker.DockerClient, directory: Path, image: str,
+                 extra: str) -> Round:
     group = Coordinators.with_app({METHOD: image}, directory, directory / "s")
     (directory / "s").mkdir()
     try:
@@ -96,7 +97,7 @@ async def _round(directory: Path, image: str, extra: str) -> Round:
             writes = sum((_writes(group.sim) - calls).values())
             nursery.cancel_scope.cancel()
     finally:
-        group.stop()
+        group.stop(client)
     won = sum(tally.claims_won.values()) - sum(before.claims_won.values())
     lost = sum(tally.claims_lost.values()) - sum(before.claims_lost.values())
     gas = sum(tally.gas_mist.values()) - sum(before.gas_mist.values())

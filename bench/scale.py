@@ -38,7 +38,7 @@ def run(results: Results) -> None:
         rates = {}
         for count in (1, 3):
             with scratch_dir("scale") as directory:
-                rates[count] = trio.run(_burst, directory, slow, count)
+                rates[count] = trio.run(_burst, client, directory, slow, count)
             progress(f"scale: {count} coordinator(s): {rates[count]:.2f} jobs/s")
         results.add("throughput_1_jobs_per_s", rates[1], "jobs/s",
                     f"1 coordinator, {SLOTS} containers, burst of {BURST} jobs of 1 s each")
@@ -47,17 +47,18 @@ def run(results: Results) -> None:
                     "higher is better; 3.0 is linear")
         for rate, secs in RATES.items():
             with scratch_dir("scale") as directory:
-                figures = trio.run(_feed, directory, fast, rate, secs)
+                figures = trio.run(_feed, client, directory, fast, rate, secs)
             progress(f"scale: fed {rate} jobs/s: {figures}")
             for name, (value, unit) in figures.items():
                 results.add(f"scale_{rate}_per_s_{name}", value, unit,
                             f"one coordinator fed {rate} jobs/s for {secs:g} s")
     finally:
         for image in (slow, fast):
-            client.images.remove(image, noprune=False)
+            client.images.remove(image, force=True)
 
 
-async def _burst(directory: Path, image: str, count: int) -> float:
+async def _burst(client: docker.DockerClient, directory: Path, image: str,
+                 count: int) -> float:
     (directory / "s").mkdir()
     group = Coordinators.with_app({METHOD: image}, directory, directory / "s")
     try:
@@ -71,11 +72,11 @@ async def _burst(directory: Path, image: str, count: int) -> float:
             rate = BURST / (trio.current_time() - started)
             nursery.cancel_scope.cancel()
     finally:
-        group.stop()
+        group.stop(client)
     return rate
 
 
-async def _feed(directory: Path, image: str, rate: int,
+async def _feed(client: docker.DockerClient, directory: Path, image: str, rate: int,
                 secs: float) -> dict[str, tuple[float, str]]:
     (directory / "s").mkdir()
     group = Coordinators.with_app({METHOD: image}, directory, directory / "s")
@@ -98,7 +99,7 @@ async def _feed(directory: Path, image: str, rate: int,
             made = Counter(group.sim.rpc_counts) - calls
             nursery.cancel_scope.cancel()
     finally:
-        group.stop()
+        group.stop(client)
     writes = sum(n for m, n in made.items() if m in WRITE_CALLS)
     reads = sum(n for m, n in made.items() if m not in WRITE_CALLS)
     count = len(jobs)

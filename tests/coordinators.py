@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import trio
 
@@ -23,8 +24,15 @@ from coordinator.events.models import normalize_address
 from coordinator.events.models_2025_11 import JobCompletedEvent, JobStartedEvent
 from coordinator.simnet import Simnet, serve
 from coordinator.sui.keys import SuiKey
-from tests.e2e_support import Daemon, DaemonProcess, get_status, status_when, write_config
-from tests.support import AGENT, DEV, SUI, register_app
+from tests.e2e_support import (
+    Daemon,
+    DaemonProcess,
+    get_status,
+    instance_id_of,
+    status_when,
+    write_config,
+)
+from tests.support import AGENT, DEV, SUI, containers_of, register_app
 
 APP = "shares-demo"
 FUNDS = 100 * SUI
@@ -113,9 +121,14 @@ class Coordinators:
                               within=60, what=f"{member.name} up, settling on chain")
         return started
 
-    def stop(self) -> None:
+    def stop(self, client: Any = None) -> None:
+        """Kill the daemons; with a Docker client, remove the containers they left."""
         for member in self.members:
             member.process.kill()
+        for member in self.members if client is not None else ():
+            instance = instance_id_of(member.daemon)
+            for container in containers_of(client, instance) if instance else []:
+                container.remove(force=True)
 
     def create_jobs(self, count: int, method: str) -> list[int]:
         return [self.sim.create_job(APP, developer=DEV, agent=AGENT, method=method,
