@@ -129,6 +129,11 @@ JOB_OUTCOMES = _counter(
 CLAIMS = _counter(
     "claims", "Claims of jobs on chain (start_app_job) by the chain's answer: won, lost.",
     "result")
+SHARES_TAKEN = _counter(
+    "shares_jobs_taken",
+    "Jobs handed out here with [shares] on, by whose share they were: own, stolen (late "
+    "jobs of another coordinator's share).",
+    "share")
 TRANSACTIONS = _counter(
     "transactions",
     "Transactions of job operations: ok (executed), failed (executed, the chain says it "

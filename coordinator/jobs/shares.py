@@ -30,6 +30,7 @@ from pydantic import Field
 
 from coordinator.domain import Job, JobRef
 from coordinator.events.models import normalize_address
+from coordinator.instruments import SHARES_TAKEN
 from coordinator.section import Section
 
 __all__ = ["MAX_PEERS", "Shares", "SharesSettings", "ready_since"]
@@ -149,8 +150,10 @@ class Shares:
         """Count a job handed out here: of our share, or stolen."""
         if self.owner(job.ref) == self.address:
             self.own += 1
+            SHARES_TAKEN.labels("own").inc()
         else:
             self.stolen += 1
+            SHARES_TAKEN.labels("stolen").inc()
 
     def peer_count(self) -> int:
         """Peers over all app instances (ourselves counted once per instance)."""
