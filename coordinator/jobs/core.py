@@ -261,9 +261,8 @@ class BookCore:
         now = self.clock()
         pending = (self.jobs[ref] for ref in self._pending.get(key, ()) if ref not in skip)
         ready = [job for job in pending if job.not_before <= now]
-        if self.shares is None or not ready:
+        if self.shares is None:
             return min(ready, key=lambda job: job.handout_order, default=None)
-        ready.sort(key=lambda job: job.handout_order)
         return self.shares.choose(ready)
 
     def ready_keys(self) -> list[AgentKey]:

@@ -22,8 +22,9 @@ progress, and a peer that stopped claiming leaves the view after
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import Field
@@ -40,6 +41,8 @@ MAX_PEERS = 64
 # A late job of another coordinator ready this many steal delays is stolen
 # before younger ones (stealing takes the youngest first otherwise).
 STARVING = 10
+# Ranks of jobs remembered (a job's rank is computed once while its peers stay).
+RANKS_CACHED = 65_536
 # App instances whose peers are remembered (the least recently seen forgotten).
 MAX_APP_INSTANCES = 4096
 
@@ -63,6 +66,13 @@ class SharesSettings(Section):
 def ready_since(job: Job) -> float:
     """When `job` became ready (wall clock, s): created on chain, or allowed again."""
     return max(job.created_at / 1000, job.not_before)
+
+
+@functools.lru_cache(maxsize=RANKS_CACHED)
+def _rank(me: str, peers: tuple[str, ...], ref: JobRef) -> int:
+    """Where `me` stands among `peers` for `ref` (0: its owner); cached, since
+    every GetJob looks at every ready job of its key."""
+    return sorted(peers, key=lambda peer: _weight(peer, ref), reverse=True).index(me)
 
 
 def _weight(coordinator: str, ref: JobRef) -> int:
@@ -121,30 +131,38 @@ class Shares:
         """When this coordinator may take `job`: at once if it is ours, else
         `steal_after_ms` after it became ready times our rank for it, so two
         idle coordinators do not steal the same job at the same moment."""
-        rank = self.ranked(job.ref, peers).index(self.address)
+        among = tuple(self.peers(job.app_instance) if peers is None else peers)
+        rank = _rank(self.address, among, job.ref)
         if rank == 0:
             return 0.0
         return ready_since(job) + rank * self.settings.steal_after_ms / 1000
 
-    def choose(self, ready: Sequence[Job]) -> Job | None:
-        """What this coordinator takes now of `ready` (in hand-out order): the
-        first of its own; else, of the others' late jobs, the last, which their
+    def choose(self, ready: Iterable[Job]) -> Job | None:
+        """What this coordinator takes now of `ready`: the first of its own in
+        hand-out order; else, of the others' late jobs, the last, which their
         owner would reach last (its first ones it is about to take itself),
-        unless one has waited `STARVING` steal delays: then the first of those."""
+        unless one has waited `STARVING` steal delays: then the first of those.
+        One pass, no sort: a GetJob over many pending jobs stays linear."""
         now = self.clock()
-        peers: dict[str, list[str]] = {}
-        late: list[Job] = []
+        starving_since = now - STARVING * self.settings.steal_after_ms / 1000
+        peers: dict[str, tuple[str, ...]] = {}
+        own = youngest = starving = None
         for job in ready:
-            among = peers.setdefault(job.app_instance, self.peers(job.app_instance))
+            among = peers.get(job.app_instance)
+            if among is None:
+                among = peers[job.app_instance] = tuple(self.peers(job.app_instance))
             at = self.takes_at(job, among)
+            order = job.handout_order
             if at == 0.0:
-                return job
-            if at <= now:
-                late.append(job)
-        if not late:
-            return None
-        starving = now - STARVING * self.settings.steal_after_ms / 1000
-        return next((job for job in late if ready_since(job) <= starving), late[-1])
+                if own is None or order < own.handout_order:
+                    own = job
+            elif at <= now:
+                if youngest is None or order > youngest.handout_order:
+                    youngest = job
+                if ready_since(job) <= starving_since and (
+                        starving is None or order < starving.handout_order):
+                    starving = job
+        return own or starving or youngest
 
     def taken(self, job: Job) -> None:
         """Count a job handed out here: of our share, or stolen."""
