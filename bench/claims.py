@@ -8,7 +8,9 @@ Before the burst, jobs go one at a time until every daemon has won a claim
 burst only (the warm-up is reported apart). Figures per mode:
 - `lost_claims_ratio`: claims the chain refused / claims sent (daemons' status);
 - `claims_share_min`: the smallest share of the burst one coordinator completed;
-- `gas_per_job`: what the three keys paid (the simulator's coins), per job;
+- `gas_per_job`: what the three keys paid (the simulator's coins), per job, net
+  of storage rebates; `gas_computation_per_job`: their transactions'
+  computation alone (what a lost claim costs);
 - `claims_write_rpcs_per_job`: the Sui calls of transactions and what prepares
   them (`bench.daemon.WRITE_CALLS`) the simulator received, per job.
 """
@@ -45,6 +47,7 @@ class Round:
     lost: int
     sent: int
     gas: int
+    computation: int
     writes: int
     secs: float
 
@@ -67,7 +70,10 @@ def run(results: Results) -> None:
                         f"{mode}: the smallest share of the burst one coordinator completed")
             results.add(f"gas_per_job{suffix}", done.gas / JOBS, "MIST",
                         f"{mode}: gas the {COORDINATORS} keys paid per job (the simulator's "
-                        "coins), net of storage rebates")
+                        "coins), net of storage rebates (negative: the rebates of the "
+                        "deleted jobs exceed the cost)")
+            results.add(f"gas_computation_per_job{suffix}", done.computation / JOBS, "MIST",
+                        f"{mode}: of it, computation alone (what a lost claim wastes)")
             results.add(f"claims_write_rpcs_per_job{suffix}", done.writes / JOBS, "calls/job",
                         f"{mode}: transaction calls and what prepares them, all coordinators")
             results.add(f"claims_warm_up_lost{suffix}", done.warm_up_lost, "claims",
@@ -101,11 +107,13 @@ async def _round(client: docker.DockerClient, directory: Path, image: str,
     won = sum(tally.claims_won.values()) - sum(before.claims_won.values())
     lost = sum(tally.claims_lost.values()) - sum(before.claims_lost.values())
     gas = sum(tally.gas_mist.values()) - sum(before.gas_mist.values())
+    computation = (sum(tally.computation_mist.values())
+                   - sum(before.computation_mist.values()))
     once = [job for job, who in tally.started.items() if len(who) != 1]
     if once:
         raise AssertionError(f"jobs started other than once: {once}")
     return Round(warm, sum(before.claims_lost.values()), tally, tally.shares(group.members),
-                 lost, won + lost, gas, writes, secs)
+                 lost, won + lost, gas, computation, writes, secs)
 
 
 def _writes(sim: Simnet) -> Counter[str]:

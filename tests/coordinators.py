@@ -5,7 +5,8 @@ bench's `claims` and `scale` phases.
 
 What it reports is what the chain and the daemons recorded: who started each
 job (the chain's JobStartedEvents), who completed it, the claims each daemon
-won and lost (its status), and the gas each key paid (the simulator's coins).
+won and lost (its status), and the gas each key paid (the simulator's coins,
+and the computation of its transactions' effects).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from coordinator.events.models import normalize_address
 from coordinator.events.models_2025_11 import JobCompletedEvent, JobStartedEvent
 from coordinator.simnet import Simnet, serve
 from coordinator.sui.keys import SuiKey
+from coordinator.sui.transactions import TransactionData
 from tests.e2e_support import (
     Daemon,
     DaemonProcess,
@@ -64,6 +66,7 @@ class Tally:
     claims_won: dict[str, int]  # per member name
     claims_lost: dict[str, int]
     gas_mist: dict[str, int]  # what each key paid, net of storage rebates
+    computation_mist: dict[str, int]  # of it, computation alone (no storage, no rebates)
 
     @property
     def lost_ratio(self) -> float:
@@ -175,9 +178,17 @@ class Coordinators:
                     if done.job_sequence in wanted:
                         completed[done.job_sequence].append(normalize_address(done.coordinator))
         statuses = {m.name: await trio.to_thread.run_sync(m.status) for m in self.members}
+        names = {m.address: m.name for m in self.members}
+        computation = dict.fromkeys(names.values(), 0)
+        for executed in self.sim.executed.values():
+            sender = TransactionData.from_bytes(executed.transaction.bcs.value).sender
+            name = names.get(normalize_address(sender))
+            if name is not None:
+                computation[name] += executed.effects.gas_used.computation_cost
         return Tally(
             started, completed,
             {name: s.settlement.claims_won for name, s in statuses.items()},
             {name: s.settlement.claims_lost for name, s in statuses.items()},
             {m.name: FUNDS - self.sim.coins.balance(m.key.address) for m in self.members},
+            computation,
         )
