@@ -87,14 +87,14 @@ def test_peers_are_those_seen_claiming_within_the_window_and_always_ourselves() 
     clock = Clock()
     me, other = addresses(2)
     shares = shares_of(me, clock, window_secs=60)
-    assert shares.peers(APP) == [me]
+    assert shares.peers(APP) == (me,)
     shares.saw_claim(APP, other.upper().replace("0X", "0x"))
-    assert shares.peers(APP) == sorted([me, other])
-    assert shares.peers("0x" + "b" * 64) == [me]  # per app instance
+    assert shares.peers(APP) == tuple(sorted([me, other]))
+    assert shares.peers("0x" + "b" * 64) == (me,)  # per app instance
     clock.now += 61
-    assert shares.peers(APP) == [me]
+    assert shares.peers(APP) == (me,)
     shares.saw_claim(APP, "not an address")
-    assert shares.peers(APP) == [me]
+    assert shares.peers(APP) == (me,)
 
 
 def test_our_jobs_go_at_once_the_others_only_once_late() -> None:
@@ -153,7 +153,7 @@ async def test_the_book_hands_out_its_share_first_and_learns_peers_from_the_chai
     assert shares is not None
     other = SuiKey.generate().address
     book.on_chain_event(started(999, other))  # a job we never saw: the peer is learned
-    assert shares.peers(APP) == sorted([book.address, other])
+    assert shares.peers(APP) == tuple(sorted([book.address, other]))
     for n in range(1, 21):
         _created(book, n)
     key = book.jobs[JobRef(APP, 1)].key

@@ -22,7 +22,6 @@ progress, and a peer that stopped claiming leaves the view after
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -68,13 +67,6 @@ def ready_since(job: Job) -> float:
     return max(job.created_at / 1000, job.not_before)
 
 
-@functools.lru_cache(maxsize=RANKS_CACHED)
-def _rank(me: str, peers: tuple[str, ...], ref: JobRef) -> int:
-    """Where `me` stands among `peers` for `ref` (0: its owner); cached, since
-    every GetJob looks at every ready job of its key."""
-    return sorted(peers, key=lambda peer: _weight(peer, ref), reverse=True).index(me)
-
-
 def _weight(coordinator: str, ref: JobRef) -> int:
     digest = hashlib.blake2b(f"{coordinator}/{ref.app_instance}/{ref.job_id}".encode(),
                              digest_size=8).digest()
@@ -89,6 +81,11 @@ class Shares:
     settings: SharesSettings
     clock: Callable[[], float]
     _peers: dict[str, dict[str, float]] = field(default_factory=dict)  # app -> peer -> seen
+    # The peers of an app instance as last computed: the same tuple object while
+    # they stay, so a job's cached rank is known to hold by identity.
+    _views: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # (app instance, job id) -> (the view it was ranked in, our rank).
+    _ranks: dict[tuple[str, int], tuple[tuple[str, ...], int]] = field(default_factory=dict)
     stolen: int = 0
     own: int = 0
 
@@ -108,15 +105,20 @@ class Shares:
         while len(seen) > MAX_PEERS:
             del seen[next(iter(seen))]
         while len(self._peers) > MAX_APP_INSTANCES:
-            del self._peers[next(iter(self._peers))]
+            forgotten = next(iter(self._peers))
+            del self._peers[forgotten]
+            self._views.pop(forgotten, None)
 
-    def peers(self, app_instance: str) -> list[str]:
-        """The coordinators that claimed on `app_instance` within the window, us included."""
+    def peers(self, app_instance: str) -> tuple[str, ...]:
+        """The coordinators that claimed on `app_instance` within the window, us
+        included, sorted."""
         horizon = self.clock() - self.settings.window_secs
         seen = self._peers.get(app_instance, {})
-        recent = {peer for peer, at in seen.items() if at >= horizon}
-        recent.add(self.address)
-        return sorted(recent)
+        recent = sorted({*(peer for peer, at in seen.items() if at >= horizon), self.address})
+        view = self._views.get(app_instance)
+        if view is None or list(view) != recent:
+            view = self._views[app_instance] = tuple(recent)
+        return view
 
     def ranked(self, ref: JobRef, peers: Sequence[str] | None = None) -> list[str]:
         """The coordinators in the order they should take `ref`: its owner first."""
@@ -127,12 +129,25 @@ class Shares:
         """The coordinator whose share `ref` is."""
         return self.ranked(ref, peers)[0]
 
-    def takes_at(self, job: Job, peers: Sequence[str] | None = None) -> float:
+    def _rank(self, job: Job, view: tuple[str, ...]) -> int:
+        """Where we stand for `job` among `view` (0: its owner); computed once
+        per job while the view stays, since every GetJob looks at every ready
+        job of its key."""
+        name = (job.app_instance, job.job_id)
+        cached = self._ranks.get(name)
+        if cached is not None and cached[0] is view:
+            return cached[1]
+        if len(self._ranks) >= RANKS_CACHED:
+            self._ranks.clear()
+        rank = self.ranked(job.ref, view).index(self.address)
+        self._ranks[name] = (view, rank)
+        return rank
+
+    def takes_at(self, job: Job) -> float:
         """When this coordinator may take `job`: at once if it is ours, else
         `steal_after_ms` after it became ready times our rank for it, so two
         idle coordinators do not steal the same job at the same moment."""
-        among = tuple(self.peers(job.app_instance) if peers is None else peers)
-        rank = _rank(self.address, among, job.ref)
+        rank = self._rank(job, self.peers(job.app_instance))
         if rank == 0:
             return 0.0
         return ready_since(job) + rank * self.settings.steal_after_ms / 1000
@@ -144,25 +159,33 @@ class Shares:
         unless one has waited `STARVING` steal delays: then the first of those.
         One pass, no sort: a GetJob over many pending jobs stays linear."""
         now = self.clock()
-        starving_since = now - STARVING * self.settings.steal_after_ms / 1000
-        peers: dict[str, tuple[str, ...]] = {}
-        own = youngest = starving = None
+        delay = self.settings.steal_after_ms / 1000
+        starving_since = now - STARVING * delay
+        views: dict[str, tuple[str, ...]] = {}
+        # (hand-out order, job) of the best so far; None: none yet.
+        own: tuple[tuple[object, ...], Job] | None = None
+        youngest: tuple[tuple[object, ...], Job] | None = None
+        starving: tuple[tuple[object, ...], Job] | None = None
         for job in ready:
-            among = peers.get(job.app_instance)
-            if among is None:
-                among = peers[job.app_instance] = tuple(self.peers(job.app_instance))
-            at = self.takes_at(job, among)
+            view = views.get(job.app_instance)
+            if view is None:
+                view = views[job.app_instance] = self.peers(job.app_instance)
+            rank = self._rank(job, view)
+            if rank == 0:
+                order = job.handout_order
+                if own is None or order < own[0]:
+                    own = (order, job)
+                continue
+            since = ready_since(job)
+            if since + rank * delay > now:
+                continue
             order = job.handout_order
-            if at == 0.0:
-                if own is None or order < own.handout_order:
-                    own = job
-            elif at <= now:
-                if youngest is None or order > youngest.handout_order:
-                    youngest = job
-                if ready_since(job) <= starving_since and (
-                        starving is None or order < starving.handout_order):
-                    starving = job
-        return own or starving or youngest
+            if youngest is None or order > youngest[0]:
+                youngest = (order, job)
+            if since <= starving_since and (starving is None or order < starving[0]):
+                starving = (order, job)
+        best = own or starving or youngest
+        return None if best is None else best[1]
 
     def taken(self, job: Job) -> None:
         """Count a job handed out here: of our share, or stolen."""
@@ -172,7 +195,3 @@ class Shares:
         else:
             self.stolen += 1
             SHARES_TAKEN.labels("stolen").inc()
-
-    def peer_count(self) -> int:
-        """Peers over all app instances (ourselves counted once per instance)."""
-        return sum(len(self.peers(app)) for app in self._peers)
