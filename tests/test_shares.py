@@ -13,6 +13,7 @@ import docker
 import pytest
 import trio
 
+from coordinator.config import ConfigError, load_settings
 from coordinator.domain import SETTLE_METHOD, JobRef
 from coordinator.events import models_2025_11 as v11
 from coordinator.events.layouts import neutral
@@ -53,6 +54,25 @@ def started(job_id: int, coordinator: str) -> CoordinationEvent:
                                   coordinator=coordinator, started_at=5)
     return CoordinationEvent(LedgerPosition(1, f"tx-start-{job_id}", 0, 0), "jobs",
                              "JobStartedEvent", "0x1", neutral(payload))
+
+
+# --- the settings ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("toml", "expected"), [
+    ("[shares]\nsteal_after_ms = -1\n",
+     "config: shares.steal_after_ms: Input should be greater than or equal to 0"),
+    ("[shares]\nwindow_secs = 0\n", "config: shares.window_secs: Input should be greater than 0"),
+    ("[shares]\nenabled = \"maybe\"\n", "config: shares.enabled"),
+    ("[shares]\npeers = 3\n", "config: unknown key shares.peers"),
+])
+def test_bad_shares_settings_give_one_line(tmp_path: Path, toml: str, expected: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[sui]\npackage_id = "0x1"\n' + toml)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert expected in str(caught.value) and "\n" not in str(caught.value)
+    assert load_settings(None, env={"SILVANA_REGISTRY_PACKAGE": "0x2"}).shares == SharesSettings()
 
 
 # --- the rule --------------------------------------------------------------------

@@ -59,7 +59,9 @@ class SharesSettings(Section):
     many seconds (learned from the chain's JobStartedEvents)."""
     steal_after_ms: int = Field(default=1000, ge=0, le=600_000)
     """A job of another coordinator's share is taken here once it has been ready this long
-    without being started (its owner busy or gone); 0 takes every job at once."""
+    times this coordinator's rank for it (the second in the job's hash order after this, the
+    third after twice as long) without being started (its owner busy or gone); 0 takes every
+    job at once."""
 
 
 def ready_since(job: Job) -> float:
