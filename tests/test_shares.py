@@ -13,6 +13,7 @@ import docker
 import pytest
 import trio
 
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import ConfigError, load_settings
 from coordinator.domain import SETTLE_METHOD, JobRef
 from coordinator.events import models_2025_11 as v11
@@ -192,6 +193,13 @@ async def test_the_book_hands_out_its_share_first_and_learns_peers_from_the_chai
     stolen = [book.take(key, None).job_id for _ in theirs]  # type: ignore[union-attr]
     assert stolen == theirs[::-1]
     assert (shares.own, shares.stolen) == (len(mine), len(theirs))
+    # The operator's view: the peers of the app instance, the jobs taken.
+    message = pb.GetStatusResponse()
+    book.report(message, book.clock())
+    assert (message.shares.jobs_own, message.shares.jobs_stolen) == (len(mine), len(theirs))
+    assert message.shares.steal_after_ms == 500
+    [seen] = message.shares.app_instances
+    assert (seen.app_instance, list(seen.peers)) == (APP, sorted([book.address, other]))
 
 
 async def test_settle_jobs_first_among_ours_and_as_before_with_shares_off(

@@ -359,8 +359,10 @@ class BookCore:
         return Counter(job.state.value for job in self.jobs.values())
 
     def report(self, message: pb.GetStatusResponse, now: float) -> None:
-        """The book's part of the status: jobs by state, recent outcomes."""
+        """The book's part of the status: jobs by state, recent outcomes, shares."""
         message.jobs_by_state.update(self.counts())
+        if self.shares is not None:
+            self.shares.report(message)
         for outcome in reversed(self.outcomes):
             message.recent_outcomes.append(pb.JobOutcome(
                 job_id=outcome.ref.job_id, state=outcome.state.value, reason=outcome.reason,

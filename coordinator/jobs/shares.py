@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
+from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.domain import Job, JobRef
 from coordinator.events.models import normalize_address
 from coordinator.instruments import SHARES_TAKEN
@@ -42,6 +43,8 @@ MAX_PEERS = 64
 STARVING = 10
 # Ranks of jobs remembered (a job's rank is computed once while its peers stay).
 RANKS_CACHED = 65_536
+# App instances whose peers the status shows (the most recently claimed on).
+REPORTED_APP_INSTANCES = 20
 # App instances whose peers are remembered (the least recently seen forgotten).
 MAX_APP_INSTANCES = 4096
 
@@ -188,6 +191,15 @@ class Shares:
                 starving = (order, job)
         best = own or starving or youngest
         return None if best is None else best[1]
+
+    def report(self, message: pb.GetStatusResponse) -> None:
+        """The shares' part of the status: the peers of the app instances most
+        recently claimed on (at most `REPORTED_APP_INSTANCES`), jobs taken."""
+        part = message.shares
+        part.steal_after_ms = self.settings.steal_after_ms
+        part.jobs_own, part.jobs_stolen = self.own, self.stolen
+        for app_instance in list(self._peers)[-REPORTED_APP_INSTANCES:][::-1]:
+            part.app_instances.add(app_instance=app_instance, peers=self.peers(app_instance))
 
     def taken(self, job: Job) -> None:
         """Count a job handed out here: of our share, or stolen."""

@@ -64,7 +64,11 @@ class JobOperations(PipelineOperations):
                     batch = await self._drop_unneeded(app_instance, batch)
                     if not batch:
                         return
-                    outcome = await self._transmit(app_instance, batch, batch_calls(batch))
+                    # Job operations answer `false` rather than abort: with a known
+                    # budget they go without a dry run; the pipeline's calls may abort.
+                    outcome = await self._transmit(
+                        app_instance, batch, batch_calls(batch),
+                        dry_run=any(op.kind.batched for op in batch))
             except SuiError as exc:
                 if exc.code == FAILED_DRY_RUN:  # a Move abort: the chain refuses the batch
                     TRANSACTIONS.labels("failed").inc()

@@ -116,14 +116,14 @@ class Transport:
             self._wake()
 
     async def _transmit(self, app_instance: str, ops: list[ChainOperation],
-                        calls: Sequence[Operation]) -> Outcome:
+                        calls: Sequence[Operation], *, dry_run: bool = False) -> Outcome:
         """`ops` marked sent, then `calls` executed on the app instance in one
-        transaction."""
+        transaction (`dry_run`: always simulated first, see `Executor.execute`)."""
         for op in ops:
             op.state = "sent"
         await self.store.run(updating(ops))
         shared = await self._shared_object(app_instance)
-        return await self.executor.execute(shared, calls)
+        return await self.executor.execute(shared, calls, dry_run=dry_run)
 
     def _account(self, outcome: Outcome) -> bool:
         """Gas and the transaction's fate counted; whether it succeeded."""

@@ -110,7 +110,8 @@ class AgentWrites(Transport):
                         if not write_still_needed(op, write_of(op), instance):
                             await self._settle_write(op, _not_resent(op))
                             return
-                    outcome = await self._transmit(app_instance, [op], [write])
+                    # An agent's call may abort in Move: its dry run refuses it for free.
+                    outcome = await self._transmit(app_instance, [op], [write], dry_run=True)
             except SuiError as exc:
                 if exc.code == FAILED_DRY_RUN:
                     # A Move abort in the dry run: the chain refuses it as asked.

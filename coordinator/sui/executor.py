@@ -13,10 +13,9 @@ One `execute` call turns operations on one AppInstance into one transaction:
    and the events: each operation either took effect (its Job*Event, or `true` in
    the MulticallExecutedEvent) or did not (an OperationFailedEvent, `false`).
 
-So a transaction in steady state is one call. A call that aborts in Move,
-which a dry run would have caught for free, now fails on chain and costs its
-gas; the settler's answer to it is the same (the batch split, see
-`coordinator.settlement.pipeline`).
+So a transaction in steady state is one call. A caller whose calls may
+abort in Move (an agent's write, the proof pipeline's calls) asks for a dry
+run every time (`dry_run`), which refuses them without gas.
 
 The Move calls name the package's latest version (`package_versions`); the
 events an outcome is read from are typed with its original id (`package`).
@@ -304,8 +303,11 @@ class Executor:
     def __post_init__(self) -> None:
         self.gas = GasState(self.key.address)
 
-    async def execute(self, app_instance: SharedObject, operations: Sequence[Operation]) -> Outcome:
+    async def execute(self, app_instance: SharedObject, operations: Sequence[Operation], *,
+                      dry_run: bool = False) -> Outcome:
         """Execute `operations` on `app_instance` in one transaction; see the module doc.
+        `dry_run`: simulate it first even when its shape's budget is known, so a
+        call that aborts in Move (an agent's write) is refused without gas.
 
         Raises `GasError` when the address cannot pay, `SuiError` when the node
         refuses the transaction or stays unreachable past `max_attempts`.
@@ -320,7 +322,7 @@ class Executor:
                 try:
                     async with self.connect() as sui:
                         if signed is None:
-                            signed = await self._prepare(sui, app_instance, operations)
+                            signed = await self._prepare(sui, app_instance, operations, dry_run)
                         executed = await sui.execute_transaction(signed.tx_bytes,
                                                                  [signed.signature])
                 except SuiError as exc:
@@ -373,7 +375,8 @@ class Executor:
         self.gas.learn_budget(shape, need, ceiling)
 
     async def _prepare(
-        self, sui: SuiClient, app_instance: SharedObject, operations: Sequence[Operation]
+        self, sui: SuiClient, app_instance: SharedObject, operations: Sequence[Operation],
+        dry_run: bool,
     ) -> _Signed:
         """Price, coins, budget (a dry run for a shape not seen yet): the signed
         transaction, its coins lent from the gas state."""
@@ -392,7 +395,7 @@ class Executor:
                 gas=gas,
             ).to_bytes()
 
-        budget = self.gas.budget(shape)
+        budget = None if dry_run else self.gas.budget(shape)
         if budget is None:
             budget = await self._dry_run(sui, build, price)
         else:

@@ -977,7 +977,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "settlement", "state_disk_full", "state_disk_full_secs", "mode", "package", "reconcile", "agent_messages", "pipeline", "proof_events", "pipeline_attribution", "prepulls")
+    __slots__ = ("instance_id", "uptime_secs", "connection", "cursor", "has_cursor", "chain_tip", "jobs_by_state", "events_by_type", "registry_size", "running", "recent_outcomes", "waiting", "malformed_events", "duplicate_events", "docker_state", "backfill_from", "backfill_to", "backfilling", "draining", "settlement", "state_disk_full", "state_disk_full_secs", "mode", "package", "reconcile", "agent_messages", "pipeline", "proof_events", "pipeline_attribution", "prepulls", "shares")
     class JobsByStateEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -1022,6 +1022,7 @@ class GetStatusResponse(_message.Message):
     PROOF_EVENTS_FIELD_NUMBER: _ClassVar[int]
     PIPELINE_ATTRIBUTION_FIELD_NUMBER: _ClassVar[int]
     PREPULLS_FIELD_NUMBER: _ClassVar[int]
+    SHARES_FIELD_NUMBER: _ClassVar[int]
     instance_id: str
     uptime_secs: float
     connection: SuiConnection
@@ -1052,7 +1053,8 @@ class GetStatusResponse(_message.Message):
     proof_events: _containers.RepeatedCompositeFieldContainer[AppInstanceProofEvents]
     pipeline_attribution: PipelineAttribution
     prepulls: _containers.RepeatedCompositeFieldContainer[ImagePrepull]
-    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., settlement: _Optional[_Union[Settlement, _Mapping]] = ..., state_disk_full: _Optional[bool] = ..., state_disk_full_secs: _Optional[float] = ..., mode: _Optional[str] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ..., reconcile: _Optional[_Union[ReconcileStatus, _Mapping]] = ..., agent_messages: _Optional[_Iterable[_Union[AgentNote, _Mapping]]] = ..., pipeline: _Optional[_Iterable[_Union[AppInstancePipeline, _Mapping]]] = ..., proof_events: _Optional[_Iterable[_Union[AppInstanceProofEvents, _Mapping]]] = ..., pipeline_attribution: _Optional[_Union[PipelineAttribution, _Mapping]] = ..., prepulls: _Optional[_Iterable[_Union[ImagePrepull, _Mapping]]] = ...) -> None: ...
+    shares: SharesStatus
+    def __init__(self, instance_id: _Optional[str] = ..., uptime_secs: _Optional[float] = ..., connection: _Optional[_Union[SuiConnection, _Mapping]] = ..., cursor: _Optional[int] = ..., has_cursor: _Optional[bool] = ..., chain_tip: _Optional[int] = ..., jobs_by_state: _Optional[_Mapping[str, int]] = ..., events_by_type: _Optional[_Mapping[str, int]] = ..., registry_size: _Optional[int] = ..., running: _Optional[_Iterable[_Union[RunningContainer, _Mapping]]] = ..., recent_outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ..., waiting: _Optional[_Iterable[_Union[WaitingKey, _Mapping]]] = ..., malformed_events: _Optional[int] = ..., duplicate_events: _Optional[int] = ..., docker_state: _Optional[str] = ..., backfill_from: _Optional[int] = ..., backfill_to: _Optional[int] = ..., backfilling: _Optional[bool] = ..., draining: _Optional[bool] = ..., settlement: _Optional[_Union[Settlement, _Mapping]] = ..., state_disk_full: _Optional[bool] = ..., state_disk_full_secs: _Optional[float] = ..., mode: _Optional[str] = ..., package: _Optional[_Union[PackageStatus, _Mapping]] = ..., reconcile: _Optional[_Union[ReconcileStatus, _Mapping]] = ..., agent_messages: _Optional[_Iterable[_Union[AgentNote, _Mapping]]] = ..., pipeline: _Optional[_Iterable[_Union[AppInstancePipeline, _Mapping]]] = ..., proof_events: _Optional[_Iterable[_Union[AppInstanceProofEvents, _Mapping]]] = ..., pipeline_attribution: _Optional[_Union[PipelineAttribution, _Mapping]] = ..., prepulls: _Optional[_Iterable[_Union[ImagePrepull, _Mapping]]] = ..., shares: _Optional[_Union[SharesStatus, _Mapping]] = ...) -> None: ...
 
 class AppInstanceProofEvents(_message.Message):
     __slots__ = ("app_instance", "kinds", "recent")
@@ -1116,6 +1118,26 @@ class ImagePrepull(_message.Message):
     error: str
     methods: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, image: _Optional[str] = ..., state: _Optional[str] = ..., bytes_done: _Optional[int] = ..., bytes_total: _Optional[int] = ..., error: _Optional[str] = ..., methods: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SharesStatus(_message.Message):
+    __slots__ = ("steal_after_ms", "jobs_own", "jobs_stolen", "app_instances")
+    STEAL_AFTER_MS_FIELD_NUMBER: _ClassVar[int]
+    JOBS_OWN_FIELD_NUMBER: _ClassVar[int]
+    JOBS_STOLEN_FIELD_NUMBER: _ClassVar[int]
+    APP_INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    steal_after_ms: int
+    jobs_own: int
+    jobs_stolen: int
+    app_instances: _containers.RepeatedCompositeFieldContainer[SharesPeers]
+    def __init__(self, steal_after_ms: _Optional[int] = ..., jobs_own: _Optional[int] = ..., jobs_stolen: _Optional[int] = ..., app_instances: _Optional[_Iterable[_Union[SharesPeers, _Mapping]]] = ...) -> None: ...
+
+class SharesPeers(_message.Message):
+    __slots__ = ("app_instance", "peers")
+    APP_INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    PEERS_FIELD_NUMBER: _ClassVar[int]
+    app_instance: str
+    peers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, app_instance: _Optional[str] = ..., peers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AppInstancePipeline(_message.Message):
     __slots__ = ("app_instance", "proofs_submitted", "proofs_rejected", "merges_created", "merges_completed", "blocks_created", "blocks_proved", "blocks_settled", "last_block", "last_settled_block", "last_event_age_secs")
