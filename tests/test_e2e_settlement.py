@@ -124,14 +124,15 @@ async def test_a_claim_lost_to_another_coordinator_never_starts_a_container(
         daemons.append(daemon)
         await status_when(daemon.socket, lambda s: s.connection.state == "connected",
                           within=30, what="connected")
-        # The node refuses calls for 3 s (the open event stream goes on): our
-        # claim waits, retried, while another coordinator (the simulator's
-        # admin) takes the job first.
-        sim.gate.unavailable_for(3)
+        # The node refuses calls (the open event stream goes on): our claim
+        # waits, retried, while another coordinator (the simulator's admin)
+        # takes the job first; then the node answers again.
+        sim.gate.unavailable_for(3600)
         [job_id] = create_jobs(sim, 1)
         await status_when(daemon.socket, lambda s: len(s.running) == 1, within=30,
                           what="a container slot opened for the job (claim under way)")
         sim.start_job(APP, job_id)
+        sim.gate.unavailable_for(0)
         status = await status_when(
             daemon.socket, lambda s: s.settlement.claims_lost == 1 and not s.running,
             within=30, what="the claim lost",
