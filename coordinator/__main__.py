@@ -19,16 +19,7 @@ from typing import NoReturn
 
 import trio
 
-from coordinator import (
-    __version__,
-    app,
-    config_reference,
-    cursor_cli,
-    init_cli,
-    secrets_cli,
-    state_cli,
-    status_cli,
-)
+from coordinator import __version__, app
 from coordinator.channel import Channel
 from coordinator.config import ConfigError, Settings, load_settings
 from coordinator.dotenv import DotenvError, load_dotenv
@@ -170,19 +161,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: `silvana {argv[0]}` is upstream's; this coordinator has no such "
               f"command (see {MIGRATING})", file=sys.stderr)
         return EXIT_CONFIG
+    # Each command's module is imported only when it runs: the daemon's
+    # resident memory holds none of them (docs/benchmarks.md, rss).
     if argv[:1] == ["status"]:
+        from coordinator import status_cli
         return status_cli.main(argv[1:])
     if argv[:1] == ["reset-cursor"]:
+        from coordinator import cursor_cli
         return cursor_cli.main(argv[1:])
     if argv[:1] == ["keygen"]:
         return keygen(argv[1:])
     if argv[:1] == ["secrets"]:
+        from coordinator import secrets_cli
         return secrets_cli.main(argv[1:])
     if argv[:1] == ["init"]:
+        from coordinator import init_cli
         return init_cli.main(argv[1:])
     if argv[:1] == ["config-reference"]:
+        from coordinator import config_reference
         return config_reference.main(argv[1:])
     if argv[:1] in (["backup"], ["restore"]):
+        from coordinator import state_cli
         return state_cli.main(argv[0], argv[1:])
     args = build_parser().parse_args(start_argv(argv))
     try:
