@@ -24,14 +24,17 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import field_validator
-from rich.console import Console
-from rich.logging import RichHandler
 
 from coordinator.domain import AgentKey, Job, JobRef, Session
 from coordinator.section import Section
+
+if TYPE_CHECKING:
+    # rich is imported where a terminal is written to: plain and JSON logs
+    # leave it out of the daemon's memory.
+    from rich.console import Console
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
@@ -67,6 +70,8 @@ def log_console() -> Console:
     share it, so rich keeps the view below the scrolling log."""
     global _console
     if _console is None:
+        from rich.console import Console
+
         _console = Console(stderr=True)
     return _console
 
@@ -148,6 +153,8 @@ def setup_logging(
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
     elif tty:
+        from rich.logging import RichHandler
+
         handler = RichHandler(console=log_console(), show_path=False, rich_tracebacks=False)
         handler.setFormatter(TextFormatter("%(name)s: %(message)s"))
     else:

@@ -4,8 +4,8 @@ Each owner (ingest's `ChainStatus`, the dispatcher, the job book, the
 registry, the runner) keeps its own state and reports its part: a function
 that fills its fields of the GetStatus message. `DaemonStatus.snapshot`
 composes the parts without knowing their owners; the reporter only renders
-snapshots (see `coordinator.console`) at a bounded rate, so a slow terminal
-can never slow the daemon.
+snapshots (`coordinator.status_text`, `coordinator.console`) at a bounded
+rate, so a slow terminal can never slow the daemon.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import trio
-from rich.live import Live
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
-from coordinator.console import EventRate, live_view, summary_line
 from coordinator.logs import log_console
+from coordinator.status_text import EventRate, summary_line
 
 log = logging.getLogger("coordinator.status")
 
@@ -64,10 +63,15 @@ async def run_status(mode: str, status: DaemonStatus) -> None:
     rate = EventRate()
     if mode == "off":
         await trio.sleep_forever()
-    console = log_console()
-    if mode == "live" or (mode == "auto" and console.is_terminal):
+    # rich only for a view: `plain` (the deploy files') leaves it unimported;
+    # `auto` asks rich whether stderr is a terminal.
+    if mode == "live" or (mode == "auto" and log_console().is_terminal):
+        from rich.live import Live
+
+        from coordinator.console import live_view
+
         # Logs go through the same console, so rich prints them above the view.
-        with Live(console=console, auto_refresh=False, transient=False) as live:
+        with Live(console=log_console(), auto_refresh=False, transient=False) as live:
             while True:
                 snapshot = status.snapshot()
                 live.update(live_view(snapshot, rate.update(snapshot)), refresh=True)

@@ -20,8 +20,9 @@ from coordinator import grpc
 from coordinator._pb.silvana.coordinator.v1 import coordinator_grpc
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import CONFIG_ENV, ConfigError, config_file, place_paths, read_toml
-from coordinator.console import EventRate, live_view, summary_line
+from coordinator.console import live_view
 from coordinator.rpc.settings import RpcSettings
+from coordinator.status_text import EventRate, summary_line
 
 CALL_TIMEOUT_SECS = 5.0
 WATCH_INTERVAL_SECS = 1.0

@@ -21,9 +21,10 @@ from pathlib import Path
 import trio
 from rich.console import Console
 
-from coordinator.console import EventRate, live_view
+from coordinator.console import live_view
 from coordinator.shipped import shipped_config
 from coordinator.status_cli import fetch
+from coordinator.status_text import EventRate
 from coordinator.sui.keys import SuiKey
 
 ROOT = Path(__file__).resolve().parent.parent

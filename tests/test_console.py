@@ -15,11 +15,12 @@ from rich.console import Console
 
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import RpcSettings
-from coordinator.console import EventRate, live_view, summary_line
+from coordinator.console import live_view
 from coordinator.dispatcher import DispatchStatus
 from coordinator.jobs import JobBook
 from coordinator.rpc import CoordinatorService, StatusService, serve
 from coordinator.status import DaemonStatus, run_status
+from coordinator.status_text import EventRate, summary_line
 from coordinator.store import Store
 from coordinator.sui.chain_status import ChainStatus
 

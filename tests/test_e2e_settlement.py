@@ -18,10 +18,10 @@ import trio
 from coordinator import app
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import load_settings
-from coordinator.console import NOT_ON_CHAIN, summary_line
 from coordinator.domain import ChainOperation, OperationKind
 from coordinator.events.models_2025_11 import JobCompletedEvent, JobStartedEvent
 from coordinator.simnet import Simnet, serve
+from coordinator.status_text import NOT_ON_CHAIN, summary_line
 from coordinator.store import Ledger
 from coordinator.sui.client import connect
 from coordinator.sui.endpoint import Endpoint

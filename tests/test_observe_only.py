@@ -16,8 +16,8 @@ import trio
 
 from coordinator import app
 from coordinator.config import load_settings
-from coordinator.console import OBSERVING, summary_line
 from coordinator.simnet import Simnet, serve
+from coordinator.status_text import OBSERVING, summary_line
 from tests.e2e_support import free_port, status_when, write_config
 
 DEV, AGENT, METHOD, APP = "dev", "agent", "prove", "app"

@@ -16,10 +16,11 @@ from rich.console import Console
 from coordinator import app
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import load_settings
-from coordinator.console import live_view, summary_line
+from coordinator.console import live_view
 from coordinator.events.models import app_instance_address
 from coordinator.simnet import Simnet, serve
 from coordinator.simnet.objects import AppMethod
+from coordinator.status_text import summary_line
 from coordinator.sui.calls import block, prover, settlement
 from tests.e2e_support import free_port, status_when, write_config
 

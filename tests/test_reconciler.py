@@ -18,7 +18,6 @@ import trio
 from coordinator import app
 from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 from coordinator.config import ConfigError, load_settings
-from coordinator.console import summary_line
 from coordinator.domain import JobRef, JobState
 from coordinator.events.layouts import Layout
 from coordinator.instruments import REGISTRY
@@ -27,6 +26,7 @@ from coordinator.reconciler import MAX_READS_PER_PASS, FailOnChain, Reconciler, 
 from coordinator.recovery import read_pending_jobs
 from coordinator.simnet import Simnet, serve
 from coordinator.simnet.faults import Faults
+from coordinator.status_text import summary_line
 from coordinator.store import Store
 from coordinator.sui.client import SuiClient, connect
 from coordinator.sui.endpoint import Endpoint
