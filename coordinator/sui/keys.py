@@ -23,7 +23,6 @@ from pathlib import Path
 import bech32
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 __all__ = [
     "ED25519_FLAG",
@@ -85,7 +84,7 @@ class SuiKey:
 
     def __init__(self, private: Ed25519PrivateKey) -> None:
         self._private = private
-        self.public_key: bytes = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.public_key: bytes = private.public_key().public_bytes_raw()
         self.address: str = address_of(self.public_key)
 
     @classmethod
