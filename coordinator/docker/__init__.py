@@ -23,6 +23,10 @@ the image ready before a slot is free. `runtime.DockerRuntime` packs the
 engine, the options and the policy as the runner uses them.
 """
 
+# isort: off
+from coordinator.docker import http_client  # noqa: F401  (first: before docker-py loads)
+
+# isort: on
 from coordinator.docker.container import prepare_and_run, run_container
 from coordinator.docker.engine import (
     DockerEngine,
