@@ -242,6 +242,12 @@ class Ledger(ProofRows):
             (*values, finished),
         )
 
+    def release_cache(self) -> None:
+        """Free sqlite's page cache. After start-up it holds pages read once
+        (`quick_check` reads every page, the job book every job); it fills
+        again, up to its usual size, with the pages the daemon then uses."""
+        self._db.execute("PRAGMA shrink_memory")
+
     def jobs(self) -> list[Job]:
         """Every job not yet pruned, oldest first."""
         rows = self._db.execute(
