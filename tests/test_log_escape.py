@@ -95,6 +95,9 @@ async def test_no_source_forges_a_line_of_the_daemons_log(tmp_path: Path) -> Non
         daemon = DaemonProcess(Daemon(config, tmp_path / "c.sock", state), tmp_path / "log")
         try:
             await daemon.wait_for_log("JobCreatedEvent at", 30)
+            # The job's key in full (the developer's name): its first attempt
+            # fails on the absent image. Stopping before it raced that line.
+            await daemon.wait_for_log("attempt 1 failed", 30)
             daemon.signal(signal.SIGTERM)
             await daemon.wait(30)
         finally:
