@@ -56,7 +56,7 @@ from coordinator.errors import SetupError
 from coordinator.events.layouts import initial_layout
 from coordinator.events.parser import EventParser
 from coordinator.forwarder import Route, limits_from, run_exposer, run_forwarder
-from coordinator.heap import return_free_memory
+from coordinator.heap import drop_source_lines, return_free_memory
 from coordinator.jobs import JobBook
 from coordinator.metrics.endpoint import serve_metrics
 from coordinator.metrics.observed import Observed
@@ -163,9 +163,11 @@ async def _run_tree(settings: Settings, store: Store) -> int:
     pipeline = PipelineTally()
     attribution = PipelineAttribution(pipeline, connect_sui, sui.package_id, sui.rpc_timeout_secs)
     proof_log = await ProofLog.load(store)  # settlement proofs, proof events
-    # What start-up read (every page, every job) is in memory now: sqlite's
-    # cache of it freed, and the freed pages handed back (docs/benchmarks.md, rss).
+    # What start-up read (every page, every job, the settings' source) is in
+    # memory now: the caches of it dropped, the freed pages handed back
+    # (docs/benchmarks.md, rss).
     await store.run(Ledger.release_cache)
+    drop_source_lines()
     return_free_memory()
     service = CoordinatorService(book, settler=settler, chain=connect_sui,
                                  proofs=_proof_store(settings), proof_log=proof_log,
