@@ -138,6 +138,8 @@ class Shares:
         """Where we stand for `job` among `view` (0: its owner); computed once
         per job while the view stays, since every GetJob looks at every ready
         job of its key."""
+        if len(view) == 1:  # alone on the instance: every job is ours, nothing to cache
+            return 0
         name = (job.app_instance, job.job_id)
         cached = self._ranks.get(name)
         if cached is not None and cached[0] is view:
