@@ -69,6 +69,9 @@ def _chain_panel(snapshot: pb.GetStatusResponse, rate: float) -> Panel:
             if entry.state == "failed":  # its first job pulls it again
                 grid.add_row("", Text(escape(f"pre-pull failed: {entry.error}"),
                                       style="yellow"))
+    split = status_text.shares(snapshot)
+    if split is not None:
+        grid.add_row("shares", split)
     if snapshot.state_disk_full:
         grid.add_row("state", Text(status_text.disk_full(snapshot), style="bold red"))
     settle = snapshot.settlement

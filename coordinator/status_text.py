@@ -118,6 +118,19 @@ def prepulls(snapshot: pb.GetStatusResponse) -> str:
     return text + (f" ({', '.join(pulling)})" if pulling else "")
 
 
+def shares(snapshot: pb.GetStatusResponse) -> str | None:
+    """How the jobs split with other coordinators (docs/claims.md): jobs of our
+    share and stolen late ones, and the most coordinators seen on one app
+    instance; None while no other coordinator has been seen nor a job stolen
+    (alone, every job is ours: nothing to tell)."""
+    part = snapshot.shares
+    most = max((len(entry.peers) for entry in part.app_instances), default=1)
+    if most <= 1 and not part.jobs_stolen:
+        return None
+    return (f"{part.jobs_own} own, {part.jobs_stolen} stolen; up to {most} coordinators "
+            f"on an app instance (steal after {part.steal_after_ms} ms)")
+
+
 def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
     """One line with the essentials, for plain logs."""
     jobs = ", ".join(f"{n} {state}" for state, n in sorted(snapshot.jobs_by_state.items()))
@@ -150,6 +163,9 @@ def summary_line(snapshot: pb.GetStatusResponse, rate: float) -> str:
         parts.append(f"proof events {proof_event_totals(snapshot)}")
     if snapshot.prepulls:
         parts.append(f"images {prepulls(snapshot)}")
+    split = shares(snapshot)
+    if split is not None:
+        parts.append(f"shares {split}")
     if snapshot.draining:
         parts.append("DRAINING")
     if snapshot.state_disk_full:

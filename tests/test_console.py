@@ -219,3 +219,18 @@ def test_images_pulled_ahead_show_their_state_progress_and_failures() -> None:
     assert "images      1 present, 1 pulling, 1 failed (reg.example/b:v1 30/120 MB)" in text
     # The error names the image; what came from outside is escaped.
     assert "pre-pull failed: pulling reg.example/c:v1: manifest unknown\\x1b[31m" in text
+
+
+def test_the_split_with_other_coordinators_is_shown_once_there_is_one() -> None:
+    snapshot = busy_snapshot()
+    snapshot.shares.CopyFrom(pb.SharesStatus(steal_after_ms=1000, jobs_own=5))
+    snapshot.shares.app_instances.add(app_instance="0x" + "ab" * 32, peers=["0x" + "01" * 32])
+    assert "shares" not in summary_line(snapshot, 0.0)  # alone: every job is ours
+    snapshot.shares.jobs_stolen = 2
+    snapshot.shares.app_instances.add(app_instance="0x" + "cd" * 32,
+                                      peers=["0x" + "01" * 32, "0x" + "02" * 32, "0x" + "03" * 32])
+    phrase = "5 own, 2 stolen; up to 3 coordinators on an app instance (steal after 1000 ms)"
+    assert f"shares {phrase}" in summary_line(snapshot, 0.0)
+    console = Console(record=True, width=200, color_system=None)
+    console.print(live_view(snapshot, 0.0))
+    assert f"shares      {phrase}" in console.export_text()
