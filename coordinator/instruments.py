@@ -168,6 +168,19 @@ def count_refusal(reason: str) -> None:
     AGENT_CALLS_REFUSED.labels(_CALL_METHOD.get(), reason).inc()
 
 
+# A method's metric children, each looked up once and kept (methods and
+# statuses are closed sets): `labels()` checks and joins its values under a
+# lock on every call, which costs more than the count itself.
+@functools.cache
+def _calls(method: str, status: str) -> Any:
+    return SOCKET_CALLS.labels(method, status)
+
+
+@functools.cache
+def _seconds(method: str) -> Any:
+    return SOCKET_CALL_SECONDS.labels(method)
+
+
 def socket_call(
     method: str,
 ) -> Callable[
@@ -197,8 +210,8 @@ def socket_call(
                 raise
             finally:
                 _CALL_METHOD.reset(serving)
-                SOCKET_CALLS.labels(method, status).inc()
-                SOCKET_CALL_SECONDS.labels(method).observe(time.perf_counter() - started)
+                _calls(method, status).inc()
+                _seconds(method).observe(time.perf_counter() - started)
 
         return timed
 

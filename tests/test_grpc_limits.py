@@ -252,3 +252,25 @@ async def test_a_client_that_connected_early_and_called_late_is_served(start: St
             return answers
 
     assert await trio.to_thread.run_sync(connect_work_call) == ["limits", "limits"]
+
+
+async def test_an_answer_larger_than_the_clients_window_arrives_whole(
+    store: Store, sock_dir: Path, nursery: trio.Nursery
+) -> None:
+    # A unary answer is written from its call's task at once; one that the
+    # client's window (64 KiB, no BDP probing to widen it) cannot take whole
+    # waits for the client's updates and goes out in parts, complete.
+    big = "x" * (3 * MiB)
+    service = CoordinatorService(JobBook(store, max_attempts=3, lease_secs=60))
+    status = StatusService(lambda: pb.GetStatusResponse(instance_id=big), service.limiter)
+    path = await nursery.start(functools.partial(
+        serve, RpcSettings(socket_path=sock_dir / "coordinator.sock"), service, status))
+
+    def call() -> list[str]:
+        options = [("grpc.http2.bdp_probe", 0), ("grpc.max_receive_message_length", 8 * MiB)]
+        with grpc.insecure_channel(f"unix:{path}", options=options) as channel:
+            get = channel.unary_unary(GET_STATUS, request_serializer=lambda raw: raw,
+                                      response_deserializer=pb.GetStatusResponse.FromString)
+            return [get(b"", timeout=10).instance_id for _ in range(3)]
+
+    assert await trio.to_thread.run_sync(call) == [big] * 3

@@ -6,6 +6,7 @@ compressed messages refused as they arrive, the response headers encoded once
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from contextlib import AsyncExitStack, suppress
 from typing import Any
@@ -16,6 +17,7 @@ import h2.events  # type: ignore[import-untyped]
 import h2.exceptions  # type: ignore[import-untyped]
 import hpack  # type: ignore[import-untyped]
 import trio
+from anyio.streams.tls import TLSAttribute
 from purerpc.grpc_proto import GRPCProtoSocket, GRPCProtoStream
 from purerpc.grpc_socket import GRPCStreamState, SocketWrapper
 from purerpc.grpclib.connection import GRPCConfiguration, GRPCConnection
@@ -219,6 +221,13 @@ class _ServerStream(GRPCProtoStream):  # type: ignore[misc]
             event.data.ParseFromString(binary_data)
         return event
 
+    async def _wait_flow_control_update(self) -> None:
+        # The client's window is full: what is written so far must go now
+        # (a gathered answer's beginning included), or its update never comes.
+        self._socket.gathering = False
+        self._socket.send_at_once()
+        await super()._wait_flow_control_update()
+
     def _close_remote(self) -> None:
         super()._close_remote()  # the reader's last step for the client's last event
         if self.handled and self.state is GRPCStreamState.CLOSED:
@@ -226,16 +235,80 @@ class _ServerStream(GRPCProtoStream):  # type: ignore[misc]
 
 
 class WatchedSocket(SocketWrapper):  # type: ignore[misc]
-    """purerpc's socket wrapper, noting when the client last sent something."""
+    """purerpc's socket wrapper, noting when the client last sent something,
+    waking its writer only when there is something to write, and sending a
+    unary answer from the call's own task when it can (`send_at_once`)."""
+
+    _flush_event: anyio.Event  # SocketWrapper's: set to wake the writer
 
     def __init__(self, connection: Any, stream: ByteStream) -> None:
         super().__init__(connection, stream)
         self.last_received = trio.current_time()
+        # The plain socket under the stream, for `send_at_once` (None: not one,
+        # e.g. TLS or an in-memory stream in a test; the writer sends everything).
+        raw = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+        tls = stream.extra(TLSAttribute.ssl_object, None)
+        self._raw: socket.socket | None = raw if tls is None else None
+        self._unsent = b""  # the rest of a write `send_at_once` began: sent first
+        self._writing = False
+        # While a unary answer is written (no await between its parts but a wait
+        # for the client's window): flushes leave it to `send_at_once`.
+        self.gathering = False
 
     async def recv(self, buffer_size: int) -> bytes:
         data: bytes = await super().recv(buffer_size)
         self.last_received = trio.current_time()
         return data
+
+    async def flush(self) -> None:
+        # purerpc flushes after every read and every acknowledgement of a message,
+        # which mostly leave h2 nothing to send: each flush woke the writer task for
+        # a round of the Trio loop that found nothing, two per unary call. The
+        # writer only has work when h2 has bytes waiting (h2 3.2's buffer), and
+        # none while a unary answer is gathered for `send_at_once`.
+        if self._grpc_connection.h2_connection._data_to_send and not self.gathering:
+            self._flush_event.set()
+
+    async def _writer_thread(self) -> None:
+        # SocketWrapper._writer_thread (purerpc 0.8), sending first what
+        # `send_at_once` left, and saying when a send is under way.
+        while True:
+            data = self._unsent + self._grpc_connection.data_to_send()
+            self._unsent = b""
+            if data:
+                self._writing = True
+                try:
+                    await self._stream.send(data)
+                finally:
+                    self._writing = False
+            elif self._running:
+                await self._flush_event.wait()
+                self._flush_event = anyio.Event()
+            else:
+                return
+
+    def send_at_once(self) -> None:
+        """Send what h2 holds now, from the calling task, when the writer is not
+        sending: a unary answer then leaves without the two rounds of the Trio
+        loop the writer takes (its wake-up, its send's checkpoint). One
+        non-blocking send: what the kernel does not take at once, or an error,
+        is left to the writer, which sends it before anything newer, and fails
+        as before when the connection is broken. Never blocks nor yields."""
+        if self._raw is None or self._writing or self._unsent:
+            # The writer's: after what it is sending (a flush gathered or not).
+            if self._grpc_connection.h2_connection._data_to_send:
+                self._flush_event.set()
+            return
+        data = self._grpc_connection.data_to_send()
+        if not data:
+            return
+        try:
+            sent = self._raw.send(data)
+        except OSError:  # would block, or broken: the writer sends or reports it
+            sent = 0
+        if sent < len(data):
+            self._unsent = data[sent:]
+            self._flush_event.set()
 
 
 class ServerSocket(GRPCProtoSocket):  # type: ignore[misc]

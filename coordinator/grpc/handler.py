@@ -60,11 +60,18 @@ _STREAM_ERRORS = (
 async def _call_unary_unary(method_fn: Callable[[Any], Any], stream: Any) -> None:
     """purerpc's call_server_unary_unary with the response headers sent with the
     answer (one write for headers, message and trailers), not before the request
-    is read: a unary call's cost is mostly its rounds of the loop and its writes."""
+    is read, and written from this task when it can (`WatchedSocket.send_at_once`):
+    a unary call's cost is mostly its rounds of the loop and its writes."""
     response = await method_fn(await extract_message_from_singleton_stream(stream))
-    await stream.start_response()
-    await stream.send_message(response)
-    await stream.close(Status(StatusCode.OK))
+    socket: WatchedSocket = stream._socket
+    socket.gathering = True  # headers, message and trailers: one write, sent now
+    try:
+        await stream.start_response()
+        await stream.send_message(response)
+        await stream.close(Status(StatusCode.OK))
+    finally:
+        socket.gathering = False
+        socket.send_at_once()
 
 
 _DISPATCH = {

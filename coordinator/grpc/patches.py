@@ -6,9 +6,12 @@ fixes subclass its socket, connection, stream and handler classes and
 reproduce `GRPCSocket.__init__`; the server's fast path for unary calls
 reproduces `GRPCSocket._listen`, `GRPCStream._receive` and
 `GRPCProtoStream.receive_event` with fewer rounds of the Trio loop, and sends a
-unary answer's headers with its message; the server's header encoder relies on
-how hpack keeps its table. `INTERNALS` fingerprints the source of every
-internal they build on, so an upgrade of purerpc or hpack that changes one of them is
+unary answer's headers with its message, written from the call's task (its
+only wait being `GRPCStream._send`'s for the client's window) and replaces
+`SocketWrapper._writer_thread`; the server's header encoder relies on how hpack
+keeps its table, and its socket on where h2 keeps the bytes to send.
+`INTERNALS` fingerprints the source of every internal they build on, so an
+upgrade of purerpc, hpack or h2 that changes one of them is
 caught by a test (tests/test_grpc_internals.py) instead of by a hung call.
 
 The in-place patch: `SocketWrapper._set_socket_options` sets TCP options on
@@ -26,6 +29,7 @@ from importlib.metadata import version
 from typing import Any
 
 import anyio.abc
+import h2.connection  # type: ignore[import-untyped]
 import hpack  # type: ignore[import-untyped]
 import purerpc.client
 import purerpc.grpc_proto
@@ -91,6 +95,8 @@ def _internals() -> dict[str, Any]:
         "GRPCStream._close_remote": sock.GRPCStream._close_remote,
         "GRPCStream._close_local": sock.GRPCStream._close_local,
         "GRPCStream._set_flow_control_update": sock.GRPCStream._set_flow_control_update,
+        "GRPCStream._wait_flow_control_update": sock.GRPCStream._wait_flow_control_update,
+        "GRPCStream._send": sock.GRPCStream._send,
         "GRPCStream._receive": sock.GRPCStream._receive,
         "GRPCStream.start_response": sock.GRPCStream.start_response,
         "GRPCStream.close": sock.GRPCStream.close,
@@ -131,10 +137,13 @@ def _internals() -> dict[str, Any]:
         "hpack.Encoder.encode": hpack.Encoder.encode,
         "hpack.HeaderTable.add": hpack.hpack.HeaderTable.add,
         "hpack.HeaderTable.maxsize": hpack.hpack.HeaderTable.maxsize.fset,
+        # The server's writer is woken only when h2 holds bytes to send.
+        "h2.H2Connection.data_to_send": h2.connection.H2Connection.data_to_send,
     }
 
 
-# The source of each internal as of purerpc 0.8.0 and hpack 3.0.0 (sha256, 16 hex digits).
+# The source of each internal as of purerpc 0.8.0, hpack 3.0.0 and h2 3.2.0
+# (sha256, 16 hex digits).
 INTERNALS: dict[str, str] = {
     "SocketWrapper.__init__": "63a03b48e26fc38a",
     "SocketWrapper._writer_thread": "39290fa9988253d6",
@@ -144,6 +153,8 @@ INTERNALS: dict[str, str] = {
     "GRPCStream._close_remote": "a0688d6d61514f57",
     "GRPCStream._close_local": "ce4bda56098ad26a",
     "GRPCStream._set_flow_control_update": "82b5f7f3905a9134",
+    "GRPCStream._wait_flow_control_update": "bbd72d0fc651a71b",
+    "GRPCStream._send": "bde89e911f981440",
     "GRPCStream._receive": "abde7a0baa6d89d5",
     "GRPCStream.start_response": "0b4bb12417ca2bf0",
     "GRPCStream.close": "548506b4591f1318",
@@ -180,6 +191,7 @@ INTERNALS: dict[str, str] = {
     "hpack.Encoder.encode": "a6475e232929fd0b",
     "hpack.HeaderTable.add": "41d41b54647ee0c2",
     "hpack.HeaderTable.maxsize": "7f6786bb7f4cfff2",
+    "h2.H2Connection.data_to_send": "172d814505fe2ec4",
 }
 
 

@@ -229,8 +229,9 @@ class JobCalls(AgentCalls):
                 if chain is not None and session is not None:
                     session.settle_chain = session.settle_chain or chain
                 break
-            log.debug("GetJob: job %s (%s) handed to session %s",
-                      job.ref, key, _short(session_id), extra={"session": session_id})
+            if log.isEnabledFor(logging.DEBUG):  # its arguments cost more than the call
+                log.debug("GetJob: job %s (%s) handed to session %s",
+                          job.ref, key, _short(session_id), extra={"session": session_id})
             return pb.GetJobResponse(success=True, message=f"job {job.job_id}",
                                      job=job_message(job, chain))
 
