@@ -15,7 +15,8 @@ Each transport is measured for both servers:
   client that cannot keep up does not hide the server's cost);
 - all of it ROUNDS times, ours and grpcio alternating which goes first, each
   figure the median of its rounds and each ratio the median of the rounds'
-  ratios (a shared machine's load moves one run by 10 to 20%);
+  ratios (a shared machine's load moves one round by 10 to 30%: with three
+  rounds a ratio still moved by over 20% between runs, hence five);
 - on the socket, the same sequential test with the sqlite file on disk (WAL,
   synchronous=FULL, as the daemon runs it), fewer calls: what an agent sees.
 """
@@ -48,7 +49,7 @@ from coordinator._pb.silvana.coordinator.v1 import coordinator_pb2 as pb
 METHOD = "/silvana.coordinator.v1.CoordinatorService/GetJob"
 TRANSPORTS = ("unix", "tcp")
 IMPLS = ("ours", "grpcio")
-ROUNDS = 3
+ROUNDS = 5
 WARMUP = 300
 SEQUENTIAL = 2000
 CALLERS = 32
@@ -208,6 +209,12 @@ def run(results: Results) -> None:
                     for impl in order
                 })
         measured = {transport: _medians(rounds[transport]) for transport in TRANSPORTS}
+        for transport in TRANSPORTS:
+            spread = {name: sorted(f"{r['ours'][name] / r['grpcio'][name]:.2f}"
+                                   for r in rounds[transport])
+                      for name in ("cpu_us_per_call", "p50")}
+            progress(f"getjob: {transport}: the rounds' ratios ours/grpcio, CPU per call "
+                     f"{' '.join(spread['cpu_us_per_call'])}, p50 {' '.join(spread['p50'])}")
         ours_disk = _measure_disk("ours", directory / "ours-disk")
         grpcio_disk = _measure_disk("grpcio", directory / "grpcio-disk")
         progress(f"getjob: on disk: p50 ours {ours_disk:.0f} us, grpcio {grpcio_disk:.0f} us")
