@@ -278,15 +278,10 @@ class BookCore:
         """When the earliest waiting job becomes ready (wall clock): a retry, or
         with shares another coordinator's job that is late by then."""
         now = self.clock()
-        times = []
-        for queue in self._pending.values():
-            for ref in queue:
-                job = self.jobs[ref]
-                at = job.not_before if self.shares is None else max(
-                    job.not_before, self.shares.takes_at(job))
-                if at > now:
-                    times.append(at)
-        return min(times, default=None)
+        jobs = (self.jobs[ref] for queue in self._pending.values() for ref in queue)
+        times = ((job.not_before for job in jobs) if self.shares is None
+                 else self.shares.ready_times(jobs))
+        return min((at for at in times if at > now), default=None)
 
     def pending_count(self, key: AgentKey) -> int:
         return len(self._pending.get(key, ()))

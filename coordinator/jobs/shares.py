@@ -23,7 +23,7 @@ progress, and a peer that stopped claiming leaves the view after
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import Field
@@ -150,14 +150,35 @@ class Shares:
         self._ranks[name] = (view, rank)
         return rank
 
-    def takes_at(self, job: Job) -> float:
+    def views(self) -> Callable[[str], tuple[str, ...]]:
+        """`peers`, computed once per app instance: for one pass over many
+        pending jobs (the peers cannot change within it)."""
+        views: dict[str, tuple[str, ...]] = {}
+
+        def view(app_instance: str) -> tuple[str, ...]:
+            found = views.get(app_instance)
+            if found is None:
+                found = views[app_instance] = self.peers(app_instance)
+            return found
+
+        return view
+
+    def takes_at(self, job: Job, view: tuple[str, ...] | None = None) -> float:
         """When this coordinator may take `job`: at once if it is ours, else
         `steal_after_ms` after it became ready times our rank for it, so two
-        idle coordinators do not steal the same job at the same moment."""
-        rank = self._rank(job, self.peers(job.app_instance))
+        idle coordinators do not steal the same job at the same moment. `view`:
+        its app instance's peers, when the caller has them (`views`)."""
+        rank = self._rank(job, self.peers(job.app_instance) if view is None else view)
         if rank == 0:
             return 0.0
         return ready_since(job) + rank * self.settings.steal_after_ms / 1000
+
+    def ready_times(self, jobs: Iterable[Job]) -> Iterator[float]:
+        """When each of `jobs` may be taken here: not before its retry time, nor
+        before `takes_at` (the peers computed once per app instance)."""
+        view_of = self.views()
+        for job in jobs:
+            yield max(job.not_before, self.takes_at(job, view_of(job.app_instance)))
 
     def choose(self, ready: Iterable[Job]) -> Job | None:
         """What this coordinator takes now of `ready`: the first of its own in
@@ -168,16 +189,13 @@ class Shares:
         now = self.clock()
         delay = self.settings.steal_after_ms / 1000
         starving_since = now - STARVING * delay
-        views: dict[str, tuple[str, ...]] = {}
+        view_of = self.views()
         # (hand-out order, job) of the best so far; None: none yet.
         own: tuple[tuple[object, ...], Job] | None = None
         youngest: tuple[tuple[object, ...], Job] | None = None
         starving: tuple[tuple[object, ...], Job] | None = None
         for job in ready:
-            view = views.get(job.app_instance)
-            if view is None:
-                view = views[job.app_instance] = self.peers(job.app_instance)
-            rank = self._rank(job, view)
+            rank = self._rank(job, view_of(job.app_instance))
             if rank == 0:
                 order = job.handout_order
                 if own is None or order < own[0]:
